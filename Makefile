@@ -1,0 +1,48 @@
+# The IQM Portal. `make run` serves the portal with demo data; `make test` runs the whole suite.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+
+# The test suite runs against the real PostgreSQL and Redis on this machine.
+TEST_ENV := DATABASE_URL=$${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/iqm_portal} \
+	REDIS_URL=$${TEST_REDIS_URL:-redis://127.0.0.1:6379/15} SECRET_KEY=test-only-secret DEBUG=0
+
+.PHONY: run test install worker beat services browser migrate demo clean
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[test]"
+	touch $@
+
+install: $(VENV)/.installed
+
+migrate: install
+	DEBUG=$${DEBUG:-1} $(PY) manage.py migrate --noinput
+
+demo: migrate
+	DEBUG=$${DEBUG:-1} $(PY) manage.py load_demo
+
+run: demo
+	DEBUG=$${DEBUG:-1} $(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+# With REDIS_URL set, tasks go to Redis: run these beside `make run`, each in its own terminal.
+worker: install
+	DEBUG=$${DEBUG:-1} $(VENV)/bin/celery -A iqm_portal worker --loglevel=INFO --queues=iqm
+
+beat: install
+	DEBUG=$${DEBUG:-1} $(VENV)/bin/celery -A iqm_portal beat --loglevel=INFO
+
+services:
+	@scripts/services.sh
+
+browser:
+	@scripts/browser.sh
+
+test: install services browser
+	$(TEST_ENV) $(PY) manage.py collectstatic --noinput --verbosity 0
+	$(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) staticfiles db.sqlite3 media

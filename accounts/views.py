@@ -1,0 +1,102 @@
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from authorities.access import ADMIN, authority_view
+
+from . import domain
+from .domain import InvitationError
+from .forms import AcceptInvitationForm, InvitationForm
+from .models import Invitation, Membership, User
+
+PAGE_SIZE = 50
+
+
+@login_not_required
+def accept_invitation(request, token):
+    try:
+        invitation = domain.find_invitation(token)
+    except InvitationError as error:
+        return render(request, "accounts/invitation_invalid.html", {"reason": str(error)}, status=410)
+    has_account = User.objects.filter(email=invitation.email).exists()
+    form = None if has_account else AcceptInvitationForm(request.POST or None, email=invitation.email)
+    if request.method == "POST":
+        if has_account and not request.user.is_authenticated:
+            return redirect(f"{_login_url()}?next={request.path}")
+        if form is None or form.is_valid():
+            try:
+                membership = domain.accept_invitation(
+                    token=token,
+                    user=request.user if has_account else None,
+                    full_name=form.cleaned_data["full_name"] if form else "",
+                    password=form.cleaned_data["password1"] if form else "",
+                )
+            except InvitationError as error:
+                return render(request, "accounts/invitation_invalid.html", {"reason": str(error)}, status=410)
+            login(request, membership.user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, f"Welcome to {invitation.authority.name}.")
+            return redirect("authorities:dashboard", authority_slug=invitation.authority.slug)
+    return render(request, "accounts/accept_invitation.html",
+                  {"invitation": invitation, "form": form, "has_account": has_account})
+
+
+def _login_url():
+    from django.urls import reverse
+
+    return reverse("accounts:login")
+
+
+@authority_view(*ADMIN)
+def people(request, authority_slug):
+    memberships = Membership.objects.select_related("user", "school").order_by("user__full_name", "user__email", "role")
+    role = request.GET.get("role", "")
+    if role:
+        memberships = memberships.filter(role=role)
+    page = Paginator(memberships, PAGE_SIZE).get_page(request.GET.get("page"))
+    invitations = Invitation.objects.select_related("school").filter(accepted_at=None, revoked_at=None)[:50]
+    return render(request, "accounts/people.html",
+                  {"page": page, "invitations": invitations, "role": role, "roles": Membership._meta.get_field("role").choices})
+
+
+@authority_view(*ADMIN)
+def invite(request, authority_slug):
+    form = InvitationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            domain.invite(authority=request.authority, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"Invitation sent to {form.cleaned_data['email']}.")
+            return redirect("people:list", authority_slug=authority_slug)
+    return render(request, "accounts/invite.html", {"form": form})
+
+
+@require_POST
+@authority_view(*ADMIN)
+def revoke_invitation(request, authority_slug, invitation_pk):
+    invitation = get_object_or_404(Invitation, pk=invitation_pk)
+    try:
+        domain.revoke_invitation(invitation=invitation, by=request.user)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(request, f"Invitation for {invitation.email} withdrawn.")
+    return redirect("people:list", authority_slug=authority_slug)
+
+
+@require_POST
+@authority_view(*ADMIN)
+def remove_membership(request, authority_slug, membership_pk):
+    membership = get_object_or_404(Membership.objects.select_related("user", "school"), pk=membership_pk)
+    try:
+        domain.remove_membership(membership=membership, by=request.user)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(request, f"{membership} removed.")
+    return redirect("people:list", authority_slug=authority_slug)

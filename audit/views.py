@@ -1,0 +1,34 @@
+from django import forms
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.shortcuts import render
+
+from accounts.models import User
+from authorities.access import ADMIN, authority_view
+from schools.models import School
+
+from .models import AuditEntry
+
+
+class AuditFilterForm(forms.Form):
+    school = forms.ModelChoiceField(queryset=School.objects.none(), required=False)
+    person = forms.ModelChoiceField(queryset=User.objects.none(), required=False,
+                                    help_text="Changes made by this person or to their roles.")
+
+    def __init__(self, *args, authority, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["school"].queryset = School.objects.only("name").order_by("name")
+        self.fields["person"].queryset = User.objects.filter(memberships__authority=authority).distinct()
+
+
+@authority_view(*ADMIN)
+def audit_log(request, authority_slug):
+    form = AuditFilterForm(request.GET or None, authority=request.authority)
+    entries = AuditEntry.objects.select_related("actor", "school", "person")
+    if form.is_valid():
+        if school := form.cleaned_data["school"]:
+            entries = entries.filter(school=school)
+        if person := form.cleaned_data["person"]:
+            entries = entries.filter(Q(actor=person) | Q(person=person))
+    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    return render(request, "audit/audit_log.html", {"form": form, "page": page})

@@ -1,0 +1,20 @@
+from django import forms
+
+from accounts.models import User
+
+from .models import Authority
+
+
+class AuthorityForm(forms.ModelForm):
+    first_admin_email = forms.EmailField(max_length=254, label="Email of the authority's first admin",
+                                         help_text="They are sent an invitation to set their password.")
+
+    class Meta:
+        model = Authority
+        fields = ["name", "slug"]
+
+
+class AuthoritySettingsForm(forms.ModelForm):
+    class Meta:
+        model = Authority
+        fields = ["name", "panel_quorum", "reminder_lead_days"]

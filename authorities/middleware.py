@@ -1,0 +1,60 @@
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
+from django.http import Http404
+from django.urls import Resolver404, resolve
+from django_scopes import scope
+
+from accounts.models import Membership
+
+from .models import Authority
+
+
+class AuthorityMiddleware:
+    """Sets request.authority from the URL and runs the request inside that authority's scope.
+
+    Outside an authority URL no scope is active, so a query on an authority-owned model
+    raises instead of returning every authority's rows.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.authority = None
+        request.memberships = []
+        request.roles = frozenset()
+        try:
+            slug = resolve(request.path_info).kwargs.get("authority_slug")
+        except Resolver404:
+            slug = None
+        if slug is None:
+            return self.get_response(request)
+        try:
+            authority = Authority.objects.get(slug=slug)
+        except Authority.DoesNotExist:
+            raise Http404("No such authority.")
+        request.authority = authority
+        with scope(authority=authority):
+            return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if request.authority is None:
+            return None
+        policy = getattr(view_func, "authority_policy", None)
+        if policy is None:
+            raise ImproperlyConfigured(f"{view_func.__module__}.{view_func.__name__} declares no authority_view policy.")
+        user = request.user
+        if user.is_authenticated:
+            request.memberships = list(
+                Membership.objects.filter(user=user).select_related("school").order_by("role")
+            )
+            request.roles = frozenset(m.role for m in request.memberships)
+        if policy.public:
+            return None
+        if not user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not request.memberships:
+            raise Http404("No such authority.")
+        if policy.roles and not (request.roles & policy.roles):
+            raise PermissionDenied
+        return None

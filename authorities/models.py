@@ -1,0 +1,44 @@
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+# First path segments the portal itself uses: an authority may not take one as its slug.
+RESERVED_SLUGS = frozenset(
+    {"accounts", "admin", "api", "awards", "platform", "static", "media", "healthz", "switch"}
+)
+
+
+def validate_slug_not_reserved(value):
+    if value in RESERVED_SLUGS:
+        raise ValidationError("“%(slug)s” is used by the portal itself: choose another.", params={"slug": value})
+
+
+class Authority(models.Model):
+    """A tenant: a local authority or the national IQM body, with its own schools and people."""
+
+    name = models.CharField(max_length=150, unique=True)
+    slug = models.SlugField(
+        max_length=50,
+        unique=True,
+        validators=[validate_slug_not_reserved],
+        help_text="Used in the authority's web addresses, e.g. /bathnes/. Lower-case letters, digits and hyphens.",
+        error_messages={"unique": "Another authority already uses this web address."},
+    )
+    panel_quorum = models.PositiveSmallIntegerField(
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(50)],
+        help_text="The number of votes a panel decision needs.",
+    )
+    reminder_lead_days = models.PositiveSmallIntegerField(
+        default=90,
+        validators=[MinValueValidator(7), MaxValueValidator(365)],
+        help_text="How many days before an award expires the school is reminded.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "authorities"
+
+    def __str__(self):
+        return self.name

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+app_name = "authorities"
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("settings/", views.settings, name="settings"),
+]

@@ -1,0 +1,137 @@
+"""Demo data from the seed texts: Bath & North East Somerset's scheme and a national authority
+holding The Cooper School and its partner. URNs and addresses are made up for the demo."""
+
+from django.db import transaction
+from django_scopes import scope
+
+from accounts.models import Membership, Role, User
+from authorities.models import Authority
+from schools.models import Area, School
+
+DEMO_PASSWORD = "iqm-demo-2026"
+
+P = School.Phase
+# (area, name, phase): the B&NES list of seeds/004, in its order.
+BATHNES_SCHOOLS = [
+    ("Bath", "Oldfield", P.SECONDARY),
+    ("Bath", "Ralph Allen", P.SECONDARY),
+    ("Bath", "St. Gregory’s Catholic College", P.SECONDARY),
+    ("Bath", "Bathampton Primary", P.PRIMARY),
+    ("Bath", "Batheaston C of E Primary", P.PRIMARY),
+    ("Bath", "Combe Down C of E Primary", P.PRIMARY),
+    ("Bath", "Freshford C of E Primary", P.PRIMARY),
+    ("Bath", "Moorlands Infant", P.INFANT),
+    ("Bath", "Oldfield Park Junior", P.JUNIOR),
+    ("Bath", "St Andrew's C of E Primary", P.PRIMARY),
+    ("Bath", "St. John’s Catholic Primary", P.PRIMARY),
+    ("Bath", "St. Mary’s Catholic Primary", P.PRIMARY),
+    ("Bath", "St. Martin’s Garden Primary", P.PRIMARY),
+    ("Bath", "St Michael's C of E Junior", P.JUNIOR),
+    ("Bath", "St Saviour's C of E Nursery and Infant School", P.INFANT),
+    ("Bath", "St Saviour's C of E Junior School", P.JUNIOR),
+    ("Bath", "Three Ways Special School", P.SPECIAL),
+    ("Bath", "Widcombe C of E Junior", P.JUNIOR),
+    ("Norton Radstock", "Writhlington Business & Enterprise", P.SECONDARY),
+    ("Norton Radstock", "Peasedown St John Primary", P.PRIMARY),
+    ("Norton Radstock", "St John's C of E Primary (Midsomer Norton)", P.PRIMARY),
+    ("Norton Radstock", "St. Julian’s C of E Primary", P.PRIMARY),
+    ("Norton Radstock", "St. Mary’s C of E Primary, Timsbury", P.PRIMARY),
+    ("Norton Radstock", "Welton Primary", P.PRIMARY),
+    ("Norton Radstock", "Camerton Primary", P.PRIMARY),
+    ("Norton Radstock", "Westfield Primary", P.PRIMARY),
+    ("Norton Radstock", "Trinity C of E Primary", P.PRIMARY),
+    ("Norton Radstock", "High Littleton C of E Primary", P.PRIMARY),
+    ("Chew Valley & Keynsham", "Broadlands", P.SECONDARY),
+    ("Chew Valley & Keynsham", "Wellsway", P.SECONDARY),
+    ("Chew Valley & Keynsham", "Castle Primary", P.PRIMARY),
+    ("Chew Valley & Keynsham", "Chandag Junior", P.JUNIOR),
+    ("Chew Valley & Keynsham", "Farrington Gurney C of E Primary", P.PRIMARY),
+    ("Chew Valley & Keynsham", "Marksbury C of E Primary", P.PRIMARY),
+    ("Chew Valley & Keynsham", "Pensford Primary", P.PRIMARY),
+    ("Chew Valley & Keynsham", "Temple Primary (St. Keyna Primary)", P.PRIMARY),
+    # Working towards the mark.
+    ("Chew Valley & Keynsham", "Chandag Infant", P.INFANT),
+    ("Norton Radstock", "Farmborough C of E Primary", P.PRIMARY),
+]
+BATHNES_AREAS = ["Bath", "Norton Radstock", "Chew Valley & Keynsham"]
+WORKING_TOWARDS = ["Chandag Infant", "Farmborough C of E Primary"]
+DEMO_SCHOOL = "Chandag Infant"
+
+NATIONAL_SCHOOLS = [
+    ("Oxfordshire", "The Cooper School", P.SECONDARY, "Churchill Road, Bicester", "OX26 4RS"),
+    ("Oxfordshire", "Glory Farm Primary School", P.PRIMARY, "Hendon Place, Bicester", "OX26 4YJ"),
+]
+
+# (email, name, authority slug, role, school name or None)
+DEMO_PEOPLE = [
+    ("admin@bathnes.test", "Alex Admin", "bathnes", Role.AUTHORITY_ADMIN, None),
+    ("coordinator@bathnes.test", "Chris Coordinator", "bathnes", Role.SCHOOL_COORDINATOR, DEMO_SCHOOL),
+    ("contributor@bathnes.test", "Casey Contributor", "bathnes", Role.SCHOOL_CONTRIBUTOR, DEMO_SCHOOL),
+    ("head@bathnes.test", "Harper Head", "bathnes", Role.HEAD_TEACHER, DEMO_SCHOOL),
+    ("mentor@bathnes.test", "Morgan Mentor", "bathnes", Role.MENTOR, None),
+    ("moderator@bathnes.test", "Jordan Moderator", "bathnes", Role.MODERATOR, None),
+    ("moderator2@bathnes.test", "Riley Moderator", "bathnes", Role.MODERATOR, None),
+    ("panel@bathnes.test", "Pat Panel", "bathnes", Role.PANEL_MEMBER, None),
+    ("panel2@bathnes.test", "Sam Panel", "bathnes", Role.PANEL_MEMBER, None),
+    ("chair@bathnes.test", "Charlie Chair", "bathnes", Role.PANEL_CHAIR, None),
+    ("admin@iqm.test", "Nat National", "iqm", Role.AUTHORITY_ADMIN, None),
+    ("moderator@bathnes.test", "Jordan Moderator", "iqm", Role.MODERATOR, None),
+]
+PLATFORM_ADMIN = ("platform@iqm-portal.test", "Pip Platform")
+
+
+def demo_urn(index: int) -> str:
+    return str(990000 + index)
+
+
+@transaction.atomic
+def load_demo():
+    bathnes, _ = Authority.objects.get_or_create(slug="bathnes", defaults={"name": "Bath & North East Somerset"})
+    national, _ = Authority.objects.get_or_create(slug="iqm", defaults={"name": "Inclusion Quality Mark (national)"})
+    schools = {}
+    with scope(authority=bathnes):
+        areas = {
+            name: Area.objects.get_or_create(authority=bathnes, name=name, defaults={"position": i})[0]
+            for i, name in enumerate(BATHNES_AREAS)
+        }
+        for i, (area, name, phase) in enumerate(BATHNES_SCHOOLS, start=1):
+            schools["bathnes", name] = School.objects.get_or_create(
+                authority=bathnes, urn=demo_urn(i), defaults={"name": name, "phase": phase, "area": areas[area]}
+            )[0]
+    with scope(authority=national):
+        area = Area.objects.get_or_create(authority=national, name="Oxfordshire")[0]
+        for i, (_, name, phase, address, postcode) in enumerate(NATIONAL_SCHOOLS, start=101):
+            schools["iqm", name] = School.objects.get_or_create(
+                authority=national,
+                urn=demo_urn(i),
+                defaults={"name": name, "phase": phase, "area": area, "address": address, "postcode": postcode},
+            )[0]
+        schools["iqm", "The Cooper School"].partners.add(schools["iqm", "Glory Farm Primary School"])
+
+    authorities = {"bathnes": bathnes, "iqm": national}
+    for email, name, slug, role, school in DEMO_PEOPLE:
+        user = _user(email, name)
+        with scope(authority=authorities[slug]):
+            Membership.objects.get_or_create(
+                authority=authorities[slug], user=user, role=role, school=schools[slug, school] if school else None
+            )
+    platform = _user(*PLATFORM_ADMIN)
+    if not platform.is_staff:
+        platform.is_staff = platform.is_superuser = True
+        platform.save(update_fields=["is_staff", "is_superuser"])
+
+
+def _user(email, name):
+    user, created = User.objects.get_or_create(email=email, defaults={"full_name": name})
+    if created:
+        user.set_password(DEMO_PASSWORD)
+        user.save(update_fields=["password"])
+    return user
+
+
+def demo_logins():
+    """(role, email) lines for the console and README."""
+    seen = {}
+    for email, _, slug, role, school in DEMO_PEOPLE:
+        seen.setdefault(email, []).append(f"{Role(role).label} ({slug}{', ' + school if school else ''})")
+    return [(PLATFORM_ADMIN[0], "Platform admin")] + [(email, "; ".join(roles)) for email, roles in seen.items()]

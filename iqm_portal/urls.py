@@ -1,0 +1,22 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from authorities.views import platform_authorities
+
+from . import views
+
+authority_patterns = [
+    path("", include("authorities.urls")),
+    path("schools/", include("schools.urls")),
+    path("people/", include("accounts.people_urls")),
+    path("audit/", include("audit.urls")),
+]
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("accounts/", include("accounts.urls")),
+    path("platform/authorities/", platform_authorities, name="platform_authorities"),
+    path("admin/", admin.site.urls),
+    path("<slug:authority_slug>/", include(authority_patterns)),
+]

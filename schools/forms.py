@@ -1,0 +1,49 @@
+from django import forms
+
+from .models import Area, School
+
+
+class AreaForm(forms.ModelForm):
+    class Meta:
+        model = Area
+        fields = ["name", "position"]
+
+    def __init__(self, *args, authority, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.authority = authority
+
+    def validate_unique(self):
+        # The unique constraint includes the authority, which is not a form field.
+        super().validate_unique()
+        name = self.cleaned_data.get("name")
+        if name and Area.objects.filter(name__iexact=name).exclude(pk=self.instance.pk).exists():
+            self.add_error("name", "This authority already has an area with this name.")
+
+
+class SchoolForm(forms.ModelForm):
+    # Declared here because the default fields would query a scoped model when the class is built.
+    area = forms.ModelChoiceField(queryset=Area.objects.none(), required=False)
+    partners = forms.ModelMultipleChoiceField(
+        queryset=School.objects.none(), required=False, widget=forms.CheckboxSelectMultiple,
+        label="Partner schools", help_text="Schools it works with in a cluster (Centre of Excellence needs at least two).",
+    )
+
+    class Meta:
+        model = School
+        fields = ["name", "urn", "phase", "area", "roll_size", "address", "postcode", "partners"]
+        widgets = {"address": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, authority, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.authority = authority
+        self.fields["area"].queryset = Area.objects.all()
+        self.fields["partners"].queryset = School.objects.exclude(pk=self.instance.pk).only("name")
+
+    def clean_postcode(self):
+        return self.cleaned_data["postcode"].upper().strip()
+
+    def validate_unique(self):
+        super().validate_unique()
+        urn = self.cleaned_data.get("urn")
+        if urn and School.objects.filter(urn=urn).exclude(pk=self.instance.pk).exists():
+            self.add_error("urn", "Another school of this authority already has this URN.")

@@ -1,0 +1,58 @@
+from django.core.validators import MaxValueValidator, RegexValidator
+from django.db import models
+from django_scopes import ScopedManager
+
+from authorities.models import Authority
+
+urn_validator = RegexValidator(r"^\d{6,7}$", "A URN is six or seven digits, as in Get Information about Schools.")
+postcode_validator = RegexValidator(
+    r"^[A-Za-z]{1,2}\d[A-Za-z\d]? ?\d[A-Za-z]{2}$", "Enter a UK postcode, like BA1 2AB."
+)
+
+
+class Area(models.Model):
+    authority = models.ForeignKey(Authority, on_delete=models.PROTECT, related_name="areas")
+    name = models.CharField(max_length=100)
+    position = models.PositiveSmallIntegerField(default=0, help_text="Areas are listed in this order.")
+
+    objects = ScopedManager(authority="authority")
+
+    class Meta:
+        ordering = ["position", "name"]
+        constraints = [models.UniqueConstraint("authority", "name", name="area_unique_name")]
+
+    def __str__(self):
+        return self.name
+
+
+class School(models.Model):
+    class Phase(models.TextChoices):
+        NURSERY = "nursery", "Nursery"
+        INFANT = "infant", "Infant"
+        JUNIOR = "junior", "Junior"
+        PRIMARY = "primary", "Primary"
+        SECONDARY = "secondary", "Secondary"
+        ALL_THROUGH = "all_through", "All-through"
+        SPECIAL = "special", "Special"
+        ALTERNATIVE = "alternative", "Alternative provision"
+
+    authority = models.ForeignKey(Authority, on_delete=models.PROTECT, related_name="schools")
+    area = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="schools", null=True, blank=True)
+    name = models.CharField(max_length=150)
+    urn = models.CharField("URN", max_length=7, validators=[urn_validator], help_text="Unique reference number.")
+    phase = models.CharField(max_length=20, choices=Phase.choices)
+    roll_size = models.PositiveIntegerField(
+        "number of pupils", null=True, blank=True, validators=[MaxValueValidator(10000)]
+    )
+    address = models.TextField(max_length=300, blank=True)
+    postcode = models.CharField(max_length=8, blank=True, validators=[postcode_validator])
+    partners = models.ManyToManyField("self", blank=True, symmetrical=True)
+
+    objects = ScopedManager(authority="authority")
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint("authority", "urn", name="school_unique_urn")]
+
+    def __str__(self):
+        return self.name

@@ -1,0 +1,63 @@
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.shortcuts import get_object_or_404, redirect, render
+
+from authorities.access import ADMIN, STAFF, authority_view, require_school_access
+
+from . import domain
+from .forms import AreaForm, SchoolForm
+from .models import Area, School
+
+PAGE_SIZE = 25
+
+
+@authority_view(*STAFF)
+def school_list(request, authority_slug):
+    query = request.GET.get("q", "").strip()[:100]
+    schools = School.objects.select_related("area").order_by("name")
+    if query:
+        schools = schools.filter(Q(name__icontains=query) | Q(urn=query) | Q(postcode__iexact=query))
+    page = Paginator(schools, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "schools/school_list.html", {"page": page, "query": query})
+
+
+@authority_view()
+def school_detail(request, authority_slug, school_pk):
+    school = get_object_or_404(School.objects.select_related("area"), pk=school_pk)
+    require_school_access(request, school)
+    return render(
+        request,
+        "schools/school_detail.html",
+        {"school": school, "partners": school.partners.order_by("name"), "can_edit": "authority_admin" in request.roles},
+    )
+
+
+@authority_view(*ADMIN)
+def school_edit(request, authority_slug, school_pk=None):
+    school = get_object_or_404(School, pk=school_pk) if school_pk else School()
+    form = SchoolForm(request.POST or None, instance=school, authority=request.authority)
+    if request.method == "POST" and form.is_valid():
+        school = domain.save_school(
+            authority=request.authority, by=request.user, school=form.instance, partners=form.cleaned_data["partners"]
+        )
+        messages.success(request, f"{school.name} saved.")
+        return redirect("schools:detail", authority_slug=authority_slug, school_pk=school.pk)
+    return render(request, "schools/school_form.html", {"form": form, "school": school})
+
+
+@authority_view(*ADMIN)
+def area_list(request, authority_slug):
+    areas = Area.objects.annotate(school_count=Count("schools")).order_by("position", "name")
+    return render(request, "schools/area_list.html", {"areas": areas})
+
+
+@authority_view(*ADMIN)
+def area_edit(request, authority_slug, area_pk=None):
+    area = get_object_or_404(Area, pk=area_pk) if area_pk else Area()
+    form = AreaForm(request.POST or None, instance=area, authority=request.authority)
+    if request.method == "POST" and form.is_valid():
+        domain.save_area(authority=request.authority, by=request.user, area=form.instance)
+        messages.success(request, f"Area “{form.instance.name}” saved.")
+        return redirect("schools:areas", authority_slug=authority_slug)
+    return render(request, "schools/area_form.html", {"form": form, "area": area})
