@@ -1,0 +1,71 @@
+"""The fixture world: an authority with a person in every role and a school, and an outsider
+authority with its own admin and school whose data must never show through."""
+
+from dataclasses import dataclass, field
+
+import pytest
+from django.core.cache import cache
+
+from accounts.models import SCHOOL_ROLES, Role
+
+from .factories import AreaFactory, AuthorityFactory, MembershipFactory, SchoolFactory, UserFactory
+
+
+@dataclass
+class World:
+    authority: object
+    area: object
+    school: object
+    other_school: object  # same authority, no one of ours works there
+    people: dict = field(default_factory=dict)  # role -> user
+    outsider_authority: object = None
+    outsider_area: object = None
+    outsider_school: object = None
+    outsider: object = None  # admin of the outsider authority
+
+
+@pytest.fixture
+def world(db):
+    authority = AuthorityFactory(name="Bath & North East Somerset", slug="bathnes")
+    area = AreaFactory(authority=authority, name="Bath")
+    school = SchoolFactory(authority=authority, area=area, name="Chandag Infant")
+    other_school = SchoolFactory(authority=authority, area=area, name="Castle Primary")
+    people = {}
+    for role in Role:
+        user = UserFactory(email=f"{role.value}@bathnes.test", full_name=role.label)
+        MembershipFactory(authority=authority, user=user, role=role, school=school if role in SCHOOL_ROLES else None)
+        people[role.value] = user
+    outsider_authority = AuthorityFactory(name="Outsider Council", slug="outsider")
+    outsider_area = AreaFactory(authority=outsider_authority, name="Elsewhere")
+    outsider_school = SchoolFactory(authority=outsider_authority, area=outsider_area, name="Outsider Academy")
+    outsider = UserFactory(email="admin@outsider.test", full_name="Olive Outsider")
+    MembershipFactory(authority=outsider_authority, user=outsider, role=Role.AUTHORITY_ADMIN)
+    return World(
+        authority=authority,
+        area=area,
+        school=school,
+        other_school=other_school,
+        people=people,
+        outsider_authority=outsider_authority,
+        outsider_area=outsider_area,
+        outsider_school=outsider_school,
+        outsider=outsider,
+    )
+
+
+@pytest.fixture
+def admin_client(client, world):
+    client.force_login(world.people["authority_admin"])
+    return client
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    # Argon2 is the portal's hasher (tests/test_accounts.py checks); fixtures need not pay for it.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    cache.clear()
+    yield

@@ -1,0 +1,175 @@
+"""The isolation harness: every URL pattern of the project, for every kind of visitor.
+
+`URLS` says, for each named pattern, how to fill in its arguments and who may open it.
+`walk_patterns()` reads the patterns from the resolver, so a new view is checked the day it is
+written, and a pattern missing from `URLS` fails the suite until it is taught here.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Callable
+
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+from django_scopes import scopes_disabled
+
+from accounts.models import SCHOOL_ROLES, STAFF_ROLES, Invitation, Role
+
+from .factories import MembershipFactory, UserFactory
+
+PUBLIC = "public"
+PLATFORM = "platform"
+ADMIN_SITE = "admin-site"
+ALL_ROLES = frozenset(Role)
+
+
+@dataclass(frozen=True)
+class Case:
+    """How to reach one URL pattern and who may.
+
+    `objects(world, owner)` returns the URL's object arguments, made for `owner` (the world's own
+    authority, or the outsider authority when testing that its objects are a 404 here).
+    `access` is PUBLIC, PLATFORM, ADMIN_SITE or the set of roles that may open the page.
+    """
+
+    access: object
+    objects: Callable | None = None
+    method: str = "get"
+    ok: int = 200  # what an allowed visitor gets
+    public_status: int = 200
+
+
+def _membership(world, owner):
+    with scopes_disabled():
+        return {"membership_pk": MembershipFactory(authority=owner, role=Role.MENTOR).pk}
+
+
+def _invitation(world, owner):
+    with scopes_disabled():
+        invitation = Invitation.objects.create(
+            authority=owner, email=f"invitee-{Invitation.objects.count()}@example.org", role=Role.MENTOR,
+            token_hash=UserFactory.build().email + str(timezone.now().timestamp()),
+            expires_at=timezone.now() + timedelta(days=7),
+        )
+    return {"invitation_pk": invitation.pk}
+
+
+def _school(world, owner):
+    return {"school_pk": (world.school if owner == world.authority else world.outsider_school).pk}
+
+
+def _area(world, owner):
+    return {"area_pk": (world.area if owner == world.authority else world.outsider_area).pk}
+
+
+ADMIN = frozenset({Role.AUTHORITY_ADMIN})
+STAFF = frozenset(STAFF_ROLES)
+
+URLS = {
+    "home": Case(PUBLIC),
+    "healthz": Case(PUBLIC),
+    "accounts:login": Case(PUBLIC),
+    "accounts:logout": Case(PUBLIC, method="post", public_status=302),
+    "accounts:password_reset": Case(PUBLIC),
+    "accounts:password_reset_done": Case(PUBLIC),
+    "accounts:password_reset_confirm": Case(PUBLIC, objects=lambda w, o: {"uidb64": "MQ", "token": "set-password"}),
+    "accounts:password_reset_complete": Case(PUBLIC),
+    "accounts:accept_invitation": Case(PUBLIC, objects=lambda w, o: {"token": "not-a-real-token"}, public_status=410),
+    "platform_authorities": Case(PLATFORM),
+    "authorities:dashboard": Case(ALL_ROLES),
+    "authorities:settings": Case(ADMIN),
+    "schools:list": Case(STAFF),
+    "schools:create": Case(ADMIN),
+    "schools:detail": Case(STAFF | SCHOOL_ROLES, objects=_school),
+    "schools:edit": Case(ADMIN, objects=_school),
+    "schools:areas": Case(ADMIN),
+    "schools:area_create": Case(ADMIN),
+    "schools:area_edit": Case(ADMIN, objects=_area),
+    "people:list": Case(ADMIN),
+    "people:invite": Case(ADMIN),
+    "people:remove": Case(ADMIN, objects=_membership, method="post", ok=302),
+    "people:revoke_invitation": Case(ADMIN, objects=_invitation, method="post", ok=302),
+    "audit:log": Case(ADMIN),
+}
+
+# Arguments for the Django admin's own patterns; every one of them is for platform admins only.
+ADMIN_SITE_ARGS = {"id": "1", "app_label": "accounts", "model_name": "user", "object_id": "1", "content_type_id": "1", "url": "x"}
+ADMIN_SITE_OPEN = {"admin:login", "admin:logout"}
+
+
+def walk_patterns(patterns=None, namespace="", params=frozenset()):
+    """(qualified name, URLPattern, names of all its arguments) for every pattern the resolver knows."""
+    for entry in patterns if patterns is not None else get_resolver().url_patterns:
+        found = params | _params(entry.pattern)
+        if isinstance(entry, URLResolver):
+            ns = entry.namespace or ""
+            yield from walk_patterns(entry.url_patterns, f"{namespace}{ns}:" if ns else namespace, found)
+        elif isinstance(entry, URLPattern):
+            yield (f"{namespace}{entry.name}" if entry.name else None), entry, found
+
+
+def _params(pattern):
+    return frozenset(getattr(pattern, "converters", {}) or pattern.regex.groupindex)
+
+
+def project_patterns():
+    """Named patterns outside the Django admin: {name: argument names}, and the admin's apart."""
+    own, admin = {}, {}
+    for name, pattern, params in walk_patterns():
+        if name is None or name.startswith("admin:"):
+            admin[name or str(pattern.pattern)] = params
+        else:
+            own[name] = params
+    return own, admin
+
+
+def url_for(name, case, world, owner, authority=None):
+    kwargs = dict(case.objects(world, owner)) if case.objects else {}
+    if "authority_slug" in project_patterns()[0][name]:
+        kwargs["authority_slug"] = (authority or world.authority).slug
+    return reverse(name, kwargs=kwargs)
+
+
+def request(client, case, url):
+    return getattr(client, case.method)(url)
+
+
+def check(client_factory, name, case, world, staff_user) -> list[str]:
+    """Every visitor against one URL; returns what went wrong, empty when all is as it should be."""
+    problems = []
+
+    def expect(who, url, status, response, redirect_to_login=False):
+        if response.status_code != status:
+            problems.append(f"{name} {case.method.upper()} {url} as {who}: {response.status_code}, expected {status}")
+        elif redirect_to_login and not response["Location"].startswith(reverse("accounts:login")):
+            problems.append(f"{name} {url} as {who}: redirected to {response['Location']}, expected the login page")
+
+    anonymous = client_factory()
+    if case.access == PUBLIC:
+        url = url_for(name, case, world, world.authority)
+        expect("signed out", url, case.public_status, request(anonymous, case, url))
+        return problems
+
+    url = url_for(name, case, world, world.authority)
+    expect("signed out", url, 302, request(anonymous, case, url), redirect_to_login=True)
+
+    if case.access == PLATFORM:
+        staff = client_factory(staff_user)
+        expect("platform admin", url, case.ok, request(staff, case, url))
+        for role, user in world.people.items():
+            expect(role, url, 403, request(client_factory(user), case, url))
+        return problems
+
+    # The outsider authority's admin, and a platform admin who is no member: the authority does not exist for them.
+    for who, user in (("outsider admin", world.outsider), ("platform admin", staff_user)):
+        url = url_for(name, case, world, world.authority)
+        expect(who, url, 404, request(client_factory(user), case, url))
+    for role, user in world.people.items():
+        url = url_for(name, case, world, world.authority)
+        allowed = role in case.access
+        expect(role, url, case.ok if allowed else 403, request(client_factory(user), case, url))
+        if allowed and case.objects:
+            # Own authority in the URL, the outsider's object in the arguments.
+            foreign = url_for(name, case, world, world.outsider_authority, authority=world.authority)
+            expect(f"{role} (outsider's object)", foreign, 404, request(client_factory(user), case, foreign))
+    return problems

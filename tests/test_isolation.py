@@ -1,0 +1,95 @@
+"""Every URL, every visitor: signed out, each role, the outsider authority, a platform admin."""
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.http import Http404
+
+import accounts.views
+import schools.views
+from authorities.middleware import AuthorityMiddleware
+
+from .factories import UserFactory
+from .isolation import ADMIN_SITE_ARGS, ADMIN_SITE_OPEN, PUBLIC, URLS, check, project_patterns
+
+
+def make_client(user=None):
+    client = Client(raise_request_exception=False)
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def staff_user(db):
+    return UserFactory(email="platform@example.org", is_staff=True, is_superuser=True)
+
+
+def test_every_url_pattern_is_in_the_harness():
+    own, admin = project_patterns()
+    assert sorted(set(own) - set(URLS)) == [], "teach tests/isolation.py these URLs"
+    assert sorted(set(URLS) - set(own)) == [], "these URLs no longer exist"
+
+
+@pytest.mark.parametrize("name", sorted(URLS))
+def test_url_isolation(name, world, staff_user):
+    assert check(make_client, name, URLS[name], world, staff_user) == []
+
+
+def test_authority_pages_need_an_access_policy(world, monkeypatch):
+    """A view under an authority URL without @authority_view is refused, not served."""
+    monkeypatch.delattr(schools.views.school_list, "authority_policy")
+    response = make_client(world.people["authority_admin"]).get(reverse("schools:list", args=["bathnes"]))
+    assert response.status_code == 500
+
+
+def test_admin_site_is_for_platform_admins_only(world, staff_user):
+    _, admin = project_patterns()
+    member = make_client(world.people["authority_admin"])
+    logins = (reverse("admin:login"), reverse("accounts:login"))
+    checked = 0
+    for name, params in admin.items():
+        if not name.startswith("admin:") or name in ADMIN_SITE_OPEN:
+            continue
+        url = reverse(name, kwargs={p: ADMIN_SITE_ARGS[p] for p in params})
+        for who, client in (("signed out", make_client()), ("authority admin", member)):
+            response = client.get(url)
+            assert (who, url, response.status_code) == (who, url, 302)
+            assert response["Location"].startswith(logins)
+        checked += 1
+    assert checked >= 10
+    assert make_client(staff_user).get(reverse("admin:index")).status_code == 200
+
+
+def _unscoped_get_object_or_404(klass, **kwargs):
+    """The lookup a careless view might write: by primary key alone, past the authority's scope."""
+    model = klass if isinstance(klass, type) else klass.model
+    try:
+        return model._base_manager.get(**kwargs)
+    except model.DoesNotExist:
+        raise Http404
+
+
+OBJECT_URLS = sorted(name for name, case in URLS.items() if case.objects and case.access != PUBLIC)
+
+
+@pytest.mark.parametrize("name", OBJECT_URLS)
+def test_harness_catches_a_view_that_drops_its_scope(name, world, staff_user, monkeypatch):
+    """Take the scoping out of a view's object lookup: the harness must report the leak."""
+    for module in (schools.views, accounts.views):
+        monkeypatch.setattr(module, "get_object_or_404", _unscoped_get_object_or_404)
+    problems = check(make_client, name, URLS[name], world, staff_user)
+    assert any("outsider's object" in p for p in problems), problems
+
+
+def test_harness_catches_a_missing_membership_check(world, staff_user, monkeypatch):
+    original = AuthorityMiddleware.process_view
+
+    def without_membership_check(self, request, view_func, view_args, view_kwargs):
+        request.memberships = [object()]  # everyone counts as a member
+        request.roles = frozenset(getattr(view_func, "authority_policy").roles)
+        return None if request.user.is_authenticated else original(self, request, view_func, view_args, view_kwargs)
+
+    monkeypatch.setattr(AuthorityMiddleware, "process_view", without_membership_check)
+    problems = check(make_client, "schools:list", URLS["schools:list"], world, staff_user)
+    assert any("outsider admin" in p for p in problems), problems
