@@ -123,8 +123,8 @@ def revoke_invitation(*, invitation, by):
 @transaction.atomic
 def remove_membership(*, membership, by):
     """Take a role away. The last authority admin cannot be removed, so no authority is left unrun."""
-    admins = Membership.objects.select_for_update().filter(role=Role.AUTHORITY_ADMIN)
-    if membership.role == Role.AUTHORITY_ADMIN and len(admins.values_list("user", flat=True).distinct()) == 1:
+    admins = set(Membership.objects.select_for_update().filter(role=Role.AUTHORITY_ADMIN).values_list("user", flat=True))
+    if membership.role == Role.AUTHORITY_ADMIN and admins == {membership.user_id}:
         raise ValidationError("This is the authority's only admin: make someone else an admin first.")
     record(
         authority=membership.authority,

@@ -17,6 +17,9 @@ class UserManager(BaseUserManager):
         user.save(using=self._db)
         return user
 
+    def get_by_natural_key(self, email):
+        return self.get(email__iexact=email)
+
     def create_superuser(self, email, password=None, **fields):
         return self.create_user(email, password, is_staff=True, is_superuser=True, **fields)
 

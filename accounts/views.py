@@ -23,7 +23,7 @@ def accept_invitation(request, token):
     except InvitationError as error:
         return render(request, "accounts/invitation_invalid.html", {"reason": str(error)}, status=410)
     has_account = User.objects.filter(email=invitation.email).exists()
-    form = None if has_account else AcceptInvitationForm(request.POST or None, email=invitation.email)
+    form = None if has_account else AcceptInvitationForm(request.POST if request.method == "POST" else None, email=invitation.email)
     if request.method == "POST":
         if has_account and not request.user.is_authenticated:
             return redirect(f"{_login_url()}?next={request.path}")
@@ -64,7 +64,7 @@ def people(request, authority_slug):
 
 @authority_view(*ADMIN)
 def invite(request, authority_slug):
-    form = InvitationForm(request.POST or None)
+    form = InvitationForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             domain.invite(authority=request.authority, by=request.user, **form.cleaned_data)

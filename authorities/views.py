@@ -37,7 +37,7 @@ def dashboard(request, authority_slug):
 
 @authority_view(*ADMIN)
 def settings(request, authority_slug):
-    form = AuthoritySettingsForm(request.POST or None, instance=request.authority)
+    form = AuthoritySettingsForm(request.POST if request.method == "POST" else None, instance=request.authority)
     if request.method == "POST" and form.is_valid():
         domain.update_settings(authority=request.authority, by=request.user, changes=form.cleaned_data)
         messages.success(request, "Settings saved.")
@@ -47,7 +47,7 @@ def settings(request, authority_slug):
 
 @platform_admin_required
 def platform_authorities(request):
-    form = AuthorityForm(request.POST or None)
+    form = AuthorityForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             authority = domain.create_authority(

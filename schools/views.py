@@ -36,7 +36,7 @@ def school_detail(request, authority_slug, school_pk):
 @authority_view(*ADMIN)
 def school_edit(request, authority_slug, school_pk=None):
     school = get_object_or_404(School, pk=school_pk) if school_pk else School()
-    form = SchoolForm(request.POST or None, instance=school, authority=request.authority)
+    form = SchoolForm(request.POST if request.method == "POST" else None, instance=school, authority=request.authority)
     if request.method == "POST" and form.is_valid():
         school = domain.save_school(
             authority=request.authority, by=request.user, school=form.instance, partners=form.cleaned_data["partners"]
@@ -55,7 +55,7 @@ def area_list(request, authority_slug):
 @authority_view(*ADMIN)
 def area_edit(request, authority_slug, area_pk=None):
     area = get_object_or_404(Area, pk=area_pk) if area_pk else Area()
-    form = AreaForm(request.POST or None, instance=area, authority=request.authority)
+    form = AreaForm(request.POST if request.method == "POST" else None, instance=area, authority=request.authority)
     if request.method == "POST" and form.is_valid():
         domain.save_area(authority=request.authority, by=request.user, area=form.instance)
         messages.success(request, f"Area “{form.instance.name}” saved.")

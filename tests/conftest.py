@@ -69,3 +69,17 @@ def _fast_passwords(settings):
 def _clear_cache():
     cache.clear()
     yield
+
+
+@pytest.fixture(autouse=True)
+def _tasks_in_process(request, settings):
+    """Tasks run in the test's own process, on commit, except in tests marked `real_worker`,
+    which send them through the real Redis to a real worker."""
+    from iqm_portal.celery import app
+
+    if request.node.get_closest_marker("real_worker"):
+        yield
+        return
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = settings.CELERY_TASK_ALWAYS_EAGER
