@@ -25,7 +25,9 @@ class AuditFilterForm(forms.Form):
 def audit_log(request, authority_slug):
     form = AuditFilterForm(request.GET or None, authority=request.authority)
     entries = AuditEntry.objects.select_related("actor", "school", "person")
-    if form.is_valid():
+    if form.is_bound and not form.is_valid():
+        entries = entries.none()  # the error is shown at the filter; a bad filter shows nothing, not everything
+    elif form.is_valid():
         if school := form.cleaned_data["school"]:
             entries = entries.filter(school=school)
         if person := form.cleaned_data["person"]:
