@@ -2,6 +2,7 @@ from django.db import transaction
 from django_scopes import scope
 
 from accounts.domain import invite
+from assessments.domain import install_default_framework
 from accounts.models import Role
 from audit.domain import record, snapshot
 
@@ -22,6 +23,7 @@ def create_authority(*, name, slug, first_admin_email, by) -> Authority:
             obj=authority,
             after=snapshot(authority, ("name", "slug")),
         )
+        install_default_framework(authority, by)
         invite(authority=authority, by=by, email=first_admin_email, role=Role.AUTHORITY_ADMIN)
     return authority
 

@@ -5,6 +5,8 @@ from django.db import transaction
 from django_scopes import scope
 
 from accounts.models import Membership, Role, User
+from assessments.domain import install_default_framework, start_cycle
+from assessments.models import Cycle
 from authorities.models import Authority
 from schools.models import Area, School
 
@@ -115,6 +117,14 @@ def load_demo():
             Membership.objects.get_or_create(
                 authority=authorities[slug], user=user, role=role, school=schools[slug, school] if school else None
             )
+    for authority in authorities.values():
+        with scope(authority=authority):
+            install_default_framework(authority)
+    with scope(authority=bathnes):
+        school = schools["bathnes", DEMO_SCHOOL]
+        if not Cycle.objects.filter(school=school).exists():
+            start_cycle(authority=bathnes, by=None, school=school, kind=Cycle.Kind.INITIAL,
+                        mentor=User.objects.get(email="mentor@bathnes.test"))
     platform = _user(*PLATFORM_ADMIN)
     if not platform.is_staff:
         platform.is_staff = platform.is_superuser = True

@@ -10,6 +10,7 @@ authority_patterns = [
     path("schools/", include("schools.urls")),
     path("people/", include("accounts.people_urls")),
     path("audit/", include("audit.urls")),
+    path("", include("assessments.urls")),
 ]
 
 urlpatterns = [

@@ -1,0 +1,332 @@
+"""The self-review: framework versions, cycles and their transitions, answers, the mentor's
+validation and the action plan. Each state change is one function here: rule, save, audit log
+and notification, in one transaction."""
+
+from pathlib import Path
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import SCHOOL_ROLES, Role
+from audit.domain import record
+
+from .frameworks import FrameworkFileError, parse_framework
+from .models import TEXT_LIMIT, Answer, Assignment, Cycle, Descriptor, Element, FrameworkVersion, MentorReview, Rating, Submission, Target
+from .tasks import notify_cycle
+
+FRAMEWORKS_DIR = Path(__file__).parent / "frameworks"
+DEFAULT_FRAMEWORK = FRAMEWORKS_DIR / "iqm-ten-elements.json"
+ANSWER_TEXTS = ("practice", "evidence", "strengths", "development")
+State = Cycle.State
+
+
+class TransitionError(Exception):
+    """A state change that the cycle's state does not allow; the message says why."""
+
+
+class StaleAnswer(Exception):
+    """Someone else saved this answer since the copy being saved was loaded."""
+
+    def __init__(self, current: Answer):
+        self.current = current
+        super().__init__("Someone else has saved this element since you opened it.")
+
+
+# Framework versions
+
+
+@transaction.atomic
+def import_framework(*, authority, by, content: bytes, make_current=False) -> FrameworkVersion:
+    """Load a framework version from a file; FrameworkFileError names every bad line or field."""
+    spec = parse_framework(content)
+    errors = []
+    if FrameworkVersion.objects.filter(code=spec.code).exists():
+        errors.append(f"code: this authority already has a framework “{spec.code}”; give the new version its own code.")
+    previous = None
+    if spec.previous:
+        previous = FrameworkVersion.objects.filter(code=spec.previous).first()
+        if previous is None:
+            errors.append(f"previous: no framework “{spec.previous}” has been loaded here.")
+    old_elements = {e.code: e for e in previous.elements.all()} if previous else {}
+    for i, element in enumerate(spec.elements, start=1):
+        if element.maps_from and element.maps_from not in old_elements:
+            errors.append(f"elements[{i}].maps_from: the previous framework has no element “{element.maps_from}”.")
+    if errors:
+        raise FrameworkFileError(errors)
+
+    if make_current:
+        FrameworkVersion.objects.filter(is_current=True).update(is_current=False)
+    framework = FrameworkVersion.objects.create(
+        authority=authority, code=spec.code, name=spec.name, description=spec.description,
+        previous=previous, is_current=make_current,
+    )
+    for number, element_spec in enumerate(spec.elements, start=1):
+        element = Element.objects.create(
+            framework=framework, number=number, code=element_spec.code, title=element_spec.title,
+            guidance=element_spec.guidance, maps_from=old_elements.get(element_spec.maps_from),
+        )
+        Descriptor.objects.bulk_create(
+            Descriptor(element=element, number=n, text=text) for n, text in enumerate(element_spec.descriptors, start=1)
+        )
+    record(authority=authority, actor=by, action="framework.imported", obj=framework,
+           after={"code": framework.code, "elements": len(spec.elements), "current": make_current})
+    return framework
+
+
+def install_default_framework(authority, by=None) -> FrameworkVersion:
+    existing = FrameworkVersion.objects.filter(code="iqm-ten-elements").first()
+    return existing or import_framework(authority=authority, by=by, content=DEFAULT_FRAMEWORK.read_bytes(), make_current=True)
+
+
+@transaction.atomic
+def make_framework_current(*, framework, by):
+    FrameworkVersion.objects.filter(is_current=True).exclude(pk=framework.pk).update(is_current=False)
+    FrameworkVersion.objects.filter(pk=framework.pk).update(is_current=True)
+    record(authority=framework.authority, actor=by, action="framework.made_current", obj=framework)
+
+
+# Cycles
+
+
+def _lock(cycle) -> Cycle:
+    return Cycle.objects.select_for_update().select_related("school", "authority").get(pk=cycle.pk)
+
+
+def _require_state(cycle, *states, doing):
+    if cycle.state not in states:
+        raise TransitionError(f"The self-review cannot be {doing} while it is “{cycle.get_state_display().lower()}”.")
+
+
+def _log_transition(cycle, by, action, before):
+    record(authority=cycle.authority, actor=by, action=action, obj=cycle, school=cycle.school,
+           before={"state": before}, after={"state": cycle.state})
+
+
+@transaction.atomic
+def start_cycle(*, authority, by, school, kind, mentor) -> Cycle:
+    """Register a school for an assessment with its mentor, on the current framework. A renewal
+    pre-fills the answers of elements that map across from the school's last validated cycle."""
+    if Cycle.objects.filter(school=school).exclude(state=State.VALIDATED).exists():
+        raise ValidationError({"school": "This school already has a self-review under way."})
+    if not mentor.memberships.filter(authority=authority, role=Role.MENTOR).exists():
+        raise ValidationError({"mentor": "Choose someone who is a mentor in this authority."})
+    framework = FrameworkVersion.objects.filter(is_current=True).first()
+    if framework is None:
+        raise ValidationError("No framework is current: an admin must choose one first.")
+    previous = Cycle.objects.filter(school=school, state=State.VALIDATED).order_by("-validated_at").first()
+    cycle = Cycle.objects.create(authority=authority, school=school, kind=kind, framework=framework, mentor=mentor,
+                                 previous=previous)
+    if previous:
+        _prefill(cycle, previous)
+    record(authority=authority, actor=by, action="cycle.registered", obj=cycle, school=school,
+           after={"state": cycle.state, "kind": kind, "mentor": mentor.pk, "framework": framework.code})
+    notify_cycle(cycle, "registered")
+    return cycle
+
+
+def _prefill(cycle, previous):
+    old_answers = {a.element_id: a for a in previous.answers.select_related("element")}
+    for element in cycle.framework.elements.all():
+        source = element.maps_from_id if cycle.framework_id != previous.framework_id else element.pk
+        old = old_answers.get(source)
+        if old is None:
+            continue
+        Answer.objects.create(
+            cycle=cycle, element=element, rating=old.rating, prefilled=True,
+            ratings={}, **{field: getattr(old, field) for field in ANSWER_TEXTS},
+        )
+
+
+def can_edit_element(cycle, element, memberships, assigned_element_ids) -> bool:
+    roles = {m.role for m in memberships if m.school_id == cycle.school_id}
+    if roles & {Role.SCHOOL_COORDINATOR, Role.HEAD_TEACHER}:
+        return True
+    return Role.SCHOOL_CONTRIBUTOR in roles and element.pk in assigned_element_ids
+
+
+def save_answer(*, cycle, element, by, memberships, version: int, data: dict) -> Answer:
+    """Autosave of one element. Refused, changing nothing, when the cycle is with the mentor, when
+    the person may not edit this element, or when `version` is not the saved one (StaleAnswer)."""
+    errors = validate_answer(element, data)
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        cycle = _lock(cycle)
+        if not cycle.school_can_edit:
+            raise TransitionError("The self-review has been submitted to the mentor: it can be read but not changed.")
+        assigned = set(Assignment.objects.filter(cycle=cycle, person=by).values_list("element", flat=True))
+        if not can_edit_element(cycle, element, memberships, assigned):
+            raise PermissionDenied("You can edit only the elements your coordinator has given you.")
+        answer, _ = Answer.objects.select_for_update().get_or_create(cycle=cycle, element=element)
+        if answer.version != version:
+            raise StaleAnswer(answer)
+        for field in ANSWER_TEXTS:
+            setattr(answer, field, data.get(field, ""))
+        answer.rating = data.get("rating")
+        answer.ratings = data.get("ratings", {})
+        answer.version += 1
+        answer.prefilled = False
+        answer.updated_by = by
+        answer.updated_at = timezone.now()
+        answer.save()
+        if cycle.state == State.REGISTERED:
+            cycle.state = State.SELF_REVIEW
+            cycle.save(update_fields=["state"])
+            _log_transition(cycle, by, "cycle.self_review_started", State.REGISTERED)
+    return answer
+
+
+def validate_answer(element, data) -> dict:
+    """Field errors of an answer's data: {field: message}."""
+    errors = {}
+    valid = set(Rating.values)
+    descriptor_ids = {str(d.pk) for d in element.descriptors.all()}
+    for key, value in data.get("ratings", {}).items():
+        if key not in descriptor_ids:
+            errors[f"descriptor-{key}"] = "This statement is not part of this element."
+        elif value is not None and value not in valid:
+            errors[f"descriptor-{key}"] = "Choose one of the ratings shown."
+    if data.get("rating") is not None and data["rating"] not in valid:
+        errors["rating"] = "Choose one of the ratings shown."
+    for field in ANSWER_TEXTS:
+        if len(data.get(field, "")) > TEXT_LIMIT:
+            errors[field] = f"Keep this to {TEXT_LIMIT:,} characters or fewer (it has {len(data[field]):,})."
+    return errors
+
+
+def answer_is_complete(answer, element) -> bool:
+    """Complete means every descriptor rated, the element rated and what the school does written."""
+    if answer is None or answer.rating is None or not answer.practice.strip():
+        return False
+    rated = {k for k, v in answer.ratings.items() if v is not None}
+    return all(str(d.pk) in rated for d in element.descriptors.all())
+
+
+@transaction.atomic
+def assign_element(*, cycle, element, person, by):
+    if not person.memberships.filter(authority=cycle.authority, role=Role.SCHOOL_CONTRIBUTOR, school=cycle.school).exists():
+        raise ValidationError({"person": "Choose a contributor at this school."})
+    try:
+        with transaction.atomic():
+            assignment = Assignment.objects.create(cycle=cycle, element=element, person=person)
+    except IntegrityError:
+        raise ValidationError({"person": "This element is already given to them."})
+    record(authority=cycle.authority, actor=by, action="element.assigned", obj=cycle, school=cycle.school, person=person,
+           after={"element": element.number, "person": person.pk})
+    return assignment
+
+
+@transaction.atomic
+def unassign_element(*, assignment, by):
+    record(authority=assignment.cycle.authority, actor=by, action="element.unassigned", obj=assignment.cycle,
+           school=assignment.cycle.school, person=assignment.person,
+           before={"element": assignment.element.number, "person": assignment.person_id})
+    assignment.delete()
+
+
+@transaction.atomic
+def submit_to_mentor(*, cycle, by, memberships) -> Cycle:
+    cycle = _lock(cycle)
+    _require_state(cycle, State.SELF_REVIEW, doing="submitted")
+    roles = {m.role for m in memberships if m.school_id == cycle.school_id}
+    if not roles & {Role.HEAD_TEACHER, Role.SCHOOL_COORDINATOR}:
+        raise PermissionDenied("Only the head teacher or the coordinator can submit the self-review.")
+    elements = list(cycle.framework.elements.prefetch_related("descriptors"))
+    answers = {a.element_id: a for a in cycle.answers.all()}
+    incomplete = [e for e in elements if not answer_is_complete(answers.get(e.pk), e)]
+    if incomplete:
+        names = ", ".join(str(e.number) for e in incomplete)
+        raise TransitionError(f"Complete every element before submitting: element{'s' if len(incomplete) > 1 else ''} {names} "
+                              "still need every statement rated, an overall rating and what the school does.")
+    Submission.objects.create(cycle=cycle, submitted_by=by, answers={
+        str(a.element_id): {"rating": a.rating, "ratings": a.ratings, **{f: getattr(a, f) for f in ANSWER_TEXTS}}
+        for a in answers.values()
+    })
+    before = cycle.state
+    cycle.state = State.SUBMITTED
+    cycle.submitted_at = timezone.now()
+    cycle.save(update_fields=["state", "submitted_at"])
+    _log_transition(cycle, by, "cycle.submitted", before)
+    notify_cycle(cycle, "submitted")
+    return cycle
+
+
+def _require_mentor(cycle, by):
+    if cycle.mentor_id != by.pk:
+        raise PermissionDenied("Only the school's mentor can do this.")
+
+
+@transaction.atomic
+def review_element(*, cycle, element, by, rating, comment) -> MentorReview:
+    cycle = _lock(cycle)
+    _require_mentor(cycle, by)
+    _require_state(cycle, State.SUBMITTED, doing="reviewed")
+    if rating not in Rating.values:
+        raise ValidationError({"rating": "Choose one of the ratings shown."})
+    if len(comment) > 2000:
+        raise ValidationError({"comment": f"Keep the comment to 2,000 characters or fewer (it has {len(comment):,})."})
+    review, _ = MentorReview.objects.update_or_create(cycle=cycle, element=element,
+                                                      defaults={"rating": rating, "comment": comment})
+    return review
+
+
+@transaction.atomic
+def return_to_school(*, cycle, by, comment) -> Cycle:
+    cycle = _lock(cycle)
+    _require_mentor(cycle, by)
+    _require_state(cycle, State.SUBMITTED, doing="returned")
+    if not comment.strip():
+        raise ValidationError({"comment": "Tell the school what to change before returning the self-review."})
+    before = cycle.state
+    cycle.state = State.SELF_REVIEW
+    cycle.return_comment = comment.strip()
+    cycle.save(update_fields=["state", "return_comment"])
+    _log_transition(cycle, by, "cycle.returned", before)
+    notify_cycle(cycle, "returned")
+    return cycle
+
+
+@transaction.atomic
+def validate(*, cycle, by) -> Cycle:
+    cycle = _lock(cycle)
+    _require_mentor(cycle, by)
+    _require_state(cycle, State.SUBMITTED, doing="validated")
+    reviewed = set(cycle.reviews.values_list("element_id", flat=True))
+    missing = [e.number for e in cycle.framework.elements.all() if e.pk not in reviewed]
+    if missing:
+        raise TransitionError(f"Agree or adjust the rating of every element first: element{'s' if len(missing) > 1 else ''} "
+                              f"{', '.join(map(str, missing))} still to do.")
+    before = cycle.state
+    cycle.state = State.VALIDATED
+    cycle.validated_at = timezone.now()
+    cycle.save(update_fields=["state", "validated_at"])
+    _log_transition(cycle, by, "cycle.validated", before)
+    notify_cycle(cycle, "validated")
+    return cycle
+
+
+# The action plan
+
+
+def can_plan(cycle, request_roles, memberships, user) -> bool:
+    if cycle.mentor_id == user.pk:
+        return True
+    return any(m.role in {Role.SCHOOL_COORDINATOR, Role.HEAD_TEACHER} and m.school_id == cycle.school_id for m in memberships)
+
+
+TARGET_FIELDS = ("element", "action", "lead", "deadline", "success_criteria", "status")
+
+
+@transaction.atomic
+def save_target(*, cycle, by, target: Target) -> Target:
+    created = target.pk is None
+    target.cycle = cycle
+    target.save()
+    record(authority=cycle.authority, actor=by, action="target.created" if created else "target.changed", obj=target,
+           school=cycle.school, after={"element": target.element.number, "status": target.status,
+                                       "deadline": target.deadline.isoformat()})
+    return target
+
+
+SCHOOL_EDITORS = SCHOOL_ROLES - {Role.SCHOOL_CONTRIBUTOR}

@@ -1,0 +1,106 @@
+from django import forms
+
+from accounts.models import Role, User
+from schools.models import School
+
+from .models import TEXT_LIMIT, Cycle, Element, Rating, Target
+
+RATING_CHOICES = [(str(value), label) for value, label in Rating.choices]
+
+
+class StartCycleForm(forms.Form):
+    school = forms.ModelChoiceField(queryset=School.objects.none())
+    kind = forms.ChoiceField(choices=Cycle.Kind.choices, initial=Cycle.Kind.INITIAL, label="Kind of assessment")
+    mentor = forms.ModelChoiceField(queryset=User.objects.none())
+
+    def __init__(self, *args, authority, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["school"].queryset = School.objects.order_by("name")
+        self.fields["mentor"].queryset = User.objects.filter(
+            memberships__authority=authority, memberships__role=Role.MENTOR
+        ).distinct()
+
+
+class AnswerForm(forms.Form):
+    """One element of the self-review: a rating per descriptor, the element's rating and four texts."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+    rating = forms.TypedChoiceField(choices=RATING_CHOICES, coerce=int, required=False, empty_value=None,
+                                    widget=forms.RadioSelect, label="Overall rating of this element")
+    practice = forms.CharField(label="What the school does", required=False, max_length=TEXT_LIMIT,
+                               widget=forms.Textarea(attrs={"rows": 6}))
+    evidence = forms.CharField(label="Evidence", required=False, max_length=TEXT_LIMIT,
+                               help_text="Where someone could see it: documents, data, observations.",
+                               widget=forms.Textarea(attrs={"rows": 4}))
+    strengths = forms.CharField(label="Strengths", required=False, max_length=TEXT_LIMIT, widget=forms.Textarea(attrs={"rows": 4}))
+    development = forms.CharField(label="Areas for development", required=False, max_length=TEXT_LIMIT,
+                                  widget=forms.Textarea(attrs={"rows": 4}))
+
+    def __init__(self, *args, descriptors, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.descriptors = descriptors
+        for d in descriptors:
+            self.fields[f"descriptor-{d.pk}"] = forms.TypedChoiceField(
+                choices=RATING_CHOICES, coerce=int, required=False, empty_value=None, widget=forms.RadioSelect,
+                label=f"{d.label} {d.text}",
+            )
+        for name in ("practice", "evidence", "strengths", "development"):
+            self.fields[name].widget.attrs["maxlength"] = TEXT_LIMIT
+            self.fields[name].widget.attrs["data-count"] = TEXT_LIMIT
+
+    def descriptor_fields(self):
+        return [self[f"descriptor-{d.pk}"] for d in self.descriptors]
+
+    def answer_data(self):
+        data = self.cleaned_data
+        return {
+            "rating": data["rating"],
+            "ratings": {str(d.pk): data[f"descriptor-{d.pk}"] for d in self.descriptors if data[f"descriptor-{d.pk}"] is not None},
+            **{name: data[name] for name in ("practice", "evidence", "strengths", "development")},
+        }
+
+
+class AssignmentForm(forms.Form):
+    person = forms.ModelChoiceField(queryset=User.objects.none(), label="Contributor")
+    element = forms.ModelChoiceField(queryset=Element.objects.none())
+
+    def __init__(self, *args, cycle, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["person"].queryset = User.objects.filter(
+            memberships__school=cycle.school, memberships__role=Role.SCHOOL_CONTRIBUTOR
+        ).distinct()
+        self.fields["element"].queryset = cycle.framework.elements.all()
+
+
+class ReviewForm(forms.Form):
+    rating = forms.TypedChoiceField(choices=RATING_CHOICES, coerce=int, widget=forms.RadioSelect, label="Mentor's rating")
+    comment = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3}),
+                              label="Comment for the school")
+
+
+class ReturnForm(forms.Form):
+    comment = forms.CharField(max_length=5000, widget=forms.Textarea(attrs={"rows": 5}),
+                              label="What the school should change",
+                              error_messages={"required": "Tell the school what to change before returning the self-review."})
+
+
+class TargetForm(forms.ModelForm):
+    element = forms.ModelChoiceField(queryset=Element.objects.none())
+
+    class Meta:
+        model = Target
+        fields = ["element", "action", "lead", "deadline", "success_criteria", "status"]
+        widgets = {
+            "action": forms.Textarea(attrs={"rows": 3}),
+            "success_criteria": forms.Textarea(attrs={"rows": 3}),
+            "deadline": forms.DateInput(attrs={"type": "date"}),
+        }
+
+    def __init__(self, *args, cycle, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["element"].queryset = cycle.framework.elements.all()
+
+
+class FrameworkImportForm(forms.Form):
+    file = forms.FileField(help_text="A JSON or YAML file in the format described in README.md, up to 512 KB.")
+    make_current = forms.BooleanField(required=False, label="Start new self-reviews on this version")

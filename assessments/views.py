@@ -1,0 +1,349 @@
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from accounts.models import STAFF_ROLES, Role
+from authorities.access import ADMIN, authority_view, require_school_access
+
+from . import domain
+from .charts import rating_chart
+from .forms import AnswerForm, AssignmentForm, FrameworkImportForm, ReturnForm, ReviewForm, StartCycleForm, TargetForm
+from .frameworks import FrameworkFileError
+from .models import Answer, Assignment, Cycle, Element, FrameworkVersion, MentorReview, Rating, Target
+
+MENTOR_OR_ADMIN = (Role.MENTOR, Role.AUTHORITY_ADMIN)
+
+
+def get_cycle(request, cycle_pk) -> Cycle:
+    cycle = get_object_or_404(Cycle.objects.select_related("school", "framework", "mentor"), pk=cycle_pk)
+    require_school_access(request, cycle.school)
+    return cycle
+
+
+def elements_of(cycle):
+    return list(cycle.framework.elements.prefetch_related("descriptors"))
+
+
+def element_rows(cycle):
+    """Each element with its answer, its status and the mentor's review: the task list's rows."""
+    answers = {a.element_id: a for a in cycle.answers.all()}
+    reviews = {r.element_id: r for r in cycle.reviews.all()}
+    rows = []
+    for element in elements_of(cycle):
+        answer = answers.get(element.pk)
+        if domain.answer_is_complete(answer, element):
+            status = "complete"
+        elif answer is not None and (answer.version or answer.prefilled):
+            status = "in_progress"
+        else:
+            status = "not_started"
+        rows.append({"element": element, "answer": answer, "status": status, "review": reviews.get(element.pk)})
+    return rows
+
+
+def school_roles(request, cycle):
+    return {m.role for m in request.memberships if m.school_id == cycle.school_id}
+
+
+@authority_view()
+def cycle_list(request, authority_slug):
+    if not request.roles & STAFF_ROLES:
+        school_ids = {m.school_id for m in request.memberships}
+        cycles = Cycle.objects.filter(school__in=school_ids)
+    else:
+        cycles = Cycle.objects.all()
+        if request.GET.get("mine") and Role.MENTOR in request.roles:
+            cycles = cycles.filter(mentor=request.user)
+    cycles = cycles.select_related("school", "mentor").order_by("school__name", "-created_at")
+    page = Paginator(cycles, 25).get_page(request.GET.get("page"))
+    return render(request, "assessments/cycle_list.html", {"page": page})
+
+
+@authority_view(*ADMIN)
+def cycle_start(request, authority_slug):
+    form = StartCycleForm(request.POST if request.method == "POST" else None, authority=request.authority)
+    if request.method == "POST" and form.is_valid():
+        try:
+            cycle = domain.start_cycle(authority=request.authority, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"{cycle.school.name} is registered, with {cycle.mentor} as mentor.")
+            return redirect("assessments:cycle", authority_slug, cycle.pk)
+    return render(request, "assessments/cycle_start.html", {"form": form})
+
+
+@authority_view()
+def cycle_detail(request, authority_slug, cycle_pk):
+    cycle = get_cycle(request, cycle_pk)
+    rows = element_rows(cycle)
+    complete = sum(1 for r in rows if r["status"] == "complete")
+    previous = {}
+    if cycle.previous_id:
+        previous = {a.element_id: a.rating for a in Answer.objects.filter(cycle_id=cycle.previous_id)}
+    chart_rows = [
+        {
+            "label": f"{r['element'].number}. {r['element'].title}",
+            "school": r["answer"].rating if r["answer"] else None,
+            "mentor": r["review"].rating if r["review"] else None,
+            "previous": previous.get(r["element"].maps_from_id or r["element"].pk) if cycle.previous_id else None,
+        }
+        for r in rows
+    ]
+    roles = school_roles(request, cycle)
+    return render(request, "assessments/cycle_detail.html", {
+        "cycle": cycle,
+        "rows": rows,
+        "complete": complete,
+        "chart": rating_chart(chart_rows, with_previous=bool(cycle.previous_id)),
+        "chart_rows": chart_rows,
+        "ratings": Rating,
+        "can_submit": cycle.state == Cycle.State.SELF_REVIEW and bool(roles & {Role.HEAD_TEACHER, Role.SCHOOL_COORDINATOR}),
+        "can_assign": cycle.school_can_edit and bool(roles & {Role.HEAD_TEACHER, Role.SCHOOL_COORDINATOR}),
+        "is_mentor": cycle.mentor_id == request.user.pk,
+    })
+
+
+@authority_view()
+def element_detail(request, authority_slug, cycle_pk, element_pk):
+    cycle = get_cycle(request, cycle_pk)
+    element = get_object_or_404(Element.objects.prefetch_related("descriptors"), pk=element_pk, framework=cycle.framework_id)
+    descriptors = list(element.descriptors.all())
+    answer = Answer.objects.filter(cycle=cycle, element=element).select_related("updated_by").first()
+    assigned = set(Assignment.objects.filter(cycle=cycle, person=request.user).values_list("element", flat=True))
+    editable = cycle.school_can_edit and domain.can_edit_element(cycle, element, request.memberships, assigned)
+    context = {"cycle": cycle, "element": element, "answer": answer, "editable": editable,
+               "review": MentorReview.objects.filter(cycle=cycle, element=element).first()}
+
+    if request.method == "POST":
+        form = AnswerForm(request.POST, descriptors=descriptors)
+        status = 200
+        if not form.is_valid():
+            status = 422
+        else:
+            try:
+                answer = domain.save_answer(cycle=cycle, element=element, by=request.user, memberships=request.memberships,
+                                            version=form.cleaned_data["version"], data=form.answer_data())
+            except domain.StaleAnswer as stale:
+                context.update(conflict=stale.current, mine=form.answer_data(), theirs_form=_answer_form(stale.current, descriptors))
+                status = 409
+            except domain.TransitionError as error:
+                form.add_error(None, str(error))
+                status = 422
+            except PermissionDenied as error:
+                form.add_error(None, str(error))
+                status = 403
+            else:
+                context["answer"] = answer
+                form = _answer_form(answer, descriptors)
+        context["form"] = form
+        if request.htmx:
+            return render(request, "assessments/_save_status.html", context, status=status)
+        if status == 200:
+            messages.success(request, f"Element {element.number} saved.")
+            return redirect("assessments:element", authority_slug, cycle.pk, element.pk)
+        return render(request, "assessments/element.html", context, status=status)
+
+    context["form"] = _answer_form(answer, descriptors)
+    return render(request, "assessments/element.html", context)
+
+
+def _answer_form(answer, descriptors):
+    initial = {"version": 0}
+    if answer is not None:
+        initial = {"version": answer.version, "rating": answer.rating,
+                   **{f: getattr(answer, f) for f in domain.ANSWER_TEXTS},
+                   **{f"descriptor-{k}": v for k, v in answer.ratings.items()}}
+    return AnswerForm(initial=initial, descriptors=descriptors)
+
+
+@require_POST
+@authority_view()
+def cycle_submit(request, authority_slug, cycle_pk):
+    cycle = get_cycle(request, cycle_pk)
+    try:
+        domain.submit_to_mentor(cycle=cycle, by=request.user, memberships=request.memberships)
+    except domain.TransitionError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"The self-review has been sent to {cycle.mentor}.")
+    return redirect("assessments:cycle", authority_slug, cycle.pk)
+
+
+@authority_view()
+def assignments(request, authority_slug, cycle_pk):
+    cycle = get_cycle(request, cycle_pk)
+    if not school_roles(request, cycle) & {Role.HEAD_TEACHER, Role.SCHOOL_COORDINATOR}:
+        raise PermissionDenied
+    form = AssignmentForm(request.POST if request.method == "POST" else None, cycle=cycle)
+    if request.method == "POST" and form.is_valid():
+        try:
+            domain.assign_element(cycle=cycle, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"Element {form.cleaned_data['element'].number} given to {form.cleaned_data['person']}.")
+            return redirect("assessments:assignments", authority_slug, cycle.pk)
+    given = cycle.assignments.select_related("element", "person").order_by("element__number", "person__full_name")
+    return render(request, "assessments/assignments.html", {"cycle": cycle, "form": form, "given": given})
+
+
+@require_POST
+@authority_view()
+def unassign(request, authority_slug, cycle_pk, assignment_pk):
+    cycle = get_cycle(request, cycle_pk)
+    if not school_roles(request, cycle) & {Role.HEAD_TEACHER, Role.SCHOOL_COORDINATOR}:
+        raise PermissionDenied
+    assignment = get_object_or_404(Assignment.objects.select_related("element", "person"), pk=assignment_pk, cycle=cycle)
+    domain.unassign_element(assignment=assignment, by=request.user)
+    messages.success(request, f"Element {assignment.element.number} taken back from {assignment.person}.")
+    return redirect("assessments:assignments", authority_slug, cycle.pk)
+
+
+@authority_view(*MENTOR_OR_ADMIN)
+def review(request, authority_slug, cycle_pk):
+    """The mentor's page: the school's answers element by element with the school's rating beside theirs."""
+    cycle = get_cycle(request, cycle_pk)
+    rows = element_rows(cycle)
+    is_mentor = cycle.mentor_id == request.user.pk
+    errors = {}
+    if request.method == "POST":
+        if not is_mentor:
+            raise PermissionDenied
+        element = get_object_or_404(Element, pk=request.POST.get("element"), framework=cycle.framework_id)
+        form = ReviewForm(request.POST, prefix=f"e{element.pk}")
+        if form.is_valid():
+            try:
+                domain.review_element(cycle=cycle, element=element, by=request.user, **form.cleaned_data)
+            except (domain.TransitionError, ValidationError) as error:
+                messages.error(request, error.messages[0] if isinstance(error, ValidationError) else str(error))
+            else:
+                messages.success(request, f"Your rating of element {element.number} is saved.")
+                return HttpResponseRedirect(reverse("assessments:review", args=[authority_slug, cycle.pk]) + f"#element-{element.pk}")
+        errors[element.pk] = form
+    for row in rows:
+        pk = row["element"].pk
+        initial = {"rating": row["review"].rating, "comment": row["review"].comment} if row["review"] else (
+            {"rating": row["answer"].rating} if row["answer"] and row["answer"].rating is not None else {})
+        row["form"] = errors.get(pk) or ReviewForm(prefix=f"e{pk}", initial=initial)
+    return render(request, "assessments/review.html", {
+        "cycle": cycle, "rows": rows, "is_mentor": is_mentor, "return_form": ReturnForm(),
+        "can_act": is_mentor and cycle.state == Cycle.State.SUBMITTED,
+    })
+
+
+@require_POST
+@authority_view(Role.MENTOR)
+def cycle_return(request, authority_slug, cycle_pk):
+    cycle = get_cycle(request, cycle_pk)
+    form = ReturnForm(request.POST)
+    if form.is_valid():
+        try:
+            domain.return_to_school(cycle=cycle, by=request.user, comment=form.cleaned_data["comment"])
+        except (domain.TransitionError, PermissionDenied) as error:
+            messages.error(request, str(error) or "Only the school's mentor can do this.")
+        else:
+            messages.success(request, "The self-review is back with the school, with your comments.")
+            return redirect("assessments:cycle", authority_slug, cycle.pk)
+    else:
+        messages.error(request, form.errors["comment"][0])
+    return redirect("assessments:review", authority_slug, cycle.pk)
+
+
+@require_POST
+@authority_view(Role.MENTOR)
+def cycle_validate(request, authority_slug, cycle_pk):
+    cycle = get_cycle(request, cycle_pk)
+    try:
+        domain.validate(cycle=cycle, by=request.user)
+    except (domain.TransitionError, PermissionDenied) as error:
+        messages.error(request, str(error) or "Only the school's mentor can do this.")
+        return redirect("assessments:review", authority_slug, cycle.pk)
+    messages.success(request, "The self-review is validated. The school can see your ratings and comments.")
+    return redirect("assessments:cycle", authority_slug, cycle.pk)
+
+
+@authority_view()
+def compare(request, authority_slug, cycle_pk):
+    """The audit as the school submitted it beside the mentor's validated ratings, differences marked."""
+    cycle = get_cycle(request, cycle_pk)
+    submission = cycle.submissions.first()
+    submitted = submission.answers if submission else {}
+    reviews = {r.element_id: r for r in cycle.reviews.all()}
+    rows = []
+    for element in elements_of(cycle):
+        school = submitted.get(str(element.pk), {}).get("rating")
+        review_ = reviews.get(element.pk)
+        mentor = review_.rating if review_ else None
+        rows.append({"element": element, "school": school, "school_label": Rating(school).label if school is not None else "–",
+                     "mentor": mentor, "mentor_label": Rating(mentor).label if mentor is not None else "–",
+                     "comment": review_.comment if review_ else "", "differs": mentor is not None and mentor != school,
+                     "practice": submitted.get(str(element.pk), {}).get("practice", "")})
+    return render(request, "assessments/compare.html", {"cycle": cycle, "submission": submission, "rows": rows})
+
+
+# Action plan
+
+
+def _require_planner(request, cycle):
+    if cycle.mentor_id != request.user.pk and not school_roles(request, cycle) & {Role.HEAD_TEACHER, Role.SCHOOL_COORDINATOR}:
+        raise PermissionDenied
+
+
+@authority_view()
+def plan(request, authority_slug, cycle_pk):
+    cycle = get_cycle(request, cycle_pk)
+    targets = cycle.targets.select_related("element")
+    can_plan = cycle.mentor_id == request.user.pk or bool(school_roles(request, cycle) & {Role.HEAD_TEACHER, Role.SCHOOL_COORDINATOR})
+    from django.utils import timezone
+
+    return render(request, "assessments/plan.html", {"cycle": cycle, "targets": targets, "can_plan": can_plan,
+                                                     "today": timezone.localdate()})
+
+
+@authority_view()
+def target_edit(request, authority_slug, cycle_pk, target_pk=None):
+    cycle = get_cycle(request, cycle_pk)
+    _require_planner(request, cycle)
+    target = get_object_or_404(Target, pk=target_pk, cycle=cycle) if target_pk else Target(cycle=cycle)
+    form = TargetForm(request.POST if request.method == "POST" else None, instance=target, cycle=cycle)
+    if request.method == "POST" and form.is_valid():
+        domain.save_target(cycle=cycle, by=request.user, target=form.instance)
+        messages.success(request, "Target saved.")
+        return redirect("assessments:plan", authority_slug, cycle.pk)
+    return render(request, "assessments/target_form.html", {"cycle": cycle, "form": form, "target": target})
+
+
+# Framework versions
+
+
+@authority_view(*ADMIN)
+def frameworks(request, authority_slug):
+    form = FrameworkImportForm(request.POST if request.method == "POST" else None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            framework = domain.import_framework(authority=request.authority, by=request.user,
+                                                content=form.cleaned_data["file"].read(),
+                                                make_current=form.cleaned_data["make_current"])
+        except FrameworkFileError as error:
+            for message in error.errors:
+                form.add_error("file", message)
+        else:
+            messages.success(request, f"“{framework.name}” loaded with {framework.elements.count()} elements.")
+            return redirect("assessments:frameworks", authority_slug)
+    versions = FrameworkVersion.objects.prefetch_related(Prefetch("elements", queryset=Element.objects.order_by("number")))
+    return render(request, "assessments/frameworks.html", {"form": form, "versions": versions})
+
+
+@require_POST
+@authority_view(*ADMIN)
+def framework_make_current(request, authority_slug, framework_pk):
+    framework = get_object_or_404(FrameworkVersion, pk=framework_pk)
+    domain.make_framework_current(framework=framework, by=request.user)
+    messages.success(request, f"New self-reviews will use “{framework.name}”.")
+    return redirect("assessments:frameworks", authority_slug)
