@@ -6,7 +6,10 @@ from dataclasses import dataclass, field
 import pytest
 from django.core.cache import cache
 
+from django_scopes import scope
+
 from accounts.models import SCHOOL_ROLES, Role
+from assessments.domain import install_default_framework, start_cycle
 
 from .factories import AreaFactory, AuthorityFactory, MembershipFactory, SchoolFactory, UserFactory
 
@@ -22,6 +25,8 @@ class World:
     outsider_area: object = None
     outsider_school: object = None
     outsider: object = None  # admin of the outsider authority
+    cycle: object = None  # the school's self-review, mentored by people["mentor"]
+    outsider_cycle: object = None
 
 
 @pytest.fixture
@@ -40,7 +45,13 @@ def world(db):
     outsider_school = SchoolFactory(authority=outsider_authority, area=outsider_area, name="Outsider Academy")
     outsider = UserFactory(email="admin@outsider.test", full_name="Olive Outsider")
     MembershipFactory(authority=outsider_authority, user=outsider, role=Role.AUTHORITY_ADMIN)
+    cycle = start_cycle_for(authority, school, people["mentor"])
+    outsider_mentor = UserFactory(email="mentor@outsider.test")
+    MembershipFactory(authority=outsider_authority, user=outsider_mentor, role=Role.MENTOR)
+    outsider_cycle = start_cycle_for(outsider_authority, outsider_school, outsider_mentor)
     return World(
+        cycle=cycle,
+        outsider_cycle=outsider_cycle,
         authority=authority,
         area=area,
         school=school,
@@ -51,6 +62,12 @@ def world(db):
         outsider_school=outsider_school,
         outsider=outsider,
     )
+
+
+def start_cycle_for(authority, school, mentor):
+    with scope(authority=authority):
+        install_default_framework(authority)
+        return start_cycle(authority=authority, by=None, school=school, kind="initial", mentor=mentor)
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from accounts.models import SCHOOL_ROLES, STAFF_ROLES, Invitation, Role
+from assessments.models import Assignment, Target
 
 from .factories import MembershipFactory, UserFactory
 
@@ -62,8 +63,44 @@ def _area(world, owner):
     return {"area_pk": (world.area if owner == world.authority else world.outsider_area).pk}
 
 
+def _cycle_of(world, owner):
+    return world.cycle if owner == world.authority else world.outsider_cycle
+
+
+def _cycle(world, owner):
+    return {"cycle_pk": _cycle_of(world, owner).pk}
+
+
+def _element(world, owner):
+    cycle = _cycle_of(world, owner)
+    with scopes_disabled():
+        return {"cycle_pk": cycle.pk, "element_pk": cycle.framework.elements.first().pk}
+
+
+def _assignment(world, owner):
+    cycle = _cycle_of(world, owner)
+    with scopes_disabled():
+        element = cycle.framework.elements.order_by("?").first()
+        assignment = Assignment.objects.create(cycle=cycle, element=element, person=UserFactory())
+    return {"cycle_pk": cycle.pk, "assignment_pk": assignment.pk}
+
+
+def _target(world, owner):
+    cycle = _cycle_of(world, owner)
+    with scopes_disabled():
+        target = Target.objects.create(cycle=cycle, element=cycle.framework.elements.first(), action="Act", lead="Lee",
+                                       deadline=timezone.localdate(), success_criteria="Done")
+    return {"cycle_pk": cycle.pk, "target_pk": target.pk}
+
+
+def _framework(world, owner):
+    return {"framework_pk": _cycle_of(world, owner).framework_id}
+
+
 ADMIN = frozenset({Role.AUTHORITY_ADMIN})
 STAFF = frozenset(STAFF_ROLES)
+CYCLE_READERS = STAFF | SCHOOL_ROLES
+SCHOOL_LEADS = frozenset({Role.HEAD_TEACHER, Role.SCHOOL_COORDINATOR})
 
 URLS = {
     "home": Case(PUBLIC),
@@ -90,6 +127,22 @@ URLS = {
     "people:remove": Case(ADMIN, objects=_membership, method="post", ok=302),
     "people:revoke_invitation": Case(ADMIN, objects=_invitation, method="post", ok=302),
     "audit:log": Case(ADMIN),
+    "assessments:cycles": Case(ALL_ROLES),
+    "assessments:cycle_start": Case(ADMIN),
+    "assessments:cycle": Case(CYCLE_READERS, objects=_cycle),
+    "assessments:element": Case(CYCLE_READERS, objects=_element),
+    "assessments:submit": Case(CYCLE_READERS, objects=_cycle, method="post", ok=302),
+    "assessments:assignments": Case(SCHOOL_LEADS, objects=_cycle),
+    "assessments:unassign": Case(SCHOOL_LEADS, objects=_assignment, method="post", ok=302),
+    "assessments:review": Case(frozenset({Role.MENTOR, Role.AUTHORITY_ADMIN}), objects=_cycle),
+    "assessments:return": Case(frozenset({Role.MENTOR}), objects=_cycle, method="post", ok=302),
+    "assessments:validate": Case(frozenset({Role.MENTOR}), objects=_cycle, method="post", ok=302),
+    "assessments:compare": Case(CYCLE_READERS, objects=_cycle),
+    "assessments:plan": Case(CYCLE_READERS, objects=_cycle),
+    "assessments:target_create": Case(SCHOOL_LEADS | {Role.MENTOR}, objects=_cycle),
+    "assessments:target_edit": Case(SCHOOL_LEADS | {Role.MENTOR}, objects=_target),
+    "assessments:frameworks": Case(ADMIN),
+    "assessments:framework_current": Case(ADMIN, objects=_framework, method="post", ok=302),
 }
 
 # Arguments for the Django admin's own patterns; every one of them is for platform admins only.

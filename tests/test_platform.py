@@ -24,7 +24,7 @@ def test_platform_admin_creates_an_authority_and_invites_its_admin(platform_clie
     authority = Authority.objects.get(slug="oxfordshire")
     with scope(authority=authority):
         assert [(i.email, i.role) for i in Invitation.objects.all()] == [("lead@ox.example", "authority_admin")]
-        assert sorted(AuditEntry.objects.values_list("action", flat=True)) == ["authority.created", "invitation.sent"]
+        assert sorted(AuditEntry.objects.values_list("action", flat=True)) == ["authority.created", "framework.imported", "invitation.sent"]
     assert [m.to for m in mail.outbox] == [["lead@ox.example"]]
 
 
