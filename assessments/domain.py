@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts.models import SCHOOL_ROLES, Role
+from accounts.models import Role
 from audit.domain import record
 
 from .frameworks import FrameworkFileError, parse_framework
@@ -50,7 +50,11 @@ def import_framework(*, authority, by, content: bytes, make_current=False) -> Fr
             errors.append(f"previous: no framework “{spec.previous}” has been loaded here.")
     old_elements = {e.code: e for e in previous.elements.all()} if previous else {}
     for i, element in enumerate(spec.elements, start=1):
-        if element.maps_from and element.maps_from not in old_elements:
+        if not element.maps_from or (spec.previous and previous is None):
+            continue
+        if not spec.previous:
+            errors.append(f"elements[{i}].maps_from: name the version it maps from in “previous”.")
+        elif element.maps_from not in old_elements:
             errors.append(f"elements[{i}].maps_from: the previous framework has no element “{element.maps_from}”.")
     if errors:
         raise FrameworkFileError(errors)
@@ -309,15 +313,6 @@ def validate(*, cycle, by) -> Cycle:
 # The action plan
 
 
-def can_plan(cycle, request_roles, memberships, user) -> bool:
-    if cycle.mentor_id == user.pk:
-        return True
-    return any(m.role in {Role.SCHOOL_COORDINATOR, Role.HEAD_TEACHER} and m.school_id == cycle.school_id for m in memberships)
-
-
-TARGET_FIELDS = ("element", "action", "lead", "deadline", "success_criteria", "status")
-
-
 @transaction.atomic
 def save_target(*, cycle, by, target: Target) -> Target:
     created = target.pk is None
@@ -328,5 +323,3 @@ def save_target(*, cycle, by, target: Target) -> Target:
                                        "deadline": target.deadline.isoformat()})
     return target
 
-
-SCHOOL_EDITORS = SCHOOL_ROLES - {Role.SCHOOL_CONTRIBUTOR}
