@@ -5,6 +5,7 @@ from django.db.models import Prefetch
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.models import STAFF_ROLES, Role
@@ -17,6 +18,7 @@ from .frameworks import FrameworkFileError
 from .models import Answer, Assignment, Cycle, Element, FrameworkVersion, MentorReview, Rating, Target
 
 MENTOR_OR_ADMIN = (Role.MENTOR, Role.AUTHORITY_ADMIN)
+SCHOOL_LEADS = {Role.HEAD_TEACHER, Role.SCHOOL_COORDINATOR}
 
 
 def get_cycle(request, cycle_pk) -> Cycle:
@@ -103,8 +105,8 @@ def cycle_detail(request, authority_slug, cycle_pk):
         "chart": rating_chart(chart_rows, with_previous=bool(cycle.previous_id)),
         "chart_rows": chart_rows,
         "ratings": Rating,
-        "can_submit": cycle.state == Cycle.State.SELF_REVIEW and bool(roles & {Role.HEAD_TEACHER, Role.SCHOOL_COORDINATOR}),
-        "can_assign": cycle.school_can_edit and bool(roles & {Role.HEAD_TEACHER, Role.SCHOOL_COORDINATOR}),
+        "can_submit": cycle.state == Cycle.State.SELF_REVIEW and bool(roles & SCHOOL_LEADS),
+        "can_assign": cycle.school_can_edit and bool(roles & SCHOOL_LEADS),
         "is_mentor": cycle.mentor_id == request.user.pk,
     })
 
@@ -178,7 +180,7 @@ def cycle_submit(request, authority_slug, cycle_pk):
 @authority_view()
 def assignments(request, authority_slug, cycle_pk):
     cycle = get_cycle(request, cycle_pk)
-    if not school_roles(request, cycle) & {Role.HEAD_TEACHER, Role.SCHOOL_COORDINATOR}:
+    if not school_roles(request, cycle) & SCHOOL_LEADS:
         raise PermissionDenied
     form = AssignmentForm(request.POST if request.method == "POST" else None, cycle=cycle)
     if request.method == "POST" and form.is_valid():
@@ -197,7 +199,7 @@ def assignments(request, authority_slug, cycle_pk):
 @authority_view()
 def unassign(request, authority_slug, cycle_pk, assignment_pk):
     cycle = get_cycle(request, cycle_pk)
-    if not school_roles(request, cycle) & {Role.HEAD_TEACHER, Role.SCHOOL_COORDINATOR}:
+    if not school_roles(request, cycle) & SCHOOL_LEADS:
         raise PermissionDenied
     assignment = get_object_or_404(Assignment.objects.select_related("element", "person"), pk=assignment_pk, cycle=cycle)
     domain.unassign_element(assignment=assignment, by=request.user)
@@ -290,26 +292,23 @@ def compare(request, authority_slug, cycle_pk):
 # Action plan
 
 
-def _require_planner(request, cycle):
-    if cycle.mentor_id != request.user.pk and not school_roles(request, cycle) & {Role.HEAD_TEACHER, Role.SCHOOL_COORDINATOR}:
-        raise PermissionDenied
+def _can_plan(request, cycle):
+    return cycle.mentor_id == request.user.pk or bool(school_roles(request, cycle) & SCHOOL_LEADS)
 
 
 @authority_view()
 def plan(request, authority_slug, cycle_pk):
     cycle = get_cycle(request, cycle_pk)
     targets = cycle.targets.select_related("element")
-    can_plan = cycle.mentor_id == request.user.pk or bool(school_roles(request, cycle) & {Role.HEAD_TEACHER, Role.SCHOOL_COORDINATOR})
-    from django.utils import timezone
-
-    return render(request, "assessments/plan.html", {"cycle": cycle, "targets": targets, "can_plan": can_plan,
+    return render(request, "assessments/plan.html", {"cycle": cycle, "targets": targets, "can_plan": _can_plan(request, cycle),
                                                      "today": timezone.localdate()})
 
 
 @authority_view()
 def target_edit(request, authority_slug, cycle_pk, target_pk=None):
     cycle = get_cycle(request, cycle_pk)
-    _require_planner(request, cycle)
+    if not _can_plan(request, cycle):
+        raise PermissionDenied
     target = get_object_or_404(Target, pk=target_pk, cycle=cycle) if target_pk else Target(cycle=cycle)
     form = TargetForm(request.POST if request.method == "POST" else None, instance=target, cycle=cycle)
     if request.method == "POST" and form.is_valid():
