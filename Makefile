@@ -6,7 +6,7 @@ PORT ?= 8000
 
 # The test suite runs against the real PostgreSQL and Redis on this machine.
 TEST_ENV := DATABASE_URL=$${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/iqm_portal} \
-	REDIS_URL=$${TEST_REDIS_URL:-redis://127.0.0.1:6379/15} SECRET_KEY=test-only-secret DEBUG=0 STATIC_MANIFEST=0
+	REDIS_URL=$${TEST_REDIS_URL:-redis://127.0.0.1:6379/15} SECRET_KEY=test-only-secret DEBUG=0
 
 .PHONY: run test install worker beat services browser migrate demo clean
 
@@ -41,6 +41,7 @@ browser:
 	@scripts/browser.sh
 
 test: install services browser
+	$(TEST_ENV) $(PY) manage.py collectstatic --noinput --verbosity 0
 	$(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)
 
 clean:

@@ -59,7 +59,7 @@ def people(request, authority_slug):
     page = Paginator(memberships, PAGE_SIZE).get_page(request.GET.get("page"))
     invitations = Invitation.objects.select_related("school").filter(accepted_at=None, revoked_at=None)[:50]
     return render(request, "accounts/people.html",
-                  {"page": page, "invitations": invitations, "role": role, "roles": Membership._meta.get_field("role").choices})
+                  {"page": page, "invitations": invitations, "role": role, "role_choices": Membership._meta.get_field("role").choices})
 
 
 @authority_view(*ADMIN)

@@ -48,9 +48,14 @@
     if (box.hasAttribute("data-conflict")) {
       var keep = box.querySelector("[data-keep-mine]");
       keep.addEventListener("click", function () { versionInput.value = keep.dataset.keepMine; save(); });
-      box.querySelector("[data-take-theirs]").addEventListener("click", clearDraft);
-      box.querySelector(".conflict").focus && box.querySelector(".conflict").setAttribute("tabindex", "-1");
-      box.querySelector(".conflict").focus();
+      box.querySelector("[data-take-theirs]").addEventListener("click", function () {
+        dirty = false;
+        clearTimeout(timer);
+        clearDraft();
+      });
+      var conflict = box.querySelector(".conflict");
+      conflict.setAttribute("tabindex", "-1");
+      conflict.focus();
     }
   });
   form.addEventListener("htmx:afterRequest", function (event) {
