@@ -107,6 +107,18 @@ def _log_transition(cycle, by, action, before):
            before={"state": before}, after={"state": cycle.state})
 
 
+def _move(cycle, by, state, event, **fields) -> Cycle:
+    """Put a locked cycle in its new state: save, log as cycle.<event> and tell the people concerned."""
+    before = cycle.state
+    cycle.state = state
+    for name, value in fields.items():
+        setattr(cycle, name, value)
+    cycle.save(update_fields=["state", *fields])
+    _log_transition(cycle, by, f"cycle.{event}", before)
+    notify_cycle(cycle, event)
+    return cycle
+
+
 @transaction.atomic
 def start_cycle(*, authority, by, school, kind, mentor) -> Cycle:
     """Register a school for an assessment with its mentor, on the current framework. A renewal
@@ -247,13 +259,7 @@ def submit_to_mentor(*, cycle, by, memberships) -> Cycle:
         str(a.element_id): {"rating": a.rating, "ratings": a.ratings, **{f: getattr(a, f) for f in ANSWER_TEXTS}}
         for a in answers.values()
     })
-    before = cycle.state
-    cycle.state = State.SUBMITTED
-    cycle.submitted_at = timezone.now()
-    cycle.save(update_fields=["state", "submitted_at"])
-    _log_transition(cycle, by, "cycle.submitted", before)
-    notify_cycle(cycle, "submitted")
-    return cycle
+    return _move(cycle, by, State.SUBMITTED, "submitted", submitted_at=timezone.now())
 
 
 def _require_mentor(cycle, by):
@@ -282,13 +288,7 @@ def return_to_school(*, cycle, by, comment) -> Cycle:
     _require_state(cycle, State.SUBMITTED, doing="returned")
     if not comment.strip():
         raise ValidationError({"comment": "Tell the school what to change before returning the self-review."})
-    before = cycle.state
-    cycle.state = State.SELF_REVIEW
-    cycle.return_comment = comment.strip()
-    cycle.save(update_fields=["state", "return_comment"])
-    _log_transition(cycle, by, "cycle.returned", before)
-    notify_cycle(cycle, "returned")
-    return cycle
+    return _move(cycle, by, State.SELF_REVIEW, "returned", return_comment=comment.strip())
 
 
 @transaction.atomic
@@ -301,13 +301,7 @@ def validate(*, cycle, by) -> Cycle:
     if missing:
         raise TransitionError(f"Agree or adjust the rating of every element first: element{'s' if len(missing) > 1 else ''} "
                               f"{', '.join(map(str, missing))} still to do.")
-    before = cycle.state
-    cycle.state = State.VALIDATED
-    cycle.validated_at = timezone.now()
-    cycle.save(update_fields=["state", "validated_at"])
-    _log_transition(cycle, by, "cycle.validated", before)
-    notify_cycle(cycle, "validated")
-    return cycle
+    return _move(cycle, by, State.VALIDATED, "validated", validated_at=timezone.now())
 
 
 # The action plan

@@ -123,6 +123,24 @@ def walk_through_the_self_review(page, browser, axe, base_url, world):
     expect(adjusted).to_have_count(1)
     expect(adjusted.get_by_role("rowheader")).to_have_text("3. Leadership and management")
 
+    # The school writes a target of its action plan; one past its deadline is marked overdue.
+    visit(head, f"/bathnes/cycles/{cycle.pk}/plan/")
+    head.get_by_role("link", name="Add a target").click()
+    head.a11y.wait()
+    head.get_by_role("button", name="Save the target").click()
+    head.a11y.wait()
+    expect(head.get_by_role("alert").get_by_role("link", name="Action: This field is required.")).to_be_visible()
+    head.get_by_label("Element").select_option(label="3. Leadership and management")
+    head.get_by_label("Action").fill("Name inclusion in the school development plan")
+    head.get_by_label("Lead person").fill("Harper Head")
+    head.get_by_label("Deadline").fill("2026-01-31")
+    head.get_by_label("Success criteria").fill("Governors approve the revised plan")
+    head.get_by_role("button", name="Save the target").click()
+    head.a11y.wait()
+    row = head.get_by_role("row").filter(has_text="Name inclusion in the school development plan")
+    expect(row).to_contain_text("Overdue")
+    expect(row).to_contain_text("Harper Head")
+
     for tab in (head, mentor):
         tab.a11y.finish()
         tab.context.close()
