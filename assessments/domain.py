@@ -93,7 +93,7 @@ def make_framework_current(*, framework, by):
 # Cycles
 
 
-def _lock(cycle) -> Cycle:
+def lock_cycle(cycle) -> Cycle:
     return Cycle.objects.select_for_update().select_related("school", "authority").get(pk=cycle.pk)
 
 
@@ -107,7 +107,7 @@ def _log_transition(cycle, by, action, before):
            before={"state": before}, after={"state": cycle.state})
 
 
-def _move(cycle, by, state, event, **fields) -> Cycle:
+def move_cycle(cycle, by, state, event, **fields) -> Cycle:
     """Put a locked cycle in its new state: save, log as cycle.<event> and tell the people concerned."""
     before = cycle.state
     cycle.state = state
@@ -130,7 +130,7 @@ def start_cycle(*, authority, by, school, kind, mentor) -> Cycle:
     framework = FrameworkVersion.objects.filter(is_current=True).first()
     if framework is None:
         raise ValidationError("No framework is current: an admin must choose one first.")
-    previous = Cycle.objects.filter(school=school, state=State.VALIDATED).order_by("-validated_at").first()
+    previous = Cycle.objects.filter(school=school, validated_at__isnull=False).order_by("-validated_at").first()
     cycle = Cycle.objects.create(authority=authority, school=school, kind=kind, framework=framework, mentor=mentor,
                                  previous=previous)
     if previous:
@@ -168,7 +168,7 @@ def save_answer(*, cycle, element, by, memberships, version: int, data: dict) ->
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
-        cycle = _lock(cycle)
+        cycle = lock_cycle(cycle)
         if not cycle.school_can_edit:
             raise TransitionError("The self-review has been submitted to the mentor: it can be read but not changed.")
         assigned = set(Assignment.objects.filter(cycle=cycle, person=by).values_list("element", flat=True))
@@ -243,7 +243,7 @@ def unassign_element(*, assignment, by):
 
 @transaction.atomic
 def submit_to_mentor(*, cycle, by, memberships) -> Cycle:
-    cycle = _lock(cycle)
+    cycle = lock_cycle(cycle)
     _require_state(cycle, State.SELF_REVIEW, doing="submitted")
     roles = {m.role for m in memberships if m.school_id == cycle.school_id}
     if not roles & {Role.HEAD_TEACHER, Role.SCHOOL_COORDINATOR}:
@@ -259,7 +259,7 @@ def submit_to_mentor(*, cycle, by, memberships) -> Cycle:
         str(a.element_id): {"rating": a.rating, "ratings": a.ratings, **{f: getattr(a, f) for f in ANSWER_TEXTS}}
         for a in answers.values()
     })
-    return _move(cycle, by, State.SUBMITTED, "submitted", submitted_at=timezone.now())
+    return move_cycle(cycle, by, State.SUBMITTED, "submitted", submitted_at=timezone.now())
 
 
 def _require_mentor(cycle, by):
@@ -269,7 +269,7 @@ def _require_mentor(cycle, by):
 
 @transaction.atomic
 def review_element(*, cycle, element, by, rating, comment) -> MentorReview:
-    cycle = _lock(cycle)
+    cycle = lock_cycle(cycle)
     _require_mentor(cycle, by)
     _require_state(cycle, State.SUBMITTED, doing="reviewed")
     if rating not in Rating.values:
@@ -283,17 +283,17 @@ def review_element(*, cycle, element, by, rating, comment) -> MentorReview:
 
 @transaction.atomic
 def return_to_school(*, cycle, by, comment) -> Cycle:
-    cycle = _lock(cycle)
+    cycle = lock_cycle(cycle)
     _require_mentor(cycle, by)
     _require_state(cycle, State.SUBMITTED, doing="returned")
     if not comment.strip():
         raise ValidationError({"comment": "Tell the school what to change before returning the self-review."})
-    return _move(cycle, by, State.SELF_REVIEW, "returned", return_comment=comment.strip())
+    return move_cycle(cycle, by, State.SELF_REVIEW, "returned", return_comment=comment.strip())
 
 
 @transaction.atomic
 def validate(*, cycle, by) -> Cycle:
-    cycle = _lock(cycle)
+    cycle = lock_cycle(cycle)
     _require_mentor(cycle, by)
     _require_state(cycle, State.SUBMITTED, doing="validated")
     reviewed = set(cycle.reviews.values_list("element_id", flat=True))
@@ -301,7 +301,7 @@ def validate(*, cycle, by) -> Cycle:
     if missing:
         raise TransitionError(f"Agree or adjust the rating of every element first: element{'s' if len(missing) > 1 else ''} "
                               f"{', '.join(map(str, missing))} still to do.")
-    return _move(cycle, by, State.VALIDATED, "validated", validated_at=timezone.now())
+    return move_cycle(cycle, by, State.VALIDATED, "validated", validated_at=timezone.now())
 
 
 # The action plan

@@ -97,6 +97,7 @@ class Cycle(models.Model):
         SELF_REVIEW = "self_review", "Self-review"
         SUBMITTED = "submitted", "With the mentor"
         VALIDATED = "validated", "Validated"
+        PORTFOLIO_SUBMITTED = "portfolio_submitted", "Portfolio submitted"
 
     authority = models.ForeignKey(Authority, on_delete=models.PROTECT, related_name="cycles")
     school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="cycles")
@@ -109,6 +110,7 @@ class Cycle(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     validated_at = models.DateTimeField(null=True, blank=True)
+    portfolio_submitted_at = models.DateTimeField(null=True, blank=True)
 
     objects = ScopedManager(authority="authority")
 

@@ -9,6 +9,7 @@ SUBJECTS = {
     "submitted": "{school} has submitted its self-review",
     "returned": "Your mentor has returned the self-review of {school}",
     "validated": "Your mentor has validated the self-review of {school}",
+    "portfolio_submitted": "{school} has submitted its portfolio for moderation",
 }
 
 
@@ -25,6 +26,10 @@ def send_cycle_email(authority, cycle_id, event):
     cycle = Cycle.objects.select_related("school", "mentor").get(pk=cycle_id)
     if event == "submitted":
         recipients = [cycle.mentor.email]
+    elif event == "portfolio_submitted":
+        recipients = sorted(set(Membership.objects.filter(
+            role__in=[Role.AUTHORITY_ADMIN, Role.PANEL_CHAIR]
+        ).values_list("user__email", flat=True)) | {cycle.mentor.email})
     else:
         recipients = sorted(set(Membership.objects.filter(
             school=cycle.school, role__in=[Role.SCHOOL_COORDINATOR, Role.HEAD_TEACHER]

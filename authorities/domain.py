@@ -8,7 +8,7 @@ from audit.domain import record, snapshot
 
 from .models import Authority
 
-SETTINGS_FIELDS = ("name", "panel_quorum", "reminder_lead_days")
+SETTINGS_FIELDS = ("name", "panel_quorum", "reminder_lead_days", "upload_limit_mb", "portfolio_limit_mb")
 
 
 @transaction.atomic

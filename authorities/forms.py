@@ -17,4 +17,4 @@ class AuthorityForm(forms.ModelForm):
 class AuthoritySettingsForm(forms.ModelForm):
     class Meta:
         model = Authority
-        fields = ["name", "panel_quorum", "reminder_lead_days"]
+        fields = ["name", "panel_quorum", "reminder_lead_days", "upload_limit_mb", "portfolio_limit_mb"]

@@ -34,6 +34,14 @@ class Authority(models.Model):
         validators=[MinValueValidator(7), MaxValueValidator(365)],
         help_text="How many days before an award expires the school is reminded.",
     )
+    upload_limit_mb = models.PositiveSmallIntegerField(
+        "largest file (MB)", default=20, validators=[MinValueValidator(1), MaxValueValidator(200)],
+        help_text="The largest single file a school can add to its portfolio.",
+    )
+    portfolio_limit_mb = models.PositiveIntegerField(
+        "largest portfolio (MB)", default=500, validators=[MinValueValidator(10), MaxValueValidator(10000)],
+        help_text="All the files of one school's portfolio together.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

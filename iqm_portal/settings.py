@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "schools",
     "audit",
     "assessments",
+    "portfolios",
 ]
 
 MIDDLEWARE = [
@@ -176,8 +177,52 @@ DATETIME_FORMAT = "j F Y, H:i"
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Uploaded and generated files (the schools' portfolio of evidence, PDFs) go through Django's
+# storage API and are only ever served by views that check access first: there is no MEDIA_URL
+# (Django's default, empty) and urls.py does not serve MEDIA_ROOT. STORAGE_BACKEND=s3 keeps them
+# in S3-compatible object storage (AWS, MinIO, Ceph...) as private objects instead.
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
+STORAGE_BACKEND = env.str("STORAGE_BACKEND", default="").strip().lower() or "filesystem"
+
+
+def _default_storage():
+    if STORAGE_BACKEND == "filesystem":
+        return {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": MEDIA_ROOT},
+        }
+    if STORAGE_BACKEND != "s3":
+        raise ImproperlyConfigured(f"STORAGE_BACKEND must be filesystem or s3, not {STORAGE_BACKEND!r}")
+    bucket = env.str("AWS_STORAGE_BUCKET_NAME", default="")
+    if not bucket:
+        raise ImproperlyConfigured("STORAGE_BACKEND=s3 needs AWS_STORAGE_BUCKET_NAME.")
+    addressing_style = env.str("AWS_S3_ADDRESSING_STYLE", default="") or None
+    if addressing_style not in (None, "auto", "path", "virtual"):
+        raise ImproperlyConfigured("AWS_S3_ADDRESSING_STYLE must be auto, path or virtual.")
+    options = {
+        "bucket_name": bucket,
+        "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default="") or None,  # MinIO, Ceph...; None: AWS
+        "region_name": env.str("AWS_S3_REGION_NAME", default="") or None,
+        "addressing_style": addressing_style,
+        "default_acl": "private",
+        "querystring_auth": True,  # url() gives short-lived signed URLs only
+        "file_overwrite": False,  # a name in use gets a new one (get_available_name)
+        "location": "",
+    }
+    # Without these, boto3's usual chain (environment, ~/.aws, instance or task role).
+    access_key = env.str("AWS_ACCESS_KEY_ID", default="")
+    secret_key = env.str("AWS_SECRET_ACCESS_KEY", default="")
+    if bool(access_key) != bool(secret_key):
+        raise ImproperlyConfigured("Set both AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or neither.")
+    if access_key:
+        options.update(access_key=access_key, secret_key=secret_key)
+    if env.bool("AWS_S3_SERVER_SIDE_ENCRYPTION", default=False):
+        options["object_parameters"] = {"ServerSideEncryption": "AES256"}
+    return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}
+
+
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _default_storage(),
     # Hashed, compressed names in production (collectstatic first); plain names on a laptop and in tests.
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
@@ -186,7 +231,6 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = DEBUG
-MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -11,6 +11,7 @@ authority_patterns = [
     path("people/", include("accounts.people_urls")),
     path("audit/", include("audit.urls")),
     path("", include("assessments.urls")),
+    path("cycles/<int:cycle_pk>/portfolio/", include("portfolios.urls")),
 ]
 
 urlpatterns = [

@@ -5,6 +5,7 @@
 written, and a pattern missing from `URLS` fails the suite until it is taught here.
 """
 
+import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Callable
@@ -93,6 +94,22 @@ def _target(world, owner):
     return {"cycle_pk": cycle.pk, "target_pk": target.pk}
 
 
+def _item(world, owner):
+    from django.core.files.base import ContentFile
+
+    from portfolios.models import EvidenceFile, EvidenceItem
+
+    cycle = _cycle_of(world, owner)
+    content = f"Evidence {timezone.now().timestamp()} for {cycle.pk}".encode()
+    with scopes_disabled():
+        stored = EvidenceFile(authority=cycle.authority, sha256=hashlib.sha256(content).hexdigest(), size=len(content),
+                              content_type="text/plain", extension="txt")
+        stored.file.save("x", ContentFile(content), save=True)
+        item = EvidenceItem.objects.create(cycle=cycle, file=stored, original_name="notes.txt", title="Notes",
+                                           added_by=world.people["school_coordinator"] if owner == world.authority else world.outsider)
+    return {"cycle_pk": cycle.pk, "item_pk": item.pk}
+
+
 def _framework(world, owner):
     return {"framework_pk": _cycle_of(world, owner).framework_id}
 
@@ -143,6 +160,14 @@ URLS = {
     "assessments:target_edit": Case(SCHOOL_LEADS | {Role.MENTOR}, objects=_target),
     "assessments:frameworks": Case(ADMIN),
     "assessments:framework_current": Case(ADMIN, objects=_framework, method="post", ok=302),
+    "portfolios:portfolio": Case(CYCLE_READERS, objects=_cycle),
+    "portfolios:upload": Case(CYCLE_READERS, objects=_cycle, method="post", ok=302),
+    "portfolios:add_link": Case(SCHOOL_ROLES, objects=_cycle),
+    "portfolios:item": Case(CYCLE_READERS, objects=_item),
+    "portfolios:item_delete": Case(SCHOOL_LEADS, objects=_item, method="post", ok=302),
+    "portfolios:comment": Case(SCHOOL_ROLES | {Role.MENTOR}, objects=_item, method="post", ok=302),
+    "portfolios:download": Case(CYCLE_READERS, objects=_item),
+    "portfolios:submit": Case(CYCLE_READERS, objects=_cycle, method="post", ok=302),
 }
 
 # Arguments for the Django admin's own patterns; every one of them is for platform admins only.

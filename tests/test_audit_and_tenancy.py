@@ -99,8 +99,9 @@ def test_people_list_query_count_does_not_grow(admin_client, world, django_asser
 @pytest.mark.parametrize(
     "data, errors",
     [
-        ({"name": "", "panel_quorum": "", "reminder_lead_days": ""}, {
+        ({"name": "", "panel_quorum": "", "reminder_lead_days": "", "upload_limit_mb": "", "portfolio_limit_mb": ""}, {
             "name": ["This field is required."], "panel_quorum": ["This field is required."],
+            "upload_limit_mb": ["This field is required."], "portfolio_limit_mb": ["This field is required."],
             "reminder_lead_days": ["This field is required."]}),
         ({"name": "B&NES", "panel_quorum": "0", "reminder_lead_days": "90"}, {"panel_quorum": ["Ensure this value is greater than or equal to 1."]}),
         ({"name": "B&NES", "panel_quorum": "three", "reminder_lead_days": "90"}, {"panel_quorum": ["Enter a whole number."]}),
@@ -108,6 +109,7 @@ def test_people_list_query_count_does_not_grow(admin_client, world, django_asser
     ],
 )
 def test_bad_settings_are_refused(admin_client, world, data, errors):
+    data = {"upload_limit_mb": "20", "portfolio_limit_mb": "500", **data}
     response = admin_client.post(reverse("authorities:settings", args=["bathnes"]), data)
     assert response.status_code == 200
     assert response.context["form"].errors == errors
@@ -117,7 +119,8 @@ def test_bad_settings_are_refused(admin_client, world, data, errors):
 
 def test_settings_change_is_logged(admin_client, world):
     response = admin_client.post(reverse("authorities:settings", args=["bathnes"]),
-                                 {"name": "Bath & North East Somerset", "panel_quorum": "4", "reminder_lead_days": "60"})
+                                 {"name": "Bath & North East Somerset", "panel_quorum": "4", "reminder_lead_days": "60",
+                                  "upload_limit_mb": "20", "portfolio_limit_mb": "500"})
     assert response.status_code == 302
     with scope(authority=world.authority):
         entry = AuditEntry.objects.get(action="authority.settings_changed")
