@@ -5,8 +5,15 @@ from django.db import transaction
 from django_scopes import scope
 
 from accounts.models import Membership, Role, User
-from assessments.domain import install_default_framework, start_cycle
-from assessments.models import Cycle
+from assessments.domain import (
+    install_default_framework,
+    review_element,
+    save_answer,
+    start_cycle,
+    submit_to_mentor,
+    validate,
+)
+from assessments.models import Cycle, Rating
 from authorities.models import Authority
 from schools.models import Area, School
 
@@ -58,6 +65,7 @@ BATHNES_SCHOOLS = [
 BATHNES_AREAS = ["Bath", "Norton Radstock", "Chew Valley & Keynsham"]
 WORKING_TOWARDS = ["Chandag Infant", "Farmborough C of E Primary"]
 DEMO_SCHOOL = "Chandag Infant"
+VALIDATED_SCHOOL = "Farmborough C of E Primary"  # its self-review is validated: the portfolio is next
 
 NATIONAL_SCHOOLS = [
     ("Oxfordshire", "The Cooper School", P.SECONDARY, "Churchill Road, Bicester", "OX26 4RS"),
@@ -68,6 +76,7 @@ NATIONAL_SCHOOLS = [
 DEMO_PEOPLE = [
     ("admin@bathnes.test", "Alex Admin", "bathnes", Role.AUTHORITY_ADMIN, None),
     ("coordinator@bathnes.test", "Chris Coordinator", "bathnes", Role.SCHOOL_COORDINATOR, DEMO_SCHOOL),
+    ("coordinator@bathnes.test", "Chris Coordinator", "bathnes", Role.SCHOOL_COORDINATOR, VALIDATED_SCHOOL),
     ("contributor@bathnes.test", "Casey Contributor", "bathnes", Role.SCHOOL_CONTRIBUTOR, DEMO_SCHOOL),
     ("head@bathnes.test", "Harper Head", "bathnes", Role.HEAD_TEACHER, DEMO_SCHOOL),
     ("mentor@bathnes.test", "Morgan Mentor", "bathnes", Role.MENTOR, None),
@@ -122,13 +131,34 @@ def load_demo():
             install_default_framework(authority)
     with scope(authority=bathnes):
         school = schools["bathnes", DEMO_SCHOOL]
+        mentor = User.objects.get(email="mentor@bathnes.test")
         if not Cycle.objects.filter(school=school).exists():
-            start_cycle(authority=bathnes, by=None, school=school, kind=Cycle.Kind.INITIAL,
-                        mentor=User.objects.get(email="mentor@bathnes.test"))
+            start_cycle(authority=bathnes, by=None, school=school, kind=Cycle.Kind.INITIAL, mentor=mentor)
+        validated = schools["bathnes", VALIDATED_SCHOOL]
+        if not Cycle.objects.filter(school=validated).exists():
+            _validated_cycle(bathnes, validated, mentor, User.objects.get(email="coordinator@bathnes.test"))
     platform = _user(*PLATFORM_ADMIN)
     if not platform.is_staff:
         platform.is_staff = platform.is_superuser = True
         platform.save(update_fields=["is_staff", "is_superuser"])
+
+
+def _validated_cycle(authority, school, mentor, coordinator):
+    """A self-review filled in, submitted and validated, as the school and its mentor would."""
+    cycle = start_cycle(authority=authority, by=None, school=school, kind=Cycle.Kind.INITIAL, mentor=mentor)
+    memberships = list(coordinator.memberships.all())
+    for element in cycle.framework.elements.prefetch_related("descriptors"):
+        rating = Rating.ESTABLISHED if element.number % 3 else Rating.DEVELOPING
+        save_answer(cycle=cycle, element=element, by=coordinator, memberships=memberships, version=0, data={
+            "rating": rating, "ratings": {str(d.pk): rating for d in element.descriptors.all()},
+            "practice": f"How {school.name} works on “{element.title.lower()}”, week by week.",
+            "evidence": "Minutes, tracking data and pupil voice surveys.", "strengths": "Shared across the staff.",
+            "development": "Involve more families.",
+        })
+    submit_to_mentor(cycle=cycle, by=coordinator, memberships=memberships)
+    for element in cycle.framework.elements.all():
+        review_element(cycle=cycle, element=element, by=mentor, rating=Rating.ESTABLISHED, comment="")
+    validate(cycle=cycle, by=mentor)
 
 
 def _user(email, name):
