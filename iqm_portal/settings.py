@@ -48,6 +48,8 @@ INSTALLED_APPS = [
     "audit",
     "assessments",
     "portfolios",
+    "notifications",
+    "moderation",
 ]
 
 MIDDLEWARE = [
