@@ -98,6 +98,11 @@ class Cycle(models.Model):
         SUBMITTED = "submitted", "With the mentor"
         VALIDATED = "validated", "Validated"
         PORTFOLIO_SUBMITTED = "portfolio_submitted", "Portfolio submitted"
+        READY_FOR_VISIT = "ready_for_visit", "Ready for a visit"
+        VISIT_PLANNED = "visit_planned", "Visit planned"
+        REPORTED = "reported", "Report signed"
+        WITH_PANEL = "with_panel", "With the panel"
+        DECIDED = "decided", "Decided"
 
     authority = models.ForeignKey(Authority, on_delete=models.PROTECT, related_name="cycles")
     school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="cycles")

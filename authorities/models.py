@@ -42,6 +42,12 @@ class Authority(models.Model):
         "largest portfolio (MB)", default=500, validators=[MinValueValidator(10), MaxValueValidator(10000)],
         help_text="All the files of one school's portfolio together.",
     )
+    quality_mark_years = models.PositiveSmallIntegerField(
+        "Quality Mark lasts (years)", default=3, validators=[MinValueValidator(1), MaxValueValidator(5)])
+    centre_of_excellence_years = models.PositiveSmallIntegerField(
+        "Centre of Excellence lasts (years)", default=1, validators=[MinValueValidator(1), MaxValueValidator(5)])
+    flagship_years = models.PositiveSmallIntegerField(
+        "Flagship lasts (years)", default=1, validators=[MinValueValidator(1), MaxValueValidator(5)])
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

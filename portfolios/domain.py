@@ -19,7 +19,8 @@ from .uploads import Inspected, UploadRefused, inspect_upload
 log = logging.getLogger(__name__)
 MB = 1024 * 1024
 FILES_PER_REQUEST = 10
-LOCKED_STATES = {Cycle.State.PORTFOLIO_SUBMITTED}
+# From submission on, the moderators and the panel see exactly what was submitted.
+LOCKED_STATES = set(Cycle.State) - {Cycle.State.REGISTERED, Cycle.State.SELF_REVIEW, Cycle.State.SUBMITTED, Cycle.State.VALIDATED}
 ITEM_FIELDS = ("title", "description", "evidence_date", "url")
 
 

@@ -1,0 +1,180 @@
+from django.conf import settings
+from django.db import models
+from django_scopes import ScopedManager
+
+from assessments.models import Cycle, Element
+from authorities.models import Authority
+from schools.models import School
+
+
+class Tier(models.TextChoices):
+    QUALITY_MARK = "quality_mark", "Inclusion Quality Mark"
+    CENTRE_OF_EXCELLENCE = "centre_of_excellence", "Centre of Excellence"
+    FLAGSHIP = "flagship", "Flagship"
+
+
+class Outcome(models.TextChoices):
+    AWARD = "award", "Award"
+    DEFER = "defer", "Defer"
+    NOT_AWARD = "not_award", "Not award"
+
+
+class Conflict(models.Model):
+    """A person's declared conflict of interest with a school: they neither moderate nor vote on it."""
+
+    authority = models.ForeignKey(Authority, on_delete=models.PROTECT, related_name="+")
+    person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="conflicts")
+    reason = models.CharField(max_length=300)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedManager(authority="authority")
+
+    class Meta:
+        constraints = [models.UniqueConstraint("person", "school", name="conflict_unique")]
+
+
+class Visit(models.Model):
+    cycle = models.OneToOneField(Cycle, on_delete=models.CASCADE, related_name="visit")
+    date = models.DateField()
+    moderators = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="+")
+    planned_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedManager(authority="cycle__authority")
+
+
+class VisitNote(models.Model):
+    class Kind(models.TextChoices):
+        STAFF = "staff", "Meeting with staff"
+        PUPILS = "pupils", "Meeting with pupils"
+        PARENTS = "parents", "Meeting with parents"
+        GOVERNORS = "governors", "Meeting with governors"
+        OTHERS = "others", "Meeting with others"
+        OBSERVATION = "observation", "Lesson observation"
+
+    visit = models.ForeignKey(Visit, on_delete=models.CASCADE, related_name="notes")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    who = models.CharField("who or which class", max_length=200)
+    subject = models.CharField(max_length=100, blank=True, help_text="For a lesson observation.")
+    focus = models.CharField(max_length=200, blank=True, help_text="For a lesson observation.")
+    notes = models.TextField(max_length=10000)
+    elements = models.ManyToManyField(Element, blank=True, related_name="+")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedManager(authority="visit__cycle__authority")
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+
+class Report(models.Model):
+    """The two moderators' report: a draft until both have signed it, then final and read-only."""
+
+    cycle = models.OneToOneField(Cycle, on_delete=models.CASCADE, related_name="report")
+    context = models.TextField(blank=True, max_length=10000)
+    strengths = models.TextField("overall strengths", blank=True, max_length=10000)
+    next_steps = models.TextField(blank=True, max_length=10000)
+    recommendation = models.CharField(max_length=20, choices=Outcome.choices, blank=True)
+    tier = models.CharField(max_length=30, choices=Tier.choices, blank=True)
+    revisit_by = models.DateField(null=True, blank=True, help_text="For a deferral: when the moderators revisit.")
+    signed_by = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
+    finalised_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=0)
+
+    objects = ScopedManager(authority="cycle__authority")
+
+
+class Finding(models.Model):
+    class Judgement(models.TextChoices):
+        MET = "met", "Met"
+        NOT_YET = "not_yet", "Not yet met"
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="findings")
+    element = models.ForeignKey(Element, on_delete=models.PROTECT, related_name="+")
+    strengths = models.TextField(blank=True, max_length=5000)
+    development = models.TextField("areas for development", blank=True, max_length=5000)
+    judgement = models.CharField(max_length=10, choices=Judgement.choices, blank=True)
+
+    objects = ScopedManager(authority="report__cycle__authority")
+
+    class Meta:
+        ordering = ["element__number"]
+        constraints = [models.UniqueConstraint("report", "element", name="finding_unique_element")]
+
+
+class PanelVote(models.Model):
+    """The panel's vote on one case; open until the chair records the decision."""
+
+    cycle = models.OneToOneField(Cycle, on_delete=models.CASCADE, related_name="panel_vote")
+    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    opened_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(authority="cycle__authority")
+
+
+class Ballot(models.Model):
+    vote = models.ForeignKey(PanelVote, on_delete=models.CASCADE, related_name="ballots")
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    outcome = models.CharField(max_length=20, choices=Outcome.choices)
+    tier = models.CharField(max_length=30, choices=Tier.choices, blank=True)
+    comment = models.TextField(blank=True, max_length=2000)
+    cast_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedManager(authority="vote__cycle__authority")
+
+    class Meta:
+        ordering = ["cast_at", "pk"]
+        constraints = [models.UniqueConstraint("vote", "member", name="ballot_one_per_member")]
+
+    @property
+    def option(self):
+        return (self.outcome, self.tier if self.outcome == Outcome.AWARD else "")
+
+
+class Decision(models.Model):
+    """The panel's decision, recorded by the chair. Never edited: a correction is a new decision
+    that names the one it corrects and why."""
+
+    cycle = models.ForeignKey(Cycle, on_delete=models.PROTECT, related_name="decisions")
+    outcome = models.CharField(max_length=20, choices=Outcome.choices)
+    tier = models.CharField(max_length=30, choices=Tier.choices, blank=True)
+    rationale = models.TextField(max_length=5000)
+    votes = models.JSONField(help_text="The tally at the time: option to number of votes.")
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    corrects = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True, related_name="correction")
+    correction_reason = models.TextField(blank=True, max_length=2000)
+
+    objects = ScopedManager(authority="cycle__authority")
+
+    class Meta:
+        ordering = ["recorded_at", "pk"]
+        constraints = [
+            models.UniqueConstraint("cycle", condition=models.Q(corrects__isnull=True), name="decision_one_original_per_cycle"),
+        ]
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("A recorded decision cannot be changed: record a correction instead.")
+        super().save(*args, **kwargs)
+
+
+class Award(models.Model):
+    authority = models.ForeignKey(Authority, on_delete=models.PROTECT, related_name="+")
+    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="awards")
+    tier = models.CharField(max_length=30, choices=Tier.choices)
+    awarded_on = models.DateField()
+    expires_on = models.DateField()
+    decision = models.OneToOneField(Decision, on_delete=models.PROTECT, null=True, blank=True, related_name="award")
+    withdrawn_at = models.DateTimeField(null=True, blank=True, help_text="Set when a correction replaces the decision.")
+
+    objects = ScopedManager(authority="authority")
+
+    class Meta:
+        ordering = ["-awarded_on", "pk"]
+
+    def __str__(self):
+        return f"{self.school}: {self.get_tier_display()} ({self.awarded_on:%Y})"

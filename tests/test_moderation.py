@@ -1,0 +1,215 @@
+import threading
+from datetime import date, timedelta
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.utils import timezone
+from django_scopes import scope
+
+from accounts.models import Role
+from assessments import domain as assessments_domain
+from assessments.models import Cycle
+from audit.models import AuditEntry
+from moderation import domain
+from moderation.models import Award, Decision, Outcome, Tier
+from portfolios import domain as portfolio_domain
+
+from .assessment_helpers import complete_self_review, review_all, submit
+from .factories import MembershipFactory, SchoolFactory, UserFactory
+
+State = Cycle.State
+TOMORROW = date.today() + timedelta(days=1)
+
+
+@pytest.fixture
+def case(world):
+    """The world's cycle with its portfolio submitted, a second moderator and five panel members."""
+    complete_self_review(world)
+    submit(world)
+    review_all(world)
+    coordinator = world.people["school_coordinator"]
+    with scope(authority=world.authority):
+        assessments_domain.validate(cycle=world.cycle, by=world.cycle.mentor)
+        portfolio_domain.add_link(cycle=world.cycle, by=coordinator, memberships=list(coordinator.memberships.all()),
+                                  url="https://school.example", title="Website")
+        portfolio_domain.submit_portfolio(cycle=world.cycle, by=coordinator, memberships=list(coordinator.memberships.all()))
+    people = world.people
+    people["moderator2"] = UserFactory(email="moderator2@bathnes.test")
+    MembershipFactory(authority=world.authority, user=people["moderator2"], role=Role.MODERATOR)
+    for n in range(2, 5):
+        people[f"panel{n}"] = UserFactory(email=f"panel{n}@bathnes.test")
+        MembershipFactory(authority=world.authority, user=people[f"panel{n}"], role=Role.PANEL_MEMBER)
+    with scope(authority=world.authority):
+        yield world
+
+
+def to_panel(world):
+    cycle, people = world.cycle, world.people
+    domain.accept_for_visit(cycle=cycle, by=people["panel_chair"])
+    domain.plan_visit(cycle=cycle, by=people["panel_chair"], moderators=[people["moderator"], people["moderator2"]],
+                      visit_date=TOMORROW)
+    elements = list(cycle.framework.elements.all())
+    report = domain.save_report(
+        cycle=cycle, by=people["moderator"], version=0, context="A primary school of 200 pupils.", strengths="Warmth.",
+        next_steps="Share practice.", recommendation=Outcome.AWARD, tier=Tier.QUALITY_MARK, revisit_by=None,
+        findings={e.pk: ("Good.", "More.", "met") for e in elements})
+    domain.sign_report(cycle=cycle, by=people["moderator"])
+    domain.sign_report(cycle=cycle, by=people["moderator2"])
+    domain.open_vote(cycle=cycle, by=people["panel_chair"])
+    return report
+
+
+def test_desk_check_return_unlocks_the_portfolio_with_reasons(case):
+    with pytest.raises(ValidationError):
+        domain.return_portfolio(cycle=case.cycle, by=case.people["panel_chair"], reasons=" ")
+    domain.return_portfolio(cycle=case.cycle, by=case.people["panel_chair"], reasons="Add pupil voice evidence.")
+    case.cycle.refresh_from_db()
+    assert (case.cycle.state, case.cycle.return_comment) == (State.VALIDATED, "Add pupil voice evidence.")
+    assert portfolio_domain.is_locked(case.cycle) is False
+    assert case.cycle.portfolio_submissions.count() == 1
+
+
+def test_only_the_chair_or_an_admin_does_the_desk_check(case):
+    with pytest.raises(PermissionDenied):
+        domain.accept_for_visit(cycle=case.cycle, by=case.people["moderator"])
+
+
+def test_exactly_two_moderators_neither_the_mentor_nor_conflicted(case):
+    people, cycle = case.people, case.cycle
+    domain.accept_for_visit(cycle=cycle, by=people["panel_chair"])
+    third = UserFactory()
+    MembershipFactory(authority=case.authority, user=third, role=Role.MODERATOR)
+    with pytest.raises(ValidationError) as raised:
+        domain.plan_visit(cycle=cycle, by=people["panel_chair"], moderators=[people["moderator"], people["moderator2"], third],
+                          visit_date=TOMORROW)
+    assert raised.value.message_dict == {"moderators": ["Choose exactly two moderators: every visit has two."]}
+    MembershipFactory(authority=case.authority, user=people["mentor"], role=Role.MODERATOR)
+    with pytest.raises(ValidationError) as raised:
+        domain.plan_visit(cycle=cycle, by=people["panel_chair"], moderators=[people["mentor"], people["moderator2"]],
+                          visit_date=TOMORROW)
+    assert raised.value.message_dict == {"moderators": ["Mentor cannot moderate Chandag Infant (conflict of interest: the school's mentor)."]}
+    domain.declare_conflict(authority=case.authority, person=people["moderator2"], school=case.school, reason="Parent at the school")
+    with pytest.raises(ValidationError) as raised:
+        domain.plan_visit(cycle=cycle, by=people["panel_chair"], moderators=[people["moderator"], people["moderator2"]],
+                          visit_date=TOMORROW)
+    assert raised.value.message_dict["moderators"] == [
+        f"{people['moderator2']} cannot moderate Chandag Infant (conflict of interest: declared: Parent at the school)."]
+    cycle.refresh_from_db()
+    assert cycle.state == State.READY_FOR_VISIT
+
+
+def test_the_report_is_final_when_both_sign_and_then_read_only(case):
+    report = to_panel(case)
+    report.refresh_from_db()
+    assert report.finalised_at is not None
+    with pytest.raises(assessments_domain.TransitionError):
+        domain.save_report(cycle=case.cycle, by=case.people["moderator"], version=report.version, context="x", strengths="",
+                           next_steps="", recommendation=Outcome.DEFER, tier="", revisit_by=TOMORROW, findings={})
+
+
+def test_a_mentor_or_visiting_moderator_cannot_vote_and_is_told_why(case):
+    to_panel(case)
+    MembershipFactory(authority=case.authority, user=case.people["mentor"], role=Role.PANEL_MEMBER)
+    MembershipFactory(authority=case.authority, user=case.people["moderator"], role=Role.PANEL_MEMBER)
+    eligible, conflicted = domain.eligible_voters(case.cycle)
+    assert conflicted == {case.people["mentor"].pk: "the school's mentor",
+                          case.people["moderator"].pk: "a visiting moderator, who may speak but not vote"}
+    with pytest.raises(PermissionDenied) as raised:
+        domain.cast_ballot(cycle=case.cycle, by=case.people["mentor"], outcome=Outcome.AWARD, tier=Tier.QUALITY_MARK)
+    assert str(raised.value) == "You cannot vote on Chandag Infant (conflict of interest: the school's mentor)."
+
+
+def vote(case, member, outcome=Outcome.AWARD, tier=Tier.QUALITY_MARK):
+    return domain.cast_ballot(cycle=case.cycle, by=case.people[member], outcome=outcome, tier=tier if outcome == Outcome.AWARD else "")
+
+
+def test_no_decision_without_quorum(case):
+    to_panel(case)
+    vote(case, "panel_member")
+    vote(case, "panel2")
+    with pytest.raises(assessments_domain.TransitionError) as raised:
+        domain.record_decision(cycle=case.cycle, by=case.people["panel_chair"], rationale="Strong report.")
+    assert str(raised.value) == "The panel needs 3 votes to decide; 2 have been cast."
+    assert Decision.objects.count() == 0
+
+
+def test_a_tie_goes_to_the_chair(case):
+    to_panel(case)
+    vote(case, "panel_member")
+    vote(case, "panel2")
+    vote(case, "panel3", Outcome.DEFER)
+    vote(case, "panel4", Outcome.DEFER)
+    with pytest.raises(assessments_domain.TransitionError) as raised:
+        domain.record_decision(cycle=case.cycle, by=case.people["panel_chair"], rationale="Close.")
+    assert str(raised.value) == "The vote is tied between award: Inclusion Quality Mark and defer: as chair, give the casting vote."
+    decision = domain.record_decision(cycle=case.cycle, by=case.people["panel_chair"], rationale="Close.",
+                                      casting=(Outcome.AWARD, Tier.QUALITY_MARK))
+    assert (decision.outcome, decision.tier, decision.votes) == (
+        "award", "quality_mark", {"award: Inclusion Quality Mark": 2, "defer": 2})
+    award = Award.objects.get()
+    assert (award.tier, award.awarded_on, award.expires_on) == (
+        "quality_mark", timezone.localdate(), timezone.localdate().replace(year=timezone.localdate().year + 3))
+    case.cycle.refresh_from_db()
+    assert case.cycle.state == State.DECIDED
+
+
+def test_a_recorded_decision_cannot_be_changed_only_corrected(case):
+    to_panel(case)
+    for member in ("panel_member", "panel2", "panel3"):
+        vote(case, member)
+    decision = domain.record_decision(cycle=case.cycle, by=case.people["panel_chair"], rationale="Clear.")
+    decision.rationale = "Edited"
+    with pytest.raises(ValueError):
+        decision.save()
+    correction = domain.correct_decision(decision=decision, by=case.people["panel_chair"], outcome=Outcome.DEFER, tier="",
+                                         rationale="Evidence was missing.", reason="A page of the report was lost.")
+    assert (correction.corrects, correction.outcome) == (decision, "defer")
+    assert Award.objects.get().withdrawn_at is not None
+    decision.refresh_from_db()
+    assert decision.rationale == "Clear."
+
+
+def test_an_ineligible_tier_is_refused_with_the_failing_rule(case):
+    to_panel(case)
+    with pytest.raises(ValidationError) as raised:
+        vote(case, "panel_member", tier=Tier.CENTRE_OF_EXCELLENCE)
+    assert raised.value.message_dict == {"tier": ["Centre of Excellence needs a current Quality Mark, and the school holds none."]}
+    Award.objects.create(authority=case.authority, school=case.school, tier=Tier.QUALITY_MARK,
+                         awarded_on=date.today() - timedelta(days=400), expires_on=date.today() + timedelta(days=700))
+    with pytest.raises(ValidationError) as raised:
+        vote(case, "panel_member", tier=Tier.CENTRE_OF_EXCELLENCE)
+    assert raised.value.message_dict == {"tier": ["Centre of Excellence needs a cluster of at least two partner schools."]}
+    with pytest.raises(ValidationError) as raised:
+        vote(case, "panel_member", tier=Tier.FLAGSHIP)
+    assert raised.value.message_dict == {"tier": ["Flagship needs Centre of Excellence held for at least three years."]}
+    case.school.partners.add(case.other_school, SchoolFactory(authority=case.authority, area=case.area))
+    assert vote(case, "panel_member", tier=Tier.CENTRE_OF_EXCELLENCE).tier == "centre_of_excellence"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_twenty_simultaneous_decisions_make_one_decision_and_one_award(case):
+    to_panel(case)
+    for member in ("panel_member", "panel2", "panel3"):
+        vote(case, member)
+    outcomes, barrier = [], threading.Barrier(20)
+
+    def attempt():
+        barrier.wait()
+        try:
+            with scope(authority=case.authority):
+                domain.record_decision(cycle=case.cycle, by=case.people["panel_chair"], rationale="Clear.")
+            outcomes.append("decided")
+        except assessments_domain.TransitionError:
+            outcomes.append("refused")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=attempt) for _ in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["decided"] + ["refused"] * 19
+    assert (Decision.objects.count(), Award.objects.count()) == (1, 1)
+    assert AuditEntry.objects.filter(action="award.made").count() == 1
