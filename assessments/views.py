@@ -108,6 +108,10 @@ def cycle_detail(request, authority_slug, cycle_pk):
         "can_submit": cycle.state == Cycle.State.SELF_REVIEW and bool(roles & SCHOOL_LEADS),
         "can_assign": cycle.school_can_edit and bool(roles & SCHOOL_LEADS),
         "is_mentor": cycle.mentor_id == request.user.pk,
+        "is_staff": bool(request.roles & STAFF_ROLES),
+        "moderation_states": ["ready_for_visit", "visit_planned", "reported", "with_panel", "decided"],
+        "report_states": ["visit_planned", "reported", "with_panel", "decided"],
+        "panel_states": ["reported", "with_panel", "decided"],
     })
 
 

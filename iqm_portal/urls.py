@@ -12,6 +12,7 @@ authority_patterns = [
     path("audit/", include("audit.urls")),
     path("", include("assessments.urls")),
     path("cycles/<int:cycle_pk>/portfolio/", include("portfolios.urls")),
+    path("", include("moderation.urls")),
 ]
 
 urlpatterns = [

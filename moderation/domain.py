@@ -107,7 +107,7 @@ def plan_visit(*, cycle, by, moderators, visit_date) -> Visit:
 
 
 def _require_moderator(cycle, by):
-    if not cycle.visit.moderators.filter(pk=by.pk).exists():
+    if not hasattr(cycle, "visit") or not cycle.visit.moderators.filter(pk=by.pk).exists():
         raise PermissionDenied("Only the two moderators of this visit can do this.")
 
 

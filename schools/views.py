@@ -5,6 +5,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 
 from authorities.access import ADMIN, STAFF, authority_view, require_school_access
 
+from moderation.domain import current_awards
+
 from . import domain
 from .forms import AreaForm, SchoolForm
 from .models import Area, School
@@ -29,7 +31,8 @@ def school_detail(request, authority_slug, school_pk):
     return render(
         request,
         "schools/school_detail.html",
-        {"school": school, "partners": school.partners.order_by("name"), "can_edit": "authority_admin" in request.roles},
+        {"school": school, "partners": school.partners.order_by("name"), "can_edit": "authority_admin" in request.roles,
+         "award": current_awards(school).first()},
     )
 
 

@@ -110,6 +110,15 @@ def _item(world, owner):
     return {"cycle_pk": cycle.pk, "item_pk": item.pk}
 
 
+def _reported(world, owner):
+    from moderation.models import Report
+
+    cycle = _cycle_of(world, owner)
+    with scopes_disabled():
+        Report.objects.get_or_create(cycle=cycle)
+    return {"cycle_pk": cycle.pk}
+
+
 def _framework(world, owner):
     return {"framework_pk": _cycle_of(world, owner).framework_id}
 
@@ -118,6 +127,7 @@ ADMIN = frozenset({Role.AUTHORITY_ADMIN})
 STAFF = frozenset(STAFF_ROLES)
 CYCLE_READERS = STAFF | SCHOOL_ROLES
 SCHOOL_LEADS = frozenset({Role.HEAD_TEACHER, Role.SCHOOL_COORDINATOR})
+CHAIR_OR_ADMIN = frozenset({Role.PANEL_CHAIR, Role.AUTHORITY_ADMIN})
 
 URLS = {
     "home": Case(PUBLIC),
@@ -168,6 +178,14 @@ URLS = {
     "portfolios:comment": Case(SCHOOL_ROLES | {Role.MENTOR}, objects=_item, method="post", ok=302),
     "portfolios:download": Case(CYCLE_READERS, objects=_item),
     "portfolios:submit": Case(CYCLE_READERS, objects=_cycle, method="post", ok=302),
+    "moderation:queue": Case(CHAIR_OR_ADMIN),
+    "moderation:conflicts": Case(STAFF),
+    "moderation:desk_check": Case(CHAIR_OR_ADMIN, objects=_cycle, method="post", ok=302),
+    "moderation:visit": Case(CYCLE_READERS, objects=_cycle),
+    "moderation:report": Case(STAFF, objects=_reported),
+    "moderation:sign": Case(frozenset({Role.MODERATOR}), objects=_cycle, method="post", ok=302),
+    "moderation:panel": Case(STAFF, objects=_cycle),
+    "moderation:panel_action": Case(STAFF, objects=lambda w, o: {**_cycle(w, o), "action": "open"}, method="post", ok=302),
 }
 
 # Arguments for the Django admin's own patterns; every one of them is for platform admins only.

@@ -1,0 +1,15 @@
+from django.urls import path
+
+from . import views
+
+app_name = "moderation"
+urlpatterns = [
+    path("moderation/", views.queue, name="queue"),
+    path("moderation/conflicts/", views.conflicts, name="conflicts"),
+    path("cycles/<int:cycle_pk>/desk-check/", views.desk_check, name="desk_check"),
+    path("cycles/<int:cycle_pk>/visit/", views.visit, name="visit"),
+    path("cycles/<int:cycle_pk>/report/", views.report, name="report"),
+    path("cycles/<int:cycle_pk>/report/sign/", views.sign, name="sign"),
+    path("cycles/<int:cycle_pk>/panel/", views.panel, name="panel"),
+    path("cycles/<int:cycle_pk>/panel/<str:action>/", views.panel_action, name="panel_action"),
+]

@@ -1,0 +1,231 @@
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from accounts.models import STAFF_ROLES, Role
+from assessments.domain import TransitionError
+from assessments.models import Cycle
+from assessments.views import get_cycle
+from authorities.access import STAFF, authority_view
+
+from . import domain
+from .forms import BallotForm, ConflictForm, CorrectionForm, DecisionForm, NoteForm, ReportForm, ReturnPortfolioForm, VisitForm
+from .models import Ballot, Conflict, Decision, Report
+
+CHAIR_OR_ADMIN = (Role.PANEL_CHAIR, Role.AUTHORITY_ADMIN)
+State = Cycle.State
+IN_MODERATION = [State.PORTFOLIO_SUBMITTED, State.READY_FOR_VISIT, State.VISIT_PLANNED, State.REPORTED, State.WITH_PANEL]
+
+
+def _error(error):
+    if isinstance(error, ValidationError):
+        return " ".join(error.messages)
+    return str(error) or "You cannot do this."
+
+
+@authority_view(*CHAIR_OR_ADMIN)
+def queue(request, authority_slug):
+    """Submitted portfolios, oldest first, with the days they have waited; then the cases under way."""
+    cases = list(Cycle.objects.filter(state__in=IN_MODERATION).select_related("school", "mentor")
+                 .order_by("portfolio_submitted_at", "pk"))
+    today = timezone.localdate()
+    for cycle in cases:
+        cycle.days_waiting = (today - timezone.localdate(cycle.portfolio_submitted_at)).days if cycle.portfolio_submitted_at else 0
+    return render(request, "moderation/queue.html", {
+        "waiting": [c for c in cases if c.state == State.PORTFOLIO_SUBMITTED],
+        "under_way": [c for c in cases if c.state != State.PORTFOLIO_SUBMITTED],
+        "return_form": ReturnPortfolioForm(),
+    })
+
+
+@require_POST
+@authority_view(*CHAIR_OR_ADMIN)
+def desk_check(request, authority_slug, cycle_pk):
+    cycle = get_cycle(request, cycle_pk)
+    try:
+        if request.POST.get("decision") == "accept":
+            domain.accept_for_visit(cycle=cycle, by=request.user)
+            messages.success(request, f"{cycle.school}: accepted for a visit.")
+        else:
+            form = ReturnPortfolioForm(request.POST)
+            if not form.is_valid():
+                raise ValidationError(form.errors["reasons"][0])
+            domain.return_portfolio(cycle=cycle, by=request.user, reasons=form.cleaned_data["reasons"])
+            messages.success(request, f"{cycle.school}: the portfolio is back with the school, with your reasons.")
+    except (TransitionError, ValidationError) as error:
+        messages.error(request, _error(error))
+    return redirect("moderation:queue", authority_slug)
+
+
+def _is_moderator(cycle, user):
+    return hasattr(cycle, "visit") and any(m.pk == user.pk for m in cycle.visit.moderators.all())
+
+
+@authority_view()
+def visit(request, authority_slug, cycle_pk):
+    cycle = get_cycle(request, cycle_pk)
+    is_planner = bool(request.roles & set(CHAIR_OR_ADMIN))
+    plan_form = None
+    if cycle.state == State.READY_FOR_VISIT and is_planner:
+        plan_form = VisitForm(request.POST if request.method == "POST" and "plan" in request.POST else None,
+                              authority=request.authority)
+        if plan_form.is_bound and plan_form.is_valid():
+            try:
+                domain.plan_visit(cycle=cycle, by=request.user, moderators=list(plan_form.cleaned_data["moderators"]),
+                                  visit_date=plan_form.cleaned_data["visit_date"])
+            except (TransitionError, ValidationError) as error:
+                plan_form.add_error(None, error if isinstance(error, ValidationError) else str(error))
+            else:
+                messages.success(request, "The visit is planned; the moderators and the school have been told.")
+                return redirect("moderation:visit", authority_slug, cycle.pk)
+    the_visit = getattr(cycle, "visit", None)
+    moderating = _is_moderator(cycle, request.user)
+    note_form = None
+    if moderating and cycle.state == State.VISIT_PLANNED:
+        note_form = NoteForm(request.POST if request.method == "POST" and "note" in request.POST else None, cycle=cycle)
+        if note_form.is_bound and note_form.is_valid():
+            data = note_form.cleaned_data
+            domain.add_note(cycle=cycle, by=request.user, kind=data["kind"], who=data["who"], notes=data["notes"],
+                            subject=data["subject"], focus=data["focus"], elements=data["elements"])
+            messages.success(request, "Note saved.")
+            return redirect("moderation:visit", authority_slug, cycle.pk)
+    if request.method == "POST" and plan_form is None and note_form is None:
+        raise PermissionDenied
+    can_read_notes = moderating or bool(request.roles & STAFF_ROLES)
+    notes = the_visit.notes.select_related("author").prefetch_related("elements") if the_visit and can_read_notes else []
+    return render(request, "moderation/visit.html", {"cycle": cycle, "visit": the_visit, "plan_form": plan_form,
+                                                     "note_form": note_form, "notes": notes})
+
+
+@authority_view()
+def report(request, authority_slug, cycle_pk):
+    cycle = get_cycle(request, cycle_pk)
+    report_ = get_object_or_404(Report.objects.prefetch_related("signed_by"), cycle=cycle)
+    moderating = _is_moderator(cycle, request.user)
+    if not (moderating or request.roles & STAFF_ROLES or report_.finalised_at):
+        raise PermissionDenied  # the school reads the report once it is final
+    elements = list(cycle.framework.elements.all())
+    findings = {f.element_id: f for f in report_.findings.all()}
+    editable = moderating and not report_.finalised_at
+    initial = {"version": report_.version, "context": report_.context, "strengths": report_.strengths,
+               "next_steps": report_.next_steps, "recommendation": report_.recommendation, "tier": report_.tier,
+               "revisit_by": report_.revisit_by}
+    for e in elements:
+        if f := findings.get(e.pk):
+            initial.update({f"strengths-{e.pk}": f.strengths, f"development-{e.pk}": f.development, f"judgement-{e.pk}": f.judgement})
+    form = ReportForm(request.POST if request.method == "POST" else None, elements=elements, initial=initial)
+    if request.method == "POST":
+        if not editable:
+            raise PermissionDenied
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                domain.save_report(cycle=cycle, by=request.user, version=data["version"], context=data["context"],
+                                   strengths=data["strengths"], next_steps=data["next_steps"],
+                                   recommendation=data["recommendation"], tier=data["tier"], revisit_by=data["revisit_by"],
+                                   findings=form.findings())
+            except ValidationError as error:
+                for field, errors in error.message_dict.items():
+                    form.add_error(field, errors)
+            except TransitionError as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(request, "Report saved. Both moderators sign it once it is finished.")
+                return redirect("moderation:report", authority_slug, cycle.pk)
+    return render(request, "moderation/report.html", {
+        "cycle": cycle, "report": report_, "form": form, "editable": editable, "findings": findings,
+        "rows": [(e, findings.get(e.pk)) for e in elements], "moderating": moderating,
+        "signed": [u.pk for u in report_.signed_by.all()],
+    })
+
+
+@require_POST
+@authority_view(Role.MODERATOR)
+def sign(request, authority_slug, cycle_pk):
+    cycle = get_cycle(request, cycle_pk)
+    try:
+        domain.sign_report(cycle=cycle, by=request.user)
+    except (TransitionError, PermissionDenied) as error:
+        messages.error(request, _error(error))
+    else:
+        messages.success(request, "You have signed the report.")
+    return redirect("moderation:report", authority_slug, cycle.pk)
+
+
+@authority_view(*STAFF)
+def panel(request, authority_slug, cycle_pk):
+    """The vote on a case: members see the others' votes only once they have voted."""
+    cycle = get_cycle(request, cycle_pk)
+    vote = getattr(cycle, "panel_vote", None)
+    ballots = list(vote.ballots.select_related("member")) if vote else []
+    mine = next((b for b in ballots if b.member_id == request.user.pk), None)
+    eligible, conflicted = domain.eligible_voters(cycle)
+    is_chair = Role.PANEL_CHAIR in request.roles
+    decisions = list(Decision.objects.filter(cycle=cycle).select_related("recorded_by"))
+    return render(request, "moderation/panel.html", {
+        "cycle": cycle, "vote": vote, "ballots": ballots if (mine or is_chair or decisions) else [],
+        "ballot_count": len(ballots), "mine": mine, "my_conflict": conflicted.get(request.user.pk),
+        "can_vote": cycle.state == State.WITH_PANEL and request.user.pk in eligible and mine is None,
+        "is_chair": is_chair, "ballot_form": BallotForm(), "decision_form": DecisionForm(),
+        "correction_form": CorrectionForm(), "decisions": decisions, "quorum": request.authority.panel_quorum,
+        "tally": [(domain.option_label(o), n) for o, n in domain.tally(cycle).most_common()] if vote else [],
+    })
+
+
+@require_POST
+@authority_view(*STAFF)
+def panel_action(request, authority_slug, cycle_pk, action):
+    cycle = get_cycle(request, cycle_pk)
+    try:
+        if action == "open":
+            domain.open_vote(cycle=cycle, by=request.user)
+            messages.success(request, "The vote is open; the panel members have been told.")
+        elif action == "vote":
+            form = BallotForm(request.POST)
+            if not form.is_valid():
+                raise ValidationError("Choose how you vote.")
+            outcome, tier = form.option_value()
+            domain.cast_ballot(cycle=cycle, by=request.user, outcome=outcome, tier=tier, comment=form.cleaned_data["comment"])
+            messages.success(request, "Your vote is recorded.")
+        elif action == "decide":
+            form = DecisionForm(request.POST)
+            if not form.is_valid():
+                raise ValidationError([e for errors in form.errors.values() for e in errors])
+            casting = tuple(form.cleaned_data["casting"].split(":")) if form.cleaned_data["casting"] else None
+            domain.record_decision(cycle=cycle, by=request.user, rationale=form.cleaned_data["rationale"], casting=casting)
+            messages.success(request, "The decision is recorded.")
+        elif action == "correct":
+            form = CorrectionForm(request.POST)
+            if not form.is_valid():
+                raise ValidationError([e for errors in form.errors.values() for e in errors])
+            outcome, tier = form.cleaned_data["option"].split(":")
+            latest = Decision.objects.filter(cycle=cycle).last()
+            if latest is None:
+                raise TransitionError("There is no decision to correct.")
+            domain.correct_decision(decision=latest, by=request.user, outcome=outcome, tier=tier,
+                                    rationale=form.cleaned_data["rationale"], reason=form.cleaned_data["reason"])
+            messages.success(request, "The correction is recorded beside the original decision.")
+        else:
+            raise PermissionDenied
+    except (TransitionError, ValidationError, PermissionDenied) as error:
+        messages.error(request, _error(error))
+    return redirect("moderation:panel", authority_slug, cycle.pk)
+
+
+@authority_view(*STAFF)
+def conflicts(request, authority_slug):
+    form = ConflictForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            domain.declare_conflict(authority=request.authority, person=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Conflict declared: you will not be asked to moderate or vote on that school.")
+            return redirect("moderation:conflicts", authority_slug)
+    declared = Conflict.objects.select_related("school", "person").order_by("school__name")
+    if Role.AUTHORITY_ADMIN not in request.roles:
+        declared = declared.filter(person=request.user)
+    return render(request, "moderation/conflicts.html", {"form": form, "conflicts": declared})
