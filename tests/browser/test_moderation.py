@@ -1,0 +1,133 @@
+"""From a submitted portfolio to an award, in a browser: desk check, two moderators, visit notes
+on a phone-sized screen, the report signed by both, the vote with a conflict shown, the decision,
+and the school's page showing its tier and expiry."""
+
+from datetime import date, timedelta
+
+from django.utils import timezone
+from django_scopes import scope
+from playwright.sync_api import expect
+
+from accounts.models import Role
+from assessments import domain as assessments_domain
+from moderation import domain
+from moderation.models import Outcome, Tier
+from portfolios import domain as portfolio_domain
+
+from ..assessment_helpers import complete_self_review, review_all, submit
+from ..factories import MembershipFactory, UserFactory
+from .conftest import visit
+from .test_self_review import second_tab, sign_in
+
+
+def submitted_portfolio(world):
+    complete_self_review(world)
+    submit(world)
+    review_all(world)
+    coordinator = world.people["school_coordinator"]
+    with scope(authority=world.authority):
+        assessments_domain.validate(cycle=world.cycle, by=world.cycle.mentor)
+        memberships = list(coordinator.memberships.all())
+        portfolio_domain.add_link(cycle=world.cycle, by=coordinator, memberships=memberships,
+                                  url="https://school.example/inclusion", title="Inclusion policy")
+        portfolio_domain.submit_portfolio(cycle=world.cycle, by=coordinator, memberships=memberships)
+
+
+def test_from_submitted_portfolio_to_award(page, browser, axe, base_url, world):
+    submitted_portfolio(world)
+    second_moderator = UserFactory(email="moderator2@bathnes.test", full_name="Riley Moderator")
+    MembershipFactory(authority=world.authority, user=second_moderator, role=Role.MODERATOR)
+    voters = []
+    for n in (2, 3):
+        voter = UserFactory(email=f"panel{n}@bathnes.test", full_name=f"Panel Member {n}")
+        MembershipFactory(authority=world.authority, user=voter, role=Role.PANEL_MEMBER)
+        voters.append(voter)
+    MembershipFactory(authority=world.authority, user=world.people["mentor"], role=Role.PANEL_MEMBER)
+    cycle = world.cycle
+    visit_day = date.today() + timedelta(days=14)
+
+    # The chair accepts the portfolio from the queue and plans the visit.
+    sign_in(page, "panel_chair@bathnes.test")
+    page.get_by_role("navigation", name="Bath & North East Somerset").get_by_role("link", name="Moderation").click()
+    page.a11y.wait()
+    expect(page.get_by_role("region", name="Chandag Infant")).to_contain_text("waiting 0 days")
+    page.get_by_role("region", name="Chandag Infant").get_by_role("button", name="Accept for a visit").click()
+    page.a11y.wait()
+    page.get_by_role("row", name="Chandag Infant").get_by_role("link", name="Visit").click()
+    page.a11y.wait()
+    moderators = page.get_by_role("group", name="Moderators")
+    moderators.get_by_label("Moderator", exact=True).check()
+    moderators.get_by_label("Riley Moderator").check()
+    page.get_by_label("Date of the visit").fill(visit_day.isoformat())
+    page.get_by_role("button", name="Plan the visit").click()
+    page.a11y.wait()
+    expect(page.get_by_role("definition").filter(has_text="Riley")).to_have_text("Moderator and Riley Moderator")
+
+    # A moderator records a meeting on a phone-sized screen.
+    phone = second_tab(browser, axe, base_url)
+    phone.set_viewport_size({"width": 390, "height": 844})
+    sign_in(phone, "moderator@bathnes.test")
+    visit(phone, f"/bathnes/cycles/{cycle.pk}/visit/")
+    phone.get_by_label("Kind").select_option(label="Meeting with pupils")
+    phone.get_by_label("Who or which class").fill("School council, Years 1 and 2")
+    phone.get_by_label("Notes").fill("Pupils describe the buddy bench and say everyone has a friend at play.")
+    phone.get_by_role("group", name="Elements it bears on").get_by_label("2. Pupil attitudes, values and personal development").check()
+    phone.get_by_role("button", name="Save the note").click()
+    phone.a11y.wait()
+    expect(phone.get_by_role("article")).to_contain_text("Meeting with pupils: School council, Years 1 and 2")
+
+    # The moderator writes the report and signs it; the second moderator signs too.
+    visit(phone, f"/bathnes/cycles/{cycle.pk}/report/")
+    phone.get_by_label("The school's context").fill("An infant school of 180 pupils in Keynsham.")
+    phone.get_by_label("Recommendation").select_option(label="Award")
+    phone.get_by_label("Tier").select_option(label="Inclusion Quality Mark")
+    for judgement in phone.get_by_label("Judgement").all():
+        judgement.select_option(label="Met")
+    phone.get_by_role("button", name="Save the report").click()
+    phone.a11y.wait()
+    phone.get_by_role("button", name="Sign the report").click()
+    phone.a11y.wait()
+    expect(phone.get_by_text("Signed by 1 of 2 moderators.")).to_be_visible()
+    with scope(authority=world.authority):
+        domain.sign_report(cycle=cycle, by=second_moderator)
+
+    # The chair opens the vote; the mentor, also on the panel, is shown why they cannot vote.
+    visit(page, f"/bathnes/cycles/{cycle.pk}/panel/")
+    page.get_by_role("button", name="Open the vote").click()
+    page.a11y.wait()
+    mentor = second_tab(browser, axe, base_url)
+    sign_in(mentor, "mentor@bathnes.test")
+    visit(mentor, f"/bathnes/cycles/{cycle.pk}/panel/")
+    expect(mentor.get_by_text("You cannot vote on this case (conflict of interest: the school's mentor).")).to_be_visible()
+    expect(mentor.get_by_role("button", name="Cast my vote")).to_have_count(0)
+
+    voter = second_tab(browser, axe, base_url)
+    sign_in(voter, "panel_member@bathnes.test")
+    visit(voter, f"/bathnes/cycles/{cycle.pk}/panel/")
+    expect(voter.get_by_role("table")).to_have_count(0)  # no one's votes before one's own
+    voter.get_by_label("Award: Inclusion Quality Mark").check()
+    voter.get_by_role("button", name="Cast my vote").click()
+    voter.a11y.wait()
+    expect(voter.get_by_role("table")).to_contain_text("Award: Inclusion Quality Mark")
+    with scope(authority=world.authority):
+        for other in voters:
+            domain.cast_ballot(cycle=cycle, by=other, outcome=Outcome.AWARD, tier=Tier.QUALITY_MARK)
+
+    visit(page, f"/bathnes/cycles/{cycle.pk}/panel/")
+    page.get_by_label("The panel's reasons").fill("A clear, well-evidenced report; every element met.")
+    page.get_by_role("button", name="Record the decision").click()
+    page.a11y.wait()
+    expect(page.get_by_role("article")).to_contain_text("Award: Inclusion Quality Mark")
+
+    # The school's page shows its tier and expiry.
+    school = second_tab(browser, axe, base_url)
+    sign_in(school, "school_coordinator@bathnes.test")
+    visit(school, f"/bathnes/schools/{world.school.pk}/")
+    today = timezone.localdate()
+    expires = today.replace(year=today.year + 3)
+    expect(school.get_by_role("definition").first).to_have_text(
+        f"Inclusion Quality Mark, awarded {today.day} {today:%B %Y}, expires {expires.day} {expires:%B %Y}")
+
+    for tab in (phone, mentor, voter, school):
+        tab.a11y.finish()
+        tab.context.close()
