@@ -11,6 +11,7 @@ from . import domain
 from .access import ADMIN, authority_view
 from .forms import AuthorityForm, AuthoritySettingsForm
 from .models import Authority
+from .work import my_work
 
 
 def platform_admin_required(view):
@@ -25,7 +26,7 @@ def platform_admin_required(view):
 
 @authority_view()
 def dashboard(request, authority_slug):
-    context = {"my_roles": request.memberships}
+    context = {"my_roles": request.memberships, "work": my_work(request)}
     if Role.AUTHORITY_ADMIN in request.roles:
         context["counts"] = {
             "areas": Area.objects.count(),

@@ -213,3 +213,36 @@ def test_twenty_simultaneous_decisions_make_one_decision_and_one_award(case):
     assert sorted(outcomes) == ["decided"] + ["refused"] * 19
     assert (Decision.objects.count(), Award.objects.count()) == (1, 1)
     assert AuditEntry.objects.filter(action="award.made").count() == 1
+
+
+def test_my_work_shows_each_role_what_needs_them(client, case):
+    from django.urls import reverse
+
+    def work(role):
+        client.force_login(case.people[role])
+        return [t.text for t in client.get(reverse("authorities:dashboard", args=["bathnes"])).context["work"]]
+
+    assert work("panel_chair") == ["Chandag Infant: desk-check the portfolio"]
+    assert work("authority_admin") == ["Chandag Infant: desk-check the portfolio"]
+    assert work("moderator") == []
+    to_panel(case)
+    assert work("panel_member") == ["Chandag Infant: cast your vote"]
+    assert work("panel_chair") == ["Chandag Infant: vote, or record the decision"]
+    vote(case, "panel_member")
+    assert work("panel_member") == []
+    assert work("school_coordinator") == []
+
+
+@pytest.mark.parametrize("extra", [1, 3])
+def test_dashboard_query_count_does_not_grow_with_cases(client, world, django_assert_num_queries, extra):
+    from django.urls import reverse
+
+    with scope(authority=world.authority):
+        for _ in range(extra):
+            school = SchoolFactory(authority=world.authority, area=world.area)
+            Cycle.objects.create(authority=world.authority, school=school, framework=world.cycle.framework,
+                                 mentor=world.people["mentor"], state=State.PORTFOLIO_SUBMITTED)
+    client.force_login(world.people["panel_chair"])
+    with django_assert_num_queries(6):
+        response = client.get(reverse("authorities:dashboard", args=["bathnes"]))
+    assert len(response.context["work"]) == extra
