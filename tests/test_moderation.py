@@ -246,3 +246,32 @@ def test_dashboard_query_count_does_not_grow_with_cases(client, world, django_as
     with django_assert_num_queries(6):
         response = client.get(reverse("authorities:dashboard", args=["bathnes"]))
     assert len(response.context["work"]) == extra
+
+
+@pytest.mark.parametrize("extra", [1, 3])
+def test_queue_query_count_does_not_grow(client, world, django_assert_num_queries, extra):
+    from django.urls import reverse
+
+    with scope(authority=world.authority):
+        for _ in range(extra):
+            school = SchoolFactory(authority=world.authority, area=world.area)
+            Cycle.objects.create(authority=world.authority, school=school, framework=world.cycle.framework,
+                                 mentor=world.people["mentor"], state=State.PORTFOLIO_SUBMITTED,
+                                 portfolio_submitted_at=timezone.now() - timedelta(days=4))
+    client.force_login(world.people["panel_chair"])
+    with django_assert_num_queries(6):
+        response = client.get(reverse("moderation:queue", args=["bathnes"]))
+    assert [c.days_waiting for c in response.context["waiting"]] == [4] * extra
+
+
+@pytest.mark.parametrize("voters", [1, 3])
+def test_panel_page_query_count_does_not_grow_with_votes(client, case, django_assert_num_queries, voters):
+    from django.urls import reverse
+
+    to_panel(case)
+    for member in ["panel_member", "panel2", "panel3"][:voters]:
+        vote(case, member)
+    client.force_login(case.people["panel_chair"])
+    with django_assert_num_queries(14):
+        response = client.get(reverse("moderation:panel", args=["bathnes", case.cycle.pk]))
+    assert response.context["ballot_count"] == voters
