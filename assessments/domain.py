@@ -13,7 +13,7 @@ from audit.domain import record
 
 from .frameworks import FrameworkFileError, parse_framework
 from .models import TEXT_LIMIT, Answer, Assignment, Cycle, Descriptor, Element, FrameworkVersion, MentorReview, Rating, Submission, Target
-from .tasks import notify_cycle
+from .notify import notify_cycle
 
 FRAMEWORKS_DIR = Path(__file__).parent / "frameworks"
 DEFAULT_FRAMEWORK = FRAMEWORKS_DIR / "iqm-ten-elements.json"
@@ -103,7 +103,7 @@ def _require_state(cycle, *states, doing):
 
 
 def _log_transition(cycle, by, action, before):
-    record(authority=cycle.authority, actor=by, action=action, obj=cycle, school=cycle.school,
+    return record(authority=cycle.authority, actor=by, action=action, obj=cycle, school=cycle.school,
            before={"state": before}, after={"state": cycle.state})
 
 
@@ -114,8 +114,8 @@ def move_cycle(cycle, by, state, event, **fields) -> Cycle:
     for name, value in fields.items():
         setattr(cycle, name, value)
     cycle.save(update_fields=["state", *fields])
-    _log_transition(cycle, by, f"cycle.{event}", before)
-    notify_cycle(cycle, event)
+    entry = _log_transition(cycle, by, f"cycle.{event}", before)
+    notify_cycle(cycle, event, by, entry.pk)
     return cycle
 
 
@@ -135,9 +135,9 @@ def start_cycle(*, authority, by, school, kind, mentor) -> Cycle:
                                  previous=previous)
     if previous:
         _prefill(cycle, previous)
-    record(authority=authority, actor=by, action="cycle.registered", obj=cycle, school=school,
-           after={"state": cycle.state, "kind": kind, "mentor": mentor.pk, "framework": framework.code})
-    notify_cycle(cycle, "registered")
+    entry = record(authority=authority, actor=by, action="cycle.registered", obj=cycle, school=school,
+                   after={"state": cycle.state, "kind": kind, "mentor": mentor.pk, "framework": framework.code})
+    notify_cycle(cycle, "registered", by, entry.pk)
     return cycle
 
 

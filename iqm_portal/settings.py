@@ -111,6 +111,10 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "iqm"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULE = {
+    # Requeue emails whose worker died while sending, or whose task was lost (notifications/tasks.py).
+    "notifications-requeue-stuck": {"task": "notifications.tasks.requeue_stuck", "schedule": 300.0},
+}
 
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
@@ -167,6 +171,8 @@ CONTENT_SECURITY_POLICY = {
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
+# Sending must give up well before notifications.tasks.STUCK_AFTER (10 minutes) takes a slow worker for a dead one.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="IQM Portal <no-reply@iqm-portal.test>")
 
 LANGUAGE_CODE = "en-gb"

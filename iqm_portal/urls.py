@@ -13,6 +13,7 @@ authority_patterns = [
     path("", include("assessments.urls")),
     path("cycles/<int:cycle_pk>/portfolio/", include("portfolios.urls")),
     path("", include("moderation.urls")),
+    path("", include("notifications.urls")),
 ]
 
 urlpatterns = [

@@ -4,14 +4,19 @@ change: rule, save, audit log and notification, in one transaction."""
 from collections import Counter
 from datetime import date
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Membership, Role
 from assessments.domain import TransitionError, lock_cycle, move_cycle
 from assessments.models import Cycle
 from audit.domain import record
+
+from assessments.notify import recipients
+from notifications.domain import notify
 
 from .models import Award, Ballot, Conflict, Decision, Finding, Outcome, PanelVote, Report, Tier, Visit, VisitNote
 
@@ -340,4 +345,9 @@ def _award(cycle, decision, by) -> Award:
                                  expires_on=_years_before(today, -years), decision=decision)
     record(authority=authority, actor=by, action="award.made", obj=award, school=cycle.school,
            after={"tier": award.tier, "expires_on": award.expires_on.isoformat()})
+    notify(authority=authority, key="award.made", dedupe_key=f"award.{award.pk}",
+           recipients=recipients(cycle, {"school", Role.AUTHORITY_ADMIN}),
+           context={"school": cycle.school.name, "tier": award.get_tier_display(), "awarded_on": award.awarded_on,
+                    "expires_on": award.expires_on,
+                    "url": settings.SITE_URL + reverse("schools:detail", args=[authority.slug, cycle.school_id])})
     return award

@@ -12,7 +12,7 @@ from authorities.access import STAFF, authority_view
 
 from . import domain
 from .forms import BallotForm, ConflictForm, CorrectionForm, DecisionForm, NoteForm, ReportForm, ReturnPortfolioForm, VisitForm
-from .models import Ballot, Conflict, Decision, Report
+from .models import Conflict, Decision, Report
 
 CHAIR_OR_ADMIN = (Role.PANEL_CHAIR, Role.AUTHORITY_ADMIN)
 State = Cycle.State

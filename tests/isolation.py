@@ -6,6 +6,7 @@ written, and a pattern missing from `URLS` fails the suite until it is taught he
 """
 
 import hashlib
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Callable
@@ -119,6 +120,22 @@ def _reported(world, owner):
     return {"cycle_pk": cycle.pk}
 
 
+def _outbox_message(world, owner):
+    from notifications.models import OutboxMessage
+
+    with scopes_disabled():
+        message = OutboxMessage.objects.create(
+            authority=owner, key="cycle.submitted", to="someone@example.org", subject="Subject", body="Body",
+            dedupe_key=f"isolation.{uuid.uuid4().hex}", state=OutboxMessage.State.FAILED)
+    return {"message_pk": message.pk}
+
+
+def _email_kind(world, owner):
+    # Templates are addressed by kind: every kind exists in every authority. The outsider's "object"
+    # is a kind that does not exist, which must be a 404 like any other unknown object.
+    return {"key": "cycle.registered" if owner == world.authority else "not.a.kind"}
+
+
 def _framework(world, owner):
     return {"framework_pk": _cycle_of(world, owner).framework_id}
 
@@ -186,6 +203,11 @@ URLS = {
     "moderation:sign": Case(frozenset({Role.MODERATOR}), objects=_cycle, method="post", ok=302),
     "moderation:panel": Case(STAFF, objects=_cycle),
     "moderation:panel_action": Case(STAFF, objects=lambda w, o: {**_cycle(w, o), "action": "open"}, method="post", ok=302),
+    "notifications:outbox": Case(ADMIN),
+    "notifications:outbox_retry": Case(ADMIN, objects=_outbox_message, method="post", ok=302),
+    "notifications:templates": Case(ADMIN),
+    "notifications:template_edit": Case(ADMIN, objects=_email_kind),
+    "notifications:template_reset": Case(ADMIN, objects=_email_kind, method="post", ok=302),
 }
 
 # Arguments for the Django admin's own patterns; every one of them is for platform admins only.

@@ -12,7 +12,7 @@ from django_scopes import scope, scopes_disabled
 
 from assessments import domain
 from assessments.frameworks import FrameworkFileError, parse_framework
-from assessments.models import Answer, Cycle, Element, FrameworkVersion, MentorReview, Rating, Submission, Target
+from assessments.models import Answer, Cycle, FrameworkVersion, MentorReview, Rating, Submission, Target
 from audit.models import AuditEntry
 
 from .assessment_helpers import complete_answer_data, complete_self_review, review_all, submit
