@@ -1,0 +1,32 @@
+"""The rest of the admin's pages, checked with axe: frameworks, emails and their templates,
+conflicts, self-reviews, and the forms to register a school, invite someone and add an area."""
+
+from playwright.sync_api import expect
+
+from .conftest import visit
+from .test_self_review import sign_in
+
+
+def test_admin_pages_are_accessible(page, base_url, world):
+    sign_in(page, "authority_admin@bathnes.test")
+    for path, heading in [
+        ("/bathnes/frameworks/", "Framework versions"),
+        ("/bathnes/notifications/outbox/", None),
+        ("/bathnes/notifications/templates/", None),
+        ("/bathnes/notifications/templates/cycle.registered/", None),
+        ("/bathnes/moderation/", "Moderation"),
+        ("/bathnes/moderation/conflicts/", "Conflicts of interest"),
+        ("/bathnes/cycles/", "Self-reviews"),
+        ("/bathnes/cycles/new/", "Register a school for assessment"),
+        ("/bathnes/people/invite/", "Invite someone"),
+        ("/bathnes/schools/areas/new/", "Add an area"),
+        (f"/bathnes/cycles/{world.cycle.pk}/review/", "Mentor's validation: Chandag Infant"),
+    ]:
+        visit(page, path)
+        if heading:
+            expect(page.get_by_role("heading", level=1)).to_have_text(heading)
+    # A form with errors, on a page with a select and radios.
+    visit(page, "/bathnes/cycles/new/")
+    page.get_by_role("button", name="Register the school").click()
+    page.a11y.wait()
+    expect(page.get_by_role("alert").get_by_role("heading")).to_have_text("There is a problem")
