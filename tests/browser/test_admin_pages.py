@@ -30,3 +30,19 @@ def test_admin_pages_are_accessible(page, base_url, world):
     page.get_by_role("button", name="Register the school").click()
     page.a11y.wait()
     expect(page.get_by_role("alert").get_by_role("heading")).to_have_text("There is a problem")
+
+
+def test_school_pages_are_accessible(page, base_url, world):
+    sign_in(page, "school_coordinator@bathnes.test")
+    visit(page, f"/bathnes/cycles/{world.cycle.pk}/assignments/")
+    page.get_by_label("Contributor").select_option(label="School contributor")
+    page.get_by_label("Element").select_option(label="4. Staffing systems and organisation")
+    page.get_by_role("button", name="Give the element").click()
+    page.a11y.wait()
+    expect(page.get_by_role("table")).to_contain_text("4. Staffing systems and organisation")
+    visit(page, f"/bathnes/cycles/{world.cycle.pk}/portfolio/links/new/")
+    page.get_by_role("button", name="Add the link").click()
+    page.a11y.wait()
+    expect(page.get_by_role("alert").get_by_role("heading")).to_have_text("There is a problem")
+    visit(page, f"/bathnes/schools/{world.school.pk}/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Chandag Infant")
