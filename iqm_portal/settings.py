@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "portfolios",
     "notifications",
     "moderation",
+    "reports",
 ]
 
 MIDDLEWARE = [
@@ -253,5 +254,5 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {"axes": {"level": "WARNING"}, "weasyprint.progress": {"level": "WARNING"}},
 }

@@ -14,6 +14,7 @@ authority_patterns = [
     path("cycles/<int:cycle_pk>/portfolio/", include("portfolios.urls")),
     path("", include("moderation.urls")),
     path("", include("notifications.urls")),
+    path("", include("reports.urls")),
 ]
 
 urlpatterns = [

@@ -8,7 +8,7 @@ written, and a pattern missing from `URLS` fails the suite until it is taught he
 import hashlib
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Callable
 
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -136,6 +136,29 @@ def _email_kind(world, owner):
     return {"key": "cycle.registered" if owner == world.authority else "not.a.kind"}
 
 
+def _award(world, owner):
+    from moderation.models import Award, Tier
+
+    school = world.school if owner == world.authority else world.outsider_school
+    with scopes_disabled():
+        award = Award.objects.create(authority=owner, school=school, tier=Tier.QUALITY_MARK,
+                                     awarded_on=date(2026, 7, 1), expires_on=date(2029, 7, 1))
+    return {"award_pk": award.pk}
+
+
+def _render_job(world, owner):
+    from django.core.files.base import ContentFile
+
+    from reports.models import RenderJob
+
+    award_pk = _award(world, owner)["award_pk"]
+    with scopes_disabled():
+        job = RenderJob(authority=owner, kind=RenderJob.Kind.CERTIFICATE, object_id=award_pk, input_hash=uuid.uuid4().hex,
+                        html="<p>Certificate</p>", state=RenderJob.State.DONE, pages=1)
+        job.file.save("certificate.pdf", ContentFile(b"%PDF-1.4\n%%EOF\n"), save=True)
+    return {"job_pk": job.pk}
+
+
 def _framework(world, owner):
     return {"framework_pk": _cycle_of(world, owner).framework_id}
 
@@ -208,6 +231,9 @@ URLS = {
     "notifications:templates": Case(ADMIN),
     "notifications:template_edit": Case(ADMIN, objects=_email_kind),
     "notifications:template_reset": Case(ADMIN, objects=_email_kind, method="post", ok=302),
+    "reports:request": Case(CYCLE_READERS, objects=_award, method="post", ok=302),
+    "reports:job": Case(CYCLE_READERS, objects=_render_job),
+    "reports:download": Case(CYCLE_READERS, objects=_render_job),
 }
 
 # Arguments for the Django admin's own patterns; every one of them is for platform admins only.

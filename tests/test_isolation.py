@@ -9,6 +9,7 @@ import accounts.views
 import assessments.views
 import moderation.views
 import notifications.views
+import reports.views
 import portfolios.views
 import schools.views
 from authorities.middleware import AuthorityMiddleware
@@ -83,7 +84,7 @@ OBJECT_URLS = sorted(name for name, case in URLS.items()
 def test_harness_catches_a_view_that_drops_its_scope(name, world, staff_user, monkeypatch):
     """Take the scoping out of a view's object lookup: the harness must report the leak."""
     for module in (schools.views, accounts.views, assessments.views, portfolios.views, moderation.views,
-                   notifications.views):
+                   notifications.views, reports.views):
         monkeypatch.setattr(module, "get_object_or_404", _unscoped_get_object_or_404)
     problems = check(make_client, name, URLS[name], world, staff_user)
     assert any("outsider's object" in p for p in problems), problems

@@ -128,6 +128,11 @@ def test_from_submitted_portfolio_to_award(page, browser, axe, base_url, world):
     expect(school.get_by_role("definition").first).to_have_text(
         f"Inclusion Quality Mark, awarded {today.day} {today:%B %Y}, expires {expires.day} {expires:%B %Y}")
 
+    # The school asks for its certificate; a worker renders it and the page offers the download.
+    school.get_by_role("button", name="Get the certificate (PDF)").click()
+    school.a11y.wait()
+    expect(school.get_by_role("link", name="Download", exact=False)).to_be_visible(timeout=15000)
+
     for tab in (phone, mentor, voter, school):
         tab.a11y.finish()
         tab.context.close()

@@ -1,0 +1,67 @@
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from authorities.access import authority_view, require_school_access
+
+from . import render as pdfs
+from .models import RenderJob
+
+
+def require_subject_access(request, kind, obj):
+    """School staff of the PDF's school, and the authority's staff."""
+    school = pdfs.kind_of(kind).school(obj)
+    if school is None:
+        from accounts.models import STAFF_ROLES
+
+        if not request.roles & STAFF_ROLES:
+            raise PermissionDenied
+        return
+    require_school_access(request, school)
+
+
+def get_job(request, job_pk):
+    """A job of this authority (another authority's is a 404 through the scoped manager) whose
+    subject the visitor may see."""
+    job = get_object_or_404(RenderJob.objects.all(), pk=job_pk)
+    subject = get_object_or_404(pdfs.kind_of(job.kind).model().objects.all(), pk=job.object_id)
+    require_subject_access(request, job.kind, subject)
+    return job, subject
+
+
+@require_POST
+@authority_view()
+def request_certificate(request, authority_slug, award_pk):
+    from moderation.models import Award
+
+    award = get_object_or_404(Award.objects.select_related("school", "authority"), pk=award_pk)
+    require_subject_access(request, RenderJob.Kind.CERTIFICATE, award)
+    job = pdfs.request_render(request.authority, RenderJob.Kind.CERTIFICATE, award, request.user)
+    return redirect("reports:job", authority_slug, job.pk)
+
+
+@require_GET
+@authority_view()
+def job(request, authority_slug, job_pk):
+    job, subject = get_job(request, job_pk)
+    retry_url = None
+    if job.state == RenderJob.State.FAILED and job.kind == RenderJob.Kind.CERTIFICATE:
+        retry_url = reverse("reports:request", args=[authority_slug, job.object_id])
+    return render(request, "reports/job.html", {"job": job, "subject": subject, "retry_url": retry_url})
+
+
+@require_GET
+@authority_view()
+def download(request, authority_slug, job_pk):
+    """PDFs are served only through here, after the access check, as attachments."""
+    job, subject = get_job(request, job_pk)
+    if job.state != RenderJob.State.DONE or not job.file:
+        return redirect("reports:job", authority_slug, job.pk)
+    response = FileResponse(job.file.open("rb"), content_type="application/pdf", as_attachment=True,
+                            filename=pdfs.kind_of(job.kind).filename(subject))
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, no-store"
+    return response

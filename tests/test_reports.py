@@ -1,0 +1,368 @@
+"""PDFs: rendered by a task with WeasyPrint, once per input, with nothing fetched but the portal's
+own static files; served only through the access-checked download view."""
+
+import base64
+import io
+from datetime import date
+
+import pytest
+from django.core.files.storage import default_storage
+from django.urls import reverse
+from django_scopes import scope, scopes_disabled
+from pypdf import PdfReader
+
+from moderation.models import Award, Tier
+from reports import render, tasks
+from reports.fetcher import BASE_URL, Refused, StaticOnlyFetcher
+from reports.models import RenderJob
+
+from .factories import UserFactory
+from .storage import storage_backend  # noqa: F401
+
+# Every test here runs on the local file system and on S3-compatible storage (a local moto server).
+pytestmark = pytest.mark.usefixtures("storage_backend")
+
+
+def make_award(world, school=None, authority=None, tier=Tier.CENTRE_OF_EXCELLENCE):
+    authority = authority or world.authority
+    with scope(authority=authority):
+        return Award.objects.create(authority=authority, school=school or world.school, tier=tier,
+                                    awarded_on=date(2026, 7, 1), expires_on=date(2029, 7, 1))
+
+
+def request_certificate(world, award, capture, by=None):
+    with capture(execute=True), scope(authority=award.authority):
+        return render.request_render(award.authority, RenderJob.Kind.CERTIFICATE, award, by or world.people["authority_admin"])
+
+
+def read_pdf(job):
+    with default_storage.open(job.file.name, "rb") as handle:
+        return PdfReader(io.BytesIO(handle.read()))
+
+
+def page_text(reader):
+    return " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
+
+
+def page_images(page):
+    resources = page.get("/Resources") or {}
+    xobjects = resources.get("/XObject") or {}
+    return [name for name, ref in xobjects.items() if ref.get_object().get("/Subtype") == "/Image"]
+
+
+def reload(job):
+    with scopes_disabled():
+        return RenderJob.objects.get(pk=job.pk)
+
+
+# --- Rendering ---------------------------------------------------------------------------------
+
+def test_certificate_renders_to_a_one_page_pdf_with_the_school_tier_and_authority(world, django_capture_on_commit_callbacks):
+    award = make_award(world)
+    job = reload(request_certificate(world, award, django_capture_on_commit_callbacks))
+    assert (job.state, job.error, job.pages) == (RenderJob.State.DONE, "", 1)
+    assert job.file.name.startswith(f"reports/{world.authority.pk}/") and job.file.name.endswith(".pdf")
+    assert job.started_at <= job.finished_at
+    reader = read_pdf(job)
+    assert len(reader.pages) == 1
+    text = page_text(reader)
+    assert "Chandag Infant" in text
+    assert "Centre of Excellence" in text
+    assert "Bath & North East Somerset" in text
+    width, height = float(reader.pages[0].mediabox.width), float(reader.pages[0].mediabox.height)
+    assert width > height  # A4 landscape
+    assert round(width / 72 * 25.4) == 297 and round(height / 72 * 25.4) == 210
+    # The fonts shipped in static/fonts are embedded (named after their @font-face family).
+    fonts = {str(f.get_object()["/BaseFont"]).split("+")[-1] for f in reader.pages[0]["/Resources"]["/Font"].values()}
+    assert fonts == {"IQM-Sans", "IQM-Serif", "IQM-Serif-Bold"}
+
+
+def test_the_same_input_renders_once(world, django_capture_on_commit_callbacks, monkeypatch):
+    calls = []
+    real = render.write_pdf
+    monkeypatch.setattr(render, "write_pdf", lambda html: calls.append(html) or real(html))
+    award = make_award(world)
+    first = request_certificate(world, award, django_capture_on_commit_callbacks)
+    second = request_certificate(world, award, django_capture_on_commit_callbacks, by=world.people["school_coordinator"])
+    assert first.pk == second.pk
+    assert len(calls) == 1
+    with scopes_disabled():
+        assert RenderJob.objects.count() == 1
+    assert len(default_storage.listdir(f"reports/{world.authority.pk}")[1]) == 1
+
+    # A changed input is a new PDF.
+    with scope(authority=world.authority):
+        award.tier = Tier.FLAGSHIP
+        award.save()
+    third = request_certificate(world, award, django_capture_on_commit_callbacks)
+    assert third.pk != first.pk and len(calls) == 2
+    assert "Flagship" in page_text(read_pdf(reload(third)))
+
+
+def test_running_the_task_twice_renders_once(world, monkeypatch):
+    calls = []
+    real = render.write_pdf
+    monkeypatch.setattr(render, "write_pdf", lambda html: calls.append(html) or real(html))
+    award = make_award(world)
+    with scope(authority=world.authority):  # queued, but the on-commit callback is never run
+        job = render.request_render(world.authority, RenderJob.Kind.CERTIFICATE, award, None)
+    assert job.state == RenderJob.State.QUEUED
+    assert tasks.render_job(world.authority.pk, job.pk) == "done"
+    assert tasks.render_job(world.authority.pk, job.pk) == "not claimed"
+    assert len(calls) == 1
+    job = reload(job)
+    assert job.state == RenderJob.State.DONE
+    assert len(default_storage.listdir(f"reports/{world.authority.pk}")[1]) == 1
+
+
+def test_a_job_being_rendered_is_not_taken_by_a_second_run(world):
+    award = make_award(world)
+    with scope(authority=world.authority):
+        job = render.request_render(world.authority, RenderJob.Kind.CERTIFICATE, award, None)
+    with scopes_disabled():
+        RenderJob.objects.filter(pk=job.pk).update(state=RenderJob.State.RENDERING, started_at=job.created_at.now(job.created_at.tzinfo))
+    assert tasks.render_job(world.authority.pk, job.pk) == "not claimed"
+    assert reload(job).state == RenderJob.State.RENDERING
+
+
+def test_a_render_that_takes_too_long_fails_with_a_reason(world, monkeypatch, django_capture_on_commit_callbacks):
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    def slow(html):
+        raise SoftTimeLimitExceeded()
+
+    monkeypatch.setattr(render, "write_pdf", slow)
+    job = reload(request_certificate(world, make_award(world), django_capture_on_commit_callbacks))
+    assert job.state == RenderJob.State.FAILED
+    assert job.error == tasks.TOO_LONG and "took too long" in job.error
+    assert not job.file and job.finished_at
+    assert tasks.render_job.soft_time_limit == 60
+
+
+def test_a_failed_render_says_why_and_can_be_asked_for_again(world, monkeypatch, django_capture_on_commit_callbacks):
+    def broken(html):
+        raise RuntimeError("cairo exploded")
+
+    monkeypatch.setattr(render, "write_pdf", broken)
+    award = make_award(world)
+    failed = reload(request_certificate(world, award, django_capture_on_commit_callbacks))
+    assert (failed.state, failed.error) == (RenderJob.State.FAILED, tasks.FAILED)
+    assert "cairo" not in failed.error
+    monkeypatch.undo()
+    again = reload(request_certificate(world, award, django_capture_on_commit_callbacks))
+    assert again.pk != failed.pk and again.state == RenderJob.State.DONE
+
+
+def test_task_options():
+    task = tasks.render_job
+    assert (task.acks_late, task.reject_on_worker_lost, task.max_retries) == (True, True, 3)
+    assert OSError in task.autoretry_for and task.retry_backoff
+
+
+# --- The fetcher -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("url", [
+    "file:///etc/passwd",
+    "http://169.254.169.254/latest/meta-data/",
+    "https://example.org/x.css",
+    "data:text/html,<script>alert(1)</script>",
+    "data:text/html;base64,PHNjcmlwdD4=",
+    "/static/../../etc/passwd",
+    BASE_URL + "static/../../etc/passwd",
+    BASE_URL + "static/%2e%2e/%2e%2e/etc/passwd",
+    "/static/css/../../iqm_portal/settings.py",
+    "//example.org/static/css/portal.css",
+    "/etc/passwd",
+    "/media/reports/1/x.pdf",
+    "ftp://example.org/x",
+    "/static/",
+    "/static/css/not-there.css",
+])
+def test_the_fetcher_refuses_everything_but_static_files(url):
+    with pytest.raises(Refused):
+        StaticOnlyFetcher()(url)
+
+
+def test_the_fetcher_serves_the_projects_static_files():
+    from django.contrib.staticfiles import finders
+
+    with open(finders.find("css/portal.css"), "rb") as handle:
+        expected = handle.read()
+    for url in ("/static/css/portal.css", BASE_URL + "static/css/portal.css"):
+        response = StaticOnlyFetcher()(url)
+        assert response.read() == expected
+        assert response.content_type == "text/css"
+        assert response.url == BASE_URL + "static/css/portal.css"
+    font = StaticOnlyFetcher()("/static/fonts/DejaVuSerif.ttf")
+    assert font.content_type == "font/ttf"
+
+
+def test_the_fetcher_allows_only_small_inline_png_and_jpeg():
+    png = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==")
+    response = StaticOnlyFetcher()("data:image/png;base64," + base64.b64encode(png).decode())
+    assert (response.read(), response.content_type) == (png, "image/png")
+    with pytest.raises(Refused):
+        StaticOnlyFetcher()("data:image/png;base64," + base64.b64encode(b"\0" * (100 * 1024 + 1)).decode())
+    with pytest.raises(Refused):
+        StaticOnlyFetcher()("data:image/svg+xml;base64," + base64.b64encode(b"<svg/>").decode())
+
+
+def test_weasyprint_skips_refused_resources():
+    """Even raw HTML (not through a template) cannot pull in a local file or a remote stylesheet."""
+    html = ('<style>@import url("https://example.org/x.css");</style>'
+            '<link rel="stylesheet" href="file:///etc/passwd">'
+            '<img src="file:///usr/share/pixmaps/debian-logo.png"><img src="http://169.254.169.254/x.png">'
+            '<p>Hello</p>')
+    reader = PdfReader(io.BytesIO(render.write_pdf(html)))
+    assert page_images(reader.pages[0]) == []
+    assert "Hello" in reader.pages[0].extract_text()
+
+
+def test_hostile_school_name_is_escaped_text_and_nothing_is_fetched(world, django_capture_on_commit_callbacks):
+    hostile = ('Evil <img src="file:///etc/passwd"> School'
+               '<style>@import url("https://example.org/evil.css"); body { display: none }</style>')
+    with scope(authority=world.authority):
+        world.school.name = hostile
+        world.school.save()
+    award = make_award(world)
+    with scope(authority=world.authority):
+        html = render.build_html(RenderJob.Kind.CERTIFICATE, award)
+    assert "&lt;img src=&quot;file:///etc/passwd&quot;&gt;" in html
+    assert "<img" not in html and "evil.css\"); body" not in html
+    job = reload(request_certificate(world, award, django_capture_on_commit_callbacks))
+    assert job.state == RenderJob.State.DONE
+    reader = read_pdf(job)
+    assert len(reader.pages) == 1 or job.pages == len(reader.pages)
+    assert page_images(reader.pages[0]) == []
+    text = page_text(reader)
+    assert '<img src="file:///etc/passwd">' in text.replace("\u00ad", "")
+    assert "@import" in text
+
+
+# --- Views -------------------------------------------------------------------------------------
+
+def test_school_staff_request_watch_and_download_a_certificate(client, world, django_capture_on_commit_callbacks):
+    award = make_award(world)
+    client.force_login(world.people["school_coordinator"])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("reports:request", args=["bathnes", award.pk]))
+    assert response.status_code == 302
+    with scopes_disabled():
+        job = RenderJob.objects.get()
+    assert response["Location"] == reverse("reports:job", args=["bathnes", job.pk])
+    page = client.get(response["Location"])
+    assert page.status_code == 200
+    assert reverse("reports:download", args=["bathnes", job.pk]) in page.content.decode()
+    assert "hx-trigger" not in page.content.decode()  # done: no more polling
+
+    response = client.get(reverse("reports:download", args=["bathnes", job.pk]))
+    assert response.status_code == 200
+    body = b"".join(response.streaming_content)
+    assert body.startswith(b"%PDF")
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"] == f'attachment; filename="iqm-certificate-{world.school.pk}-2026.pdf"'
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_a_queued_job_page_polls(client, world):
+    award = make_award(world)
+    with scope(authority=world.authority):
+        job = render.request_render(world.authority, RenderJob.Kind.CERTIFICATE, award, None)
+    client.force_login(world.people["authority_admin"])
+    content = client.get(reverse("reports:job", args=["bathnes", job.pk])).content.decode()
+    assert 'hx-trigger="every 2s"' in content and "django_htmx/htmx-2.min.js" in content
+    # Not ready: the download sends them back to the status page.
+    response = client.get(reverse("reports:download", args=["bathnes", job.pk]))
+    assert response.status_code == 302
+
+
+def test_another_schools_staff_and_other_authorities_cannot_reach_a_certificate(client, world, django_capture_on_commit_callbacks):
+    award = make_award(world, school=world.other_school)
+    job = request_certificate(world, award, django_capture_on_commit_callbacks)
+    client.force_login(world.people["school_coordinator"])  # of Chandag Infant, not Castle Primary
+    assert client.post(reverse("reports:request", args=["bathnes", award.pk])).status_code == 403
+    assert client.get(reverse("reports:job", args=["bathnes", job.pk])).status_code == 403
+    assert client.get(reverse("reports:download", args=["bathnes", job.pk])).status_code == 403
+
+    # The outsider authority's job, asked for under our authority, does not exist.
+    outsider_award = make_award(world, school=world.outsider_school, authority=world.outsider_authority)
+    outsider_job = request_certificate(world, outsider_award, django_capture_on_commit_callbacks, by=world.outsider)
+    client.force_login(world.people["authority_admin"])
+    assert client.get(reverse("reports:download", args=["bathnes", outsider_job.pk])).status_code == 404
+    assert client.get(reverse("reports:job", args=["bathnes", outsider_job.pk])).status_code == 404
+    assert client.post(reverse("reports:request", args=["bathnes", outsider_award.pk])).status_code == 404
+    # Nor does ours for the outsider's admin.
+    client.force_login(world.outsider)
+    assert client.get(reverse("reports:download", args=["outsider", job.pk])).status_code == 404
+
+
+def test_requesting_is_post_only(client, world):
+    award = make_award(world)
+    client.force_login(world.people["authority_admin"])
+    assert client.get(reverse("reports:request", args=["bathnes", award.pk])).status_code == 405
+
+
+# --- The isolation harness, for the reports URLs (the same entries belong in tests/isolation.py) ----
+
+def _award(world, owner):
+    school = world.school if owner == world.authority else world.outsider_school
+    with scopes_disabled():
+        award = Award.objects.create(authority=owner, school=school, tier=Tier.QUALITY_MARK,
+                                     awarded_on=date(2026, 7, 1), expires_on=date(2029, 7, 1))
+    return {"award_pk": award.pk}
+
+
+def _render_job(world, owner):
+    import uuid
+
+    from django.core.files.base import ContentFile
+
+    award_pk = _award(world, owner)["award_pk"]
+    with scopes_disabled():
+        job = RenderJob(authority=owner, kind=RenderJob.Kind.CERTIFICATE, object_id=award_pk, input_hash=uuid.uuid4().hex,
+                        html="<p>Certificate</p>", state=RenderJob.State.DONE, pages=1)
+        job.file.save("certificate.pdf", ContentFile(b"%PDF-1.4\n%%EOF\n"), save=True)
+    return {"job_pk": job.pk}
+
+
+def _report_cases():
+    from .isolation import CYCLE_READERS, Case
+
+    return {
+        "reports:request": Case(CYCLE_READERS, objects=_award, method="post", ok=302),
+        "reports:job": Case(CYCLE_READERS, objects=_render_job),
+        "reports:download": Case(CYCLE_READERS, objects=_render_job),
+    }
+
+
+@pytest.fixture
+def staff_user(db):
+    return UserFactory(email="platform@example.org", is_staff=True, is_superuser=True)
+
+
+def _client(user=None):
+    from django.test import Client
+
+    client = Client(raise_request_exception=False)
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+@pytest.mark.parametrize("name", ["reports:request", "reports:job", "reports:download"])
+def test_url_isolation(name, world, staff_user):
+    from .isolation import check
+
+    assert check(_client, name, _report_cases()[name], world, staff_user) == []
+
+
+@pytest.mark.parametrize("name", ["reports:request", "reports:job", "reports:download"])
+def test_harness_catches_a_reports_view_that_drops_its_scope(name, world, staff_user, monkeypatch):
+    import reports.views
+
+    from .isolation import check
+    from .test_isolation import _unscoped_get_object_or_404
+
+    monkeypatch.setattr(reports.views, "get_object_or_404", _unscoped_get_object_or_404)
+    problems = check(_client, name, _report_cases()[name], world, staff_user)
+    assert any("outsider's object" in p for p in problems), problems
