@@ -16,7 +16,6 @@ from reports import render, tasks
 from reports.fetcher import BASE_URL, Refused, StaticOnlyFetcher
 from reports.models import RenderJob
 
-from .factories import UserFactory
 from .storage import storage_backend  # noqa: F401
 
 # Every test here runs on the local file system and on S3-compatible storage (a local moto server).
@@ -300,69 +299,3 @@ def test_requesting_is_post_only(client, world):
     award = make_award(world)
     client.force_login(world.people["authority_admin"])
     assert client.get(reverse("reports:request", args=["bathnes", award.pk])).status_code == 405
-
-
-# --- The isolation harness, for the reports URLs (the same entries belong in tests/isolation.py) ----
-
-def _award(world, owner):
-    school = world.school if owner == world.authority else world.outsider_school
-    with scopes_disabled():
-        award = Award.objects.create(authority=owner, school=school, tier=Tier.QUALITY_MARK,
-                                     awarded_on=date(2026, 7, 1), expires_on=date(2029, 7, 1))
-    return {"award_pk": award.pk}
-
-
-def _render_job(world, owner):
-    import uuid
-
-    from django.core.files.base import ContentFile
-
-    award_pk = _award(world, owner)["award_pk"]
-    with scopes_disabled():
-        job = RenderJob(authority=owner, kind=RenderJob.Kind.CERTIFICATE, object_id=award_pk, input_hash=uuid.uuid4().hex,
-                        html="<p>Certificate</p>", state=RenderJob.State.DONE, pages=1)
-        job.file.save("certificate.pdf", ContentFile(b"%PDF-1.4\n%%EOF\n"), save=True)
-    return {"job_pk": job.pk}
-
-
-def _report_cases():
-    from .isolation import CYCLE_READERS, Case
-
-    return {
-        "reports:request": Case(CYCLE_READERS, objects=_award, method="post", ok=302),
-        "reports:job": Case(CYCLE_READERS, objects=_render_job),
-        "reports:download": Case(CYCLE_READERS, objects=_render_job),
-    }
-
-
-@pytest.fixture
-def staff_user(db):
-    return UserFactory(email="platform@example.org", is_staff=True, is_superuser=True)
-
-
-def _client(user=None):
-    from django.test import Client
-
-    client = Client(raise_request_exception=False)
-    if user is not None:
-        client.force_login(user)
-    return client
-
-
-@pytest.mark.parametrize("name", ["reports:request", "reports:job", "reports:download"])
-def test_url_isolation(name, world, staff_user):
-    from .isolation import check
-
-    assert check(_client, name, _report_cases()[name], world, staff_user) == []
-
-
-@pytest.mark.parametrize("name", ["reports:request", "reports:job", "reports:download"])
-def test_harness_catches_a_reports_view_that_drops_its_scope(name, world, staff_user, monkeypatch):
-    import reports.views
-
-    from .isolation import check
-    from .test_isolation import _unscoped_get_object_or_404
-
-    monkeypatch.setattr(reports.views, "get_object_or_404", _unscoped_get_object_or_404)
-    problems = check(_client, name, _report_cases()[name], world, staff_user)
-    assert any("outsider's object" in p for p in problems), problems
