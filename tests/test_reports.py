@@ -299,3 +299,44 @@ def test_requesting_is_post_only(client, world):
     award = make_award(world)
     client.force_login(world.people["authority_admin"])
     assert client.get(reverse("reports:request", args=["bathnes", award.pk])).status_code == 405
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        '<img src="/dev/urandom"><link rel="stylesheet" href="file:///dev/urandom"><p>x</p>',
+        '<style>p { margin-left: 99999999999999999999px; font-size: 1e308px; }</style><p>Huge</p>',
+        "<div>" * 10_000 + "deep" + "</div>" * 10_000,
+        '<a rel="attachment" href="file:///etc/passwd">passwd</a><img src="http://169.254.169.254/latest/meta-data/">',
+    ],
+    ids=["dev-urandom", "huge-css", "nested-10000", "attachment-and-metadata"],
+)
+def test_hostile_documents_end_without_fetching_or_embedding_anything(world, html, monkeypatch):
+    """Each render ends, done or failed with a reason a person can read; nothing outside the
+    project's static files is fetched, and a PDF that is made carries no image or attachment."""
+    served = []
+    original = StaticOnlyFetcher.fetch
+
+    def spy(self, url, *args, **kwargs):
+        result = original(self, url, *args, **kwargs)
+        served.append(url)
+        return result
+
+    monkeypatch.setattr(StaticOnlyFetcher, "fetch", spy, raising=False)
+    award = make_award(world)
+    with scopes_disabled():
+        job = RenderJob.objects.create(authority=world.authority, kind=RenderJob.Kind.CERTIFICATE, object_id=award.pk,
+                                       input_hash=str(len(html)), html=f"<!doctype html><html><body>{html}</body></html>")
+    tasks.render_job.apply(args=[world.authority.pk, job.pk])
+    with scopes_disabled():
+        job.refresh_from_db()
+    assert served == []
+    assert job.state in (RenderJob.State.DONE, RenderJob.State.FAILED)
+    if job.state == RenderJob.State.FAILED:
+        assert job.error == tasks.FAILED
+        return
+    with default_storage.open(job.file.name, "rb") as handle:
+        reader = PdfReader(io.BytesIO(handle.read()))
+    for page in reader.pages:
+        assert page["/Resources"].get_object().get("/XObject", {}) == {}
+    assert "/EmbeddedFiles" not in str(reader.trailer["/Root"].get_object())
