@@ -275,3 +275,23 @@ def test_panel_page_query_count_does_not_grow_with_votes(client, case, django_as
     with django_assert_num_queries(14):
         response = client.get(reverse("moderation:panel", args=["bathnes", case.cycle.pk]))
     assert response.context["ballot_count"] == voters
+
+
+@pytest.mark.parametrize("extra", [1, 3])
+def test_cycle_list_and_conflicts_query_counts_do_not_grow(client, world, django_assert_num_queries, extra):
+    from django.urls import reverse
+
+    with scope(authority=world.authority):
+        for _ in range(extra):
+            school = SchoolFactory(authority=world.authority, area=world.area)
+            assessments_domain.start_cycle(authority=world.authority, by=None, school=school, kind="initial",
+                                           mentor=world.people["mentor"])
+            domain.declare_conflict(authority=world.authority, person=world.people["authority_admin"], school=school,
+                                    reason="Governor there")
+    client.force_login(world.people["authority_admin"])
+    with django_assert_num_queries(7):
+        response = client.get(reverse("assessments:cycles", args=["bathnes"]))
+    assert len(response.context["page"]) == 1 + extra
+    with django_assert_num_queries(7):
+        response = client.get(reverse("moderation:conflicts", args=["bathnes"]))
+    assert len(response.context["conflicts"]) == extra
