@@ -37,3 +37,51 @@ def review_all(world, cycle=None, rating=Rating.ESTABLISHED):
     with scope(authority=cycle.authority):
         for element in cycle.framework.elements.all():
             domain.review_element(cycle=cycle, element=element, by=cycle.mentor, rating=rating, comment="")
+
+
+def validate(world):
+    """The self-review filled in, submitted, reviewed and validated by the mentor."""
+    complete_self_review(world)
+    submit(world)
+    review_all(world)
+    with scope(authority=world.authority):
+        domain.validate(cycle=world.cycle, by=world.cycle.mentor)
+
+
+def submit_portfolio(world):
+    """Validated, with one link of evidence, and the portfolio submitted for moderation."""
+    from portfolios import domain as portfolio_domain
+
+    validate(world)
+    coordinator = world.people["school_coordinator"]
+    with scope(authority=world.authority):
+        memberships = list(coordinator.memberships.all())
+        portfolio_domain.add_link(cycle=world.cycle, by=coordinator, memberships=memberships,
+                                  url="https://school.example/inclusion", title="Inclusion policy")
+        portfolio_domain.submit_portfolio(cycle=world.cycle, by=coordinator, memberships=memberships)
+
+
+def at_once(count, attempt, refused):
+    """Run `attempt` in `count` threads released together; "ok" or "refused" for each, sorted."""
+    import threading
+
+    from django.db import connection
+
+    outcomes, barrier = [], threading.Barrier(count)
+
+    def run():
+        barrier.wait()
+        try:
+            attempt()
+            outcomes.append("ok")
+        except refused:
+            outcomes.append("refused")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sorted(outcomes)

@@ -8,13 +8,12 @@ from django.urls import reverse
 from django_scopes import scope, scopes_disabled
 from PIL import Image
 
-from assessments import domain as assessments_domain
 from assessments.models import Cycle
 from audit.models import AuditEntry
 from portfolios import domain
 from portfolios.models import EvidenceFile, EvidenceItem, ItemComment, PortfolioSubmission
 
-from .assessment_helpers import complete_self_review, review_all, submit
+from .assessment_helpers import validate
 from .storage import storage_backend  # noqa: F401
 
 # Every test here runs on the local file system and on S3-compatible storage (a local moto server).
@@ -54,14 +53,6 @@ def post_files(client, world, *files, json=True, **data):
 def coordinator(client, world):
     client.force_login(world.people["school_coordinator"])
     return client
-
-
-def validated(world):
-    complete_self_review(world)
-    submit(world)
-    review_all(world)
-    with scope(authority=world.authority):
-        assessments_domain.validate(cycle=world.cycle, by=world.cycle.mentor)
 
 
 def test_several_files_are_added_at_once_and_linked_to_elements(coordinator, world):
@@ -270,7 +261,7 @@ def test_submission_locks_the_portfolio(coordinator, world):
     response = coordinator.post(submit_url, follow=True)
     assert [str(m) for m in response.context["messages"]] == [
         "The portfolio can be submitted once the mentor has validated the self-review"]
-    validated(world)
+    validate(world)
     coordinator.post(submit_url)
     world.cycle.refresh_from_db()
     assert world.cycle.state == Cycle.State.PORTFOLIO_SUBMITTED

@@ -9,32 +9,17 @@ from django_scopes import scope
 from playwright.sync_api import expect
 
 from accounts.models import Role
-from assessments import domain as assessments_domain
 from moderation import domain
 from moderation.models import Outcome, Tier
-from portfolios import domain as portfolio_domain
 
-from ..assessment_helpers import complete_self_review, review_all, submit
+from ..assessment_helpers import submit_portfolio
 from ..factories import MembershipFactory, UserFactory
 from .conftest import visit
 from .test_self_review import second_tab, sign_in
 
 
-def submitted_portfolio(world):
-    complete_self_review(world)
-    submit(world)
-    review_all(world)
-    coordinator = world.people["school_coordinator"]
-    with scope(authority=world.authority):
-        assessments_domain.validate(cycle=world.cycle, by=world.cycle.mentor)
-        memberships = list(coordinator.memberships.all())
-        portfolio_domain.add_link(cycle=world.cycle, by=coordinator, memberships=memberships,
-                                  url="https://school.example/inclusion", title="Inclusion policy")
-        portfolio_domain.submit_portfolio(cycle=world.cycle, by=coordinator, memberships=memberships)
-
-
 def test_from_submitted_portfolio_to_award(page, browser, axe, base_url, world):
-    submitted_portfolio(world)
+    submit_portfolio(world)
     second_moderator = UserFactory(email="moderator2@bathnes.test", full_name="Riley Moderator")
     MembershipFactory(authority=world.authority, user=second_moderator, role=Role.MODERATOR)
     voters = []
