@@ -271,3 +271,21 @@ def test_cycle_list_and_conflicts_query_counts_do_not_grow(client, world, django
     with django_assert_num_queries(7):
         response = client.get(reverse("moderation:conflicts", args=["bathnes"]))
     assert len(response.context["conflicts"]) == extra
+
+
+@pytest.mark.parametrize("notes", [1, 3])
+def test_visit_page_query_count_does_not_grow_with_notes(client, case, django_assert_num_queries, notes):
+    from django.urls import reverse
+
+    cycle, people = case.cycle, case.people
+    domain.accept_for_visit(cycle=cycle, by=people["panel_chair"])
+    domain.plan_visit(cycle=cycle, by=people["panel_chair"], moderators=[people["moderator"], people["moderator2"]],
+                      visit_date=TOMORROW)
+    elements = list(cycle.framework.elements.all())
+    for n in range(notes):
+        domain.add_note(cycle=cycle, by=people["moderator"], kind="parents", who=f"Parent {n}", notes="Warm welcome.",
+                        elements=elements[:2])
+    client.force_login(people["moderator"])
+    with django_assert_num_queries(12):
+        response = client.get(reverse("moderation:visit", args=["bathnes", cycle.pk]))
+    assert [note.who for note in response.context["notes"]] == [f"Parent {n}" for n in range(notes)]
