@@ -1,4 +1,4 @@
-from django.core.validators import MaxValueValidator, RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django_scopes import ScopedManager
 
@@ -46,6 +46,10 @@ class School(models.Model):
     )
     address = models.TextField(max_length=300, blank=True)
     postcode = models.CharField(max_length=8, blank=True, validators=[postcode_validator])
+    establishment_type = models.CharField(max_length=100, blank=True, help_text="As in Get Information about Schools.")
+    # WGS84, for the national directory's "nearest schools"; imported from GIAS eastings and northings.
+    latitude = models.FloatField(null=True, blank=True, validators=[MinValueValidator(49.0), MaxValueValidator(61.0)])
+    longitude = models.FloatField(null=True, blank=True, validators=[MinValueValidator(-9.0), MaxValueValidator(2.5)])
     partners = models.ManyToManyField("self", blank=True, symmetrical=True)
 
     objects = ScopedManager(authority="authority")
