@@ -51,6 +51,8 @@ INSTALLED_APPS = [
     "notifications",
     "moderation",
     "reports",
+    "publishing",
+    "feedback",
 ]
 
 MIDDLEWARE = [
