@@ -53,7 +53,11 @@ class PublishedSchool(models.Model):
 
     class Meta:
         ordering = ["name"]
-        indexes = [models.Index("tier", "name", name="published_school_tier_name")]
+        # The national directory's page order, and its nearest-schools box. On PostgreSQL, migration
+        # 0002 adds a trigram index for its name search as well (SQLite has no such index).
+        indexes = [models.Index("tier", "name", name="published_school_tier_name"),
+                   models.Index("name", "id", name="published_school_name"),
+                   models.Index("latitude", "longitude", name="published_school_place")]
 
     def __str__(self):
         return f"{self.name} ({self.get_tier_display()})"
