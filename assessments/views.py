@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import STAFF_ROLES, Role
 from authorities.access import ADMIN, authority_view, require_school_access
+from reports.render import cycle_documents
 
 from . import domain
 from .charts import rating_chart
@@ -112,6 +113,7 @@ def cycle_detail(request, authority_slug, cycle_pk):
         "moderation_states": ["ready_for_visit", "visit_planned", "reported", "with_panel", "decided"],
         "report_states": ["visit_planned", "reported", "with_panel", "decided"],
         "panel_states": ["reported", "with_panel", "decided"],
+        "documents": cycle_documents(cycle),
     })
 
 

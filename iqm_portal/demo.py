@@ -1,7 +1,10 @@
 """Demo data from the seed texts: Bath & North East Somerset's scheme and a national authority
 holding The Cooper School and its partner. URNs and addresses are made up for the demo."""
 
+from datetime import timedelta
+
 from django.db import transaction
+from django.utils import timezone
 from django_scopes import scope
 
 from accounts.models import Membership, Role, User
@@ -9,12 +12,16 @@ from assessments.domain import (
     install_default_framework,
     review_element,
     save_answer,
+    save_target,
     start_cycle,
     submit_to_mentor,
     validate,
 )
-from assessments.models import Cycle, Rating
+from assessments.models import Cycle, Rating, Target
 from authorities.models import Authority
+from moderation import domain as moderation
+from moderation.models import Finding, Outcome, Tier
+from portfolios.domain import add_link, submit_portfolio
 from schools.models import Area, School
 
 DEMO_PASSWORD = "iqm-demo-2026"
@@ -66,6 +73,7 @@ BATHNES_AREAS = ["Bath", "Norton Radstock", "Chew Valley & Keynsham"]
 WORKING_TOWARDS = ["Chandag Infant", "Farmborough C of E Primary"]
 DEMO_SCHOOL = "Chandag Infant"
 VALIDATED_SCHOOL = "Farmborough C of E Primary"  # its self-review is validated: the portfolio is next
+DECIDED_SCHOOL = "Bathampton Primary"  # assessed from self-review to the panel's award, with every document
 
 NATIONAL_SCHOOLS = [
     ("Oxfordshire", "The Cooper School", P.SECONDARY, "Churchill Road, Bicester", "OX26 4RS"),
@@ -77,6 +85,7 @@ DEMO_PEOPLE = [
     ("admin@bathnes.test", "Alex Admin", "bathnes", Role.AUTHORITY_ADMIN, None),
     ("coordinator@bathnes.test", "Chris Coordinator", "bathnes", Role.SCHOOL_COORDINATOR, DEMO_SCHOOL),
     ("coordinator@bathnes.test", "Chris Coordinator", "bathnes", Role.SCHOOL_COORDINATOR, VALIDATED_SCHOOL),
+    ("coordinator@bathnes.test", "Chris Coordinator", "bathnes", Role.SCHOOL_COORDINATOR, DECIDED_SCHOOL),
     ("contributor@bathnes.test", "Casey Contributor", "bathnes", Role.SCHOOL_CONTRIBUTOR, DEMO_SCHOOL),
     ("head@bathnes.test", "Harper Head", "bathnes", Role.HEAD_TEACHER, DEMO_SCHOOL),
     ("mentor@bathnes.test", "Morgan Mentor", "bathnes", Role.MENTOR, None),
@@ -134,16 +143,20 @@ def load_demo():
         mentor = User.objects.get(email="mentor@bathnes.test")
         if not Cycle.objects.filter(school=school).exists():
             start_cycle(authority=bathnes, by=None, school=school, kind=Cycle.Kind.INITIAL, mentor=mentor)
+        coordinator = User.objects.get(email="coordinator@bathnes.test")
         validated = schools["bathnes", VALIDATED_SCHOOL]
         if not Cycle.objects.filter(school=validated).exists():
-            _validated_cycle(bathnes, validated, mentor, User.objects.get(email="coordinator@bathnes.test"))
+            _validated_cycle(bathnes, validated, mentor, coordinator)
+        decided = schools["bathnes", DECIDED_SCHOOL]
+        if not Cycle.objects.filter(school=decided).exists():
+            _decided_cycle(_validated_cycle(bathnes, decided, mentor, coordinator), coordinator)
     platform = _user(*PLATFORM_ADMIN)
     if not platform.is_staff:
         platform.is_staff = platform.is_superuser = True
         platform.save(update_fields=["is_staff", "is_superuser"])
 
 
-def _validated_cycle(authority, school, mentor, coordinator):
+def _validated_cycle(authority, school, mentor, coordinator) -> Cycle:
     """A self-review filled in, submitted and validated, as the school and its mentor would."""
     cycle = start_cycle(authority=authority, by=None, school=school, kind=Cycle.Kind.INITIAL, mentor=mentor)
     memberships = list(coordinator.memberships.all())
@@ -158,7 +171,51 @@ def _validated_cycle(authority, school, mentor, coordinator):
     submit_to_mentor(cycle=cycle, by=coordinator, memberships=memberships)
     for element in cycle.framework.elements.all():
         review_element(cycle=cycle, element=element, by=mentor, rating=Rating.ESTABLISHED, comment="")
-    validate(cycle=cycle, by=mentor)
+    return validate(cycle=cycle, by=mentor)
+
+
+def _decided_cycle(cycle, coordinator):
+    """The rest of an assessment, as the people of B&NES would make it: an action plan and the
+    portfolio, the desk check, the visit, a report signed by both moderators, the panel's vote
+    and the chair's decision to award the Quality Mark."""
+    people = {user.email.split("@")[0]: user for user in User.objects.filter(email__endswith="@bathnes.test")}
+    chair, first, second = people["chair"], people["moderator"], people["moderator2"]
+    memberships = list(coordinator.memberships.all())
+    elements = list(cycle.framework.elements.all())
+    for element, action, status in [
+        (elements[2], "Governors' inclusion link visits each term, reported to the full board.", Target.Status.ON_TRACK),
+        (elements[7], "Family learning sessions on reading, at times working parents can come to.", Target.Status.NOT_STARTED),
+    ]:
+        save_target(cycle=cycle, by=coordinator, target=Target(
+            element=element, action=action, lead="Chris Coordinator", deadline=timezone.localdate() + timedelta(days=180),
+            success_criteria="Minutes and attendance show it happening; parents' survey responses improve.", status=status))
+    add_link(cycle=cycle, by=coordinator, memberships=memberships, url="https://bathampton.example/inclusion",
+             title="Inclusion policy and provision map", elements=elements)
+    submit_portfolio(cycle=cycle, by=coordinator, memberships=memberships)
+    moderation.accept_for_visit(cycle=cycle, by=chair)
+    moderation.plan_visit(cycle=cycle, by=chair, moderators=[first, second], visit_date=timezone.localdate())
+    school = cycle.school.name
+    moderation.save_report(
+        cycle=cycle, by=first, version=0, recommendation=Outcome.AWARD, tier=Tier.QUALITY_MARK, revisit_by=None,
+        context=f"{school} is a primary school on the eastern edge of Bath. The moderators met the head teacher, "
+                "the inclusion lead, pupils from every year group, parents and two governors, and observed four lessons.",
+        strengths="Inclusion is led from the top and owned by every member of staff; pupils speak confidently "
+                  "about how the school helps everyone to learn.",
+        next_steps="Share the school's work with families more widely, and complete the action plan's targets "
+                   "on governors' visits and family learning.",
+        findings={element.pk: (f"Strong, well-evidenced practice under “{element.title}”, seen in lessons and "
+                               "confirmed by pupils, staff and parents.",
+                               "Keep the evidence up to date as the school grows.", Finding.Judgement.MET)
+                  for element in elements},
+    )
+    moderation.sign_report(cycle=cycle, by=first)
+    moderation.sign_report(cycle=cycle, by=second)
+    moderation.open_vote(cycle=cycle, by=chair)
+    for member in (people["panel"], people["panel2"], chair):
+        moderation.cast_ballot(cycle=cycle, by=member, outcome=Outcome.AWARD, tier=Tier.QUALITY_MARK)
+    moderation.record_decision(cycle=cycle, by=chair, rationale=(
+        "The report shows every element met, with strong evidence from pupils, parents and governors. "
+        "The panel agrees with the moderators' recommendation."))
 
 
 def _user(email, name):

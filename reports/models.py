@@ -18,7 +18,9 @@ class RenderJob(models.Model):
 
     class Kind(models.TextChoices):
         CERTIFICATE = "certificate", "Certificate"
-        # Later: REPORT = "report", SUMMARY = "summary", LETTER = "letter" (see reports/render.py KINDS).
+        REPORT = "report", "Assessment report"
+        SUMMARY = "summary", "Self-review summary"
+        LETTER = "letter", "Decision letter"
 
     class State(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -28,7 +30,7 @@ class RenderJob(models.Model):
 
     authority = models.ForeignKey(Authority, on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(max_length=20, choices=Kind.choices)
-    object_id = models.PositiveBigIntegerField(help_text="The primary key of the object the PDF is about (an Award for a certificate).")
+    object_id = models.PositiveBigIntegerField(help_text="The primary key of the object the PDF is about (its model is in reports/render.py KINDS).")
     input_hash = models.CharField(max_length=64, help_text="SHA-256 of the kind and the rendered HTML.")
     html = models.TextField(help_text="The HTML the worker renders: exactly what input_hash was computed from.")
     state = models.CharField(max_length=20, choices=State.choices, default=State.QUEUED)

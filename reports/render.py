@@ -1,8 +1,10 @@
 """Building a PDF's HTML, and asking for a PDF.
 
-Each kind of PDF names its model, template and context in KINDS; the HTML is rendered when the PDF
-is asked for, hashed with the kind, and kept with the job, so the same input renders once and the
-worker renders exactly what was hashed.
+Each kind of PDF names in KINDS its subjects (the objects it is made from), its template and
+context, who may have it and when it can be made; the HTML is rendered when the PDF is asked for,
+hashed with the kind, and kept with the job, so the same input renders once and the worker renders
+exactly what was hashed. The certificate has its own landscape page; the other documents extend
+templates/reports/document.html and share static/css/print.css.
 """
 
 import hashlib
@@ -12,6 +14,8 @@ from typing import Callable
 
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
 
 from iqm_portal.tasks import enqueue
 
@@ -21,32 +25,129 @@ from .models import RenderJob
 
 @dataclass(frozen=True)
 class Kind:
-    model: Callable  # returns the model class (imported late)
+    queryset: Callable  # returns the subjects, with what the template reads (imported late)
     template: str
-    context: Callable  # obj -> template context
-    filename: Callable  # obj -> download name
-    school: Callable  # obj -> the school whose staff may see it (None: authority staff only)
+    context: Callable  # subject -> template context
+    filename: Callable  # subject -> download name
+    school: Callable  # subject -> the school whose staff may see it (and the authority's staff)
+    about: Callable  # subject -> what the PDF is about, in words
+    unavailable: Callable = lambda subject: None  # subject -> why it cannot be made yet, or None
 
 
-def _award_model():
+def _awards():
     from moderation.models import Award
 
-    return Award
+    return Award.objects.select_related("school", "authority")
 
 
 def _certificate_context(award):
     return {"award": award, "school": award.school, "authority": award.authority, "tier": award.get_tier_display()}
 
 
+def _reports():
+    from moderation.models import Report
+
+    return Report.objects.select_related(
+        "cycle__school__area", "cycle__authority", "cycle__framework", "cycle__visit",
+    ).prefetch_related("findings", "signed_by", "cycle__framework__elements")
+
+
+def _report_context(report):
+    cycle = report.cycle
+    findings = {finding.element_id: finding for finding in report.findings.all()}
+    return {
+        "report": report, "cycle": cycle, "school": cycle.school, "authority": cycle.authority,
+        "visit": getattr(cycle, "visit", None),
+        "rows": [(element, findings.get(element.pk)) for element in cycle.framework.elements.all()],
+        "moderators": sorted(report.signed_by.all(), key=lambda person: person.full_name),
+    }
+
+
+def _cycles():
+    from assessments.models import Cycle
+
+    return Cycle.objects.select_related("school__area", "authority", "framework", "mentor")
+
+
+def _summary_context(cycle):
+    from assessments.views import element_rows
+
+    return {"cycle": cycle, "school": cycle.school, "authority": cycle.authority, "rows": element_rows(cycle),
+            "targets": cycle.targets.select_related("element")}
+
+
+def _summary_unavailable(cycle):
+    if cycle.state in (cycle.State.REGISTERED, cycle.State.SELF_REVIEW):
+        return "The self-review summary can be made once the school has submitted its self-review to the mentor."
+    return None
+
+
+def _decisions():
+    from moderation.models import Decision
+
+    return Decision.objects.select_related("cycle__school", "cycle__authority", "recorded_by", "award", "corrects", "correction")
+
+
+def _letter_about(decision):
+    return f"{decision.cycle}: the panel's decision of {date_format(localtime(decision.recorded_at), 'j F Y')}"
+
+
+def _letter_context(decision):
+    cycle = decision.cycle
+    return {"decision": decision, "cycle": cycle, "school": cycle.school, "authority": cycle.authority,
+            "award": getattr(decision, "award", None)}
+
+
 KINDS = {
     RenderJob.Kind.CERTIFICATE: Kind(
-        model=_award_model,
+        queryset=_awards,
         template="reports/certificate.html",
         context=_certificate_context,
         filename=lambda award: f"iqm-certificate-{award.school.pk}-{award.awarded_on:%Y}.pdf",
         school=lambda award: award.school,
+        about=str,
+    ),
+    RenderJob.Kind.REPORT: Kind(
+        queryset=_reports,
+        template="reports/report.html",
+        context=_report_context,
+        filename=lambda report: f"iqm-assessment-report-{report.cycle.school_id}-{report.cycle_id}.pdf",
+        school=lambda report: report.cycle.school,
+        about=lambda report: str(report.cycle),
+        unavailable=lambda report: None if report.finalised_at else (
+            "The report is still a draft: it can be made into a PDF once both moderators have signed it."),
+    ),
+    RenderJob.Kind.SUMMARY: Kind(
+        queryset=_cycles,
+        template="reports/summary.html",
+        context=_summary_context,
+        filename=lambda cycle: f"iqm-self-review-summary-{cycle.school_id}-{cycle.pk}.pdf",
+        school=lambda cycle: cycle.school,
+        about=str,
+        unavailable=_summary_unavailable,
+    ),
+    RenderJob.Kind.LETTER: Kind(
+        queryset=_decisions,
+        template="reports/letter.html",
+        context=_letter_context,
+        filename=lambda decision: f"iqm-decision-letter-{decision.cycle.school_id}-{decision.pk}.pdf",
+        school=lambda decision: decision.cycle.school,
+        about=_letter_about,
     ),
 }
+
+
+def cycle_documents(cycle) -> list:
+    """(kind, subject) of each PDF of a cycle that can be made now, for the cycle's page: the
+    self-review summary once submitted; once decided, the report and the latest decision's letter."""
+    from moderation.models import Decision, Report
+
+    documents = [(RenderJob.Kind.SUMMARY, cycle)]
+    if cycle.state == cycle.State.DECIDED:
+        documents += [(RenderJob.Kind.REPORT, Report.objects.filter(cycle=cycle).first()),
+                      (RenderJob.Kind.LETTER, Decision.objects.filter(cycle=cycle).last())]
+    return [(kind, subject) for kind, subject in documents
+            if subject is not None and not kind_of(kind).unavailable(subject)]
 
 
 def kind_of(kind) -> Kind:
@@ -56,16 +157,11 @@ def kind_of(kind) -> Kind:
 def build_html(kind, obj) -> str:
     """The document's HTML. Templates autoescape everything users typed."""
     spec = kind_of(kind)
-    return render_to_string(spec.template, spec.context(obj))
+    return render_to_string(spec.template, {"title": RenderJob.Kind(kind).label, **spec.context(obj)})
 
 
 def input_hash(kind, html) -> str:
     return hashlib.sha256(f"{RenderJob.Kind(kind).value}\0{html}".encode()).hexdigest()
-
-
-def subject_of(job):
-    """The object a job's PDF is about, through its scoped manager (None if it is gone)."""
-    return kind_of(job.kind).model().objects.filter(pk=job.object_id).first()
 
 
 def request_render(authority, kind, obj, by):

@@ -1,4 +1,3 @@
-from django.core.exceptions import PermissionDenied
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -12,33 +11,28 @@ from .models import RenderJob
 
 def require_subject_access(request, kind, obj):
     """School staff of the PDF's school, and the authority's staff."""
-    school = pdfs.kind_of(kind).school(obj)
-    if school is None:
-        from accounts.models import STAFF_ROLES
-
-        if not request.roles & STAFF_ROLES:
-            raise PermissionDenied
-        return
-    require_school_access(request, school)
+    require_school_access(request, pdfs.kind_of(kind).school(obj))
 
 
 def get_job(request, job_pk):
     """A job of this authority (another authority's is a 404 through the scoped manager) whose
     subject the visitor may see."""
     job = get_object_or_404(RenderJob.objects.all(), pk=job_pk)
-    subject = get_object_or_404(pdfs.kind_of(job.kind).model().objects.all(), pk=job.object_id)
+    subject = get_object_or_404(pdfs.kind_of(job.kind).queryset(), pk=job.object_id)
     require_subject_access(request, job.kind, subject)
     return job, subject
 
 
 @require_POST
 @authority_view()
-def request_certificate(request, authority_slug, award_pk):
-    from moderation.models import Award
-
-    award = get_object_or_404(Award.objects.select_related("school", "authority"), pk=award_pk)
-    require_subject_access(request, RenderJob.Kind.CERTIFICATE, award)
-    job = pdfs.request_render(request.authority, RenderJob.Kind.CERTIFICATE, award, request.user)
+def request_pdf(request, authority_slug, kind, pk):
+    """Ask for the PDF of one subject; `kind` comes from the URL pattern, never from the visitor."""
+    spec = pdfs.kind_of(kind)
+    subject = get_object_or_404(spec.queryset(), pk=pk)
+    require_subject_access(request, kind, subject)
+    if reason := spec.unavailable(subject):
+        return render(request, "reports/unavailable.html", {"kind": RenderJob.Kind(kind), "reason": reason}, status=403)
+    job = pdfs.request_render(request.authority, kind, subject, request.user)
     return redirect("reports:job", authority_slug, job.pk)
 
 
@@ -47,9 +41,10 @@ def request_certificate(request, authority_slug, award_pk):
 def job(request, authority_slug, job_pk):
     job, subject = get_job(request, job_pk)
     retry_url = None
-    if job.state == RenderJob.State.FAILED and job.kind == RenderJob.Kind.CERTIFICATE:
-        retry_url = reverse("reports:request", args=[authority_slug, job.object_id])
-    return render(request, "reports/job.html", {"job": job, "subject": subject, "retry_url": retry_url})
+    if job.state == RenderJob.State.FAILED:
+        retry_url = reverse(f"reports:{job.kind}", args=[authority_slug, job.object_id])
+    return render(request, "reports/job.html", {"job": job, "about": pdfs.kind_of(job.kind).about(subject),
+                                                "retry_url": retry_url})
 
 
 @require_GET

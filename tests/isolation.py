@@ -16,7 +16,7 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from accounts.models import SCHOOL_ROLES, STAFF_ROLES, Invitation, Role
-from assessments.models import Assignment, Target
+from assessments.models import Assignment, Cycle, Target
 
 from .factories import MembershipFactory, UserFactory
 
@@ -143,7 +143,32 @@ def _award(world, owner):
     with scopes_disabled():
         award = Award.objects.create(authority=owner, school=school, tier=Tier.QUALITY_MARK,
                                      awarded_on=date(2026, 7, 1), expires_on=date(2029, 7, 1))
-    return {"award_pk": award.pk}
+    return {"pk": award.pk}
+
+
+def _final_report(world, owner):
+    from moderation.models import Report
+
+    with scopes_disabled():
+        report, _ = Report.objects.update_or_create(cycle=_cycle_of(world, owner), defaults={"finalised_at": timezone.now()})
+    return {"pk": report.pk}
+
+
+def _submitted_cycle(world, owner):
+    cycle = _cycle_of(world, owner)
+    with scopes_disabled():
+        Cycle.objects.filter(pk=cycle.pk).update(state=Cycle.State.SUBMITTED)
+    return {"pk": cycle.pk}
+
+
+def _decision(world, owner):
+    from moderation.models import Decision, Outcome
+
+    cycle = _cycle_of(world, owner)
+    with scopes_disabled():
+        decision = Decision.objects.filter(cycle=cycle).first() or Decision.objects.create(
+            cycle=cycle, outcome=Outcome.DEFER, rationale="Gaps to close first.", votes={}, recorded_by=cycle.mentor)
+    return {"pk": decision.pk}
 
 
 def _render_job(world, owner):
@@ -151,7 +176,7 @@ def _render_job(world, owner):
 
     from reports.models import RenderJob
 
-    award_pk = _award(world, owner)["award_pk"]
+    award_pk = _award(world, owner)["pk"]
     with scopes_disabled():
         job = RenderJob(authority=owner, kind=RenderJob.Kind.CERTIFICATE, object_id=award_pk, input_hash=uuid.uuid4().hex,
                         html="<p>Certificate</p>", state=RenderJob.State.DONE, pages=1)
@@ -161,6 +186,19 @@ def _render_job(world, owner):
 
 def _framework(world, owner):
     return {"framework_pk": _cycle_of(world, owner).framework_id}
+
+
+def _published_school(world, owner):
+    from moderation.models import Tier
+    from publishing.models import Publication, PublishedSchool
+
+    school = world.school if owner == world.authority else world.outsider_school
+    with scopes_disabled():
+        publication = Publication.objects.create(authority=owner, version=1, published_at=timezone.now(), content={})
+        PublishedSchool.objects.create(publication=publication, authority=owner, school=school, urn=school.urn,
+                                       name=school.name, area="Bath", phase=school.phase, tier=Tier.QUALITY_MARK,
+                                       awarded_on=date(2026, 7, 1), expires_on=date(2029, 7, 1))
+    return {"authority": owner.slug, "urn": school.urn}
 
 
 ADMIN = frozenset({Role.AUTHORITY_ADMIN})
@@ -180,6 +218,8 @@ URLS = {
     "accounts:password_reset_complete": Case(PUBLIC),
     "accounts:accept_invitation": Case(PUBLIC, objects=lambda w, o: {"token": "not-a-real-token"}, public_status=410),
     "platform_authorities": Case(PLATFORM),
+    "directory:search": Case(PUBLIC),
+    "directory:school": Case(PUBLIC, objects=_published_school),
     "authorities:dashboard": Case(ALL_ROLES),
     "authorities:settings": Case(ADMIN),
     "schools:list": Case(STAFF),
@@ -231,7 +271,10 @@ URLS = {
     "notifications:templates": Case(ADMIN),
     "notifications:template_edit": Case(ADMIN, objects=_email_kind),
     "notifications:template_reset": Case(ADMIN, objects=_email_kind, method="post", ok=302),
-    "reports:request": Case(CYCLE_READERS, objects=_award, method="post", ok=302),
+    "reports:certificate": Case(CYCLE_READERS, objects=_award, method="post", ok=302),
+    "reports:report": Case(CYCLE_READERS, objects=_final_report, method="post", ok=302),
+    "reports:summary": Case(CYCLE_READERS, objects=_submitted_cycle, method="post", ok=302),
+    "reports:letter": Case(CYCLE_READERS, objects=_decision, method="post", ok=302),
     "reports:job": Case(CYCLE_READERS, objects=_render_job),
     "reports:download": Case(CYCLE_READERS, objects=_render_job),
 }

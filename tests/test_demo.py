@@ -4,8 +4,10 @@ from django.urls import reverse
 from django_scopes import scope
 
 from accounts.models import Membership
+from assessments.models import Cycle
 from authorities.models import Authority
-from iqm_portal.demo import DEMO_PASSWORD, DEMO_PEOPLE, PLATFORM_ADMIN
+from iqm_portal.demo import DECIDED_SCHOOL, DEMO_PASSWORD, DEMO_PEOPLE, PLATFORM_ADMIN
+from moderation.models import Award, Tier
 from schools.models import School
 
 
@@ -42,3 +44,24 @@ def test_every_role_has_a_demo_login(demo):
 
     with scope(authority=Authority.objects.get(slug="bathnes")):
         assert sorted(set(Membership.objects.values_list("role", flat=True))) == sorted(Role.values)
+
+
+def test_one_school_has_been_through_the_whole_assessment(demo):
+    """Self-review to award, with what the documents are made from: all ten findings, a report
+    signed by both moderators, the panel's votes and the decision."""
+    with scope(authority=Authority.objects.get(slug="bathnes")):
+        cycle = Cycle.objects.get(school__name=DECIDED_SCHOOL)
+        assert cycle.school.area.name == "Bath"
+        assert cycle.state == Cycle.State.DECIDED
+        assert cycle.answers.count() == cycle.reviews.count() == cycle.framework.elements.count() == 10
+        assert cycle.targets.count() == 2
+        assert sorted(m.email for m in cycle.visit.moderators.all()) == ["moderator2@bathnes.test", "moderator@bathnes.test"]
+        report = cycle.report
+        assert report.finalised_at is not None and report.findings.exclude(judgement="").count() == 10
+        assert sorted(u.email for u in report.signed_by.all()) == ["moderator2@bathnes.test", "moderator@bathnes.test"]
+        assert sorted(b.member.email for b in cycle.panel_vote.ballots.all()) == [
+            "chair@bathnes.test", "panel2@bathnes.test", "panel@bathnes.test"]
+        decision = cycle.decisions.get()
+        assert (decision.outcome, decision.tier) == ("award", Tier.QUALITY_MARK)
+        assert list(Award.objects.filter(school=cycle.school).values_list("tier", "decision")) == [
+            (Tier.QUALITY_MARK, decision.pk)]

@@ -244,7 +244,7 @@ def test_school_staff_request_watch_and_download_a_certificate(client, world, dj
     award = make_award(world)
     client.force_login(world.people["school_coordinator"])
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("reports:request", args=["bathnes", award.pk]))
+        response = client.post(reverse("reports:certificate", args=["bathnes", award.pk]))
     assert response.status_code == 302
     with scopes_disabled():
         job = RenderJob.objects.get()
@@ -279,7 +279,7 @@ def test_another_schools_staff_and_other_authorities_cannot_reach_a_certificate(
     award = make_award(world, school=world.other_school)
     job = request_certificate(world, award, django_capture_on_commit_callbacks)
     client.force_login(world.people["school_coordinator"])  # of Chandag Infant, not Castle Primary
-    assert client.post(reverse("reports:request", args=["bathnes", award.pk])).status_code == 403
+    assert client.post(reverse("reports:certificate", args=["bathnes", award.pk])).status_code == 403
     assert client.get(reverse("reports:job", args=["bathnes", job.pk])).status_code == 403
     assert client.get(reverse("reports:download", args=["bathnes", job.pk])).status_code == 403
 
@@ -289,7 +289,7 @@ def test_another_schools_staff_and_other_authorities_cannot_reach_a_certificate(
     client.force_login(world.people["authority_admin"])
     assert client.get(reverse("reports:download", args=["bathnes", outsider_job.pk])).status_code == 404
     assert client.get(reverse("reports:job", args=["bathnes", outsider_job.pk])).status_code == 404
-    assert client.post(reverse("reports:request", args=["bathnes", outsider_award.pk])).status_code == 404
+    assert client.post(reverse("reports:certificate", args=["bathnes", outsider_award.pk])).status_code == 404
     # Nor does ours for the outsider's admin.
     client.force_login(world.outsider)
     assert client.get(reverse("reports:download", args=["outsider", job.pk])).status_code == 404
@@ -298,7 +298,7 @@ def test_another_schools_staff_and_other_authorities_cannot_reach_a_certificate(
 def test_requesting_is_post_only(client, world):
     award = make_award(world)
     client.force_login(world.people["authority_admin"])
-    assert client.get(reverse("reports:request", args=["bathnes", award.pk])).status_code == 405
+    assert client.get(reverse("reports:certificate", args=["bathnes", award.pk])).status_code == 405
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,7 @@
 """From a submitted portfolio to an award, in a browser: desk check, two moderators, visit notes
 on a phone-sized screen, the report signed by both, the vote with a conflict shown, the decision,
-and the school's page showing its tier and expiry."""
+the school's page showing its tier and expiry, and the documents: the certificate, the report and
+the self-review summary as PDFs."""
 
 from datetime import date, timedelta
 
@@ -117,6 +118,17 @@ def test_from_submitted_portfolio_to_award(page, browser, axe, base_url, world):
     school.get_by_role("button", name="Get the certificate (PDF)").click()
     school.a11y.wait()
     expect(school.get_by_role("link", name="Download", exact=False)).to_be_visible(timeout=15000)
+
+    # From the cycle's page, the school gets the moderators' report and the mentor the self-review summary.
+    for tab, document in ((school, "assessment report"), (mentor, "self-review summary")):
+        visit(tab, f"/bathnes/cycles/{cycle.pk}/")
+        tab.get_by_role("button", name=f"Get the {document} (PDF)").click()
+        tab.a11y.wait()
+        expect(tab.get_by_text(f"Your {document} is ready")).to_be_visible(timeout=15000)
+        with tab.expect_download() as download:
+            tab.get_by_role("link", name="Download the PDF").click()
+        with open(download.value.path(), "rb") as pdf:
+            assert pdf.read(5) == b"%PDF-"
 
     for tab in (phone, mentor, voter, school):
         tab.a11y.finish()
