@@ -114,6 +114,16 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "iqm"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A message Redis delivered and that was never acknowledged (the whole worker was killed, so nothing
+# put it back) is delivered again once it is this many seconds old, by the next worker to start or
+# by a live worker's periodic sweep. Tasks are acknowledged when they end (acks_late), so this must
+# stay well above the longest task (reports.tasks.TIME_LIMIT, 90 s) and the longest retry countdown,
+# or a task still running would be delivered a second time.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=300)}
+# A worker process grown past this after a task is replaced by a fresh one (Celery counts in KiB).
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = env.int("CELERY_WORKER_MAX_MEMORY_MB", default=512) * 1024
+# How far one PDF render may grow its process's address space before it fails as too large; 0: no limit.
+PDF_MEMORY_LIMIT_MB = env.int("PDF_MEMORY_LIMIT_MB", default=1024)
 CELERY_BEAT_SCHEDULE = {
     # Requeue emails whose worker died while sending, or whose task was lost (notifications/tasks.py).
     "notifications-requeue-stuck": {"task": "notifications.tasks.requeue_stuck", "schedule": 300.0},
