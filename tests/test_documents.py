@@ -1,6 +1,7 @@
 """The assessment report, the self-review summary and the decision letter of the demo's decided
 school, rendered through the real task path and read back from the PDF; who may ask for them."""
 
+import re
 from dataclasses import dataclass
 
 import pytest
@@ -48,6 +49,11 @@ class Demo:
 
     def person(self, name):
         return User.objects.get(email=f"{name}@bathnes.test")
+
+    @property
+    def subjects(self):
+        """What each document is made from, in the order of the cycle page's buttons."""
+        return {"summary": self.cycle, "report": self.report, "letter": self.decision}
 
 
 @pytest.fixture
@@ -190,22 +196,33 @@ def request_url(kind, subject):
     return reverse(f"reports:{kind}", args=["bathnes", subject.pk])
 
 
+def pdf_buttons(page):
+    """(action, label) of each "Get the … (PDF)" button of a page."""
+    return re.findall(r'<form method="post" action="([^"]+)" class="inline-form"><input [^>]*><button [^>]*>(Get the [^<]+ \(PDF\))</button>', page)
+
+
 def test_school_staff_and_the_mentor_get_the_documents_from_the_cycle_page(client, demo, django_capture_on_commit_callbacks):
     cycle_page = reverse("assessments:cycle", args=["bathnes", demo.cycle.pk])
-    for who, kinds in (("coordinator", ["summary", "report", "letter"]), ("mentor", ["summary", "report", "letter"])):
+    school_id, cycle_id = demo.cycle.school_id, demo.cycle.pk
+    names = {"summary": f"iqm-self-review-summary-{school_id}-{cycle_id}.pdf",
+             "report": f"iqm-assessment-report-{school_id}-{cycle_id}.pdf",
+             "letter": f"iqm-decision-letter-{school_id}-{demo.decision.pk}.pdf"}
+    for who in ("coordinator", "mentor"):
         client.force_login(demo.person(who))
-        page = client.get(cycle_page).content.decode()
-        for kind, subject in zip(kinds, (demo.cycle, demo.report, demo.decision)):
-            assert f'action="{request_url(kind, subject)}"' in page, (who, kind)
+        assert pdf_buttons(client.get(cycle_page).content.decode()) == [
+            (request_url("summary", demo.cycle), "Get the self-review summary (PDF)"),
+            (request_url("report", demo.report), "Get the assessment report (PDF)"),
+            (request_url("letter", demo.decision), "Get the decision letter (PDF)"),
+        ]
+        for kind, subject in demo.subjects.items():
             with django_capture_on_commit_callbacks(execute=True):
                 response = client.post(request_url(kind, subject))
             assert response.status_code == 302
-            job_page = client.get(response["Location"])
-            assert job_page.status_code == 200
+            assert client.get(response["Location"]).status_code == 200
             with scopes_disabled():
                 job = RenderJob.objects.get(kind=kind, object_id=subject.pk)
             download = client.get(reverse("reports:download", args=["bathnes", job.pk]))
-            assert download.status_code == 200
+            assert (download.status_code, download["Content-Disposition"]) == (200, f'attachment; filename="{names[kind]}"')
             assert b"".join(download.streaming_content).startswith(b"%PDF")
     # Both asked for the same input: each document was made once.
     with scopes_disabled():
@@ -215,10 +232,9 @@ def test_school_staff_and_the_mentor_get_the_documents_from_the_cycle_page(clien
 def test_the_buttons_are_where_the_documents_are_shown(client, demo):
     client.force_login(demo.person("chair"))
     report_page = client.get(reverse("moderation:report", args=["bathnes", demo.cycle.pk])).content.decode()
-    assert f'action="{request_url("report", demo.report)}"' in report_page
+    assert pdf_buttons(report_page) == [(request_url("report", demo.report), "Get the assessment report (PDF)")]
     panel_page = client.get(reverse("moderation:panel", args=["bathnes", demo.cycle.pk])).content.decode()
-    assert f'action="{request_url("letter", demo.decision)}"' in panel_page
-    assert "Get the decision letter (PDF)" in panel_page
+    assert pdf_buttons(panel_page) == [(request_url("letter", demo.decision), "Get the decision letter (PDF)")]
 
 
 def test_a_draft_report_and_an_unsubmitted_self_review_are_refused(client, demo):
@@ -232,8 +248,8 @@ def test_a_draft_report_and_an_unsubmitted_self_review_are_refused(client, demo)
     response = client.post(request_url("summary", waiting))
     assert response.status_code == 403
     assert "once the school has submitted its self-review" in response.content.decode()
-    page = client.get(reverse("moderation:report", args=["bathnes", demo.cycle.pk])).content.decode()
-    assert "Get the assessment report (PDF)" not in page
+    assert pdf_buttons(client.get(reverse("moderation:report", args=["bathnes", demo.cycle.pk])).content.decode()) == []
+    assert pdf_buttons(client.get(reverse("assessments:cycle", args=["bathnes", waiting.pk])).content.decode()) == []
     with scopes_disabled():
         assert RenderJob.objects.count() == 0
 
@@ -241,7 +257,7 @@ def test_a_draft_report_and_an_unsubmitted_self_review_are_refused(client, demo)
 def test_another_schools_staff_cannot_get_the_documents(client, demo, django_capture_on_commit_callbacks):
     head = demo.person("head")  # head teacher of Chandag Infant, not of the decided school
     client.force_login(head)
-    for kind, subject in (("report", demo.report), ("summary", demo.cycle), ("letter", demo.decision)):
+    for kind, subject in demo.subjects.items():
         assert client.post(request_url(kind, subject)).status_code == 403
         job, _ = make(demo, kind, subject, django_capture_on_commit_callbacks)
         assert client.get(reverse("reports:job", args=["bathnes", job.pk])).status_code == 403
@@ -252,7 +268,7 @@ def test_another_schools_staff_cannot_get_the_documents(client, demo, django_cap
 def test_asking_again_takes_a_few_queries_however_many_elements(client, demo, kind, queries, django_assert_num_queries):
     """Session, user, authority and memberships; the subject and one query for each kind of row
     (ten findings, answers, reviews, targets); the job of the same input."""
-    subject = {"report": demo.report, "summary": demo.cycle, "letter": demo.decision}[kind]
+    subject = demo.subjects[kind]
     client.force_login(demo.person("coordinator"))
     client.post(request_url(kind, subject))
     with django_assert_num_queries(queries):
