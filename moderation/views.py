@@ -1,16 +1,19 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.utils.cache import get_conditional_response
+from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import STAFF_ROLES, Role
 from assessments.domain import TransitionError
 from assessments.models import Cycle
 from assessments.views import get_cycle
-from authorities.access import STAFF, authority_view
+from authorities.access import STAFF, authority_view, require_school_access
 
-from . import domain
+from . import domain, logo
 from .forms import BallotForm, ConflictForm, CorrectionForm, DecisionForm, NoteForm, ReportForm, ReturnPortfolioForm, VisitForm
 from .models import Conflict, Decision, Report
 
@@ -229,3 +232,23 @@ def conflicts(request, authority_slug):
     if Role.AUTHORITY_ADMIN not in request.roles:
         declared = declared.filter(person=request.user)
     return render(request, "moderation/conflicts.html", {"form": form, "conflicts": declared})
+
+
+@require_GET
+@authority_view()
+def award_logo(request, authority_slug, school_pk, pk, extension):
+    """The logo of a current award, for the school's staff and the authority's staff."""
+    award = get_object_or_404(domain.current_awards(school_pk).select_related("school", "authority"), pk=pk)
+    require_school_access(request, award.school)
+    svg = logo.svg(award)
+    etag = logo.etag(svg, extension)
+    response = get_conditional_response(request, etag=etag)
+    if response is None:
+        body, content_type = (svg, "image/svg+xml") if extension == "svg" else (logo.png(svg), "image/png")
+        response = HttpResponse(body, content_type=content_type)
+        response["Content-Disposition"] = content_disposition_header(True, logo.filename(award, extension))
+        response["X-Content-Type-Options"] = "nosniff"
+    response["ETag"] = etag
+    # Private: only signed-in staff may fetch it. An hour, then a cheap revalidation by ETag.
+    response["Cache-Control"] = "private, max-age=3600"
+    return response

@@ -146,6 +146,10 @@ def _award(world, owner):
     return {"pk": award.pk}
 
 
+def _school_award(world, owner):
+    return {**_school(world, owner), **_award(world, owner)}
+
+
 def _final_report(world, owner):
     from moderation.models import Report
 
@@ -266,6 +270,8 @@ URLS = {
     "moderation:sign": Case(frozenset({Role.MODERATOR}), objects=_cycle, method="post", ok=302),
     "moderation:panel": Case(STAFF, objects=_cycle),
     "moderation:panel_action": Case(STAFF, objects=lambda w, o: {**_cycle(w, o), "action": "open"}, method="post", ok=302),
+    "moderation:logo_svg": Case(CYCLE_READERS, objects=_school_award),
+    "moderation:logo_png": Case(CYCLE_READERS, objects=_school_award),
     "notifications:outbox": Case(ADMIN),
     "notifications:outbox_retry": Case(ADMIN, objects=_outbox_message, method="post", ok=302),
     "notifications:templates": Case(ADMIN),
