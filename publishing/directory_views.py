@@ -1,0 +1,28 @@
+"""The national directory's public pages: /awards/, and each school as its authority published it."""
+
+from django.contrib.auth.decorators import login_not_required
+from django.http import Http404
+from django.shortcuts import render
+from django.views.decorators.vary import vary_on_headers
+
+from schools.models import School
+
+from . import directory
+
+
+@login_not_required
+@vary_on_headers("HX-Request")  # the same address answers htmx with the results alone
+def search(request):
+    results = directory.find(request.GET)
+    live = request.htmx and not request.htmx.history_restore_request
+    return render(request, "publishing/directory_update.html" if live else "publishing/directory.html",
+                  {"results": results, "tiers": directory.TIERS, "phases": list(School.Phase)})
+
+
+@login_not_required
+def school(request, authority, urn):
+    published = directory.published_school(authority, urn)
+    if published is None:
+        raise Http404("The current published lists name no such school.")
+    return render(request, "publishing/directory_school.html",
+                  {"school": published, "nearest": directory.nearest_by_tier(published)})
