@@ -188,6 +188,19 @@ def _render_job(world, owner):
     return {"job_pk": job.pk}
 
 
+def _published(world, owner):
+    """Version 1 of the owner's list, published for the public pages to show."""
+    from publishing.domain import publish
+
+    with scopes_disabled():
+        publish(owner, None)
+    return {}
+
+
+def _published_version(world, owner):
+    return {**_published(world, owner), "version": 1}
+
+
 def _framework(world, owner):
     return {"framework_pk": _cycle_of(world, owner).framework_id}
 
@@ -283,6 +296,15 @@ URLS = {
     "reports:letter": Case(CYCLE_READERS, objects=_decision, method="post", ok=302),
     "reports:job": Case(CYCLE_READERS, objects=_render_job),
     "reports:download": Case(CYCLE_READERS, objects=_render_job),
+    "publishing:preview": Case(ADMIN),
+    "publishing:publish": Case(ADMIN, method="post", ok=302),
+    "publishing:history": Case(ADMIN),
+    "publishing:awards": Case(PUBLIC, objects=_published),
+    "publishing:awards_json": Case(PUBLIC, objects=_published),
+    "publishing:awards_csv": Case(PUBLIC, objects=_published),
+    "publishing:version": Case(PUBLIC, objects=_published_version),
+    "publishing:version_json": Case(PUBLIC, objects=_published_version),
+    "publishing:version_csv": Case(PUBLIC, objects=_published_version),
 }
 
 # Arguments for the Django admin's own patterns; every one of them is for platform admins only.
