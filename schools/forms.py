@@ -1,5 +1,6 @@
 from django import forms
 
+from . import gias
 from .models import Area, School
 
 
@@ -47,3 +48,17 @@ class SchoolForm(forms.ModelForm):
         urn = self.cleaned_data.get("urn")
         if urn and School.objects.filter(urn=urn).exclude(pk=self.instance.pk).exists():
             self.add_error("urn", "Another school of this authority already has this URN.")
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(
+        label="Establishment data from Get Information about Schools (CSV)",
+        help_text=f"As downloaded, up to {gias.MAX_BYTES // (1024 * 1024)} MB.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+    )
+
+    def clean_file(self) -> gias.Upload:
+        try:
+            return gias.read(self.cleaned_data["file"])
+        except gias.ImportRefused as refused:
+            raise forms.ValidationError(refused.message) from refused

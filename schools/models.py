@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django_scopes import ScopedManager
@@ -60,3 +61,26 @@ class School(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class SchoolImport(models.Model):
+    """A GIAS extract as read on upload, kept between its preview and its confirmation.
+
+    Only the parsed rows are kept (not the file), so the confirmation applies exactly what was
+    read, whatever the browser sends back; `applied_at` makes it apply once.
+    """
+
+    authority = models.ForeignKey(Authority, on_delete=models.PROTECT, related_name="school_imports")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    file_name = models.CharField(max_length=200)
+    sha256 = models.CharField(max_length=64)
+    rows = models.JSONField(help_text="School fields by row, as read from the file.")
+    problems = models.JSONField(help_text="[line, column, message] for every bad cell.")
+    applied_at = models.DateTimeField(null=True, blank=True)
+    applied_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+
+    objects = ScopedManager(authority="authority")
+
+    def __str__(self):
+        return f"{self.file_name} ({self.created_at:%d %B %Y %H:%M})"

@@ -11,4 +11,7 @@ urlpatterns = [
     path("areas/", views.area_list, name="areas"),
     path("areas/new/", views.area_edit, name="area_create"),
     path("areas/<int:area_pk>/edit/", views.area_edit, name="area_edit"),
+    path("import/", views.import_upload, name="import"),
+    path("import/<int:import_pk>/", views.import_preview, name="import_preview"),
+    path("import/<int:import_pk>/apply/", views.import_apply, name="import_apply"),
 ]

@@ -2,14 +2,15 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
 
 from authorities.access import ADMIN, STAFF, authority_view, require_school_access
 
 from moderation.domain import current_awards
 
-from . import domain
-from .forms import AreaForm, SchoolForm
-from .models import Area, School
+from . import domain, gias
+from .forms import AreaForm, ImportForm, SchoolForm
+from .models import Area, School, SchoolImport
 
 PAGE_SIZE = 25
 
@@ -64,3 +65,41 @@ def area_edit(request, authority_slug, area_pk=None):
         messages.success(request, f"Area “{form.instance.name}” saved.")
         return redirect("schools:areas", authority_slug=authority_slug)
     return render(request, "schools/area_form.html", {"form": form, "area": area})
+
+
+@authority_view(*ADMIN)
+def import_upload(request, authority_slug):
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        school_import = gias.save_upload(authority=request.authority, by=request.user, upload=form.cleaned_data["file"])
+        return redirect("schools:import_preview", authority_slug=authority_slug, import_pk=school_import.pk)
+    return render(request, "schools/import_form.html", {"form": form})
+
+
+@authority_view(*ADMIN)
+def import_preview(request, authority_slug, import_pk):
+    school_import = get_object_or_404(SchoolImport.objects.select_related("uploaded_by", "applied_by"), pk=import_pk)
+    plan = gias.plan(school_import.rows)
+    sections = {"problems": gias.problems(school_import), "added": plan.added, "changed": plan.changed}
+    show = request.GET.get("show")
+    if show not in sections:
+        show = next((name for name, entries in sections.items() if entries), "added")
+    page = Paginator(sections[show], PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "schools/import_preview.html", {
+        "school_import": school_import, "plan": plan, "to_import": len(plan.added) + len(plan.changed),
+        "sections": sections, "show": show, "page": page,
+    })
+
+
+@require_POST
+@authority_view(*ADMIN)
+def import_apply(request, authority_slug, import_pk):
+    school_import = get_object_or_404(SchoolImport, pk=import_pk)
+    try:
+        plan = gias.apply(authority=request.authority, by=request.user, school_import=school_import,
+                          digest=request.POST.get("plan", ""))
+    except gias.ImportRefused as refused:
+        messages.error(request, refused.message)
+        return redirect("schools:import_preview", authority_slug=authority_slug, import_pk=school_import.pk)
+    messages.success(request, f"Schools imported: {len(plan.added)} added, {len(plan.changed)} changed.")
+    return redirect("schools:list", authority_slug=authority_slug)

@@ -65,6 +65,16 @@ def _area(world, owner):
     return {"area_pk": (world.area if owner == world.authority else world.outsider_area).pk}
 
 
+def _school_import(world, owner):
+    from schools.models import SchoolImport
+
+    admin = world.people["authority_admin"] if owner == world.authority else world.outsider
+    with scopes_disabled():
+        school_import = SchoolImport.objects.create(authority=owner, uploaded_by=admin, file_name="gias.csv",
+                                                    sha256="0" * 64, rows=[], problems=[])
+    return {"import_pk": school_import.pk}
+
+
 def _cycle_of(world, owner):
     return world.cycle if owner == world.authority else world.outsider_cycle
 
@@ -246,6 +256,9 @@ URLS = {
     "schools:areas": Case(ADMIN),
     "schools:area_create": Case(ADMIN),
     "schools:area_edit": Case(ADMIN, objects=_area),
+    "schools:import": Case(ADMIN),
+    "schools:import_preview": Case(ADMIN, objects=_school_import),
+    "schools:import_apply": Case(ADMIN, objects=_school_import, method="post", ok=302),
     "people:list": Case(ADMIN),
     "people:invite": Case(ADMIN),
     "people:remove": Case(ADMIN, objects=_membership, method="post", ok=302),
