@@ -6,7 +6,7 @@ This is the one place of the portal that reads across authorities, outside any t
 the directory is national, and these rows are what each authority published for anyone to see.
 
 The form's choices and the national counts change only when an authority publishes, so they are
-cached under the newest publication's number, which every publication changes.
+cached under a stamp of the publications that every new one changes.
 """
 
 import math
@@ -42,15 +42,20 @@ def current_schools() -> QuerySet[PublishedSchool]:
         return PublishedSchool.objects.filter(publication__superseded_at__isnull=True)
 
 
-def newest_publication() -> int:
-    """Changes whenever any authority publishes: what the directory's cached figures are keyed on."""
+def publications_stamp() -> str:
+    """Changes whenever any authority's publication commits: what the cached figures are keyed on.
+
+    Publications are never deleted, so their number grows with each one; the highest id alone would
+    miss one that commits after another begun later.
+    """
     with scopes_disabled():  # see the module's docstring
-        return Publication.objects.aggregate(newest=Max("pk"))["newest"] or 0
+        stamp = Publication.objects.aggregate(count=Count("pk"), newest=Max("pk"))
+    return f"{stamp['count']}.{stamp['newest']}"
 
 
-def _cached(newest: int, what: str, make):
+def _cached(stamp: str, what: str, make):
     """Plain data (no pickled classes, which could change under a deployment), for one set of publications."""
-    return cache.get_or_set(f"directory:{newest}:{what}", make, CACHE_SECONDS)
+    return cache.get_or_set(f"directory:{stamp}:{what}", make, CACHE_SECONDS)
 
 
 @dataclass(frozen=True)
@@ -84,9 +89,14 @@ class Choices:
         return sorted({area for listed in self.authorities for area in listed.areas}, key=str.casefold)
 
 
-def choices(newest: int) -> Choices:
-    return Choices.of(_cached(newest, "choices", lambda: list(
-        current_schools().values_list("authority_id", "authority__slug", "authority__name", "area").order_by().distinct())))
+def choices(stamp: str) -> Choices:
+    return Choices.of(_cached(stamp, "choices", choice_rows))
+
+
+def choice_rows() -> list[tuple[int, str, str, str]]:
+    """(authority pk, slug, name, area) for every area of every current list."""
+    return list(current_schools().values_list("authority_id", "authority__slug", "authority__name", "area")
+                .order_by().distinct())
 
 
 @dataclass(frozen=True)
@@ -168,8 +178,8 @@ def _tier_aggregate(rows: QuerySet[PublishedSchool]) -> dict[str, int]:
     return rows.aggregate(total=Count("pk"), **{tier.value: Count("pk", filter=Q(tier=tier)) for tier in TIERS})
 
 
-def national_counts(newest: int) -> TierCounts:
-    return TierCounts.of(_cached(newest, "counts", lambda: _tier_aggregate(current_schools())))
+def national_counts(stamp: str) -> TierCounts:
+    return TierCounts.of(_cached(stamp, "counts", lambda: _tier_aggregate(current_schools())))
 
 
 @dataclass(frozen=True)
@@ -184,10 +194,10 @@ class Results:
 
 def find(params: QueryDict) -> Results:
     """One page of the schools matching the query string, with their counts per tier and the national ones."""
-    newest = newest_publication()
-    offered = choices(newest)
+    stamp = publications_stamp()
+    offered = choices(stamp)
     search = Search.read(params, offered)
-    national = national_counts(newest)
+    national = national_counts(stamp)
     found = search.apply(current_schools())
     counts = count_by_tier(found) if search else national
     paginator = Paginator(found.select_related("authority").order_by(*search.order), PAGE_SIZE)
