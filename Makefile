@@ -8,7 +8,7 @@ PORT ?= 8000
 TEST_ENV := DATABASE_URL=$${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/iqm_portal} \
 	REDIS_URL=$${TEST_REDIS_URL:-redis://127.0.0.1:6379/15} SECRET_KEY=test-only-secret DEBUG=0
 
-.PHONY: run test install worker beat services browser migrate demo clean
+.PHONY: run test install worker beat services browser migrate demo bench-pdf bench-directory clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -43,6 +43,15 @@ browser:
 test: install services browser
 	$(TEST_ENV) $(PY) manage.py collectstatic --noinput --verbosity 0
 	$(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)
+
+# Render times of the demo's assessment report and certificate beside bare WeasyPrint, and memory.
+bench-pdf: demo
+	DEBUG=$${DEBUG:-1} $(PY) manage.py bench_pdf
+
+# Query times of the national directory over 24,000 published schools, made for the run and removed after
+# it: SQLite by default, or DATABASE_URL=postgres://… make bench-directory.
+bench-directory: migrate
+	DEBUG=$${DEBUG:-1} $(PY) manage.py bench_directory
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3 media
