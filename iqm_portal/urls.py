@@ -15,6 +15,7 @@ authority_patterns = [
     path("", include("moderation.urls")),
     path("", include("notifications.urls")),
     path("", include("reports.urls")),
+    path("", include("feedback.urls")),
     path("", include("publishing.urls")),
 ]
 

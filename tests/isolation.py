@@ -303,6 +303,12 @@ URLS = {
     "notifications:templates": Case(ADMIN),
     "notifications:template_edit": Case(ADMIN, objects=_email_kind),
     "notifications:template_reset": Case(ADMIN, objects=_email_kind, method="post", ok=302),
+    "feedback:admin": Case(ADMIN),
+    "feedback:ratings_csv": Case(ADMIN),
+    "feedback:signups_csv": Case(ADMIN),
+    # The public forms' targets: a bare POST names no page to rate, which only a forgery does.
+    "feedback:rate": Case(PUBLIC, method="post", public_status=400),
+    "feedback:sign_up": Case(PUBLIC, method="post", public_status=400),
     "reports:certificate": Case(CYCLE_READERS, objects=_award, method="post", ok=302),
     "reports:report": Case(CYCLE_READERS, objects=_final_report, method="post", ok=302),
     "reports:summary": Case(CYCLE_READERS, objects=_submitted_cycle, method="post", ok=302),
