@@ -115,13 +115,22 @@ def test_running_the_task_twice_renders_once(world, monkeypatch):
 
 
 def test_a_job_being_rendered_is_not_taken_by_a_second_run(world):
+    """The run rendering it holds the job's advisory lock on its own connection (another one here)."""
+    from django.db import connections
+
     award = make_award(world)
     with scope(authority=world.authority):
         job = render.request_render(world.authority, RenderJob.Kind.CERTIFICATE, award, None)
     with scopes_disabled():
-        RenderJob.objects.filter(pk=job.pk).update(state=RenderJob.State.RENDERING, started_at=job.created_at.now(job.created_at.tzinfo))
-    assert tasks.render_job(world.authority.pk, job.pk) == "not claimed"
-    assert reload(job).state == RenderJob.State.RENDERING
+        RenderJob.objects.filter(pk=job.pk).update(state=RenderJob.State.RENDERING, started_at=job.created_at)
+    rendering_run = connections.create_connection("default")
+    try:
+        with rendering_run.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s, %s)", [tasks.LOCK_NAMESPACE, job.pk])
+        assert tasks.render_job(world.authority.pk, job.pk) == "not claimed"
+    finally:
+        rendering_run.close()
+    assert (reload(job).state, reload(job).started_at) == (RenderJob.State.RENDERING, job.created_at)
 
 
 def test_a_render_that_takes_too_long_fails_with_a_reason(world, monkeypatch, django_capture_on_commit_callbacks):
