@@ -266,6 +266,7 @@ def test_the_school_page(client, db):
     content = response.content.decode()
     assert "<h1>Bath Flagship</h1>" in content
     assert "<dt>Local authority</dt><dd>Bath &amp; North East Somerset</dd>" in content
+    assert '<a href="/bathnes/awards/">Bath &amp; North East Somerset’s published list of awarded schools</a>' in content
     assert '">Keynsham QM</a></td><td>Bath &amp; North East Somerset</td><td class="numeric">10.3 km</td>' in content
     assert content.count("No other school with this award has published a location.") == 2
 
