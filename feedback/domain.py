@@ -66,6 +66,7 @@ def signups_csv(authority) -> str:
 
 def _csv(header, rows) -> str:
     out = io.StringIO()
+    out.write("\ufeff")  # a byte order mark, so spreadsheets read the names as UTF-8
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(header)
     for when, *values in rows:

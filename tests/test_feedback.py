@@ -303,7 +303,7 @@ def test_sign_ups_export_as_csv_with_formulas_kept_as_text(world, admin_client):
     assert re.fullmatch(r'attachment; filename="bathnes-website-testers-\d{4}-\d\d-\d\d\.csv"', response["Content-Disposition"])
     assert response["Cache-Control"] == "private, no-store"
     assert response.content.decode() == (
-        "signed_up_at,name,email,page\r\n"
+        "\ufeffsigned_up_at,name,email,page\r\n"
         "2026-01-02T09:30:00+00:00,Ada Lovelace,ada@example.org,/bathnes/awards/\r\n"
         "2026-01-03T14:30:00+00:00,\"'=HYPERLINK(\"\"http://spam.example\"\")\",eve@example.org,/bathnes/awards/\r\n"
     )
@@ -319,7 +319,7 @@ def test_ratings_export_as_csv(world, admin_client):
     response = admin_client.get(reverse("feedback:ratings_csv", args=["bathnes"]))
     assert re.fullmatch(r'attachment; filename="bathnes-page-ratings-\d{4}-\d\d-\d\d\.csv"', response["Content-Disposition"])
     assert response.content.decode() == (
-        "rated_at,page,stars\r\n"
+        "\ufeffrated_at,page,stars\r\n"
         "2026-07-01T12:00:00+01:00,/bathnes/awards/,4\r\n"
         "2026-07-02T12:00:00+01:00,/bathnes/awards/v1/,2\r\n"
     )
