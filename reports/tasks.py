@@ -7,7 +7,8 @@ the process holding it dies (SIGKILL, the out-of-memory killer, a crash). So a r
 lock and finds the job "rendering" knows the run that claimed it is dead, and takes it over at once;
 a run that cannot get the lock (a duplicate delivery while the first run is alive) does nothing.
 On SQLite (a laptop: tasks run in-process and are never delivered twice) there is no such lock and
-a "rendering" job is taken over only once STALE_AFTER has passed.
+a "rendering" job is taken over only once STALE_AFTER has passed. The lock belongs to a database
+session: behind a connection pooler such as PgBouncer, use session pooling for the workers.
 
 Fencing. The claim's started_at is the run's token: every later write is conditional on it, so a
 run that lost its job to another can change nothing, and only one run ends it done.
@@ -50,7 +51,7 @@ STALE_AFTER = timedelta(seconds=TIME_LIMIT * 3)
 MAX_RETRIES = 3
 WORKER_LOST_RETRY_DELAY = 2  # seconds before a job whose worker process died is taken over
 # The first of the two int4 keys of the jobs' advisory locks (pg_try_advisory_lock(int, int)): the
-# second is the job's id. Any other advisory lock in the portal must use another first key.
+# second is the job's id (so ids up to 2**31). Another advisory lock in the portal needs another first key.
 LOCK_NAMESPACE = 0x52454E44  # "REND"
 
 TOO_LONG = "It took too long to make this PDF (more than a minute), so it was stopped. Please try again; if it happens again, contact the portal's administrators."
@@ -75,9 +76,10 @@ def render_job(authority, job_id):
         if not claim(job):
             return "not claimed"
         if taken_over and render_job.request.retries >= MAX_RETRIES:
-            log.error("Render job %s of authority %s: its worker process died %s times.", job.pk, authority.pk, MAX_RETRIES)
-            discard_stored(job)
+            log.error("Render job %s of authority %s lost its worker process again after %s retries.",
+                      job.pk, authority.pk, MAX_RETRIES)
             _fail(job, WORKER_LOST)
+            discard_stored(job)
             return "failed"
         return _render(authority, job)
 
@@ -94,6 +96,10 @@ def job_lock(job_id):
         yield True
         return
     with connection.cursor() as cursor:
+        # Should the worker's machine vanish, nothing would close its connection and PostgreSQL
+        # would keep the lock for hours: probe an idle client, so the lock is freed within about
+        # 90 s, long before Redis delivers the task again (CELERY_VISIBILITY_TIMEOUT).
+        cursor.execute("SET tcp_keepalives_idle = 60; SET tcp_keepalives_interval = 10; SET tcp_keepalives_count = 3")
         cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [LOCK_NAMESPACE, job_id])
         held = cursor.fetchone()[0]
     try:

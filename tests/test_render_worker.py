@@ -300,3 +300,16 @@ def test_the_broker_gives_back_a_lost_message_only_after_the_longest_render():
     assert app.conf.broker_transport_options["visibility_timeout"] >= 3 * tasks.TIME_LIMIT
     assert app.conf.worker_max_memory_per_child > 0
     assert tasks.render_job.retry_on_worker_lost and tasks.render_job.max_retries == tasks.MAX_RETRIES
+
+
+def test_postgresql_frees_the_lock_of_a_vanished_worker_before_redis_delivers_its_task_again(authority, settings):
+    from django.db import connection
+
+    assert tasks.render_job(authority.pk, make_job(authority, SMALL).pk) == "done"
+    with connection.cursor() as cursor:
+        probes = []
+        for name in ("tcp_keepalives_idle", "tcp_keepalives_interval", "tcp_keepalives_count"):
+            cursor.execute(f"SHOW {name}")
+            probes.append(int(cursor.fetchone()[0].rstrip("s")))
+    idle, interval, count = probes
+    assert 0 < idle + interval * count < settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] / 2
