@@ -35,6 +35,7 @@ import io
 import json
 import math
 import re
+from collections import defaultdict
 from dataclasses import dataclass
 from functools import cache
 
@@ -45,6 +46,7 @@ from django.utils import timezone
 from pyproj import Transformer
 
 from audit.domain import record, snapshot
+from authorities.models import Authority
 
 from .models import School, SchoolImport, postcode_validator, urn_validator
 
@@ -414,6 +416,8 @@ def plan(rows: list[dict], *, lock: bool = False) -> Plan:
 def apply(*, authority, by, school_import: SchoolImport, digest: str) -> Plan:
     """Make the previewed change, all of it or none of it, once."""
     with transaction.atomic():
+        # One import at a time per authority: a second one waits, then finds its preview out of date.
+        Authority.objects.select_for_update().get(pk=authority.pk)
         school_import = SchoolImport.objects.select_for_update().get(pk=school_import.pk)
         if school_import.applied_at:
             raise ImportRefused(
@@ -430,9 +434,12 @@ def apply(*, authority, by, school_import: SchoolImport, digest: str) -> Plan:
         for school in the_plan.added:
             school.authority = authority
         School.objects.bulk_create(the_plan.added, batch_size=1000)
-        if the_plan.changed:
-            fields = sorted({f.field for change in the_plan.changed for f in change.fields})
-            School.objects.bulk_update([change.school for change in the_plan.changed], fields, batch_size=1000)
+        # bulk_update's work grows with schools × fields: update each school's changed fields only.
+        by_fields = defaultdict(list)
+        for change in the_plan.changed:
+            by_fields[tuple(f.field for f in change.fields)].append(change.school)
+        for fields, schools in by_fields.items():
+            School.objects.bulk_update(schools, fields, batch_size=1000)
         school_import.applied_at, school_import.applied_by = timezone.now(), by
         school_import.save(update_fields=["applied_at", "applied_by"])
         record(authority=authority, actor=by, action="schools.imported", obj=school_import, after={

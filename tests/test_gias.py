@@ -16,6 +16,7 @@ from audit.models import AuditEntry
 from schools import gias
 from schools.models import School, SchoolImport
 
+from .assessment_helpers import at_once
 from .factories import SchoolFactory
 
 SAMPLE = Path(__file__).parent / "data" / "gias-sample.csv"
@@ -469,6 +470,39 @@ def test_a_preview_gone_stale_is_not_applied(admin_client, world):
         "Nothing was imported: the schools have changed since this preview. Check it again and confirm."]
     assert "<li>Number of pupils: 1160 → 1184</li>" in response.content.decode()
     assert schools_state() == state
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_import_confirmed_twice_at_once_is_applied_once(world):
+    admin = world.people["authority_admin"]
+    with scope(authority=world.authority):
+        school_import = gias.save_upload(authority=world.authority, by=admin, upload=read(SAMPLE_TEXT))
+        digest = gias.plan(school_import.rows).digest
+
+    def attempt():
+        with scope(authority=world.authority):
+            gias.apply(authority=world.authority, by=admin, school_import=school_import, digest=digest)
+
+    assert at_once(5, attempt, gias.ImportRefused) == ["ok"] + ["refused"] * 4
+    assert len(imported()) == 12
+    with scopes_disabled():
+        assert AuditEntry.objects.filter(action="schools.imported").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_imports_of_the_same_schools_at_once_add_them_once(world):
+    admin = world.people["authority_admin"]
+    with scope(authority=world.authority):
+        imports = [gias.save_upload(authority=world.authority, by=admin, upload=read(SAMPLE_TEXT)) for _ in range(2)]
+        digest = gias.plan(imports[0].rows).digest
+    queue = list(imports)
+
+    def attempt():
+        with scope(authority=world.authority):
+            gias.apply(authority=world.authority, by=admin, school_import=queue.pop(), digest=digest)
+
+    assert at_once(2, attempt, gias.ImportRefused) == ["ok", "refused"]
+    assert len(imported()) == 12
 
 
 def test_the_schools_list_links_admins_to_the_import(admin_client, client, world):
