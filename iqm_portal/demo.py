@@ -20,8 +20,10 @@ from assessments.domain import (
 from assessments.models import Cycle, Rating, Target
 from authorities.models import Authority
 from moderation import domain as moderation
-from moderation.models import Finding, Outcome, Tier
+from moderation.models import Award, Finding, Outcome, Tier
 from portfolios.domain import add_link, submit_portfolio
+from publishing.domain import publish
+from publishing.models import Publication
 from schools.models import Area, School
 
 DEMO_PASSWORD = "iqm-demo-2026"
@@ -75,6 +77,28 @@ DEMO_SCHOOL = "Chandag Infant"
 VALIDATED_SCHOOL = "Farmborough C of E Primary"  # its self-review is validated: the portfolio is next
 DECIDED_SCHOOL = "Bathampton Primary"  # assessed from self-review to the panel's award, with every document
 
+# Where each area's schools are placed, roughly (latitude, longitude): made up, but near the real towns.
+AREA_CENTRES = {
+    "Bath": (51.381, -2.359),
+    "Norton Radstock": (51.287, -2.460),
+    "Chew Valley & Keynsham": (51.395, -2.540),
+    "Oxfordshire": (51.906, -1.146),
+}
+# Awards made before the portal: (school, tier, awarded how many days ago). Every other B&NES school
+# not working towards the mark holds the Quality Mark, awarded at a different date.
+AWARD_HISTORY = [
+    ("bathnes", "Three Ways Special School", Tier.QUALITY_MARK, 3 * 365 + 200),
+    ("bathnes", "Three Ways Special School", Tier.CENTRE_OF_EXCELLENCE, 120),
+    ("iqm", "The Cooper School", Tier.QUALITY_MARK, 12 * 365),
+    ("iqm", "The Cooper School", Tier.CENTRE_OF_EXCELLENCE, 9 * 365),
+    ("iqm", "The Cooper School", Tier.CENTRE_OF_EXCELLENCE, 8 * 365),
+    ("iqm", "The Cooper School", Tier.CENTRE_OF_EXCELLENCE, 7 * 365),
+    ("iqm", "The Cooper School", Tier.FLAGSHIP, 200),
+    ("iqm", "Glory Farm Primary School", Tier.QUALITY_MARK, 400),
+]
+
+AWARD_LASTS = timedelta(days=3 * 365)
+
 NATIONAL_SCHOOLS = [
     ("Oxfordshire", "The Cooper School", P.SECONDARY, "Churchill Road, Bicester", "OX26 4RS"),
     ("Oxfordshire", "Glory Farm Primary School", P.PRIMARY, "Hendon Place, Bicester", "OX26 4YJ"),
@@ -116,7 +140,8 @@ def load_demo():
         }
         for i, (area, name, phase) in enumerate(BATHNES_SCHOOLS, start=1):
             schools["bathnes", name] = School.objects.get_or_create(
-                authority=bathnes, urn=demo_urn(i), defaults={"name": name, "phase": phase, "area": areas[area]}
+                authority=bathnes, urn=demo_urn(i),
+                defaults={"name": name, "phase": phase, "area": areas[area], **demo_position(area, i)},
             )[0]
     with scope(authority=national):
         area = Area.objects.get_or_create(authority=national, name="Oxfordshire")[0]
@@ -124,7 +149,8 @@ def load_demo():
             schools["iqm", name] = School.objects.get_or_create(
                 authority=national,
                 urn=demo_urn(i),
-                defaults={"name": name, "phase": phase, "area": area, "address": address, "postcode": postcode},
+                defaults={"name": name, "phase": phase, "area": area, "address": address, "postcode": postcode,
+                          **demo_position(area.name, i)},
             )[0]
         schools["iqm", "The Cooper School"].partners.add(schools["iqm", "Glory Farm Primary School"])
 
@@ -150,10 +176,39 @@ def load_demo():
         decided = schools["bathnes", DECIDED_SCHOOL]
         if not Cycle.objects.filter(school=decided).exists():
             _decided_cycle(_validated_cycle(bathnes, decided, mentor, coordinator), coordinator)
+    for authority in authorities.values():
+        with scope(authority=authority):
+            _past_awards(authority, schools)
+            if not Publication.objects.exists():
+                publish(authority, by=Membership.objects.filter(role=Role.AUTHORITY_ADMIN).first().user)
     platform = _user(*PLATFORM_ADMIN)
     if not platform.is_staff:
         platform.is_staff = platform.is_superuser = True
         platform.save(update_fields=["is_staff", "is_superuser"])
+
+
+def demo_position(area, index) -> dict:
+    """A made-up place a few kilometres from the area's centre, the same every time."""
+    latitude, longitude = AREA_CENTRES[area]
+    return {"latitude": round(latitude + (index * 37 % 21 - 10) * 0.004, 5),
+            "longitude": round(longitude + (index * 53 % 23 - 11) * 0.006, 5)}
+
+
+def _past_awards(authority, schools):
+    """The awards schools held before the portal, for a school with no award yet and no cycle here."""
+    history = [(schools[slug, name], tier, days) for slug, name, tier, days in AWARD_HISTORY if slug == authority.slug]
+    if authority.slug == "bathnes":
+        listed = {name for _, name, _, _ in AWARD_HISTORY}
+        history += [(schools["bathnes", name], Tier.QUALITY_MARK, 60 + 23 * i)
+                    for i, (_, name, _) in enumerate(BATHNES_SCHOOLS)
+                    if name not in listed and name not in WORKING_TOWARDS and name != DECIDED_SCHOOL]
+    done = set(Award.objects.values_list("school", flat=True)) | set(Cycle.objects.values_list("school", flat=True))
+    today = timezone.localdate()
+    Award.objects.bulk_create([
+        Award(authority=authority, school=school, tier=tier, awarded_on=today - timedelta(days=days),
+              expires_on=today - timedelta(days=days) + AWARD_LASTS)
+        for school, tier, days in history if school.pk not in done
+    ])
 
 
 def _validated_cycle(authority, school, mentor, coordinator) -> Cycle:

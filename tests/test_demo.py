@@ -65,3 +65,30 @@ def test_one_school_has_been_through_the_whole_assessment(demo):
         assert (decision.outcome, decision.tier) == ("award", Tier.QUALITY_MARK)
         assert list(Award.objects.filter(school=cycle.school).values_list("tier", "decision")) == [
             (Tier.QUALITY_MARK, decision.pk)]
+
+
+def test_the_published_list_is_the_seed_list(demo, client):
+    """36 awarded schools in the seed's three areas, in its order of areas, and the two working towards."""
+    from iqm_portal.demo import BATHNES_SCHOOLS, WORKING_TOWARDS
+
+    document = client.get("/bathnes/awards.json").json()
+    assert document["version"] == 1
+    assert [(area["name"], len(area["schools"])) for area in document["areas"]] == [
+        ("Bath", 18), ("Norton Radstock", 10), ("Chew Valley & Keynsham", 8)]
+    listed = {(area["name"], school["name"]) for area in document["areas"] for school in area["schools"]}
+    assert listed == {(area, name) for area, name, _ in BATHNES_SCHOOLS if name not in WORKING_TOWARDS}
+    assert [school["name"] for school in document["working_towards"]] == ["Chandag Infant", "Farmborough C of E Primary"]
+    tiers = {school["name"]: school["tier"] for area in document["areas"] for school in area["schools"]}
+    assert tiers["Three Ways Special School"] == "Centre of Excellence"
+    assert sorted(set(tiers.values())) == ["Centre of Excellence", "Inclusion Quality Mark"]
+    page = client.get("/bathnes/awards/").content.decode()
+    assert "Schools working towards the Inclusion Quality Mark" in page
+
+
+def test_the_national_authority_lists_the_cooper_school_as_flagship(demo, client):
+    document = client.get("/iqm/awards.json").json()
+    assert [(s["name"], s["tier"]) for area in document["areas"] for s in area["schools"]] == [
+        ("Glory Farm Primary School", "Inclusion Quality Mark"), ("The Cooper School", "Flagship")]
+    with scope(authority=Authority.objects.get(slug="iqm")):
+        history = Award.objects.filter(school__name="The Cooper School").order_by("awarded_on")
+        assert [award.tier for award in history] == [Tier.QUALITY_MARK] + [Tier.CENTRE_OF_EXCELLENCE] * 3 + [Tier.FLAGSHIP]
