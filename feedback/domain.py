@@ -9,6 +9,8 @@ from django.db.models import Avg, Count
 from django.urls import Resolver404, resolve
 from django.utils import timezone
 
+from iqm_portal.spreadsheets import text_cell
+
 from .models import PAGE_MAX_LENGTH, PageRating, TesterSignup
 
 
@@ -70,11 +72,5 @@ def _csv(header, rows) -> str:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(header)
     for when, *values in rows:
-        writer.writerow([timezone.localtime(when).isoformat(timespec="seconds"), *map(_cell, values)])
+        writer.writerow([timezone.localtime(when).isoformat(timespec="seconds"), *map(text_cell, values)])
     return out.getvalue()
-
-
-def _cell(value):
-    # Visitors type these: a spreadsheet would run a cell starting like a formula, so quote it as text.
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else value

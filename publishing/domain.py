@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from assessments.models import Cycle
 from audit.domain import record
+from iqm_portal.spreadsheets import text_cell
 from authorities.models import Authority
 from moderation.models import Award, Tier
 from schools.models import School
@@ -203,13 +204,8 @@ def as_csv(content) -> str:
     writer.writerow(CSV_HEADER)
     for area in content["areas"]:
         for school in area["schools"]:
-            writer.writerow([_cell(area["name"]), _cell(school["name"]), school["tier"], school["awarded_on"],
+            writer.writerow([text_cell(area["name"]), text_cell(school["name"]), school["tier"], school["awarded_on"],
                              school["expires_on"], AWARDED])
     for school in content["working_towards"]:
-        writer.writerow(["", _cell(school["name"]), "", "", "", WORKING_TOWARDS])
+        writer.writerow(["", text_cell(school["name"]), "", "", "", WORKING_TOWARDS])
     return out.getvalue()
-
-
-def _cell(text: str) -> str:
-    # A spreadsheet would run a cell starting like a formula: quote it so it stays text.
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

@@ -6,8 +6,6 @@ happens. Figures are medians over --runs, after one warm-up run each.
 """
 
 import random
-import statistics
-import time
 from datetime import date, timedelta
 
 from django.core.management.base import BaseCommand
@@ -18,6 +16,7 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from authorities.models import Authority
+from iqm_portal.bench import median_seconds
 from moderation.models import Tier
 from publishing import directory
 from publishing.models import Publication, PublishedSchool
@@ -75,13 +74,7 @@ def remove_made_up_schools():
 
 
 def median_ms(run, runs: int) -> float:
-    run()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1000
+    return median_seconds(run, runs) * 1000
 
 
 def whole_page(query: str):

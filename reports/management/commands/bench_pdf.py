@@ -6,26 +6,15 @@ back. Figures are medians over --runs renders, after one warm-up render each.
 """
 
 import resource
-import statistics
-import time
 from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django_scopes import scopes_disabled
 
+from iqm_portal.bench import median_seconds
 from reports import render
 from reports.models import RenderJob
-
-
-def median_seconds(make, runs):
-    make()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        make()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def rss_mb():
