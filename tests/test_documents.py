@@ -2,6 +2,7 @@
 school, rendered through the real task path and read back from the PDF; who may ask for them."""
 
 import re
+import threading
 from dataclasses import dataclass
 
 import pytest
@@ -181,6 +182,8 @@ def test_hostile_text_prints_as_text_and_nothing_is_fetched(demo, django_capture
         return original(self, url, *args, **kwargs)
 
     monkeypatch.setattr(StaticOnlyFetcher, "fetch", spy)
+    # A fresh font configuration, so the shipped fonts are fetched here rather than kept from an earlier test.
+    monkeypatch.setattr(render, "_fonts", threading.local())
     for kind, subject in ((RenderJob.Kind.SUMMARY, demo.cycle), (RenderJob.Kind.REPORT, demo.report)):
         job, reader = make(demo, kind, subject, django_capture_on_commit_callbacks)
         assert "<script>" not in job.html and "&lt;img src=&quot;file:///etc/passwd&quot;&gt;" in job.html
