@@ -107,3 +107,19 @@ def _tasks_in_process(request, settings):
     app.conf.task_always_eager = True
     yield
     app.conf.task_always_eager = settings.CELERY_TASK_ALWAYS_EAGER
+
+
+@pytest.fixture
+def worker(settings):
+    """A real Celery worker (in a thread of this process) taking tasks from the real Redis, for
+    tests marked `real_worker`."""
+    from celery.contrib.testing.worker import start_worker
+
+    from iqm_portal.celery import app
+
+    assert settings.CELERY_BROKER_URL.startswith("redis://"), "make test sets REDIS_URL"
+    assert app.conf.task_always_eager is False
+    with app.connection_for_write() as connection:
+        connection.default_channel.queue_purge(settings.CELERY_TASK_DEFAULT_QUEUE)
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10) as running:
+        yield running

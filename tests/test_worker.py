@@ -3,25 +3,13 @@
 import time
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.core import mail
 from django.urls import reverse
 from django_scopes import scope
 
 from accounts.models import Role
-from iqm_portal.celery import app
 
 pytestmark = [pytest.mark.real_worker, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def worker(settings):
-    assert settings.CELERY_BROKER_URL.startswith("redis://"), "make test sets REDIS_URL"
-    assert app.conf.task_always_eager is False
-    with app.connection_for_write() as connection:
-        connection.default_channel.queue_purge(settings.CELERY_TASK_DEFAULT_QUEUE)
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10) as running:
-        yield running
 
 
 def wait_for(condition, seconds=15):
