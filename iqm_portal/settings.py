@@ -128,6 +128,8 @@ PDF_MEMORY_LIMIT_MB = env.int("PDF_MEMORY_LIMIT_MB", default=1024)
 CELERY_BEAT_SCHEDULE = {
     # Requeue emails whose worker died while sending, or whose task was lost (notifications/tasks.py).
     "notifications-requeue-stuck": {"task": "notifications.tasks.requeue_stuck", "schedule": 300.0},
+    # Fail PDFs whose worker was killed at the hard time limit; queue again those whose task was lost.
+    "reports-sweep-renders": {"task": "reports.tasks.sweep_renders", "schedule": 300.0},
 }
 
 AUTH_USER_MODEL = "accounts.User"

@@ -21,6 +21,10 @@ capped (settings.PDF_MEMORY_LIMIT_MB), so a runaway render raises MemoryError, o
 worker process where a C library does not survive the failed allocation. Celery retries a task
 whose worker process was lost (retry_on_worker_lost) up to MAX_RETRIES times; the last retry fails
 the job instead of rendering it again, so a render that kills its worker cannot loop.
+
+The sweep. Celery does not deliver again a task whose process was killed at the hard time limit, and
+a queued task can be lost with the broker's data: `sweep_renders`, run by beat, fails the first kind
+(too long) and queues the second again.
 """
 
 import logging
@@ -30,13 +34,15 @@ import threading
 from contextlib import contextmanager
 from datetime import timedelta
 
+from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import connection
 from django.utils import timezone
+from django_scopes import scopes_disabled
 
-from iqm_portal.tasks import authority_task
+from iqm_portal.tasks import authority_task, enqueue
 
 from . import render
 from .models import RenderJob
@@ -49,6 +55,7 @@ TIME_LIMIT = 90  # the worker process is killed after this
 # Without advisory locks (SQLite), a job still "rendering" this long after it started lost its run.
 STALE_AFTER = timedelta(seconds=TIME_LIMIT * 3)
 MAX_RETRIES = 3
+LOST_AFTER = timedelta(minutes=10)  # a job still queued this long lost its task (e.g. Redis was emptied)
 WORKER_LOST_RETRY_DELAY = 2  # seconds before a job whose worker process died is taken over
 # The first of the two int4 keys of the jobs' advisory locks (pg_try_advisory_lock(int, int)): the
 # second is the job's id (so ids up to 2**31). Another advisory lock in the portal needs another first key.
@@ -82,6 +89,26 @@ def render_job(authority, job_id):
             discard_stored(job)
             return "failed"
         return _render(authority, job)
+
+
+@shared_task(name="reports.tasks.sweep_renders")
+def sweep_renders() -> dict:
+    """Fail the renders whose run died long ago without a retry, and queue again the lost jobs."""
+    now = timezone.now()
+    failed = 0
+    with scopes_disabled():  # every authority's jobs: a periodic sweep
+        for job in RenderJob.objects.filter(state=State.RENDERING, started_at__lt=now - STALE_AFTER):
+            with job_lock(job.pk) as held:
+                if held and _claimed(job).update(state=State.FAILED, error=TOO_LONG, file="", finished_at=now):
+                    discard_stored(job)
+                    failed += 1
+        lost = list(RenderJob.objects.filter(state=State.QUEUED, created_at__lt=now - LOST_AFTER)
+                    .values_list("authority_id", "pk"))
+    for authority_id, job_id in lost:
+        enqueue(render_job, authority_id, job_id)
+    if failed or lost:
+        log.warning("Render sweep: %d stalled jobs failed, %d lost jobs queued again.", failed, len(lost))
+    return {"failed": failed, "queued": len(lost)}
 
 
 def _has_advisory_locks():

@@ -3,11 +3,13 @@ own static files; served only through the access-checked download view."""
 
 import base64
 import io
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.urls import reverse
+from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 from pypdf import PdfReader
 
@@ -27,6 +29,11 @@ def make_award(world, school=None, authority=None, tier=Tier.CENTRE_OF_EXCELLENC
     with scope(authority=authority):
         return Award.objects.create(authority=authority, school=school or world.school, tier=tier,
                                     awarded_on=date(2026, 7, 1), expires_on=date(2029, 7, 1))
+
+
+def queued_job(world, award):
+    with scope(authority=world.authority):  # queued, but the on-commit callback is never run
+        return render.request_render(world.authority, RenderJob.Kind.CERTIFICATE, award, None)
 
 
 def request_certificate(world, award, capture, by=None):
@@ -102,9 +109,7 @@ def test_running_the_task_twice_renders_once(world, monkeypatch):
     calls = []
     real = render.write_pdf
     monkeypatch.setattr(render, "write_pdf", lambda html: calls.append(html) or real(html))
-    award = make_award(world)
-    with scope(authority=world.authority):  # queued, but the on-commit callback is never run
-        job = render.request_render(world.authority, RenderJob.Kind.CERTIFICATE, award, None)
+    job = queued_job(world, make_award(world))
     assert job.state == RenderJob.State.QUEUED
     assert tasks.render_job(world.authority.pk, job.pk) == "done"
     assert tasks.render_job(world.authority.pk, job.pk) == "not claimed"
@@ -118,9 +123,7 @@ def test_a_job_being_rendered_is_not_taken_by_a_second_run(world):
     """The run rendering it holds the job's advisory lock on its own connection (another one here)."""
     from django.db import connections
 
-    award = make_award(world)
-    with scope(authority=world.authority):
-        job = render.request_render(world.authority, RenderJob.Kind.CERTIFICATE, award, None)
+    job = queued_job(world, make_award(world))
     with scopes_disabled():
         RenderJob.objects.filter(pk=job.pk).update(state=RenderJob.State.RENDERING, started_at=job.created_at)
     rendering_run = connections.create_connection("default")
@@ -131,6 +134,43 @@ def test_a_job_being_rendered_is_not_taken_by_a_second_run(world):
     finally:
         rendering_run.close()
     assert (reload(job).state, reload(job).started_at) == (RenderJob.State.RENDERING, job.created_at)
+
+
+def test_the_sweep_fails_a_render_whose_worker_was_killed_at_the_hard_time_limit(world):
+    """Celery does not deliver such a task again: without the sweep the job would say "being made" for ever."""
+    from django.db import connections
+
+    from reports.tasks import STALE_AFTER, sweep_renders
+
+    killed, alive = queued_job(world, make_award(world)), queued_job(world, make_award(world, tier=Tier.FLAGSHIP))
+    long_ago = timezone.now() - STALE_AFTER - timedelta(seconds=1)
+    with scopes_disabled():
+        RenderJob.objects.filter(pk__in=[killed.pk, alive.pk]).update(state=RenderJob.State.RENDERING, started_at=long_ago)
+        default_storage.save(f"reports/{world.authority.pk}/left-behind.pdf", ContentFile(b"%PDF-1.7 half"))
+        RenderJob.objects.filter(pk=killed.pk).update(file=f"reports/{world.authority.pk}/left-behind.pdf")
+    still_rendering = connections.create_connection("default")
+    try:
+        with still_rendering.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s, %s)", [tasks.LOCK_NAMESPACE, alive.pk])
+        assert sweep_renders() == {"failed": 1, "queued": 0}
+    finally:
+        still_rendering.close()
+    killed, alive = reload(killed), reload(alive)
+    assert (killed.state, killed.error, killed.file.name) == (RenderJob.State.FAILED, tasks.TOO_LONG, "")
+    assert not default_storage.exists(f"reports/{world.authority.pk}/left-behind.pdf")
+    assert (alive.state, alive.started_at) == (RenderJob.State.RENDERING, long_ago)
+
+
+def test_the_sweep_queues_again_a_job_whose_task_was_lost(world, django_capture_on_commit_callbacks):
+    from reports.tasks import LOST_AFTER, sweep_renders
+
+    lost, recent = queued_job(world, make_award(world)), queued_job(world, make_award(world, tier=Tier.FLAGSHIP))
+    with scopes_disabled():
+        RenderJob.objects.filter(pk=lost.pk).update(created_at=timezone.now() - LOST_AFTER - timedelta(seconds=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sweep_renders() == {"failed": 0, "queued": 1}
+    assert (reload(lost).state, reload(lost).pages) == (RenderJob.State.DONE, 1)
+    assert reload(recent).state == RenderJob.State.QUEUED
 
 
 def test_a_render_that_takes_too_long_fails_with_a_reason(world, monkeypatch, django_capture_on_commit_callbacks):
