@@ -9,7 +9,6 @@ and search in the SVG's title and description.
 from functools import lru_cache
 from hashlib import sha256
 
-import cairosvg
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils.text import slugify
@@ -60,6 +59,9 @@ def svg(award: Award) -> str:
 
 
 def png(svg_text: str) -> bytes:
+    # Imported here: CairoSVG needs the system's libcairo, which only the PNG logo uses.
+    import cairosvg
+
     return cairosvg.svg2png(bytestring=svg_text.encode(), output_width=PNG_SIZE, output_height=PNG_SIZE)
 
 
