@@ -14,17 +14,9 @@ from reports.models import RenderJob
 from ..test_documents import ELEMENTS, REPORT_PAGES, SUMMARY_PAGES
 from ..test_reports import page_text
 from .conftest import visit
-from .test_self_review import second_tab
+from .test_self_review import second_tab, sign_in
 
 pytestmark = pytest.mark.real_worker
-
-
-def sign_in(page, email):
-    visit(page, "/accounts/login/")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("main").get_by_role("button", name="Sign in").click()
-    page.a11y.wait()
 
 
 def get_pdf(page, button, kind):
@@ -44,7 +36,7 @@ def test_the_school_and_the_mentor_download_their_documents_made_by_a_real_worke
         cycle = Cycle.objects.select_related("school").get(school__name=DECIDED_SCHOOL)
     school = cycle.school.name
 
-    sign_in(page, "coordinator@bathnes.test")
+    sign_in(page, "coordinator@bathnes.test", DEMO_PASSWORD)
     visit(page, f"/bathnes/schools/{cycle.school_id}/")
     certificate = get_pdf(page, "Get the certificate (PDF)", "certificate")
     assert len(certificate.pages) == 1
@@ -62,7 +54,7 @@ def test_the_school_and_the_mentor_download_their_documents_made_by_a_real_worke
     assert f"Page {REPORT_PAGES} of {REPORT_PAGES}" in text
 
     mentor = second_tab(browser, axe, base_url)
-    sign_in(mentor, "mentor@bathnes.test")
+    sign_in(mentor, "mentor@bathnes.test", DEMO_PASSWORD)
     visit(mentor, f"/bathnes/cycles/{cycle.pk}/")
     summary = get_pdf(mentor, "Get the self-review summary (PDF)", "self-review summary")
     assert len(summary.pages) == SUMMARY_PAGES

@@ -13,10 +13,10 @@ from .conftest import A11yGuard, visit
 PASSWORD = "correct horse battery staple"
 
 
-def sign_in(page, email):
+def sign_in(page, email, password=PASSWORD):
     visit(page, "/accounts/login/")
     page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Password").fill(password)
     page.get_by_role("main").get_by_role("button", name="Sign in").click()
     page.a11y.wait()
 
