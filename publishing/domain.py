@@ -15,10 +15,12 @@ A school "working towards" holds no current award and has a cycle that the panel
 """
 
 import csv
+import hashlib
 import io
 import json
 from dataclasses import dataclass, field
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
@@ -158,9 +160,19 @@ def find(authority, version=None) -> Publication | None:
     return publications.filter(version=version).first()
 
 
+LIST_CHANGED = ("The list has changed since you looked at it (an award was made or another admin published): "
+                "here it is as it is now. Check it, then publish again.")
+
+
+def fingerprint(version: int, document: dict) -> str:
+    """What an admin confirms: this document as this version."""
+    return hashlib.sha256(f"{version}\0{as_json(document)}".encode()).hexdigest()
+
+
 @transaction.atomic
-def publish(authority, by) -> Publication:
-    """Publish the list as it is now as the next version, and supersede the current one.
+def publish(authority, by, confirmed=None) -> Publication:
+    """Publish the list as it is now as the next version, and supersede the current one. With
+    `confirmed` (the fingerprint of what the admin was shown), refuse if that is no longer the list.
 
     The authority's row is locked first, so two admins publishing at once make two consecutive
     versions, each read whole after the other committed, never one made of both."""
@@ -169,8 +181,10 @@ def publish(authority, by) -> Publication:
     now = timezone.localtime().replace(microsecond=0)
     awards = _highest_awards(authority, now.date())
     version = previous.version + 1 if previous else 1
-    content = {**_document(authority, awards, _working_towards(authority, [a.school_id for a in awards])),
-               "version": version, "published_at": now.isoformat()}
+    document = _document(authority, awards, _working_towards(authority, [a.school_id for a in awards]))
+    if confirmed is not None and confirmed != fingerprint(version, document):
+        raise ValidationError(LIST_CHANGED, code="list_changed")
+    content = {**document, "version": version, "published_at": now.isoformat()}
     if previous:
         Publication.objects.filter(pk=previous.pk).update(superseded_at=now)
     publication = Publication.objects.create(authority=authority, version=version, published_at=now,

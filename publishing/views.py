@@ -3,6 +3,7 @@ from functools import wraps
 
 from django.contrib import messages
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import HttpResponse
@@ -49,17 +50,23 @@ def preview(request, authority_slug):
 
 @authority_view(*ADMIN)
 def publish(request, authority_slug):
-    """GET asks to confirm; POST publishes."""
+    """GET asks to confirm; POST publishes exactly the list that was confirmed."""
+    error = None
     if request.method == "POST":
-        publication = domain.publish(request.authority, request.user)
-        messages.success(request, f"Version {publication.version} of the list is published.")
-        return redirect("publishing:history", authority_slug)
+        try:
+            publication = domain.publish(request.authority, request.user, confirmed=request.POST.get("confirmed", ""))
+        except ValidationError as refused:
+            error = refused.messages[0]
+        else:
+            messages.success(request, f"Version {publication.version} of the list is published.")
+            return redirect("publishing:history", authority_slug)
     document, current, changes = _proposal(request.authority)
+    next_version = current.version + 1 if current else 1
     return render(request, "publishing/publish.html", {
-        "document": document, "current": current, "changes": changes,
+        "document": document, "current": current, "changes": changes, "error": error,
         "awarded": sum(len(area["schools"]) for area in document["areas"]),
-        "next_version": current.version + 1 if current else 1,
-    })
+        "next_version": next_version, "confirmed": domain.fingerprint(next_version, document),
+    }, status=409 if error else 200)
 
 
 @authority_view(*ADMIN)

@@ -316,7 +316,8 @@ URLS = {
     "reports:job": Case(CYCLE_READERS, objects=_render_job),
     "reports:download": Case(CYCLE_READERS, objects=_render_job),
     "publishing:preview": Case(ADMIN),
-    "publishing:publish": Case(ADMIN, method="post", ok=302),
+    # Posted without the fingerprint of a confirmation page, so an admin is asked to confirm again.
+    "publishing:publish": Case(ADMIN, method="post", ok=409),
     "publishing:history": Case(ADMIN),
     "publishing:awards": Case(PUBLIC, objects=_published),
     "publishing:awards_json": Case(PUBLIC, objects=_published),

@@ -394,12 +394,34 @@ def test_publishing_from_the_confirmation_page(admin_client, world):
     assert "<h1>Publish version 1 of the list?</h1>" in response.content.decode()
     assert "It lists 1 awarded school in 1 area, and 1 school working towards" in response.content.decode()
 
-    response = admin_client.post(url, follow=True)
+    response = admin_client.post(url, {"confirmed": response.context["confirmed"]}, follow=True)
 
     assert response.redirect_chain == [(reverse("publishing:history", args=["bathnes"]), 302)]
     assert [str(m) for m in response.context["messages"]] == ["Version 1 of the list is published."]
     assert [(p.version, p.awarded, p.published_by) for p in response.context["page"]] == [
         (1, 1, world.people["authority_admin"])]
+
+
+def test_a_list_that_changed_after_the_confirmation_page_is_not_published(admin_client, world):
+    award(world.other_school)
+    url = reverse("publishing:publish", args=["bathnes"])
+    confirmed = admin_client.get(url).context["confirmed"]
+    award(world.school)  # made while the admin was reading
+
+    response = admin_client.post(url, {"confirmed": confirmed})
+
+    assert response.status_code == 409
+    assert response.context["error"] == domain.LIST_CHANGED
+    assert "It lists 2 awarded schools in 1 area, and 0 schools working towards" in response.content.decode()
+    with scopes_disabled():
+        assert Publication.objects.count() == 0
+    for stale in ("", "0" * 64):
+        assert admin_client.post(url, {"confirmed": stale}).status_code == 409
+    response = admin_client.post(url, {"confirmed": response.context["confirmed"]})
+    assert response.status_code == 302
+    with scopes_disabled():
+        assert [(p.version, [school["name"] for school in p.content["areas"][0]["schools"]])
+                for p in Publication.objects.all()] == [(1, ["Castle Primary", "Chandag Infant"])]
 
 
 def test_only_authority_admins_publish(client, world):
