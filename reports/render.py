@@ -94,9 +94,13 @@ def _letter_about(decision):
 
 
 def _letter_context(decision):
+    from accounts.models import Membership, Role
+
     cycle = decision.cycle
+    head = (Membership.objects.filter(school=cycle.school, role=Role.HEAD_TEACHER).select_related("user")
+            .order_by("pk").first())
     return {"decision": decision, "cycle": cycle, "school": cycle.school, "authority": cycle.authority,
-            "award": getattr(decision, "award", None)}
+            "award": getattr(decision, "award", None), "head": head.user if head else None}
 
 
 KINDS = {

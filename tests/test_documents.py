@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 from django_scopes import scope, scopes_disabled
 
-from accounts.models import User
+from accounts.models import Membership, Role, User
 from assessments.models import Answer, Cycle
 from authorities.models import Authority
 from iqm_portal.demo import DECIDED_SCHOOL, DEMO_SCHOOL, load_demo
@@ -153,6 +153,16 @@ def test_the_decision_letter(demo, django_capture_on_commit_callbacks):
     assert "replaces" not in text
 
 
+def test_the_letter_is_addressed_to_the_schools_head_teacher_by_name(demo, django_capture_on_commit_callbacks):
+    with scope(authority=demo.authority):
+        Membership.objects.create(authority=demo.authority, school=demo.cycle.school, role=Role.HEAD_TEACHER,
+                                  user=User.objects.create_user(email="head@bathampton.test", full_name="Hollis <Head>"))
+    _, reader = make(demo, RenderJob.Kind.LETTER, demo.decision, django_capture_on_commit_callbacks)
+    text = page_text(reader)
+    assert text.startswith(f"{AUTHORITY} Inclusion Quality Mark · moderation panel Hollis <Head> Head Teacher {DECIDED_SCHOOL}")
+    assert "Dear Hollis <Head>," in text
+
+
 def test_a_corrected_decisions_letter_replaces_the_earlier_one(demo, django_capture_on_commit_callbacks):
     with scope(authority=demo.authority):
         correction = moderation.correct_decision(
@@ -267,7 +277,7 @@ def test_another_schools_staff_cannot_get_the_documents(client, demo, django_cap
         assert client.get(reverse("reports:download", args=["bathnes", job.pk])).status_code == 403
 
 
-@pytest.mark.parametrize("kind, queries", [("report", 9), ("summary", 11), ("letter", 6)])
+@pytest.mark.parametrize("kind, queries", [("report", 9), ("summary", 11), ("letter", 7)])
 def test_asking_again_takes_a_few_queries_however_many_elements(client, demo, kind, queries, django_assert_num_queries):
     """Session, user, authority and memberships; the subject and one query for each kind of row
     (ten findings, answers, reviews, targets); the job of the same input."""
