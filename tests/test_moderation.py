@@ -209,15 +209,20 @@ def test_my_work_shows_each_role_what_needs_them(client, case):
     assert work("school_coordinator") == []
 
 
+def submitted_portfolios(world, count, **fields):
+    """`count` more schools whose portfolio waits for the desk check."""
+    with scope(authority=world.authority):
+        for _ in range(count):
+            Cycle.objects.create(authority=world.authority, school=SchoolFactory(authority=world.authority, area=world.area),
+                                 framework=world.cycle.framework, mentor=world.people["mentor"],
+                                 state=State.PORTFOLIO_SUBMITTED, **fields)
+
+
 @pytest.mark.parametrize("extra", [1, 3])
 def test_dashboard_query_count_does_not_grow_with_cases(client, world, django_assert_num_queries, extra):
     from django.urls import reverse
 
-    with scope(authority=world.authority):
-        for _ in range(extra):
-            school = SchoolFactory(authority=world.authority, area=world.area)
-            Cycle.objects.create(authority=world.authority, school=school, framework=world.cycle.framework,
-                                 mentor=world.people["mentor"], state=State.PORTFOLIO_SUBMITTED)
+    submitted_portfolios(world, extra)
     client.force_login(world.people["panel_chair"])
     with django_assert_num_queries(6):
         response = client.get(reverse("authorities:dashboard", args=["bathnes"]))
@@ -228,12 +233,7 @@ def test_dashboard_query_count_does_not_grow_with_cases(client, world, django_as
 def test_queue_query_count_does_not_grow(client, world, django_assert_num_queries, extra):
     from django.urls import reverse
 
-    with scope(authority=world.authority):
-        for _ in range(extra):
-            school = SchoolFactory(authority=world.authority, area=world.area)
-            Cycle.objects.create(authority=world.authority, school=school, framework=world.cycle.framework,
-                                 mentor=world.people["mentor"], state=State.PORTFOLIO_SUBMITTED,
-                                 portfolio_submitted_at=timezone.now() - timedelta(days=4))
+    submitted_portfolios(world, extra, portfolio_submitted_at=timezone.now() - timedelta(days=4))
     client.force_login(world.people["panel_chair"])
     with django_assert_num_queries(6):
         response = client.get(reverse("moderation:queue", args=["bathnes"]))

@@ -23,6 +23,8 @@ from notifications.kinds import KINDS
 from notifications.models import EmailTemplate, OutboxMessage
 from notifications.tasks import requeue_stuck, send_message
 
+from .test_worker import wait_for
+
 State = OutboxMessage.State
 CONTEXT = {"school": "Chandag Infant", "submitted_by": "Hannah Head", "url": "http://testserver/bathnes/cycles/1/"}
 SUBJECT = "Chandag Infant has submitted its self-review"
@@ -439,15 +441,6 @@ def workers(world, settings):
 def waiting_tasks(settings):
     with app.connection_for_write() as conn:
         return conn.default_channel.queue_declare(settings.CELERY_TASK_DEFAULT_QUEUE, passive=True).message_count
-
-
-def wait_for(condition, seconds=15):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 @pytest.mark.real_worker
