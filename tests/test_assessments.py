@@ -13,7 +13,7 @@ from assessments.frameworks import FrameworkFileError, parse_framework
 from assessments.models import Answer, Cycle, FrameworkVersion, MentorReview, Rating, Submission, Target
 from audit.models import AuditEntry
 
-from .assessment_helpers import at_once, complete_answer_data, complete_self_review, review_all, submit
+from .assessment_helpers import at_once, complete_answer_data, complete_self_review, review_all, submit, validate
 
 EIGHT = Path(__file__).resolve().parent.parent / "assessments" / "frameworks" / "iqm-eight-elements.json"
 State = Cycle.State
@@ -308,11 +308,8 @@ def test_twenty_simultaneous_validations_make_exactly_one(world):
 
 
 def test_a_renewal_on_a_new_version_prefills_what_maps_across(world):
-    complete_self_review(world)
-    submit(world)
-    review_all(world)
+    validate(world)
     with scope(authority=world.authority):
-        domain.validate(cycle=world.cycle, by=world.cycle.mentor)
         domain.import_framework(authority=world.authority, by=None, content=EIGHT.read_bytes(), make_current=True)
         renewal = domain.start_cycle(authority=world.authority, by=None, school=world.school, kind="reassessment",
                                      mentor=world.people["mentor"])
