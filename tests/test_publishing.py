@@ -331,6 +331,20 @@ def test_the_page_reads_like_the_list(client, world, areas):
 
 
 @pytest.mark.parametrize("schools", [1, 3, 50])
+def test_the_admins_pages_keep_their_query_count_whatever_the_number_of_schools_and_versions(
+        admin_client, world, django_assert_num_queries, schools):
+    for n in range(schools):
+        award(SchoolFactory(authority=world.authority, area=world.area, name=f"School {n:02}"))
+        publish(world.authority, world.people["authority_admin"])
+    with django_assert_num_queries(8):
+        preview = admin_client.get(reverse("publishing:preview", args=["bathnes"]))
+    with django_assert_num_queries(7):
+        history = admin_client.get(reverse("publishing:history", args=["bathnes"]))
+    assert len(preview.context["areas"][0]["schools"]) == schools
+    assert [p.version for p in history.context["page"]] == list(range(schools, max(schools - 25, 0), -1))
+
+
+@pytest.mark.parametrize("schools", [1, 3, 50])
 def test_public_pages_keep_their_query_count_whatever_the_number_of_schools(client, world, django_assert_num_queries, schools):
     for n in range(schools):
         award(SchoolFactory(authority=world.authority, area=world.area, name=f"School {n:02}"))
