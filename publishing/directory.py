@@ -116,7 +116,8 @@ class Search:
         tier = params.get("tier", "")
         phase = params.get("phase", "")
         return cls(
-            name=" ".join(params.get("name", "").split())[:NAME_MAX_LENGTH],
+            # Control characters (NUL among them, which PostgreSQL refuses) count as spaces.
+            name=" ".join("".join(c if c.isprintable() else " " for c in params.get("name", "")).split())[:NAME_MAX_LENGTH],
             authority=authority,
             area=area if area in offered.areas(authority) else "",
             tier=tier if tier in Tier.values else "",

@@ -89,6 +89,7 @@ def test_name_search_ignores_case_and_puts_names_that_begin_with_it_first(counci
                                         "Bristol Park Academy", "Oldfield Park Junior"]
     assert names(find("name=++park++primary")) == ["Park Primary"]
     assert names(find("name=100%25")) == []  # LIKE's wildcards are searched for as themselves
+    assert names(find("name=park%00primary%0A")) == ["Park Primary"]  # control characters count as spaces
 
 
 @pytest.mark.parametrize("query, expected", [
