@@ -11,7 +11,7 @@ from authorities.access import ADMIN, authority_view
 from . import domain
 from .domain import InvitationError
 from .forms import AcceptInvitationForm, InvitationForm
-from .models import Invitation, Membership, User
+from .models import Invitation, Membership, Role, User
 
 PAGE_SIZE = 50
 
@@ -54,6 +54,8 @@ def _login_url():
 def people(request, authority_slug):
     memberships = Membership.objects.select_related("user", "school").order_by("user__full_name", "user__email", "role")
     role = request.GET.get("role", "")
+    if role not in Role.values:
+        role = ""
     if role:
         memberships = memberships.filter(role=role)
     page = Paginator(memberships, PAGE_SIZE).get_page(request.GET.get("page"))

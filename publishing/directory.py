@@ -19,6 +19,7 @@ from django.db.models.functions import RowNumber
 from django.http import QueryDict
 from django_scopes import scopes_disabled
 
+from iqm_portal.forms import search_text
 from moderation.models import Tier
 from schools.models import School
 
@@ -116,8 +117,7 @@ class Search:
         tier = params.get("tier", "")
         phase = params.get("phase", "")
         return cls(
-            # Control characters (NUL among them, which PostgreSQL refuses) count as spaces.
-            name=" ".join("".join(c if c.isprintable() else " " for c in params.get("name", "")).split())[:NAME_MAX_LENGTH],
+            name=search_text(params.get("name", ""), NAME_MAX_LENGTH),
             authority=authority,
             area=area if area in offered.areas(authority) else "",
             tier=tier if tier in Tier.values else "",

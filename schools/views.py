@@ -6,6 +6,7 @@ from django.views.decorators.http import require_POST
 
 from authorities.access import ADMIN, STAFF, authority_view, require_school_access
 
+from iqm_portal.forms import search_text
 from moderation.domain import current_awards
 
 from . import domain, gias
@@ -17,7 +18,7 @@ PAGE_SIZE = 25
 
 @authority_view(*STAFF)
 def school_list(request, authority_slug):
-    query = request.GET.get("q", "").strip()[:100]
+    query = search_text(request.GET.get("q", ""))
     schools = School.objects.select_related("area").order_by("name")
     if query:
         schools = schools.filter(Q(name__icontains=query) | Q(urn=query) | Q(postcode__iexact=query))

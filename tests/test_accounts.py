@@ -238,3 +238,12 @@ def test_person_in_two_authorities_switches_between_them(client, world):
     assert response.status_code == 200
     assert [m.role for m in response.context["my_roles"]] == ["moderator"]
     assert [a.slug for a in response.context["my_authorities"]] == ["bathnes", "outsider"]
+
+
+def test_the_people_page_filters_by_role_and_ignores_an_unknown_one(admin_client, world):
+    url = reverse("people:list", args=["bathnes"])
+    response = admin_client.get(url, {"role": Role.MENTOR})
+    assert [m.user.email for m in response.context["page"]] == ["mentor@bathnes.test"]
+    response = admin_client.get(url, {"role": "\x00nobody"})
+    assert response.context["role"] == ""
+    assert len(response.context["page"]) == len(Role)

@@ -101,6 +101,8 @@ def test_school_staff_see_only_their_own_school(client, world):
 def test_school_search(admin_client, world):
     response = admin_client.get(reverse("schools:list", args=["bathnes"]), {"q": "castle"})
     assert [s.name for s in response.context["page"]] == ["Castle Primary"]
+    response = admin_client.get(reverse("schools:list", args=["bathnes"]), {"q": "\x00castle\t"})
+    assert (response.context["query"], [s.name for s in response.context["page"]]) == ("castle", ["Castle Primary"])
 
 
 @pytest.mark.parametrize("extra", [0, 2])
