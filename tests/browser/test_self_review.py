@@ -49,6 +49,7 @@ def walk_through_the_self_review(page, browser, axe, base_url, world):
     page.get_by_role("link", name="Chandag Infant").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Chandag Infant: self-review")
     page.get_by_role("link", name="1. Pupil progress").click()
+    page.a11y.wait()  # the page has loaded, so its autosave script listens before anything is typed
     expect(page).to_have_url(base_url + element_path)
     for statement in page.locator(".descriptor-ratings fieldset fieldset").all():
         statement.get_by_label("Established").check()
