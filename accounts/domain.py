@@ -59,15 +59,27 @@ class InvitationError(Exception):
 def find_invitation(token: str) -> Invitation:
     """The pending invitation for a token from a link, or InvitationError saying why not."""
     with scopes_disabled():
-        invitation = Invitation.objects.select_related("authority", "school").filter(token_hash=hash_token(token)).first()
+        invitation = (
+            Invitation.objects.select_related("authority", "school")
+            .filter(token_hash=hash_token(token))
+            .first()
+        )
     if invitation is None:
-        raise InvitationError("This invitation link is not valid. Check that you copied the whole link from the email.")
+        raise InvitationError(
+            "This invitation link is not valid. Check that you copied the whole link from the email."
+        )
     if invitation.accepted_at:
-        raise InvitationError("This invitation has already been used. Sign in with the email address it was sent to.")
+        raise InvitationError(
+            "This invitation has already been used. Sign in with the email address it was sent to."
+        )
     if invitation.revoked_at:
-        raise InvitationError("This invitation was withdrawn. Ask your authority's admin for a new one.")
+        raise InvitationError(
+            "This invitation was withdrawn. Ask your authority's admin for a new one."
+        )
     if invitation.expires_at <= timezone.now():
-        raise InvitationError("This invitation has expired. Ask your authority's admin to send a new one.")
+        raise InvitationError(
+            "This invitation has expired. Ask your authority's admin to send a new one."
+        )
     return invitation
 
 
@@ -83,7 +95,9 @@ def accept_invitation(*, token: str, user=None, full_name="", password="") -> Me
             find_invitation(token)  # re-checked under the lock
             if user is None:
                 if User.objects.filter(email=invitation.email).exists():
-                    raise InvitationError("An account with this email already exists: sign in to accept the invitation.")
+                    raise InvitationError(
+                        "An account with this email already exists: sign in to accept the invitation."
+                    )
                 user = User.objects.create_user(invitation.email, password, full_name=full_name)
             elif user.email != invitation.email:
                 raise InvitationError(
@@ -94,10 +108,15 @@ def accept_invitation(*, token: str, user=None, full_name="", password="") -> Me
             try:
                 with transaction.atomic():
                     membership = Membership.objects.create(
-                        authority=invitation.authority, user=user, role=invitation.role, school=invitation.school
+                        authority=invitation.authority,
+                        user=user,
+                        role=invitation.role,
+                        school=invitation.school,
                     )
             except IntegrityError:
-                membership = Membership.objects.get(user=user, role=invitation.role, school=invitation.school)
+                membership = Membership.objects.get(
+                    user=user, role=invitation.role, school=invitation.school
+                )
             record(
                 authority=invitation.authority,
                 actor=user,
@@ -117,15 +136,27 @@ def revoke_invitation(*, invitation, by):
         raise ValidationError("Only a pending invitation can be withdrawn.")
     invitation.revoked_at = timezone.now()
     invitation.save(update_fields=["revoked_at"])
-    record(authority=invitation.authority, actor=by, action="invitation.revoked", obj=invitation, school=invitation.school)
+    record(
+        authority=invitation.authority,
+        actor=by,
+        action="invitation.revoked",
+        obj=invitation,
+        school=invitation.school,
+    )
 
 
 @transaction.atomic
 def remove_membership(*, membership, by):
     """Take a role away. The last authority admin cannot be removed, so no authority is left unrun."""
-    admins = set(Membership.objects.select_for_update().filter(role=Role.AUTHORITY_ADMIN).values_list("user", flat=True))
+    admins = set(
+        Membership.objects.select_for_update()
+        .filter(role=Role.AUTHORITY_ADMIN)
+        .values_list("user", flat=True)
+    )
     if membership.role == Role.AUTHORITY_ADMIN and admins == {membership.user_id}:
-        raise ValidationError("This is the authority's only admin: make someone else an admin first.")
+        raise ValidationError(
+            "This is the authority's only admin: make someone else an admin first."
+        )
     record(
         authority=membership.authority,
         actor=by,

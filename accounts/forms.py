@@ -9,7 +9,10 @@ from .models import SCHOOL_ROLES, Role
 
 
 class LoginForm(AuthenticationForm):
-    username = forms.EmailField(label="Email address", widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}))
+    username = forms.EmailField(
+        label="Email address",
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
+    )
     error_messages = {
         "invalid_login": "The email address or password is not right. Check them and try again.",
         "inactive": "This account has been switched off. Ask your authority's admin.",
@@ -19,7 +22,15 @@ class LoginForm(AuthenticationForm):
 class QueuedPasswordResetForm(PasswordResetForm):
     """Sends the reset email from a worker, not from the request."""
 
-    def send_mail(self, subject_template_name, email_template_name, context, from_email, to_email, html_email_template_name=None):
+    def send_mail(
+        self,
+        subject_template_name,
+        email_template_name,
+        context,
+        from_email,
+        to_email,
+        html_email_template_name=None,
+    ):
         from django.template import loader
 
         subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
@@ -31,7 +42,9 @@ class InvitationForm(forms.Form):
     email = forms.EmailField(max_length=254, label="Email address")
     role = forms.ChoiceField(choices=Role.choices)
     school = forms.ModelChoiceField(
-        queryset=School.objects.none(), required=False, help_text="Needed for school roles; leave empty for the others."
+        queryset=School.objects.none(),
+        required=False,
+        help_text="Needed for school roles; leave empty for the others.",
     )
 
     def __init__(self, *args, **kwargs):
@@ -50,9 +63,15 @@ class InvitationForm(forms.Form):
 
 class AcceptInvitationForm(forms.Form):
     full_name = forms.CharField(max_length=150, label="Your full name")
-    password1 = forms.CharField(label="Choose a password", widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-                                help_text=password_validation.password_validators_help_text_html())
-    password2 = forms.CharField(label="Type the password again", widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    password1 = forms.CharField(
+        label="Choose a password",
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validation.password_validators_help_text_html(),
+    )
+    password2 = forms.CharField(
+        label="Type the password again",
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
 
     def __init__(self, *args, email, **kwargs):
         self.email = email
@@ -67,7 +86,9 @@ class AcceptInvitationForm(forms.Form):
             from .models import User
 
             try:
-                password_validation.validate_password(p1, User(email=self.email, full_name=data.get("full_name", "")))
+                password_validation.validate_password(
+                    p1, User(email=self.email, full_name=data.get("full_name", ""))
+                )
             except forms.ValidationError as error:
                 self.add_error("password1", error)
         return data

@@ -28,7 +28,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     """A person. Staff users are platform admins: they create authorities but see no
     authority's data unless they are also a member of it."""
 
-    email = models.EmailField(unique=True, error_messages={"unique": "Someone already has an account with this email."})
+    email = models.EmailField(
+        unique=True, error_messages={"unique": "Someone already has an account with this email."}
+    )
     full_name = models.CharField(max_length=150)
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField("platform admin", default=False)
@@ -72,7 +74,9 @@ class Membership(models.Model):
     authority = models.ForeignKey(Authority, on_delete=models.PROTECT, related_name="memberships")
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=30, choices=Role.choices)
-    school = models.ForeignKey(School, on_delete=models.PROTECT, null=True, blank=True, related_name="memberships")
+    school = models.ForeignKey(
+        School, on_delete=models.PROTECT, null=True, blank=True, related_name="memberships"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ScopedManager(authority="authority")
@@ -81,7 +85,12 @@ class Membership(models.Model):
         ordering = ["user__full_name", "role"]
         constraints = [
             models.UniqueConstraint(
-                "authority", "user", "role", "school", name="membership_unique", nulls_distinct=False
+                "authority",
+                "user",
+                "role",
+                "school",
+                name="membership_unique",
+                nulls_distinct=False,
             ),
             models.CheckConstraint(
                 condition=models.Q(role__in=SCHOOL_ROLES, school__isnull=False)
@@ -101,7 +110,9 @@ class Invitation(models.Model):
     authority = models.ForeignKey(Authority, on_delete=models.PROTECT, related_name="invitations")
     email = models.EmailField()
     role = models.CharField(max_length=30, choices=Role.choices)
-    school = models.ForeignKey(School, on_delete=models.PROTECT, null=True, blank=True, related_name="invitations")
+    school = models.ForeignKey(
+        School, on_delete=models.PROTECT, null=True, blank=True, related_name="invitations"
+    )
     token_hash = models.CharField(max_length=64, unique=True)
     invited_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -119,4 +130,8 @@ class Invitation(models.Model):
 
     @property
     def is_pending(self):
-        return self.accepted_at is None and self.revoked_at is None and self.expires_at > timezone.now()
+        return (
+            self.accepted_at is None
+            and self.revoked_at is None
+            and self.expires_at > timezone.now()
+        )

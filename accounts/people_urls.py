@@ -7,5 +7,7 @@ urlpatterns = [
     path("", views.people, name="list"),
     path("invite/", views.invite, name="invite"),
     path("<int:membership_pk>/remove/", views.remove_membership, name="remove"),
-    path("invitations/<int:invitation_pk>/revoke/", views.revoke_invitation, name="revoke_invitation"),
+    path(
+        "invitations/<int:invitation_pk>/revoke/", views.revoke_invitation, name="revoke_invitation"
+    ),
 ]

@@ -21,9 +21,17 @@ def accept_invitation(request, token):
     try:
         invitation = domain.find_invitation(token)
     except InvitationError as error:
-        return render(request, "accounts/invitation_invalid.html", {"reason": str(error)}, status=410)
+        return render(
+            request, "accounts/invitation_invalid.html", {"reason": str(error)}, status=410
+        )
     has_account = User.objects.filter(email=invitation.email).exists()
-    form = None if has_account else AcceptInvitationForm(request.POST if request.method == "POST" else None, email=invitation.email)
+    form = (
+        None
+        if has_account
+        else AcceptInvitationForm(
+            request.POST if request.method == "POST" else None, email=invitation.email
+        )
+    )
     if request.method == "POST":
         if has_account and not request.user.is_authenticated:
             return redirect(f"{_login_url()}?next={request.path}")
@@ -36,12 +44,17 @@ def accept_invitation(request, token):
                     password=form.cleaned_data["password1"] if form else "",
                 )
             except InvitationError as error:
-                return render(request, "accounts/invitation_invalid.html", {"reason": str(error)}, status=410)
+                return render(
+                    request, "accounts/invitation_invalid.html", {"reason": str(error)}, status=410
+                )
             login(request, membership.user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, f"Welcome to {invitation.authority.name}.")
             return redirect("authorities:dashboard", authority_slug=invitation.authority.slug)
-    return render(request, "accounts/accept_invitation.html",
-                  {"invitation": invitation, "form": form, "has_account": has_account})
+    return render(
+        request,
+        "accounts/accept_invitation.html",
+        {"invitation": invitation, "form": form, "has_account": has_account},
+    )
 
 
 def _login_url():
@@ -52,16 +65,28 @@ def _login_url():
 
 @authority_view(*ADMIN)
 def people(request, authority_slug):
-    memberships = Membership.objects.select_related("user", "school").order_by("user__full_name", "user__email", "role")
+    memberships = Membership.objects.select_related("user", "school").order_by(
+        "user__full_name", "user__email", "role"
+    )
     role = request.GET.get("role", "")
     if role not in Role.values:
         role = ""
     if role:
         memberships = memberships.filter(role=role)
     page = Paginator(memberships, PAGE_SIZE).get_page(request.GET.get("page"))
-    invitations = Invitation.objects.select_related("school").filter(accepted_at=None, revoked_at=None)[:50]
-    return render(request, "accounts/people.html",
-                  {"page": page, "invitations": invitations, "role": role, "role_choices": Membership._meta.get_field("role").choices})
+    invitations = Invitation.objects.select_related("school").filter(
+        accepted_at=None, revoked_at=None
+    )[:50]
+    return render(
+        request,
+        "accounts/people.html",
+        {
+            "page": page,
+            "invitations": invitations,
+            "role": role,
+            "role_choices": Membership._meta.get_field("role").choices,
+        },
+    )
 
 
 @authority_view(*ADMIN)
@@ -94,7 +119,9 @@ def revoke_invitation(request, authority_slug, invitation_pk):
 @require_POST
 @authority_view(*ADMIN)
 def remove_membership(request, authority_slug, membership_pk):
-    membership = get_object_or_404(Membership.objects.select_related("user", "school"), pk=membership_pk)
+    membership = get_object_or_404(
+        Membership.objects.select_related("user", "school"), pk=membership_pk
+    )
     try:
         domain.remove_membership(membership=membership, by=request.user)
     except ValidationError as error:

@@ -8,8 +8,11 @@ BAR_HEIGHT = 14
 LABEL_WIDTH = 260
 SCALE_WIDTH = 360
 TOP = 40
-SERIES = [("school", "School's rating", "bar--school"), ("mentor", "Mentor's rating", "bar--mentor"),
-          ("previous", "Previous cycle", "bar--previous")]
+SERIES = [
+    ("school", "School's rating", "bar--school"),
+    ("mentor", "Mentor's rating", "bar--mentor"),
+    ("previous", "Previous cycle", "bar--previous"),
+]
 
 
 def rating_chart(rows, with_previous=False):
@@ -20,19 +23,28 @@ def rating_chart(rows, with_previous=False):
         y = TOP + i * ROW_HEIGHT
         for j, (key, label, css) in enumerate(series):
             value = row[key]
-            bars.append({
-                "x": LABEL_WIDTH, "y": y + j * (BAR_HEIGHT + 2), "height": BAR_HEIGHT,
-                # A rating of "Not yet started" still shows a sliver, so it is not read as missing.
-                "width": 3 if value in (None, 0) else round(value * step, 1),
-                "css": css if value is not None else "bar--none",
-                "text": Rating(value).label if value is not None else "not rated",
-                "series": label,
-            })
+            bars.append(
+                {
+                    "x": LABEL_WIDTH,
+                    "y": y + j * (BAR_HEIGHT + 2),
+                    "height": BAR_HEIGHT,
+                    # A rating of "Not yet started" still shows a sliver, so it is not read as missing.
+                    "width": 3 if value in (None, 0) else round(value * step, 1),
+                    "css": css if value is not None else "bar--none",
+                    "text": Rating(value).label if value is not None else "not rated",
+                    "series": label,
+                }
+            )
     return {
         "width": LABEL_WIDTH + SCALE_WIDTH + 140,
         "height": TOP + len(rows) * ROW_HEIGHT + 10,
-        "labels": [{"y": TOP + i * ROW_HEIGHT + BAR_HEIGHT, "text": row["label"]} for i, row in enumerate(rows)],
-        "ticks": [{"x": round(LABEL_WIDTH + n * step, 1), "text": label} for n, label in Rating.choices],
+        "labels": [
+            {"y": TOP + i * ROW_HEIGHT + BAR_HEIGHT, "text": row["label"]}
+            for i, row in enumerate(rows)
+        ],
+        "ticks": [
+            {"x": round(LABEL_WIDTH + n * step, 1), "text": label} for n, label in Rating.choices
+        ],
         "bars": bars,
         "series": [{"label": label, "css": css} for _, label, css in series],
         "label_width": LABEL_WIDTH,

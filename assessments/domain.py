@@ -12,7 +12,19 @@ from accounts.models import Role
 from audit.domain import record
 
 from .frameworks import FrameworkFileError, parse_framework
-from .models import TEXT_LIMIT, Answer, Assignment, Cycle, Descriptor, Element, FrameworkVersion, MentorReview, Rating, Submission, Target
+from .models import (
+    TEXT_LIMIT,
+    Answer,
+    Assignment,
+    Cycle,
+    Descriptor,
+    Element,
+    FrameworkVersion,
+    MentorReview,
+    Rating,
+    Submission,
+    Target,
+)
 from .notify import notify_cycle
 
 FRAMEWORKS_DIR = Path(__file__).parent / "frameworks"
@@ -42,7 +54,9 @@ def import_framework(*, authority, by, content: bytes, make_current=False) -> Fr
     spec = parse_framework(content)
     errors = []
     if FrameworkVersion.objects.filter(code=spec.code).exists():
-        errors.append(f"code: this authority already has a framework “{spec.code}”; give the new version its own code.")
+        errors.append(
+            f"code: this authority already has a framework “{spec.code}”; give the new version its own code."
+        )
     previous = None
     if spec.previous:
         previous = FrameworkVersion.objects.filter(code=spec.previous).first()
@@ -55,37 +69,57 @@ def import_framework(*, authority, by, content: bytes, make_current=False) -> Fr
         if not spec.previous:
             errors.append(f"elements[{i}].maps_from: name the version it maps from in “previous”.")
         elif element.maps_from not in old_elements:
-            errors.append(f"elements[{i}].maps_from: the previous framework has no element “{element.maps_from}”.")
+            errors.append(
+                f"elements[{i}].maps_from: the previous framework has no element “{element.maps_from}”."
+            )
     if errors:
         raise FrameworkFileError(errors)
 
     if make_current:
         FrameworkVersion.objects.filter(is_current=True).update(is_current=False)
     framework = FrameworkVersion.objects.create(
-        authority=authority, code=spec.code, name=spec.name, description=spec.description,
-        previous=previous, is_current=make_current,
+        authority=authority,
+        code=spec.code,
+        name=spec.name,
+        description=spec.description,
+        previous=previous,
+        is_current=make_current,
     )
     for number, element_spec in enumerate(spec.elements, start=1):
         element = Element.objects.create(
-            framework=framework, number=number, code=element_spec.code, title=element_spec.title,
-            guidance=element_spec.guidance, maps_from=old_elements.get(element_spec.maps_from),
+            framework=framework,
+            number=number,
+            code=element_spec.code,
+            title=element_spec.title,
+            guidance=element_spec.guidance,
+            maps_from=old_elements.get(element_spec.maps_from),
         )
         Descriptor.objects.bulk_create(
-            Descriptor(element=element, number=n, text=text) for n, text in enumerate(element_spec.descriptors, start=1)
+            Descriptor(element=element, number=n, text=text)
+            for n, text in enumerate(element_spec.descriptors, start=1)
         )
-    record(authority=authority, actor=by, action="framework.imported", obj=framework,
-           after={"code": framework.code, "elements": len(spec.elements), "current": make_current})
+    record(
+        authority=authority,
+        actor=by,
+        action="framework.imported",
+        obj=framework,
+        after={"code": framework.code, "elements": len(spec.elements), "current": make_current},
+    )
     return framework
 
 
 def install_default_framework(authority, by=None) -> FrameworkVersion:
     existing = FrameworkVersion.objects.filter(code="iqm-ten-elements").first()
-    return existing or import_framework(authority=authority, by=by, content=DEFAULT_FRAMEWORK.read_bytes(), make_current=True)
+    return existing or import_framework(
+        authority=authority, by=by, content=DEFAULT_FRAMEWORK.read_bytes(), make_current=True
+    )
 
 
 @transaction.atomic
 def make_framework_current(*, framework, by):
-    FrameworkVersion.objects.filter(is_current=True).exclude(pk=framework.pk).update(is_current=False)
+    FrameworkVersion.objects.filter(is_current=True).exclude(pk=framework.pk).update(
+        is_current=False
+    )
     FrameworkVersion.objects.filter(pk=framework.pk).update(is_current=True)
     record(authority=framework.authority, actor=by, action="framework.made_current", obj=framework)
 
@@ -99,12 +133,21 @@ def lock_cycle(cycle) -> Cycle:
 
 def _require_state(cycle, *states, doing):
     if cycle.state not in states:
-        raise TransitionError(f"The self-review cannot be {doing} while it is “{cycle.get_state_display().lower()}”.")
+        raise TransitionError(
+            f"The self-review cannot be {doing} while it is “{cycle.get_state_display().lower()}”."
+        )
 
 
 def _log_transition(cycle, by, action, before):
-    return record(authority=cycle.authority, actor=by, action=action, obj=cycle, school=cycle.school,
-           before={"state": before}, after={"state": cycle.state})
+    return record(
+        authority=cycle.authority,
+        actor=by,
+        action=action,
+        obj=cycle,
+        school=cycle.school,
+        before={"state": before},
+        after={"state": cycle.state},
+    )
 
 
 def move_cycle(cycle, by, state, event, **fields) -> Cycle:
@@ -130,13 +173,34 @@ def start_cycle(*, authority, by, school, kind, mentor) -> Cycle:
     framework = FrameworkVersion.objects.filter(is_current=True).first()
     if framework is None:
         raise ValidationError("No framework is current: an admin must choose one first.")
-    previous = Cycle.objects.filter(school=school, validated_at__isnull=False).order_by("-validated_at").first()
-    cycle = Cycle.objects.create(authority=authority, school=school, kind=kind, framework=framework, mentor=mentor,
-                                 previous=previous)
+    previous = (
+        Cycle.objects.filter(school=school, validated_at__isnull=False)
+        .order_by("-validated_at")
+        .first()
+    )
+    cycle = Cycle.objects.create(
+        authority=authority,
+        school=school,
+        kind=kind,
+        framework=framework,
+        mentor=mentor,
+        previous=previous,
+    )
     if previous:
         _prefill(cycle, previous)
-    entry = record(authority=authority, actor=by, action="cycle.registered", obj=cycle, school=school,
-                   after={"state": cycle.state, "kind": kind, "mentor": mentor.pk, "framework": framework.code})
+    entry = record(
+        authority=authority,
+        actor=by,
+        action="cycle.registered",
+        obj=cycle,
+        school=school,
+        after={
+            "state": cycle.state,
+            "kind": kind,
+            "mentor": mentor.pk,
+            "framework": framework.code,
+        },
+    )
     notify_cycle(cycle, "registered", by, entry.pk)
     return cycle
 
@@ -149,8 +213,12 @@ def _prefill(cycle, previous):
         if old is None:
             continue
         Answer.objects.create(
-            cycle=cycle, element=element, rating=old.rating, prefilled=True,
-            ratings={}, **{field: getattr(old, field) for field in ANSWER_TEXTS},
+            cycle=cycle,
+            element=element,
+            rating=old.rating,
+            prefilled=True,
+            ratings={},
+            **{field: getattr(old, field) for field in ANSWER_TEXTS},
         )
 
 
@@ -170,8 +238,12 @@ def save_answer(*, cycle, element, by, memberships, version: int, data: dict) ->
     with transaction.atomic():
         cycle = lock_cycle(cycle)
         if not cycle.school_can_edit:
-            raise TransitionError("The self-review has been submitted to the mentor: it can be read but not changed.")
-        assigned = set(Assignment.objects.filter(cycle=cycle, person=by).values_list("element", flat=True))
+            raise TransitionError(
+                "The self-review has been submitted to the mentor: it can be read but not changed."
+            )
+        assigned = set(
+            Assignment.objects.filter(cycle=cycle, person=by).values_list("element", flat=True)
+        )
         if not can_edit_element(cycle, element, memberships, assigned):
             raise PermissionDenied("You can edit only the elements your coordinator has given you.")
         answer, _ = Answer.objects.select_for_update().get_or_create(cycle=cycle, element=element)
@@ -207,7 +279,9 @@ def validate_answer(element, data) -> dict:
         errors["rating"] = "Choose one of the ratings shown."
     for field in ANSWER_TEXTS:
         if len(data.get(field, "")) > TEXT_LIMIT:
-            errors[field] = f"Keep this to {TEXT_LIMIT:,} characters or fewer (it has {len(data[field]):,})."
+            errors[field] = (
+                f"Keep this to {TEXT_LIMIT:,} characters or fewer (it has {len(data[field]):,})."
+            )
     return errors
 
 
@@ -221,23 +295,38 @@ def answer_is_complete(answer, element) -> bool:
 
 @transaction.atomic
 def assign_element(*, cycle, element, person, by):
-    if not person.memberships.filter(authority=cycle.authority, role=Role.SCHOOL_CONTRIBUTOR, school=cycle.school).exists():
+    if not person.memberships.filter(
+        authority=cycle.authority, role=Role.SCHOOL_CONTRIBUTOR, school=cycle.school
+    ).exists():
         raise ValidationError({"person": "Choose a contributor at this school."})
     try:
         with transaction.atomic():
             assignment = Assignment.objects.create(cycle=cycle, element=element, person=person)
     except IntegrityError:
         raise ValidationError({"person": "This element is already given to them."})
-    record(authority=cycle.authority, actor=by, action="element.assigned", obj=cycle, school=cycle.school, person=person,
-           after={"element": element.number, "person": person.pk})
+    record(
+        authority=cycle.authority,
+        actor=by,
+        action="element.assigned",
+        obj=cycle,
+        school=cycle.school,
+        person=person,
+        after={"element": element.number, "person": person.pk},
+    )
     return assignment
 
 
 @transaction.atomic
 def unassign_element(*, assignment, by):
-    record(authority=assignment.cycle.authority, actor=by, action="element.unassigned", obj=assignment.cycle,
-           school=assignment.cycle.school, person=assignment.person,
-           before={"element": assignment.element.number, "person": assignment.person_id})
+    record(
+        authority=assignment.cycle.authority,
+        actor=by,
+        action="element.unassigned",
+        obj=assignment.cycle,
+        school=assignment.cycle.school,
+        person=assignment.person,
+        before={"element": assignment.element.number, "person": assignment.person_id},
+    )
     assignment.delete()
 
 
@@ -247,18 +336,30 @@ def submit_to_mentor(*, cycle, by, memberships) -> Cycle:
     _require_state(cycle, State.SELF_REVIEW, doing="submitted")
     roles = {m.role for m in memberships if m.school_id == cycle.school_id}
     if not roles & {Role.HEAD_TEACHER, Role.SCHOOL_COORDINATOR}:
-        raise PermissionDenied("Only the head teacher or the coordinator can submit the self-review.")
+        raise PermissionDenied(
+            "Only the head teacher or the coordinator can submit the self-review."
+        )
     elements = list(cycle.framework.elements.prefetch_related("descriptors"))
     answers = {a.element_id: a for a in cycle.answers.all()}
     incomplete = [e for e in elements if not answer_is_complete(answers.get(e.pk), e)]
     if incomplete:
         names = ", ".join(str(e.number) for e in incomplete)
-        raise TransitionError(f"Complete every element before submitting: element{'s' if len(incomplete) > 1 else ''} {names} "
-                              "still need every statement rated, an overall rating and what the school does.")
-    Submission.objects.create(cycle=cycle, submitted_by=by, answers={
-        str(a.element_id): {"rating": a.rating, "ratings": a.ratings, **{f: getattr(a, f) for f in ANSWER_TEXTS}}
-        for a in answers.values()
-    })
+        raise TransitionError(
+            f"Complete every element before submitting: element{'s' if len(incomplete) > 1 else ''} {names} "
+            "still need every statement rated, an overall rating and what the school does."
+        )
+    Submission.objects.create(
+        cycle=cycle,
+        submitted_by=by,
+        answers={
+            str(a.element_id): {
+                "rating": a.rating,
+                "ratings": a.ratings,
+                **{f: getattr(a, f) for f in ANSWER_TEXTS},
+            }
+            for a in answers.values()
+        },
+    )
     return move_cycle(cycle, by, State.SUBMITTED, "submitted", submitted_at=timezone.now())
 
 
@@ -275,9 +376,12 @@ def review_element(*, cycle, element, by, rating, comment) -> MentorReview:
     if rating not in Rating.values:
         raise ValidationError({"rating": "Choose one of the ratings shown."})
     if len(comment) > 2000:
-        raise ValidationError({"comment": f"Keep the comment to 2,000 characters or fewer (it has {len(comment):,})."})
-    review, _ = MentorReview.objects.update_or_create(cycle=cycle, element=element,
-                                                      defaults={"rating": rating, "comment": comment})
+        raise ValidationError(
+            {"comment": f"Keep the comment to 2,000 characters or fewer (it has {len(comment):,})."}
+        )
+    review, _ = MentorReview.objects.update_or_create(
+        cycle=cycle, element=element, defaults={"rating": rating, "comment": comment}
+    )
     return review
 
 
@@ -287,7 +391,9 @@ def return_to_school(*, cycle, by, comment) -> Cycle:
     _require_mentor(cycle, by)
     _require_state(cycle, State.SUBMITTED, doing="returned")
     if not comment.strip():
-        raise ValidationError({"comment": "Tell the school what to change before returning the self-review."})
+        raise ValidationError(
+            {"comment": "Tell the school what to change before returning the self-review."}
+        )
     return move_cycle(cycle, by, State.SELF_REVIEW, "returned", return_comment=comment.strip())
 
 
@@ -299,8 +405,10 @@ def validate(*, cycle, by) -> Cycle:
     reviewed = set(cycle.reviews.values_list("element_id", flat=True))
     missing = [e.number for e in cycle.framework.elements.all() if e.pk not in reviewed]
     if missing:
-        raise TransitionError(f"Agree or adjust the rating of every element first: element{'s' if len(missing) > 1 else ''} "
-                              f"{', '.join(map(str, missing))} still to do.")
+        raise TransitionError(
+            f"Agree or adjust the rating of every element first: element{'s' if len(missing) > 1 else ''} "
+            f"{', '.join(map(str, missing))} still to do."
+        )
     return move_cycle(cycle, by, State.VALIDATED, "validated", validated_at=timezone.now())
 
 
@@ -312,8 +420,16 @@ def save_target(*, cycle, by, target: Target) -> Target:
     created = target.pk is None
     target.cycle = cycle
     target.save()
-    record(authority=cycle.authority, actor=by, action="target.created" if created else "target.changed", obj=target,
-           school=cycle.school, after={"element": target.element.number, "status": target.status,
-                                       "deadline": target.deadline.isoformat()})
+    record(
+        authority=cycle.authority,
+        actor=by,
+        action="target.created" if created else "target.changed",
+        obj=target,
+        school=cycle.school,
+        after={
+            "element": target.element.number,
+            "status": target.status,
+            "deadline": target.deadline.isoformat(),
+        },
+    )
     return target
-

@@ -10,7 +10,9 @@ RATING_CHOICES = [(str(value), label) for value, label in Rating.choices]
 
 class StartCycleForm(forms.Form):
     school = forms.ModelChoiceField(queryset=School.objects.none())
-    kind = forms.ChoiceField(choices=Cycle.Kind.choices, initial=Cycle.Kind.INITIAL, label="Kind of assessment")
+    kind = forms.ChoiceField(
+        choices=Cycle.Kind.choices, initial=Cycle.Kind.INITIAL, label="Kind of assessment"
+    )
     mentor = forms.ModelChoiceField(queryset=User.objects.none())
 
     def __init__(self, *args, authority, **kwargs):
@@ -25,23 +27,50 @@ class AnswerForm(forms.Form):
     """One element of the self-review: a rating per descriptor, the element's rating and four texts."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
-    rating = forms.TypedChoiceField(choices=RATING_CHOICES, coerce=int, required=False, empty_value=None,
-                                    widget=forms.RadioSelect, label="Overall rating of this element")
-    practice = forms.CharField(label="What the school does", required=False, max_length=TEXT_LIMIT,
-                               widget=forms.Textarea(attrs={"rows": 6}))
-    evidence = forms.CharField(label="Evidence", required=False, max_length=TEXT_LIMIT,
-                               help_text="Where someone could see it: documents, data, observations.",
-                               widget=forms.Textarea(attrs={"rows": 4}))
-    strengths = forms.CharField(label="Strengths", required=False, max_length=TEXT_LIMIT, widget=forms.Textarea(attrs={"rows": 4}))
-    development = forms.CharField(label="Areas for development", required=False, max_length=TEXT_LIMIT,
-                                  widget=forms.Textarea(attrs={"rows": 4}))
+    rating = forms.TypedChoiceField(
+        choices=RATING_CHOICES,
+        coerce=int,
+        required=False,
+        empty_value=None,
+        widget=forms.RadioSelect,
+        label="Overall rating of this element",
+    )
+    practice = forms.CharField(
+        label="What the school does",
+        required=False,
+        max_length=TEXT_LIMIT,
+        widget=forms.Textarea(attrs={"rows": 6}),
+    )
+    evidence = forms.CharField(
+        label="Evidence",
+        required=False,
+        max_length=TEXT_LIMIT,
+        help_text="Where someone could see it: documents, data, observations.",
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    strengths = forms.CharField(
+        label="Strengths",
+        required=False,
+        max_length=TEXT_LIMIT,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    development = forms.CharField(
+        label="Areas for development",
+        required=False,
+        max_length=TEXT_LIMIT,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
 
     def __init__(self, *args, descriptors, **kwargs):
         super().__init__(*args, **kwargs)
         self.descriptors = descriptors
         for d in descriptors:
             self.fields[f"descriptor-{d.pk}"] = forms.TypedChoiceField(
-                choices=RATING_CHOICES, coerce=int, required=False, empty_value=None, widget=forms.RadioSelect,
+                choices=RATING_CHOICES,
+                coerce=int,
+                required=False,
+                empty_value=None,
+                widget=forms.RadioSelect,
                 label=f"{d.label} {d.text}",
             )
         for name in ("practice", "evidence", "strengths", "development"):
@@ -55,7 +84,11 @@ class AnswerForm(forms.Form):
         data = self.cleaned_data
         return {
             "rating": data["rating"],
-            "ratings": {str(d.pk): data[f"descriptor-{d.pk}"] for d in self.descriptors if data[f"descriptor-{d.pk}"] is not None},
+            "ratings": {
+                str(d.pk): data[f"descriptor-{d.pk}"]
+                for d in self.descriptors
+                if data[f"descriptor-{d.pk}"] is not None
+            },
             **{name: data[name] for name in ("practice", "evidence", "strengths", "development")},
         }
 
@@ -73,15 +106,26 @@ class AssignmentForm(forms.Form):
 
 
 class ReviewForm(forms.Form):
-    rating = forms.TypedChoiceField(choices=RATING_CHOICES, coerce=int, widget=forms.RadioSelect, label="Mentor's rating")
-    comment = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3}),
-                              label="Comment for the school")
+    rating = forms.TypedChoiceField(
+        choices=RATING_CHOICES, coerce=int, widget=forms.RadioSelect, label="Mentor's rating"
+    )
+    comment = forms.CharField(
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Comment for the school",
+    )
 
 
 class ReturnForm(forms.Form):
-    comment = forms.CharField(max_length=5000, widget=forms.Textarea(attrs={"rows": 5}),
-                              label="What the school should change",
-                              error_messages={"required": "Tell the school what to change before returning the self-review."})
+    comment = forms.CharField(
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        label="What the school should change",
+        error_messages={
+            "required": "Tell the school what to change before returning the self-review."
+        },
+    )
 
 
 class TargetForm(forms.ModelForm):
@@ -102,5 +146,9 @@ class TargetForm(forms.ModelForm):
 
 
 class FrameworkImportForm(forms.Form):
-    file = forms.FileField(help_text="A JSON or YAML file in the format described in README.md, up to 512 KB.")
-    make_current = forms.BooleanField(required=False, label="Start new self-reviews on this version")
+    file = forms.FileField(
+        help_text="A JSON or YAML file in the format described in README.md, up to 512 KB."
+    )
+    make_current = forms.BooleanField(
+        required=False, label="Start new self-reviews on this version"
+    )

@@ -65,8 +65,11 @@ class _Reader:
         for key, value in node.value:
             name = key.value if isinstance(key, yaml.ScalarNode) else None
             if name not in required and name not in optional:
-                self.error(key, f"{where}.{name}" if where else str(name),
-                           f"unknown field; the fields are {', '.join(sorted(required | optional))}")
+                self.error(
+                    key,
+                    f"{where}.{name}" if where else str(name),
+                    f"unknown field; the fields are {', '.join(sorted(required | optional))}",
+                )
             elif name in values:
                 self.error(key, f"{where}.{name}" if where else name, "appears twice")
             else:
@@ -89,9 +92,15 @@ class _Reader:
         if required and not value:
             self.error(value_node, path, "must not be empty")
         elif len(value) > max_length:
-            self.error(value_node, path, f"is {len(value)} characters long; the limit is {max_length}")
+            self.error(
+                value_node, path, f"is {len(value)} characters long; the limit is {max_length}"
+            )
         elif slug and value and not SLUG.match(value):
-            self.error(value_node, path, "use lower-case letters, digits and single hyphens only, like ten-elements")
+            self.error(
+                value_node,
+                path,
+                "use lower-case letters, digits and single hyphens only, like ten-elements",
+            )
         return value
 
     def sequence(self, node, path, low, high, what):
@@ -99,7 +108,9 @@ class _Reader:
             self.error(node, path, f"expected a list of {what}")
             return []
         if not low <= len(node.value) <= high:
-            self.error(node, path, f"has {len(node.value)} {what}; between {low} and {high} are allowed")
+            self.error(
+                node, path, f"has {len(node.value)} {what}; between {low} and {high} are allowed"
+            )
         return node.value
 
 
@@ -110,12 +121,16 @@ def parse_framework(content: bytes) -> FrameworkSpec:
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise FrameworkFileError([f"The file is not UTF-8 text (byte {error.start + 1} cannot be read)."])
+        raise FrameworkFileError(
+            [f"The file is not UTF-8 text (byte {error.start + 1} cannot be read)."]
+        )
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark
-        raise FrameworkFileError([f"Line {mark.line + 1}, column {mark.column + 1}: {error.problem}."])
+        raise FrameworkFileError(
+            [f"Line {mark.line + 1}, column {mark.column + 1}: {error.problem}."]
+        )
     if root is None:
         raise FrameworkFileError(["The file is empty."])
 
@@ -133,20 +148,30 @@ def parse_framework(content: bytes) -> FrameworkSpec:
     if "elements" in top:
         for i, node in enumerate(r.sequence(top["elements"], "elements", 1, 30, "elements")):
             where = f"elements[{i + 1}]"
-            values = r.mapping(node, where, {"code", "title", "descriptors"}, {"guidance", "maps_from"})
+            values = r.mapping(
+                node, where, {"code", "title", "descriptors"}, {"guidance", "maps_from"}
+            )
             if values is None:
                 continue
             element = ElementSpec(
                 code=r.text(values.get("code"), f"{where}.code", 50, slug=True),
                 title=r.text(values.get("title"), f"{where}.title", 200),
                 guidance=r.text(values.get("guidance"), f"{where}.guidance", 2000, required=False),
-                maps_from=r.text(values.get("maps_from"), f"{where}.maps_from", 50, required=False, slug=True),
+                maps_from=r.text(
+                    values.get("maps_from"), f"{where}.maps_from", 50, required=False, slug=True
+                ),
             )
             if element.code in codes:
-                r.error(values["code"], f"{where}.code", f"“{element.code}” is used by an earlier element")
+                r.error(
+                    values["code"],
+                    f"{where}.code",
+                    f"“{element.code}” is used by an earlier element",
+                )
             codes.add(element.code)
             if "descriptors" in values:
-                for j, d in enumerate(r.sequence(values["descriptors"], f"{where}.descriptors", 1, 20, "descriptors")):
+                for j, d in enumerate(
+                    r.sequence(values["descriptors"], f"{where}.descriptors", 1, 20, "descriptors")
+                ):
                     element.descriptors.append(r.text(d, f"{where}.descriptors[{j + 1}]", 1000))
             spec.elements.append(element)
     if r.errors:

@@ -5,7 +5,6 @@ from django_scopes import ScopedManager
 from authorities.models import Authority
 from schools.models import School
 
-
 TEXT_LIMIT = 5000  # characters in each of an answer's texts
 
 
@@ -24,9 +23,17 @@ class FrameworkVersion(models.Model):
     code = models.SlugField(max_length=50)
     name = models.CharField(max_length=150)
     description = models.TextField(blank=True)
-    previous = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
-                                 help_text="The version this one replaces; its elements map across for renewals.")
-    is_current = models.BooleanField(default=False, help_text="New cycles start on the current version.")
+    previous = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The version this one replaces; its elements map across for renewals.",
+    )
+    is_current = models.BooleanField(
+        default=False, help_text="New cycles start on the current version."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ScopedManager(authority="authority")
@@ -35,7 +42,9 @@ class FrameworkVersion(models.Model):
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint("authority", "code", name="framework_unique_code"),
-            models.UniqueConstraint("authority", condition=models.Q(is_current=True), name="framework_one_current"),
+            models.UniqueConstraint(
+                "authority", condition=models.Q(is_current=True), name="framework_one_current"
+            ),
         ]
 
     def __str__(self):
@@ -43,13 +52,21 @@ class FrameworkVersion(models.Model):
 
 
 class Element(models.Model):
-    framework = models.ForeignKey(FrameworkVersion, on_delete=models.CASCADE, related_name="elements")
+    framework = models.ForeignKey(
+        FrameworkVersion, on_delete=models.CASCADE, related_name="elements"
+    )
     number = models.PositiveSmallIntegerField()
     code = models.SlugField(max_length=50)
     title = models.CharField(max_length=200)
     guidance = models.TextField(blank=True)
-    maps_from = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
-                                  help_text="The element of the previous version this one continues.")
+    maps_from = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The element of the previous version this one continues.",
+    )
 
     objects = ScopedManager(authority="framework__authority")
 
@@ -73,7 +90,9 @@ class Descriptor(models.Model):
 
     class Meta:
         ordering = ["element__number", "number"]
-        constraints = [models.UniqueConstraint("element", "number", name="descriptor_unique_number")]
+        constraints = [
+            models.UniqueConstraint("element", "number", name="descriptor_unique_number")
+        ]
 
     def __str__(self):
         return f"{self.element.number}.{self.number} {self.text[:60]}"
@@ -108,8 +127,12 @@ class Cycle(models.Model):
     school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="cycles")
     kind = models.CharField(max_length=30, choices=Kind.choices, default=Kind.INITIAL)
     framework = models.ForeignKey(FrameworkVersion, on_delete=models.PROTECT, related_name="cycles")
-    mentor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="mentored_cycles")
-    previous = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    mentor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="mentored_cycles"
+    )
+    previous = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     state = models.CharField(max_length=20, choices=State.choices, default=State.REGISTERED)
     return_comment = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -137,14 +160,20 @@ class Answer(models.Model):
     cycle = models.ForeignKey(Cycle, on_delete=models.CASCADE, related_name="answers")
     element = models.ForeignKey(Element, on_delete=models.PROTECT, related_name="+")
     version = models.PositiveIntegerField(default=0)
-    ratings = models.JSONField(default=dict, blank=True, help_text="Descriptor id (as text) to rating.")
+    ratings = models.JSONField(
+        default=dict, blank=True, help_text="Descriptor id (as text) to rating."
+    )
     rating = models.PositiveSmallIntegerField(choices=Rating.choices, null=True, blank=True)
     practice = models.TextField(blank=True, max_length=TEXT_LIMIT)
     evidence = models.TextField(blank=True, max_length=TEXT_LIMIT)
     strengths = models.TextField(blank=True, max_length=TEXT_LIMIT)
     development = models.TextField(blank=True, max_length=TEXT_LIMIT)
-    prefilled = models.BooleanField(default=False, help_text="Carried over from the previous cycle.")
-    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    prefilled = models.BooleanField(
+        default=False, help_text="Carried over from the previous cycle."
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
     updated_at = models.DateTimeField(null=True, blank=True)
 
     objects = ScopedManager(authority="cycle__authority")
@@ -166,14 +195,18 @@ class Assignment(models.Model):
     objects = ScopedManager(authority="cycle__authority")
 
     class Meta:
-        constraints = [models.UniqueConstraint("cycle", "element", "person", name="assignment_unique")]
+        constraints = [
+            models.UniqueConstraint("cycle", "element", "person", name="assignment_unique")
+        ]
 
 
 class Submission(models.Model):
     """The audit exactly as the school submitted it, kept for comparison with the validated one."""
 
     cycle = models.ForeignKey(Cycle, on_delete=models.CASCADE, related_name="submissions")
-    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     submitted_at = models.DateTimeField(auto_now_add=True)
     answers = models.JSONField(help_text="Element id (as text) to the answer's fields.")
 

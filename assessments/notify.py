@@ -13,7 +13,10 @@ EVENTS = {
     "submitted": ("cycle.submitted", {"mentor"}),
     "returned": ("cycle.returned", {"school"}),
     "validated": ("cycle.validated", {"school"}),
-    "portfolio_submitted": ("cycle.portfolio_submitted", {"mentor", Role.AUTHORITY_ADMIN, Role.PANEL_CHAIR}),
+    "portfolio_submitted": (
+        "cycle.portfolio_submitted",
+        {"mentor", Role.AUTHORITY_ADMIN, Role.PANEL_CHAIR},
+    ),
     "portfolio_returned": ("portfolio.returned", {"school", "mentor"}),
     "visit_planned": ("visit.planned", {"school", "moderators"}),
     "reported": ("report.final", {Role.AUTHORITY_ADMIN, Role.PANEL_CHAIR}),
@@ -25,8 +28,11 @@ EVENTS = {
 def recipients(cycle, audience):
     emails = set()
     if "school" in audience:
-        emails |= set(Membership.objects.filter(school=cycle.school, role__in=[Role.SCHOOL_COORDINATOR, Role.HEAD_TEACHER])
-                      .values_list("user__email", flat=True))
+        emails |= set(
+            Membership.objects.filter(
+                school=cycle.school, role__in=[Role.SCHOOL_COORDINATOR, Role.HEAD_TEACHER]
+            ).values_list("user__email", flat=True)
+        )
     if "mentor" in audience:
         emails.add(cycle.mentor.email)
     if "moderators" in audience and hasattr(cycle, "visit"):
@@ -34,10 +40,14 @@ def recipients(cycle, audience):
     if "voters" in audience:
         from moderation.domain import eligible_voters
 
-        emails |= set(User.objects.filter(pk__in=eligible_voters(cycle)[0]).values_list("email", flat=True))
+        emails |= set(
+            User.objects.filter(pk__in=eligible_voters(cycle)[0]).values_list("email", flat=True)
+        )
     roles = {a for a in audience if a in Role.values}
     if roles:
-        emails |= set(Membership.objects.filter(role__in=roles).values_list("user__email", flat=True))
+        emails |= set(
+            Membership.objects.filter(role__in=roles).values_list("user__email", flat=True)
+        )
     return sorted(emails)
 
 
@@ -54,15 +64,22 @@ def context_for(cycle, event, by):
     elif event == "portfolio_returned":
         context["reasons"] = cycle.return_comment
     elif event == "visit_planned":
-        context |= {"visit_date": cycle.visit.date, "moderators": " and ".join(str(m) for m in cycle.visit.moderators.all())}
+        context |= {
+            "visit_date": cycle.visit.date,
+            "moderators": " and ".join(str(m) for m in cycle.visit.moderators.all()),
+        }
     elif event in ("reported", "with_panel"):
         report = cycle.report
         context["recommendation"] = report.get_recommendation_display().lower() + (
-            f": {report.get_tier_display()}" if report.tier else "")
+            f": {report.get_tier_display()}" if report.tier else ""
+        )
     elif event == "decided":
         decision = cycle.decisions.last()
-        context |= {"decision": decision.get_outcome_display().lower() + (f": {decision.get_tier_display()}" if decision.tier else ""),
-                    "rationale": decision.rationale}
+        context |= {
+            "decision": decision.get_outcome_display().lower()
+            + (f": {decision.get_tier_display()}" if decision.tier else ""),
+            "rationale": decision.rationale,
+        }
     return context
 
 
@@ -72,6 +89,14 @@ def notify_cycle(cycle, event, by, occurrence):
     if event not in EVENTS:
         return
     key, audience = EVENTS[event]
-    notify(authority=cycle.authority, key=key, recipients=recipients(cycle, audience), dedupe_key=f"cycle.{cycle.pk}.{event}.{occurrence}",
-           context={**context_for(cycle, event, by),
-                    "url": settings.SITE_URL + reverse("assessments:cycle", args=[cycle.authority.slug, cycle.pk])})
+    notify(
+        authority=cycle.authority,
+        key=key,
+        recipients=recipients(cycle, audience),
+        dedupe_key=f"cycle.{cycle.pk}.{event}.{occurrence}",
+        context={
+            **context_for(cycle, event, by),
+            "url": settings.SITE_URL
+            + reverse("assessments:cycle", args=[cycle.authority.slug, cycle.pk]),
+        },
+    )

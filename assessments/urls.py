@@ -10,7 +10,11 @@ urlpatterns = [
     path("cycles/<int:cycle_pk>/elements/<int:element_pk>/", views.element_detail, name="element"),
     path("cycles/<int:cycle_pk>/submit/", views.cycle_submit, name="submit"),
     path("cycles/<int:cycle_pk>/assignments/", views.assignments, name="assignments"),
-    path("cycles/<int:cycle_pk>/assignments/<int:assignment_pk>/remove/", views.unassign, name="unassign"),
+    path(
+        "cycles/<int:cycle_pk>/assignments/<int:assignment_pk>/remove/",
+        views.unassign,
+        name="unassign",
+    ),
     path("cycles/<int:cycle_pk>/review/", views.review, name="review"),
     path("cycles/<int:cycle_pk>/return/", views.cycle_return, name="return"),
     path("cycles/<int:cycle_pk>/validate/", views.cycle_validate, name="validate"),
@@ -19,5 +23,9 @@ urlpatterns = [
     path("cycles/<int:cycle_pk>/plan/new/", views.target_edit, name="target_create"),
     path("cycles/<int:cycle_pk>/plan/<int:target_pk>/", views.target_edit, name="target_edit"),
     path("frameworks/", views.frameworks, name="frameworks"),
-    path("frameworks/<int:framework_pk>/current/", views.framework_make_current, name="framework_current"),
+    path(
+        "frameworks/<int:framework_pk>/current/",
+        views.framework_make_current,
+        name="framework_current",
+    ),
 ]

@@ -14,16 +14,35 @@ from reports.render import cycle_documents
 
 from . import domain
 from .charts import rating_chart
-from .forms import AnswerForm, AssignmentForm, FrameworkImportForm, ReturnForm, ReviewForm, StartCycleForm, TargetForm
+from .forms import (
+    AnswerForm,
+    AssignmentForm,
+    FrameworkImportForm,
+    ReturnForm,
+    ReviewForm,
+    StartCycleForm,
+    TargetForm,
+)
 from .frameworks import FrameworkFileError
-from .models import Answer, Assignment, Cycle, Element, FrameworkVersion, MentorReview, Rating, Target
+from .models import (
+    Answer,
+    Assignment,
+    Cycle,
+    Element,
+    FrameworkVersion,
+    MentorReview,
+    Rating,
+    Target,
+)
 
 MENTOR_OR_ADMIN = (Role.MENTOR, Role.AUTHORITY_ADMIN)
 SCHOOL_LEADS = {Role.HEAD_TEACHER, Role.SCHOOL_COORDINATOR}
 
 
 def get_cycle(request, cycle_pk) -> Cycle:
-    cycle = get_object_or_404(Cycle.objects.select_related("school", "framework", "mentor"), pk=cycle_pk)
+    cycle = get_object_or_404(
+        Cycle.objects.select_related("school", "framework", "mentor"), pk=cycle_pk
+    )
     require_school_access(request, cycle.school)
     return cycle
 
@@ -45,7 +64,14 @@ def element_rows(cycle):
             status = "in_progress"
         else:
             status = "not_started"
-        rows.append({"element": element, "answer": answer, "status": status, "review": reviews.get(element.pk)})
+        rows.append(
+            {
+                "element": element,
+                "answer": answer,
+                "status": status,
+                "review": reviews.get(element.pk),
+            }
+        )
     return rows
 
 
@@ -69,14 +95,20 @@ def cycle_list(request, authority_slug):
 
 @authority_view(*ADMIN)
 def cycle_start(request, authority_slug):
-    form = StartCycleForm(request.POST if request.method == "POST" else None, authority=request.authority)
+    form = StartCycleForm(
+        request.POST if request.method == "POST" else None, authority=request.authority
+    )
     if request.method == "POST" and form.is_valid():
         try:
-            cycle = domain.start_cycle(authority=request.authority, by=request.user, **form.cleaned_data)
+            cycle = domain.start_cycle(
+                authority=request.authority, by=request.user, **form.cleaned_data
+            )
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(request, f"{cycle.school.name} is registered, with {cycle.mentor} as mentor.")
+            messages.success(
+                request, f"{cycle.school.name} is registered, with {cycle.mentor} as mentor."
+            )
             return redirect("assessments:cycle", authority_slug, cycle.pk)
     return render(request, "assessments/cycle_start.html", {"form": form})
 
@@ -88,45 +120,74 @@ def cycle_detail(request, authority_slug, cycle_pk):
     complete = sum(1 for r in rows if r["status"] == "complete")
     previous = {}
     if cycle.previous_id:
-        previous = {a.element_id: a.rating for a in Answer.objects.filter(cycle_id=cycle.previous_id)}
+        previous = {
+            a.element_id: a.rating for a in Answer.objects.filter(cycle_id=cycle.previous_id)
+        }
     chart_rows = [
         {
             "label": f"{r['element'].number}. {r['element'].title}",
             "school": r["answer"].rating if r["answer"] else None,
             "mentor": r["review"].rating if r["review"] else None,
-            "previous": previous.get(r["element"].maps_from_id or r["element"].pk) if cycle.previous_id else None,
+            "previous": previous.get(r["element"].maps_from_id or r["element"].pk)
+            if cycle.previous_id
+            else None,
         }
         for r in rows
     ]
     roles = school_roles(request, cycle)
-    return render(request, "assessments/cycle_detail.html", {
-        "cycle": cycle,
-        "rows": rows,
-        "complete": complete,
-        "chart": rating_chart(chart_rows, with_previous=bool(cycle.previous_id)),
-        "chart_rows": chart_rows,
-        "ratings": Rating,
-        "can_submit": cycle.state == Cycle.State.SELF_REVIEW and bool(roles & SCHOOL_LEADS),
-        "can_assign": cycle.school_can_edit and bool(roles & SCHOOL_LEADS),
-        "is_mentor": cycle.mentor_id == request.user.pk,
-        "is_staff": bool(request.roles & STAFF_ROLES),
-        "moderation_states": ["ready_for_visit", "visit_planned", "reported", "with_panel", "decided"],
-        "report_states": ["visit_planned", "reported", "with_panel", "decided"],
-        "panel_states": ["reported", "with_panel", "decided"],
-        "documents": cycle_documents(cycle),
-    })
+    return render(
+        request,
+        "assessments/cycle_detail.html",
+        {
+            "cycle": cycle,
+            "rows": rows,
+            "complete": complete,
+            "chart": rating_chart(chart_rows, with_previous=bool(cycle.previous_id)),
+            "chart_rows": chart_rows,
+            "ratings": Rating,
+            "can_submit": cycle.state == Cycle.State.SELF_REVIEW and bool(roles & SCHOOL_LEADS),
+            "can_assign": cycle.school_can_edit and bool(roles & SCHOOL_LEADS),
+            "is_mentor": cycle.mentor_id == request.user.pk,
+            "is_staff": bool(request.roles & STAFF_ROLES),
+            "moderation_states": [
+                "ready_for_visit",
+                "visit_planned",
+                "reported",
+                "with_panel",
+                "decided",
+            ],
+            "report_states": ["visit_planned", "reported", "with_panel", "decided"],
+            "panel_states": ["reported", "with_panel", "decided"],
+            "documents": cycle_documents(cycle),
+        },
+    )
 
 
 @authority_view()
 def element_detail(request, authority_slug, cycle_pk, element_pk):
     cycle = get_cycle(request, cycle_pk)
-    element = get_object_or_404(Element.objects.prefetch_related("descriptors"), pk=element_pk, framework=cycle.framework_id)
+    element = get_object_or_404(
+        Element.objects.prefetch_related("descriptors"), pk=element_pk, framework=cycle.framework_id
+    )
     descriptors = list(element.descriptors.all())
-    answer = Answer.objects.filter(cycle=cycle, element=element).select_related("updated_by").first()
-    assigned = set(Assignment.objects.filter(cycle=cycle, person=request.user).values_list("element", flat=True))
-    editable = cycle.school_can_edit and domain.can_edit_element(cycle, element, request.memberships, assigned)
-    context = {"cycle": cycle, "element": element, "answer": answer, "editable": editable,
-               "review": MentorReview.objects.filter(cycle=cycle, element=element).first()}
+    answer = (
+        Answer.objects.filter(cycle=cycle, element=element).select_related("updated_by").first()
+    )
+    assigned = set(
+        Assignment.objects.filter(cycle=cycle, person=request.user).values_list(
+            "element", flat=True
+        )
+    )
+    editable = cycle.school_can_edit and domain.can_edit_element(
+        cycle, element, request.memberships, assigned
+    )
+    context = {
+        "cycle": cycle,
+        "element": element,
+        "answer": answer,
+        "editable": editable,
+        "review": MentorReview.objects.filter(cycle=cycle, element=element).first(),
+    }
 
     if request.method == "POST":
         form = AnswerForm(request.POST, descriptors=descriptors)
@@ -135,10 +196,20 @@ def element_detail(request, authority_slug, cycle_pk, element_pk):
             status = 422
         else:
             try:
-                answer = domain.save_answer(cycle=cycle, element=element, by=request.user, memberships=request.memberships,
-                                            version=form.cleaned_data["version"], data=form.answer_data())
+                answer = domain.save_answer(
+                    cycle=cycle,
+                    element=element,
+                    by=request.user,
+                    memberships=request.memberships,
+                    version=form.cleaned_data["version"],
+                    data=form.answer_data(),
+                )
             except domain.StaleAnswer as stale:
-                context.update(conflict=stale.current, mine=form.answer_data(), theirs_form=_answer_form(stale.current, descriptors))
+                context.update(
+                    conflict=stale.current,
+                    mine=form.answer_data(),
+                    theirs_form=_answer_form(stale.current, descriptors),
+                )
                 status = 409
             except domain.TransitionError as error:
                 form.add_error(None, str(error))
@@ -164,9 +235,12 @@ def element_detail(request, authority_slug, cycle_pk, element_pk):
 def _answer_form(answer, descriptors):
     initial = {"version": 0}
     if answer is not None:
-        initial = {"version": answer.version, "rating": answer.rating,
-                   **{f: getattr(answer, f) for f in domain.ANSWER_TEXTS},
-                   **{f"descriptor-{k}": v for k, v in answer.ratings.items()}}
+        initial = {
+            "version": answer.version,
+            "rating": answer.rating,
+            **{f: getattr(answer, f) for f in domain.ANSWER_TEXTS},
+            **{f"descriptor-{k}": v for k, v in answer.ratings.items()},
+        }
     return AnswerForm(initial=initial, descriptors=descriptors)
 
 
@@ -195,10 +269,17 @@ def assignments(request, authority_slug, cycle_pk):
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(request, f"Element {form.cleaned_data['element'].number} given to {form.cleaned_data['person']}.")
+            messages.success(
+                request,
+                f"Element {form.cleaned_data['element'].number} given to {form.cleaned_data['person']}.",
+            )
             return redirect("assessments:assignments", authority_slug, cycle.pk)
-    given = cycle.assignments.select_related("element", "person").order_by("element__number", "person__full_name")
-    return render(request, "assessments/assignments.html", {"cycle": cycle, "form": form, "given": given})
+    given = cycle.assignments.select_related("element", "person").order_by(
+        "element__number", "person__full_name"
+    )
+    return render(
+        request, "assessments/assignments.html", {"cycle": cycle, "form": form, "given": given}
+    )
 
 
 @require_POST
@@ -207,9 +288,13 @@ def unassign(request, authority_slug, cycle_pk, assignment_pk):
     cycle = get_cycle(request, cycle_pk)
     if not school_roles(request, cycle) & SCHOOL_LEADS:
         raise PermissionDenied
-    assignment = get_object_or_404(Assignment.objects.select_related("element", "person"), pk=assignment_pk, cycle=cycle)
+    assignment = get_object_or_404(
+        Assignment.objects.select_related("element", "person"), pk=assignment_pk, cycle=cycle
+    )
     domain.unassign_element(assignment=assignment, by=request.user)
-    messages.success(request, f"Element {assignment.element.number} taken back from {assignment.person}.")
+    messages.success(
+        request, f"Element {assignment.element.number} taken back from {assignment.person}."
+    )
     return redirect("assessments:assignments", authority_slug, cycle.pk)
 
 
@@ -223,26 +308,49 @@ def review(request, authority_slug, cycle_pk):
     if request.method == "POST":
         if not is_mentor:
             raise PermissionDenied
-        element = get_object_or_404(Element, pk=request.POST.get("element"), framework=cycle.framework_id)
+        element = get_object_or_404(
+            Element, pk=request.POST.get("element"), framework=cycle.framework_id
+        )
         form = ReviewForm(request.POST, prefix=f"e{element.pk}")
         if form.is_valid():
             try:
-                domain.review_element(cycle=cycle, element=element, by=request.user, **form.cleaned_data)
+                domain.review_element(
+                    cycle=cycle, element=element, by=request.user, **form.cleaned_data
+                )
             except (domain.TransitionError, ValidationError) as error:
-                messages.error(request, error.messages[0] if isinstance(error, ValidationError) else str(error))
+                messages.error(
+                    request, error.messages[0] if isinstance(error, ValidationError) else str(error)
+                )
             else:
                 messages.success(request, f"Your rating of element {element.number} is saved.")
-                return HttpResponseRedirect(reverse("assessments:review", args=[authority_slug, cycle.pk]) + f"#element-{element.pk}")
+                return HttpResponseRedirect(
+                    reverse("assessments:review", args=[authority_slug, cycle.pk])
+                    + f"#element-{element.pk}"
+                )
         errors[element.pk] = form
     for row in rows:
         pk = row["element"].pk
-        initial = {"rating": row["review"].rating, "comment": row["review"].comment} if row["review"] else (
-            {"rating": row["answer"].rating} if row["answer"] and row["answer"].rating is not None else {})
+        initial = (
+            {"rating": row["review"].rating, "comment": row["review"].comment}
+            if row["review"]
+            else (
+                {"rating": row["answer"].rating}
+                if row["answer"] and row["answer"].rating is not None
+                else {}
+            )
+        )
         row["form"] = errors.get(pk) or ReviewForm(prefix=f"e{pk}", initial=initial)
-    return render(request, "assessments/review.html", {
-        "cycle": cycle, "rows": rows, "is_mentor": is_mentor, "return_form": ReturnForm(),
-        "can_act": is_mentor and cycle.state == Cycle.State.SUBMITTED,
-    })
+    return render(
+        request,
+        "assessments/review.html",
+        {
+            "cycle": cycle,
+            "rows": rows,
+            "is_mentor": is_mentor,
+            "return_form": ReturnForm(),
+            "can_act": is_mentor and cycle.state == Cycle.State.SUBMITTED,
+        },
+    )
 
 
 @require_POST
@@ -252,11 +360,15 @@ def cycle_return(request, authority_slug, cycle_pk):
     form = ReturnForm(request.POST)
     if form.is_valid():
         try:
-            domain.return_to_school(cycle=cycle, by=request.user, comment=form.cleaned_data["comment"])
+            domain.return_to_school(
+                cycle=cycle, by=request.user, comment=form.cleaned_data["comment"]
+            )
         except (domain.TransitionError, PermissionDenied) as error:
             messages.error(request, str(error) or "Only the school's mentor can do this.")
         else:
-            messages.success(request, "The self-review is back with the school, with your comments.")
+            messages.success(
+                request, "The self-review is back with the school, with your comments."
+            )
             return redirect("assessments:cycle", authority_slug, cycle.pk)
     else:
         messages.error(request, form.errors["comment"][0])
@@ -272,7 +384,9 @@ def cycle_validate(request, authority_slug, cycle_pk):
     except (domain.TransitionError, PermissionDenied) as error:
         messages.error(request, str(error) or "Only the school's mentor can do this.")
         return redirect("assessments:review", authority_slug, cycle.pk)
-    messages.success(request, "The self-review is validated. The school can see your ratings and comments.")
+    messages.success(
+        request, "The self-review is validated. The school can see your ratings and comments."
+    )
     return redirect("assessments:cycle", authority_slug, cycle.pk)
 
 
@@ -288,11 +402,23 @@ def compare(request, authority_slug, cycle_pk):
         school = submitted.get(str(element.pk), {}).get("rating")
         review_ = reviews.get(element.pk)
         mentor = review_.rating if review_ else None
-        rows.append({"element": element, "school": school, "school_label": Rating(school).label if school is not None else "–",
-                     "mentor": mentor, "mentor_label": Rating(mentor).label if mentor is not None else "–",
-                     "comment": review_.comment if review_ else "", "differs": mentor is not None and mentor != school,
-                     "practice": submitted.get(str(element.pk), {}).get("practice", "")})
-    return render(request, "assessments/compare.html", {"cycle": cycle, "submission": submission, "rows": rows})
+        rows.append(
+            {
+                "element": element,
+                "school": school,
+                "school_label": Rating(school).label if school is not None else "–",
+                "mentor": mentor,
+                "mentor_label": Rating(mentor).label if mentor is not None else "–",
+                "comment": review_.comment if review_ else "",
+                "differs": mentor is not None and mentor != school,
+                "practice": submitted.get(str(element.pk), {}).get("practice", ""),
+            }
+        )
+    return render(
+        request,
+        "assessments/compare.html",
+        {"cycle": cycle, "submission": submission, "rows": rows},
+    )
 
 
 # Action plan
@@ -306,8 +432,16 @@ def _can_plan(request, cycle):
 def plan(request, authority_slug, cycle_pk):
     cycle = get_cycle(request, cycle_pk)
     targets = cycle.targets.select_related("element")
-    return render(request, "assessments/plan.html", {"cycle": cycle, "targets": targets, "can_plan": _can_plan(request, cycle),
-                                                     "today": timezone.localdate()})
+    return render(
+        request,
+        "assessments/plan.html",
+        {
+            "cycle": cycle,
+            "targets": targets,
+            "can_plan": _can_plan(request, cycle),
+            "today": timezone.localdate(),
+        },
+    )
 
 
 @authority_view()
@@ -315,13 +449,19 @@ def target_edit(request, authority_slug, cycle_pk, target_pk=None):
     cycle = get_cycle(request, cycle_pk)
     if not _can_plan(request, cycle):
         raise PermissionDenied
-    target = get_object_or_404(Target, pk=target_pk, cycle=cycle) if target_pk else Target(cycle=cycle)
-    form = TargetForm(request.POST if request.method == "POST" else None, instance=target, cycle=cycle)
+    target = (
+        get_object_or_404(Target, pk=target_pk, cycle=cycle) if target_pk else Target(cycle=cycle)
+    )
+    form = TargetForm(
+        request.POST if request.method == "POST" else None, instance=target, cycle=cycle
+    )
     if request.method == "POST" and form.is_valid():
         domain.save_target(cycle=cycle, by=request.user, target=form.instance)
         messages.success(request, "Target saved.")
         return redirect("assessments:plan", authority_slug, cycle.pk)
-    return render(request, "assessments/target_form.html", {"cycle": cycle, "form": form, "target": target})
+    return render(
+        request, "assessments/target_form.html", {"cycle": cycle, "form": form, "target": target}
+    )
 
 
 # Framework versions
@@ -329,19 +469,28 @@ def target_edit(request, authority_slug, cycle_pk, target_pk=None):
 
 @authority_view(*ADMIN)
 def frameworks(request, authority_slug):
-    form = FrameworkImportForm(request.POST if request.method == "POST" else None, request.FILES or None)
+    form = FrameworkImportForm(
+        request.POST if request.method == "POST" else None, request.FILES or None
+    )
     if request.method == "POST" and form.is_valid():
         try:
-            framework = domain.import_framework(authority=request.authority, by=request.user,
-                                                content=form.cleaned_data["file"].read(),
-                                                make_current=form.cleaned_data["make_current"])
+            framework = domain.import_framework(
+                authority=request.authority,
+                by=request.user,
+                content=form.cleaned_data["file"].read(),
+                make_current=form.cleaned_data["make_current"],
+            )
         except FrameworkFileError as error:
             for message in error.errors:
                 form.add_error("file", message)
         else:
-            messages.success(request, f"“{framework.name}” loaded with {framework.elements.count()} elements.")
+            messages.success(
+                request, f"“{framework.name}” loaded with {framework.elements.count()} elements."
+            )
             return redirect("assessments:frameworks", authority_slug)
-    versions = FrameworkVersion.objects.prefetch_related(Prefetch("elements", queryset=Element.objects.order_by("number")))
+    versions = FrameworkVersion.objects.prefetch_related(
+        Prefetch("elements", queryset=Element.objects.order_by("number"))
+    )
     return render(request, "assessments/frameworks.html", {"form": form, "versions": versions})
 
 

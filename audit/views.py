@@ -12,13 +12,18 @@ from .models import AuditEntry
 
 class AuditFilterForm(forms.Form):
     school = forms.ModelChoiceField(queryset=School.objects.none(), required=False)
-    person = forms.ModelChoiceField(queryset=User.objects.none(), required=False,
-                                    help_text="Changes made by this person or to their roles.")
+    person = forms.ModelChoiceField(
+        queryset=User.objects.none(),
+        required=False,
+        help_text="Changes made by this person or to their roles.",
+    )
 
     def __init__(self, *args, authority, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["school"].queryset = School.objects.only("name").order_by("name")
-        self.fields["person"].queryset = User.objects.filter(memberships__authority=authority).distinct()
+        self.fields["person"].queryset = User.objects.filter(
+            memberships__authority=authority
+        ).distinct()
 
 
 @authority_view(*ADMIN)
@@ -26,7 +31,9 @@ def audit_log(request, authority_slug):
     form = AuditFilterForm(request.GET or None, authority=request.authority)
     entries = AuditEntry.objects.select_related("actor", "school", "person")
     if form.is_bound and not form.is_valid():
-        entries = entries.none()  # the error is shown at the filter; a bad filter shows nothing, not everything
+        entries = (
+            entries.none()
+        )  # the error is shown at the filter; a bad filter shows nothing, not everything
     elif form.is_valid():
         if school := form.cleaned_data["school"]:
             entries = entries.filter(school=school)

@@ -2,13 +2,19 @@ from django.db import transaction
 from django_scopes import scope
 
 from accounts.domain import invite
-from assessments.domain import install_default_framework
 from accounts.models import Role
+from assessments.domain import install_default_framework
 from audit.domain import record, snapshot
 
 from .models import Authority
 
-SETTINGS_FIELDS = ("name", "panel_quorum", "reminder_lead_days", "upload_limit_mb", "portfolio_limit_mb")
+SETTINGS_FIELDS = (
+    "name",
+    "panel_quorum",
+    "reminder_lead_days",
+    "upload_limit_mb",
+    "portfolio_limit_mb",
+)
 
 
 @transaction.atomic
@@ -35,6 +41,12 @@ def update_settings(*, authority, by, changes: dict) -> Authority:
     for field, value in changes.items():
         setattr(authority, field, value)
     authority.save()
-    record(authority=authority, actor=by, action="authority.settings_changed", obj=authority,
-           before=before, after=snapshot(authority, SETTINGS_FIELDS))
+    record(
+        authority=authority,
+        actor=by,
+        action="authority.settings_changed",
+        obj=authority,
+        before=before,
+        after=snapshot(authority, SETTINGS_FIELDS),
+    )
     return authority

@@ -1,12 +1,14 @@
 from django import forms
 
-
 from .models import Authority
 
 
 class AuthorityForm(forms.ModelForm):
-    first_admin_email = forms.EmailField(max_length=254, label="Email of the authority's first admin",
-                                         help_text="They are sent an invitation to set their password.")
+    first_admin_email = forms.EmailField(
+        max_length=254,
+        label="Email of the authority's first admin",
+        help_text="They are sent an invitation to set their password.",
+    )
 
     class Meta:
         model = Authority
@@ -16,4 +18,10 @@ class AuthorityForm(forms.ModelForm):
 class AuthoritySettingsForm(forms.ModelForm):
     class Meta:
         model = Authority
-        fields = ["name", "panel_quorum", "reminder_lead_days", "upload_limit_mb", "portfolio_limit_mb"]
+        fields = [
+            "name",
+            "panel_quorum",
+            "reminder_lead_days",
+            "upload_limit_mb",
+            "portfolio_limit_mb",
+        ]

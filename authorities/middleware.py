@@ -42,7 +42,9 @@ class AuthorityMiddleware:
             return None
         policy = getattr(view_func, "authority_policy", None)
         if policy is None:
-            raise ImproperlyConfigured(f"{view_func.__module__}.{view_func.__name__} declares no authority_view policy.")
+            raise ImproperlyConfigured(
+                f"{view_func.__module__}.{view_func.__name__} declares no authority_view policy."
+            )
         user = request.user
         if user.is_authenticated:
             request.memberships = list(

@@ -10,7 +10,9 @@ RESERVED_SLUGS = frozenset(
 
 def validate_slug_not_reserved(value):
     if value in RESERVED_SLUGS:
-        raise ValidationError("“%(slug)s” is used by the portal itself: choose another.", params={"slug": value})
+        raise ValidationError(
+            "“%(slug)s” is used by the portal itself: choose another.", params={"slug": value}
+        )
 
 
 class Authority(models.Model):
@@ -35,19 +37,30 @@ class Authority(models.Model):
         help_text="How many days before an award expires the school is reminded.",
     )
     upload_limit_mb = models.PositiveSmallIntegerField(
-        "largest file (MB)", default=20, validators=[MinValueValidator(1), MaxValueValidator(200)],
+        "largest file (MB)",
+        default=20,
+        validators=[MinValueValidator(1), MaxValueValidator(200)],
         help_text="The largest single file a school can add to its portfolio.",
     )
     portfolio_limit_mb = models.PositiveIntegerField(
-        "largest portfolio (MB)", default=500, validators=[MinValueValidator(10), MaxValueValidator(10000)],
+        "largest portfolio (MB)",
+        default=500,
+        validators=[MinValueValidator(10), MaxValueValidator(10000)],
         help_text="All the files of one school's portfolio together.",
     )
     quality_mark_years = models.PositiveSmallIntegerField(
-        "Quality Mark lasts (years)", default=3, validators=[MinValueValidator(1), MaxValueValidator(5)])
+        "Quality Mark lasts (years)",
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+    )
     centre_of_excellence_years = models.PositiveSmallIntegerField(
-        "Centre of Excellence lasts (years)", default=1, validators=[MinValueValidator(1), MaxValueValidator(5)])
+        "Centre of Excellence lasts (years)",
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+    )
     flagship_years = models.PositiveSmallIntegerField(
-        "Flagship lasts (years)", default=1, validators=[MinValueValidator(1), MaxValueValidator(5)])
+        "Flagship lasts (years)", default=1, validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

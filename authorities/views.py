@@ -38,9 +38,13 @@ def dashboard(request, authority_slug):
 
 @authority_view(*ADMIN)
 def settings(request, authority_slug):
-    form = AuthoritySettingsForm(request.POST if request.method == "POST" else None, instance=request.authority)
+    form = AuthoritySettingsForm(
+        request.POST if request.method == "POST" else None, instance=request.authority
+    )
     if request.method == "POST" and form.is_valid():
-        domain.update_settings(authority=request.authority, by=request.user, changes=form.cleaned_data)
+        domain.update_settings(
+            authority=request.authority, by=request.user, changes=form.cleaned_data
+        )
         messages.success(request, "Settings saved.")
         return redirect("authorities:settings", authority_slug=authority_slug)
     return render(request, "authorities/settings.html", {"form": form})
@@ -60,6 +64,10 @@ def platform_authorities(request):
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(request, f"{authority.name} created; its first admin has been sent an invitation.")
+            messages.success(
+                request, f"{authority.name} created; its first admin has been sent an invitation."
+            )
             return redirect("platform_authorities")
-    return render(request, "authorities/platform.html", {"form": form, "authorities": Authority.objects.all()})
+    return render(
+        request, "authorities/platform.html", {"form": form, "authorities": Authority.objects.all()}
+    )

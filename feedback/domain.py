@@ -39,30 +39,44 @@ def rate(*, authority, page: str, stars: int) -> PageRating:
 
 def sign_up(*, authority, name: str, email: str, page: str) -> TesterSignup:
     signup, _ = TesterSignup.objects.update_or_create(
-        authority=authority, email=email.lower(), defaults={"name": name, "page": page})
+        authority=authority, email=email.lower(), defaults={"name": name, "page": page}
+    )
     return signup
 
 
 def score(authority, page: str) -> Score:
     """The page's average rating and number of votes, in one query."""
-    found = PageRating.objects.filter(authority=authority, page=page).aggregate(average=Avg("stars"), count=Count("pk"))
+    found = PageRating.objects.filter(authority=authority, page=page).aggregate(
+        average=Avg("stars"), count=Count("pk")
+    )
     return Score(**found)
 
 
 def scores_by_page(authority):
     """Each rated page with its average and number of votes, in one query."""
-    return (PageRating.objects.filter(authority=authority).values("page")
-            .annotate(average=Avg("stars"), count=Count("pk")).order_by("page"))
+    return (
+        PageRating.objects.filter(authority=authority)
+        .values("page")
+        .annotate(average=Avg("stars"), count=Count("pk"))
+        .order_by("page")
+    )
 
 
 def ratings_csv(authority) -> str:
-    rows = PageRating.objects.filter(authority=authority).order_by("rated_at", "pk").values_list("rated_at", "page", "stars")
+    rows = (
+        PageRating.objects.filter(authority=authority)
+        .order_by("rated_at", "pk")
+        .values_list("rated_at", "page", "stars")
+    )
     return _csv(["rated_at", "page", "stars"], rows)
 
 
 def signups_csv(authority) -> str:
-    rows = (TesterSignup.objects.filter(authority=authority).order_by("signed_up_at", "pk")
-            .values_list("signed_up_at", "name", "email", "page"))
+    rows = (
+        TesterSignup.objects.filter(authority=authority)
+        .order_by("signed_up_at", "pk")
+        .values_list("signed_up_at", "name", "email", "page")
+    )
     return _csv(["signed_up_at", "name", "email", "page"], rows)
 
 
@@ -72,5 +86,7 @@ def _csv(header, rows) -> str:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(header)
     for when, *values in rows:
-        writer.writerow([timezone.localtime(when).isoformat(timespec="seconds"), *map(text_cell, values)])
+        writer.writerow(
+            [timezone.localtime(when).isoformat(timespec="seconds"), *map(text_cell, values)]
+        )
     return out.getvalue()

@@ -55,10 +55,14 @@ def _submit(request, form_class, save):
 @authority_view(*ADMIN)
 def admin(request, authority_slug):
     signups = Paginator(TesterSignup.objects.filter(authority=request.authority), PAGE_SIZE)
-    return render(request, "feedback/admin.html", {
-        "scores": domain.scores_by_page(request.authority),
-        "page": signups.get_page(request.GET.get("page")),
-    })
+    return render(
+        request,
+        "feedback/admin.html",
+        {
+            "scores": domain.scores_by_page(request.authority),
+            "page": signups.get_page(request.GET.get("page")),
+        },
+    )
 
 
 @require_safe

@@ -74,8 +74,12 @@ BATHNES_SCHOOLS = [
 BATHNES_AREAS = ["Bath", "Norton Radstock", "Chew Valley & Keynsham"]
 WORKING_TOWARDS = ["Chandag Infant", "Farmborough C of E Primary"]
 DEMO_SCHOOL = "Chandag Infant"
-VALIDATED_SCHOOL = "Farmborough C of E Primary"  # its self-review is validated: the portfolio is next
-DECIDED_SCHOOL = "Bathampton Primary"  # assessed from self-review to the panel's award, with every document
+VALIDATED_SCHOOL = (
+    "Farmborough C of E Primary"  # its self-review is validated: the portfolio is next
+)
+DECIDED_SCHOOL = (
+    "Bathampton Primary"  # assessed from self-review to the panel's award, with every document
+)
 
 # Where each area's schools are placed, roughly (latitude, longitude): made up, but near the real towns.
 AREA_CENTRES = {
@@ -107,10 +111,34 @@ NATIONAL_SCHOOLS = [
 # (email, name, authority slug, role, school name or None)
 DEMO_PEOPLE = [
     ("admin@bathnes.test", "Alex Admin", "bathnes", Role.AUTHORITY_ADMIN, None),
-    ("coordinator@bathnes.test", "Chris Coordinator", "bathnes", Role.SCHOOL_COORDINATOR, DEMO_SCHOOL),
-    ("coordinator@bathnes.test", "Chris Coordinator", "bathnes", Role.SCHOOL_COORDINATOR, VALIDATED_SCHOOL),
-    ("coordinator@bathnes.test", "Chris Coordinator", "bathnes", Role.SCHOOL_COORDINATOR, DECIDED_SCHOOL),
-    ("contributor@bathnes.test", "Casey Contributor", "bathnes", Role.SCHOOL_CONTRIBUTOR, DEMO_SCHOOL),
+    (
+        "coordinator@bathnes.test",
+        "Chris Coordinator",
+        "bathnes",
+        Role.SCHOOL_COORDINATOR,
+        DEMO_SCHOOL,
+    ),
+    (
+        "coordinator@bathnes.test",
+        "Chris Coordinator",
+        "bathnes",
+        Role.SCHOOL_COORDINATOR,
+        VALIDATED_SCHOOL,
+    ),
+    (
+        "coordinator@bathnes.test",
+        "Chris Coordinator",
+        "bathnes",
+        Role.SCHOOL_COORDINATOR,
+        DECIDED_SCHOOL,
+    ),
+    (
+        "contributor@bathnes.test",
+        "Casey Contributor",
+        "bathnes",
+        Role.SCHOOL_CONTRIBUTOR,
+        DEMO_SCHOOL,
+    ),
     ("head@bathnes.test", "Harper Head", "bathnes", Role.HEAD_TEACHER, DEMO_SCHOOL),
     ("mentor@bathnes.test", "Morgan Mentor", "bathnes", Role.MENTOR, None),
     ("moderator@bathnes.test", "Jordan Moderator", "bathnes", Role.MODERATOR, None),
@@ -130,18 +158,30 @@ def demo_urn(index: int) -> str:
 
 @transaction.atomic
 def load_demo():
-    bathnes, _ = Authority.objects.get_or_create(slug="bathnes", defaults={"name": "Bath & North East Somerset"})
-    national, _ = Authority.objects.get_or_create(slug="iqm", defaults={"name": "Inclusion Quality Mark (national)"})
+    bathnes, _ = Authority.objects.get_or_create(
+        slug="bathnes", defaults={"name": "Bath & North East Somerset"}
+    )
+    national, _ = Authority.objects.get_or_create(
+        slug="iqm", defaults={"name": "Inclusion Quality Mark (national)"}
+    )
     schools = {}
     with scope(authority=bathnes):
         areas = {
-            name: Area.objects.get_or_create(authority=bathnes, name=name, defaults={"position": i})[0]
+            name: Area.objects.get_or_create(
+                authority=bathnes, name=name, defaults={"position": i}
+            )[0]
             for i, name in enumerate(BATHNES_AREAS)
         }
         for i, (area, name, phase) in enumerate(BATHNES_SCHOOLS, start=1):
             schools["bathnes", name] = School.objects.get_or_create(
-                authority=bathnes, urn=demo_urn(i),
-                defaults={"name": name, "phase": phase, "area": areas[area], **demo_position(area, i)},
+                authority=bathnes,
+                urn=demo_urn(i),
+                defaults={
+                    "name": name,
+                    "phase": phase,
+                    "area": areas[area],
+                    **demo_position(area, i),
+                },
             )[0]
     with scope(authority=national):
         area = Area.objects.get_or_create(authority=national, name="Oxfordshire")[0]
@@ -149,17 +189,28 @@ def load_demo():
             schools["iqm", name] = School.objects.get_or_create(
                 authority=national,
                 urn=demo_urn(i),
-                defaults={"name": name, "phase": phase, "area": area, "address": address, "postcode": postcode,
-                          **demo_position(area.name, i)},
+                defaults={
+                    "name": name,
+                    "phase": phase,
+                    "area": area,
+                    "address": address,
+                    "postcode": postcode,
+                    **demo_position(area.name, i),
+                },
             )[0]
-        schools["iqm", "The Cooper School"].partners.add(schools["iqm", "Glory Farm Primary School"])
+        schools["iqm", "The Cooper School"].partners.add(
+            schools["iqm", "Glory Farm Primary School"]
+        )
 
     authorities = {"bathnes": bathnes, "iqm": national}
     for email, name, slug, role, school in DEMO_PEOPLE:
         user = _user(email, name)
         with scope(authority=authorities[slug]):
             Membership.objects.get_or_create(
-                authority=authorities[slug], user=user, role=role, school=schools[slug, school] if school else None
+                authority=authorities[slug],
+                user=user,
+                role=role,
+                school=schools[slug, school] if school else None,
             )
     for authority in authorities.values():
         with scope(authority=authority):
@@ -168,7 +219,9 @@ def load_demo():
         school = schools["bathnes", DEMO_SCHOOL]
         mentor = User.objects.get(email="mentor@bathnes.test")
         if not Cycle.objects.filter(school=school).exists():
-            start_cycle(authority=bathnes, by=None, school=school, kind=Cycle.Kind.INITIAL, mentor=mentor)
+            start_cycle(
+                authority=bathnes, by=None, school=school, kind=Cycle.Kind.INITIAL, mentor=mentor
+            )
         coordinator = User.objects.get(email="coordinator@bathnes.test")
         validated = schools["bathnes", VALIDATED_SCHOOL]
         if not Cycle.objects.filter(school=validated).exists():
@@ -180,7 +233,9 @@ def load_demo():
         with scope(authority=authority):
             _past_awards(authority, schools)
             if not Publication.objects.exists():
-                publish(authority, by=Membership.objects.filter(role=Role.AUTHORITY_ADMIN).first().user)
+                publish(
+                    authority, by=Membership.objects.filter(role=Role.AUTHORITY_ADMIN).first().user
+                )
     platform = _user(*PLATFORM_ADMIN)
     if not platform.is_staff:
         platform.is_staff = platform.is_superuser = True
@@ -190,42 +245,73 @@ def load_demo():
 def demo_position(area, index) -> dict:
     """A made-up place a few kilometres from the area's centre, the same every time."""
     latitude, longitude = AREA_CENTRES[area]
-    return {"latitude": round(latitude + (index * 37 % 21 - 10) * 0.004, 5),
-            "longitude": round(longitude + (index * 53 % 23 - 11) * 0.006, 5)}
+    return {
+        "latitude": round(latitude + (index * 37 % 21 - 10) * 0.004, 5),
+        "longitude": round(longitude + (index * 53 % 23 - 11) * 0.006, 5),
+    }
 
 
 def _past_awards(authority, schools):
     """The awards schools held before the portal, for a school with no award yet and no cycle here."""
-    history = [(schools[slug, name], tier, days) for slug, name, tier, days in AWARD_HISTORY if slug == authority.slug]
+    history = [
+        (schools[slug, name], tier, days)
+        for slug, name, tier, days in AWARD_HISTORY
+        if slug == authority.slug
+    ]
     if authority.slug == "bathnes":
         listed = {name for _, name, _, _ in AWARD_HISTORY}
-        history += [(schools["bathnes", name], Tier.QUALITY_MARK, 60 + 23 * i)
-                    for i, (_, name, _) in enumerate(BATHNES_SCHOOLS)
-                    if name not in listed and name not in WORKING_TOWARDS and name != DECIDED_SCHOOL]
-    done = set(Award.objects.values_list("school", flat=True)) | set(Cycle.objects.values_list("school", flat=True))
+        history += [
+            (schools["bathnes", name], Tier.QUALITY_MARK, 60 + 23 * i)
+            for i, (_, name, _) in enumerate(BATHNES_SCHOOLS)
+            if name not in listed and name not in WORKING_TOWARDS and name != DECIDED_SCHOOL
+        ]
+    done = set(Award.objects.values_list("school", flat=True)) | set(
+        Cycle.objects.values_list("school", flat=True)
+    )
     today = timezone.localdate()
-    Award.objects.bulk_create([
-        Award(authority=authority, school=school, tier=tier, awarded_on=today - timedelta(days=days),
-              expires_on=today - timedelta(days=days) + AWARD_LASTS)
-        for school, tier, days in history if school.pk not in done
-    ])
+    Award.objects.bulk_create(
+        [
+            Award(
+                authority=authority,
+                school=school,
+                tier=tier,
+                awarded_on=today - timedelta(days=days),
+                expires_on=today - timedelta(days=days) + AWARD_LASTS,
+            )
+            for school, tier, days in history
+            if school.pk not in done
+        ]
+    )
 
 
 def _validated_cycle(authority, school, mentor, coordinator) -> Cycle:
     """A self-review filled in, submitted and validated, as the school and its mentor would."""
-    cycle = start_cycle(authority=authority, by=None, school=school, kind=Cycle.Kind.INITIAL, mentor=mentor)
+    cycle = start_cycle(
+        authority=authority, by=None, school=school, kind=Cycle.Kind.INITIAL, mentor=mentor
+    )
     memberships = list(coordinator.memberships.all())
     for element in cycle.framework.elements.prefetch_related("descriptors"):
         rating = Rating.ESTABLISHED if element.number % 3 else Rating.DEVELOPING
-        save_answer(cycle=cycle, element=element, by=coordinator, memberships=memberships, version=0, data={
-            "rating": rating, "ratings": {str(d.pk): rating for d in element.descriptors.all()},
-            "practice": f"How {school.name} works on “{element.title.lower()}”, week by week.",
-            "evidence": "Minutes, tracking data and pupil voice surveys.", "strengths": "Shared across the staff.",
-            "development": "Involve more families.",
-        })
+        save_answer(
+            cycle=cycle,
+            element=element,
+            by=coordinator,
+            memberships=memberships,
+            version=0,
+            data={
+                "rating": rating,
+                "ratings": {str(d.pk): rating for d in element.descriptors.all()},
+                "practice": f"How {school.name} works on “{element.title.lower()}”, week by week.",
+                "evidence": "Minutes, tracking data and pupil voice surveys.",
+                "strengths": "Shared across the staff.",
+                "development": "Involve more families.",
+            },
+        )
     submit_to_mentor(cycle=cycle, by=coordinator, memberships=memberships)
     for element in cycle.framework.elements.all():
-        review_element(cycle=cycle, element=element, by=mentor, rating=Rating.ESTABLISHED, comment="")
+        review_element(
+            cycle=cycle, element=element, by=mentor, rating=Rating.ESTABLISHED, comment=""
+        )
     return validate(cycle=cycle, by=mentor)
 
 
@@ -233,44 +319,89 @@ def _decided_cycle(cycle, coordinator):
     """The rest of an assessment, as the people of B&NES would make it: an action plan and the
     portfolio, the desk check, the visit, a report signed by both moderators, the panel's vote
     and the chair's decision to award the Quality Mark."""
-    people = {user.email.split("@")[0]: user for user in User.objects.filter(email__endswith="@bathnes.test")}
+    people = {
+        user.email.split("@")[0]: user
+        for user in User.objects.filter(email__endswith="@bathnes.test")
+    }
     chair, first, second = people["chair"], people["moderator"], people["moderator2"]
     memberships = list(coordinator.memberships.all())
     elements = list(cycle.framework.elements.all())
     for element, action, status in [
-        (elements[2], "Governors' inclusion link visits each term, reported to the full board.", Target.Status.ON_TRACK),
-        (elements[7], "Family learning sessions on reading, at times working parents can come to.", Target.Status.NOT_STARTED),
+        (
+            elements[2],
+            "Governors' inclusion link visits each term, reported to the full board.",
+            Target.Status.ON_TRACK,
+        ),
+        (
+            elements[7],
+            "Family learning sessions on reading, at times working parents can come to.",
+            Target.Status.NOT_STARTED,
+        ),
     ]:
-        save_target(cycle=cycle, by=coordinator, target=Target(
-            element=element, action=action, lead="Chris Coordinator", deadline=timezone.localdate() + timedelta(days=180),
-            success_criteria="Minutes and attendance show it happening; parents' survey responses improve.", status=status))
-    add_link(cycle=cycle, by=coordinator, memberships=memberships, url="https://bathampton.example/inclusion",
-             title="Inclusion policy and provision map", elements=elements)
+        save_target(
+            cycle=cycle,
+            by=coordinator,
+            target=Target(
+                element=element,
+                action=action,
+                lead="Chris Coordinator",
+                deadline=timezone.localdate() + timedelta(days=180),
+                success_criteria="Minutes and attendance show it happening; parents' survey responses improve.",
+                status=status,
+            ),
+        )
+    add_link(
+        cycle=cycle,
+        by=coordinator,
+        memberships=memberships,
+        url="https://bathampton.example/inclusion",
+        title="Inclusion policy and provision map",
+        elements=elements,
+    )
     submit_portfolio(cycle=cycle, by=coordinator, memberships=memberships)
     moderation.accept_for_visit(cycle=cycle, by=chair)
-    moderation.plan_visit(cycle=cycle, by=chair, moderators=[first, second], visit_date=timezone.localdate())
+    moderation.plan_visit(
+        cycle=cycle, by=chair, moderators=[first, second], visit_date=timezone.localdate()
+    )
     school = cycle.school.name
     moderation.save_report(
-        cycle=cycle, by=first, version=0, recommendation=Outcome.AWARD, tier=Tier.QUALITY_MARK, revisit_by=None,
+        cycle=cycle,
+        by=first,
+        version=0,
+        recommendation=Outcome.AWARD,
+        tier=Tier.QUALITY_MARK,
+        revisit_by=None,
         context=f"{school} is a primary school on the eastern edge of Bath. The moderators met the head teacher, "
-                "the inclusion lead, pupils from every year group, parents and two governors, and observed four lessons.",
+        "the inclusion lead, pupils from every year group, parents and two governors, and observed four lessons.",
         strengths="Inclusion is led from the top and owned by every member of staff; pupils speak confidently "
-                  "about how the school helps everyone to learn.",
+        "about how the school helps everyone to learn.",
         next_steps="Share the school's work with families more widely, and complete the action plan's targets "
-                   "on governors' visits and family learning.",
-        findings={element.pk: (f"Strong, well-evidenced practice under “{element.title}”, seen in lessons and "
-                               "confirmed by pupils, staff and parents.",
-                               "Keep the evidence up to date as the school grows.", Finding.Judgement.MET)
-                  for element in elements},
+        "on governors' visits and family learning.",
+        findings={
+            element.pk: (
+                f"Strong, well-evidenced practice under “{element.title}”, seen in lessons and "
+                "confirmed by pupils, staff and parents.",
+                "Keep the evidence up to date as the school grows.",
+                Finding.Judgement.MET,
+            )
+            for element in elements
+        },
     )
     moderation.sign_report(cycle=cycle, by=first)
     moderation.sign_report(cycle=cycle, by=second)
     moderation.open_vote(cycle=cycle, by=chair)
     for member in (people["panel"], people["panel2"], chair):
-        moderation.cast_ballot(cycle=cycle, by=member, outcome=Outcome.AWARD, tier=Tier.QUALITY_MARK)
-    moderation.record_decision(cycle=cycle, by=chair, rationale=(
-        "The report shows every element met, with strong evidence from pupils, parents and governors. "
-        "The panel agrees with the moderators' recommendation."))
+        moderation.cast_ballot(
+            cycle=cycle, by=member, outcome=Outcome.AWARD, tier=Tier.QUALITY_MARK
+        )
+    moderation.record_decision(
+        cycle=cycle,
+        by=chair,
+        rationale=(
+            "The report shows every element met, with strong evidence from pupils, parents and governors. "
+            "The panel agrees with the moderators' recommendation."
+        ),
+    )
 
 
 def _user(email, name):
@@ -285,5 +416,9 @@ def demo_logins():
     """(role, email) lines for the console and README."""
     seen = {}
     for email, _, slug, role, school in DEMO_PEOPLE:
-        seen.setdefault(email, []).append(f"{Role(role).label} ({slug}{', ' + school if school else ''})")
-    return [(PLATFORM_ADMIN[0], "Platform admin")] + [(email, "; ".join(roles)) for email, roles in seen.items()]
+        seen.setdefault(email, []).append(
+            f"{Role(role).label} ({slug}{', ' + school if school else ''})"
+        )
+    return [(PLATFORM_ADMIN[0], "Platform admin")] + [
+        (email, "; ".join(roles)) for email, roles in seen.items()
+    ]

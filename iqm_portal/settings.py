@@ -101,7 +101,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -120,7 +122,9 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # by a live worker's periodic sweep. Tasks are acknowledged when they end (acks_late), so this must
 # stay well above the longest task (reports.tasks.TIME_LIMIT, 90 s) and the longest retry countdown,
 # or a task still running would be delivered a second time.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=300)}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=300)
+}
 # A worker process grown past this after a task is replaced by a fresh one (Celery counts in KiB).
 CELERY_WORKER_MAX_MEMORY_PER_CHILD = env.int("CELERY_WORKER_MAX_MEMORY_MB", default=512) * 1024
 # How far one PDF render may grow its process's address space before it fails as too large; 0: no limit.
@@ -143,7 +147,10 @@ PASSWORD_HASHERS = [
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -164,7 +171,9 @@ AXES_VERBOSE = False
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=not DEBUG and not SITE_URL.startswith("http://"))
+SESSION_COOKIE_SECURE = env.bool(
+    "SECURE_COOKIES", default=not DEBUG and not SITE_URL.startswith("http://")
+)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -216,7 +225,9 @@ def _default_storage():
             "OPTIONS": {"location": MEDIA_ROOT},
         }
     if STORAGE_BACKEND != "s3":
-        raise ImproperlyConfigured(f"STORAGE_BACKEND must be filesystem or s3, not {STORAGE_BACKEND!r}")
+        raise ImproperlyConfigured(
+            f"STORAGE_BACKEND must be filesystem or s3, not {STORAGE_BACKEND!r}"
+        )
     bucket = env.str("AWS_STORAGE_BUCKET_NAME", default="")
     if not bucket:
         raise ImproperlyConfigured("STORAGE_BACKEND=s3 needs AWS_STORAGE_BUCKET_NAME.")
@@ -225,7 +236,8 @@ def _default_storage():
         raise ImproperlyConfigured("AWS_S3_ADDRESSING_STYLE must be auto, path or virtual.")
     options = {
         "bucket_name": bucket,
-        "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default="") or None,  # MinIO, Ceph...; None: AWS
+        "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default="")
+        or None,  # MinIO, Ceph...; None: AWS
         "region_name": env.str("AWS_S3_REGION_NAME", default="") or None,
         "addressing_style": addressing_style,
         "default_acl": "private",
@@ -237,7 +249,9 @@ def _default_storage():
     access_key = env.str("AWS_ACCESS_KEY_ID", default="")
     secret_key = env.str("AWS_SECRET_ACCESS_KEY", default="")
     if bool(access_key) != bool(secret_key):
-        raise ImproperlyConfigured("Set both AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or neither.")
+        raise ImproperlyConfigured(
+            "Set both AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or neither."
+        )
     if access_key:
         options.update(access_key=access_key, secret_key=secret_key)
     if env.bool("AWS_S3_SERVER_SIDE_ENCRYPTION", default=False):
@@ -262,7 +276,9 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {"TITLE": "IQM Portal API", "VERSION": "1"}
 
-SILENCED_SYSTEM_CHECKS = ["models.W047"]  # SQLite (laptop default) cannot make the nulls-not-distinct constraint; PostgreSQL does
+SILENCED_SYSTEM_CHECKS = [
+    "models.W047"
+]  # SQLite (laptop default) cannot make the nulls-not-distinct constraint; PostgreSQL does
 # django-ratelimit (feedback/views.py) counts in the default cache. Its check knows only django-redis
 # and memcached; Django's own RedisCache counts with Redis's atomic INCR, which is all it needs.
 SILENCED_SYSTEM_CHECKS.append("django_ratelimit.W001")

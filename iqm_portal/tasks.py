@@ -32,6 +32,8 @@ def authority_task(**task_options):
     return decorator
 
 
-@shared_task(name="iqm_portal.send_email", autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+@shared_task(
+    name="iqm_portal.send_email", autoretry_for=(OSError,), retry_backoff=True, max_retries=5
+)
 def send_email(subject, body, recipients, html_body=None):
     send_mail(subject, body, None, recipients, html_message=html_body)

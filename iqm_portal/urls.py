@@ -25,6 +25,8 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("platform/authorities/", platform_authorities, name="platform_authorities"),
     path("admin/", admin.site.urls),
-    path("awards/", include("publishing.directory_urls")),  # a reserved slug: no authority can take it
+    path(
+        "awards/", include("publishing.directory_urls")
+    ),  # a reserved slug: no authority can take it
     path("<slug:authority_slug>/", include(authority_patterns)),
 ]

@@ -13,19 +13,32 @@ from django.utils import timezone
 from accounts.models import Membership, Role
 from assessments.domain import TransitionError, lock_cycle, move_cycle
 from assessments.models import Cycle
-from audit.domain import record
-
 from assessments.notify import recipients
+from audit.domain import record
 from notifications.domain import notify
 
-from .models import Award, Ballot, Conflict, Decision, Finding, Outcome, PanelVote, Report, Tier, Visit, VisitNote
+from .models import (
+    Award,
+    Ballot,
+    Conflict,
+    Decision,
+    Finding,
+    Outcome,
+    PanelVote,
+    Report,
+    Tier,
+    Visit,
+    VisitNote,
+)
 
 State = Cycle.State
 CHAIRS = {Role.PANEL_CHAIR, Role.AUTHORITY_ADMIN}
 
 
 def _roles(user, authority):
-    return set(Membership.objects.filter(user=user, authority=authority).values_list("role", flat=True))
+    return set(
+        Membership.objects.filter(user=user, authority=authority).values_list("role", flat=True)
+    )
 
 
 def _require_chair_or_admin(user, authority):
@@ -35,7 +48,9 @@ def _require_chair_or_admin(user, authority):
 
 def _require_state(cycle, state, doing):
     if cycle.state != state:
-        raise TransitionError(f"This case cannot be {doing} while it is “{cycle.get_state_display().lower()}”.")
+        raise TransitionError(
+            f"This case cannot be {doing} while it is “{cycle.get_state_display().lower()}”."
+        )
 
 
 # Desk check
@@ -56,8 +71,12 @@ def return_portfolio(*, cycle, by, reasons) -> Cycle:
     _require_chair_or_admin(by, cycle.authority)
     _require_state(cycle, State.PORTFOLIO_SUBMITTED, "returned")
     if not reasons.strip():
-        raise ValidationError({"reasons": "Tell the school why the portfolio is not ready for a visit."})
-    return move_cycle(cycle, by, State.VALIDATED, "portfolio_returned", return_comment=reasons.strip())
+        raise ValidationError(
+            {"reasons": "Tell the school why the portfolio is not ready for a visit."}
+        )
+    return move_cycle(
+        cycle, by, State.VALIDATED, "portfolio_returned", return_comment=reasons.strip()
+    )
 
 
 # Conflicts and the visit
@@ -77,11 +96,20 @@ def declare_conflict(*, authority, person, school, reason) -> Conflict:
         raise ValidationError({"reason": "Say briefly what the conflict is."})
     try:
         with transaction.atomic():
-            conflict = Conflict.objects.create(authority=authority, person=person, school=school, reason=reason.strip())
+            conflict = Conflict.objects.create(
+                authority=authority, person=person, school=school, reason=reason.strip()
+            )
     except IntegrityError:
         raise ValidationError({"school": "You have already declared a conflict with this school."})
-    record(authority=authority, actor=person, action="conflict.declared", obj=conflict, school=school, person=person,
-           after={"reason": conflict.reason})
+    record(
+        authority=authority,
+        actor=person,
+        action="conflict.declared",
+        obj=conflict,
+        school=school,
+        person=person,
+        after={"reason": conflict.reason},
+    )
     return conflict
 
 
@@ -94,20 +122,32 @@ def plan_visit(*, cycle, by, moderators, visit_date) -> Visit:
     moderators = list(dict.fromkeys(moderators))
     if len(moderators) != 2:
         raise ValidationError({"moderators": "Choose exactly two moderators: every visit has two."})
-    moderator_ids = set(Membership.objects.filter(role=Role.MODERATOR).values_list("user", flat=True))
+    moderator_ids = set(
+        Membership.objects.filter(role=Role.MODERATOR).values_list("user", flat=True)
+    )
     conflicts = conflicted_people(cycle)
     for person in moderators:
         if person.pk not in moderator_ids:
             raise ValidationError({"moderators": f"{person} is not a moderator of this authority."})
         if person.pk in conflicts:
-            raise ValidationError({"moderators": f"{person} cannot moderate {cycle.school} (conflict of interest: {conflicts[person.pk]})."})
+            raise ValidationError(
+                {
+                    "moderators": f"{person} cannot moderate {cycle.school} (conflict of interest: {conflicts[person.pk]})."
+                }
+            )
     if visit_date < timezone.localdate():
         raise ValidationError({"visit_date": "The visit date cannot be in the past."})
     visit = Visit.objects.create(cycle=cycle, date=visit_date, planned_by=by)
     visit.moderators.set(moderators)
     Report.objects.create(cycle=cycle)
-    record(authority=cycle.authority, actor=by, action="visit.planned", obj=visit, school=cycle.school,
-           after={"date": visit_date.isoformat(), "moderators": sorted(m.pk for m in moderators)})
+    record(
+        authority=cycle.authority,
+        actor=by,
+        action="visit.planned",
+        obj=visit,
+        school=cycle.school,
+        after={"date": visit_date.isoformat(), "moderators": sorted(m.pk for m in moderators)},
+    )
     return move_cycle(cycle, by, State.VISIT_PLANNED, "visit_planned")
 
 
@@ -122,8 +162,9 @@ def add_note(*, cycle, by, kind, who, notes, subject="", focus="", elements=()) 
     _require_moderator(cycle, by)
     if cycle.state not in (State.VISIT_PLANNED,):
         raise TransitionError("Notes can be added until the report is signed.")
-    note = VisitNote.objects.create(visit=cycle.visit, kind=kind, who=who, notes=notes, subject=subject, focus=focus,
-                                    author=by)
+    note = VisitNote.objects.create(
+        visit=cycle.visit, kind=kind, who=who, notes=notes, subject=subject, focus=focus, author=by
+    )
     note.elements.set(elements)
     return note
 
@@ -131,7 +172,19 @@ def add_note(*, cycle, by, kind, who, notes, subject="", focus="", elements=()) 
 # The report
 
 
-def save_report(*, cycle, by, version, context, strengths, next_steps, recommendation, tier, revisit_by, findings) -> Report:
+def save_report(
+    *,
+    cycle,
+    by,
+    version,
+    context,
+    strengths,
+    next_steps,
+    recommendation,
+    tier,
+    revisit_by,
+    findings,
+) -> Report:
     """Save the draft; `findings` maps element id to (strengths, development, judgement).
     A save from an out-of-date copy is refused, so two moderators do not overwrite each other."""
     with transaction.atomic():
@@ -139,9 +192,13 @@ def save_report(*, cycle, by, version, context, strengths, next_steps, recommend
         _require_moderator(cycle, by)
         report = Report.objects.select_for_update().get(cycle=cycle)
         if report.finalised_at:
-            raise TransitionError("The report is signed by both moderators: it is final and cannot be changed.")
+            raise TransitionError(
+                "The report is signed by both moderators: it is final and cannot be changed."
+            )
         if report.version != version:
-            raise TransitionError("Your co-moderator saved the report since you opened it: reload it to see their changes.")
+            raise TransitionError(
+                "Your co-moderator saved the report since you opened it: reload it to see their changes."
+            )
         _check_recommendation(recommendation, tier, revisit_by)
         report.context, report.strengths, report.next_steps = context, strengths, next_steps
         report.recommendation, report.tier, report.revisit_by = recommendation, tier, revisit_by
@@ -149,8 +206,15 @@ def save_report(*, cycle, by, version, context, strengths, next_steps, recommend
         report.save()
         report.signed_by.clear()  # a change needs both signatures again
         for element_id, (element_strengths, development, judgement) in findings.items():
-            Finding.objects.update_or_create(report=report, element_id=element_id, defaults={
-                "strengths": element_strengths, "development": development, "judgement": judgement})
+            Finding.objects.update_or_create(
+                report=report,
+                element_id=element_id,
+                defaults={
+                    "strengths": element_strengths,
+                    "development": development,
+                    "judgement": judgement,
+                },
+            )
     return report
 
 
@@ -173,9 +237,13 @@ def sign_report(*, cycle, by) -> Report:
     elements = cycle.framework.elements.count()
     findings = report.findings.exclude(judgement="").count()
     if not report.recommendation or findings < elements or not report.context.strip():
-        raise TransitionError("Write the context, a judgement for every element and a recommendation before signing.")
+        raise TransitionError(
+            "Write the context, a judgement for every element and a recommendation before signing."
+        )
     report.signed_by.add(by)
-    record(authority=cycle.authority, actor=by, action="report.signed", obj=report, school=cycle.school)
+    record(
+        authority=cycle.authority, actor=by, action="report.signed", obj=report, school=cycle.school
+    )
     if report.signed_by.count() == 2:
         report.finalised_at = timezone.now()
         report.save(update_fields=["finalised_at"])
@@ -189,14 +257,19 @@ def sign_report(*, cycle, by) -> Report:
 def eligible_voters(cycle):
     """(eligible members, {member: why not}) for this case."""
     members = list(
-        Membership.objects.filter(role__in=[Role.PANEL_MEMBER, Role.PANEL_CHAIR]).select_related("user")
-        .order_by("user__full_name").values_list("user", flat=True).distinct()
+        Membership.objects.filter(role__in=[Role.PANEL_MEMBER, Role.PANEL_CHAIR])
+        .select_related("user")
+        .order_by("user__full_name")
+        .values_list("user", flat=True)
+        .distinct()
     )
     reasons = conflicted_people(cycle)
     if hasattr(cycle, "visit"):
         for moderator in cycle.visit.moderators.all():
             reasons.setdefault(moderator.pk, "a visiting moderator, who may speak but not vote")
-    return [m for m in members if m not in reasons], {m: reasons[m] for m in members if m in reasons}
+    return [m for m in members if m not in reasons], {
+        m: reasons[m] for m in members if m in reasons
+    }
 
 
 @transaction.atomic
@@ -216,7 +289,9 @@ def cast_ballot(*, cycle, by, outcome, tier="", comment="") -> Ballot:
     _require_state(cycle, State.WITH_PANEL, "voted on")
     eligible, conflicted = eligible_voters(cycle)
     if by.pk in conflicted:
-        raise PermissionDenied(f"You cannot vote on {cycle.school} (conflict of interest: {conflicted[by.pk]}).")
+        raise PermissionDenied(
+            f"You cannot vote on {cycle.school} (conflict of interest: {conflicted[by.pk]})."
+        )
     if by.pk not in eligible:
         raise PermissionDenied("Only the authority's panel members vote.")
     if outcome == Outcome.AWARD and not tier:
@@ -225,11 +300,18 @@ def cast_ballot(*, cycle, by, outcome, tier="", comment="") -> Ballot:
         raise ValidationError({"tier": reason})
     try:
         with transaction.atomic():
-            ballot = Ballot.objects.create(vote=cycle.panel_vote, member=by, outcome=outcome,
-                                           tier=tier if outcome == Outcome.AWARD else "", comment=comment)
+            ballot = Ballot.objects.create(
+                vote=cycle.panel_vote,
+                member=by,
+                outcome=outcome,
+                tier=tier if outcome == Outcome.AWARD else "",
+                comment=comment,
+            )
     except IntegrityError:
         raise ValidationError("You have already voted on this case.")
-    record(authority=cycle.authority, actor=by, action="ballot.cast", obj=cycle, school=cycle.school)
+    record(
+        authority=cycle.authority, actor=by, action="ballot.cast", obj=cycle, school=cycle.school
+    )
     return ballot
 
 
@@ -239,7 +321,9 @@ def tally(cycle) -> Counter:
 
 def option_label(option):
     outcome, tier = option
-    return f"award: {Tier(tier).label}" if outcome == Outcome.AWARD else Outcome(outcome).label.lower()
+    return (
+        f"award: {Tier(tier).label}" if outcome == Outcome.AWARD else Outcome(outcome).label.lower()
+    )
 
 
 @transaction.atomic
@@ -255,7 +339,9 @@ def record_decision(*, cycle, by, rationale, casting=None) -> Decision:
     votes = tally(cycle)
     quorum = cycle.authority.panel_quorum
     if sum(votes.values()) < quorum:
-        raise TransitionError(f"The panel needs {quorum} votes to decide; {sum(votes.values())} have been cast.")
+        raise TransitionError(
+            f"The panel needs {quorum} votes to decide; {sum(votes.values())} have been cast."
+        )
     ranked = votes.most_common()
     top = [option for option, count in ranked if count == ranked[0][1]]
     if len(top) == 1:
@@ -263,14 +349,29 @@ def record_decision(*, cycle, by, rationale, casting=None) -> Decision:
     elif casting in top:
         option = casting
     else:
-        raise TransitionError("The vote is tied between " + " and ".join(option_label(o) for o in top)
-                              + ": as chair, give the casting vote.")
+        raise TransitionError(
+            "The vote is tied between "
+            + " and ".join(option_label(o) for o in top)
+            + ": as chair, give the casting vote."
+        )
     outcome, tier = option
-    decision = Decision.objects.create(cycle=cycle, outcome=outcome, tier=tier, rationale=rationale.strip(),
-                                       votes={option_label(o): n for o, n in ranked}, recorded_by=by)
+    decision = Decision.objects.create(
+        cycle=cycle,
+        outcome=outcome,
+        tier=tier,
+        rationale=rationale.strip(),
+        votes={option_label(o): n for o, n in ranked},
+        recorded_by=by,
+    )
     PanelVote.objects.filter(pk=cycle.panel_vote.pk).update(closed_at=timezone.now())
-    record(authority=cycle.authority, actor=by, action="decision.recorded", obj=decision, school=cycle.school,
-           after={"outcome": outcome, "tier": tier, "votes": decision.votes})
+    record(
+        authority=cycle.authority,
+        actor=by,
+        action="decision.recorded",
+        obj=decision,
+        school=cycle.school,
+        after={"outcome": outcome, "tier": tier, "votes": decision.votes},
+    )
     if outcome == Outcome.AWARD:
         _award(cycle, decision, by)
     move_cycle(cycle, by, State.DECIDED, "decided")
@@ -287,15 +388,32 @@ def correct_decision(*, decision, by, outcome, tier, rationale, reason) -> Decis
         raise ValidationError({"reason": "Say why the decision is being corrected."})
     if Decision.objects.filter(corrects=decision).exists():
         raise TransitionError("This decision has already been corrected: correct the newest one.")
-    correction = Decision.objects.create(cycle=cycle, outcome=outcome, tier=tier if outcome == Outcome.AWARD else "",
-                                         rationale=rationale, votes=decision.votes, recorded_by=by, corrects=decision,
-                                         correction_reason=reason.strip())
+    correction = Decision.objects.create(
+        cycle=cycle,
+        outcome=outcome,
+        tier=tier if outcome == Outcome.AWARD else "",
+        rationale=rationale,
+        votes=decision.votes,
+        recorded_by=by,
+        corrects=decision,
+        correction_reason=reason.strip(),
+    )
     Award.objects.filter(decision=decision, withdrawn_at=None).update(withdrawn_at=timezone.now())
     if outcome == Outcome.AWARD:
         _award(cycle, correction, by)
-    record(authority=cycle.authority, actor=by, action="decision.corrected", obj=correction, school=cycle.school,
-           before={"decision": decision.pk, "outcome": decision.outcome, "tier": decision.tier},
-           after={"outcome": correction.outcome, "tier": correction.tier, "reason": correction.correction_reason})
+    record(
+        authority=cycle.authority,
+        actor=by,
+        action="decision.corrected",
+        obj=correction,
+        school=cycle.school,
+        before={"decision": decision.pk, "outcome": decision.outcome, "tier": decision.tier},
+        after={
+            "outcome": correction.outcome,
+            "tier": correction.tier,
+            "reason": correction.correction_reason,
+        },
+    )
     return correction
 
 
@@ -304,7 +422,9 @@ def correct_decision(*, decision, by, outcome, tier, rationale, reason) -> Decis
 
 def current_awards(school, on=None):
     on = on or timezone.localdate()
-    return Award.objects.filter(school=school, withdrawn_at=None, awarded_on__lte=on, expires_on__gte=on)
+    return Award.objects.filter(
+        school=school, withdrawn_at=None, awarded_on__lte=on, expires_on__gte=on
+    )
 
 
 def ineligibility(school, tier, on=None) -> str | None:
@@ -319,7 +439,11 @@ def ineligibility(school, tier, on=None) -> str | None:
         if school.partners.count() < 2:
             return "Centre of Excellence needs a cluster of at least two partner schools."
         return None
-    excellence = awards.filter(tier__in=[Tier.CENTRE_OF_EXCELLENCE, Tier.FLAGSHIP]).order_by("awarded_on").first()
+    excellence = (
+        awards.filter(tier__in=[Tier.CENTRE_OF_EXCELLENCE, Tier.FLAGSHIP])
+        .order_by("awarded_on")
+        .first()
+    )
     if excellence is None or excellence.awarded_on > _years_before(on, 3):
         return "Flagship needs Centre of Excellence held for at least three years."
     if awards.count() < 2:
@@ -338,16 +462,40 @@ def _award(cycle, decision, by) -> Award:
     if reason := ineligibility(cycle.school, decision.tier):
         raise ValidationError({"tier": reason})
     authority = cycle.authority
-    years = {Tier.QUALITY_MARK: authority.quality_mark_years, Tier.CENTRE_OF_EXCELLENCE: authority.centre_of_excellence_years,
-             Tier.FLAGSHIP: authority.flagship_years}[decision.tier]
+    years = {
+        Tier.QUALITY_MARK: authority.quality_mark_years,
+        Tier.CENTRE_OF_EXCELLENCE: authority.centre_of_excellence_years,
+        Tier.FLAGSHIP: authority.flagship_years,
+    }[decision.tier]
     today = timezone.localdate()
-    award = Award.objects.create(authority=authority, school=cycle.school, tier=decision.tier, awarded_on=today,
-                                 expires_on=_years_before(today, -years), decision=decision)
-    record(authority=authority, actor=by, action="award.made", obj=award, school=cycle.school,
-           after={"tier": award.tier, "expires_on": award.expires_on.isoformat()})
-    notify(authority=authority, key="award.made", dedupe_key=f"award.{award.pk}",
-           recipients=recipients(cycle, {"school", Role.AUTHORITY_ADMIN}),
-           context={"school": cycle.school.name, "tier": award.get_tier_display(), "awarded_on": award.awarded_on,
-                    "expires_on": award.expires_on,
-                    "url": settings.SITE_URL + reverse("schools:detail", args=[authority.slug, cycle.school_id])})
+    award = Award.objects.create(
+        authority=authority,
+        school=cycle.school,
+        tier=decision.tier,
+        awarded_on=today,
+        expires_on=_years_before(today, -years),
+        decision=decision,
+    )
+    record(
+        authority=authority,
+        actor=by,
+        action="award.made",
+        obj=award,
+        school=cycle.school,
+        after={"tier": award.tier, "expires_on": award.expires_on.isoformat()},
+    )
+    notify(
+        authority=authority,
+        key="award.made",
+        dedupe_key=f"award.{award.pk}",
+        recipients=recipients(cycle, {"school", Role.AUTHORITY_ADMIN}),
+        context={
+            "school": cycle.school.name,
+            "tier": award.get_tier_display(),
+            "awarded_on": award.awarded_on,
+            "expires_on": award.expires_on,
+            "url": settings.SITE_URL
+            + reverse("schools:detail", args=[authority.slug, cycle.school_id]),
+        },
+    )
     return award

@@ -8,24 +8,36 @@ from .models import Outcome, Tier, VisitNote
 
 
 class ReturnPortfolioForm(forms.Form):
-    reasons = forms.CharField(max_length=5000, widget=forms.Textarea(attrs={"rows": 3}), label="Why it is not ready",
-                              error_messages={"required": "Tell the school why the portfolio is not ready for a visit."})
+    reasons = forms.CharField(
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Why it is not ready",
+        error_messages={"required": "Tell the school why the portfolio is not ready for a visit."},
+    )
 
 
 class VisitForm(forms.Form):
-    moderators = forms.ModelMultipleChoiceField(queryset=User.objects.none(), widget=forms.CheckboxSelectMultiple,
-                                                help_text="Exactly two.")
-    visit_date = forms.DateField(label="Date of the visit", widget=forms.DateInput(attrs={"type": "date"}))
+    moderators = forms.ModelMultipleChoiceField(
+        queryset=User.objects.none(), widget=forms.CheckboxSelectMultiple, help_text="Exactly two."
+    )
+    visit_date = forms.DateField(
+        label="Date of the visit", widget=forms.DateInput(attrs={"type": "date"})
+    )
 
     def __init__(self, *args, authority, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["moderators"].queryset = User.objects.filter(
-            memberships__authority=authority, memberships__role=Role.MODERATOR).distinct()
+            memberships__authority=authority, memberships__role=Role.MODERATOR
+        ).distinct()
 
 
 class NoteForm(forms.ModelForm):
-    elements = forms.ModelMultipleChoiceField(queryset=Element.objects.none(), required=False,
-                                              widget=forms.CheckboxSelectMultiple, label="Elements it bears on")
+    elements = forms.ModelMultipleChoiceField(
+        queryset=Element.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Elements it bears on",
+    )
 
     class Meta:
         model = VisitNote
@@ -39,43 +51,78 @@ class NoteForm(forms.ModelForm):
 
 class ReportForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
-    context = forms.CharField(max_length=10000, required=False, widget=forms.Textarea(attrs={"rows": 4}),
-                              label="The school's context")
-    strengths = forms.CharField(max_length=10000, required=False, widget=forms.Textarea(attrs={"rows": 4}),
-                                label="Overall strengths")
-    next_steps = forms.CharField(max_length=10000, required=False, widget=forms.Textarea(attrs={"rows": 4}))
+    context = forms.CharField(
+        max_length=10000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        label="The school's context",
+    )
+    strengths = forms.CharField(
+        max_length=10000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        label="Overall strengths",
+    )
+    next_steps = forms.CharField(
+        max_length=10000, required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
     recommendation = forms.ChoiceField(choices=[("", "Not yet")] + Outcome.choices, required=False)
-    tier = forms.ChoiceField(choices=[("", "–")] + Tier.choices, required=False, help_text="For an award.")
-    revisit_by = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}),
-                                 help_text="For a deferral: when the moderators revisit.")
+    tier = forms.ChoiceField(
+        choices=[("", "–")] + Tier.choices, required=False, help_text="For an award."
+    )
+    revisit_by = forms.DateField(
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="For a deferral: when the moderators revisit.",
+    )
 
     def __init__(self, *args, elements, **kwargs):
         super().__init__(*args, **kwargs)
         self.elements = elements
         for e in elements:
-            self.fields[f"strengths-{e.pk}"] = forms.CharField(max_length=5000, required=False, label=f"{e.number}. Strengths",
-                                                               widget=forms.Textarea(attrs={"rows": 2}))
-            self.fields[f"development-{e.pk}"] = forms.CharField(max_length=5000, required=False,
-                                                                 label=f"{e.number}. Areas for development",
-                                                                 widget=forms.Textarea(attrs={"rows": 2}))
+            self.fields[f"strengths-{e.pk}"] = forms.CharField(
+                max_length=5000,
+                required=False,
+                label=f"{e.number}. Strengths",
+                widget=forms.Textarea(attrs={"rows": 2}),
+            )
+            self.fields[f"development-{e.pk}"] = forms.CharField(
+                max_length=5000,
+                required=False,
+                label=f"{e.number}. Areas for development",
+                widget=forms.Textarea(attrs={"rows": 2}),
+            )
             self.fields[f"judgement-{e.pk}"] = forms.ChoiceField(
-                choices=[("", "Not yet judged"), ("met", "Met"), ("not_yet", "Not yet met")], required=False,
-                label=f"{e.number}. Judgement")
+                choices=[("", "Not yet judged"), ("met", "Met"), ("not_yet", "Not yet met")],
+                required=False,
+                label=f"{e.number}. Judgement",
+            )
 
     def element_groups(self):
-        return [(e, [self[f"strengths-{e.pk}"], self[f"development-{e.pk}"], self[f"judgement-{e.pk}"]]) for e in self.elements]
+        return [
+            (e, [self[f"strengths-{e.pk}"], self[f"development-{e.pk}"], self[f"judgement-{e.pk}"]])
+            for e in self.elements
+        ]
 
     def findings(self):
         d = self.cleaned_data
-        return {e.pk: (d[f"strengths-{e.pk}"], d[f"development-{e.pk}"], d[f"judgement-{e.pk}"]) for e in self.elements}
+        return {
+            e.pk: (d[f"strengths-{e.pk}"], d[f"development-{e.pk}"], d[f"judgement-{e.pk}"])
+            for e in self.elements
+        }
 
 
-OPTIONS = [("award:" + t, f"Award: {label}") for t, label in Tier.choices] + [("defer:", "Defer"), ("not_award:", "Not award")]
+OPTIONS = [("award:" + t, f"Award: {label}") for t, label in Tier.choices] + [
+    ("defer:", "Defer"),
+    ("not_award:", "Not award"),
+]
 
 
 class BallotForm(forms.Form):
     option = forms.ChoiceField(choices=OPTIONS, widget=forms.RadioSelect, label="Your vote")
-    comment = forms.CharField(max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    comment = forms.CharField(
+        max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
     def option_value(self):
         outcome, tier = self.cleaned_data["option"].split(":")
@@ -83,20 +130,38 @@ class BallotForm(forms.Form):
 
 
 class DecisionForm(forms.Form):
-    rationale = forms.CharField(max_length=5000, widget=forms.Textarea(attrs={"rows": 4}), label="The panel's reasons",
-                                error_messages={"required": "Record the panel's reasons with its decision."})
-    casting = forms.ChoiceField(choices=[("", "No tie")] + OPTIONS, required=False, label="Casting vote, if the vote is tied")
+    rationale = forms.CharField(
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        label="The panel's reasons",
+        error_messages={"required": "Record the panel's reasons with its decision."},
+    )
+    casting = forms.ChoiceField(
+        choices=[("", "No tie")] + OPTIONS,
+        required=False,
+        label="Casting vote, if the vote is tied",
+    )
 
 
 class CorrectionForm(forms.Form):
     option = forms.ChoiceField(choices=OPTIONS, label="Corrected decision")
-    rationale = forms.CharField(max_length=5000, widget=forms.Textarea(attrs={"rows": 3}), label="Reasons")
-    reason = forms.CharField(max_length=2000, widget=forms.Textarea(attrs={"rows": 2}), label="Why the decision is corrected")
+    rationale = forms.CharField(
+        max_length=5000, widget=forms.Textarea(attrs={"rows": 3}), label="Reasons"
+    )
+    reason = forms.CharField(
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Why the decision is corrected",
+    )
 
 
 class ConflictForm(forms.Form):
     school = forms.ModelChoiceField(queryset=School.objects.none())
-    reason = forms.CharField(max_length=300, label="The conflict", help_text="For example: “my child attends the school”.")
+    reason = forms.CharField(
+        max_length=300,
+        label="The conflict",
+        help_text="For example: “my child attends the school”.",
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

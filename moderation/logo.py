@@ -21,7 +21,11 @@ from .models import Award, Tier
 SANS, SERIF_BOLD = "DejaVuSans.ttf", "DejaVuSerif-Bold.ttf"
 PNG_SIZE = 800  # pixels a side: sharp on a school's web page and in a letterhead
 # White lettering on each tier's colour has a contrast of at least 7:1 (WCAG AAA).
-COLOURS = {Tier.QUALITY_MARK: "#1d4f91", Tier.CENTRE_OF_EXCELLENCE: "#5a2a82", Tier.FLAGSHIP: "#6b4e00"}
+COLOURS = {
+    Tier.QUALITY_MARK: "#1d4f91",
+    Tier.CENTRE_OF_EXCELLENCE: "#5a2a82",
+    Tier.FLAGSHIP: "#6b4e00",
+}
 
 
 @lru_cache
@@ -29,7 +33,9 @@ def _font(name: str) -> TTFont:
     return TTFont(settings.BASE_DIR / "static" / "fonts" / name)
 
 
-def outline(text: str, font_name: str, size: float, centre: float, baseline: float, max_width: float) -> str:
+def outline(
+    text: str, font_name: str, size: float, centre: float, baseline: float, max_width: float
+) -> str:
     """SVG path data of `text` set in one line centred on `centre`, shrunk to fit `max_width`."""
     font = _font(font_name)
     glyphs, cmap, metrics = font.getGlyphSet(), font.getBestCmap(), font["hmtx"]
@@ -47,22 +53,27 @@ def outline(text: str, font_name: str, size: float, centre: float, baseline: flo
 
 def svg(award: Award) -> str:
     year = award.awarded_on.year
-    return render_to_string("moderation/logo.svg", {
-        "award": award,
-        "year": year,
-        "colour": COLOURS[award.tier],
-        "authority": outline(award.authority.name, SANS, 22, 200, 122, 250),
-        "mark": outline("IQM", SERIF_BOLD, 112, 200, 226, 280),
-        "tier": outline(award.get_tier_display(), SANS, 28, 200, 277, 290),
-        "year_text": outline(str(year), SERIF_BOLD, 36, 200, 339, 120),
-    })
+    return render_to_string(
+        "moderation/logo.svg",
+        {
+            "award": award,
+            "year": year,
+            "colour": COLOURS[award.tier],
+            "authority": outline(award.authority.name, SANS, 22, 200, 122, 250),
+            "mark": outline("IQM", SERIF_BOLD, 112, 200, 226, 280),
+            "tier": outline(award.get_tier_display(), SANS, 28, 200, 277, 290),
+            "year_text": outline(str(year), SERIF_BOLD, 36, 200, 339, 120),
+        },
+    )
 
 
 def png(svg_text: str) -> bytes:
     # Imported here: CairoSVG needs the system's libcairo, which only the PNG logo uses.
     import cairosvg
 
-    return cairosvg.svg2png(bytestring=svg_text.encode(), output_width=PNG_SIZE, output_height=PNG_SIZE)
+    return cairosvg.svg2png(
+        bytestring=svg_text.encode(), output_width=PNG_SIZE, output_height=PNG_SIZE
+    )
 
 
 def filename(award: Award, extension: str) -> str:

@@ -38,7 +38,9 @@ class Visit(models.Model):
     cycle = models.OneToOneField(Cycle, on_delete=models.CASCADE, related_name="visit")
     date = models.DateField()
     moderators = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="+")
-    planned_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    planned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ScopedManager(authority="cycle__authority")
@@ -78,7 +80,9 @@ class Report(models.Model):
     next_steps = models.TextField(blank=True, max_length=10000)
     recommendation = models.CharField(max_length=20, choices=Outcome.choices, blank=True)
     tier = models.CharField(max_length=30, choices=Tier.choices, blank=True)
-    revisit_by = models.DateField(null=True, blank=True, help_text="For a deferral: when the moderators revisit.")
+    revisit_by = models.DateField(
+        null=True, blank=True, help_text="For a deferral: when the moderators revisit."
+    )
     signed_by = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
     finalised_at = models.DateTimeField(null=True, blank=True)
     version = models.PositiveIntegerField(default=0)
@@ -108,7 +112,9 @@ class PanelVote(models.Model):
     """The panel's vote on one case; open until the chair records the decision."""
 
     cycle = models.OneToOneField(Cycle, on_delete=models.CASCADE, related_name="panel_vote")
-    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     opened_at = models.DateTimeField(auto_now_add=True)
     closed_at = models.DateTimeField(null=True, blank=True)
 
@@ -143,9 +149,13 @@ class Decision(models.Model):
     tier = models.CharField(max_length=30, choices=Tier.choices, blank=True)
     rationale = models.TextField(max_length=5000)
     votes = models.JSONField(help_text="The tally at the time: option to number of votes.")
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     recorded_at = models.DateTimeField(auto_now_add=True)
-    corrects = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True, related_name="correction")
+    corrects = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="correction"
+    )
     correction_reason = models.TextField(blank=True, max_length=2000)
 
     objects = ScopedManager(authority="cycle__authority")
@@ -153,7 +163,11 @@ class Decision(models.Model):
     class Meta:
         ordering = ["recorded_at", "pk"]
         constraints = [
-            models.UniqueConstraint("cycle", condition=models.Q(corrects__isnull=True), name="decision_one_original_per_cycle"),
+            models.UniqueConstraint(
+                "cycle",
+                condition=models.Q(corrects__isnull=True),
+                name="decision_one_original_per_cycle",
+            ),
         ]
 
     def save(self, *args, **kwargs):
@@ -168,8 +182,12 @@ class Award(models.Model):
     tier = models.CharField(max_length=30, choices=Tier.choices)
     awarded_on = models.DateField()
     expires_on = models.DateField()
-    decision = models.OneToOneField(Decision, on_delete=models.PROTECT, null=True, blank=True, related_name="award")
-    withdrawn_at = models.DateTimeField(null=True, blank=True, help_text="Set when a correction replaces the decision.")
+    decision = models.OneToOneField(
+        Decision, on_delete=models.PROTECT, null=True, blank=True, related_name="award"
+    )
+    withdrawn_at = models.DateTimeField(
+        null=True, blank=True, help_text="Set when a correction replaces the decision."
+    )
 
     objects = ScopedManager(authority="authority")
 

@@ -14,12 +14,27 @@ from assessments.views import get_cycle
 from authorities.access import STAFF, authority_view, require_school_access
 
 from . import domain, logo
-from .forms import BallotForm, ConflictForm, CorrectionForm, DecisionForm, NoteForm, ReportForm, ReturnPortfolioForm, VisitForm
+from .forms import (
+    BallotForm,
+    ConflictForm,
+    CorrectionForm,
+    DecisionForm,
+    NoteForm,
+    ReportForm,
+    ReturnPortfolioForm,
+    VisitForm,
+)
 from .models import Conflict, Decision, Report
 
 CHAIR_OR_ADMIN = (Role.PANEL_CHAIR, Role.AUTHORITY_ADMIN)
 State = Cycle.State
-IN_MODERATION = [State.PORTFOLIO_SUBMITTED, State.READY_FOR_VISIT, State.VISIT_PLANNED, State.REPORTED, State.WITH_PANEL]
+IN_MODERATION = [
+    State.PORTFOLIO_SUBMITTED,
+    State.READY_FOR_VISIT,
+    State.VISIT_PLANNED,
+    State.REPORTED,
+    State.WITH_PANEL,
+]
 
 
 def _error(error):
@@ -31,16 +46,27 @@ def _error(error):
 @authority_view(*CHAIR_OR_ADMIN)
 def queue(request, authority_slug):
     """Submitted portfolios, oldest first, with the days they have waited; then the cases under way."""
-    cases = list(Cycle.objects.filter(state__in=IN_MODERATION).select_related("school", "mentor")
-                 .order_by("portfolio_submitted_at", "pk"))
+    cases = list(
+        Cycle.objects.filter(state__in=IN_MODERATION)
+        .select_related("school", "mentor")
+        .order_by("portfolio_submitted_at", "pk")
+    )
     today = timezone.localdate()
     for cycle in cases:
-        cycle.days_waiting = (today - timezone.localdate(cycle.portfolio_submitted_at)).days if cycle.portfolio_submitted_at else 0
-    return render(request, "moderation/queue.html", {
-        "waiting": [c for c in cases if c.state == State.PORTFOLIO_SUBMITTED],
-        "under_way": [c for c in cases if c.state != State.PORTFOLIO_SUBMITTED],
-        "return_form": ReturnPortfolioForm(),
-    })
+        cycle.days_waiting = (
+            (today - timezone.localdate(cycle.portfolio_submitted_at)).days
+            if cycle.portfolio_submitted_at
+            else 0
+        )
+    return render(
+        request,
+        "moderation/queue.html",
+        {
+            "waiting": [c for c in cases if c.state == State.PORTFOLIO_SUBMITTED],
+            "under_way": [c for c in cases if c.state != State.PORTFOLIO_SUBMITTED],
+            "return_form": ReturnPortfolioForm(),
+        },
+    )
 
 
 @require_POST
@@ -55,8 +81,13 @@ def desk_check(request, authority_slug, cycle_pk):
             form = ReturnPortfolioForm(request.POST)
             if not form.is_valid():
                 raise ValidationError(form.errors["reasons"][0])
-            domain.return_portfolio(cycle=cycle, by=request.user, reasons=form.cleaned_data["reasons"])
-            messages.success(request, f"{cycle.school}: the portfolio is back with the school, with your reasons.")
+            domain.return_portfolio(
+                cycle=cycle, by=request.user, reasons=form.cleaned_data["reasons"]
+            )
+            messages.success(
+                request,
+                f"{cycle.school}: the portfolio is back with the school, with your reasons.",
+            )
     except (TransitionError, ValidationError) as error:
         messages.error(request, _error(error))
     return redirect("moderation:queue", authority_slug)
@@ -72,34 +103,68 @@ def visit(request, authority_slug, cycle_pk):
     is_planner = bool(request.roles & set(CHAIR_OR_ADMIN))
     plan_form = None
     if cycle.state == State.READY_FOR_VISIT and is_planner:
-        plan_form = VisitForm(request.POST if request.method == "POST" and "plan" in request.POST else None,
-                              authority=request.authority)
+        plan_form = VisitForm(
+            request.POST if request.method == "POST" and "plan" in request.POST else None,
+            authority=request.authority,
+        )
         if plan_form.is_bound and plan_form.is_valid():
             try:
-                domain.plan_visit(cycle=cycle, by=request.user, moderators=list(plan_form.cleaned_data["moderators"]),
-                                  visit_date=plan_form.cleaned_data["visit_date"])
+                domain.plan_visit(
+                    cycle=cycle,
+                    by=request.user,
+                    moderators=list(plan_form.cleaned_data["moderators"]),
+                    visit_date=plan_form.cleaned_data["visit_date"],
+                )
             except (TransitionError, ValidationError) as error:
-                plan_form.add_error(None, error if isinstance(error, ValidationError) else str(error))
+                plan_form.add_error(
+                    None, error if isinstance(error, ValidationError) else str(error)
+                )
             else:
-                messages.success(request, "The visit is planned; the moderators and the school have been told.")
+                messages.success(
+                    request, "The visit is planned; the moderators and the school have been told."
+                )
                 return redirect("moderation:visit", authority_slug, cycle.pk)
     the_visit = getattr(cycle, "visit", None)
     moderating = _is_moderator(cycle, request.user)
     note_form = None
     if moderating and cycle.state == State.VISIT_PLANNED:
-        note_form = NoteForm(request.POST if request.method == "POST" and "note" in request.POST else None, cycle=cycle)
+        note_form = NoteForm(
+            request.POST if request.method == "POST" and "note" in request.POST else None,
+            cycle=cycle,
+        )
         if note_form.is_bound and note_form.is_valid():
             data = note_form.cleaned_data
-            domain.add_note(cycle=cycle, by=request.user, kind=data["kind"], who=data["who"], notes=data["notes"],
-                            subject=data["subject"], focus=data["focus"], elements=data["elements"])
+            domain.add_note(
+                cycle=cycle,
+                by=request.user,
+                kind=data["kind"],
+                who=data["who"],
+                notes=data["notes"],
+                subject=data["subject"],
+                focus=data["focus"],
+                elements=data["elements"],
+            )
             messages.success(request, "Note saved.")
             return redirect("moderation:visit", authority_slug, cycle.pk)
     if request.method == "POST" and plan_form is None and note_form is None:
         raise PermissionDenied
     can_read_notes = moderating or bool(request.roles & STAFF_ROLES)
-    notes = the_visit.notes.select_related("author").prefetch_related("elements") if the_visit and can_read_notes else []
-    return render(request, "moderation/visit.html", {"cycle": cycle, "visit": the_visit, "plan_form": plan_form,
-                                                     "note_form": note_form, "notes": notes})
+    notes = (
+        the_visit.notes.select_related("author").prefetch_related("elements")
+        if the_visit and can_read_notes
+        else []
+    )
+    return render(
+        request,
+        "moderation/visit.html",
+        {
+            "cycle": cycle,
+            "visit": the_visit,
+            "plan_form": plan_form,
+            "note_form": note_form,
+            "notes": notes,
+        },
+    )
 
 
 @authority_view()
@@ -112,36 +177,69 @@ def report(request, authority_slug, cycle_pk):
     elements = list(cycle.framework.elements.all())
     findings = {f.element_id: f for f in report_.findings.all()}
     editable = moderating and not report_.finalised_at
-    initial = {"version": report_.version, "context": report_.context, "strengths": report_.strengths,
-               "next_steps": report_.next_steps, "recommendation": report_.recommendation, "tier": report_.tier,
-               "revisit_by": report_.revisit_by}
+    initial = {
+        "version": report_.version,
+        "context": report_.context,
+        "strengths": report_.strengths,
+        "next_steps": report_.next_steps,
+        "recommendation": report_.recommendation,
+        "tier": report_.tier,
+        "revisit_by": report_.revisit_by,
+    }
     for e in elements:
         if f := findings.get(e.pk):
-            initial.update({f"strengths-{e.pk}": f.strengths, f"development-{e.pk}": f.development, f"judgement-{e.pk}": f.judgement})
-    form = ReportForm(request.POST if request.method == "POST" else None, elements=elements, initial=initial)
+            initial.update(
+                {
+                    f"strengths-{e.pk}": f.strengths,
+                    f"development-{e.pk}": f.development,
+                    f"judgement-{e.pk}": f.judgement,
+                }
+            )
+    form = ReportForm(
+        request.POST if request.method == "POST" else None, elements=elements, initial=initial
+    )
     if request.method == "POST":
         if not editable:
             raise PermissionDenied
         if form.is_valid():
             data = form.cleaned_data
             try:
-                domain.save_report(cycle=cycle, by=request.user, version=data["version"], context=data["context"],
-                                   strengths=data["strengths"], next_steps=data["next_steps"],
-                                   recommendation=data["recommendation"], tier=data["tier"], revisit_by=data["revisit_by"],
-                                   findings=form.findings())
+                domain.save_report(
+                    cycle=cycle,
+                    by=request.user,
+                    version=data["version"],
+                    context=data["context"],
+                    strengths=data["strengths"],
+                    next_steps=data["next_steps"],
+                    recommendation=data["recommendation"],
+                    tier=data["tier"],
+                    revisit_by=data["revisit_by"],
+                    findings=form.findings(),
+                )
             except ValidationError as error:
                 for field, errors in error.message_dict.items():
                     form.add_error(field, errors)
             except TransitionError as error:
                 form.add_error(None, str(error))
             else:
-                messages.success(request, "Report saved. Both moderators sign it once it is finished.")
+                messages.success(
+                    request, "Report saved. Both moderators sign it once it is finished."
+                )
                 return redirect("moderation:report", authority_slug, cycle.pk)
-    return render(request, "moderation/report.html", {
-        "cycle": cycle, "report": report_, "form": form, "editable": editable, "findings": findings,
-        "rows": [(e, findings.get(e.pk)) for e in elements], "moderating": moderating,
-        "signed": [u.pk for u in report_.signed_by.all()],
-    })
+    return render(
+        request,
+        "moderation/report.html",
+        {
+            "cycle": cycle,
+            "report": report_,
+            "form": form,
+            "editable": editable,
+            "findings": findings,
+            "rows": [(e, findings.get(e.pk)) for e in elements],
+            "moderating": moderating,
+            "signed": [u.pk for u in report_.signed_by.all()],
+        },
+    )
 
 
 @require_POST
@@ -167,14 +265,30 @@ def panel(request, authority_slug, cycle_pk):
     eligible, conflicted = domain.eligible_voters(cycle)
     is_chair = Role.PANEL_CHAIR in request.roles
     decisions = list(Decision.objects.filter(cycle=cycle).select_related("recorded_by"))
-    return render(request, "moderation/panel.html", {
-        "cycle": cycle, "vote": vote, "ballots": ballots if (mine or is_chair or decisions) else [],
-        "ballot_count": len(ballots), "mine": mine, "my_conflict": conflicted.get(request.user.pk),
-        "can_vote": cycle.state == State.WITH_PANEL and request.user.pk in eligible and mine is None,
-        "is_chair": is_chair, "ballot_form": BallotForm(), "decision_form": DecisionForm(),
-        "correction_form": CorrectionForm(), "decisions": decisions, "quorum": request.authority.panel_quorum,
-        "tally": [(domain.option_label(o), n) for o, n in domain.tally(cycle).most_common()] if vote else [],
-    })
+    return render(
+        request,
+        "moderation/panel.html",
+        {
+            "cycle": cycle,
+            "vote": vote,
+            "ballots": ballots if (mine or is_chair or decisions) else [],
+            "ballot_count": len(ballots),
+            "mine": mine,
+            "my_conflict": conflicted.get(request.user.pk),
+            "can_vote": cycle.state == State.WITH_PANEL
+            and request.user.pk in eligible
+            and mine is None,
+            "is_chair": is_chair,
+            "ballot_form": BallotForm(),
+            "decision_form": DecisionForm(),
+            "correction_form": CorrectionForm(),
+            "decisions": decisions,
+            "quorum": request.authority.panel_quorum,
+            "tally": [(domain.option_label(o), n) for o, n in domain.tally(cycle).most_common()]
+            if vote
+            else [],
+        },
+    )
 
 
 @require_POST
@@ -190,14 +304,29 @@ def panel_action(request, authority_slug, cycle_pk, action):
             if not form.is_valid():
                 raise ValidationError("Choose how you vote.")
             outcome, tier = form.option_value()
-            domain.cast_ballot(cycle=cycle, by=request.user, outcome=outcome, tier=tier, comment=form.cleaned_data["comment"])
+            domain.cast_ballot(
+                cycle=cycle,
+                by=request.user,
+                outcome=outcome,
+                tier=tier,
+                comment=form.cleaned_data["comment"],
+            )
             messages.success(request, "Your vote is recorded.")
         elif action == "decide":
             form = DecisionForm(request.POST)
             if not form.is_valid():
                 raise ValidationError([e for errors in form.errors.values() for e in errors])
-            casting = tuple(form.cleaned_data["casting"].split(":")) if form.cleaned_data["casting"] else None
-            domain.record_decision(cycle=cycle, by=request.user, rationale=form.cleaned_data["rationale"], casting=casting)
+            casting = (
+                tuple(form.cleaned_data["casting"].split(":"))
+                if form.cleaned_data["casting"]
+                else None
+            )
+            domain.record_decision(
+                cycle=cycle,
+                by=request.user,
+                rationale=form.cleaned_data["rationale"],
+                casting=casting,
+            )
             messages.success(request, "The decision is recorded.")
         elif action == "correct":
             form = CorrectionForm(request.POST)
@@ -207,8 +336,14 @@ def panel_action(request, authority_slug, cycle_pk, action):
             latest = Decision.objects.filter(cycle=cycle).last()
             if latest is None:
                 raise TransitionError("There is no decision to correct.")
-            domain.correct_decision(decision=latest, by=request.user, outcome=outcome, tier=tier,
-                                    rationale=form.cleaned_data["rationale"], reason=form.cleaned_data["reason"])
+            domain.correct_decision(
+                decision=latest,
+                by=request.user,
+                outcome=outcome,
+                tier=tier,
+                rationale=form.cleaned_data["rationale"],
+                reason=form.cleaned_data["reason"],
+            )
             messages.success(request, "The correction is recorded beside the original decision.")
         else:
             raise PermissionDenied
@@ -222,11 +357,16 @@ def conflicts(request, authority_slug):
     form = ConflictForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
-            domain.declare_conflict(authority=request.authority, person=request.user, **form.cleaned_data)
+            domain.declare_conflict(
+                authority=request.authority, person=request.user, **form.cleaned_data
+            )
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(request, "Conflict declared: you will not be asked to moderate or vote on that school.")
+            messages.success(
+                request,
+                "Conflict declared: you will not be asked to moderate or vote on that school.",
+            )
             return redirect("moderation:conflicts", authority_slug)
     declared = Conflict.objects.select_related("school", "person").order_by("school__name")
     if Role.AUTHORITY_ADMIN not in request.roles:
@@ -238,15 +378,21 @@ def conflicts(request, authority_slug):
 @authority_view()
 def award_logo(request, authority_slug, school_pk, pk, extension):
     """The logo of a current award, for the school's staff and the authority's staff."""
-    award = get_object_or_404(domain.current_awards(school_pk).select_related("school", "authority"), pk=pk)
+    award = get_object_or_404(
+        domain.current_awards(school_pk).select_related("school", "authority"), pk=pk
+    )
     require_school_access(request, award.school)
     svg = logo.svg(award)
     etag = logo.etag(svg, extension)
     response = get_conditional_response(request, etag=etag)
     if response is None:
-        body, content_type = (svg, "image/svg+xml") if extension == "svg" else (logo.png(svg), "image/png")
+        body, content_type = (
+            (svg, "image/svg+xml") if extension == "svg" else (logo.png(svg), "image/png")
+        )
         response = HttpResponse(body, content_type=content_type)
-        response["Content-Disposition"] = content_disposition_header(True, logo.filename(award, extension))
+        response["Content-Disposition"] = content_disposition_header(
+            True, logo.filename(award, extension)
+        )
         response["X-Content-Type-Options"] = "nosniff"
     response["ETag"] = etag
     # Private: only signed-in staff may fetch it. An hour, then a cheap revalidation by ETag.

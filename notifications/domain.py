@@ -41,13 +41,18 @@ def notify(*, authority, key, recipients, context, dedupe_key) -> list[OutboxMes
     even when callers race (the unique constraint decides). Returns the messages made now.
     """
     if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("notify() must be called inside the transaction of the change it reports.")
+        raise RuntimeError(
+            "notify() must be called inside the transaction of the change it reports."
+        )
     if not dedupe_key or len(dedupe_key) > DEDUPE_KEY_MAX:
         raise ValueError(f"dedupe_key must be 1 to {DEDUPE_KEY_MAX} characters.")
     kind = get_kind(key)
     addresses = _addresses(recipients)
-    existing = set(OutboxMessage.objects.filter(authority=authority, dedupe_key=dedupe_key, to__in=addresses)
-                   .values_list("to", flat=True))
+    existing = set(
+        OutboxMessage.objects.filter(
+            authority=authority, dedupe_key=dedupe_key, to__in=addresses
+        ).values_list("to", flat=True)
+    )
     if not set(addresses) - existing:
         return []
     subject, body = render_message(authority, kind, context)
@@ -56,7 +61,9 @@ def notify(*, authority, key, recipients, context, dedupe_key) -> list[OutboxMes
         if to in existing:
             continue
         message, created = OutboxMessage.objects.get_or_create(
-            authority=authority, dedupe_key=dedupe_key, to=to,
+            authority=authority,
+            dedupe_key=dedupe_key,
+            to=to,
             defaults={"key": key, "subject": subject, "body": body},
         )
         if created:
@@ -86,7 +93,9 @@ def context_for(authority, kind: Kind, context: dict) -> dict:
     values = {"authority": authority.name, **context}
     unknown = set(values) - set(kind.variables)
     if unknown:
-        raise ValueError(f"{kind.key} has no variable {', '.join(sorted(unknown))}: document it in notifications/kinds.py.")
+        raise ValueError(
+            f"{kind.key} has no variable {', '.join(sorted(unknown))}: document it in notifications/kinds.py."
+        )
     return values
 
 
@@ -106,26 +115,40 @@ def render_message(authority, kind: Kind, context: dict) -> tuple[str, str]:
         try:
             return render_subject(template.subject, values), render_body(template.body, values)
         except Exception:
-            log.exception("Email template %s of %s failed; the default text is used.", kind.key, authority.slug)
+            log.exception(
+                "Email template %s of %s failed; the default text is used.",
+                kind.key,
+                authority.slug,
+            )
     return render_subject(kind.subject, values), render_body(kind.body, values)
 
 
 @transaction.atomic
 def send_again(*, authority, by, message: OutboxMessage) -> None:
     """Put a failed message back in the queue (a new round of retries)."""
-    requeued = OutboxMessage.objects.filter(authority=authority, pk=message.pk, state=State.FAILED).update(
-        state=State.QUEUED, state_changed_at=timezone.now())
+    requeued = OutboxMessage.objects.filter(
+        authority=authority, pk=message.pk, state=State.FAILED
+    ).update(state=State.QUEUED, state_changed_at=timezone.now())
     if not requeued:
         raise NotFailed("Only an email that could not be sent can be sent again.")
-    record(authority=authority, actor=by, action="email.sent_again", obj=message,
-           before={"state": State.FAILED}, after={"state": State.QUEUED})
+    record(
+        authority=authority,
+        actor=by,
+        action="email.sent_again",
+        obj=message,
+        before={"state": State.FAILED},
+        after={"state": State.QUEUED},
+    )
     enqueue_send(message)
 
 
 # The authority's templates
 
 
-TEXT_RULES = {"subject": (SUBJECT_MAX, "Enter a subject."), "body": (BODY_MAX, "Enter the message.")}
+TEXT_RULES = {
+    "subject": (SUBJECT_MAX, "Enter a subject."),
+    "body": (BODY_MAX, "Enter the message."),
+}
 
 
 def text_errors(kind: Kind, **texts: str) -> dict[str, str]:
@@ -163,14 +186,22 @@ def save_template(*, authority, by, key: str, subject: str, body: str) -> EmailT
     subject, body = subject.strip(), body.replace("\r\n", "\n").strip()
     if errors := text_errors(kind, subject=subject, body=body):
         raise ValidationError(errors)
-    template = EmailTemplate.objects.select_for_update().filter(authority=authority, key=key).first()
+    template = (
+        EmailTemplate.objects.select_for_update().filter(authority=authority, key=key).first()
+    )
     before = _snapshot(key, *texts_for(kind, template))
     if template is None:
         template = EmailTemplate(authority=authority, key=key)
     template.subject, template.body, template.updated_by = subject, body, by
     template.save()
-    record(authority=authority, actor=by, action="email_template.changed", obj=template,
-           before=before, after=_snapshot(key, subject, body))
+    record(
+        authority=authority,
+        actor=by,
+        action="email_template.changed",
+        obj=template,
+        before=before,
+        after=_snapshot(key, subject, body),
+    )
     return template
 
 
@@ -178,10 +209,18 @@ def save_template(*, authority, by, key: str, subject: str, body: str) -> EmailT
 def reset_template(*, authority, by, key: str) -> bool:
     """Go back to the default text; False if the authority had not changed it."""
     kind = get_kind(key)
-    template = EmailTemplate.objects.select_for_update().filter(authority=authority, key=key).first()
+    template = (
+        EmailTemplate.objects.select_for_update().filter(authority=authority, key=key).first()
+    )
     if template is None:
         return False
-    record(authority=authority, actor=by, action="email_template.reset", obj=template,
-           before=_snapshot(key, template.subject, template.body), after=_snapshot(key, kind.subject, kind.body))
+    record(
+        authority=authority,
+        actor=by,
+        action="email_template.reset",
+        obj=template,
+        before=_snapshot(key, template.subject, template.body),
+        after=_snapshot(key, kind.subject, kind.body),
+    )
     template.delete()
     return True

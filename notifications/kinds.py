@@ -29,117 +29,171 @@ class Kind:
 
 
 def _kind(key, title, sent_when, subject, body, variables, sample) -> Kind:
-    return Kind(key=key, title=title, sent_when=sent_when, subject=subject, body="Hello,\n\n" + body + SIGN_OFF,
-                variables={**variables, **COMMON_VARIABLES}, sample={**sample, **COMMON_SAMPLE})
+    return Kind(
+        key=key,
+        title=title,
+        sent_when=sent_when,
+        subject=subject,
+        body="Hello,\n\n" + body + SIGN_OFF,
+        variables={**variables, **COMMON_VARIABLES},
+        sample={**sample, **COMMON_SAMPLE},
+    )
 
 
 SCHOOL = {"school": "The school's name."}
 SAMPLE_SCHOOL = {"school": "Chandag Infant School"}
 
-KINDS: dict[str, Kind] = {k.key: k for k in [
-    _kind(
-        "cycle.registered", "School registered",
-        "A school is registered for an assessment. To the school's coordinator and head teacher, and its mentor.",
-        "{{ school }} is registered for the Inclusion Quality Mark",
-        "{{ school }} is registered for its {{ assessment }}, with {{ mentor }} as mentor. "
-        "The school can start its self-review now.",
-        {**SCHOOL, "assessment": "The kind of assessment, e.g. “initial assessment”.", "mentor": "The mentor's name."},
-        {**SAMPLE_SCHOOL, "assessment": "initial assessment", "mentor": "Maya Mentor"},
-    ),
-    _kind(
-        "cycle.submitted", "Self-review submitted",
-        "A school submits its self-review. To its mentor.",
-        "{{ school }} has submitted its self-review",
-        "{{ submitted_by }} has submitted the self-review of {{ school }} for you to validate.",
-        {**SCHOOL, "submitted_by": "The name of the person who submitted it."},
-        {**SAMPLE_SCHOOL, "submitted_by": "Hannah Head"},
-    ),
-    _kind(
-        "cycle.returned", "Self-review returned",
-        "The mentor returns the self-review with comments. To the school's coordinator and head teacher.",
-        "Your mentor has returned the self-review of {{ school }}",
-        "{{ mentor }} has returned the self-review of {{ school }} with comments:\n\n{{ comment }}",
-        {**SCHOOL, "mentor": "The mentor's name.", "comment": "The mentor's comments."},
-        {**SAMPLE_SCHOOL, "mentor": "Maya Mentor", "comment": "Please add evidence for element 4."},
-    ),
-    _kind(
-        "cycle.validated", "Self-review validated",
-        "The mentor validates the self-review. To the school's coordinator and head teacher.",
-        "Your mentor has validated the self-review of {{ school }}",
-        "{{ mentor }} has validated the self-review of {{ school }}. "
-        "The next step is the action plan and the portfolio of evidence.",
-        {**SCHOOL, "mentor": "The mentor's name."},
-        {**SAMPLE_SCHOOL, "mentor": "Maya Mentor"},
-    ),
-    _kind(
-        "cycle.portfolio_submitted", "Portfolio submitted",
-        "A school submits its portfolio of evidence for moderation. To the authority admins, the panel chair "
-        "and the school's mentor.",
-        "{{ school }} has submitted its portfolio for moderation",
-        "{{ school }} has submitted its portfolio of evidence for moderation. "
-        "The panel can now check it is ready for a visit.",
-        SCHOOL, SAMPLE_SCHOOL,
-    ),
-    _kind(
-        "portfolio.returned", "Portfolio returned after the desk check",
-        "The desk check finds the portfolio is not ready for a visit. To the school's coordinator and head "
-        "teacher, and its mentor.",
-        "The portfolio of {{ school }} needs more work before the visit",
-        "The panel has checked the portfolio of evidence of {{ school }} and returned it:\n\n{{ reasons }}",
-        {**SCHOOL, "reasons": "Why the portfolio was returned."},
-        {**SAMPLE_SCHOOL, "reasons": "There is no evidence yet for elements 7 and 8."},
-    ),
-    _kind(
-        "visit.planned", "Visit planned",
-        "The moderation visit is given a date. To the school's coordinator and head teacher, and the two "
-        "moderators.",
-        "Moderation visit to {{ school }} on {{ visit_date|date:\"j F Y\" }}",
-        "{{ moderators }} will visit {{ school }} on {{ visit_date|date:\"l j F Y\" }} for its assessment.",
-        {**SCHOOL, "visit_date": "The day of the visit (a date: use the date filter to format it).",
-         "moderators": "The names of the two moderators, e.g. “Mo Moderator and Ola Other”."},
-        {**SAMPLE_SCHOOL, "visit_date": date(2026, 3, 12), "moderators": "Mo Moderator and Ola Other"},
-    ),
-    _kind(
-        "report.final", "Assessment report finished",
-        "The moderators finish the assessment report. To the authority admins and the panel chair.",
-        "The assessment report of {{ school }} is ready",
-        "The moderators have finished the assessment report of {{ school }}. "
-        "They recommend: {{ recommendation }}.",
-        {**SCHOOL, "recommendation": "The moderators' recommendation, e.g. “award the Inclusion Quality Mark”."},
-        {**SAMPLE_SCHOOL, "recommendation": "award the Inclusion Quality Mark"},
-    ),
-    _kind(
-        "vote.opened", "Panel vote opened",
-        "The panel's vote on a school opens. To the panel members who may vote on it.",
-        "Your vote is needed: {{ school }}",
-        "The panel's vote on {{ school }} is open. The moderators recommend: {{ recommendation }}.\n\n"
-        "Please read the report and cast your vote.",
-        {**SCHOOL, "recommendation": "The moderators' recommendation."},
-        {**SAMPLE_SCHOOL, "recommendation": "award the Inclusion Quality Mark"},
-    ),
-    _kind(
-        "decision.recorded", "Panel decision recorded",
-        "The panel chair records the panel's decision. To the school's coordinator and head teacher, its "
-        "mentor and the moderators.",
-        "The panel's decision on {{ school }}",
-        "The moderation panel has decided: {{ decision }}.\n\n{{ rationale }}",
-        {**SCHOOL, "decision": "The decision, e.g. “award the Inclusion Quality Mark”.",
-         "rationale": "The panel's reasons, as the chair recorded them."},
-        {**SAMPLE_SCHOOL, "decision": "award the Inclusion Quality Mark",
-         "rationale": "The report shows inclusive practice embedded across the school."},
-    ),
-    _kind(
-        "award.made", "Award made",
-        "A school is awarded a tier. To the school's coordinator and head teacher, and the authority admins.",
-        "{{ school }} is awarded the {{ tier }}",
-        "Congratulations: {{ school }} holds the {{ tier }} from {{ awarded_on|date:\"j F Y\" }} "
-        "until {{ expires_on|date:\"j F Y\" }}. The certificate and logo are ready to download.",
-        {**SCHOOL, "tier": "The tier, e.g. “Inclusion Quality Mark”.", "awarded_on": "The date of the award.",
-         "expires_on": "The date it expires."},
-        {**SAMPLE_SCHOOL, "tier": "Inclusion Quality Mark", "awarded_on": date(2026, 7, 1),
-         "expires_on": date(2029, 6, 30)},
-    ),
-]}
+KINDS: dict[str, Kind] = {
+    k.key: k
+    for k in [
+        _kind(
+            "cycle.registered",
+            "School registered",
+            "A school is registered for an assessment. To the school's coordinator and head teacher, and its mentor.",
+            "{{ school }} is registered for the Inclusion Quality Mark",
+            "{{ school }} is registered for its {{ assessment }}, with {{ mentor }} as mentor. "
+            "The school can start its self-review now.",
+            {
+                **SCHOOL,
+                "assessment": "The kind of assessment, e.g. “initial assessment”.",
+                "mentor": "The mentor's name.",
+            },
+            {**SAMPLE_SCHOOL, "assessment": "initial assessment", "mentor": "Maya Mentor"},
+        ),
+        _kind(
+            "cycle.submitted",
+            "Self-review submitted",
+            "A school submits its self-review. To its mentor.",
+            "{{ school }} has submitted its self-review",
+            "{{ submitted_by }} has submitted the self-review of {{ school }} for you to validate.",
+            {**SCHOOL, "submitted_by": "The name of the person who submitted it."},
+            {**SAMPLE_SCHOOL, "submitted_by": "Hannah Head"},
+        ),
+        _kind(
+            "cycle.returned",
+            "Self-review returned",
+            "The mentor returns the self-review with comments. To the school's coordinator and head teacher.",
+            "Your mentor has returned the self-review of {{ school }}",
+            "{{ mentor }} has returned the self-review of {{ school }} with comments:\n\n{{ comment }}",
+            {**SCHOOL, "mentor": "The mentor's name.", "comment": "The mentor's comments."},
+            {
+                **SAMPLE_SCHOOL,
+                "mentor": "Maya Mentor",
+                "comment": "Please add evidence for element 4.",
+            },
+        ),
+        _kind(
+            "cycle.validated",
+            "Self-review validated",
+            "The mentor validates the self-review. To the school's coordinator and head teacher.",
+            "Your mentor has validated the self-review of {{ school }}",
+            "{{ mentor }} has validated the self-review of {{ school }}. "
+            "The next step is the action plan and the portfolio of evidence.",
+            {**SCHOOL, "mentor": "The mentor's name."},
+            {**SAMPLE_SCHOOL, "mentor": "Maya Mentor"},
+        ),
+        _kind(
+            "cycle.portfolio_submitted",
+            "Portfolio submitted",
+            "A school submits its portfolio of evidence for moderation. To the authority admins, the panel chair "
+            "and the school's mentor.",
+            "{{ school }} has submitted its portfolio for moderation",
+            "{{ school }} has submitted its portfolio of evidence for moderation. "
+            "The panel can now check it is ready for a visit.",
+            SCHOOL,
+            SAMPLE_SCHOOL,
+        ),
+        _kind(
+            "portfolio.returned",
+            "Portfolio returned after the desk check",
+            "The desk check finds the portfolio is not ready for a visit. To the school's coordinator and head "
+            "teacher, and its mentor.",
+            "The portfolio of {{ school }} needs more work before the visit",
+            "The panel has checked the portfolio of evidence of {{ school }} and returned it:\n\n{{ reasons }}",
+            {**SCHOOL, "reasons": "Why the portfolio was returned."},
+            {**SAMPLE_SCHOOL, "reasons": "There is no evidence yet for elements 7 and 8."},
+        ),
+        _kind(
+            "visit.planned",
+            "Visit planned",
+            "The moderation visit is given a date. To the school's coordinator and head teacher, and the two "
+            "moderators.",
+            'Moderation visit to {{ school }} on {{ visit_date|date:"j F Y" }}',
+            '{{ moderators }} will visit {{ school }} on {{ visit_date|date:"l j F Y" }} for its assessment.',
+            {
+                **SCHOOL,
+                "visit_date": "The day of the visit (a date: use the date filter to format it).",
+                "moderators": "The names of the two moderators, e.g. “Mo Moderator and Ola Other”.",
+            },
+            {
+                **SAMPLE_SCHOOL,
+                "visit_date": date(2026, 3, 12),
+                "moderators": "Mo Moderator and Ola Other",
+            },
+        ),
+        _kind(
+            "report.final",
+            "Assessment report finished",
+            "The moderators finish the assessment report. To the authority admins and the panel chair.",
+            "The assessment report of {{ school }} is ready",
+            "The moderators have finished the assessment report of {{ school }}. "
+            "They recommend: {{ recommendation }}.",
+            {
+                **SCHOOL,
+                "recommendation": "The moderators' recommendation, e.g. “award the Inclusion Quality Mark”.",
+            },
+            {**SAMPLE_SCHOOL, "recommendation": "award the Inclusion Quality Mark"},
+        ),
+        _kind(
+            "vote.opened",
+            "Panel vote opened",
+            "The panel's vote on a school opens. To the panel members who may vote on it.",
+            "Your vote is needed: {{ school }}",
+            "The panel's vote on {{ school }} is open. The moderators recommend: {{ recommendation }}.\n\n"
+            "Please read the report and cast your vote.",
+            {**SCHOOL, "recommendation": "The moderators' recommendation."},
+            {**SAMPLE_SCHOOL, "recommendation": "award the Inclusion Quality Mark"},
+        ),
+        _kind(
+            "decision.recorded",
+            "Panel decision recorded",
+            "The panel chair records the panel's decision. To the school's coordinator and head teacher, its "
+            "mentor and the moderators.",
+            "The panel's decision on {{ school }}",
+            "The moderation panel has decided: {{ decision }}.\n\n{{ rationale }}",
+            {
+                **SCHOOL,
+                "decision": "The decision, e.g. “award the Inclusion Quality Mark”.",
+                "rationale": "The panel's reasons, as the chair recorded them.",
+            },
+            {
+                **SAMPLE_SCHOOL,
+                "decision": "award the Inclusion Quality Mark",
+                "rationale": "The report shows inclusive practice embedded across the school.",
+            },
+        ),
+        _kind(
+            "award.made",
+            "Award made",
+            "A school is awarded a tier. To the school's coordinator and head teacher, and the authority admins.",
+            "{{ school }} is awarded the {{ tier }}",
+            'Congratulations: {{ school }} holds the {{ tier }} from {{ awarded_on|date:"j F Y" }} '
+            'until {{ expires_on|date:"j F Y" }}. The certificate and logo are ready to download.',
+            {
+                **SCHOOL,
+                "tier": "The tier, e.g. “Inclusion Quality Mark”.",
+                "awarded_on": "The date of the award.",
+                "expires_on": "The date it expires.",
+            },
+            {
+                **SAMPLE_SCHOOL,
+                "tier": "Inclusion Quality Mark",
+                "awarded_on": date(2026, 7, 1),
+                "expires_on": date(2029, 6, 30),
+            },
+        ),
+    ]
+}
 
 
 def get_kind(key: str) -> Kind:

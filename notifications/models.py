@@ -17,13 +17,17 @@ class EmailTemplate(models.Model):
     subject = models.CharField(max_length=SUBJECT_MAX)
     body = models.TextField(max_length=BODY_MAX)
     updated_at = models.DateTimeField(auto_now=True)
-    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
 
     objects = ScopedManager(authority="authority")
 
     class Meta:
         ordering = ["key"]
-        constraints = [models.UniqueConstraint("authority", "key", name="email_template_unique_key")]
+        constraints = [
+            models.UniqueConstraint("authority", "key", name="email_template_unique_key")
+        ]
 
     def __str__(self):
         return self.key
@@ -49,7 +53,9 @@ class OutboxMessage(models.Model):
     subject = models.CharField(max_length=255)
     body = models.TextField()
     state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
-    attempts = models.PositiveSmallIntegerField(default=0, help_text="Times a worker has started sending it.")
+    attempts = models.PositiveSmallIntegerField(
+        default=0, help_text="Times a worker has started sending it."
+    )
     last_error = models.TextField(blank=True)
     dedupe_key = models.CharField(max_length=200)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -61,12 +67,18 @@ class OutboxMessage(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.UniqueConstraint("authority", "dedupe_key", "to", name="outbox_message_unique_event_recipient"),
-            models.CheckConstraint(condition=models.Q(state__in=["queued", "sending", "sent", "failed"]),
-                                   name="outbox_message_state_valid"),
+            models.UniqueConstraint(
+                "authority", "dedupe_key", "to", name="outbox_message_unique_event_recipient"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(state__in=["queued", "sending", "sent", "failed"]),
+                name="outbox_message_state_valid",
+            ),
         ]
         indexes = [
-            models.Index(fields=["authority", "state", "-created_at"], name="outbox_authority_state"),
+            models.Index(
+                fields=["authority", "state", "-created_at"], name="outbox_authority_state"
+            ),
             models.Index(fields=["authority", "-created_at"], name="outbox_authority_created"),
             models.Index(fields=["state", "state_changed_at"], name="outbox_state_changed"),
         ]

@@ -11,15 +11,50 @@ import re
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.template import Context, Engine, Library, Template, TemplateSyntaxError, defaultfilters, defaulttags
+from django.template import (
+    Context,
+    Engine,
+    Library,
+    Template,
+    TemplateSyntaxError,
+    defaultfilters,
+    defaulttags,
+)
 from django.template.base import FilterExpression, Node, NodeList, Variable
-from django.template.smartif import TokenBase
 from django.template.defaulttags import TemplateLiteral
+from django.template.smartif import TokenBase
 
-ALLOWED_TAGS = ("if", "with", "firstof", "now", "filter", "spaceless", "comment", "templatetag", "verbatim")
+ALLOWED_TAGS = (
+    "if",
+    "with",
+    "firstof",
+    "now",
+    "filter",
+    "spaceless",
+    "comment",
+    "templatetag",
+    "verbatim",
+)
 ALLOWED_FILTERS = (
-    "capfirst", "cut", "date", "default", "default_if_none", "first", "last", "length", "lower", "pluralize",
-    "time", "timesince", "timeuntil", "title", "truncatechars", "truncatewords", "upper", "wordcount", "wordwrap",
+    "capfirst",
+    "cut",
+    "date",
+    "default",
+    "default_if_none",
+    "first",
+    "last",
+    "length",
+    "lower",
+    "pluralize",
+    "time",
+    "timesince",
+    "timeuntil",
+    "title",
+    "truncatechars",
+    "truncatewords",
+    "upper",
+    "wordcount",
+    "wordwrap",
     "yesno",
 )
 PLAIN_VALUES = (str, int, float, Decimal, bool, date, datetime, type(None))
@@ -60,8 +95,10 @@ def describe_syntax_error(error: TemplateSyntaxError) -> str:
     message = str(error)
     line = (getattr(error, "template_debug", None) or {}).get("line")
     if match := re.match(r"Invalid block tag on line \d+: '([^']+)'", message):
-        message = (f"“{{% {match[1]} %}}” cannot be used in an email. The tags you can use are: "
-                   f"{', '.join(ALLOWED_TAGS)} (with else, elif and the end tags).")
+        message = (
+            f"“{{% {match[1]} %}}” cannot be used in an email. The tags you can use are: "
+            f"{', '.join(ALLOWED_TAGS)} (with else, elif and the end tags)."
+        )
     elif match := re.match(r"Invalid filter: '([^']+)'", message):
         message = f"“{match[1]}” is not a filter you can use in an email. The filters are: {', '.join(ALLOWED_FILTERS)}."
     else:
@@ -75,13 +112,17 @@ def check_text(source: str, variables, sample: dict) -> None:
     template = compile_text(source)
     if unknown := unknown_variables(template, variables):
         line, name = unknown[0]
-        raise TemplateProblem(f"Line {line}: “{name}” is not a variable of this email. "
-                              f"The variables are: {', '.join(sorted(variables))}.")
+        raise TemplateProblem(
+            f"Line {line}: “{name}” is not a variable of this email. "
+            f"The variables are: {', '.join(sorted(variables))}."
+        )
     try:
         render(template, sample)
     except Exception as error:  # a filter given a bad argument, e.g. wordwrap:"0"
         line = (getattr(error, "template_debug", None) or {}).get("line")
-        raise TemplateProblem(f"{f'Line {line}: ' if line else ''}this cannot be shown: {error}") from error
+        raise TemplateProblem(
+            f"{f'Line {line}: ' if line else ''}this cannot be shown: {error}"
+        ) from error
 
 
 def render(template: Template | str, context: dict) -> str:
@@ -89,7 +130,9 @@ def render(template: Template | str, context: dict) -> str:
         template = compile_text(template)
     for name, value in context.items():
         if not isinstance(value, PLAIN_VALUES):
-            raise TypeError(f"Email variable “{name}” must be a plain value, not {type(value).__name__}.")
+            raise TypeError(
+                f"Email variable “{name}” must be a plain value, not {type(value).__name__}."
+            )
     return template.render(Context(context, autoescape=False))
 
 

@@ -59,30 +59,44 @@ def send_message(authority, message_id):
     try:
         build_email(authority, message).send()
     except Exception as error:
-        last = not isinstance(error, RETRY_ON) or send_message.request.retries >= send_message.max_retries
+        last = (
+            not isinstance(error, RETRY_ON)
+            or send_message.request.retries >= send_message.max_retries
+        )
         OutboxMessage.objects.filter(pk=message.pk, state=State.SENDING).update(
             state=State.FAILED if last else State.QUEUED,
             last_error=f"{type(error).__name__}: {error}"[:2000],
             state_changed_at=timezone.now(),
         )
-        log.warning("Email %s to %s %s: %s", message.pk, message.to, "failed" if last else "will be retried", error)
+        log.warning(
+            "Email %s to %s %s: %s",
+            message.pk,
+            message.to,
+            "failed" if last else "will be retried",
+            error,
+        )
         raise  # Celery retries OSError and SMTPException with backoff; the last retry gives up
     now = timezone.now()
     # Sent is sent, whatever happened to the row meanwhile (e.g. requeued by requeue_stuck).
     OutboxMessage.objects.filter(pk=message.pk).exclude(state=State.SENT).update(
-        state=State.SENT, sent_at=now, state_changed_at=now)
+        state=State.SENT, sent_at=now, state_changed_at=now
+    )
     return "sent"
 
 
 def claim(message_id) -> OutboxMessage | None:
     """Move the message from queued to sending; None if it is not queued (or another worker holds it)."""
     with transaction.atomic():
-        message = (OutboxMessage.objects.select_for_update(skip_locked=True)
-                   .filter(pk=message_id, state=State.QUEUED).first())
+        message = (
+            OutboxMessage.objects.select_for_update(skip_locked=True)
+            .filter(pk=message_id, state=State.QUEUED)
+            .first()
+        )
         if message is None:
             return None
         claimed = OutboxMessage.objects.filter(pk=message.pk, state=State.QUEUED).update(
-            state=State.SENDING, attempts=F("attempts") + 1, state_changed_at=timezone.now())
+            state=State.SENDING, attempts=F("attempts") + 1, state_changed_at=timezone.now()
+        )
         if claimed != 1:  # databases without SELECT ... FOR UPDATE (SQLite) rely on this
             return None
     message.refresh_from_db()
@@ -92,8 +106,13 @@ def claim(message_id) -> OutboxMessage | None:
 def build_email(authority, message) -> EmailMessage:
     host = urlsplit(settings.SITE_URL).hostname or "iqm-portal"
     return EmailMessage(
-        subject=message.subject, body=message.body, to=[message.to],
-        headers={"Message-ID": f"<notification.{authority.pk}.{message.pk}@{host}>", "Auto-Submitted": "auto-generated"},
+        subject=message.subject,
+        body=message.body,
+        to=[message.to],
+        headers={
+            "Message-ID": f"<notification.{authority.pk}.{message.pk}@{host}>",
+            "Auto-Submitted": "auto-generated",
+        },
     )
 
 
@@ -104,15 +123,20 @@ def requeue_stuck() -> int:
     with scopes_disabled(), transaction.atomic():  # every authority's outbox: a periodic sweep
         rows = list(
             OutboxMessage.objects.select_for_update(skip_locked=True)
-            .filter(Q(state=State.SENDING, state_changed_at__lt=now - STUCK_AFTER)
-                    | Q(state=State.QUEUED, state_changed_at__lt=now - LOST_AFTER))
-            .order_by("state_changed_at").values_list("pk", "authority_id", "state")[:REQUEUE_BATCH]
+            .filter(
+                Q(state=State.SENDING, state_changed_at__lt=now - STUCK_AFTER)
+                | Q(state=State.QUEUED, state_changed_at__lt=now - LOST_AFTER)
+            )
+            .order_by("state_changed_at")
+            .values_list("pk", "authority_id", "state")[:REQUEUE_BATCH]
         )
         for pk, authority_id, state in rows:
             changes = {"state": State.QUEUED, "state_changed_at": now}
             if state == State.SENDING:
-                changes["last_error"] = ("The worker stopped while sending this email, so it may or may not have "
-                                         "gone: it is being sent again.")
+                changes["last_error"] = (
+                    "The worker stopped while sending this email, so it may or may not have "
+                    "gone: it is being sent again."
+                )
             OutboxMessage.objects.filter(pk=pk, state=state).update(**changes)
             enqueue(send_message, authority_id, pk)
     if rows:

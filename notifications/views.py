@@ -26,16 +26,27 @@ def outbox(request, authority_slug):
     emails = OutboxMessage.objects.all()
     if state:
         emails = emails.filter(state=state)
-    failed_first = Case(When(state=State.FAILED, then=Value(0)), default=Value(1), output_field=IntegerField())
+    failed_first = Case(
+        When(state=State.FAILED, then=Value(0)), default=Value(1), output_field=IntegerField()
+    )
     emails = emails.order_by(failed_first, "-created_at", "-pk")
     page = Paginator(emails, PAGE_SIZE).get_page(request.GET.get("page"))
     for message in page:
         message.kind_title = KINDS[message.key].title if message.key in KINDS else message.key
     filters = [{"state": "", "label": "All", "count": sum(counts.values())}] + [
-        {"state": value, "label": label, "count": counts.get(value, 0)} for value, label in State.choices]
-    return render(request, "notifications/outbox.html", {
-        "page": page, "state": state, "filters": filters, "failed_count": counts.get(State.FAILED, 0),
-    })
+        {"state": value, "label": label, "count": counts.get(value, 0)}
+        for value, label in State.choices
+    ]
+    return render(
+        request,
+        "notifications/outbox.html",
+        {
+            "page": page,
+            "state": state,
+            "filters": filters,
+            "failed_count": counts.get(State.FAILED, 0),
+        },
+    )
 
 
 @require_POST
@@ -54,8 +65,10 @@ def outbox_retry(request, authority_slug, message_pk):
 @authority_view(*ADMIN)
 def template_list(request, authority_slug):
     changed = dict(EmailTemplate.objects.values_list("key", "updated_at"))
-    rows = [{"kind": kind, "changed_at": changed.get(kind.key), "customised": kind.key in changed}
-            for kind in KINDS.values()]
+    rows = [
+        {"kind": kind, "changed_at": changed.get(kind.key), "customised": kind.key in changed}
+        for kind in KINDS.values()
+    ]
     return render(request, "notifications/template_list.html", {"rows": rows})
 
 
@@ -77,19 +90,36 @@ def template_edit(request, authority_slug, key):
         form = TemplateForm(request.POST, kind=kind)
         if form.is_valid():
             if request.POST.get("action") == "preview":
-                preview = domain.preview(request.authority, kind, form.cleaned_data["subject"], form.cleaned_data["body"])
+                preview = domain.preview(
+                    request.authority, kind, form.cleaned_data["subject"], form.cleaned_data["body"]
+                )
             else:
-                domain.save_template(authority=request.authority, by=request.user, key=key,
-                                     subject=form.cleaned_data["subject"], body=form.cleaned_data["body"])
-                messages.success(request, f"The “{kind.title}” email is saved. New emails use it from now on.")
+                domain.save_template(
+                    authority=request.authority,
+                    by=request.user,
+                    key=key,
+                    subject=form.cleaned_data["subject"],
+                    body=form.cleaned_data["body"],
+                )
+                messages.success(
+                    request, f"The “{kind.title}” email is saved. New emails use it from now on."
+                )
                 return redirect("notifications:template_edit", authority_slug, key)
     else:
         form = TemplateForm(initial={"subject": subject, "body": body}, kind=kind)
         preview = domain.preview(request.authority, kind, subject, body)
     variables = [("{{ %s }}" % name, description) for name, description in kind.variables.items()]
-    return render(request, "notifications/template_form.html", {
-        "kind": kind, "form": form, "template": template, "preview": preview, "variables": variables,
-    })
+    return render(
+        request,
+        "notifications/template_form.html",
+        {
+            "kind": kind,
+            "form": form,
+            "template": template,
+            "preview": preview,
+            "variables": variables,
+        },
+    )
 
 
 @require_POST

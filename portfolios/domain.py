@@ -20,7 +20,12 @@ log = logging.getLogger(__name__)
 MB = 1024 * 1024
 FILES_PER_REQUEST = 10
 # From submission on, the moderators and the panel see exactly what was submitted.
-LOCKED_STATES = set(Cycle.State) - {Cycle.State.REGISTERED, Cycle.State.SELF_REVIEW, Cycle.State.SUBMITTED, Cycle.State.VALIDATED}
+LOCKED_STATES = set(Cycle.State) - {
+    Cycle.State.REGISTERED,
+    Cycle.State.SELF_REVIEW,
+    Cycle.State.SUBMITTED,
+    Cycle.State.VALIDATED,
+}
 ITEM_FIELDS = ("title", "description", "evidence_date", "url")
 
 
@@ -29,7 +34,9 @@ class DuplicateEvidence(Exception):
 
     def __init__(self, item):
         self.item = item
-        super().__init__(f"This file is already in the portfolio as “{item.title}”. Link that item to more elements instead.")
+        super().__init__(
+            f"This file is already in the portfolio as “{item.title}”. Link that item to more elements instead."
+        )
 
 
 def is_locked(cycle) -> bool:
@@ -38,7 +45,9 @@ def is_locked(cycle) -> bool:
 
 def _require_open(cycle):
     if is_locked(cycle):
-        raise TransitionError("The portfolio has been submitted for moderation: it cannot be changed.")
+        raise TransitionError(
+            "The portfolio has been submitted for moderation: it cannot be changed."
+        )
 
 
 def _school_roles(cycle, memberships):
@@ -59,11 +68,16 @@ def can_submit(cycle, memberships) -> bool:
 
 
 def can_remove(item, user, memberships) -> bool:
-    return item.added_by_id == user.pk or bool(_school_roles(item.cycle, memberships) & {Role.SCHOOL_COORDINATOR, Role.HEAD_TEACHER})
+    return item.added_by_id == user.pk or bool(
+        _school_roles(item.cycle, memberships) & {Role.SCHOOL_COORDINATOR, Role.HEAD_TEACHER}
+    )
 
 
 def _links_snapshot(item):
-    return {"elements": sorted(e.number for e in item.elements.all()), "descriptors": sorted(d.pk for d in item.descriptors.all())}
+    return {
+        "elements": sorted(e.number for e in item.elements.all()),
+        "descriptors": sorted(d.pk for d in item.descriptors.all()),
+    }
 
 
 def add_file(*, cycle, by, memberships, uploaded, elements=(), descriptors=()) -> EvidenceItem:
@@ -81,10 +95,17 @@ def add_file(*, cycle, by, memberships, uploaded, elements=(), descriptors=()) -
     try:
         with transaction.atomic():
             _require_open(lock_cycle(cycle))
-            existing = EvidenceItem.objects.filter(cycle=cycle, file__sha256=inspected.sha256).first()
+            existing = EvidenceItem.objects.filter(
+                cycle=cycle, file__sha256=inspected.sha256
+            ).first()
             if existing:
                 raise DuplicateEvidence(existing)
-            used = EvidenceFile.objects.filter(items__cycle=cycle).distinct().aggregate(total=Sum("size"))["total"] or 0
+            used = (
+                EvidenceFile.objects.filter(items__cycle=cycle)
+                .distinct()
+                .aggregate(total=Sum("size"))["total"]
+                or 0
+            )
             if used + inspected.size > authority.portfolio_limit_mb * MB:
                 raise UploadRefused(
                     f"“{inspected.name}” would take the portfolio over its limit of {authority.portfolio_limit_mb} MB "
@@ -95,12 +116,27 @@ def add_file(*, cycle, by, memberships, uploaded, elements=(), descriptors=()) -
                 evidence_file = _store(authority, inspected, uploaded)
                 stored = evidence_file.file.name
             item = EvidenceItem.objects.create(
-                cycle=cycle, file=evidence_file, original_name=inspected.name, title=_title(inspected.name), added_by=by,
+                cycle=cycle,
+                file=evidence_file,
+                original_name=inspected.name,
+                title=_title(inspected.name),
+                added_by=by,
             )
             item.elements.set(elements)
             item.descriptors.set(descriptors)
-            record(authority=authority, actor=by, action="evidence.added", obj=item, school=cycle.school,
-                   after={"title": item.title, "sha256": inspected.sha256, "size": inspected.size, **_links_snapshot(item)})
+            record(
+                authority=authority,
+                actor=by,
+                action="evidence.added",
+                obj=item,
+                school=cycle.school,
+                after={
+                    "title": item.title,
+                    "sha256": inspected.sha256,
+                    "size": inspected.size,
+                    **_links_snapshot(item),
+                },
+            )
     except BaseException:
         if stored:
             evidence_file.file.storage.delete(stored)
@@ -109,8 +145,13 @@ def add_file(*, cycle, by, memberships, uploaded, elements=(), descriptors=()) -
 
 
 def _store(authority, inspected: Inspected, uploaded) -> EvidenceFile:
-    evidence_file = EvidenceFile(authority=authority, sha256=inspected.sha256, size=inspected.size,
-                                 content_type=inspected.content_type, extension=inspected.extension)
+    evidence_file = EvidenceFile(
+        authority=authority,
+        sha256=inspected.sha256,
+        size=inspected.size,
+        content_type=inspected.content_type,
+        extension=inspected.extension,
+    )
     uploaded.seek(0)
     evidence_file.file.save("upload", uploaded, save=False)
     try:
@@ -129,16 +170,39 @@ def _title(name):
 
 
 @transaction.atomic
-def add_link(*, cycle, by, memberships, url, title, description="", evidence_date=None, elements=(), descriptors=()):
+def add_link(
+    *,
+    cycle,
+    by,
+    memberships,
+    url,
+    title,
+    description="",
+    evidence_date=None,
+    elements=(),
+    descriptors=(),
+):
     if not can_add(cycle, memberships):
         raise PermissionDenied("Only the school's staff can add evidence.")
     _require_open(cycle)
-    item = EvidenceItem.objects.create(cycle=cycle, url=url, title=title, description=description,
-                                       evidence_date=evidence_date, added_by=by)
+    item = EvidenceItem.objects.create(
+        cycle=cycle,
+        url=url,
+        title=title,
+        description=description,
+        evidence_date=evidence_date,
+        added_by=by,
+    )
     item.elements.set(elements)
     item.descriptors.set(descriptors)
-    record(authority=cycle.authority, actor=by, action="evidence.added", obj=item, school=cycle.school,
-           after={"title": title, "url": url, **_links_snapshot(item)})
+    record(
+        authority=cycle.authority,
+        actor=by,
+        action="evidence.added",
+        obj=item,
+        school=cycle.school,
+        after={"title": title, "url": url, **_links_snapshot(item)},
+    )
     return item
 
 
@@ -152,20 +216,39 @@ def update_item(*, item, by, memberships, title, description, evidence_date, ele
     item.save(update_fields=["title", "description", "evidence_date"])
     item.elements.set(elements)
     item.descriptors.set(descriptors)
-    record(authority=item.cycle.authority, actor=by, action="evidence.changed", obj=item, school=item.cycle.school,
-           before=before, after={"title": title, "description": description, **_links_snapshot(item)})
+    record(
+        authority=item.cycle.authority,
+        actor=by,
+        action="evidence.changed",
+        obj=item,
+        school=item.cycle.school,
+        before=before,
+        after={"title": title, "description": description, **_links_snapshot(item)},
+    )
     return item
 
 
 def delete_item(*, item, by, memberships):
     """Remove an item before submission. Its file goes too, unless another item still uses it."""
     if not can_remove(item, by, memberships):
-        raise PermissionDenied("Only the person who added this, the coordinator or the head teacher can remove it.")
+        raise PermissionDenied(
+            "Only the person who added this, the coordinator or the head teacher can remove it."
+        )
     with transaction.atomic():
         _require_open(lock_cycle(item.cycle))
-        record(authority=item.cycle.authority, actor=by, action="evidence.removed", obj=item, school=item.cycle.school,
-               before={"title": item.title, "sha256": item.file.sha256 if item.file else None, "url": item.url,
-                       **_links_snapshot(item)})
+        record(
+            authority=item.cycle.authority,
+            actor=by,
+            action="evidence.removed",
+            obj=item,
+            school=item.cycle.school,
+            before={
+                "title": item.title,
+                "sha256": item.file.sha256 if item.file else None,
+                "url": item.url,
+                **_links_snapshot(item),
+            },
+        )
         evidence_file = item.file
         item.delete()
         if evidence_file and not evidence_file.items.exists():
@@ -183,8 +266,14 @@ def add_comment(*, item, by, memberships, body) -> ItemComment:
     if not body:
         raise ValidationError({"body": "Write a comment before sending it."})
     comment = ItemComment.objects.create(item=item, author=by, body=body)
-    record(authority=cycle.authority, actor=by, action="evidence.commented", obj=item, school=cycle.school,
-           after={"comment": comment.pk})
+    record(
+        authority=cycle.authority,
+        actor=by,
+        action="evidence.commented",
+        obj=item,
+        school=cycle.school,
+        after={"comment": comment.pk},
+    )
     return comment
 
 
@@ -195,14 +284,33 @@ def submit_portfolio(*, cycle, by, memberships) -> Cycle:
     if not _school_roles(cycle, memberships) & {Role.HEAD_TEACHER, Role.SCHOOL_COORDINATOR}:
         raise PermissionDenied("Only the head teacher or the coordinator can submit the portfolio.")
     if cycle.state != Cycle.State.VALIDATED:
-        raise TransitionError("The portfolio can be submitted once the mentor has validated the self-review"
-                              if cycle.state in (Cycle.State.REGISTERED, Cycle.State.SELF_REVIEW, Cycle.State.SUBMITTED)
-                              else "The portfolio has already been submitted.")
+        raise TransitionError(
+            "The portfolio can be submitted once the mentor has validated the self-review"
+            if cycle.state
+            in (Cycle.State.REGISTERED, Cycle.State.SELF_REVIEW, Cycle.State.SUBMITTED)
+            else "The portfolio has already been submitted."
+        )
     items = list(cycle.evidence.select_related("file").prefetch_related("elements"))
     if not items:
         raise TransitionError("Add some evidence before submitting the portfolio.")
-    PortfolioSubmission.objects.create(cycle=cycle, submitted_by=by, items=[
-        {"id": i.pk, "title": i.title, "sha256": i.file.sha256 if i.file else None, "url": i.url,
-         "elements": sorted(e.number for e in i.elements.all())} for i in items
-    ])
-    return move_cycle(cycle, by, Cycle.State.PORTFOLIO_SUBMITTED, "portfolio_submitted", portfolio_submitted_at=timezone.now())
+    PortfolioSubmission.objects.create(
+        cycle=cycle,
+        submitted_by=by,
+        items=[
+            {
+                "id": i.pk,
+                "title": i.title,
+                "sha256": i.file.sha256 if i.file else None,
+                "url": i.url,
+                "elements": sorted(e.number for e in i.elements.all()),
+            }
+            for i in items
+        ],
+    )
+    return move_cycle(
+        cycle,
+        by,
+        Cycle.State.PORTFOLIO_SUBMITTED,
+        "portfolio_submitted",
+        portfolio_submitted_at=timezone.now(),
+    )

@@ -24,42 +24,69 @@ class MultipleFileField(forms.FileField):
 class LinksMixin(forms.Form):
     """Elements and descriptors of the cycle's framework the evidence is linked to."""
 
-    elements = forms.ModelMultipleChoiceField(queryset=Element.objects.none(), required=False,
-                                              widget=forms.CheckboxSelectMultiple, label="Elements it is evidence for")
-    descriptors = forms.ModelMultipleChoiceField(queryset=Descriptor.objects.none(), required=False,
-                                                 widget=forms.CheckboxSelectMultiple, label="Statements it is evidence for")
+    elements = forms.ModelMultipleChoiceField(
+        queryset=Element.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Elements it is evidence for",
+    )
+    descriptors = forms.ModelMultipleChoiceField(
+        queryset=Descriptor.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Statements it is evidence for",
+    )
 
     def __init__(self, *args, cycle, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["elements"].queryset = Element.objects.filter(framework=cycle.framework_id)
-        self.fields["descriptors"].queryset = Descriptor.objects.filter(element__framework=cycle.framework_id).select_related("element")
+        self.fields["descriptors"].queryset = Descriptor.objects.filter(
+            element__framework=cycle.framework_id
+        ).select_related("element")
         self.fields["descriptors"].label_from_instance = lambda d: f"{d.label} {d.text}"
 
 
 class UploadForm(LinksMixin):
-    files = MultipleFileField(label="Files", help_text="PDF, Word, Excel, PowerPoint, OpenDocument, JPEG, PNG or plain text.")
+    files = MultipleFileField(
+        label="Files",
+        help_text="PDF, Word, Excel, PowerPoint, OpenDocument, JPEG, PNG or plain text.",
+    )
     field_order = ["files", "elements"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        del self.fields["descriptors"]  # linked item by item afterwards; forty checkboxes here would be a wall
+        del self.fields[
+            "descriptors"
+        ]  # linked item by item afterwards; forty checkboxes here would be a wall
 
 
 class LinkForm(LinksMixin):
     url = forms.URLField(max_length=500, label="Web address", assume_scheme="https")
     title = forms.CharField(max_length=200)
-    description = forms.CharField(max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    evidence_date = forms.DateField(required=False, label="Date", widget=forms.DateInput(attrs={"type": "date"}))
+    description = forms.CharField(
+        max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    evidence_date = forms.DateField(
+        required=False, label="Date", widget=forms.DateInput(attrs={"type": "date"})
+    )
     field_order = ["url", "title", "description", "evidence_date", "elements", "descriptors"]
 
 
 class ItemForm(LinksMixin):
     title = forms.CharField(max_length=200)
-    description = forms.CharField(max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    evidence_date = forms.DateField(required=False, label="Date", widget=forms.DateInput(attrs={"type": "date"}))
+    description = forms.CharField(
+        max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    evidence_date = forms.DateField(
+        required=False, label="Date", widget=forms.DateInput(attrs={"type": "date"})
+    )
     field_order = ["title", "description", "evidence_date", "elements", "descriptors"]
 
 
 class CommentForm(forms.Form):
-    body = forms.CharField(max_length=2000, label="Comment", widget=forms.Textarea(attrs={"rows": 3}),
-                           error_messages={"required": "Write a comment before sending it."})
+    body = forms.CharField(
+        max_length=2000,
+        label="Comment",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Write a comment before sending it."},
+    )

@@ -27,7 +27,9 @@ class EvidenceFile(models.Model):
     objects = ScopedManager(authority="authority")
 
     class Meta:
-        constraints = [models.UniqueConstraint("authority", "sha256", name="evidence_file_unique_content")]
+        constraints = [
+            models.UniqueConstraint("authority", "sha256", name="evidence_file_unique_content")
+        ]
 
     def __str__(self):
         return self.file.name
@@ -42,13 +44,19 @@ class EvidenceItem(models.Model):
     elements and descriptors of the cycle's framework."""
 
     cycle = models.ForeignKey(Cycle, on_delete=models.CASCADE, related_name="evidence")
-    file = models.ForeignKey(EvidenceFile, on_delete=models.PROTECT, null=True, blank=True, related_name="items")
+    file = models.ForeignKey(
+        EvidenceFile, on_delete=models.PROTECT, null=True, blank=True, related_name="items"
+    )
     url = models.URLField("link", max_length=500, blank=True)
     original_name = models.CharField(max_length=200, blank=True)
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True, max_length=2000)
-    evidence_date = models.DateField("date", null=True, blank=True, help_text="When the evidence is from.")
-    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    evidence_date = models.DateField(
+        "date", null=True, blank=True, help_text="When the evidence is from."
+    )
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     elements = models.ManyToManyField(Element, blank=True, related_name="+")
     descriptors = models.ManyToManyField(Descriptor, blank=True, related_name="+")
@@ -59,7 +67,8 @@ class EvidenceItem(models.Model):
         ordering = ["title", "pk"]
         constraints = [
             models.CheckConstraint(
-                condition=(models.Q(file__isnull=False) & models.Q(url="")) | (models.Q(file__isnull=True) & ~models.Q(url="")),
+                condition=(models.Q(file__isnull=False) & models.Q(url=""))
+                | (models.Q(file__isnull=True) & ~models.Q(url="")),
                 name="evidence_item_file_or_link",
             ),
         ]
@@ -86,9 +95,13 @@ class PortfolioSubmission(models.Model):
     """What the school submitted for moderation, exactly: the moderators and panel see this."""
 
     cycle = models.ForeignKey(Cycle, on_delete=models.CASCADE, related_name="portfolio_submissions")
-    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     submitted_at = models.DateTimeField(auto_now_add=True)
-    items = models.JSONField(help_text="Each item's id, title, SHA-256 or link, and element numbers.")
+    items = models.JSONField(
+        help_text="Each item's id, title, SHA-256 or link, and element numbers."
+    )
 
     objects = ScopedManager(authority="cycle__authority")
 

@@ -44,8 +44,26 @@ ALLOWED_SUMMARY = "PDF, Word, Excel, PowerPoint, OpenDocument, JPEG, PNG or plai
 NAME_ALIASES = {"jpeg": "jpg"}
 # filetype calls an animated PNG "apng"; it is still a PNG that Pillow verifies as one.
 DETECTED_ALIASES = {"apng": "png"}
-ARCHIVES = {"zip", "rar", "7z", "tar", "gz", "tgz", "bz2", "xz", "z", "lz", "lz4", "lzo", "zst",
-            "br", "cab", "ar", "deb", "rpm"}
+ARCHIVES = {
+    "zip",
+    "rar",
+    "7z",
+    "tar",
+    "gz",
+    "tgz",
+    "bz2",
+    "xz",
+    "z",
+    "lz",
+    "lz4",
+    "lzo",
+    "zst",
+    "br",
+    "cab",
+    "ar",
+    "deb",
+    "rpm",
+}
 ZIPPED_OFFICE = {"docx", "xlsx", "pptx", "odt", "ods", "odp"}
 
 MAX_NAME_LENGTH = 200

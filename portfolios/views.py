@@ -23,18 +23,29 @@ log = logging.getLogger(__name__)
 
 
 def get_item(request, cycle, item_pk) -> EvidenceItem:
-    return get_object_or_404(EvidenceItem.objects.select_related("file", "added_by"), pk=item_pk, cycle=cycle)
+    return get_object_or_404(
+        EvidenceItem.objects.select_related("file", "added_by"), pk=item_pk, cycle=cycle
+    )
 
 
 @authority_view()
 def portfolio(request, authority_slug, cycle_pk):
     """Coverage at a glance, then each element's evidence, or a plain "no evidence yet"."""
     cycle = get_cycle(request, cycle_pk)
-    items = list(cycle.evidence.select_related("file").prefetch_related("elements").annotate(comment_count=Count("comments")))
-    elements = list(Element.objects.filter(framework=cycle.framework_id).annotate(descriptor_count=Count("descriptors")))
+    items = list(
+        cycle.evidence.select_related("file")
+        .prefetch_related("elements")
+        .annotate(comment_count=Count("comments"))
+    )
+    elements = list(
+        Element.objects.filter(framework=cycle.framework_id).annotate(
+            descriptor_count=Count("descriptors")
+        )
+    )
     covered = dict(
         EvidenceItem.descriptors.through.objects.filter(evidenceitem__cycle=cycle)
-        .values_list("descriptor__element").annotate(count=Count("descriptor", distinct=True))
+        .values_list("descriptor__element")
+        .annotate(count=Count("descriptor", distinct=True))
     )
     by_element = {e.pk: [] for e in elements}
     unlinked = []
@@ -44,15 +55,27 @@ def portfolio(request, authority_slug, cycle_pk):
             by_element[pk].append(item)
         if not linked:
             unlinked.append(item)
-    rows = [{"element": e, "items": by_element[e.pk], "descriptors_covered": covered.get(e.pk, 0)} for e in elements]
+    rows = [
+        {"element": e, "items": by_element[e.pk], "descriptors_covered": covered.get(e.pk, 0)}
+        for e in elements
+    ]
     can_add = domain.can_add(cycle, request.memberships)
-    return render(request, "portfolios/portfolio.html", {
-        "cycle": cycle, "rows": rows, "unlinked": unlinked, "item_count": len(items),
-        "locked": domain.is_locked(cycle), "can_add": can_add and not domain.is_locked(cycle),
-        "upload_form": UploadForm(cycle=cycle), "files_per_request": domain.FILES_PER_REQUEST,
-        "can_submit": domain.can_submit(cycle, request.memberships),
-        "submission": cycle.portfolio_submissions.first(),
-    })
+    return render(
+        request,
+        "portfolios/portfolio.html",
+        {
+            "cycle": cycle,
+            "rows": rows,
+            "unlinked": unlinked,
+            "item_count": len(items),
+            "locked": domain.is_locked(cycle),
+            "can_add": can_add and not domain.is_locked(cycle),
+            "upload_form": UploadForm(cycle=cycle),
+            "files_per_request": domain.FILES_PER_REQUEST,
+            "can_submit": domain.can_submit(cycle, request.memberships),
+            "submission": cycle.portfolio_submissions.first(),
+        },
+    )
 
 
 @require_POST
@@ -74,18 +97,30 @@ def upload(request, authority_slug, cycle_pk):
     results = []
     for uploaded in form.cleaned_data["files"]:
         try:
-            item = domain.add_file(cycle=cycle, by=request.user, memberships=request.memberships, uploaded=uploaded,
-                                   elements=form.cleaned_data["elements"])
+            item = domain.add_file(
+                cycle=cycle,
+                by=request.user,
+                memberships=request.memberships,
+                uploaded=uploaded,
+                elements=form.cleaned_data["elements"],
+            )
         except domain.DuplicateEvidence as duplicate:
             url = reverse("portfolios:item", args=[authority_slug, cycle.pk, duplicate.item.pk])
             results.append({"name": uploaded.name, "error": str(duplicate), "existing": url})
         except (UploadRefused, TransitionError) as refused:
-            results.append({"name": uploaded.name, "error": getattr(refused, "message", str(refused))})
+            results.append(
+                {"name": uploaded.name, "error": getattr(refused, "message", str(refused))}
+            )
         except PermissionDenied as error:
             results.append({"name": uploaded.name, "error": str(error)})
         else:
-            results.append({"name": uploaded.name, "title": item.title,
-                            "url": reverse("portfolios:item", args=[authority_slug, cycle.pk, item.pk])})
+            results.append(
+                {
+                    "name": uploaded.name,
+                    "title": item.title,
+                    "url": reverse("portfolios:item", args=[authority_slug, cycle.pk, item.pk]),
+                }
+            )
     if wants_json:
         status = 200 if all("url" in r for r in results) else 422
         return JsonResponse({"results": results}, status=status)
@@ -105,7 +140,9 @@ def add_link(request, authority_slug, cycle_pk):
     form = LinkForm(request.POST if request.method == "POST" else None, cycle=cycle)
     if request.method == "POST" and form.is_valid():
         try:
-            item = domain.add_link(cycle=cycle, by=request.user, memberships=request.memberships, **form.cleaned_data)
+            item = domain.add_link(
+                cycle=cycle, by=request.user, memberships=request.memberships, **form.cleaned_data
+            )
         except TransitionError as error:
             form.add_error(None, str(error))
         else:
@@ -119,26 +156,44 @@ def item_detail(request, authority_slug, cycle_pk, item_pk):
     cycle = get_cycle(request, cycle_pk)
     item = get_item(request, cycle, item_pk)
     editable = domain.can_add(cycle, request.memberships) and not domain.is_locked(cycle)
-    initial = {"title": item.title, "description": item.description, "evidence_date": item.evidence_date,
-               "elements": list(item.elements.all()), "descriptors": list(item.descriptors.all())}
-    form = ItemForm(request.POST if request.method == "POST" else None, cycle=cycle, initial=initial)
+    initial = {
+        "title": item.title,
+        "description": item.description,
+        "evidence_date": item.evidence_date,
+        "elements": list(item.elements.all()),
+        "descriptors": list(item.descriptors.all()),
+    }
+    form = ItemForm(
+        request.POST if request.method == "POST" else None, cycle=cycle, initial=initial
+    )
     if request.method == "POST":
         if not editable:
             raise PermissionDenied
         if form.is_valid():
             try:
-                domain.update_item(item=item, by=request.user, memberships=request.memberships, **form.cleaned_data)
+                domain.update_item(
+                    item=item, by=request.user, memberships=request.memberships, **form.cleaned_data
+                )
             except TransitionError as error:
                 form.add_error(None, str(error))
             else:
                 messages.success(request, "Saved.")
                 return redirect("portfolios:item", authority_slug, cycle.pk, item.pk)
     comments = ItemComment.objects.filter(item=item).select_related("author")
-    return render(request, "portfolios/item.html", {
-        "cycle": cycle, "item": item, "form": form, "editable": editable, "comments": comments,
-        "comment_form": CommentForm(), "can_comment": domain.can_comment(cycle, request.user, request.memberships),
-        "can_remove": editable and domain.can_remove(item, request.user, request.memberships),
-    })
+    return render(
+        request,
+        "portfolios/item.html",
+        {
+            "cycle": cycle,
+            "item": item,
+            "form": form,
+            "editable": editable,
+            "comments": comments,
+            "comment_form": CommentForm(),
+            "can_comment": domain.can_comment(cycle, request.user, request.memberships),
+            "can_remove": editable and domain.can_remove(item, request.user, request.memberships),
+        },
+    )
 
 
 @require_POST
@@ -164,11 +219,18 @@ def comment(request, authority_slug, cycle_pk, item_pk):
         raise PermissionDenied
     form = CommentForm(request.POST)
     if form.is_valid():
-        domain.add_comment(item=item, by=request.user, memberships=request.memberships, body=form.cleaned_data["body"])
+        domain.add_comment(
+            item=item,
+            by=request.user,
+            memberships=request.memberships,
+            body=form.cleaned_data["body"],
+        )
         messages.success(request, "Comment added.")
     else:
         messages.error(request, form.errors["body"][0])
-    return redirect(reverse("portfolios:item", args=[authority_slug, cycle.pk, item.pk]) + "#comments")
+    return redirect(
+        reverse("portfolios:item", args=[authority_slug, cycle.pk, item.pk]) + "#comments"
+    )
 
 
 @authority_view()
@@ -184,10 +246,20 @@ def download(request, authority_slug, cycle_pk, item_pk):
         for chunk in handle.chunks():
             digest.update(chunk)
     if digest.hexdigest() != stored.sha256:
-        log.error("Evidence file %s of authority %s does not match its SHA-256: not served.", stored.file.name, cycle.authority_id)
-        return render(request, "portfolios/file_damaged.html", {"cycle": cycle, "item": item}, status=500)
-    response = FileResponse(stored.file.open("rb"), content_type=stored.content_type,
-                            as_attachment=not stored.shown_inline, filename=item.original_name or f"evidence.{stored.extension}")
+        log.error(
+            "Evidence file %s of authority %s does not match its SHA-256: not served.",
+            stored.file.name,
+            cycle.authority_id,
+        )
+        return render(
+            request, "portfolios/file_damaged.html", {"cycle": cycle, "item": item}, status=500
+        )
+    response = FileResponse(
+        stored.file.open("rb"),
+        content_type=stored.content_type,
+        as_attachment=not stored.shown_inline,
+        filename=item.original_name or f"evidence.{stored.extension}",
+    )
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
@@ -202,5 +274,7 @@ def submit(request, authority_slug, cycle_pk):
     except (TransitionError, PermissionDenied) as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, "The portfolio has been submitted for moderation. It can no longer be changed.")
+        messages.success(
+            request, "The portfolio has been submitted for moderation. It can no longer be changed."
+        )
     return redirect("portfolios:portfolio", authority_slug, cycle.pk)

@@ -14,7 +14,18 @@ from dataclasses import dataclass
 
 from django.core.cache import cache
 from django.core.paginator import Page, Paginator
-from django.db.models import Case, Count, ExpressionWrapper, F, FloatField, Max, Q, QuerySet, When, Window
+from django.db.models import (
+    Case,
+    Count,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    Max,
+    Q,
+    QuerySet,
+    When,
+    Window,
+)
 from django.db.models.functions import RowNumber
 from django.http import QueryDict
 from django_scopes import scopes_disabled
@@ -81,13 +92,21 @@ class Choices:
         areas = {}
         for pk, slug, name, area in rows:
             areas.setdefault((pk, slug, name), set()).add(area)
-        return cls([Listed(pk, slug, name, sorted(names, key=str.casefold))
-                    for (pk, slug, name), names in sorted(areas.items(), key=lambda item: item[0][2].casefold())])
+        return cls(
+            [
+                Listed(pk, slug, name, sorted(names, key=str.casefold))
+                for (pk, slug, name), names in sorted(
+                    areas.items(), key=lambda item: item[0][2].casefold()
+                )
+            ]
+        )
 
     def areas(self, authority: Listed | None) -> list[str]:
         if authority:
             return authority.areas
-        return sorted({area for listed in self.authorities for area in listed.areas}, key=str.casefold)
+        return sorted(
+            {area for listed in self.authorities for area in listed.areas}, key=str.casefold
+        )
 
 
 def choices(stamp: str) -> Choices:
@@ -96,8 +115,12 @@ def choices(stamp: str) -> Choices:
 
 def choice_rows() -> list[tuple[int, str, str, str]]:
     """(authority pk, slug, name, area) for every area of every current list."""
-    return list(current_schools().values_list("authority_id", "authority__slug", "authority__name", "area")
-                .order_by().distinct())
+    return list(
+        current_schools()
+        .values_list("authority_id", "authority__slug", "authority__name", "area")
+        .order_by()
+        .distinct()
+    )
 
 
 @dataclass(frozen=True)
@@ -112,7 +135,9 @@ class Search:
 
     @classmethod
     def read(cls, params: QueryDict, offered: Choices) -> "Search":
-        authority = next((a for a in offered.authorities if a.slug == params.get("authority")), None)
+        authority = next(
+            (a for a in offered.authorities if a.slug == params.get("authority")), None
+        )
         area = params.get("area", "")
         tier = params.get("tier", "")
         phase = params.get("phase", "")
@@ -163,7 +188,9 @@ class TierCounts:
         """'5,500 schools hold an IQM award; 100 are Flagship.'"""
         if not self.total:
             return "No school has a published IQM award yet."
-        line = f"{self.total:,} {'school holds' if self.total == 1 else 'schools hold'} an IQM award"
+        line = (
+            f"{self.total:,} {'school holds' if self.total == 1 else 'schools hold'} an IQM award"
+        )
         flagship = self.by_tier[Tier.FLAGSHIP]
         if flagship:
             line += f"; {flagship:,} {'is' if flagship == 1 else 'are'} Flagship"
@@ -176,7 +203,9 @@ def count_by_tier(rows: QuerySet[PublishedSchool]) -> TierCounts:
 
 
 def _tier_aggregate(rows: QuerySet[PublishedSchool]) -> dict[str, int]:
-    return rows.aggregate(total=Count("pk"), **{tier.value: Count("pk", filter=Q(tier=tier)) for tier in TIERS})
+    return rows.aggregate(
+        total=Count("pk"), **{tier.value: Count("pk", filter=Q(tier=tier)) for tier in TIERS}
+    )
 
 
 def national_counts(stamp: str) -> TierCounts:
@@ -202,14 +231,27 @@ def find(params: QueryDict) -> Results:
     found = search.apply(current_schools())
     counts = count_by_tier(found) if search else national
     paginator = Paginator(found.select_related("authority").order_by(*search.order), PAGE_SIZE)
-    paginator.count = counts.total  # counted with the tiers already: spare the paginator its COUNT query
-    return Results(search, offered, offered.areas(search.authority), paginator.get_page(params.get("page")), counts,
-                   national)
+    paginator.count = (
+        counts.total
+    )  # counted with the tiers already: spare the paginator its COUNT query
+    return Results(
+        search,
+        offered,
+        offered.areas(search.authority),
+        paginator.get_page(params.get("page")),
+        counts,
+        national,
+    )
 
 
 def published_school(authority_slug: str, urn: str) -> PublishedSchool | None:
     """A school as its authority's current list publishes it; None when that list does not name it."""
-    return current_schools().select_related("authority").filter(authority__slug=authority_slug, urn=urn).first()
+    return (
+        current_schools()
+        .select_related("authority")
+        .filter(authority__slug=authority_slug, urn=urn)
+        .first()
+    )
 
 
 @dataclass(frozen=True)
@@ -232,35 +274,64 @@ def nearest_by_tier(school: PublishedSchool, per_tier: int = NEAREST_PER_TIER) -
     """
     if school.latitude is None or school.longitude is None:
         return []
-    others = current_schools().exclude(pk=school.pk).filter(latitude__isnull=False, longitude__isnull=False)
+    others = (
+        current_schools()
+        .exclude(pk=school.pk)
+        .filter(latitude__isnull=False, longitude__isnull=False)
+    )
     found = _ranked(others.filter(**_box(school, NEAREST_BOX_KM)), school, per_tier)
     # A tier's box answer is right only if its farthest is inside the circle the box holds: one in
     # a corner of the box may be farther than one just outside its side.
-    circle = (NEAREST_BOX_KM / KM_PER_DEGREE) ** 2  # as `nearness` measures: squared degrees of latitude
-    short = [tier for tier in TIERS if len(found.get(tier, [])) < per_tier or found[tier][-1].nearness > circle]
+    circle = (
+        NEAREST_BOX_KM / KM_PER_DEGREE
+    ) ** 2  # as `nearness` measures: squared degrees of latitude
+    short = [
+        tier
+        for tier in TIERS
+        if len(found.get(tier, [])) < per_tier or found[tier][-1].nearness > circle
+    ]
     if short:
         found |= _ranked(others.filter(tier__in=short), school, per_tier)
-    return [TierNearby(tier, sorted((Nearby(row, haversine_km(school, row)) for row in found.get(tier, [])),
-                                    key=lambda nearby: (nearby.km, nearby.school.name)))
-            for tier in TIERS]
+    return [
+        TierNearby(
+            tier,
+            sorted(
+                (Nearby(row, haversine_km(school, row)) for row in found.get(tier, [])),
+                key=lambda nearby: (nearby.km, nearby.school.name),
+            ),
+        )
+        for tier in TIERS
+    ]
 
 
 def _box(school: PublishedSchool, km: float) -> dict[str, float]:
     dlat = km / KM_PER_DEGREE
     dlon = dlat / max(math.cos(math.radians(school.latitude)), 0.01)
-    return {"latitude__range": (school.latitude - dlat, school.latitude + dlat),
-            "longitude__range": (school.longitude - dlon, school.longitude + dlon)}
+    return {
+        "latitude__range": (school.latitude - dlat, school.latitude + dlat),
+        "longitude__range": (school.longitude - dlon, school.longitude + dlon),
+    }
 
 
-def _ranked(rows: QuerySet[PublishedSchool], school: PublishedSchool, per_tier: int) -> dict[str, list]:
+def _ranked(
+    rows: QuerySet[PublishedSchool], school: PublishedSchool, per_tier: int
+) -> dict[str, list]:
     """The `per_tier` rows of each tier nearest to `school`, in one query."""
     north = F("latitude") - school.latitude
     east = (F("longitude") - school.longitude) * math.cos(math.radians(school.latitude))
-    rows = (rows.select_related("authority")
-            .annotate(nearness=ExpressionWrapper(north * north + east * east, output_field=FloatField()))
-            .annotate(rank=Window(RowNumber(), partition_by=F("tier"), order_by=[F("nearness").asc(), F("pk").asc()]))
-            .filter(rank__lte=per_tier)
-            .order_by("nearness", "pk"))
+    rows = (
+        rows.select_related("authority")
+        .annotate(
+            nearness=ExpressionWrapper(north * north + east * east, output_field=FloatField())
+        )
+        .annotate(
+            rank=Window(
+                RowNumber(), partition_by=F("tier"), order_by=[F("nearness").asc(), F("pk").asc()]
+            )
+        )
+        .filter(rank__lte=per_tier)
+        .order_by("nearness", "pk")
+    )
     by_tier = {}
     for row in rows:
         by_tier.setdefault(row.tier, []).append(row)
@@ -269,5 +340,8 @@ def _ranked(rows: QuerySet[PublishedSchool], school: PublishedSchool, per_tier: 
 
 def haversine_km(a: PublishedSchool, b: PublishedSchool) -> float:
     lat1, lon1, lat2, lon2 = map(math.radians, (a.latitude, a.longitude, b.latitude, b.longitude))
-    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    h = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
     return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(h))

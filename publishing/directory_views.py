@@ -15,8 +15,11 @@ from . import directory
 def search(request):
     results = directory.find(request.GET)
     live = request.htmx and not request.htmx.history_restore_request
-    return render(request, "publishing/directory_update.html" if live else "publishing/directory.html",
-                  {"results": results, "tiers": directory.TIERS, "phases": list(School.Phase)})
+    return render(
+        request,
+        "publishing/directory_update.html" if live else "publishing/directory.html",
+        {"results": results, "tiers": directory.TIERS, "phases": list(School.Phase)},
+    )
 
 
 @login_not_required
@@ -24,5 +27,8 @@ def school(request, authority, urn):
     published = directory.published_school(authority, urn)
     if published is None:
         raise Http404("The current published lists name no such school.")
-    return render(request, "publishing/directory_school.html",
-                  {"school": published, "nearest": directory.nearest_by_tier(published)})
+    return render(
+        request,
+        "publishing/directory_school.html",
+        {"school": published, "nearest": directory.nearest_by_tier(published)},
+    )

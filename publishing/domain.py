@@ -27,15 +27,17 @@ from django.utils import timezone
 
 from assessments.models import Cycle
 from audit.domain import record
-from iqm_portal.spreadsheets import text_cell
 from authorities.models import Authority
+from iqm_portal.spreadsheets import text_cell
 from moderation.models import Award, Tier
 from schools.models import School
 
 from .models import Publication, PublishedSchool
 
 NO_AREA = "Other schools"  # the heading of awarded schools that have no area
-TIER_RANK = {tier: rank for rank, tier in enumerate(Tier)}  # Quality Mark < Centre of Excellence < Flagship
+TIER_RANK = {
+    tier: rank for rank, tier in enumerate(Tier)
+}  # Quality Mark < Centre of Excellence < Flagship
 CSV_HEADER = ["area", "school", "tier", "awarded_on", "expires_on", "status"]
 AWARDED, WORKING_TOWARDS = "awarded", "working towards"
 
@@ -43,22 +45,34 @@ AWARDED, WORKING_TOWARDS = "awarded", "working towards"
 def _highest_awards(authority, on) -> list[Award]:
     """Each awarded school's highest current award, ordered as the list shows them."""
     best = {}
-    awards = Award.objects.filter(authority=authority, withdrawn_at=None, awarded_on__lte=on, expires_on__gte=on)
+    awards = Award.objects.filter(
+        authority=authority, withdrawn_at=None, awarded_on__lte=on, expires_on__gte=on
+    )
     for award in awards.select_related("school__area"):
         held = best.get(award.school_id)
-        if held is None or (TIER_RANK[award.tier], award.awarded_on) > (TIER_RANK[held.tier], held.awarded_on):
+        if held is None or (TIER_RANK[award.tier], award.awarded_on) > (
+            TIER_RANK[held.tier],
+            held.awarded_on,
+        ):
             best[award.school_id] = award
 
     def place(award):
         area = award.school.area
-        return (area is None, area.position if area else 0, area.name if area else "", award.school.name.casefold())
+        return (
+            area is None,
+            area.position if area else 0,
+            area.name if area else "",
+            award.school.name.casefold(),
+        )
 
     return sorted(best.values(), key=place)
 
 
 def _working_towards(authority, awarded_school_ids) -> list[str]:
     undecided = Cycle.objects.filter(school=OuterRef("pk")).exclude(state=Cycle.State.DECIDED)
-    schools = School.objects.filter(Exists(undecided), authority=authority).exclude(pk__in=awarded_school_ids)
+    schools = School.objects.filter(Exists(undecided), authority=authority).exclude(
+        pk__in=awarded_school_ids
+    )
     return sorted(schools.values_list("name", flat=True), key=str.casefold)
 
 
@@ -69,10 +83,14 @@ def _area_name(school) -> str:
 def _document(authority, awards, working_towards) -> dict:
     areas = {}
     for award in awards:
-        areas.setdefault(_area_name(award.school), []).append({
-            "name": award.school.name, "tier": Tier(award.tier).label,
-            "awarded_on": award.awarded_on.isoformat(), "expires_on": award.expires_on.isoformat(),
-        })
+        areas.setdefault(_area_name(award.school), []).append(
+            {
+                "name": award.school.name,
+                "tier": Tier(award.tier).label,
+                "awarded_on": award.awarded_on.isoformat(),
+                "expires_on": award.expires_on.isoformat(),
+            }
+        )
     return {
         "authority": authority.name,
         "areas": [{"name": name, "schools": schools} for name, schools in areas.items()],
@@ -106,7 +124,15 @@ class Changes:
     no_longer_working_towards: list[str] = field(default_factory=list)
 
     def __bool__(self):
-        return any((self.added, self.removed, self.tier_changed, self.now_working_towards, self.no_longer_working_towards))
+        return any(
+            (
+                self.added,
+                self.removed,
+                self.tier_changed,
+                self.now_working_towards,
+                self.no_longer_working_towards,
+            )
+        )
 
     def marked(self, document) -> list[dict]:
         """The document's areas, each school with its `change` ("added", "tier changed" or "") and
@@ -118,27 +144,46 @@ class Changes:
             change, was = marks.get((area["name"], school["name"]), ("", ""))
             return {**school, "change": change, "was": was}
 
-        return [{"name": area["name"], "schools": [mark(area, school) for school in area["schools"]]}
-                for area in document["areas"]]
+        return [
+            {"name": area["name"], "schools": [mark(area, school) for school in area["schools"]]}
+            for area in document["areas"]
+        ]
 
 
 def _tiers(document) -> dict:
     """(area, school name) -> tier. A school is known by its area and name: the public document
     carries no other identifier, and a school that moves area leaves one group and joins another."""
-    return {(area["name"], school["name"]): school["tier"] for area in document["areas"] for school in area["schools"]}
+    return {
+        (area["name"], school["name"]): school["tier"]
+        for area in document["areas"]
+        for school in area["schools"]
+    }
 
 
 def changes(previous_content, new_content) -> Changes:
     """What the new document changes for the public; from nothing when there is no previous one."""
     before = _tiers(previous_content) if previous_content else {}
     after = _tiers(new_content)
-    working_before = {s["name"] for s in previous_content["working_towards"]} if previous_content else set()
+    working_before = (
+        {s["name"] for s in previous_content["working_towards"]} if previous_content else set()
+    )
     working_after = {s["name"] for s in new_content["working_towards"]}
     return Changes(
-        added=[Change(area, name, tier) for (area, name), tier in after.items() if (area, name) not in before],
-        removed=[Change(area, name, tier) for (area, name), tier in before.items() if (area, name) not in after],
-        tier_changed=[Change(area, name, tier, was=before[area, name]) for (area, name), tier in after.items()
-                      if (area, name) in before and before[area, name] != tier],
+        added=[
+            Change(area, name, tier)
+            for (area, name), tier in after.items()
+            if (area, name) not in before
+        ],
+        removed=[
+            Change(area, name, tier)
+            for (area, name), tier in before.items()
+            if (area, name) not in after
+        ],
+        tier_changed=[
+            Change(area, name, tier, was=before[area, name])
+            for (area, name), tier in after.items()
+            if (area, name) in before and before[area, name] != tier
+        ],
         now_working_towards=sorted(working_after - working_before, key=str.casefold),
         no_longer_working_towards=sorted(working_before - working_after, key=str.casefold),
     )
@@ -160,8 +205,10 @@ def find(authority, version=None) -> Publication | None:
     return publications.filter(version=version).first()
 
 
-LIST_CHANGED = ("The list has changed since you looked at it (an award was made or another admin published): "
-                "here it is as it is now. Check it, then publish again.")
+LIST_CHANGED = (
+    "The list has changed since you looked at it (an award was made or another admin published): "
+    "here it is as it is now. Check it, then publish again."
+)
 
 
 def fingerprint(version: int, document: dict) -> str:
@@ -181,24 +228,48 @@ def publish(authority, by, confirmed=None) -> Publication:
     now = timezone.localtime().replace(microsecond=0)
     awards = _highest_awards(authority, now.date())
     version = previous.version + 1 if previous else 1
-    document = _document(authority, awards, _working_towards(authority, [a.school_id for a in awards]))
+    document = _document(
+        authority, awards, _working_towards(authority, [a.school_id for a in awards])
+    )
     if confirmed is not None and confirmed != fingerprint(version, document):
         raise ValidationError(LIST_CHANGED, code="list_changed")
     content = {**document, "version": version, "published_at": now.isoformat()}
     if previous:
         Publication.objects.filter(pk=previous.pk).update(superseded_at=now)
-    publication = Publication.objects.create(authority=authority, version=version, published_at=now,
-                                             published_by=by, content=content)
-    PublishedSchool.objects.bulk_create([
-        PublishedSchool(publication=publication, authority=authority, school=award.school, urn=award.school.urn,
-                        name=award.school.name, area=_area_name(award.school), phase=award.school.phase,
-                        tier=award.tier, awarded_on=award.awarded_on, expires_on=award.expires_on,
-                        latitude=award.school.latitude, longitude=award.school.longitude)
-        for award in awards
-    ])
-    record(authority=authority, actor=by, action="list.published", obj=publication,
-           before={"version": previous.version} if previous else {},
-           after={"version": version, "awarded": len(awards), "working_towards": len(content["working_towards"])})
+    publication = Publication.objects.create(
+        authority=authority, version=version, published_at=now, published_by=by, content=content
+    )
+    PublishedSchool.objects.bulk_create(
+        [
+            PublishedSchool(
+                publication=publication,
+                authority=authority,
+                school=award.school,
+                urn=award.school.urn,
+                name=award.school.name,
+                area=_area_name(award.school),
+                phase=award.school.phase,
+                tier=award.tier,
+                awarded_on=award.awarded_on,
+                expires_on=award.expires_on,
+                latitude=award.school.latitude,
+                longitude=award.school.longitude,
+            )
+            for award in awards
+        ]
+    )
+    record(
+        authority=authority,
+        actor=by,
+        action="list.published",
+        obj=publication,
+        before={"version": previous.version} if previous else {},
+        after={
+            "version": version,
+            "awarded": len(awards),
+            "working_towards": len(content["working_towards"]),
+        },
+    )
     return publication
 
 
@@ -218,8 +289,16 @@ def as_csv(content) -> str:
     writer.writerow(CSV_HEADER)
     for area in content["areas"]:
         for school in area["schools"]:
-            writer.writerow([text_cell(area["name"]), text_cell(school["name"]), school["tier"], school["awarded_on"],
-                             school["expires_on"], AWARDED])
+            writer.writerow(
+                [
+                    text_cell(area["name"]),
+                    text_cell(school["name"]),
+                    school["tier"],
+                    school["awarded_on"],
+                    school["expires_on"],
+                    AWARDED,
+                ]
+            )
     for school in content["working_towards"]:
         writer.writerow(["", text_cell(school["name"]), "", "", "", WORKING_TOWARDS])
     return out.getvalue()

@@ -14,10 +14,15 @@ class Publication(models.Model):
     authority = models.ForeignKey(Authority, on_delete=models.PROTECT, related_name="publications")
     version = models.PositiveIntegerField()
     published_at = models.DateTimeField()
-    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                     related_name="+")
-    content = models.JSONField(help_text="The public document: areas with their schools, and working_towards.")
-    superseded_at = models.DateTimeField(null=True, blank=True, help_text="Set when the next version is published.")
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    content = models.JSONField(
+        help_text="The public document: areas with their schools, and working_towards."
+    )
+    superseded_at = models.DateTimeField(
+        null=True, blank=True, help_text="Set when the next version is published."
+    )
 
     objects = ScopedManager(authority="authority")
 
@@ -25,8 +30,11 @@ class Publication(models.Model):
         ordering = ["-version"]
         constraints = [
             models.UniqueConstraint("authority", "version", name="publication_unique_version"),
-            models.UniqueConstraint("authority", condition=models.Q(superseded_at__isnull=True),
-                                    name="publication_one_current"),
+            models.UniqueConstraint(
+                "authority",
+                condition=models.Q(superseded_at__isnull=True),
+                name="publication_one_current",
+            ),
         ]
 
     def __str__(self):
@@ -38,7 +46,9 @@ class PublishedSchool(models.Model):
 
     publication = models.ForeignKey(Publication, on_delete=models.PROTECT, related_name="schools")
     authority = models.ForeignKey(Authority, on_delete=models.PROTECT, related_name="+")
-    school = models.ForeignKey(School, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    school = models.ForeignKey(
+        School, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     urn = models.CharField(max_length=7)
     name = models.CharField(max_length=150)
     area = models.CharField(max_length=100)
@@ -55,9 +65,11 @@ class PublishedSchool(models.Model):
         ordering = ["name"]
         # The national directory's page order, and its nearest-schools box. On PostgreSQL, migration
         # 0002 adds a trigram index for its name search as well (SQLite has no such index).
-        indexes = [models.Index("tier", "name", name="published_school_tier_name"),
-                   models.Index("name", "id", name="published_school_name"),
-                   models.Index("latitude", "longitude", name="published_school_place")]
+        indexes = [
+            models.Index("tier", "name", name="published_school_tier_name"),
+            models.Index("name", "id", name="published_school_name"),
+            models.Index("latitude", "longitude", name="published_school_place"),
+        ]
 
     def __str__(self):
         return f"{self.name} ({self.get_tier_display()})"

@@ -24,9 +24,20 @@ CACHE_SECONDS = 60 * 60
 
 def _readable(areas):
     """The areas with their dates as dates, for the templates (the document keeps ISO 8601 text)."""
-    return [{**area, "schools": [{**school, "awarded_on": date.fromisoformat(school["awarded_on"]),
-                                  "expires_on": date.fromisoformat(school["expires_on"])}
-                                 for school in area["schools"]]} for area in areas]
+    return [
+        {
+            **area,
+            "schools": [
+                {
+                    **school,
+                    "awarded_on": date.fromisoformat(school["awarded_on"]),
+                    "expires_on": date.fromisoformat(school["expires_on"]),
+                }
+                for school in area["schools"]
+            ],
+        }
+        for area in areas
+    ]
 
 
 # The authority admin's pages
@@ -42,10 +53,17 @@ def _proposal(authority):
 @authority_view(*ADMIN)
 def preview(request, authority_slug):
     document, current, changes = _proposal(request.authority)
-    return render(request, "publishing/preview.html", {
-        "document": document, "areas": _readable(changes.marked(document)), "current": current, "changes": changes,
-        "next_version": current.version + 1 if current else 1,
-    })
+    return render(
+        request,
+        "publishing/preview.html",
+        {
+            "document": document,
+            "areas": _readable(changes.marked(document)),
+            "current": current,
+            "changes": changes,
+            "next_version": current.version + 1 if current else 1,
+        },
+    )
 
 
 @authority_view(*ADMIN)
@@ -54,7 +72,9 @@ def publish(request, authority_slug):
     error = None
     if request.method == "POST":
         try:
-            publication = domain.publish(request.authority, request.user, confirmed=request.POST.get("confirmed", ""))
+            publication = domain.publish(
+                request.authority, request.user, confirmed=request.POST.get("confirmed", "")
+            )
         except ValidationError as refused:
             error = refused.messages[0]
         else:
@@ -62,17 +82,31 @@ def publish(request, authority_slug):
             return redirect("publishing:history", authority_slug)
     document, current, changes = _proposal(request.authority)
     next_version = current.version + 1 if current else 1
-    return render(request, "publishing/publish.html", {
-        "document": document, "current": current, "changes": changes, "error": error,
-        "awarded": sum(len(area["schools"]) for area in document["areas"]),
-        "next_version": next_version, "confirmed": domain.fingerprint(next_version, document),
-    }, status=409 if error else 200)
+    return render(
+        request,
+        "publishing/publish.html",
+        {
+            "document": document,
+            "current": current,
+            "changes": changes,
+            "error": error,
+            "awarded": sum(len(area["schools"]) for area in document["areas"]),
+            "next_version": next_version,
+            "confirmed": domain.fingerprint(next_version, document),
+        },
+        status=409 if error else 200,
+    )
 
 
 @authority_view(*ADMIN)
 def history(request, authority_slug):
-    publications = (Publication.objects.filter(authority=request.authority).defer("content")
-                    .select_related("published_by").annotate(awarded=Count("schools")).order_by("-version"))
+    publications = (
+        Publication.objects.filter(authority=request.authority)
+        .defer("content")
+        .select_related("published_by")
+        .annotate(awarded=Count("schools"))
+        .order_by("-version")
+    )
     page = Paginator(publications, 25).get_page(request.GET.get("page"))
     return render(request, "publishing/history.html", {"page": page})
 
@@ -90,7 +124,9 @@ def _public_list(view):
     def wrapper(request, authority_slug, version=None):
         publication = domain.find(request.authority, version)
         if publication is None:
-            return render(request, "publishing/not_published.html", {"version": version}, status=404)
+            return render(
+                request, "publishing/not_published.html", {"version": version}, status=404
+            )
         return view(request, publication)
 
     return wrapper
@@ -108,24 +144,34 @@ def _cached(publication, kind, make) -> str:
 
 
 def _list_html(content) -> str:
-    return render_to_string("publishing/_published_list.html", {
-        "content": content, "published_at": datetime.fromisoformat(content["published_at"]),
-        "areas": _readable(content["areas"]),
-    })
+    return render_to_string(
+        "publishing/_published_list.html",
+        {
+            "content": content,
+            "published_at": datetime.fromisoformat(content["published_at"]),
+            "areas": _readable(content["areas"]),
+        },
+    )
 
 
 @_public_list
 def awards(request, publication):
-    return render(request, "publishing/awards.html", {
-        "publication": publication,
-        "list_html": mark_safe(_cached(publication, "html", _list_html)),
-        "earlier": range(publication.version - 1, 0, -1),
-    })
+    return render(
+        request,
+        "publishing/awards.html",
+        {
+            "publication": publication,
+            "list_html": mark_safe(_cached(publication, "html", _list_html)),
+            "earlier": range(publication.version - 1, 0, -1),
+        },
+    )
 
 
 @_public_list
 def awards_json(request, publication):
-    response = HttpResponse(_cached(publication, "json", domain.as_json), content_type="application/json")
+    response = HttpResponse(
+        _cached(publication, "json", domain.as_json), content_type="application/json"
+    )
     response["Access-Control-Allow-Origin"] = "*"  # open data: other sites may read it
     return response
 
@@ -133,7 +179,10 @@ def awards_json(request, publication):
 @_public_list
 def awards_csv(request, publication):
     # With a byte order mark, so that spreadsheets read the names as UTF-8.
-    response = HttpResponse("\ufeff" + _cached(publication, "csv", domain.as_csv), content_type="text/csv; charset=utf-8")
+    response = HttpResponse(
+        "\ufeff" + _cached(publication, "csv", domain.as_csv),
+        content_type="text/csv; charset=utf-8",
+    )
     filename = f"{request.authority.slug}-awards-v{publication.version}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

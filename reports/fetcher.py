@@ -25,8 +25,17 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 BASE_URL = "https://iqm-portal.invalid/"
 DATA_IMAGE_TYPES = {"image/png", "image/jpeg"}
 MAX_DATA_BYTES = 100 * 1024
-_DATA_URL = re.compile(r"^data:(?P<type>[a-z0-9.+/-]+)(?P<params>(;[^,;]*)*?)(?P<base64>;base64)?,(?P<data>.*)$", re.I | re.S)
-_EXTRA_TYPES = {".ttf": "font/ttf", ".otf": "font/otf", ".woff": "font/woff", ".woff2": "font/woff2", ".css": "text/css"}
+_DATA_URL = re.compile(
+    r"^data:(?P<type>[a-z0-9.+/-]+)(?P<params>(;[^,;]*)*?)(?P<base64>;base64)?,(?P<data>.*)$",
+    re.I | re.S,
+)
+_EXTRA_TYPES = {
+    ".ttf": "font/ttf",
+    ".otf": "font/otf",
+    ".woff": "font/woff",
+    ".woff2": "font/woff2",
+    ".css": "text/css",
+}
 
 
 class Refused(ValueError):
@@ -35,7 +44,9 @@ class Refused(ValueError):
 
 class StaticOnlyFetcher(URLFetcher):
     def __init__(self, **kwargs):
-        super().__init__(allowed_protocols=(), allow_redirects=False, fail_on_errors=False, **kwargs)
+        super().__init__(
+            allowed_protocols=(), allow_redirects=False, fail_on_errors=False, **kwargs
+        )
 
     def fetch(self, url, headers=None):
         if url[:5].lower() == "data:":
@@ -73,19 +84,27 @@ def static_path(url):
     if any(c in url for c in "\\\x00\r\n\t"):
         raise Refused("Unexpected characters in the URL.")
     if url.startswith(BASE_URL):
-        path = "/" + url[len(BASE_URL):]
+        path = "/" + url[len(BASE_URL) :]
     elif url.startswith("/") and not url.startswith("//"):
         path = url
     else:
         raise Refused("Only the portal's own static files may be used in a PDF.")
     parts = urlsplit(path)
     path = parts.path
-    static_url = settings.STATIC_URL if settings.STATIC_URL.startswith("/") else "/" + settings.STATIC_URL
+    static_url = (
+        settings.STATIC_URL if settings.STATIC_URL.startswith("/") else "/" + settings.STATIC_URL
+    )
     if not path.startswith(static_url):
         raise Refused("Only the portal's own static files may be used in a PDF.")
-    relative = unquote(path[len(static_url):])
+    relative = unquote(path[len(static_url) :])
     segments = PurePosixPath(relative).parts
-    if not relative or relative.startswith("/") or "\\" in relative or ".." in relative.split("/") or ".." in segments:
+    if (
+        not relative
+        or relative.startswith("/")
+        or "\\" in relative
+        or ".." in relative.split("/")
+        or ".." in segments
+    ):
         raise Refused("Path not allowed.")
     return relative
 
@@ -99,10 +118,16 @@ def _static_file(url):
     if not found:
         raise Refused(f"No static file {relative}.")
     suffix = PurePosixPath(relative).suffix.lower()
-    media_type = _EXTRA_TYPES.get(suffix) or mimetypes.guess_type(relative)[0] or "application/octet-stream"
+    media_type = (
+        _EXTRA_TYPES.get(suffix) or mimetypes.guess_type(relative)[0] or "application/octet-stream"
+    )
     with open(found, "rb") as handle:
         body = handle.read()
-    return URLFetcherResponse(BASE_URL + url.lstrip("/") if url.startswith("/") else url, body, {"Content-Type": media_type})
+    return URLFetcherResponse(
+        BASE_URL + url.lstrip("/") if url.startswith("/") else url,
+        body,
+        {"Content-Type": media_type},
+    )
 
 
 def fetcher():

@@ -30,14 +30,24 @@ class RenderJob(models.Model):
 
     authority = models.ForeignKey(Authority, on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(max_length=20, choices=Kind.choices)
-    object_id = models.PositiveBigIntegerField(help_text="The primary key of the object the PDF is about (its model is in reports/render.py KINDS).")
-    input_hash = models.CharField(max_length=64, help_text="SHA-256 of the kind and the rendered HTML.")
-    html = models.TextField(help_text="The HTML the worker renders: exactly what input_hash was computed from.")
+    object_id = models.PositiveBigIntegerField(
+        help_text="The primary key of the object the PDF is about (its model is in reports/render.py KINDS)."
+    )
+    input_hash = models.CharField(
+        max_length=64, help_text="SHA-256 of the kind and the rendered HTML."
+    )
+    html = models.TextField(
+        help_text="The HTML the worker renders: exactly what input_hash was computed from."
+    )
     state = models.CharField(max_length=20, choices=State.choices, default=State.QUEUED)
-    error = models.TextField(blank=True, help_text="Why the render failed, in words a user can read.")
+    error = models.TextField(
+        blank=True, help_text="Why the render failed, in words a user can read."
+    )
     file = models.FileField(upload_to=report_path, max_length=200, blank=True)
     pages = models.PositiveIntegerField(null=True, blank=True)
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -50,7 +60,9 @@ class RenderJob(models.Model):
             # The same input renders once: at most one job per input that is queued, rendering or
             # done. A failed job does not count, so a failed render can be requested again.
             models.UniqueConstraint(
-                "authority", "kind", "input_hash",
+                "authority",
+                "kind",
+                "input_hash",
                 condition=models.Q(state__in=["queued", "rendering", "done"]),
                 name="renderjob_one_live_per_input",
             ),

@@ -42,14 +42,22 @@ def _awards():
 
 
 def _certificate_context(award):
-    return {"award": award, "school": award.school, "authority": award.authority, "tier": award.get_tier_display()}
+    return {
+        "award": award,
+        "school": award.school,
+        "authority": award.authority,
+        "tier": award.get_tier_display(),
+    }
 
 
 def _reports():
     from moderation.models import Report
 
     return Report.objects.select_related(
-        "cycle__school__area", "cycle__authority", "cycle__framework", "cycle__visit",
+        "cycle__school__area",
+        "cycle__authority",
+        "cycle__framework",
+        "cycle__visit",
     ).prefetch_related("findings", "signed_by", "cycle__framework__elements")
 
 
@@ -57,7 +65,10 @@ def _report_context(report):
     cycle = report.cycle
     findings = {finding.element_id: finding for finding in report.findings.all()}
     return {
-        "report": report, "cycle": cycle, "school": cycle.school, "authority": cycle.authority,
+        "report": report,
+        "cycle": cycle,
+        "school": cycle.school,
+        "authority": cycle.authority,
         "visit": getattr(cycle, "visit", None),
         "rows": [(element, findings.get(element.pk)) for element in cycle.framework.elements.all()],
         "moderators": sorted(report.signed_by.all(), key=lambda person: person.full_name),
@@ -73,8 +84,13 @@ def _cycles():
 def _summary_context(cycle):
     from assessments.views import element_rows
 
-    return {"cycle": cycle, "school": cycle.school, "authority": cycle.authority, "rows": element_rows(cycle),
-            "targets": cycle.targets.select_related("element")}
+    return {
+        "cycle": cycle,
+        "school": cycle.school,
+        "authority": cycle.authority,
+        "rows": element_rows(cycle),
+        "targets": cycle.targets.select_related("element"),
+    }
 
 
 def _summary_unavailable(cycle):
@@ -86,7 +102,9 @@ def _summary_unavailable(cycle):
 def _decisions():
     from moderation.models import Decision
 
-    return Decision.objects.select_related("cycle__school", "cycle__authority", "recorded_by", "award", "corrects", "correction")
+    return Decision.objects.select_related(
+        "cycle__school", "cycle__authority", "recorded_by", "award", "corrects", "correction"
+    )
 
 
 def _letter_about(decision):
@@ -97,10 +115,20 @@ def _letter_context(decision):
     from accounts.models import Membership, Role
 
     cycle = decision.cycle
-    head = (Membership.objects.filter(school=cycle.school, role=Role.HEAD_TEACHER).select_related("user")
-            .order_by("pk").first())
-    return {"decision": decision, "cycle": cycle, "school": cycle.school, "authority": cycle.authority,
-            "award": getattr(decision, "award", None), "head": head.user if head else None}
+    head = (
+        Membership.objects.filter(school=cycle.school, role=Role.HEAD_TEACHER)
+        .select_related("user")
+        .order_by("pk")
+        .first()
+    )
+    return {
+        "decision": decision,
+        "cycle": cycle,
+        "school": cycle.school,
+        "authority": cycle.authority,
+        "award": getattr(decision, "award", None),
+        "head": head.user if head else None,
+    }
 
 
 KINDS = {
@@ -116,11 +144,18 @@ KINDS = {
         queryset=_reports,
         template="reports/report.html",
         context=_report_context,
-        filename=lambda report: f"iqm-assessment-report-{report.cycle.school_id}-{report.cycle_id}.pdf",
+        filename=lambda report: (
+            f"iqm-assessment-report-{report.cycle.school_id}-{report.cycle_id}.pdf"
+        ),
         school=lambda report: report.cycle.school,
         about=lambda report: str(report.cycle),
-        unavailable=lambda report: None if report.finalised_at else (
-            "The report is still a draft: it can be made into a PDF once both moderators have signed it."),
+        unavailable=lambda report: (
+            None
+            if report.finalised_at
+            else (
+                "The report is still a draft: it can be made into a PDF once both moderators have signed it."
+            )
+        ),
     ),
     RenderJob.Kind.SUMMARY: Kind(
         queryset=_cycles,
@@ -135,7 +170,9 @@ KINDS = {
         queryset=_decisions,
         template="reports/letter.html",
         context=_letter_context,
-        filename=lambda decision: f"iqm-decision-letter-{decision.cycle.school_id}-{decision.pk}.pdf",
+        filename=lambda decision: (
+            f"iqm-decision-letter-{decision.cycle.school_id}-{decision.pk}.pdf"
+        ),
         school=lambda decision: decision.cycle.school,
         about=_letter_about,
     ),
@@ -149,10 +186,15 @@ def cycle_documents(cycle) -> list:
 
     documents = [(RenderJob.Kind.SUMMARY, cycle)]
     if cycle.state == cycle.State.DECIDED:
-        documents += [(RenderJob.Kind.REPORT, Report.objects.filter(cycle=cycle).first()),
-                      (RenderJob.Kind.LETTER, Decision.objects.filter(cycle=cycle).last())]
-    return [(kind, subject) for kind, subject in documents
-            if subject is not None and not kind_of(kind).unavailable(subject)]
+        documents += [
+            (RenderJob.Kind.REPORT, Report.objects.filter(cycle=cycle).first()),
+            (RenderJob.Kind.LETTER, Decision.objects.filter(cycle=cycle).last()),
+        ]
+    return [
+        (kind, subject)
+        for kind, subject in documents
+        if subject is not None and not kind_of(kind).unavailable(subject)
+    ]
 
 
 def kind_of(kind) -> Kind:
@@ -162,7 +204,9 @@ def kind_of(kind) -> Kind:
 def build_html(kind, obj) -> str:
     """The document's HTML. Templates autoescape everything users typed."""
     spec = kind_of(kind)
-    return render_to_string(spec.template, {"title": RenderJob.Kind(kind).label, **spec.context(obj)})
+    return render_to_string(
+        spec.template, {"title": RenderJob.Kind(kind).label, **spec.context(obj)}
+    )
 
 
 def input_hash(kind, html) -> str:
@@ -174,15 +218,25 @@ def request_render(authority, kind, obj, by):
     one, else a new job queued for a worker once the transaction commits."""
     html = build_html(kind, obj)
     digest = input_hash(kind, html)
-    live = RenderJob.objects.filter(authority=authority, kind=kind, input_hash=digest,
-                                    state__in=[RenderJob.State.QUEUED, RenderJob.State.RENDERING, RenderJob.State.DONE])
+    live = RenderJob.objects.filter(
+        authority=authority,
+        kind=kind,
+        input_hash=digest,
+        state__in=[RenderJob.State.QUEUED, RenderJob.State.RENDERING, RenderJob.State.DONE],
+    )
     existing = live.first()
     if existing is not None:
         return existing
     try:
         with transaction.atomic():
-            job = RenderJob.objects.create(authority=authority, kind=kind, object_id=obj.pk, input_hash=digest, html=html,
-                                           requested_by=by)
+            job = RenderJob.objects.create(
+                authority=authority,
+                kind=kind,
+                object_id=obj.pk,
+                input_hash=digest,
+                html=html,
+                requested_by=by,
+            )
     except IntegrityError:
         # Someone asked for the same input at the same moment: theirs is the one.
         return live.get()
@@ -210,7 +264,9 @@ def write_pdf(html) -> bytes:
     """HTML to PDF bytes, with every resource fetched through the static-only fetcher."""
     import weasyprint
 
-    return weasyprint.HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher()).write_pdf(font_config=font_config())
+    return weasyprint.HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher()).write_pdf(
+        font_config=font_config()
+    )
 
 
 def count_pages(pdf: bytes) -> int:

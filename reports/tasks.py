@@ -55,7 +55,9 @@ TIME_LIMIT = 90  # the worker process is killed after this
 # Without advisory locks (SQLite), a job still "rendering" this long after it started lost its run.
 STALE_AFTER = timedelta(seconds=TIME_LIMIT * 3)
 MAX_RETRIES = 3
-LOST_AFTER = timedelta(minutes=10)  # a job still queued this long lost its task (e.g. Redis was emptied)
+LOST_AFTER = timedelta(
+    minutes=10
+)  # a job still queued this long lost its task (e.g. Redis was emptied)
 WORKER_LOST_RETRY_DELAY = 2  # seconds before a job whose worker process died is taken over
 # The first of the two int4 keys of the jobs' advisory locks (pg_try_advisory_lock(int, int)): the
 # second is the job's id (so ids up to 2**31). Another advisory lock in the portal needs another first key.
@@ -68,9 +70,17 @@ NOT_STORED = "The PDF was made but could not be stored. Please try again later."
 FAILED = "The PDF could not be made because of an error in the portal. It has been logged for the portal's administrators; please try again later."
 
 
-@authority_task(acks_late=True, reject_on_worker_lost=True, retry_on_worker_lost=True,
-                default_retry_delay=WORKER_LOST_RETRY_DELAY, autoretry_for=(OSError,), retry_backoff=True,
-                max_retries=MAX_RETRIES, soft_time_limit=SOFT_TIME_LIMIT, time_limit=TIME_LIMIT)
+@authority_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    retry_on_worker_lost=True,
+    default_retry_delay=WORKER_LOST_RETRY_DELAY,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    max_retries=MAX_RETRIES,
+    soft_time_limit=SOFT_TIME_LIMIT,
+    time_limit=TIME_LIMIT,
+)
 def render_job(authority, job_id):
     """Render one job, once: see the module's docstring."""
     with job_lock(job_id) as held:
@@ -83,8 +93,12 @@ def render_job(authority, job_id):
         if not claim(job):
             return "not claimed"
         if taken_over and render_job.request.retries >= MAX_RETRIES:
-            log.error("Render job %s of authority %s lost its worker process again after %s retries.",
-                      job.pk, authority.pk, MAX_RETRIES)
+            log.error(
+                "Render job %s of authority %s lost its worker process again after %s retries.",
+                job.pk,
+                authority.pk,
+                MAX_RETRIES,
+            )
             _fail(job, WORKER_LOST)
             discard_stored(job)
             return "failed"
@@ -97,17 +111,26 @@ def sweep_renders() -> dict:
     now = timezone.now()
     failed = 0
     with scopes_disabled():  # every authority's jobs: a periodic sweep
-        for job in RenderJob.objects.filter(state=State.RENDERING, started_at__lt=now - STALE_AFTER):
+        for job in RenderJob.objects.filter(
+            state=State.RENDERING, started_at__lt=now - STALE_AFTER
+        ):
             with job_lock(job.pk) as held:
-                if held and _claimed(job).update(state=State.FAILED, error=TOO_LONG, file="", finished_at=now):
+                if held and _claimed(job).update(
+                    state=State.FAILED, error=TOO_LONG, file="", finished_at=now
+                ):
                     discard_stored(job)
                     failed += 1
-        lost = list(RenderJob.objects.filter(state=State.QUEUED, created_at__lt=now - LOST_AFTER)
-                    .values_list("authority_id", "pk"))
+        lost = list(
+            RenderJob.objects.filter(
+                state=State.QUEUED, created_at__lt=now - LOST_AFTER
+            ).values_list("authority_id", "pk")
+        )
     for authority_id, job_id in lost:
         enqueue(render_job, authority_id, job_id)
     if failed or lost:
-        log.warning("Render sweep: %d stalled jobs failed, %d lost jobs queued again.", failed, len(lost))
+        log.warning(
+            "Render sweep: %d stalled jobs failed, %d lost jobs queued again.", failed, len(lost)
+        )
     return {"failed": failed, "queued": len(lost)}
 
 
@@ -126,7 +149,9 @@ def job_lock(job_id):
         # Should the worker's machine vanish, nothing would close its connection and PostgreSQL
         # would keep the lock for hours: probe an idle client, so the lock is freed within about
         # 90 s, long before Redis delivers the task again (CELERY_VISIBILITY_TIMEOUT).
-        cursor.execute("SET tcp_keepalives_idle = 60; SET tcp_keepalives_interval = 10; SET tcp_keepalives_count = 3")
+        cursor.execute(
+            "SET tcp_keepalives_idle = 60; SET tcp_keepalives_interval = 10; SET tcp_keepalives_count = 3"
+        )
         cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [LOCK_NAMESPACE, job_id])
         held = cursor.fetchone()[0]
     try:
@@ -150,8 +175,9 @@ def may_take(job) -> bool:
 def claim(job) -> bool:
     """Move the job, as it was read, to "rendering" with a new started_at (the run's token)."""
     now = timezone.now()
-    claimed = RenderJob.objects.filter(pk=job.pk, state=job.state, started_at=job.started_at).update(
-        state=State.RENDERING, started_at=now, error="")
+    claimed = RenderJob.objects.filter(
+        pk=job.pk, state=job.state, started_at=job.started_at
+    ).update(state=State.RENDERING, started_at=now, error="")
     if claimed != 1:
         return False
     job.state, job.started_at, job.error = State.RENDERING, now, ""
@@ -194,7 +220,9 @@ def _render(authority, job):
         _fail(job, TOO_LONG)
         return "failed"
     except MemoryError:
-        log.warning("Render job %s of authority %s went over its memory limit.", job.pk, authority.pk)
+        log.warning(
+            "Render job %s of authority %s went over its memory limit.", job.pk, authority.pk
+        )
         _fail(job, TOO_LARGE)
         return "failed"
     except OSError:
@@ -209,8 +237,13 @@ def _render(authority, job):
         log.exception("Render job %s of authority %s failed.", job.pk, authority.pk)
         _fail(job, FAILED)
         return "failed"
-    if _claimed(job).update(state=State.DONE, file=name, pages=pages, finished_at=timezone.now()) != 1:
-        job.file.storage.delete(name)  # another run took the job over meanwhile: its file is the one
+    if (
+        _claimed(job).update(state=State.DONE, file=name, pages=pages, finished_at=timezone.now())
+        != 1
+    ):
+        job.file.storage.delete(
+            name
+        )  # another run took the job over meanwhile: its file is the one
         return "not claimed"
     return "done"
 

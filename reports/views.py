@@ -31,7 +31,12 @@ def request_pdf(request, authority_slug, kind, pk):
     subject = get_object_or_404(spec.queryset(), pk=pk)
     require_subject_access(request, kind, subject)
     if reason := spec.unavailable(subject):
-        return render(request, "reports/unavailable.html", {"kind": RenderJob.Kind(kind), "reason": reason}, status=403)
+        return render(
+            request,
+            "reports/unavailable.html",
+            {"kind": RenderJob.Kind(kind), "reason": reason},
+            status=403,
+        )
     job = pdfs.request_render(request.authority, kind, subject, request.user)
     return redirect("reports:job", authority_slug, job.pk)
 
@@ -43,8 +48,11 @@ def job(request, authority_slug, job_pk):
     retry_url = None
     if job.state == RenderJob.State.FAILED:
         retry_url = reverse(f"reports:{job.kind}", args=[authority_slug, job.object_id])
-    return render(request, "reports/job.html", {"job": job, "about": pdfs.kind_of(job.kind).about(subject),
-                                                "retry_url": retry_url})
+    return render(
+        request,
+        "reports/job.html",
+        {"job": job, "about": pdfs.kind_of(job.kind).about(subject), "retry_url": retry_url},
+    )
 
 
 @require_GET
@@ -54,8 +62,12 @@ def download(request, authority_slug, job_pk):
     job, subject = get_job(request, job_pk)
     if job.state != RenderJob.State.DONE or not job.file:
         return redirect("reports:job", authority_slug, job.pk)
-    response = FileResponse(job.file.open("rb"), content_type="application/pdf", as_attachment=True,
-                            filename=pdfs.kind_of(job.kind).filename(subject))
+    response = FileResponse(
+        job.file.open("rb"),
+        content_type="application/pdf",
+        as_attachment=True,
+        filename=pdfs.kind_of(job.kind).filename(subject),
+    )
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response["Cache-Control"] = "private, no-store"

@@ -19,8 +19,14 @@ def save_area(*, authority, by, area: Area) -> Area:
     before = {} if created else snapshot(Area.objects.get(pk=area.pk), AREA_FIELDS)
     area.authority = authority
     area.save()
-    record(authority=authority, actor=by, action="area.created" if created else "area.changed", obj=area,
-           before=before, after=snapshot(area, AREA_FIELDS))
+    record(
+        authority=authority,
+        actor=by,
+        action="area.created" if created else "area.changed",
+        obj=area,
+        before=before,
+        after=snapshot(area, AREA_FIELDS),
+    )
     return area
 
 
@@ -36,6 +42,13 @@ def save_school(*, authority, by, school: School, partners) -> School:
     school.authority = authority
     school.save()
     school.partners.set(partners)
-    record(authority=authority, actor=by, action="school.created" if created else "school.changed", obj=school,
-           before=before, after={**snapshot(school, SCHOOL_FIELDS), "partners": _partners(school)}, school=school)
+    record(
+        authority=authority,
+        actor=by,
+        action="school.created" if created else "school.changed",
+        obj=school,
+        before=before,
+        after={**snapshot(school, SCHOOL_FIELDS), "partners": _partners(school)},
+        school=school,
+    )
     return school

@@ -25,8 +25,11 @@ class SchoolForm(forms.ModelForm):
     # Declared here because the default fields would query a scoped model when the class is built.
     area = forms.ModelChoiceField(queryset=Area.objects.none(), required=False)
     partners = forms.ModelMultipleChoiceField(
-        queryset=School.objects.none(), required=False, widget=forms.CheckboxSelectMultiple,
-        label="Partner schools", help_text="Schools it works with in a cluster (Centre of Excellence needs at least two).",
+        queryset=School.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Partner schools",
+        help_text="Schools it works with in a cluster (Centre of Excellence needs at least two).",
     )
 
     class Meta:

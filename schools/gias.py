@@ -58,8 +58,26 @@ CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 TYPE, PHASE, PUPILS = "TypeOfEstablishment (name)", "PhaseOfEducation (name)", "NumberOfPupils"
 LOW_AGE, HIGH_AGE = "StatutoryLowAge", "StatutoryHighAge"
-REQUIRED_COLUMNS = ("URN", "EstablishmentName", TYPE, PHASE, PUPILS, "Postcode", "Easting", "Northing")
-FIELDS = ("urn", "name", "establishment_type", "phase", "roll_size", "postcode", "latitude", "longitude")
+REQUIRED_COLUMNS = (
+    "URN",
+    "EstablishmentName",
+    TYPE,
+    PHASE,
+    PUPILS,
+    "Postcode",
+    "Easting",
+    "Northing",
+)
+FIELDS = (
+    "urn",
+    "name",
+    "establishment_type",
+    "phase",
+    "roll_size",
+    "postcode",
+    "latitude",
+    "longitude",
+)
 # The National Grid's extent, in metres.
 MAX_EASTING, MAX_NORTHING = 700_000, 1_300_000
 
@@ -131,8 +149,10 @@ class Plan:
     @property
     def digest(self) -> str:
         """Fingerprint of the change, so a confirmation applies only the plan that was previewed."""
-        content = [[snapshot(school, FIELDS) for school in self.added],
-                   [[c.school.urn, f.field, f.old, f.new] for c in self.changed for f in c.fields]]
+        content = [
+            [snapshot(school, FIELDS) for school in self.added],
+            [[c.school.urn, f.field, f.old, f.new] for c in self.changed for f in c.fields],
+        ]
         return hashlib.sha256(json.dumps(content).encode()).hexdigest()
 
 
@@ -160,7 +180,9 @@ def read(uploaded: UploadedFile) -> Upload:
 def _decode(data: bytes, name: str) -> str:
     save_as_csv = "save it as “CSV UTF-8 (Comma delimited)”, then upload it again."
     if data.startswith(UTF16_BOMS):
-        raise ImportRefused(f"“{name}” is saved as UTF-16 text (Excel's “Unicode Text”): {save_as_csv}")
+        raise ImportRefused(
+            f"“{name}” is saved as UTF-16 text (Excel's “Unicode Text”): {save_as_csv}"
+        )
     for encoding in ENCODINGS:
         try:
             text = data.decode(encoding)
@@ -196,7 +218,9 @@ def _parse(text: str, name: str) -> tuple[list[dict], list[Problem]]:
             row, row_problems = _row(values, line)
             urn = row["urn"]
             if urn in lines:
-                row_problems.append(Problem(line, "URN", f"URN {urn} is also on line {lines[urn]}."))
+                row_problems.append(
+                    Problem(line, "URN", f"URN {urn} is also on line {lines[urn]}.")
+                )
             elif urn:
                 lines[urn] = line
             if row_problems:
@@ -209,7 +233,9 @@ def _parse(text: str, name: str) -> tuple[list[dict], list[Problem]]:
             "download it again from Get Information about Schools and upload it as it is."
         ) from error
     if not rows and not problems:
-        raise ImportRefused(f"“{name}” has column names but no schools: check you chose the right file.")
+        raise ImportRefused(
+            f"“{name}” has column names but no schools: check you chose the right file."
+        )
     return rows, problems
 
 
@@ -237,7 +263,10 @@ def _row(values: dict, line: int) -> tuple[dict, list[Problem]]:
     }
     east, north = ((values.get(column) or "").strip() for column in ("Easting", "Northing"))
     if east and north:
-        easting, northing = cell("Easting", _metres, MAX_EASTING), cell("Northing", _metres, MAX_NORTHING)
+        easting, northing = (
+            cell("Easting", _metres, MAX_EASTING),
+            cell("Northing", _metres, MAX_NORTHING),
+        )
         if easting is not None and northing is not None:
             try:
                 row["latitude"], row["longitude"] = _wgs84(easting, northing)
@@ -245,7 +274,9 @@ def _row(values: dict, line: int) -> tuple[dict, list[Problem]]:
                 problems.append(Problem(line, "Easting and Northing", str(error)))
     elif east or north:
         empty, given = ("Northing", "Easting") if east else ("Easting", "Northing")
-        problems.append(Problem(line, empty, f"Empty, but the {given} is not: give both, or leave both empty."))
+        problems.append(
+            Problem(line, empty, f"Empty, but the {given} is not: give both, or leave both empty.")
+        )
     return row, problems
 
 
@@ -330,7 +361,9 @@ def _phase(text: str, establishment_type: str, low: int | None, high: int | None
         return PHASES[text]
     if not text:
         raise ValueError("The phase of education is missing.")
-    raise ValueError(f"{_quoted(text)} is not a phase of education in Get Information about Schools.")
+    raise ValueError(
+        f"{_quoted(text)} is not a phase of education in Get Information about Schools."
+    )
 
 
 def _phase_by_ages(low: int | None, high: int | None) -> str:
@@ -354,7 +387,9 @@ def _metres(text: str, maximum: int) -> float:
     if not math.isfinite(metres):
         raise ValueError(f"{_quoted(text)} is not a number of metres.")
     if not 0 <= metres <= maximum:
-        raise ValueError(f"{_quoted(text)} is outside Great Britain (the National Grid runs from 0 to {maximum:,} metres).")
+        raise ValueError(
+            f"{_quoted(text)} is outside Great Britain (the National Grid runs from 0 to {maximum:,} metres)."
+        )
     return metres
 
 
@@ -382,7 +417,11 @@ def _wgs84(easting: float, northing: float) -> tuple[float, float]:
 
 def save_upload(*, authority, by, upload: Upload) -> SchoolImport:
     return SchoolImport.objects.create(
-        authority=authority, uploaded_by=by, file_name=upload.file_name, sha256=upload.sha256, rows=upload.rows,
+        authority=authority,
+        uploaded_by=by,
+        file_name=upload.file_name,
+        sha256=upload.sha256,
+        rows=upload.rows,
         problems=[[p.line, p.column, p.message] for p in upload.problems],
     )
 
@@ -397,13 +436,18 @@ def plan(rows: list[dict], *, lock: bool = False) -> Plan:
     by_urn = {school.urn: school for school in (schools.select_for_update() if lock else schools)}
     added, changed, unchanged = [], [], 0
     for row in rows:
-        given = {field: row[field] for field in FIELDS if row[field] is not None}  # in FIELDS order: jsonb sorts keys
+        given = {
+            field: row[field] for field in FIELDS if row[field] is not None
+        }  # in FIELDS order: jsonb sorts keys
         school = by_urn.get(row["urn"])
         if school is None:
             added.append(School(**given))
             continue
-        fields = tuple(FieldChange(field, getattr(school, field), value)
-                       for field, value in given.items() if getattr(school, field) != value)
+        fields = tuple(
+            FieldChange(field, getattr(school, field), value)
+            for field, value in given.items()
+            if getattr(school, field) != value
+        )
         if not fields:
             unchanged += 1
             continue
@@ -425,7 +469,9 @@ def apply(*, authority, by, school_import: SchoolImport, digest: str) -> Plan:
                 "upload it again to see what it would change now."
             )
         if school_import.problems:
-            raise ImportRefused("Nothing was imported: the file has problems. Correct them and upload it again.")
+            raise ImportRefused(
+                "Nothing was imported: the file has problems. Correct them and upload it again."
+            )
         the_plan = plan(school_import.rows, lock=True)
         if the_plan.digest != digest:
             raise ImportRefused(
@@ -442,11 +488,21 @@ def apply(*, authority, by, school_import: SchoolImport, digest: str) -> Plan:
             School.objects.bulk_update(schools, fields, batch_size=1000)
         school_import.applied_at, school_import.applied_by = timezone.now(), by
         school_import.save(update_fields=["applied_at", "applied_by"])
-        record(authority=authority, actor=by, action="schools.imported", obj=school_import, after={
-            "file": school_import.file_name, "sha256": school_import.sha256,
-            "added": [school.urn for school in the_plan.added],
-            "changed": {c.school.urn: {f.field: [f.old, f.new] for f in c.fields} for c in the_plan.changed},
-        })
+        record(
+            authority=authority,
+            actor=by,
+            action="schools.imported",
+            obj=school_import,
+            after={
+                "file": school_import.file_name,
+                "sha256": school_import.sha256,
+                "added": [school.urn for school in the_plan.added],
+                "changed": {
+                    c.school.urn: {f.field: [f.old, f.new] for f in c.fields}
+                    for c in the_plan.changed
+                },
+            },
+        )
     return the_plan
 
 

@@ -5,7 +5,9 @@ from django_scopes import ScopedManager
 
 from authorities.models import Authority
 
-urn_validator = RegexValidator(r"^\d{6,7}$", "A URN is six or seven digits, as in Get Information about Schools.")
+urn_validator = RegexValidator(
+    r"^\d{6,7}$", "A URN is six or seven digits, as in Get Information about Schools."
+)
 postcode_validator = RegexValidator(
     r"^[A-Za-z]{1,2}\d[A-Za-z\d]? ?\d[A-Za-z]{2}$", "Enter a UK postcode, like BA1 2AB."
 )
@@ -14,7 +16,9 @@ postcode_validator = RegexValidator(
 class Area(models.Model):
     authority = models.ForeignKey(Authority, on_delete=models.PROTECT, related_name="areas")
     name = models.CharField(max_length=100)
-    position = models.PositiveSmallIntegerField(default=0, help_text="Areas are listed in this order.")
+    position = models.PositiveSmallIntegerField(
+        default=0, help_text="Areas are listed in this order."
+    )
 
     objects = ScopedManager(authority="authority")
 
@@ -38,19 +42,29 @@ class School(models.Model):
         ALTERNATIVE = "alternative", "Alternative provision"
 
     authority = models.ForeignKey(Authority, on_delete=models.PROTECT, related_name="schools")
-    area = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="schools", null=True, blank=True)
+    area = models.ForeignKey(
+        Area, on_delete=models.PROTECT, related_name="schools", null=True, blank=True
+    )
     name = models.CharField(max_length=150)
-    urn = models.CharField("URN", max_length=7, validators=[urn_validator], help_text="Unique reference number.")
+    urn = models.CharField(
+        "URN", max_length=7, validators=[urn_validator], help_text="Unique reference number."
+    )
     phase = models.CharField(max_length=20, choices=Phase.choices)
     roll_size = models.PositiveIntegerField(
         "number of pupils", null=True, blank=True, validators=[MaxValueValidator(10000)]
     )
     address = models.TextField(max_length=300, blank=True)
     postcode = models.CharField(max_length=8, blank=True, validators=[postcode_validator])
-    establishment_type = models.CharField(max_length=100, blank=True, help_text="As in Get Information about Schools.")
+    establishment_type = models.CharField(
+        max_length=100, blank=True, help_text="As in Get Information about Schools."
+    )
     # WGS84, for the national directory's "nearest schools"; imported from GIAS eastings and northings.
-    latitude = models.FloatField(null=True, blank=True, validators=[MinValueValidator(49.0), MaxValueValidator(61.0)])
-    longitude = models.FloatField(null=True, blank=True, validators=[MinValueValidator(-9.0), MaxValueValidator(2.5)])
+    latitude = models.FloatField(
+        null=True, blank=True, validators=[MinValueValidator(49.0), MaxValueValidator(61.0)]
+    )
+    longitude = models.FloatField(
+        null=True, blank=True, validators=[MinValueValidator(-9.0), MaxValueValidator(2.5)]
+    )
     partners = models.ManyToManyField("self", blank=True, symmetrical=True)
 
     objects = ScopedManager(authority="authority")
@@ -70,15 +84,21 @@ class SchoolImport(models.Model):
     read, whatever the browser sends back; `applied_at` makes it apply once.
     """
 
-    authority = models.ForeignKey(Authority, on_delete=models.PROTECT, related_name="school_imports")
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    authority = models.ForeignKey(
+        Authority, on_delete=models.PROTECT, related_name="school_imports"
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     file_name = models.CharField(max_length=200)
     sha256 = models.CharField(max_length=64)
     rows = models.JSONField(help_text="School fields by row, as read from the file.")
     problems = models.JSONField(help_text="[line, column, message] for every bad cell.")
     applied_at = models.DateTimeField(null=True, blank=True)
-    applied_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    applied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
 
     objects = ScopedManager(authority="authority")
 

@@ -5,7 +5,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from authorities.access import ADMIN, STAFF, authority_view, require_school_access
-
 from iqm_portal.forms import search_text
 from moderation.domain import current_awards
 
@@ -21,7 +20,9 @@ def school_list(request, authority_slug):
     query = search_text(request.GET.get("q", ""))
     schools = School.objects.select_related("area").order_by("name")
     if query:
-        schools = schools.filter(Q(name__icontains=query) | Q(urn=query) | Q(postcode__iexact=query))
+        schools = schools.filter(
+            Q(name__icontains=query) | Q(urn=query) | Q(postcode__iexact=query)
+        )
     page = Paginator(schools, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "schools/school_list.html", {"page": page, "query": query})
 
@@ -33,18 +34,29 @@ def school_detail(request, authority_slug, school_pk):
     return render(
         request,
         "schools/school_detail.html",
-        {"school": school, "partners": school.partners.order_by("name"), "can_edit": "authority_admin" in request.roles,
-         "award": current_awards(school).first()},
+        {
+            "school": school,
+            "partners": school.partners.order_by("name"),
+            "can_edit": "authority_admin" in request.roles,
+            "award": current_awards(school).first(),
+        },
     )
 
 
 @authority_view(*ADMIN)
 def school_edit(request, authority_slug, school_pk=None):
     school = get_object_or_404(School, pk=school_pk) if school_pk else School()
-    form = SchoolForm(request.POST if request.method == "POST" else None, instance=school, authority=request.authority)
+    form = SchoolForm(
+        request.POST if request.method == "POST" else None,
+        instance=school,
+        authority=request.authority,
+    )
     if request.method == "POST" and form.is_valid():
         school = domain.save_school(
-            authority=request.authority, by=request.user, school=form.instance, partners=form.cleaned_data["partners"]
+            authority=request.authority,
+            by=request.user,
+            school=form.instance,
+            partners=form.cleaned_data["partners"],
         )
         messages.success(request, f"{school.name} saved.")
         return redirect("schools:detail", authority_slug=authority_slug, school_pk=school.pk)
@@ -60,7 +72,11 @@ def area_list(request, authority_slug):
 @authority_view(*ADMIN)
 def area_edit(request, authority_slug, area_pk=None):
     area = get_object_or_404(Area, pk=area_pk) if area_pk else Area()
-    form = AreaForm(request.POST if request.method == "POST" else None, instance=area, authority=request.authority)
+    form = AreaForm(
+        request.POST if request.method == "POST" else None,
+        instance=area,
+        authority=request.authority,
+    )
     if request.method == "POST" and form.is_valid():
         domain.save_area(authority=request.authority, by=request.user, area=form.instance)
         messages.success(request, f"Area “{form.instance.name}” saved.")
@@ -72,24 +88,42 @@ def area_edit(request, authority_slug, area_pk=None):
 def import_upload(request, authority_slug):
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        school_import = gias.save_upload(authority=request.authority, by=request.user, upload=form.cleaned_data["file"])
-        return redirect("schools:import_preview", authority_slug=authority_slug, import_pk=school_import.pk)
+        school_import = gias.save_upload(
+            authority=request.authority, by=request.user, upload=form.cleaned_data["file"]
+        )
+        return redirect(
+            "schools:import_preview", authority_slug=authority_slug, import_pk=school_import.pk
+        )
     return render(request, "schools/import_form.html", {"form": form})
 
 
 @authority_view(*ADMIN)
 def import_preview(request, authority_slug, import_pk):
-    school_import = get_object_or_404(SchoolImport.objects.select_related("uploaded_by", "applied_by"), pk=import_pk)
+    school_import = get_object_or_404(
+        SchoolImport.objects.select_related("uploaded_by", "applied_by"), pk=import_pk
+    )
     plan = gias.plan(school_import.rows)
-    sections = {"problems": gias.problems(school_import), "added": plan.added, "changed": plan.changed}
+    sections = {
+        "problems": gias.problems(school_import),
+        "added": plan.added,
+        "changed": plan.changed,
+    }
     show = request.GET.get("show")
     if show not in sections:
         show = next((name for name, entries in sections.items() if entries), "added")
     page = Paginator(sections[show], PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "schools/import_preview.html", {
-        "school_import": school_import, "plan": plan, "to_import": len(plan.added) + len(plan.changed),
-        "sections": sections, "show": show, "page": page,
-    })
+    return render(
+        request,
+        "schools/import_preview.html",
+        {
+            "school_import": school_import,
+            "plan": plan,
+            "to_import": len(plan.added) + len(plan.changed),
+            "sections": sections,
+            "show": show,
+            "page": page,
+        },
+    )
 
 
 @require_POST
@@ -97,10 +131,18 @@ def import_preview(request, authority_slug, import_pk):
 def import_apply(request, authority_slug, import_pk):
     school_import = get_object_or_404(SchoolImport, pk=import_pk)
     try:
-        plan = gias.apply(authority=request.authority, by=request.user, school_import=school_import,
-                          digest=request.POST.get("plan", ""))
+        plan = gias.apply(
+            authority=request.authority,
+            by=request.user,
+            school_import=school_import,
+            digest=request.POST.get("plan", ""),
+        )
     except gias.ImportRefused as refused:
         messages.error(request, refused.message)
-        return redirect("schools:import_preview", authority_slug=authority_slug, import_pk=school_import.pk)
-    messages.success(request, f"Schools imported: {len(plan.added)} added, {len(plan.changed)} changed.")
+        return redirect(
+            "schools:import_preview", authority_slug=authority_slug, import_pk=school_import.pk
+        )
+    messages.success(
+        request, f"Schools imported: {len(plan.added)} added, {len(plan.changed)} changed."
+    )
     return redirect("schools:list", authority_slug=authority_slug)

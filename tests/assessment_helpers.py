@@ -9,7 +9,9 @@ def complete_answer_data(element, rating=Rating.ESTABLISHED):
         "rating": rating,
         "ratings": {str(d.pk): rating for d in element.descriptors.all()},
         "practice": f"What we do for element {element.number}.",
-        "evidence": "Tracking data.", "strengths": "Strong.", "development": "More to do.",
+        "evidence": "Tracking data.",
+        "strengths": "Strong.",
+        "development": "More to do.",
     }
 
 
@@ -21,22 +23,32 @@ def complete_self_review(world, cycle=None, rating=Rating.ESTABLISHED):
         memberships = list(coordinator.memberships.all())
         for element in cycle.framework.elements.prefetch_related("descriptors"):
             answer = cycle.answers.filter(element=element).first()
-            domain.save_answer(cycle=cycle, element=element, by=coordinator, memberships=memberships,
-                               version=answer.version if answer else 0, data=complete_answer_data(element, rating))
+            domain.save_answer(
+                cycle=cycle,
+                element=element,
+                by=coordinator,
+                memberships=memberships,
+                version=answer.version if answer else 0,
+                data=complete_answer_data(element, rating),
+            )
 
 
 def submit(world, cycle=None):
     cycle = cycle or world.cycle
     head = world.people["head_teacher"]
     with scope(authority=cycle.authority):
-        return domain.submit_to_mentor(cycle=cycle, by=head, memberships=list(head.memberships.all()))
+        return domain.submit_to_mentor(
+            cycle=cycle, by=head, memberships=list(head.memberships.all())
+        )
 
 
 def review_all(world, cycle=None, rating=Rating.ESTABLISHED):
     cycle = cycle or world.cycle
     with scope(authority=cycle.authority):
         for element in cycle.framework.elements.all():
-            domain.review_element(cycle=cycle, element=element, by=cycle.mentor, rating=rating, comment="")
+            domain.review_element(
+                cycle=cycle, element=element, by=cycle.mentor, rating=rating, comment=""
+            )
 
 
 def validate(world):
@@ -56,9 +68,16 @@ def submit_portfolio(world):
     coordinator = world.people["school_coordinator"]
     with scope(authority=world.authority):
         memberships = list(coordinator.memberships.all())
-        portfolio_domain.add_link(cycle=world.cycle, by=coordinator, memberships=memberships,
-                                  url="https://school.example/inclusion", title="Inclusion policy")
-        portfolio_domain.submit_portfolio(cycle=world.cycle, by=coordinator, memberships=memberships)
+        portfolio_domain.add_link(
+            cycle=world.cycle,
+            by=coordinator,
+            memberships=memberships,
+            url="https://school.example/inclusion",
+            title="Inclusion policy",
+        )
+        portfolio_domain.submit_portfolio(
+            cycle=world.cycle, by=coordinator, memberships=memberships
+        )
 
 
 def at_once(count, attempt, refused):

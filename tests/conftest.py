@@ -5,7 +5,6 @@ from dataclasses import dataclass, field
 
 import pytest
 from django.core.cache import cache
-
 from django_scopes import scope
 
 from accounts.models import SCHOOL_ROLES, Role
@@ -38,11 +37,18 @@ def world(db):
     people = {}
     for role in Role:
         user = UserFactory(email=f"{role.value}@bathnes.test", full_name=role.label)
-        MembershipFactory(authority=authority, user=user, role=role, school=school if role in SCHOOL_ROLES else None)
+        MembershipFactory(
+            authority=authority,
+            user=user,
+            role=role,
+            school=school if role in SCHOOL_ROLES else None,
+        )
         people[role.value] = user
     outsider_authority = AuthorityFactory(name="Outsider Council", slug="outsider")
     outsider_area = AreaFactory(authority=outsider_authority, name="Elsewhere")
-    outsider_school = SchoolFactory(authority=outsider_authority, area=outsider_area, name="Outsider Academy")
+    outsider_school = SchoolFactory(
+        authority=outsider_authority, area=outsider_area, name="Outsider Academy"
+    )
     outsider = UserFactory(email="admin@outsider.test", full_name="Olive Outsider")
     MembershipFactory(authority=outsider_authority, user=outsider, role=Role.AUTHORITY_ADMIN)
     cycle = start_cycle_for(authority, school, people["mentor"])
@@ -67,7 +73,9 @@ def world(db):
 def start_cycle_for(authority, school, mentor):
     with scope(authority=authority):
         install_default_framework(authority)
-        return start_cycle(authority=authority, by=None, school=school, kind="initial", mentor=mentor)
+        return start_cycle(
+            authority=authority, by=None, school=school, kind="initial", mentor=mentor
+        )
 
 
 @pytest.fixture
@@ -85,8 +93,13 @@ def _fast_passwords(settings):
 @pytest.fixture(autouse=True)
 def _files_in_tmp(settings, tmp_path):
     """Each test stores files in a folder of its own (tests/test_storage.py runs S3 as well)."""
-    settings.STORAGES = {**settings.STORAGES, "default": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": tmp_path / "media"}}}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": tmp_path / "media"},
+        },
+    }
 
 
 @pytest.fixture(autouse=True)

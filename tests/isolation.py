@@ -50,7 +50,9 @@ def _membership(world, owner):
 def _invitation(world, owner):
     with scopes_disabled():
         invitation = Invitation.objects.create(
-            authority=owner, email=f"invitee-{Invitation.objects.count()}@example.org", role=Role.MENTOR,
+            authority=owner,
+            email=f"invitee-{Invitation.objects.count()}@example.org",
+            role=Role.MENTOR,
             token_hash=UserFactory.build().email + str(timezone.now().timestamp()),
             expires_at=timezone.now() + timedelta(days=7),
         )
@@ -70,8 +72,14 @@ def _school_import(world, owner):
 
     admin = world.people["authority_admin"] if owner == world.authority else world.outsider
     with scopes_disabled():
-        school_import = SchoolImport.objects.create(authority=owner, uploaded_by=admin, file_name="gias.csv",
-                                                    sha256="0" * 64, rows=[], problems=[])
+        school_import = SchoolImport.objects.create(
+            authority=owner,
+            uploaded_by=admin,
+            file_name="gias.csv",
+            sha256="0" * 64,
+            rows=[],
+            problems=[],
+        )
     return {"import_pk": school_import.pk}
 
 
@@ -100,8 +108,14 @@ def _assignment(world, owner):
 def _target(world, owner):
     cycle = _cycle_of(world, owner)
     with scopes_disabled():
-        target = Target.objects.create(cycle=cycle, element=cycle.framework.elements.first(), action="Act", lead="Lee",
-                                       deadline=timezone.localdate(), success_criteria="Done")
+        target = Target.objects.create(
+            cycle=cycle,
+            element=cycle.framework.elements.first(),
+            action="Act",
+            lead="Lee",
+            deadline=timezone.localdate(),
+            success_criteria="Done",
+        )
     return {"cycle_pk": cycle.pk, "target_pk": target.pk}
 
 
@@ -113,11 +127,23 @@ def _item(world, owner):
     cycle = _cycle_of(world, owner)
     content = f"Evidence {timezone.now().timestamp()} for {cycle.pk}".encode()
     with scopes_disabled():
-        stored = EvidenceFile(authority=cycle.authority, sha256=hashlib.sha256(content).hexdigest(), size=len(content),
-                              content_type="text/plain", extension="txt")
+        stored = EvidenceFile(
+            authority=cycle.authority,
+            sha256=hashlib.sha256(content).hexdigest(),
+            size=len(content),
+            content_type="text/plain",
+            extension="txt",
+        )
         stored.file.save("x", ContentFile(content), save=True)
-        item = EvidenceItem.objects.create(cycle=cycle, file=stored, original_name="notes.txt", title="Notes",
-                                           added_by=world.people["school_coordinator"] if owner == world.authority else world.outsider)
+        item = EvidenceItem.objects.create(
+            cycle=cycle,
+            file=stored,
+            original_name="notes.txt",
+            title="Notes",
+            added_by=world.people["school_coordinator"]
+            if owner == world.authority
+            else world.outsider,
+        )
     return {"cycle_pk": cycle.pk, "item_pk": item.pk}
 
 
@@ -135,8 +161,14 @@ def _outbox_message(world, owner):
 
     with scopes_disabled():
         message = OutboxMessage.objects.create(
-            authority=owner, key="cycle.submitted", to="someone@example.org", subject="Subject", body="Body",
-            dedupe_key=f"isolation.{uuid.uuid4().hex}", state=OutboxMessage.State.FAILED)
+            authority=owner,
+            key="cycle.submitted",
+            to="someone@example.org",
+            subject="Subject",
+            body="Body",
+            dedupe_key=f"isolation.{uuid.uuid4().hex}",
+            state=OutboxMessage.State.FAILED,
+        )
     return {"message_pk": message.pk}
 
 
@@ -151,8 +183,13 @@ def _award(world, owner):
 
     school = world.school if owner == world.authority else world.outsider_school
     with scopes_disabled():
-        award = Award.objects.create(authority=owner, school=school, tier=Tier.QUALITY_MARK,
-                                     awarded_on=date(2026, 7, 1), expires_on=date(2029, 7, 1))
+        award = Award.objects.create(
+            authority=owner,
+            school=school,
+            tier=Tier.QUALITY_MARK,
+            awarded_on=date(2026, 7, 1),
+            expires_on=date(2029, 7, 1),
+        )
     return {"pk": award.pk}
 
 
@@ -164,7 +201,9 @@ def _final_report(world, owner):
     from moderation.models import Report
 
     with scopes_disabled():
-        report, _ = Report.objects.update_or_create(cycle=_cycle_of(world, owner), defaults={"finalised_at": timezone.now()})
+        report, _ = Report.objects.update_or_create(
+            cycle=_cycle_of(world, owner), defaults={"finalised_at": timezone.now()}
+        )
     return {"pk": report.pk}
 
 
@@ -181,7 +220,12 @@ def _decision(world, owner):
     cycle = _cycle_of(world, owner)
     with scopes_disabled():
         decision = Decision.objects.filter(cycle=cycle).first() or Decision.objects.create(
-            cycle=cycle, outcome=Outcome.DEFER, rationale="Gaps to close first.", votes={}, recorded_by=cycle.mentor)
+            cycle=cycle,
+            outcome=Outcome.DEFER,
+            rationale="Gaps to close first.",
+            votes={},
+            recorded_by=cycle.mentor,
+        )
     return {"pk": decision.pk}
 
 
@@ -192,8 +236,15 @@ def _render_job(world, owner):
 
     award_pk = _award(world, owner)["pk"]
     with scopes_disabled():
-        job = RenderJob(authority=owner, kind=RenderJob.Kind.CERTIFICATE, object_id=award_pk, input_hash=uuid.uuid4().hex,
-                        html="<p>Certificate</p>", state=RenderJob.State.DONE, pages=1)
+        job = RenderJob(
+            authority=owner,
+            kind=RenderJob.Kind.CERTIFICATE,
+            object_id=award_pk,
+            input_hash=uuid.uuid4().hex,
+            html="<p>Certificate</p>",
+            state=RenderJob.State.DONE,
+            pages=1,
+        )
         job.file.save("certificate.pdf", ContentFile(b"%PDF-1.4\n%%EOF\n"), save=True)
     return {"job_pk": job.pk}
 
@@ -221,10 +272,21 @@ def _published_school(world, owner):
 
     school = world.school if owner == world.authority else world.outsider_school
     with scopes_disabled():
-        publication = Publication.objects.create(authority=owner, version=1, published_at=timezone.now(), content={})
-        PublishedSchool.objects.create(publication=publication, authority=owner, school=school, urn=school.urn,
-                                       name=school.name, area="Bath", phase=school.phase, tier=Tier.QUALITY_MARK,
-                                       awarded_on=date(2026, 7, 1), expires_on=date(2029, 7, 1))
+        publication = Publication.objects.create(
+            authority=owner, version=1, published_at=timezone.now(), content={}
+        )
+        PublishedSchool.objects.create(
+            publication=publication,
+            authority=owner,
+            school=school,
+            urn=school.urn,
+            name=school.name,
+            area="Bath",
+            phase=school.phase,
+            tier=Tier.QUALITY_MARK,
+            awarded_on=date(2026, 7, 1),
+            expires_on=date(2029, 7, 1),
+        )
     return {"authority": owner.slug, "urn": school.urn}
 
 
@@ -241,9 +303,13 @@ URLS = {
     "accounts:logout": Case(PUBLIC, method="post", public_status=302),
     "accounts:password_reset": Case(PUBLIC),
     "accounts:password_reset_done": Case(PUBLIC),
-    "accounts:password_reset_confirm": Case(PUBLIC, objects=lambda w, o: {"uidb64": "MQ", "token": "set-password"}),
+    "accounts:password_reset_confirm": Case(
+        PUBLIC, objects=lambda w, o: {"uidb64": "MQ", "token": "set-password"}
+    ),
     "accounts:password_reset_complete": Case(PUBLIC),
-    "accounts:accept_invitation": Case(PUBLIC, objects=lambda w, o: {"token": "not-a-real-token"}, public_status=410),
+    "accounts:accept_invitation": Case(
+        PUBLIC, objects=lambda w, o: {"token": "not-a-real-token"}, public_status=410
+    ),
     "platform_authorities": Case(PLATFORM),
     "directory:search": Case(PUBLIC),
     "directory:school": Case(PUBLIC, objects=_published_school),
@@ -295,7 +361,9 @@ URLS = {
     "moderation:report": Case(STAFF, objects=_reported),
     "moderation:sign": Case(frozenset({Role.MODERATOR}), objects=_cycle, method="post", ok=302),
     "moderation:panel": Case(STAFF, objects=_cycle),
-    "moderation:panel_action": Case(STAFF, objects=lambda w, o: {**_cycle(w, o), "action": "open"}, method="post", ok=302),
+    "moderation:panel_action": Case(
+        STAFF, objects=lambda w, o: {**_cycle(w, o), "action": "open"}, method="post", ok=302
+    ),
     "moderation:logo_svg": Case(CYCLE_READERS, objects=_school_award),
     "moderation:logo_png": Case(CYCLE_READERS, objects=_school_award),
     "notifications:outbox": Case(ADMIN),
@@ -328,7 +396,14 @@ URLS = {
 }
 
 # Arguments for the Django admin's own patterns; every one of them is for platform admins only.
-ADMIN_SITE_ARGS = {"id": "1", "app_label": "accounts", "model_name": "user", "object_id": "1", "content_type_id": "1", "url": "x"}
+ADMIN_SITE_ARGS = {
+    "id": "1",
+    "app_label": "accounts",
+    "model_name": "user",
+    "object_id": "1",
+    "content_type_id": "1",
+    "url": "x",
+}
 ADMIN_SITE_OPEN = {"admin:login", "admin:logout"}
 
 
@@ -338,7 +413,9 @@ def walk_patterns(patterns=None, namespace="", params=frozenset()):
         found = params | _params(entry.pattern)
         if isinstance(entry, URLResolver):
             ns = entry.namespace or ""
-            yield from walk_patterns(entry.url_patterns, f"{namespace}{ns}:" if ns else namespace, found)
+            yield from walk_patterns(
+                entry.url_patterns, f"{namespace}{ns}:" if ns else namespace, found
+            )
         elif isinstance(entry, URLPattern):
             yield (f"{namespace}{entry.name}" if entry.name else None), entry, found
 
@@ -375,9 +452,13 @@ def check(client_factory, name, case, world, staff_user) -> list[str]:
 
     def expect(who, url, status, response, redirect_to_login=False):
         if response.status_code != status:
-            problems.append(f"{name} {case.method.upper()} {url} as {who}: {response.status_code}, expected {status}")
+            problems.append(
+                f"{name} {case.method.upper()} {url} as {who}: {response.status_code}, expected {status}"
+            )
         elif redirect_to_login and not response["Location"].startswith(reverse("accounts:login")):
-            problems.append(f"{name} {url} as {who}: redirected to {response['Location']}, expected the login page")
+            problems.append(
+                f"{name} {url} as {who}: redirected to {response['Location']}, expected the login page"
+            )
 
     anonymous = client_factory()
     if case.access == PUBLIC:
@@ -405,6 +486,13 @@ def check(client_factory, name, case, world, staff_user) -> list[str]:
         expect(role, url, case.ok if allowed else 403, request(client_factory(user), case, url))
         if allowed and case.objects:
             # Own authority in the URL, the outsider's object in the arguments.
-            foreign = url_for(name, case, world, world.outsider_authority, authority=world.authority)
-            expect(f"{role} (outsider's object)", foreign, 404, request(client_factory(user), case, foreign))
+            foreign = url_for(
+                name, case, world, world.outsider_authority, authority=world.authority
+            )
+            expect(
+                f"{role} (outsider's object)",
+                foreign,
+                404,
+                request(client_factory(user), case, foreign),
+            )
     return problems

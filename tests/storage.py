@@ -53,7 +53,12 @@ def settings_in_subprocess(**environment):
         " print(json.dumps(settings.STORAGES, default=str))"
     )
     return subprocess.run(
-        [sys.executable, "-c", code], cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", code],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -122,7 +127,9 @@ def _s3_server(config):
         AWS_S3_ENDPOINT_URL=endpoint_url,
         AWS_S3_REGION_NAME=S3_REGION,
     )["default"]
-    config.stash[_S3_SERVER] = S3Server(endpoint_url=endpoint_url, region=S3_REGION, template=template)
+    config.stash[_S3_SERVER] = S3Server(
+        endpoint_url=endpoint_url, region=S3_REGION, template=template
+    )
     return config.stash[_S3_SERVER]
 
 
@@ -150,9 +157,16 @@ def storage_backend(request, settings, tmp_path, monkeypatch):
         server = _s3_server(request.config)
         for name, value in DUMMY_CREDENTIALS.items():
             monkeypatch.setenv(name, value)
-        for name in ("AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_PROFILE", "AWS_S3_SESSION_PROFILE"):
+        for name in (
+            "AWS_SESSION_TOKEN",
+            "AWS_SECURITY_TOKEN",
+            "AWS_PROFILE",
+            "AWS_S3_SESSION_PROFILE",
+        ):
             monkeypatch.delenv(name, raising=False)
-        monkeypatch.setenv("NO_PROXY", ",".join(filter(None, [os.environ.get("NO_PROXY"), "127.0.0.1"])))
+        monkeypatch.setenv(
+            "NO_PROXY", ",".join(filter(None, [os.environ.get("NO_PROXY"), "127.0.0.1"]))
+        )
         bucket = server.create_bucket()
         config = server.storage_config(bucket)
         expected = S3Storage

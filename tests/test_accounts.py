@@ -17,20 +17,27 @@ from .factories import MembershipFactory, UserFactory
 
 
 def test_argon2_is_the_first_password_hasher(db, settings):
-    settings.PASSWORD_HASHERS = [h for h in __import__("iqm_portal.settings").settings.PASSWORD_HASHERS]
+    settings.PASSWORD_HASHERS = [
+        h for h in __import__("iqm_portal.settings").settings.PASSWORD_HASHERS
+    ]
     user = UserFactory()
     assert identify_hasher(user.password).algorithm == "argon2"
 
 
 def test_login_by_email_lands_on_the_authority(client, world):
-    response = client.post(reverse("accounts:login"), {"username": "Mentor@Bathnes.test", "password": "correct horse battery staple"})
+    response = client.post(
+        reverse("accounts:login"),
+        {"username": "Mentor@Bathnes.test", "password": "correct horse battery staple"},
+    )
     assert response.status_code == 302
     assert response["Location"] == "/"
     assert client.get("/")["Location"] == "/bathnes/"
 
 
 def test_wrong_password_says_so(client, world):
-    response = client.post(reverse("accounts:login"), {"username": "mentor@bathnes.test", "password": "wrong"})
+    response = client.post(
+        reverse("accounts:login"), {"username": "mentor@bathnes.test", "password": "wrong"}
+    )
     assert response.status_code == 200
     assert response.context["form"].non_field_errors() == [
         "The email address or password is not right. Check them and try again."
@@ -39,12 +46,22 @@ def test_wrong_password_says_so(client, world):
 
 def test_five_failures_lock_the_login_with_a_clear_message(client, world):
     for _ in range(settings.AXES_FAILURE_LIMIT - 1):
-        assert client.post(reverse("accounts:login"), {"username": "mentor@bathnes.test", "password": "wrong"}).status_code == 200
-    response = client.post(reverse("accounts:login"), {"username": "mentor@bathnes.test", "password": "wrong"})
+        assert (
+            client.post(
+                reverse("accounts:login"), {"username": "mentor@bathnes.test", "password": "wrong"}
+            ).status_code
+            == 200
+        )
+    response = client.post(
+        reverse("accounts:login"), {"username": "mentor@bathnes.test", "password": "wrong"}
+    )
     assert response.status_code == 429
     assert "Too many failed sign-in attempts" in response.content.decode()
     # Even the right password is refused while locked.
-    response = client.post(reverse("accounts:login"), {"username": "mentor@bathnes.test", "password": "correct horse battery staple"})
+    response = client.post(
+        reverse("accounts:login"),
+        {"username": "mentor@bathnes.test", "password": "correct horse battery staple"},
+    )
     assert response.status_code == 429
 
 
@@ -55,7 +72,9 @@ def test_logout_is_a_post(client, world):
     assert client.get(reverse("authorities:dashboard", args=["bathnes"])).status_code == 302
 
 
-def test_password_reset_sends_a_link_that_sets_the_password(client, world, django_capture_on_commit_callbacks):
+def test_password_reset_sends_a_link_that_sets_the_password(
+    client, world, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("accounts:password_reset"), {"email": "mentor@bathnes.test"})
     assert response.status_code == 302
@@ -63,13 +82,21 @@ def test_password_reset_sends_a_link_that_sets_the_password(client, world, djang
     assert mail.outbox[0].to == ["mentor@bathnes.test"]
     link = re.search(r"http://testserver(/accounts/reset/\S+)", mail.outbox[0].body).group(1)
     form_url = client.get(link)["Location"]
-    response = client.post(form_url, {"new_password1": "a new long passphrase", "new_password2": "a new long passphrase"})
+    response = client.post(
+        form_url,
+        {"new_password1": "a new long passphrase", "new_password2": "a new long passphrase"},
+    )
     assert response.status_code == 302
-    response = client.post(reverse("accounts:login"), {"username": "mentor@bathnes.test", "password": "a new long passphrase"})
+    response = client.post(
+        reverse("accounts:login"),
+        {"username": "mentor@bathnes.test", "password": "a new long passphrase"},
+    )
     assert response.status_code == 302
 
 
-def test_password_reset_for_an_unknown_email_sends_nothing(client, world, django_capture_on_commit_callbacks):
+def test_password_reset_for_an_unknown_email_sends_nothing(
+    client, world, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("accounts:password_reset"), {"email": "nobody@example.org"})
     assert response.status_code == 302
@@ -83,40 +110,71 @@ def invite_url(slug="bathnes"):
     return reverse("people:invite", args=[slug])
 
 
-def test_admin_invites_a_coordinator_who_sets_a_password(admin_client, client, world, django_capture_on_commit_callbacks):
+def test_admin_invites_a_coordinator_who_sets_a_password(
+    admin_client, client, world, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
-        response = admin_client.post(invite_url(), {"email": "New.Person@School.org", "role": Role.SCHOOL_COORDINATOR, "school": world.school.pk})
+        response = admin_client.post(
+            invite_url(),
+            {
+                "email": "New.Person@School.org",
+                "role": Role.SCHOOL_COORDINATOR,
+                "school": world.school.pk,
+            },
+        )
     assert response.status_code == 302
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == ["new.person@school.org"]
-    link = re.search(r"http://127.0.0.1:8000(/accounts/invitations/\S+/)", mail.outbox[0].body).group(1)
+    link = re.search(
+        r"http://127.0.0.1:8000(/accounts/invitations/\S+/)", mail.outbox[0].body
+    ).group(1)
     with scope(authority=world.authority):
         entry = AuditEntry.objects.get(action="invitation.sent")
     assert entry.actor == world.people["authority_admin"]
-    assert entry.after == {"email": "new.person@school.org", "role": "school_coordinator", "school": world.school.pk,
-                           "expires_at": entry.after["expires_at"]}
+    assert entry.after == {
+        "email": "new.person@school.org",
+        "role": "school_coordinator",
+        "school": world.school.pk,
+        "expires_at": entry.after["expires_at"],
+    }
     assert "token_hash" not in entry.after
 
     visitor = client
     visitor.logout()
     assert visitor.get(link).status_code == 200
-    response = visitor.post(link, {"full_name": "Nia New", "password1": "a long new passphrase", "password2": "a long new passphrase"})
+    response = visitor.post(
+        link,
+        {
+            "full_name": "Nia New",
+            "password1": "a long new passphrase",
+            "password2": "a long new passphrase",
+        },
+    )
     assert response.status_code == 302
     assert response["Location"] == "/bathnes/"
     user = User.objects.get(email="new.person@school.org")
     with scope(authority=world.authority):
-        assert [(m.role, m.school) for m in Membership.objects.filter(user=user)] == [("school_coordinator", world.school)]
+        assert [(m.role, m.school) for m in Membership.objects.filter(user=user)] == [
+            ("school_coordinator", world.school)
+        ]
     # The link works once.
     visitor.logout()
     response = visitor.get(link)
     assert response.status_code == 410
-    assert response.context["reason"] == "This invitation has already been used. Sign in with the email address it was sent to."
+    assert (
+        response.context["reason"]
+        == "This invitation has already been used. Sign in with the email address it was sent to."
+    )
 
 
 def make_invitation(world, **changes):
     with scope(authority=world.authority):
-        invitation = domain.invite(authority=world.authority, by=world.people["authority_admin"], email="x@example.org",
-                                   role=Role.MENTOR)
+        invitation = domain.invite(
+            authority=world.authority,
+            by=world.people["authority_admin"],
+            email="x@example.org",
+            role=Role.MENTOR,
+        )
         for field, value in changes.items():
             setattr(invitation, field, value)
         invitation.save()
@@ -132,14 +190,29 @@ def token(monkeypatch):
 @pytest.mark.parametrize(
     "changes, reason",
     [
-        ({"expires_at": timezone.now() - timedelta(minutes=1)}, "This invitation has expired. Ask your authority's admin to send a new one."),
-        ({"revoked_at": timezone.now()}, "This invitation was withdrawn. Ask your authority's admin for a new one."),
+        (
+            {"expires_at": timezone.now() - timedelta(minutes=1)},
+            "This invitation has expired. Ask your authority's admin to send a new one.",
+        ),
+        (
+            {"revoked_at": timezone.now()},
+            "This invitation was withdrawn. Ask your authority's admin for a new one.",
+        ),
     ],
 )
-def test_expired_or_withdrawn_invitation_is_refused_and_saves_nothing(client, world, token, changes, reason):
+def test_expired_or_withdrawn_invitation_is_refused_and_saves_nothing(
+    client, world, token, changes, reason
+):
     make_invitation(world, **changes)
     url = reverse("accounts:accept_invitation", args=[token])
-    response = client.post(url, {"full_name": "X", "password1": "a long new passphrase", "password2": "a long new passphrase"})
+    response = client.post(
+        url,
+        {
+            "full_name": "X",
+            "password1": "a long new passphrase",
+            "password2": "a long new passphrase",
+        },
+    )
     assert response.status_code == 410
     assert response.context["reason"] == reason
     assert not User.objects.filter(email="x@example.org").exists()
@@ -151,10 +224,14 @@ def test_unknown_invitation_token(client, db):
     assert response.context["reason"].startswith("This invitation link is not valid.")
 
 
-def test_accepting_with_mismatched_passwords_shows_the_error_and_saves_nothing(client, world, token):
+def test_accepting_with_mismatched_passwords_shows_the_error_and_saves_nothing(
+    client, world, token
+):
     make_invitation(world)
     url = reverse("accounts:accept_invitation", args=[token])
-    response = client.post(url, {"full_name": "", "password1": "a long new passphrase", "password2": "another"})
+    response = client.post(
+        url, {"full_name": "", "password1": "a long new passphrase", "password2": "another"}
+    )
     assert response.status_code == 200
     assert response.context["form"].errors == {
         "full_name": ["This field is required."],
@@ -170,7 +247,9 @@ def test_existing_user_accepts_while_signed_in(client, world, token):
     response = client.post(reverse("accounts:accept_invitation", args=[token]))
     assert response.status_code == 302
     with scope(authority=world.authority):
-        assert list(Membership.objects.filter(user=existing).values_list("role", flat=True)) == ["mentor"]
+        assert list(Membership.objects.filter(user=existing).values_list("role", flat=True)) == [
+            "mentor"
+        ]
 
 
 def test_signed_in_as_someone_else_cannot_take_the_invitation(client, world, token):
@@ -179,7 +258,10 @@ def test_signed_in_as_someone_else_cannot_take_the_invitation(client, world, tok
     client.force_login(world.people["mentor"])
     response = client.post(reverse("accounts:accept_invitation", args=[token]))
     assert response.status_code == 410
-    assert response.context["reason"] == "This invitation was sent to x@example.org, but you are signed in as mentor@bathnes.test."
+    assert (
+        response.context["reason"]
+        == "This invitation was sent to x@example.org, but you are signed in as mentor@bathnes.test."
+    )
 
 
 @pytest.mark.parametrize(
@@ -187,16 +269,37 @@ def test_signed_in_as_someone_else_cannot_take_the_invitation(client, world, tok
     [
         ({}, {"email": ["This field is required."], "role": ["This field is required."]}),
         ({"email": "not-an-email", "role": "mentor"}, {"email": ["Enter a valid email address."]}),
-        ({"email": "a" * 250 + "@x.org", "role": "mentor"}, {"email": ["Ensure this value has at most 254 characters (it has 256)."]}),
-        ({"email": "a@x.org", "role": "wizard"}, {"role": ["Select a valid choice. wizard is not one of the available choices."]}),
-        ({"email": "a@x.org", "role": "school_coordinator"}, {"school": ["Choose the school this person works at."]}),
-        ({"email": "a@x.org", "role": "mentor", "school": "SCHOOL"}, {"school": ["Only school roles are held at a school: leave this empty."]}),
-        ({"email": "a@x.org", "role": "mentor", "school": "OUTSIDER"}, {"school": ["Select a valid choice. That choice is not one of the available choices."]}),
-        ({"email": "mentor@bathnes.test", "role": "mentor"}, {"email": ["This person already has that role."]}),
+        (
+            {"email": "a" * 250 + "@x.org", "role": "mentor"},
+            {"email": ["Ensure this value has at most 254 characters (it has 256)."]},
+        ),
+        (
+            {"email": "a@x.org", "role": "wizard"},
+            {"role": ["Select a valid choice. wizard is not one of the available choices."]},
+        ),
+        (
+            {"email": "a@x.org", "role": "school_coordinator"},
+            {"school": ["Choose the school this person works at."]},
+        ),
+        (
+            {"email": "a@x.org", "role": "mentor", "school": "SCHOOL"},
+            {"school": ["Only school roles are held at a school: leave this empty."]},
+        ),
+        (
+            {"email": "a@x.org", "role": "mentor", "school": "OUTSIDER"},
+            {"school": ["Select a valid choice. That choice is not one of the available choices."]},
+        ),
+        (
+            {"email": "mentor@bathnes.test", "role": "mentor"},
+            {"email": ["This person already has that role."]},
+        ),
     ],
 )
 def test_invitation_form_errors_save_nothing(admin_client, world, data, errors):
-    data = {k: {"SCHOOL": world.school.pk, "OUTSIDER": world.outsider_school.pk}.get(v, v) for k, v in data.items()}
+    data = {
+        k: {"SCHOOL": world.school.pk, "OUTSIDER": world.outsider_school.pk}.get(v, v)
+        for k, v in data.items()
+    }
     with scopes_disabled():
         logged = AuditEntry.objects.count()
     response = admin_client.post(invite_url(), data)
@@ -210,7 +313,9 @@ def test_invitation_form_errors_save_nothing(admin_client, world, data, errors):
 def test_the_only_admin_cannot_be_removed(admin_client, world):
     with scope(authority=world.authority):
         membership = Membership.objects.get(role=Role.AUTHORITY_ADMIN)
-    response = admin_client.post(reverse("people:remove", args=["bathnes", membership.pk]), follow=True)
+    response = admin_client.post(
+        reverse("people:remove", args=["bathnes", membership.pk]), follow=True
+    )
     assert [str(m) for m in response.context["messages"]] == [
         "This is the authority's only admin: make someone else an admin first."
     ]
@@ -225,7 +330,10 @@ def test_removing_a_role_is_logged(admin_client, world):
     with scope(authority=world.authority):
         assert not Membership.objects.filter(pk=membership.pk).exists()
         entry = AuditEntry.objects.get(action="membership.removed")
-    assert (entry.person, entry.before) == (world.people["mentor"], {"user": world.people["mentor"].pk, "role": "mentor", "school": None})
+    assert (entry.person, entry.before) == (
+        world.people["mentor"],
+        {"user": world.people["mentor"].pk, "role": "mentor", "school": None},
+    )
 
 
 def test_person_in_two_authorities_switches_between_them(client, world):

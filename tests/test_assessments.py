@@ -10,12 +10,32 @@ from django_scopes import scope, scopes_disabled
 
 from assessments import domain
 from assessments.frameworks import FrameworkFileError, parse_framework
-from assessments.models import Answer, Cycle, FrameworkVersion, MentorReview, Rating, Submission, Target
+from assessments.models import (
+    Answer,
+    Cycle,
+    FrameworkVersion,
+    MentorReview,
+    Rating,
+    Submission,
+    Target,
+)
 from audit.models import AuditEntry
 
-from .assessment_helpers import at_once, complete_answer_data, complete_self_review, review_all, submit, validate
+from .assessment_helpers import (
+    at_once,
+    complete_answer_data,
+    complete_self_review,
+    review_all,
+    submit,
+    validate,
+)
 
-EIGHT = Path(__file__).resolve().parent.parent / "assessments" / "frameworks" / "iqm-eight-elements.json"
+EIGHT = (
+    Path(__file__).resolve().parent.parent
+    / "assessments"
+    / "frameworks"
+    / "iqm-eight-elements.json"
+)
 State = Cycle.State
 
 
@@ -23,14 +43,20 @@ def element_url(world, number=1, cycle=None):
     cycle = cycle or world.cycle
     with scopes_disabled():
         element = cycle.framework.elements.get(number=number)
-    return reverse("assessments:element", args=[cycle.authority.slug, cycle.pk, element.pk]), element
+    return reverse(
+        "assessments:element", args=[cycle.authority.slug, cycle.pk, element.pk]
+    ), element
 
 
 def post_answer(client, url, element, version=0, **changes):
     with scopes_disabled():
         data = complete_answer_data(element)
-    form = {"version": version, "rating": data["rating"], **{f"descriptor-{k}": v for k, v in data["ratings"].items()},
-            **{f: data[f] for f in ("practice", "evidence", "strengths", "development")}}
+    form = {
+        "version": version,
+        "rating": data["rating"],
+        **{f"descriptor-{k}": v for k, v in data["ratings"].items()},
+        **{f: data[f] for f in ("practice", "evidence", "strengths", "development")},
+    }
     form.update(changes)
     return client.post(url, form, headers={"HX-Request": "true"})
 
@@ -41,22 +67,37 @@ def post_answer(client, url, element, version=0, **changes):
 def test_the_default_framework_has_the_ten_elements_of_the_seeds(world):
     with scope(authority=world.authority):
         titles = list(world.cycle.framework.elements.values_list("title", flat=True))
-        descriptor_counts = {e.number: e.descriptors.count() for e in world.cycle.framework.elements.all()}
+        descriptor_counts = {
+            e.number: e.descriptors.count() for e in world.cycle.framework.elements.all()
+        }
     assert titles == [
-        "Pupil progress", "Pupil attitudes, values and personal development", "Leadership and management",
-        "Staffing systems and organisation", "The learning environment", "Teaching and learning", "Resources and ICT",
-        "Parents and carers", "Governors, external partners and local authority", "The community",
+        "Pupil progress",
+        "Pupil attitudes, values and personal development",
+        "Leadership and management",
+        "Staffing systems and organisation",
+        "The learning environment",
+        "Teaching and learning",
+        "Resources and ICT",
+        "Parents and carers",
+        "Governors, external partners and local authority",
+        "The community",
     ]
     assert descriptor_counts == {n: 4 for n in range(1, 11)}
 
 
 def test_an_admin_loads_the_eight_element_framework_from_a_file(admin_client, world):
     upload = SimpleUploadedFile("eight.json", EIGHT.read_bytes(), content_type="application/json")
-    response = admin_client.post(reverse("assessments:frameworks", args=["bathnes"]), {"file": upload, "make_current": "on"})
+    response = admin_client.post(
+        reverse("assessments:frameworks", args=["bathnes"]), {"file": upload, "make_current": "on"}
+    )
     assert response.status_code == 302
     with scope(authority=world.authority):
         eight = FrameworkVersion.objects.get(code="iqm-eight-elements")
-        assert (eight.is_current, eight.elements.count(), eight.previous.code) == (True, 8, "iqm-ten-elements")
+        assert (eight.is_current, eight.elements.count(), eight.previous.code) == (
+            True,
+            8,
+            "iqm-ten-elements",
+        )
         assert eight.elements.get(number=1).maps_from.code == "leadership"
         assert list(FrameworkVersion.objects.filter(is_current=True)) == [eight]
         # The cycle under way stays on the version it started on.
@@ -67,15 +108,34 @@ def test_an_admin_loads_the_eight_element_framework_from_a_file(admin_client, wo
 @pytest.mark.parametrize(
     "content, errors",
     [
-        (b"code: x\nname: X\nelements: []\n", ["Line 3, elements: has 0 elements; between 1 and 30 are allowed"]),
-        (b"code: Bad Code\nname: X\nelements:\n  - code: a\n    title: A\n    descriptors: [one]\n",
-         ["Line 1, code: use lower-case letters, digits and single hyphens only, like ten-elements"]),
-        (b"code: x\nname: X\nelements:\n  - code: a\n    title: ''\n    descriptors: [one]\n    colour: red\n",
-         ["Line 7, elements[1].colour: unknown field; the fields are code, descriptors, guidance, maps_from, title",
-          "Line 5, elements[1].title: must not be empty"]),
-        (b"code: x\nname: X\nelements:\n  - code: a\n    title: A\n    descriptors: [one]\n  - code: a\n    title: B\n    descriptors: ['']\n",
-         ["Line 7, elements[2].code: \u201ca\u201d is used by an earlier element", "Line 9, elements[2].descriptors[1]: must not be empty"]),
-        (b'{"code": "x", "name": "X",\n "elements": [}', ["Line 2, column 15: expected the node content, but found '}'."]),
+        (
+            b"code: x\nname: X\nelements: []\n",
+            ["Line 3, elements: has 0 elements; between 1 and 30 are allowed"],
+        ),
+        (
+            b"code: Bad Code\nname: X\nelements:\n  - code: a\n    title: A\n    descriptors: [one]\n",
+            [
+                "Line 1, code: use lower-case letters, digits and single hyphens only, like ten-elements"
+            ],
+        ),
+        (
+            b"code: x\nname: X\nelements:\n  - code: a\n    title: ''\n    descriptors: [one]\n    colour: red\n",
+            [
+                "Line 7, elements[1].colour: unknown field; the fields are code, descriptors, guidance, maps_from, title",
+                "Line 5, elements[1].title: must not be empty",
+            ],
+        ),
+        (
+            b"code: x\nname: X\nelements:\n  - code: a\n    title: A\n    descriptors: [one]\n  - code: a\n    title: B\n    descriptors: ['']\n",
+            [
+                "Line 7, elements[2].code: \u201ca\u201d is used by an earlier element",
+                "Line 9, elements[2].descriptors[1]: must not be empty",
+            ],
+        ),
+        (
+            b'{"code": "x", "name": "X",\n "elements": [}',
+            ["Line 2, column 15: expected the node content, but found '}'."],
+        ),
         (b"name: X\n", ["Line 1, code: is required", "Line 1, elements: is required"]),
         (b"\xff\xfe", ["The file is not UTF-8 text (byte 1 cannot be read)."]),
         (b"", ["The file is empty."]),
@@ -89,12 +149,17 @@ def test_a_malformed_framework_file_is_refused_naming_the_line_or_field(content,
 
 def test_framework_upload_errors_show_at_the_field_and_load_nothing(admin_client, world):
     bad = b"code: iqm-ten-elements\nname: Again\nprevious: nowhere\nelements:\n  - code: a\n    title: A\n    maps_from: ghost\n    descriptors: [x]\n"
-    response = admin_client.post(reverse("assessments:frameworks", args=["bathnes"]), {"file": SimpleUploadedFile("f.yaml", bad)})
+    response = admin_client.post(
+        reverse("assessments:frameworks", args=["bathnes"]),
+        {"file": SimpleUploadedFile("f.yaml", bad)},
+    )
     assert response.status_code == 200
-    assert response.context["form"].errors == {"file": [
-        "code: this authority already has a framework \u201ciqm-ten-elements\u201d; give the new version its own code.",
-        "previous: no framework \u201cnowhere\u201d has been loaded here.",
-    ]}
+    assert response.context["form"].errors == {
+        "file": [
+            "code: this authority already has a framework \u201ciqm-ten-elements\u201d; give the new version its own code.",
+            "previous: no framework \u201cnowhere\u201d has been loaded here.",
+        ]
+    }
     with scope(authority=world.authority):
         assert FrameworkVersion.objects.count() == 1
 
@@ -119,7 +184,11 @@ def test_autosave_saves_and_moves_the_cycle_into_self_review(client, world):
     assert "Saved at" in response.content.decode()
     with scope(authority=world.authority):
         answer = Answer.objects.get(cycle=world.cycle, element=element)
-        assert (answer.version, answer.rating, answer.updated_by) == (1, Rating.ESTABLISHED, world.people["school_coordinator"])
+        assert (answer.version, answer.rating, answer.updated_by) == (
+            1,
+            Rating.ESTABLISHED,
+            world.people["school_coordinator"],
+        )
         world.cycle.refresh_from_db()
         assert world.cycle.state == State.SELF_REVIEW
         assert AuditEntry.objects.filter(action="cycle.self_review_started").count() == 1
@@ -137,7 +206,12 @@ def test_a_stale_save_is_refused_with_both_versions_and_overwrites_nothing(clien
         answer = Answer.objects.get(cycle=world.cycle, element=element)
     assert (answer.version, answer.practice) == (1, "First version")
     # Choosing to keep one's own version is a save against the current version.
-    assert post_answer(client, url, element, version=1, practice="Written from an old copy").status_code == 200
+    assert (
+        post_answer(
+            client, url, element, version=1, practice="Written from an old copy"
+        ).status_code
+        == 200
+    )
 
 
 @pytest.mark.parametrize(
@@ -165,10 +239,18 @@ def test_a_contributor_edits_only_the_elements_given_to_them(client, world):
     url, element = element_url(world, 2)
     response = post_answer(client, url, element)
     assert response.status_code == 403
-    assert "You can edit only the elements your coordinator has given you." in response.content.decode()
+    assert (
+        "You can edit only the elements your coordinator has given you."
+        in response.content.decode()
+    )
     with scope(authority=world.authority):
         assert Answer.objects.count() == 0
-        domain.assign_element(cycle=world.cycle, element=element, person=contributor, by=world.people["school_coordinator"])
+        domain.assign_element(
+            cycle=world.cycle,
+            element=element,
+            person=contributor,
+            by=world.people["school_coordinator"],
+        )
     assert post_answer(client, url, element).status_code == 200
     other_url, other = element_url(world, 3)
     assert post_answer(client, other_url, other).status_code == 403
@@ -181,7 +263,11 @@ def test_task_list_status_is_honest(client, world):
     url2, element2 = element_url(world, 2)
     post_answer(client, url2, element2, practice="")
     response = client.get(reverse("assessments:cycle", args=["bathnes", world.cycle.pk]))
-    assert [r["status"] for r in response.context["rows"]][:3] == ["complete", "in_progress", "not_started"]
+    assert [r["status"] for r in response.context["rows"]][:3] == [
+        "complete",
+        "in_progress",
+        "not_started",
+    ]
     assert response.context["complete"] == 1
 
 
@@ -189,7 +275,9 @@ def test_submitting_an_incomplete_self_review_is_refused(client, world):
     client.force_login(world.people["head_teacher"])
     url, element = element_url(world, 1)
     post_answer(client, url, element)
-    response = client.post(reverse("assessments:submit", args=["bathnes", world.cycle.pk]), follow=True)
+    response = client.post(
+        reverse("assessments:submit", args=["bathnes", world.cycle.pk]), follow=True
+    )
     assert [str(m) for m in response.context["messages"]] == [
         "Complete every element before submitting: elements 2, 3, 4, 5, 6, 7, 8, 9, 10 still need every statement "
         "rated, an overall rating and what the school does."
@@ -202,7 +290,9 @@ def test_a_contributor_cannot_submit(world):
     complete_self_review(world)
     contributor = world.people["school_contributor"]
     with scope(authority=world.authority), pytest.raises(domain.PermissionDenied):
-        domain.submit_to_mentor(cycle=world.cycle, by=contributor, memberships=list(contributor.memberships.all()))
+        domain.submit_to_mentor(
+            cycle=world.cycle, by=contributor, memberships=list(contributor.memberships.all())
+        )
 
 
 def test_submission_keeps_the_audit_and_locks_it(client, world, django_capture_on_commit_callbacks):
@@ -219,7 +309,10 @@ def test_submission_keeps_the_audit_and_locks_it(client, world, django_capture_o
     url, element = element_url(world)
     response = post_answer(client, url, element, version=1)
     assert response.status_code == 422
-    assert "The self-review has been submitted to the mentor: it can be read but not changed." in response.content.decode()
+    assert (
+        "The self-review has been submitted to the mentor: it can be read but not changed."
+        in response.content.decode()
+    )
     assert client.get(url).context["editable"] is False
 
 
@@ -241,29 +334,58 @@ def test_mentor_returns_with_comments_the_school_edits_and_the_mentor_validates(
     mentor = client
     mentor.force_login(world.people["mentor"])
     review_url = reverse("assessments:review", args=["bathnes", world.cycle.pk])
-    response = mentor.post(reverse("assessments:return", args=["bathnes", world.cycle.pk]), {"comment": ""}, follow=True)
-    assert [str(m) for m in response.context["messages"]] == ["Tell the school what to change before returning the self-review."]
-    mentor.post(reverse("assessments:return", args=["bathnes", world.cycle.pk]), {"comment": "Say more about element 3."})
+    response = mentor.post(
+        reverse("assessments:return", args=["bathnes", world.cycle.pk]),
+        {"comment": ""},
+        follow=True,
+    )
+    assert [str(m) for m in response.context["messages"]] == [
+        "Tell the school what to change before returning the self-review."
+    ]
+    mentor.post(
+        reverse("assessments:return", args=["bathnes", world.cycle.pk]),
+        {"comment": "Say more about element 3."},
+    )
     world.cycle.refresh_from_db()
-    assert (world.cycle.state, world.cycle.return_comment) == (State.SELF_REVIEW, "Say more about element 3.")
+    assert (world.cycle.state, world.cycle.return_comment) == (
+        State.SELF_REVIEW,
+        "Say more about element 3.",
+    )
     mentor.force_login(world.people["school_coordinator"])
-    assert "Say more about element 3." in mentor.get(reverse("assessments:cycle", args=["bathnes", world.cycle.pk])).content.decode()
+    assert (
+        "Say more about element 3."
+        in mentor.get(
+            reverse("assessments:cycle", args=["bathnes", world.cycle.pk])
+        ).content.decode()
+    )
     submit(world)
 
     mentor.force_login(world.people["mentor"])
-    response = mentor.post(reverse("assessments:validate", args=["bathnes", world.cycle.pk]), follow=True)
-    assert [str(m) for m in response.context["messages"]][0].startswith("Agree or adjust the rating of every element first")
+    response = mentor.post(
+        reverse("assessments:validate", args=["bathnes", world.cycle.pk]), follow=True
+    )
+    assert [str(m) for m in response.context["messages"]][0].startswith(
+        "Agree or adjust the rating of every element first"
+    )
     with scopes_disabled():
         elements = list(world.cycle.framework.elements.all())
     for element in elements:
         rating = Rating.DEVELOPING if element.number == 3 else Rating.ESTABLISHED
-        response = mentor.post(review_url, {"element": element.pk, f"e{element.pk}-rating": rating,
-                                            f"e{element.pk}-comment": "Adjusted" if element.number == 3 else ""})
+        response = mentor.post(
+            review_url,
+            {
+                "element": element.pk,
+                f"e{element.pk}-rating": rating,
+                f"e{element.pk}-comment": "Adjusted" if element.number == 3 else "",
+            },
+        )
         assert response.status_code == 302
     mentor.post(reverse("assessments:validate", args=["bathnes", world.cycle.pk]))
     world.cycle.refresh_from_db()
     assert world.cycle.state == State.VALIDATED
-    rows = mentor.get(reverse("assessments:compare", args=["bathnes", world.cycle.pk])).context["rows"]
+    rows = mentor.get(reverse("assessments:compare", args=["bathnes", world.cycle.pk])).context[
+        "rows"
+    ]
     assert [r["element"].number for r in rows if r["differs"]] == [3]
     assert (rows[2]["school_label"], rows[2]["mentor_label"]) == ("Established", "Developing")
 
@@ -273,10 +395,14 @@ def test_unknown_mentor_rating_is_refused(client, world):
     submit(world)
     client.force_login(world.people["mentor"])
     url, element = element_url(world)
-    response = client.post(reverse("assessments:review", args=["bathnes", world.cycle.pk]),
-                           {"element": element.pk, f"e{element.pk}-rating": "9"})
+    response = client.post(
+        reverse("assessments:review", args=["bathnes", world.cycle.pk]),
+        {"element": element.pk, f"e{element.pk}-rating": "9"},
+    )
     assert response.status_code == 200
-    assert response.context["rows"][0]["form"].errors == {"rating": ["Select a valid choice. 9 is not one of the available choices."]}
+    assert response.context["rows"][0]["form"].errors == {
+        "rating": ["Select a valid choice. 9 is not one of the available choices."]
+    }
     with scope(authority=world.authority):
         assert MentorReview.objects.count() == 0
 
@@ -298,6 +424,7 @@ def test_twenty_simultaneous_validations_make_exactly_one(world):
     complete_self_review(world)
     submit(world)
     review_all(world)
+
     def attempt():
         with scope(authority=world.authority):
             domain.validate(cycle=world.cycle, by=world.cycle.mentor)
@@ -310,33 +437,65 @@ def test_twenty_simultaneous_validations_make_exactly_one(world):
 def test_a_renewal_on_a_new_version_prefills_what_maps_across(world):
     validate(world)
     with scope(authority=world.authority):
-        domain.import_framework(authority=world.authority, by=None, content=EIGHT.read_bytes(), make_current=True)
-        renewal = domain.start_cycle(authority=world.authority, by=None, school=world.school, kind="reassessment",
-                                     mentor=world.people["mentor"])
+        domain.import_framework(
+            authority=world.authority, by=None, content=EIGHT.read_bytes(), make_current=True
+        )
+        renewal = domain.start_cycle(
+            authority=world.authority,
+            by=None,
+            school=world.school,
+            kind="reassessment",
+            mentor=world.people["mentor"],
+        )
         answers = {a.element.code: a for a in renewal.answers.select_related("element")}
     assert renewal.previous == world.cycle
-    assert sorted(answers) == sorted(["values-leadership", "progress-achievement", "personal-development", "teaching-curriculum",
-                                      "environment-resources", "staffing-development", "families-community", "governance-partnerships"])
+    assert sorted(answers) == sorted(
+        [
+            "values-leadership",
+            "progress-achievement",
+            "personal-development",
+            "teaching-curriculum",
+            "environment-resources",
+            "staffing-development",
+            "families-community",
+            "governance-partnerships",
+        ]
+    )
     first = answers["values-leadership"]
-    assert (first.prefilled, first.practice, first.ratings, first.version) == (True, "What we do for element 3.", {}, 0)
+    assert (first.prefilled, first.practice, first.ratings, first.version) == (
+        True,
+        "What we do for element 3.",
+        {},
+        0,
+    )
 
 
 def test_a_school_cannot_have_two_self_reviews_under_way(admin_client, world):
-    response = admin_client.post(reverse("assessments:cycle_start", args=["bathnes"]),
-                                 {"school": world.school.pk, "kind": "initial", "mentor": world.people["mentor"].pk})
+    response = admin_client.post(
+        reverse("assessments:cycle_start", args=["bathnes"]),
+        {"school": world.school.pk, "kind": "initial", "mentor": world.people["mentor"].pk},
+    )
     assert response.status_code == 200
-    assert response.context["form"].errors == {"school": ["This school already has a self-review under way."]}
+    assert response.context["form"].errors == {
+        "school": ["This school already has a self-review under way."]
+    }
 
 
 # Query counts
 
 
 def _small_framework(world):
-    content = b"code: small\nname: Small\nelements:\n  - code: a\n    title: A\n    descriptors: [one]\n"
+    content = (
+        b"code: small\nname: Small\nelements:\n  - code: a\n    title: A\n    descriptors: [one]\n"
+    )
     with scope(authority=world.authority):
         framework = domain.import_framework(authority=world.authority, by=None, content=content)
-        return Cycle.objects.create(authority=world.authority, school=world.other_school, framework=framework,
-                                    mentor=world.people["mentor"])
+        return Cycle.objects.create(
+            authority=world.authority,
+            school=world.other_school,
+            framework=framework,
+            mentor=world.people["mentor"],
+        )
 
 
 def _count(client, url, django_assert_max_num_queries):
@@ -349,21 +508,33 @@ def _count(client, url, django_assert_max_num_queries):
 
 
 @pytest.mark.parametrize("page", ["assessments:cycle", "assessments:review"])
-def test_cycle_pages_query_count_does_not_grow_with_elements_or_answers(client, world, page, django_assert_max_num_queries):
+def test_cycle_pages_query_count_does_not_grow_with_elements_or_answers(
+    client, world, page, django_assert_max_num_queries
+):
     small = _small_framework(world)
     client.force_login(world.people["mentor"])
-    empty_small = _count(client, reverse(page, args=["bathnes", small.pk]), django_assert_max_num_queries)
+    empty_small = _count(
+        client, reverse(page, args=["bathnes", small.pk]), django_assert_max_num_queries
+    )
     complete_self_review(world)
-    full_ten = _count(client, reverse(page, args=["bathnes", world.cycle.pk]), django_assert_max_num_queries)
+    full_ten = _count(
+        client, reverse(page, args=["bathnes", world.cycle.pk]), django_assert_max_num_queries
+    )
     assert full_ten == empty_small
 
 
-def test_element_page_query_count_does_not_grow_with_descriptors(client, world, django_assert_max_num_queries):
+def test_element_page_query_count_does_not_grow_with_descriptors(
+    client, world, django_assert_max_num_queries
+):
     small = _small_framework(world)
     client.force_login(world.people["mentor"])
     with scopes_disabled():
         small_element = small.framework.elements.get()
-    few = _count(client, reverse("assessments:element", args=["bathnes", small.pk, small_element.pk]), django_assert_max_num_queries)
+    few = _count(
+        client,
+        reverse("assessments:element", args=["bathnes", small.pk, small_element.pk]),
+        django_assert_max_num_queries,
+    )
     complete_self_review(world)
     url, _ = element_url(world)
     many = _count(client, url, django_assert_max_num_queries)
@@ -376,9 +547,17 @@ def test_element_page_query_count_does_not_grow_with_descriptors(client, world, 
 def test_the_school_adds_a_target_and_overdue_ones_are_marked(client, world):
     client.force_login(world.people["school_coordinator"])
     url, element = element_url(world, 4)
-    response = client.post(reverse("assessments:target_create", args=["bathnes", world.cycle.pk]), {
-        "element": element.pk, "action": "Train support staff", "lead": "Ms Khan",
-        "deadline": (date.today() - timedelta(days=1)).isoformat(), "success_criteria": "All trained", "status": "on_track"})
+    response = client.post(
+        reverse("assessments:target_create", args=["bathnes", world.cycle.pk]),
+        {
+            "element": element.pk,
+            "action": "Train support staff",
+            "lead": "Ms Khan",
+            "deadline": (date.today() - timedelta(days=1)).isoformat(),
+            "success_criteria": "All trained",
+            "status": "on_track",
+        },
+    )
     assert response.status_code == 302
     response = client.get(reverse("assessments:plan", args=["bathnes", world.cycle.pk]))
     assert [t.action for t in response.context["targets"]] == ["Train support staff"]
@@ -388,24 +567,52 @@ def test_the_school_adds_a_target_and_overdue_ones_are_marked(client, world):
 @pytest.mark.parametrize(
     "changes, errors",
     [
-        ({"action": "", "lead": "", "deadline": "", "success_criteria": ""}, {
-            "action": ["This field is required."], "lead": ["This field is required."],
-            "deadline": ["This field is required."], "success_criteria": ["This field is required."]}),
+        (
+            {"action": "", "lead": "", "deadline": "", "success_criteria": ""},
+            {
+                "action": ["This field is required."],
+                "lead": ["This field is required."],
+                "deadline": ["This field is required."],
+                "success_criteria": ["This field is required."],
+            },
+        ),
         ({"deadline": "31/02/2027"}, {"deadline": ["Enter a valid date."]}),
-        ({"status": "finished"}, {"status": ["Select a valid choice. finished is not one of the available choices."]}),
-        ({"element": "OUTSIDER"}, {"element": ["Select a valid choice. That choice is not one of the available choices."]}),
-        ({"action": "x" * 1001}, {"action": ["Ensure this value has at most 1000 characters (it has 1001)."]}),
+        (
+            {"status": "finished"},
+            {"status": ["Select a valid choice. finished is not one of the available choices."]},
+        ),
+        (
+            {"element": "OUTSIDER"},
+            {
+                "element": [
+                    "Select a valid choice. That choice is not one of the available choices."
+                ]
+            },
+        ),
+        (
+            {"action": "x" * 1001},
+            {"action": ["Ensure this value has at most 1000 characters (it has 1001)."]},
+        ),
     ],
 )
 def test_bad_targets_are_refused(client, world, changes, errors):
     client.force_login(world.people["school_coordinator"])
     _, element = element_url(world, 4)
     _, outsider_element = element_url(world, 1, cycle=world.outsider_cycle)
-    data = {"element": element.pk, "action": "Act", "lead": "Lee", "deadline": "2027-01-31", "success_criteria": "Done",
-            "status": "not_started", **changes}
+    data = {
+        "element": element.pk,
+        "action": "Act",
+        "lead": "Lee",
+        "deadline": "2027-01-31",
+        "success_criteria": "Done",
+        "status": "not_started",
+        **changes,
+    }
     if data["element"] == "OUTSIDER":
         data["element"] = outsider_element.pk
-    response = client.post(reverse("assessments:target_create", args=["bathnes", world.cycle.pk]), data)
+    response = client.post(
+        reverse("assessments:target_create", args=["bathnes", world.cycle.pk]), data
+    )
     assert response.status_code == 200
     assert response.context["form"].errors == errors
     with scope(authority=world.authority):

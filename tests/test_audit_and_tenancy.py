@@ -29,15 +29,24 @@ def test_celery_tasks_run_in_the_authority_scope(world):
     def school_names(authority):
         return list(School.objects.order_by("name").values_list("name", flat=True))
 
-    assert school_names.apply(args=[world.authority.pk]).get() == ["Castle Primary", "Chandag Infant"]
+    assert school_names.apply(args=[world.authority.pk]).get() == [
+        "Castle Primary",
+        "Chandag Infant",
+    ]
 
 
 @pytest.fixture
 def entry(world):
     with scope(authority=world.authority):
-        return record(authority=world.authority, actor=world.people["authority_admin"], action="school.changed",
-                      obj=world.school, before={"name": "A", "token_hash": "secret"}, after={"name": "B", "password": "pw"},
-                      school=world.school)
+        return record(
+            authority=world.authority,
+            actor=world.people["authority_admin"],
+            action="school.changed",
+            obj=world.school,
+            before={"name": "A", "token_hash": "secret"},
+            after={"name": "B", "password": "pw"},
+            school=world.school,
+        )
 
 
 def test_secrets_never_reach_the_log(entry):
@@ -54,17 +63,30 @@ def test_audit_entries_cannot_be_changed_or_deleted(entry):
 
 def test_the_database_refuses_to_change_the_log(entry):
     for sql in ("UPDATE audit_auditentry SET action = 'x'", "DELETE FROM audit_auditentry"):
-        with pytest.raises(InternalError, match="audit entries are append-only"), transaction.atomic():
+        with (
+            pytest.raises(InternalError, match="audit entries are append-only"),
+            transaction.atomic(),
+        ):
             with connection.cursor() as cursor:
                 cursor.execute(sql)
 
 
 def test_audit_log_filters_by_school_and_person(admin_client, world, entry):
     with scope(authority=world.authority):
-        record(authority=world.authority, actor=world.people["mentor"], action="area.changed", obj=world.area)
+        record(
+            authority=world.authority,
+            actor=world.people["mentor"],
+            action="area.changed",
+            obj=world.area,
+        )
     url = reverse("audit:log", args=["bathnes"])
     actions = lambda params: [e.action for e in admin_client.get(url, params).context["page"]]  # noqa: E731
-    assert actions({}) == ["area.changed", "school.changed", "cycle.registered", "framework.imported"]
+    assert actions({}) == [
+        "area.changed",
+        "school.changed",
+        "cycle.registered",
+        "framework.imported",
+    ]
     assert actions({"school": world.school.pk}) == ["school.changed", "cycle.registered"]
     assert actions({"person": world.people["mentor"].pk}) == ["area.changed"]
     assert actions({"person": world.outsider.pk}) == []  # not a choice here: refused
@@ -78,16 +100,26 @@ def test_audit_log_filters_by_school_and_person(admin_client, world, entry):
 def test_audit_log_query_count_does_not_grow(admin_client, world, django_assert_num_queries, extra):
     with scope(authority=world.authority):
         for _ in range(extra):
-            record(authority=world.authority, actor=world.people["mentor"], action="area.changed", obj=world.area,
-                   school=world.school, person=world.people["mentor"])
+            record(
+                authority=world.authority,
+                actor=world.people["mentor"],
+                action="area.changed",
+                obj=world.area,
+                school=world.school,
+                person=world.people["mentor"],
+            )
     # session, user, authority, memberships, switcher, count, page; the filter's two choice lists
     with django_assert_num_queries(9):
         response = admin_client.get(reverse("audit:log", args=["bathnes"]))
-    assert len(response.context["page"]) == 2 + extra  # the world's framework import and cycle registration
+    assert (
+        len(response.context["page"]) == 2 + extra
+    )  # the world's framework import and cycle registration
 
 
 @pytest.mark.parametrize("extra", [1, 3])
-def test_people_list_query_count_does_not_grow(admin_client, world, django_assert_num_queries, extra):
+def test_people_list_query_count_does_not_grow(
+    admin_client, world, django_assert_num_queries, extra
+):
     from .factories import MembershipFactory
 
     MembershipFactory.create_batch(extra, authority=world.authority, role="mentor")
@@ -99,13 +131,34 @@ def test_people_list_query_count_does_not_grow(admin_client, world, django_asser
 @pytest.mark.parametrize(
     "data, errors",
     [
-        ({"name": "", "panel_quorum": "", "reminder_lead_days": "", "upload_limit_mb": "", "portfolio_limit_mb": ""}, {
-            "name": ["This field is required."], "panel_quorum": ["This field is required."],
-            "upload_limit_mb": ["This field is required."], "portfolio_limit_mb": ["This field is required."],
-            "reminder_lead_days": ["This field is required."]}),
-        ({"name": "B&NES", "panel_quorum": "0", "reminder_lead_days": "90"}, {"panel_quorum": ["Ensure this value is greater than or equal to 1."]}),
-        ({"name": "B&NES", "panel_quorum": "three", "reminder_lead_days": "90"}, {"panel_quorum": ["Enter a whole number."]}),
-        ({"name": "Outsider Council", "panel_quorum": "3", "reminder_lead_days": "90"}, {"name": ["Authority with this Name already exists."]}),
+        (
+            {
+                "name": "",
+                "panel_quorum": "",
+                "reminder_lead_days": "",
+                "upload_limit_mb": "",
+                "portfolio_limit_mb": "",
+            },
+            {
+                "name": ["This field is required."],
+                "panel_quorum": ["This field is required."],
+                "upload_limit_mb": ["This field is required."],
+                "portfolio_limit_mb": ["This field is required."],
+                "reminder_lead_days": ["This field is required."],
+            },
+        ),
+        (
+            {"name": "B&NES", "panel_quorum": "0", "reminder_lead_days": "90"},
+            {"panel_quorum": ["Ensure this value is greater than or equal to 1."]},
+        ),
+        (
+            {"name": "B&NES", "panel_quorum": "three", "reminder_lead_days": "90"},
+            {"panel_quorum": ["Enter a whole number."]},
+        ),
+        (
+            {"name": "Outsider Council", "panel_quorum": "3", "reminder_lead_days": "90"},
+            {"name": ["Authority with this Name already exists."]},
+        ),
     ],
 )
 def test_bad_settings_are_refused(admin_client, world, data, errors):
@@ -118,9 +171,16 @@ def test_bad_settings_are_refused(admin_client, world, data, errors):
 
 
 def test_settings_change_is_logged(admin_client, world):
-    response = admin_client.post(reverse("authorities:settings", args=["bathnes"]),
-                                 {"name": "Bath & North East Somerset", "panel_quorum": "4", "reminder_lead_days": "60",
-                                  "upload_limit_mb": "20", "portfolio_limit_mb": "500"})
+    response = admin_client.post(
+        reverse("authorities:settings", args=["bathnes"]),
+        {
+            "name": "Bath & North East Somerset",
+            "panel_quorum": "4",
+            "reminder_lead_days": "60",
+            "upload_limit_mb": "20",
+            "portfolio_limit_mb": "500",
+        },
+    )
     assert response.status_code == 302
     with scope(authority=world.authority):
         entry = AuditEntry.objects.get(action="authority.settings_changed")

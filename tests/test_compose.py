@@ -30,7 +30,9 @@ def steps(service):
 def makefile_recipe(target):
     """The recipe of a Makefile target, without its `DEBUG=...` prefix and `$(VENV)/bin/`."""
     lines = (ROOT / "Makefile").read_text().replace("\\\n", " ").splitlines()
-    start = next(i for i, line in enumerate(lines) if re.match(rf"{re.escape(target)}\s*:(?!=)", line))
+    start = next(
+        i for i, line in enumerate(lines) if re.match(rf"{re.escape(target)}\s*:(?!=)", line)
+    )
     recipe = []
     for line in lines[start + 1 :]:
         if not line.startswith("\t"):
@@ -101,19 +103,37 @@ def test_worker_and_beat_run_what_the_makefile_runs(service):
 
 
 def test_makefile_recipes_are_parsed():
-    assert makefile_recipe("worker") == [["celery", "-A", "iqm_portal", "worker", "--loglevel=INFO", "--queues=iqm"]]
+    assert makefile_recipe("worker") == [
+        ["celery", "-A", "iqm_portal", "worker", "--loglevel=INFO", "--queues=iqm"]
+    ]
     assert makefile_recipe("beat") == [["celery", "-A", "iqm_portal", "beat", "--loglevel=INFO"]]
 
 
 def test_settings_variables_are_found():
     found = settings_variables()
-    assert {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "SITE_URL", "EMAIL_URL"} <= found
+    assert {
+        "DATABASE_URL",
+        "REDIS_URL",
+        "SECRET_KEY",
+        "DEBUG",
+        "ALLOWED_HOSTS",
+        "SITE_URL",
+        "EMAIL_URL",
+    } <= found
 
 
 def test_web_sets_only_variables_the_settings_read():
     environment = SERVICES["web"]["environment"]
     assert sorted(set(environment) - settings_variables()) == []
-    assert {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "SITE_URL", "EMAIL_URL"} <= set(environment)
+    assert {
+        "DATABASE_URL",
+        "REDIS_URL",
+        "SECRET_KEY",
+        "DEBUG",
+        "ALLOWED_HOSTS",
+        "SITE_URL",
+        "EMAIL_URL",
+    } <= set(environment)
     assert environment["DEBUG"] == "0"
 
 

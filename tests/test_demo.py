@@ -20,7 +20,10 @@ def demo(db):
 def test_demo_holds_the_seed_authorities_and_schools(demo):
     bathnes = Authority.objects.get(slug="bathnes")
     with scope(authority=bathnes):
-        per_area = {a: School.objects.filter(area__name=a).count() for a in ["Bath", "Norton Radstock", "Chew Valley & Keynsham"]}
+        per_area = {
+            a: School.objects.filter(area__name=a).count()
+            for a in ["Bath", "Norton Radstock", "Chew Valley & Keynsham"]
+        }
         assert per_area == {"Bath": 18, "Norton Radstock": 11, "Chew Valley & Keynsham": 9}
         assert School.objects.count() == 38
     national = Authority.objects.get(slug="iqm")
@@ -33,7 +36,9 @@ def test_every_demo_login_works(demo, client):
     emails = sorted({p[0] for p in DEMO_PEOPLE} | {PLATFORM_ADMIN[0]})
     for email in emails:
         client.logout()
-        response = client.post(reverse("accounts:login"), {"username": email, "password": DEMO_PASSWORD})
+        response = client.post(
+            reverse("accounts:login"), {"username": email, "password": DEMO_PASSWORD}
+        )
         assert (email, response.status_code) == (email, 302)
         landing = client.get(response["Location"], follow=True)
         assert (email, landing.status_code) == (email, 200)
@@ -53,18 +58,32 @@ def test_one_school_has_been_through_the_whole_assessment(demo):
         cycle = Cycle.objects.get(school__name=DECIDED_SCHOOL)
         assert cycle.school.area.name == "Bath"
         assert cycle.state == Cycle.State.DECIDED
-        assert cycle.answers.count() == cycle.reviews.count() == cycle.framework.elements.count() == 10
+        assert (
+            cycle.answers.count() == cycle.reviews.count() == cycle.framework.elements.count() == 10
+        )
         assert cycle.targets.count() == 2
-        assert sorted(m.email for m in cycle.visit.moderators.all()) == ["moderator2@bathnes.test", "moderator@bathnes.test"]
+        assert sorted(m.email for m in cycle.visit.moderators.all()) == [
+            "moderator2@bathnes.test",
+            "moderator@bathnes.test",
+        ]
         report = cycle.report
-        assert report.finalised_at is not None and report.findings.exclude(judgement="").count() == 10
-        assert sorted(u.email for u in report.signed_by.all()) == ["moderator2@bathnes.test", "moderator@bathnes.test"]
+        assert (
+            report.finalised_at is not None and report.findings.exclude(judgement="").count() == 10
+        )
+        assert sorted(u.email for u in report.signed_by.all()) == [
+            "moderator2@bathnes.test",
+            "moderator@bathnes.test",
+        ]
         assert sorted(b.member.email for b in cycle.panel_vote.ballots.all()) == [
-            "chair@bathnes.test", "panel2@bathnes.test", "panel@bathnes.test"]
+            "chair@bathnes.test",
+            "panel2@bathnes.test",
+            "panel@bathnes.test",
+        ]
         decision = cycle.decisions.get()
         assert (decision.outcome, decision.tier) == ("award", Tier.QUALITY_MARK)
         assert list(Award.objects.filter(school=cycle.school).values_list("tier", "decision")) == [
-            (Tier.QUALITY_MARK, decision.pk)]
+            (Tier.QUALITY_MARK, decision.pk)
+        ]
 
 
 def test_the_published_list_is_the_seed_list(demo, client):
@@ -74,11 +93,23 @@ def test_the_published_list_is_the_seed_list(demo, client):
     document = client.get("/bathnes/awards.json").json()
     assert document["version"] == 1
     assert [(area["name"], len(area["schools"])) for area in document["areas"]] == [
-        ("Bath", 18), ("Norton Radstock", 10), ("Chew Valley & Keynsham", 8)]
-    listed = {(area["name"], school["name"]) for area in document["areas"] for school in area["schools"]}
-    assert listed == {(area, name) for area, name, _ in BATHNES_SCHOOLS if name not in WORKING_TOWARDS}
-    assert [school["name"] for school in document["working_towards"]] == ["Chandag Infant", "Farmborough C of E Primary"]
-    tiers = {school["name"]: school["tier"] for area in document["areas"] for school in area["schools"]}
+        ("Bath", 18),
+        ("Norton Radstock", 10),
+        ("Chew Valley & Keynsham", 8),
+    ]
+    listed = {
+        (area["name"], school["name"]) for area in document["areas"] for school in area["schools"]
+    }
+    assert listed == {
+        (area, name) for area, name, _ in BATHNES_SCHOOLS if name not in WORKING_TOWARDS
+    }
+    assert [school["name"] for school in document["working_towards"]] == [
+        "Chandag Infant",
+        "Farmborough C of E Primary",
+    ]
+    tiers = {
+        school["name"]: school["tier"] for area in document["areas"] for school in area["schools"]
+    }
     assert tiers["Three Ways Special School"] == "Centre of Excellence"
     assert sorted(set(tiers.values())) == ["Centre of Excellence", "Inclusion Quality Mark"]
     page = client.get("/bathnes/awards/").content.decode()
@@ -88,7 +119,11 @@ def test_the_published_list_is_the_seed_list(demo, client):
 def test_the_national_authority_lists_the_cooper_school_as_flagship(demo, client):
     document = client.get("/iqm/awards.json").json()
     assert [(s["name"], s["tier"]) for area in document["areas"] for s in area["schools"]] == [
-        ("Glory Farm Primary School", "Inclusion Quality Mark"), ("The Cooper School", "Flagship")]
+        ("Glory Farm Primary School", "Inclusion Quality Mark"),
+        ("The Cooper School", "Flagship"),
+    ]
     with scope(authority=Authority.objects.get(slug="iqm")):
         history = Award.objects.filter(school__name="The Cooper School").order_by("awarded_on")
-        assert [award.tier for award in history] == [Tier.QUALITY_MARK] + [Tier.CENTRE_OF_EXCELLENCE] * 3 + [Tier.FLAGSHIP]
+        assert [award.tier for award in history] == [Tier.QUALITY_MARK] + [
+            Tier.CENTRE_OF_EXCELLENCE
+        ] * 3 + [Tier.FLAGSHIP]

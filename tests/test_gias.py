@@ -22,8 +22,19 @@ from .factories import SchoolFactory
 SAMPLE = Path(__file__).parent / "data" / "gias-sample.csv"
 SAMPLE_TEXT = SAMPLE.read_text(encoding="utf-8")
 HEADER = SAMPLE_TEXT.splitlines()[0].split(",")
-STATE_FIELDS = ("authority__slug", "urn", "name", "establishment_type", "phase", "roll_size", "postcode",
-                "latitude", "longitude", "area__name", "address")
+STATE_FIELDS = (
+    "authority__slug",
+    "urn",
+    "name",
+    "establishment_type",
+    "phase",
+    "roll_size",
+    "postcode",
+    "latitude",
+    "longitude",
+    "area__name",
+    "address",
+)
 
 
 def sample_rows() -> list[dict]:
@@ -43,7 +54,9 @@ def variant(changes=None, *, without=(), rows=None) -> str:
 
 
 def upload(content, name="edubasealldata20250301.csv"):
-    return SimpleUploadedFile(name, content.encode() if isinstance(content, str) else content, content_type="text/csv")
+    return SimpleUploadedFile(
+        name, content.encode() if isinstance(content, str) else content, content_type="text/csv"
+    )
 
 
 def read(content, name="edubasealldata20250301.csv"):
@@ -56,7 +69,9 @@ def import_text(world, text, by=None):
     with scope(authority=world.authority):
         school_import = gias.save_upload(authority=world.authority, by=by, upload=read(text))
         digest = gias.plan(school_import.rows).digest
-        return gias.apply(authority=world.authority, by=by, school_import=school_import, digest=digest)
+        return gias.apply(
+            authority=world.authority, by=by, school_import=school_import, digest=digest
+        )
 
 
 def upload_page(client, content) -> SchoolImport:
@@ -81,8 +96,13 @@ def schools_state():
 
 def imported():
     with scopes_disabled():
-        schools = School.objects.filter(authority__slug="bathnes", urn__startswith="1900").order_by("urn")
-        return [(s.urn, s.name, s.establishment_type, s.phase, s.roll_size, s.postcode, s.area_id) for s in schools]
+        schools = School.objects.filter(authority__slug="bathnes", urn__startswith="1900").order_by(
+            "urn"
+        )
+        return [
+            (s.urn, s.name, s.establishment_type, s.phase, s.roll_size, s.postcode, s.area_id)
+            for s in schools
+        ]
 
 
 # A good file ----------------------------------------------------------------------------------
@@ -94,18 +114,106 @@ def test_a_good_file_adds_every_school_with_its_phase_and_location(world):
 
     assert (len(plan.added), plan.changed, plan.unchanged) == (12, [], 0)
     assert imported() == [
-        ("190001", "Sulis Vale Primary School", "Community school", "primary", 398, "BA1 3ZQ", None),
-        ("190002", "Avon Meadows Infant School", "Voluntary controlled school", "infant", 171, "BA2 1ZT", None),
-        ("190003", "Avon Meadows Junior School", "Academy converter", "junior", 236, "BA2 1ZU", None),
-        ("190004", "St. Mary’s Catholic Primary School", "Voluntary aided school", "primary", 205, "BA2 4ZM", None),
-        ("190005", "Lansdown Heights Academy", "Academy sponsor led", "secondary", 1150, "BA1 5ZH", None),
-        ("190006", "Kingsmead Nursery School", "Local authority nursery school", "nursery", 88, "BA1 2ZK", None),
-        ("190007", "Southdown Vale School", "Community special school", "special", 96, "BA2 1ZS", None),
-        ("190008", "Riverside Learning Centre", "Pupil referral unit", "alternative", 34, "BA1 1ZR", None),
-        ("190009", "Combe Hill Middle School", "Academy converter", "secondary", 310, "BA2 5ZC", None),
-        ("190010", "Claverton Down School", "Other independent school", "all_through", 540, "BA2 7ZD", None),
+        (
+            "190001",
+            "Sulis Vale Primary School",
+            "Community school",
+            "primary",
+            398,
+            "BA1 3ZQ",
+            None,
+        ),
+        (
+            "190002",
+            "Avon Meadows Infant School",
+            "Voluntary controlled school",
+            "infant",
+            171,
+            "BA2 1ZT",
+            None,
+        ),
+        (
+            "190003",
+            "Avon Meadows Junior School",
+            "Academy converter",
+            "junior",
+            236,
+            "BA2 1ZU",
+            None,
+        ),
+        (
+            "190004",
+            "St. Mary’s Catholic Primary School",
+            "Voluntary aided school",
+            "primary",
+            205,
+            "BA2 4ZM",
+            None,
+        ),
+        (
+            "190005",
+            "Lansdown Heights Academy",
+            "Academy sponsor led",
+            "secondary",
+            1150,
+            "BA1 5ZH",
+            None,
+        ),
+        (
+            "190006",
+            "Kingsmead Nursery School",
+            "Local authority nursery school",
+            "nursery",
+            88,
+            "BA1 2ZK",
+            None,
+        ),
+        (
+            "190007",
+            "Southdown Vale School",
+            "Community special school",
+            "special",
+            96,
+            "BA2 1ZS",
+            None,
+        ),
+        (
+            "190008",
+            "Riverside Learning Centre",
+            "Pupil referral unit",
+            "alternative",
+            34,
+            "BA1 1ZR",
+            None,
+        ),
+        (
+            "190009",
+            "Combe Hill Middle School",
+            "Academy converter",
+            "secondary",
+            310,
+            "BA2 5ZC",
+            None,
+        ),
+        (
+            "190010",
+            "Claverton Down School",
+            "Other independent school",
+            "all_through",
+            540,
+            "BA2 7ZD",
+            None,
+        ),
         ("190011", "Weston Fields Academy", "Free schools", "all_through", None, "BA1 4ZW", None),
-        ("190012", "Bath Sixth Form College", "Academy 16-19 converter", "secondary", 860, "BA1 2ZB", None),
+        (
+            "190012",
+            "Bath Sixth Form College",
+            "Academy 16-19 converter",
+            "secondary",
+            860,
+            "BA1 2ZB",
+            None,
+        ),
     ]
     with scopes_disabled():
         sulis = School.objects.get(urn="190001")
@@ -114,7 +222,10 @@ def test_a_good_file_adds_every_school_with_its_phase_and_location(world):
     # Easting 375000, northing 165000 (by pyproj, EPSG:27700 to EPSG:4326): the middle of Bath.
     assert (sulis.latitude, sulis.longitude) == pytest.approx((51.383491, -2.360627), abs=1e-6)
     assert 51.35 < sulis.latitude < 51.42 and -2.42 < sulis.longitude < -2.30
-    assert (claverton.latitude, claverton.longitude) == (None, None)  # no easting and northing in the file
+    assert (claverton.latitude, claverton.longitude) == (
+        None,
+        None,
+    )  # no easting and northing in the file
     assert entry.after["added"] == [f"1900{n:02}" for n in range(1, 13)]
     assert entry.after["changed"] == {}
     assert entry.actor == world.people["authority_admin"]
@@ -145,25 +256,45 @@ def test_a_good_file_adds_every_school_with_its_phase_and_location(world):
         ("Not applicable", "Other independent school", "3", "18", "all_through"),
     ],
 )
-def test_phases_map_from_the_gias_phase_type_and_ages(phase, establishment_type, low, high, expected):
-    text = variant({"190001": {"PhaseOfEducation (name)": phase, "TypeOfEstablishment (name)": establishment_type,
-                               "StatutoryLowAge": low, "StatutoryHighAge": high}}, rows=sample_rows()[:1])
+def test_phases_map_from_the_gias_phase_type_and_ages(
+    phase, establishment_type, low, high, expected
+):
+    text = variant(
+        {
+            "190001": {
+                "PhaseOfEducation (name)": phase,
+                "TypeOfEstablishment (name)": establishment_type,
+                "StatutoryLowAge": low,
+                "StatutoryHighAge": high,
+            }
+        },
+        rows=sample_rows()[:1],
+    )
     assert [row["phase"] for row in read(text).rows] == [expected]
 
 
 def test_without_the_age_columns_a_primary_school_is_primary():
     text = variant(rows=sample_rows()[1:2], without=("StatutoryLowAge", "StatutoryHighAge"))
-    assert [(row["name"], row["phase"]) for row in read(text).rows] == [("Avon Meadows Infant School", "primary")]
+    assert [(row["name"], row["phase"]) for row in read(text).rows] == [
+        ("Avon Meadows Infant School", "primary")
+    ]
 
 
 # Importing again ------------------------------------------------------------------------------
 
 
 CHANGES = {
-    "190002": {"EstablishmentName": "Avon Meadows Church of England Infant School", "NumberOfPupils": "176"},
+    "190002": {
+        "EstablishmentName": "Avon Meadows Church of England Infant School",
+        "NumberOfPupils": "176",
+    },
     "190005": {"NumberOfPupils": "1184", "TypeOfEstablishment (name)": "Academy converter"},
-    "190008": {"PhaseOfEducation (name)": "Not applicable", "StatutoryLowAge": "5", "StatutoryHighAge": "16",
-               "TypeOfEstablishment (name)": "Academy alternative provision converter"},
+    "190008": {
+        "PhaseOfEducation (name)": "Not applicable",
+        "StatutoryLowAge": "5",
+        "StatutoryHighAge": "16",
+        "TypeOfEstablishment (name)": "Academy alternative provision converter",
+    },
     "190012": {"Postcode": "ba1 2zc", "Easting": "374600", "Northing": "165200"},
     # Empty cells leave what the portal knows as it is.
     "190001": {"NumberOfPupils": "", "Postcode": "", "Easting": "", "Northing": ""},
@@ -173,45 +304,113 @@ CHANGES = {
 def test_a_reimport_changes_exactly_what_changed_and_leaves_the_rest(world):
     import_text(world, SAMPLE_TEXT)
     with scopes_disabled():
-        School.objects.filter(urn="190002").update(area=world.area, address="1 Meadow Lane\nTwerton")
+        School.objects.filter(urn="190002").update(
+            area=world.area, address="1 Meadow Lane\nTwerton"
+        )
         School.objects.filter(urn="190005").first().partners.add(world.school)
-        untouched = {s.urn: schools_row(s) for s in School.objects.exclude(urn__in=["190002", "190005", "190008", "190012"])}
+        untouched = {
+            s.urn: schools_row(s)
+            for s in School.objects.exclude(urn__in=["190002", "190005", "190008", "190012"])
+        }
 
     plan = import_text(world, variant(CHANGES))
 
     assert plan.added == []
     assert plan.unchanged == 8
     assert [(c.school.urn, [(f.field, f.old, f.new) for f in c.fields]) for c in plan.changed] == [
-        ("190002", [("name", "Avon Meadows Infant School", "Avon Meadows Church of England Infant School"),
-                    ("roll_size", 171, 176)]),
-        ("190005", [("establishment_type", "Academy sponsor led", "Academy converter"), ("roll_size", 1150, 1184)]),
-        ("190008", [("establishment_type", "Pupil referral unit", "Academy alternative provision converter")]),
-        ("190012", [("postcode", "BA1 2ZB", "BA1 2ZC"), ("latitude", 51.385539, 51.385272),
-                    ("longitude", -2.366966, -2.366389)]),
+        (
+            "190002",
+            [
+                (
+                    "name",
+                    "Avon Meadows Infant School",
+                    "Avon Meadows Church of England Infant School",
+                ),
+                ("roll_size", 171, 176),
+            ],
+        ),
+        (
+            "190005",
+            [
+                ("establishment_type", "Academy sponsor led", "Academy converter"),
+                ("roll_size", 1150, 1184),
+            ],
+        ),
+        (
+            "190008",
+            [
+                (
+                    "establishment_type",
+                    "Pupil referral unit",
+                    "Academy alternative provision converter",
+                )
+            ],
+        ),
+        (
+            "190012",
+            [
+                ("postcode", "BA1 2ZB", "BA1 2ZC"),
+                ("latitude", 51.385539, 51.385272),
+                ("longitude", -2.366966, -2.366389),
+            ],
+        ),
     ]
     with scopes_disabled():
         infant = School.objects.get(urn="190002")
         college = School.objects.get(urn="190012")
         assert [s.partners.count() for s in School.objects.filter(urn="190005")] == [1]
         entry = AuditEntry.objects.filter(action="schools.imported").first()
-        after = {s.urn: schools_row(s) for s in School.objects.exclude(urn__in=["190002", "190005", "190008", "190012"])}
+        after = {
+            s.urn: schools_row(s)
+            for s in School.objects.exclude(urn__in=["190002", "190005", "190008", "190012"])
+        }
     assert (infant.name, infant.roll_size, infant.area, infant.address) == (
-        "Avon Meadows Church of England Infant School", 176, world.area, "1 Meadow Lane\nTwerton")
-    assert (college.postcode, college.latitude, college.longitude) == ("BA1 2ZC", 51.385272, -2.366389)
+        "Avon Meadows Church of England Infant School",
+        176,
+        world.area,
+        "1 Meadow Lane\nTwerton",
+    )
+    assert (college.postcode, college.latitude, college.longitude) == (
+        "BA1 2ZC",
+        51.385272,
+        -2.366389,
+    )
     assert after == untouched
     assert entry.after["changed"] == {
-        "190002": {"name": ["Avon Meadows Infant School", "Avon Meadows Church of England Infant School"],
-                   "roll_size": [171, 176]},
-        "190005": {"establishment_type": ["Academy sponsor led", "Academy converter"], "roll_size": [1150, 1184]},
-        "190008": {"establishment_type": ["Pupil referral unit", "Academy alternative provision converter"]},
-        "190012": {"postcode": ["BA1 2ZB", "BA1 2ZC"], "latitude": [51.385539, 51.385272],
-                   "longitude": [-2.366966, -2.366389]},
+        "190002": {
+            "name": ["Avon Meadows Infant School", "Avon Meadows Church of England Infant School"],
+            "roll_size": [171, 176],
+        },
+        "190005": {
+            "establishment_type": ["Academy sponsor led", "Academy converter"],
+            "roll_size": [1150, 1184],
+        },
+        "190008": {
+            "establishment_type": ["Pupil referral unit", "Academy alternative provision converter"]
+        },
+        "190012": {
+            "postcode": ["BA1 2ZB", "BA1 2ZC"],
+            "latitude": [51.385539, 51.385272],
+            "longitude": [-2.366966, -2.366389],
+        },
     }
 
 
 def schools_row(school):
-    return tuple(getattr(school, f) for f in ("name", "establishment_type", "phase", "roll_size", "postcode",
-                                              "latitude", "longitude", "area_id", "address"))
+    return tuple(
+        getattr(school, f)
+        for f in (
+            "name",
+            "establishment_type",
+            "phase",
+            "roll_size",
+            "postcode",
+            "latitude",
+            "longitude",
+            "area_id",
+            "address",
+        )
+    )
 
 
 def test_importing_the_same_file_twice_changes_nothing_the_second_time(world):
@@ -223,7 +422,12 @@ def test_importing_the_same_file_twice_changes_nothing_the_second_time(world):
 
 
 def test_the_outsider_authoritys_school_with_the_same_urn_is_untouched(world):
-    SchoolFactory(authority=world.outsider_authority, area=world.outsider_area, urn="190004", name="Elsewhere Primary")
+    SchoolFactory(
+        authority=world.outsider_authority,
+        area=world.outsider_area,
+        urn="190004",
+        name="Elsewhere Primary",
+    )
     outsider_before = [s for s in schools_state() if s[0] == "outsider"]
     plan = import_text(world, SAMPLE_TEXT)
     assert len(plan.added) == 12
@@ -257,8 +461,12 @@ BAD_ROWS = {
     "190008": {"Easting": "abc", "Northing": "-5"},
     "190009": {"Easting": "450000", "Northing": "1250000"},
     "190010": {"Easting": "374000"},
-    "190011": {"PhaseOfEducation (name)": "Not applicable", "TypeOfEstablishment (name)": "Other independent school",
-               "StatutoryLowAge": "", "StatutoryHighAge": "three"},
+    "190011": {
+        "PhaseOfEducation (name)": "Not applicable",
+        "TypeOfEstablishment (name)": "Other independent school",
+        "StatutoryLowAge": "",
+        "StatutoryHighAge": "three",
+    },
     "190012": {"Easting": "nan", "Northing": "1e9"},
 }
 BAD_ROW_PROBLEMS = [
@@ -267,19 +475,39 @@ BAD_ROW_PROBLEMS = [
     (5, "URN", "URN 190004 is also on line 4."),
     (6, "EstablishmentName", "The school's name is missing."),
     (6, "NumberOfPupils", "“lots” is not a whole number."),
-    (7, "PhaseOfEducation (name)", "“University” is not a phase of education in Get Information about Schools."),
+    (
+        7,
+        "PhaseOfEducation (name)",
+        "“University” is not a phase of education in Get Information about Schools.",
+    ),
     (8, "NumberOfPupils", "Ensure this value is less than or equal to 10000."),
     (8, "Postcode", "“nowhere” is not a UK postcode (like BA1 2AB)."),
     (9, "Easting", "“abc” is not a number of metres."),
-    (9, "Northing", "“-5” is outside Great Britain (the National Grid runs from 0 to 1,300,000 metres)."),
-    (10, "Easting and Northing", "450000, 1250000 is at latitude 61.1296, longitude -1.0716, outside the area the "
-                                 "portal covers: check the easting and northing."),
+    (
+        9,
+        "Northing",
+        "“-5” is outside Great Britain (the National Grid runs from 0 to 1,300,000 metres).",
+    ),
+    (
+        10,
+        "Easting and Northing",
+        "450000, 1250000 is at latitude 61.1296, longitude -1.0716, outside the area the "
+        "portal covers: check the easting and northing.",
+    ),
     (11, "Northing", "Empty, but the Easting is not: give both, or leave both empty."),
     (12, "StatutoryHighAge", "“three” is not a whole number."),
-    (12, "PhaseOfEducation (name)", "“Not applicable” does not say the school's phase, and there are no statutory "
-                                    "ages to tell it: add StatutoryLowAge and StatutoryHighAge, or add this school by hand."),
+    (
+        12,
+        "PhaseOfEducation (name)",
+        "“Not applicable” does not say the school's phase, and there are no statutory "
+        "ages to tell it: add StatutoryLowAge and StatutoryHighAge, or add this school by hand.",
+    ),
     (13, "Easting", "“nan” is not a number of metres."),
-    (13, "Northing", "“1e9” is outside Great Britain (the National Grid runs from 0 to 1,300,000 metres)."),
+    (
+        13,
+        "Northing",
+        "“1e9” is outside Great Britain (the National Grid runs from 0 to 1,300,000 metres).",
+    ),
 ]
 
 
@@ -293,13 +521,23 @@ def test_a_file_with_bad_rows_changes_nothing(world):
     import_text(world, SAMPLE_TEXT)
     state = schools_state()
     with scope(authority=world.authority):
-        school_import = gias.save_upload(authority=world.authority, by=world.people["authority_admin"],
-                                         upload=read(variant({**CHANGES, **BAD_ROWS})))
+        school_import = gias.save_upload(
+            authority=world.authority,
+            by=world.people["authority_admin"],
+            upload=read(variant({**CHANGES, **BAD_ROWS})),
+        )
         digest = gias.plan(school_import.rows).digest
         with pytest.raises(gias.ImportRefused) as refused:
-            gias.apply(authority=world.authority, by=world.people["authority_admin"], school_import=school_import,
-                       digest=digest)
-    assert refused.value.message == "Nothing was imported: the file has problems. Correct them and upload it again."
+            gias.apply(
+                authority=world.authority,
+                by=world.people["authority_admin"],
+                school_import=school_import,
+                digest=digest,
+            )
+    assert (
+        refused.value.message
+        == "Nothing was imported: the file has problems. Correct them and upload it again."
+    )
     assert schools_state() == state
     with scopes_disabled():
         assert AuditEntry.objects.filter(action="schools.imported").count() == 1
@@ -312,24 +550,34 @@ WINDOWS_NAME = "St. Mary’s Catholic Primary School"
 def test_utf8_with_or_without_bom_and_windows_1252_read_alike(encoding):
     rows = read(SAMPLE_TEXT.encode(encoding)).rows
     assert [row["name"] for row in rows][3] == WINDOWS_NAME
-    assert [row["urn"] for row in rows][0] == "190001"  # a BOM is not part of the first column's name
+    assert [row["urn"] for row in rows][
+        0
+    ] == "190001"  # a BOM is not part of the first column's name
 
 
-NOT_TEXT = ("“edubasealldata20250301.csv” is not a text file (it may be an Excel workbook or UTF-16 text): open it "
-            "in Excel, save it as “CSV UTF-8 (Comma delimited)”, then upload it again.")
+NOT_TEXT = (
+    "“edubasealldata20250301.csv” is not a text file (it may be an Excel workbook or UTF-16 text): open it "
+    "in Excel, save it as “CSV UTF-8 (Comma delimited)”, then upload it again."
+)
 
 
 @pytest.mark.parametrize(
     "content, message",
     [
-        (SAMPLE_TEXT.encode("utf-16"), "“edubasealldata20250301.csv” is saved as UTF-16 text (Excel's “Unicode Text”): "
-                                       "save it as “CSV UTF-8 (Comma delimited)”, then upload it again."),
+        (
+            SAMPLE_TEXT.encode("utf-16"),
+            "“edubasealldata20250301.csv” is saved as UTF-16 text (Excel's “Unicode Text”): "
+            "save it as “CSV UTF-8 (Comma delimited)”, then upload it again.",
+        ),
         (SAMPLE_TEXT.encode("utf-16-be"), NOT_TEXT),
         (b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00[Content_Types].xml", NOT_TEXT),
         (SAMPLE_TEXT.encode() + b"\x00\x00\x00", NOT_TEXT),
         (b"URN,EstablishmentName\x1b[31m\n", NOT_TEXT),
-        (b"\x81\x8d\x8f\x90\x9d" * 10, "“edubasealldata20250301.csv” is neither UTF-8 nor Windows-1252 text: "
-                                       "save it as “CSV UTF-8 (Comma delimited)”, then upload it again."),
+        (
+            b"\x81\x8d\x8f\x90\x9d" * 10,
+            "“edubasealldata20250301.csv” is neither UTF-8 nor Windows-1252 text: "
+            "save it as “CSV UTF-8 (Comma delimited)”, then upload it again.",
+        ),
     ],
     ids=["utf-16", "utf-16-without-bom", "xlsx", "nul-bytes", "control-characters", "undecodable"],
 )
@@ -342,13 +590,24 @@ def test_wrong_encodings_and_binary_files_are_refused_with_how_to_fix_it(content
 @pytest.mark.parametrize(
     "content, name, message",
     [
-        (SAMPLE_TEXT, "schools.xlsx", "“schools.xlsx” is not a CSV file: download the establishment data from Get "
-                                      "Information about Schools as CSV, or save it from Excel as “CSV UTF-8 (Comma "
-                                      "delimited)”, and upload that."),
-        (variant(rows=[]), "header.csv", "“header.csv” has column names but no schools: check you chose the right file."),
-        (variant(rows=sample_rows()[:1]) + '190002,"' + "x" * 200_000 + '"\r\n', "huge-cell.csv",
-         "“huge-cell.csv” is not a well-formed CSV file (line 3: field larger than field limit (131072)): download it "
-         "again from Get Information about Schools and upload it as it is."),
+        (
+            SAMPLE_TEXT,
+            "schools.xlsx",
+            "“schools.xlsx” is not a CSV file: download the establishment data from Get "
+            "Information about Schools as CSV, or save it from Excel as “CSV UTF-8 (Comma "
+            "delimited)”, and upload that.",
+        ),
+        (
+            variant(rows=[]),
+            "header.csv",
+            "“header.csv” has column names but no schools: check you chose the right file.",
+        ),
+        (
+            variant(rows=sample_rows()[:1]) + '190002,"' + "x" * 200_000 + '"\r\n',
+            "huge-cell.csv",
+            "“huge-cell.csv” is not a well-formed CSV file (line 3: field larger than field limit (131072)): download it "
+            "again from Get Information about Schools and upload it as it is.",
+        ),
     ],
     ids=["not-csv", "no-rows", "malformed"],
 )
@@ -372,13 +631,18 @@ def test_a_file_over_the_size_limit_is_refused(monkeypatch):
 
 
 def test_upload_preview_and_confirm(admin_client, world):
-    response = admin_client.post(reverse("schools:import", args=["bathnes"]), {"file": upload(SAMPLE_TEXT)})
+    response = admin_client.post(
+        reverse("schools:import", args=["bathnes"]), {"file": upload(SAMPLE_TEXT)}
+    )
     with scopes_disabled():
         school_import = SchoolImport.objects.get()
     assert response.status_code == 302
     assert response["Location"] == preview_url(school_import)
     assert (school_import.authority, school_import.uploaded_by, school_import.applied_at) == (
-        world.authority, world.people["authority_admin"], None)
+        world.authority,
+        world.people["authority_admin"],
+        None,
+    )
 
     preview = admin_client.get(preview_url(school_import))
     assert preview.status_code == 200
@@ -389,20 +653,27 @@ def test_upload_preview_and_confirm(admin_client, world):
     assert "<td>St. Mary’s Catholic Primary School</td>" in page
     assert "<td>51.383491, -2.360627</td>" in page
 
-    confirm = admin_client.post(apply_url(school_import), {"plan": preview.context["plan"].digest}, follow=True)
+    confirm = admin_client.post(
+        apply_url(school_import), {"plan": preview.context["plan"].digest}, follow=True
+    )
     assert confirm.redirect_chain == [(reverse("schools:list", args=["bathnes"]), 302)]
-    assert [str(m) for m in confirm.context["messages"]] == ["Schools imported: 12 added, 0 changed."]
+    assert [str(m) for m in confirm.context["messages"]] == [
+        "Schools imported: 12 added, 0 changed."
+    ]
     assert len(imported()) == 12
     with scopes_disabled():
         school_import.refresh_from_db()
     assert school_import.applied_by == world.people["authority_admin"]
 
     state = schools_state()
-    again = admin_client.post(apply_url(school_import), {"plan": preview.context["plan"].digest}, follow=True)
+    again = admin_client.post(
+        apply_url(school_import), {"plan": preview.context["plan"].digest}, follow=True
+    )
     assert again.redirect_chain == [(preview_url(school_import), 302)]
     assert [str(m) for m in again.context["messages"]] == [
         f"This file was imported on {timezone.localtime(school_import.applied_at):%d %B %Y at %H:%M}: "
-        "upload it again to see what it would change now."]
+        "upload it again to see what it would change now."
+    ]
     assert "Import 12 schools" not in again.content.decode()
     assert schools_state() == state
 
@@ -412,8 +683,16 @@ def test_the_changes_are_previewed_old_to_new(admin_client, world):
     response = admin_client.get(preview_url(upload_page(admin_client, variant(CHANGES))))
     page = response.content.decode()
     assert response.context["show"] == "changed"
-    assert [c.school.urn for c in response.context["page"]] == ["190002", "190005", "190008", "190012"]
-    assert "<li>Name: Avon Meadows Infant School → Avon Meadows Church of England Infant School</li>" in page
+    assert [c.school.urn for c in response.context["page"]] == [
+        "190002",
+        "190005",
+        "190008",
+        "190012",
+    ]
+    assert (
+        "<li>Name: Avon Meadows Infant School → Avon Meadows Church of England Infant School</li>"
+        in page
+    )
     assert "<li>Number of pupils: 1150 → 1184</li>" in page
     assert "<li>Postcode: BA1 2ZB → BA1 2ZC</li>" in page
     assert "Import 4 schools" in page
@@ -428,27 +707,40 @@ def test_a_file_with_problems_lists_them_and_cannot_be_imported(admin_client, wo
     page = response.content.decode()
     assert "Nothing can be imported until the file has no problems." in page
     assert 'name="plan"' not in page
-    forced = admin_client.post(apply_url(school_import), {"plan": response.context["plan"].digest}, follow=True)
+    forced = admin_client.post(
+        apply_url(school_import), {"plan": response.context["plan"].digest}, follow=True
+    )
     assert [str(m) for m in forced.context["messages"]] == [
-        "Nothing was imported: the file has problems. Correct them and upload it again."]
+        "Nothing was imported: the file has problems. Correct them and upload it again."
+    ]
     assert schools_state() == state
 
 
 @pytest.mark.parametrize(
     "content, name, error",
     [
-        (variant(without=("Postcode",)), "schools.csv",
-         "“schools.csv” is missing the column Postcode of a Get Information about Schools extract: download the "
-         "establishment data again, with all its columns, and upload it as it is."),
-        (SAMPLE_TEXT.encode("utf-16"), "schools.csv",
-         "“schools.csv” is saved as UTF-16 text (Excel's “Unicode Text”): save it as “CSV UTF-8 (Comma delimited)”, "
-         "then upload it again."),
+        (
+            variant(without=("Postcode",)),
+            "schools.csv",
+            "“schools.csv” is missing the column Postcode of a Get Information about Schools extract: download the "
+            "establishment data again, with all its columns, and upload it as it is.",
+        ),
+        (
+            SAMPLE_TEXT.encode("utf-16"),
+            "schools.csv",
+            "“schools.csv” is saved as UTF-16 text (Excel's “Unicode Text”): save it as “CSV UTF-8 (Comma delimited)”, "
+            "then upload it again.",
+        ),
         (b"", "schools.csv", "The submitted file is empty."),
     ],
 )
-def test_an_unreadable_upload_is_a_field_error_and_keeps_nothing(admin_client, world, content, name, error):
+def test_an_unreadable_upload_is_a_field_error_and_keeps_nothing(
+    admin_client, world, content, name, error
+):
     state = schools_state()
-    response = admin_client.post(reverse("schools:import", args=["bathnes"]), {"file": upload(content, name)})
+    response = admin_client.post(
+        reverse("schools:import", args=["bathnes"]), {"file": upload(content, name)}
+    )
     assert response.status_code == 200
     assert response.context["form"].errors == {"file": [error]}
     assert "There is a problem" in response.content.decode()
@@ -462,12 +754,15 @@ def test_a_preview_gone_stale_is_not_applied(admin_client, world):
     school_import = upload_page(admin_client, variant(CHANGES))
     digest = admin_client.get(preview_url(school_import)).context["plan"].digest
     with scopes_disabled():
-        School.objects.filter(urn="190005").update(roll_size=1160)  # someone edits the school meanwhile
+        School.objects.filter(urn="190005").update(
+            roll_size=1160
+        )  # someone edits the school meanwhile
     state = schools_state()
     response = admin_client.post(apply_url(school_import), {"plan": digest}, follow=True)
     assert response.redirect_chain == [(preview_url(school_import), 302)]
     assert [str(m) for m in response.context["messages"]] == [
-        "Nothing was imported: the schools have changed since this preview. Check it again and confirm."]
+        "Nothing was imported: the schools have changed since this preview. Check it again and confirm."
+    ]
     assert "<li>Number of pupils: 1160 → 1184</li>" in response.content.decode()
     assert schools_state() == state
 
@@ -476,12 +771,16 @@ def test_a_preview_gone_stale_is_not_applied(admin_client, world):
 def test_an_import_confirmed_twice_at_once_is_applied_once(world):
     admin = world.people["authority_admin"]
     with scope(authority=world.authority):
-        school_import = gias.save_upload(authority=world.authority, by=admin, upload=read(SAMPLE_TEXT))
+        school_import = gias.save_upload(
+            authority=world.authority, by=admin, upload=read(SAMPLE_TEXT)
+        )
         digest = gias.plan(school_import.rows).digest
 
     def attempt():
         with scope(authority=world.authority):
-            gias.apply(authority=world.authority, by=admin, school_import=school_import, digest=digest)
+            gias.apply(
+                authority=world.authority, by=admin, school_import=school_import, digest=digest
+            )
 
     assert at_once(5, attempt, gias.ImportRefused) == ["ok"] + ["refused"] * 4
     assert len(imported()) == 12
@@ -493,13 +792,18 @@ def test_an_import_confirmed_twice_at_once_is_applied_once(world):
 def test_two_imports_of_the_same_schools_at_once_add_them_once(world):
     admin = world.people["authority_admin"]
     with scope(authority=world.authority):
-        imports = [gias.save_upload(authority=world.authority, by=admin, upload=read(SAMPLE_TEXT)) for _ in range(2)]
+        imports = [
+            gias.save_upload(authority=world.authority, by=admin, upload=read(SAMPLE_TEXT))
+            for _ in range(2)
+        ]
         digest = gias.plan(imports[0].rows).digest
     queue = list(imports)
 
     def attempt():
         with scope(authority=world.authority):
-            gias.apply(authority=world.authority, by=admin, school_import=queue.pop(), digest=digest)
+            gias.apply(
+                authority=world.authority, by=admin, school_import=queue.pop(), digest=digest
+            )
 
     assert at_once(2, attempt, gias.ImportRefused) == ["ok", "refused"]
     assert len(imported()) == 12
@@ -507,9 +811,15 @@ def test_two_imports_of_the_same_schools_at_once_add_them_once(world):
 
 def test_the_schools_list_links_admins_to_the_import(admin_client, client, world):
     url = reverse("schools:import", args=["bathnes"])
-    assert f'href="{url}"' in admin_client.get(reverse("schools:list", args=["bathnes"])).content.decode()
+    assert (
+        f'href="{url}"'
+        in admin_client.get(reverse("schools:list", args=["bathnes"])).content.decode()
+    )
     client.force_login(world.people["mentor"])
-    assert f'href="{url}"' not in client.get(reverse("schools:list", args=["bathnes"])).content.decode()
+    assert (
+        f'href="{url}"'
+        not in client.get(reverse("schools:list", args=["bathnes"])).content.decode()
+    )
 
 
 # A fixed number of queries, whatever the size of the file --------------------------------------
@@ -519,7 +829,12 @@ def many_rows(count, first_urn):
     rows = []
     for n in range(count):
         row = dict(sample_rows()[n % 12])
-        row.update(URN=str(first_urn + n), EstablishmentName=f"School {n}", Easting=str(370000 + n), Northing="165000")
+        row.update(
+            URN=str(first_urn + n),
+            EstablishmentName=f"School {n}",
+            Easting=str(370000 + n),
+            Northing="165000",
+        )
         rows.append(row)
     return variant(rows=rows)
 

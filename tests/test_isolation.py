@@ -1,16 +1,16 @@
 """Every URL, every visitor: signed out, each role, the outsider authority, a platform admin."""
 
 import pytest
+from django.http import Http404
 from django.test import Client
 from django.urls import reverse
-from django.http import Http404
 
 import accounts.views
 import assessments.views
 import moderation.views
 import notifications.views
-import reports.views
 import portfolios.views
+import reports.views
 import schools.views
 from authorities.middleware import AuthorityMiddleware
 
@@ -44,7 +44,9 @@ def test_url_isolation(name, world, staff_user):
 def test_authority_pages_need_an_access_policy(world, monkeypatch):
     """A view under an authority URL without @authority_view is refused, not served."""
     monkeypatch.delattr(schools.views.school_list, "authority_policy")
-    response = make_client(world.people["authority_admin"]).get(reverse("schools:list", args=["bathnes"]))
+    response = make_client(world.people["authority_admin"]).get(
+        reverse("schools:list", args=["bathnes"])
+    )
     assert response.status_code == 500
 
 
@@ -76,15 +78,25 @@ def _unscoped_get_object_or_404(klass, **kwargs):
 
 
 # Email templates are addressed by kind, not by a row of some authority: nothing there to unscope.
-OBJECT_URLS = sorted(name for name, case in URLS.items()
-                     if case.objects and case.access != PUBLIC and not name.startswith("notifications:template"))
+OBJECT_URLS = sorted(
+    name
+    for name, case in URLS.items()
+    if case.objects and case.access != PUBLIC and not name.startswith("notifications:template")
+)
 
 
 @pytest.mark.parametrize("name", OBJECT_URLS)
 def test_harness_catches_a_view_that_drops_its_scope(name, world, staff_user, monkeypatch):
     """Take the scoping out of a view's object lookup: the harness must report the leak."""
-    for module in (schools.views, accounts.views, assessments.views, portfolios.views, moderation.views,
-                   notifications.views, reports.views):
+    for module in (
+        schools.views,
+        accounts.views,
+        assessments.views,
+        portfolios.views,
+        moderation.views,
+        notifications.views,
+        reports.views,
+    ):
         monkeypatch.setattr(module, "get_object_or_404", _unscoped_get_object_or_404)
     problems = check(make_client, name, URLS[name], world, staff_user)
     assert any("outsider's object" in p for p in problems), problems
@@ -95,8 +107,12 @@ def test_harness_catches_a_missing_membership_check(world, staff_user, monkeypat
 
     def without_membership_check(self, request, view_func, view_args, view_kwargs):
         request.memberships = [object()]  # everyone counts as a member
-        request.roles = frozenset(getattr(view_func, "authority_policy").roles)
-        return None if request.user.is_authenticated else original(self, request, view_func, view_args, view_kwargs)
+        request.roles = frozenset(view_func.authority_policy.roles)
+        return (
+            None
+            if request.user.is_authenticated
+            else original(self, request, view_func, view_args, view_kwargs)
+        )
 
     monkeypatch.setattr(AuthorityMiddleware, "process_view", without_membership_check)
     problems = check(make_client, "schools:list", URLS["schools:list"], world, staff_user)

@@ -16,15 +16,30 @@ from moderation.models import Award, Tier
 SVG = "{http://www.w3.org/2000/svg}"
 
 
-def make_award(world, school=None, authority=None, tier=Tier.CENTRE_OF_EXCELLENCE, awarded_on=date(2025, 9, 1), **fields):
+def make_award(
+    world,
+    school=None,
+    authority=None,
+    tier=Tier.CENTRE_OF_EXCELLENCE,
+    awarded_on=date(2025, 9, 1),
+    **fields,
+):
     authority = authority or world.authority
     with scope(authority=authority):
-        return Award.objects.create(authority=authority, school=school or world.school, tier=tier, awarded_on=awarded_on,
-                                    expires_on=awarded_on + timedelta(days=3 * 365), **fields)
+        return Award.objects.create(
+            authority=authority,
+            school=school or world.school,
+            tier=tier,
+            awarded_on=awarded_on,
+            expires_on=awarded_on + timedelta(days=3 * 365),
+            **fields,
+        )
 
 
 def logo_url(award, extension, slug="bathnes", school=None):
-    return reverse(f"moderation:logo_{extension}", args=[slug, (school or award.school).pk, award.pk])
+    return reverse(
+        f"moderation:logo_{extension}", args=[slug, (school or award.school).pk, award.pk]
+    )
 
 
 @pytest.fixture
@@ -38,15 +53,20 @@ def test_svg_names_the_tier_and_year_and_is_well_formed(world, coordinator):
     response = coordinator.get(logo_url(award, "svg"))
     assert response.status_code == 200
     assert response["Content-Type"] == "image/svg+xml"
-    assert response["Content-Disposition"] == 'attachment; filename="iqm-chandag-infant-centre-of-excellence-2025.svg"'
+    assert (
+        response["Content-Disposition"]
+        == 'attachment; filename="iqm-chandag-infant-centre-of-excellence-2025.svg"'
+    )
     assert response["Cache-Control"] == "private, max-age=3600"
     assert response["X-Content-Type-Options"] == "nosniff"
     root = ET.fromstring(response.content)
     assert root.tag == f"{SVG}svg"
     assert root.get("role") == "img"
     assert root.find(f"{SVG}title").text == "Inclusion Quality Mark: Centre of Excellence 2025"
-    assert root.find(f"{SVG}desc").text == ("The Bath & North East Somerset Inclusion Quality Mark, Centre of Excellence, "
-                                            "awarded to Chandag Infant in 2025.")
+    assert root.find(f"{SVG}desc").text == (
+        "The Bath & North East Somerset Inclusion Quality Mark, Centre of Excellence, "
+        "awarded to Chandag Infant in 2025."
+    )
     # The lettering is drawn as outlines, so no machine's fonts can change it.
     assert root.findall(f".//{SVG}text") == []
     assert len(root.findall(f".//{SVG}path")) == 4
@@ -57,9 +77,14 @@ def test_names_are_escaped_in_the_svg(world, coordinator):
     world.school.save()
     response = coordinator.get(logo_url(make_award(world), "svg"))
     desc = ET.fromstring(response.content).find(f"{SVG}desc").text
-    assert desc == ('The Bath & North East Somerset Inclusion Quality Mark, Centre of Excellence, '
-                    'awarded to St "Mary" <b>& Co</b> in 2025.')
-    assert response["Content-Disposition"] == 'attachment; filename="iqm-st-mary-b-cob-centre-of-excellence-2025.svg"'
+    assert desc == (
+        "The Bath & North East Somerset Inclusion Quality Mark, Centre of Excellence, "
+        'awarded to St "Mary" <b>& Co</b> in 2025.'
+    )
+    assert (
+        response["Content-Disposition"]
+        == 'attachment; filename="iqm-st-mary-b-cob-centre-of-excellence-2025.svg"'
+    )
 
 
 def test_png_is_drawn_from_the_svg_at_800_pixels(world, coordinator):
@@ -67,12 +92,15 @@ def test_png_is_drawn_from_the_svg_at_800_pixels(world, coordinator):
     response = coordinator.get(logo_url(award, "png"))
     assert response.status_code == 200
     assert response["Content-Type"] == "image/png"
-    assert response["Content-Disposition"] == 'attachment; filename="iqm-chandag-infant-inclusion-quality-mark-2025.png"'
+    assert (
+        response["Content-Disposition"]
+        == 'attachment; filename="iqm-chandag-infant-inclusion-quality-mark-2025.png"'
+    )
     assert response.content[:8] == b"\x89PNG\r\n\x1a\n"
     image = Image.open(io.BytesIO(response.content))
     assert (image.format, image.size, image.mode) == ("PNG", (800, 800), "RGBA")
     assert image.getpixel((0, 0))[3] == 0  # outside the round mark: transparent
-    assert image.getpixel((400, 24)) == (0x1d, 0x4f, 0x91, 255)  # the Quality Mark's blue
+    assert image.getpixel((400, 24)) == (0x1D, 0x4F, 0x91, 255)  # the Quality Mark's blue
 
 
 def test_etag_answers_a_repeat_with_not_modified(world, coordinator):
@@ -87,7 +115,9 @@ def test_etag_answers_a_repeat_with_not_modified(world, coordinator):
 
 def test_authority_staff_get_the_logo_too(world, client):
     client.force_login(world.people["mentor"])
-    assert client.get(logo_url(make_award(world, school=world.other_school), "svg")).status_code == 200
+    assert (
+        client.get(logo_url(make_award(world, school=world.other_school), "svg")).status_code == 200
+    )
 
 
 @pytest.mark.parametrize("change", ["expired", "withdrawn", "not_yet"])
@@ -110,7 +140,10 @@ def test_an_award_is_reached_only_through_its_own_school(world, client):
 
 
 def test_another_schools_logo_is_refused_to_school_staff(world, coordinator):
-    assert coordinator.get(logo_url(make_award(world, school=world.other_school), "svg")).status_code == 403
+    assert (
+        coordinator.get(logo_url(make_award(world, school=world.other_school), "svg")).status_code
+        == 403
+    )
 
 
 def test_the_outsider_authoritys_award_is_not_found(world, client):

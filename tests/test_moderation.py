@@ -29,7 +29,9 @@ def case(world):
     MembershipFactory(authority=world.authority, user=people["moderator2"], role=Role.MODERATOR)
     for n in range(2, 5):
         people[f"panel{n}"] = UserFactory(email=f"panel{n}@bathnes.test")
-        MembershipFactory(authority=world.authority, user=people[f"panel{n}"], role=Role.PANEL_MEMBER)
+        MembershipFactory(
+            authority=world.authority, user=people[f"panel{n}"], role=Role.PANEL_MEMBER
+        )
     with scope(authority=world.authority):
         yield world
 
@@ -37,13 +39,25 @@ def case(world):
 def to_panel(world):
     cycle, people = world.cycle, world.people
     domain.accept_for_visit(cycle=cycle, by=people["panel_chair"])
-    domain.plan_visit(cycle=cycle, by=people["panel_chair"], moderators=[people["moderator"], people["moderator2"]],
-                      visit_date=TOMORROW)
+    domain.plan_visit(
+        cycle=cycle,
+        by=people["panel_chair"],
+        moderators=[people["moderator"], people["moderator2"]],
+        visit_date=TOMORROW,
+    )
     elements = list(cycle.framework.elements.all())
     report = domain.save_report(
-        cycle=cycle, by=people["moderator"], version=0, context="A primary school of 200 pupils.", strengths="Warmth.",
-        next_steps="Share practice.", recommendation=Outcome.AWARD, tier=Tier.QUALITY_MARK, revisit_by=None,
-        findings={e.pk: ("Good.", "More.", "met") for e in elements})
+        cycle=cycle,
+        by=people["moderator"],
+        version=0,
+        context="A primary school of 200 pupils.",
+        strengths="Warmth.",
+        next_steps="Share practice.",
+        recommendation=Outcome.AWARD,
+        tier=Tier.QUALITY_MARK,
+        revisit_by=None,
+        findings={e.pk: ("Good.", "More.", "met") for e in elements},
+    )
     domain.sign_report(cycle=cycle, by=people["moderator"])
     domain.sign_report(cycle=cycle, by=people["moderator2"])
     domain.open_vote(cycle=cycle, by=people["panel_chair"])
@@ -53,9 +67,14 @@ def to_panel(world):
 def test_desk_check_return_unlocks_the_portfolio_with_reasons(case):
     with pytest.raises(ValidationError):
         domain.return_portfolio(cycle=case.cycle, by=case.people["panel_chair"], reasons=" ")
-    domain.return_portfolio(cycle=case.cycle, by=case.people["panel_chair"], reasons="Add pupil voice evidence.")
+    domain.return_portfolio(
+        cycle=case.cycle, by=case.people["panel_chair"], reasons="Add pupil voice evidence."
+    )
     case.cycle.refresh_from_db()
-    assert (case.cycle.state, case.cycle.return_comment) == (State.VALIDATED, "Add pupil voice evidence.")
+    assert (case.cycle.state, case.cycle.return_comment) == (
+        State.VALIDATED,
+        "Add pupil voice evidence.",
+    )
     assert portfolio_domain.is_locked(case.cycle) is False
     assert case.cycle.portfolio_submissions.count() == 1
 
@@ -71,20 +90,44 @@ def test_exactly_two_moderators_neither_the_mentor_nor_conflicted(case):
     third = UserFactory()
     MembershipFactory(authority=case.authority, user=third, role=Role.MODERATOR)
     with pytest.raises(ValidationError) as raised:
-        domain.plan_visit(cycle=cycle, by=people["panel_chair"], moderators=[people["moderator"], people["moderator2"], third],
-                          visit_date=TOMORROW)
-    assert raised.value.message_dict == {"moderators": ["Choose exactly two moderators: every visit has two."]}
+        domain.plan_visit(
+            cycle=cycle,
+            by=people["panel_chair"],
+            moderators=[people["moderator"], people["moderator2"], third],
+            visit_date=TOMORROW,
+        )
+    assert raised.value.message_dict == {
+        "moderators": ["Choose exactly two moderators: every visit has two."]
+    }
     MembershipFactory(authority=case.authority, user=people["mentor"], role=Role.MODERATOR)
     with pytest.raises(ValidationError) as raised:
-        domain.plan_visit(cycle=cycle, by=people["panel_chair"], moderators=[people["mentor"], people["moderator2"]],
-                          visit_date=TOMORROW)
-    assert raised.value.message_dict == {"moderators": ["Mentor cannot moderate Chandag Infant (conflict of interest: the school's mentor)."]}
-    domain.declare_conflict(authority=case.authority, person=people["moderator2"], school=case.school, reason="Parent at the school")
+        domain.plan_visit(
+            cycle=cycle,
+            by=people["panel_chair"],
+            moderators=[people["mentor"], people["moderator2"]],
+            visit_date=TOMORROW,
+        )
+    assert raised.value.message_dict == {
+        "moderators": [
+            "Mentor cannot moderate Chandag Infant (conflict of interest: the school's mentor)."
+        ]
+    }
+    domain.declare_conflict(
+        authority=case.authority,
+        person=people["moderator2"],
+        school=case.school,
+        reason="Parent at the school",
+    )
     with pytest.raises(ValidationError) as raised:
-        domain.plan_visit(cycle=cycle, by=people["panel_chair"], moderators=[people["moderator"], people["moderator2"]],
-                          visit_date=TOMORROW)
+        domain.plan_visit(
+            cycle=cycle,
+            by=people["panel_chair"],
+            moderators=[people["moderator"], people["moderator2"]],
+            visit_date=TOMORROW,
+        )
     assert raised.value.message_dict["moderators"] == [
-        f"{people['moderator2']} cannot moderate Chandag Infant (conflict of interest: declared: Parent at the school)."]
+        f"{people['moderator2']} cannot moderate Chandag Infant (conflict of interest: declared: Parent at the school)."
+    ]
     cycle.refresh_from_db()
     assert cycle.state == State.READY_FOR_VISIT
 
@@ -94,24 +137,51 @@ def test_the_report_is_final_when_both_sign_and_then_read_only(case):
     report.refresh_from_db()
     assert report.finalised_at is not None
     with pytest.raises(assessments_domain.TransitionError):
-        domain.save_report(cycle=case.cycle, by=case.people["moderator"], version=report.version, context="x", strengths="",
-                           next_steps="", recommendation=Outcome.DEFER, tier="", revisit_by=TOMORROW, findings={})
+        domain.save_report(
+            cycle=case.cycle,
+            by=case.people["moderator"],
+            version=report.version,
+            context="x",
+            strengths="",
+            next_steps="",
+            recommendation=Outcome.DEFER,
+            tier="",
+            revisit_by=TOMORROW,
+            findings={},
+        )
 
 
 def test_a_mentor_or_visiting_moderator_cannot_vote_and_is_told_why(case):
     to_panel(case)
     MembershipFactory(authority=case.authority, user=case.people["mentor"], role=Role.PANEL_MEMBER)
-    MembershipFactory(authority=case.authority, user=case.people["moderator"], role=Role.PANEL_MEMBER)
+    MembershipFactory(
+        authority=case.authority, user=case.people["moderator"], role=Role.PANEL_MEMBER
+    )
     eligible, conflicted = domain.eligible_voters(case.cycle)
-    assert conflicted == {case.people["mentor"].pk: "the school's mentor",
-                          case.people["moderator"].pk: "a visiting moderator, who may speak but not vote"}
+    assert conflicted == {
+        case.people["mentor"].pk: "the school's mentor",
+        case.people["moderator"].pk: "a visiting moderator, who may speak but not vote",
+    }
     with pytest.raises(PermissionDenied) as raised:
-        domain.cast_ballot(cycle=case.cycle, by=case.people["mentor"], outcome=Outcome.AWARD, tier=Tier.QUALITY_MARK)
-    assert str(raised.value) == "You cannot vote on Chandag Infant (conflict of interest: the school's mentor)."
+        domain.cast_ballot(
+            cycle=case.cycle,
+            by=case.people["mentor"],
+            outcome=Outcome.AWARD,
+            tier=Tier.QUALITY_MARK,
+        )
+    assert (
+        str(raised.value)
+        == "You cannot vote on Chandag Infant (conflict of interest: the school's mentor)."
+    )
 
 
 def vote(case, member, outcome=Outcome.AWARD, tier=Tier.QUALITY_MARK):
-    return domain.cast_ballot(cycle=case.cycle, by=case.people[member], outcome=outcome, tier=tier if outcome == Outcome.AWARD else "")
+    return domain.cast_ballot(
+        cycle=case.cycle,
+        by=case.people[member],
+        outcome=outcome,
+        tier=tier if outcome == Outcome.AWARD else "",
+    )
 
 
 def test_no_decision_without_quorum(case):
@@ -119,7 +189,9 @@ def test_no_decision_without_quorum(case):
     vote(case, "panel_member")
     vote(case, "panel2")
     with pytest.raises(assessments_domain.TransitionError) as raised:
-        domain.record_decision(cycle=case.cycle, by=case.people["panel_chair"], rationale="Strong report.")
+        domain.record_decision(
+            cycle=case.cycle, by=case.people["panel_chair"], rationale="Strong report."
+        )
     assert str(raised.value) == "The panel needs 3 votes to decide; 2 have been cast."
     assert Decision.objects.count() == 0
 
@@ -132,14 +204,27 @@ def test_a_tie_goes_to_the_chair(case):
     vote(case, "panel4", Outcome.DEFER)
     with pytest.raises(assessments_domain.TransitionError) as raised:
         domain.record_decision(cycle=case.cycle, by=case.people["panel_chair"], rationale="Close.")
-    assert str(raised.value) == "The vote is tied between award: Inclusion Quality Mark and defer: as chair, give the casting vote."
-    decision = domain.record_decision(cycle=case.cycle, by=case.people["panel_chair"], rationale="Close.",
-                                      casting=(Outcome.AWARD, Tier.QUALITY_MARK))
+    assert (
+        str(raised.value)
+        == "The vote is tied between award: Inclusion Quality Mark and defer: as chair, give the casting vote."
+    )
+    decision = domain.record_decision(
+        cycle=case.cycle,
+        by=case.people["panel_chair"],
+        rationale="Close.",
+        casting=(Outcome.AWARD, Tier.QUALITY_MARK),
+    )
     assert (decision.outcome, decision.tier, decision.votes) == (
-        "award", "quality_mark", {"award: Inclusion Quality Mark": 2, "defer": 2})
+        "award",
+        "quality_mark",
+        {"award: Inclusion Quality Mark": 2, "defer": 2},
+    )
     award = Award.objects.get()
     assert (award.tier, award.awarded_on, award.expires_on) == (
-        "quality_mark", timezone.localdate(), timezone.localdate().replace(year=timezone.localdate().year + 3))
+        "quality_mark",
+        timezone.localdate(),
+        timezone.localdate().replace(year=timezone.localdate().year + 3),
+    )
     case.cycle.refresh_from_db()
     assert case.cycle.state == State.DECIDED
 
@@ -148,12 +233,20 @@ def test_a_recorded_decision_cannot_be_changed_only_corrected(case):
     to_panel(case)
     for member in ("panel_member", "panel2", "panel3"):
         vote(case, member)
-    decision = domain.record_decision(cycle=case.cycle, by=case.people["panel_chair"], rationale="Clear.")
+    decision = domain.record_decision(
+        cycle=case.cycle, by=case.people["panel_chair"], rationale="Clear."
+    )
     decision.rationale = "Edited"
     with pytest.raises(ValueError):
         decision.save()
-    correction = domain.correct_decision(decision=decision, by=case.people["panel_chair"], outcome=Outcome.DEFER, tier="",
-                                         rationale="Evidence was missing.", reason="A page of the report was lost.")
+    correction = domain.correct_decision(
+        decision=decision,
+        by=case.people["panel_chair"],
+        outcome=Outcome.DEFER,
+        tier="",
+        rationale="Evidence was missing.",
+        reason="A page of the report was lost.",
+    )
     assert (correction.corrects, correction.outcome) == (decision, "defer")
     assert Award.objects.get().withdrawn_at is not None
     decision.refresh_from_db()
@@ -164,16 +257,29 @@ def test_an_ineligible_tier_is_refused_with_the_failing_rule(case):
     to_panel(case)
     with pytest.raises(ValidationError) as raised:
         vote(case, "panel_member", tier=Tier.CENTRE_OF_EXCELLENCE)
-    assert raised.value.message_dict == {"tier": ["Centre of Excellence needs a current Quality Mark, and the school holds none."]}
-    Award.objects.create(authority=case.authority, school=case.school, tier=Tier.QUALITY_MARK,
-                         awarded_on=date.today() - timedelta(days=400), expires_on=date.today() + timedelta(days=700))
+    assert raised.value.message_dict == {
+        "tier": ["Centre of Excellence needs a current Quality Mark, and the school holds none."]
+    }
+    Award.objects.create(
+        authority=case.authority,
+        school=case.school,
+        tier=Tier.QUALITY_MARK,
+        awarded_on=date.today() - timedelta(days=400),
+        expires_on=date.today() + timedelta(days=700),
+    )
     with pytest.raises(ValidationError) as raised:
         vote(case, "panel_member", tier=Tier.CENTRE_OF_EXCELLENCE)
-    assert raised.value.message_dict == {"tier": ["Centre of Excellence needs a cluster of at least two partner schools."]}
+    assert raised.value.message_dict == {
+        "tier": ["Centre of Excellence needs a cluster of at least two partner schools."]
+    }
     with pytest.raises(ValidationError) as raised:
         vote(case, "panel_member", tier=Tier.FLAGSHIP)
-    assert raised.value.message_dict == {"tier": ["Flagship needs Centre of Excellence held for at least three years."]}
-    case.school.partners.add(case.other_school, SchoolFactory(authority=case.authority, area=case.area))
+    assert raised.value.message_dict == {
+        "tier": ["Flagship needs Centre of Excellence held for at least three years."]
+    }
+    case.school.partners.add(
+        case.other_school, SchoolFactory(authority=case.authority, area=case.area)
+    )
     assert vote(case, "panel_member", tier=Tier.CENTRE_OF_EXCELLENCE).tier == "centre_of_excellence"
 
 
@@ -182,9 +288,12 @@ def test_twenty_simultaneous_decisions_make_one_decision_and_one_award(case):
     to_panel(case)
     for member in ("panel_member", "panel2", "panel3"):
         vote(case, member)
+
     def attempt():
         with scope(authority=case.authority):
-            domain.record_decision(cycle=case.cycle, by=case.people["panel_chair"], rationale="Clear.")
+            domain.record_decision(
+                cycle=case.cycle, by=case.people["panel_chair"], rationale="Clear."
+            )
 
     assert at_once(20, attempt, assessments_domain.TransitionError) == ["ok"] + ["refused"] * 19
     assert (Decision.objects.count(), Award.objects.count()) == (1, 1)
@@ -196,7 +305,10 @@ def test_my_work_shows_each_role_what_needs_them(client, case):
 
     def work(role):
         client.force_login(case.people[role])
-        return [t.text for t in client.get(reverse("authorities:dashboard", args=["bathnes"])).context["work"]]
+        return [
+            t.text
+            for t in client.get(reverse("authorities:dashboard", args=["bathnes"])).context["work"]
+        ]
 
     assert work("panel_chair") == ["Chandag Infant: desk-check the portfolio"]
     assert work("authority_admin") == ["Chandag Infant: desk-check the portfolio"]
@@ -213,13 +325,20 @@ def submitted_portfolios(world, count, **fields):
     """`count` more schools whose portfolio waits for the desk check."""
     with scope(authority=world.authority):
         for _ in range(count):
-            Cycle.objects.create(authority=world.authority, school=SchoolFactory(authority=world.authority, area=world.area),
-                                 framework=world.cycle.framework, mentor=world.people["mentor"],
-                                 state=State.PORTFOLIO_SUBMITTED, **fields)
+            Cycle.objects.create(
+                authority=world.authority,
+                school=SchoolFactory(authority=world.authority, area=world.area),
+                framework=world.cycle.framework,
+                mentor=world.people["mentor"],
+                state=State.PORTFOLIO_SUBMITTED,
+                **fields,
+            )
 
 
 @pytest.mark.parametrize("extra", [1, 3])
-def test_dashboard_query_count_does_not_grow_with_cases(client, world, django_assert_num_queries, extra):
+def test_dashboard_query_count_does_not_grow_with_cases(
+    client, world, django_assert_num_queries, extra
+):
     from django.urls import reverse
 
     submitted_portfolios(world, extra)
@@ -241,7 +360,9 @@ def test_queue_query_count_does_not_grow(client, world, django_assert_num_querie
 
 
 @pytest.mark.parametrize("voters", [1, 3])
-def test_panel_page_query_count_does_not_grow_with_votes(client, case, django_assert_num_queries, voters):
+def test_panel_page_query_count_does_not_grow_with_votes(
+    client, case, django_assert_num_queries, voters
+):
     from django.urls import reverse
 
     to_panel(case)
@@ -254,16 +375,27 @@ def test_panel_page_query_count_does_not_grow_with_votes(client, case, django_as
 
 
 @pytest.mark.parametrize("extra", [1, 3])
-def test_cycle_list_and_conflicts_query_counts_do_not_grow(client, world, django_assert_num_queries, extra):
+def test_cycle_list_and_conflicts_query_counts_do_not_grow(
+    client, world, django_assert_num_queries, extra
+):
     from django.urls import reverse
 
     with scope(authority=world.authority):
         for _ in range(extra):
             school = SchoolFactory(authority=world.authority, area=world.area)
-            assessments_domain.start_cycle(authority=world.authority, by=None, school=school, kind="initial",
-                                           mentor=world.people["mentor"])
-            domain.declare_conflict(authority=world.authority, person=world.people["authority_admin"], school=school,
-                                    reason="Governor there")
+            assessments_domain.start_cycle(
+                authority=world.authority,
+                by=None,
+                school=school,
+                kind="initial",
+                mentor=world.people["mentor"],
+            )
+            domain.declare_conflict(
+                authority=world.authority,
+                person=world.people["authority_admin"],
+                school=school,
+                reason="Governor there",
+            )
     client.force_login(world.people["authority_admin"])
     with django_assert_num_queries(7):
         response = client.get(reverse("assessments:cycles", args=["bathnes"]))
@@ -274,17 +406,29 @@ def test_cycle_list_and_conflicts_query_counts_do_not_grow(client, world, django
 
 
 @pytest.mark.parametrize("notes", [1, 3])
-def test_visit_page_query_count_does_not_grow_with_notes(client, case, django_assert_num_queries, notes):
+def test_visit_page_query_count_does_not_grow_with_notes(
+    client, case, django_assert_num_queries, notes
+):
     from django.urls import reverse
 
     cycle, people = case.cycle, case.people
     domain.accept_for_visit(cycle=cycle, by=people["panel_chair"])
-    domain.plan_visit(cycle=cycle, by=people["panel_chair"], moderators=[people["moderator"], people["moderator2"]],
-                      visit_date=TOMORROW)
+    domain.plan_visit(
+        cycle=cycle,
+        by=people["panel_chair"],
+        moderators=[people["moderator"], people["moderator2"]],
+        visit_date=TOMORROW,
+    )
     elements = list(cycle.framework.elements.all())
     for n in range(notes):
-        domain.add_note(cycle=cycle, by=people["moderator"], kind="parents", who=f"Parent {n}", notes="Warm welcome.",
-                        elements=elements[:2])
+        domain.add_note(
+            cycle=cycle,
+            by=people["moderator"],
+            kind="parents",
+            who=f"Parent {n}",
+            notes="Warm welcome.",
+            elements=elements[:2],
+        )
     client.force_login(people["moderator"])
     with django_assert_num_queries(12):
         response = client.get(reverse("moderation:visit", args=["bathnes", cycle.pk]))

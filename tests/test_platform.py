@@ -16,26 +16,62 @@ def platform_client(client, world):
     return client
 
 
-def test_platform_admin_creates_an_authority_and_invites_its_admin(platform_client, django_capture_on_commit_callbacks):
+def test_platform_admin_creates_an_authority_and_invites_its_admin(
+    platform_client, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
-        response = platform_client.post(reverse("platform_authorities"),
-                                        {"name": "Oxfordshire", "slug": "oxfordshire", "first_admin_email": "lead@ox.example"})
+        response = platform_client.post(
+            reverse("platform_authorities"),
+            {"name": "Oxfordshire", "slug": "oxfordshire", "first_admin_email": "lead@ox.example"},
+        )
     assert response.status_code == 302
     authority = Authority.objects.get(slug="oxfordshire")
     with scope(authority=authority):
-        assert [(i.email, i.role) for i in Invitation.objects.all()] == [("lead@ox.example", "authority_admin")]
-        assert sorted(AuditEntry.objects.values_list("action", flat=True)) == ["authority.created", "framework.imported", "invitation.sent"]
+        assert [(i.email, i.role) for i in Invitation.objects.all()] == [
+            ("lead@ox.example", "authority_admin")
+        ]
+        assert sorted(AuditEntry.objects.values_list("action", flat=True)) == [
+            "authority.created",
+            "framework.imported",
+            "invitation.sent",
+        ]
     assert [m.to for m in mail.outbox] == [["lead@ox.example"]]
 
 
 @pytest.mark.parametrize(
     "data, errors",
     [
-        ({}, {"name": ["This field is required."], "slug": ["This field is required."], "first_admin_email": ["This field is required."]}),
-        ({"name": "X", "slug": "bathnes", "first_admin_email": "a@b.org"}, {"slug": ["Another authority already uses this web address."]}),
-        ({"name": "X", "slug": "accounts", "first_admin_email": "a@b.org"}, {"slug": ["“accounts” is used by the portal itself: choose another."]}),
-        ({"name": "X", "slug": "has spaces", "first_admin_email": "a@b.org"}, {"slug": ["Enter a valid “slug” consisting of letters, numbers, underscores or hyphens."]}),
-        ({"name": "X" * 151, "slug": "x", "first_admin_email": "nope"}, {"name": ["Ensure this value has at most 150 characters (it has 151)."], "first_admin_email": ["Enter a valid email address."]}),
+        (
+            {},
+            {
+                "name": ["This field is required."],
+                "slug": ["This field is required."],
+                "first_admin_email": ["This field is required."],
+            },
+        ),
+        (
+            {"name": "X", "slug": "bathnes", "first_admin_email": "a@b.org"},
+            {"slug": ["Another authority already uses this web address."]},
+        ),
+        (
+            {"name": "X", "slug": "accounts", "first_admin_email": "a@b.org"},
+            {"slug": ["“accounts” is used by the portal itself: choose another."]},
+        ),
+        (
+            {"name": "X", "slug": "has spaces", "first_admin_email": "a@b.org"},
+            {
+                "slug": [
+                    "Enter a valid “slug” consisting of letters, numbers, underscores or hyphens."
+                ]
+            },
+        ),
+        (
+            {"name": "X" * 151, "slug": "x", "first_admin_email": "nope"},
+            {
+                "name": ["Ensure this value has at most 150 characters (it has 151)."],
+                "first_admin_email": ["Enter a valid email address."],
+            },
+        ),
     ],
 )
 def test_bad_authority_input_saves_nothing(platform_client, data, errors):

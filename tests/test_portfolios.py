@@ -36,7 +36,10 @@ def stored_files():
     except FileNotFoundError:
         return []
     for folder in authorities:
-        found += [f"portfolios/{folder}/{name}" for name in default_storage.listdir(f"portfolios/{folder}")[1]]
+        found += [
+            f"portfolios/{folder}/{name}"
+            for name in default_storage.listdir(f"portfolios/{folder}")[1]
+        ]
     return sorted(found)
 
 
@@ -58,18 +61,30 @@ def coordinator(client, world):
 def test_several_files_are_added_at_once_and_linked_to_elements(coordinator, world):
     with scopes_disabled():
         element = world.cycle.framework.elements.get(number=2)
-    response = post_files(coordinator, world, SimpleUploadedFile("Attendance report.pdf", PDF),
-                          SimpleUploadedFile("display.png", png_bytes()), json=False, elements=[element.pk])
+    response = post_files(
+        coordinator,
+        world,
+        SimpleUploadedFile("Attendance report.pdf", PDF),
+        SimpleUploadedFile("display.png", png_bytes()),
+        json=False,
+        elements=[element.pk],
+    )
     assert response.status_code == 302
     with scope(authority=world.authority):
         items = list(EvidenceItem.objects.order_by("title").select_related("file"))
         assert [(i.title, i.original_name, i.file.content_type) for i in items] == [
-            ("Attendance report", "Attendance report.pdf", "application/pdf"), ("display", "display.png", "image/png")]
+            ("Attendance report", "Attendance report.pdf", "application/pdf"),
+            ("display", "display.png", "image/png"),
+        ]
         assert [list(i.elements.all()) for i in items] == [[element], [element]]
         assert AuditEntry.objects.filter(action="evidence.added").count() == 2
         # Stored under the authority's folder with a name the server made.
         name = items[0].file.file.name
-    assert name.startswith(f"portfolios/{world.authority.pk}/") and name.endswith(".pdf") and "Attendance" not in name
+    assert (
+        name.startswith(f"portfolios/{world.authority.pk}/")
+        and name.endswith(".pdf")
+        and "Attendance" not in name
+    )
     page = coordinator.get(reverse("portfolios:portfolio", args=["bathnes", world.cycle.pk]))
     rows = page.context["rows"]
     assert [len(r["items"]) for r in rows] == [0, 2, 0, 0, 0, 0, 0, 0, 0, 0]
@@ -82,11 +97,15 @@ def test_the_same_file_twice_is_offered_as_the_existing_item(coordinator, world)
     assert response.status_code == 422
     with scope(authority=world.authority):
         item = EvidenceItem.objects.get()
-    assert response.json() == {"results": [{
-        "name": "plan-copy.pdf",
-        "error": "This file is already in the portfolio as “plan”. Link that item to more elements instead.",
-        "existing": reverse("portfolios:item", args=["bathnes", world.cycle.pk, item.pk]),
-    }]}
+    assert response.json() == {
+        "results": [
+            {
+                "name": "plan-copy.pdf",
+                "error": "This file is already in the portfolio as “plan”. Link that item to more elements instead.",
+                "existing": reverse("portfolios:item", args=["bathnes", world.cycle.pk, item.pk]),
+            }
+        ]
+    }
     assert len(stored_files()) == 1
 
 
@@ -107,7 +126,9 @@ HOSTILE = [
 
 
 @pytest.mark.parametrize("name, content", HOSTILE, ids=[h[0] for h in HOSTILE])
-def test_hostile_uploads_are_refused_with_a_message_and_leave_nothing(coordinator, world, name, content):
+def test_hostile_uploads_are_refused_with_a_message_and_leave_nothing(
+    coordinator, world, name, content
+):
     with scopes_disabled():
         logged = AuditEntry.objects.count()
     response = post_files(coordinator, world, SimpleUploadedFile(name, content))
@@ -115,11 +136,17 @@ def test_hostile_uploads_are_refused_with_a_message_and_leave_nothing(coordinato
     [result] = response.json()["results"]
     assert result["error"].endswith(".") and len(result["error"]) > 20
     with scopes_disabled():
-        assert (EvidenceItem.objects.count(), EvidenceFile.objects.count(), AuditEntry.objects.count()) == (0, 0, logged)
+        assert (
+            EvidenceItem.objects.count(),
+            EvidenceFile.objects.count(),
+            AuditEntry.objects.count(),
+        ) == (0, 0, logged)
     assert stored_files() == []
 
 
-@pytest.mark.parametrize("name", ["../../etc/passwd.pdf", "..\\..\\boot.pdf", "notes\x07\u202e.pdf"])
+@pytest.mark.parametrize(
+    "name", ["../../etc/passwd.pdf", "..\\..\\boot.pdf", "notes\x07\u202e.pdf"]
+)
 def test_path_separators_and_control_characters_never_reach_storage(coordinator, world, name):
     """Django's multipart parser drops the path and the unprintable characters before the portal
     sees the name (portfolios.uploads refuses such a name outright, tests/test_uploads.py); the
@@ -128,7 +155,11 @@ def test_path_separators_and_control_characters_never_reach_storage(coordinator,
     assert response.status_code == 200
     with scope(authority=world.authority):
         item = EvidenceItem.objects.select_related("file").get()
-    assert "/" not in item.original_name and "\\" not in item.original_name and item.original_name.isprintable()
+    assert (
+        "/" not in item.original_name
+        and "\\" not in item.original_name
+        and item.original_name.isprintable()
+    )
     assert stored_files() == [item.file.file.name]
     assert item.file.file.name.startswith(f"portfolios/{world.authority.pk}/")
 
@@ -136,25 +167,34 @@ def test_path_separators_and_control_characters_never_reach_storage(coordinator,
 def test_an_oversize_file_is_refused(coordinator, world):
     world.authority.upload_limit_mb = 1
     world.authority.save()
-    response = post_files(coordinator, world, SimpleUploadedFile("big.pdf", PDF + b"0" * (1024 * 1024)))
+    response = post_files(
+        coordinator, world, SimpleUploadedFile("big.pdf", PDF + b"0" * (1024 * 1024))
+    )
     assert response.status_code == 422
     assert "1 MB" in response.json()["results"][0]["error"]
     assert stored_files() == []
 
 
-def test_a_portfolio_over_its_limit_refuses_the_file_that_would_cross_it(coordinator, world, settings):
+def test_a_portfolio_over_its_limit_refuses_the_file_that_would_cross_it(
+    coordinator, world, settings
+):
     world.authority.portfolio_limit_mb = 10
     world.authority.save()
     big = PDF + b"1" * (6 * 1024 * 1024)
     assert post_files(coordinator, world, SimpleUploadedFile("a.pdf", big)).status_code == 200
     response = post_files(coordinator, world, SimpleUploadedFile("b.pdf", big.replace(b"1", b"2")))
     assert response.status_code == 422
-    assert response.json()["results"][0]["error"].startswith("“b.pdf” would take the portfolio over its limit of 10 MB")
+    assert response.json()["results"][0]["error"].startswith(
+        "“b.pdf” would take the portfolio over its limit of 10 MB"
+    )
     assert len(stored_files()) == 1
 
 
 def test_too_many_files_in_one_request_is_refused(coordinator, world):
-    files = [SimpleUploadedFile(f"f{i}.pdf", PDF + str(i).encode()) for i in range(domain.FILES_PER_REQUEST + 1)]
+    files = [
+        SimpleUploadedFile(f"f{i}.pdf", PDF + str(i).encode())
+        for i in range(domain.FILES_PER_REQUEST + 1)
+    ]
     response = post_files(coordinator, world, *files)
     assert response.status_code == 422
     assert response.json() == {"error": f"Add up to {domain.FILES_PER_REQUEST} files at a time."}
@@ -175,28 +215,46 @@ def test_a_failure_after_storing_removes_the_file(coordinator, world, monkeypatc
 
 
 def test_download_checks_the_hash_and_sets_safe_headers(coordinator, world, caplog):
-    post_files(coordinator, world, SimpleUploadedFile("Report 2026.pdf", PDF), SimpleUploadedFile("notes.txt", b"Plain notes."))
+    post_files(
+        coordinator,
+        world,
+        SimpleUploadedFile("Report 2026.pdf", PDF),
+        SimpleUploadedFile("notes.txt", b"Plain notes."),
+    )
     with scope(authority=world.authority):
         pdf, text = EvidenceItem.objects.order_by("title").select_related("file")
-    response = coordinator.get(reverse("portfolios:download", args=["bathnes", world.cycle.pk, pdf.pk]))
+    response = coordinator.get(
+        reverse("portfolios:download", args=["bathnes", world.cycle.pk, pdf.pk])
+    )
     assert response.status_code == 200
     assert b"".join(response.streaming_content) == PDF
-    assert (response["Content-Type"], response["Content-Disposition"], response["X-Content-Type-Options"]) == (
-        "application/pdf", 'inline; filename="Report 2026.pdf"', "nosniff")
-    response = coordinator.get(reverse("portfolios:download", args=["bathnes", world.cycle.pk, text.pk]))
+    assert (
+        response["Content-Type"],
+        response["Content-Disposition"],
+        response["X-Content-Type-Options"],
+    ) == ("application/pdf", 'inline; filename="Report 2026.pdf"', "nosniff")
+    response = coordinator.get(
+        reverse("portfolios:download", args=["bathnes", world.cycle.pk, text.pk])
+    )
     assert response["Content-Disposition"] == 'attachment; filename="notes.txt"'
 
     with default_storage.open(pdf.file.file.name, "wb") as handle:
         handle.write(PDF.replace(b"1.4", b"1.7"))
-    response = coordinator.get(reverse("portfolios:download", args=["bathnes", world.cycle.pk, pdf.pk]))
+    response = coordinator.get(
+        reverse("portfolios:download", args=["bathnes", world.cycle.pk, pdf.pk])
+    )
     assert response.status_code == 500
     assert "is not the same as when it was uploaded" in response.content.decode()
-    assert [r.levelname for r in caplog.records if "does not match its SHA-256" in r.getMessage()] == ["ERROR"]
+    assert [
+        r.levelname for r in caplog.records if "does not match its SHA-256" in r.getMessage()
+    ] == ["ERROR"]
 
 
 def test_links_comments_and_replies(coordinator, client, world):
-    response = coordinator.post(reverse("portfolios:add_link", args=["bathnes", world.cycle.pk]),
-                                {"url": "https://school.example/inclusion", "title": "Inclusion page"})
+    response = coordinator.post(
+        reverse("portfolios:add_link", args=["bathnes", world.cycle.pk]),
+        {"url": "https://school.example/inclusion", "title": "Inclusion page"},
+    )
     assert response.status_code == 302
     with scope(authority=world.authority):
         item = EvidenceItem.objects.get()
@@ -206,24 +264,38 @@ def test_links_comments_and_replies(coordinator, client, world):
     assert mentor.post(url, {"body": "Add the date of the last review."}).status_code == 302
     assert coordinator.post(url, {"body": "Done: reviewed in March."}).status_code == 302
     response = coordinator.post(url, {"body": "   "}, follow=True)
-    assert [str(m) for m in response.context["messages"]][-1] == "Write a comment before sending it."
+    assert [str(m) for m in response.context["messages"]][
+        -1
+    ] == "Write a comment before sending it."
     with scope(authority=world.authority):
         assert [(c.author.email, c.body) for c in ItemComment.objects.all()] == [
             ("mentor@bathnes.test", "Add the date of the last review."),
-            ("school_coordinator@bathnes.test", "Done: reviewed in March.")]
+            ("school_coordinator@bathnes.test", "Done: reviewed in March."),
+        ]
 
 
 @pytest.mark.parametrize(
     "data, errors",
     [
-        ({"url": "", "title": ""}, {"url": ["This field is required."], "title": ["This field is required."]}),
+        (
+            {"url": "", "title": ""},
+            {"url": ["This field is required."], "title": ["This field is required."]},
+        ),
         ({"url": "javascript:alert(1)", "title": "x"}, {"url": ["Enter a valid URL."]}),
-        ({"url": "https://a.example", "title": "x" * 201}, {"title": ["Ensure this value has at most 200 characters (it has 201)."]}),
-        ({"url": "https://a.example", "title": "x", "evidence_date": "yesterday"}, {"evidence_date": ["Enter a valid date."]}),
+        (
+            {"url": "https://a.example", "title": "x" * 201},
+            {"title": ["Ensure this value has at most 200 characters (it has 201)."]},
+        ),
+        (
+            {"url": "https://a.example", "title": "x", "evidence_date": "yesterday"},
+            {"evidence_date": ["Enter a valid date."]},
+        ),
     ],
 )
 def test_bad_links_are_refused(coordinator, world, data, errors):
-    response = coordinator.post(reverse("portfolios:add_link", args=["bathnes", world.cycle.pk]), data)
+    response = coordinator.post(
+        reverse("portfolios:add_link", args=["bathnes", world.cycle.pk]), data
+    )
     assert response.status_code == 200
     assert response.context["form"].errors == errors
     with scopes_disabled():
@@ -234,10 +306,18 @@ def test_deleting_keeps_a_file_another_item_uses_and_logs_who(coordinator, world
     post_files(coordinator, world, SimpleUploadedFile("plan.pdf", PDF))
     with scope(authority=world.authority):
         item = EvidenceItem.objects.get()
-        other_cycle = Cycle.objects.create(authority=world.authority, school=world.other_school,
-                                           framework=world.cycle.framework, mentor=world.people["mentor"])
-        EvidenceItem.objects.create(cycle=other_cycle, file=item.file, title="Shared", added_by=world.people["mentor"])
-    response = coordinator.post(reverse("portfolios:item_delete", args=["bathnes", world.cycle.pk, item.pk]))
+        other_cycle = Cycle.objects.create(
+            authority=world.authority,
+            school=world.other_school,
+            framework=world.cycle.framework,
+            mentor=world.people["mentor"],
+        )
+        EvidenceItem.objects.create(
+            cycle=other_cycle, file=item.file, title="Shared", added_by=world.people["mentor"]
+        )
+    response = coordinator.post(
+        reverse("portfolios:item_delete", args=["bathnes", world.cycle.pk, item.pk])
+    )
     assert response.status_code == 302
     assert len(stored_files()) == 1
     with scope(authority=world.authority):
@@ -246,12 +326,16 @@ def test_deleting_keeps_a_file_another_item_uses_and_logs_who(coordinator, world
     assert (entry.actor, entry.before["title"]) == (world.people["school_coordinator"], "plan")
 
 
-def test_deleting_the_last_use_removes_the_file(coordinator, world, django_capture_on_commit_callbacks):
+def test_deleting_the_last_use_removes_the_file(
+    coordinator, world, django_capture_on_commit_callbacks
+):
     post_files(coordinator, world, SimpleUploadedFile("plan.pdf", PDF))
     with scope(authority=world.authority):
         item = EvidenceItem.objects.get()
     with django_capture_on_commit_callbacks(execute=True):
-        coordinator.post(reverse("portfolios:item_delete", args=["bathnes", world.cycle.pk, item.pk]))
+        coordinator.post(
+            reverse("portfolios:item_delete", args=["bathnes", world.cycle.pk, item.pk])
+        )
     assert stored_files() == []
 
 
@@ -260,7 +344,8 @@ def test_submission_locks_the_portfolio(coordinator, world):
     submit_url = reverse("portfolios:submit", args=["bathnes", world.cycle.pk])
     response = coordinator.post(submit_url, follow=True)
     assert [str(m) for m in response.context["messages"]] == [
-        "The portfolio can be submitted once the mentor has validated the self-review"]
+        "The portfolio can be submitted once the mentor has validated the self-review"
+    ]
     validate(world)
     coordinator.post(submit_url)
     world.cycle.refresh_from_db()
@@ -268,12 +353,22 @@ def test_submission_locks_the_portfolio(coordinator, world):
     with scope(authority=world.authority):
         item = EvidenceItem.objects.get()
         assert PortfolioSubmission.objects.get().items == [
-            {"id": item.pk, "title": "plan", "sha256": item.file.sha256, "url": "", "elements": []}]
+            {"id": item.pk, "title": "plan", "sha256": item.file.sha256, "url": "", "elements": []}
+        ]
     response = post_files(coordinator, world, SimpleUploadedFile("late.pdf", PDF + b"late"))
-    assert response.json()["results"][0]["error"] == "The portfolio has been submitted for moderation: it cannot be changed."
-    response = coordinator.post(reverse("portfolios:item_delete", args=["bathnes", world.cycle.pk, item.pk]), follow=True)
-    assert [str(m) for m in response.context["messages"]][-1] == "The portfolio has been submitted for moderation: it cannot be changed."
-    response = coordinator.post(reverse("portfolios:item", args=["bathnes", world.cycle.pk, item.pk]), {"title": "Changed"})
+    assert (
+        response.json()["results"][0]["error"]
+        == "The portfolio has been submitted for moderation: it cannot be changed."
+    )
+    response = coordinator.post(
+        reverse("portfolios:item_delete", args=["bathnes", world.cycle.pk, item.pk]), follow=True
+    )
+    assert [str(m) for m in response.context["messages"]][
+        -1
+    ] == "The portfolio has been submitted for moderation: it cannot be changed."
+    response = coordinator.post(
+        reverse("portfolios:item", args=["bathnes", world.cycle.pk, item.pk]), {"title": "Changed"}
+    )
     assert response.status_code == 403
     with scope(authority=world.authority):
         assert [i.title for i in EvidenceItem.objects.all()] == ["plan"]
@@ -281,14 +376,22 @@ def test_submission_locks_the_portfolio(coordinator, world):
 
 
 @pytest.mark.parametrize("extra", [1, 3])
-def test_portfolio_page_query_count_does_not_grow(coordinator, world, django_assert_num_queries, extra):
+def test_portfolio_page_query_count_does_not_grow(
+    coordinator, world, django_assert_num_queries, extra
+):
     with scopes_disabled():
         elements = list(world.cycle.framework.elements.all()[:2])
     for i in range(extra):
-        post_files(coordinator, world, SimpleUploadedFile(f"f{i}.txt", f"Evidence number {i}".encode()),
-                   elements=[e.pk for e in elements])
+        post_files(
+            coordinator,
+            world,
+            SimpleUploadedFile(f"f{i}.txt", f"Evidence number {i}".encode()),
+            elements=[e.pk for e in elements],
+        )
     with django_assert_num_queries(12):
-        response = coordinator.get(reverse("portfolios:portfolio", args=["bathnes", world.cycle.pk]))
+        response = coordinator.get(
+            reverse("portfolios:portfolio", args=["bathnes", world.cycle.pk])
+        )
     assert response.context["item_count"] == extra
 
 
@@ -298,7 +401,11 @@ def test_item_page_query_count_does_not_grow(coordinator, world, django_assert_n
     with scope(authority=world.authority):
         item = EvidenceItem.objects.get()
         for i in range(extra):
-            ItemComment.objects.create(item=item, author=world.people["mentor"], body=f"Comment {i}")
+            ItemComment.objects.create(
+                item=item, author=world.people["mentor"], body=f"Comment {i}"
+            )
     with django_assert_num_queries(12):
-        response = coordinator.get(reverse("portfolios:item", args=["bathnes", world.cycle.pk, item.pk]))
+        response = coordinator.get(
+            reverse("portfolios:item", args=["bathnes", world.cycle.pk, item.pk])
+        )
     assert len(response.context["comments"]) == extra

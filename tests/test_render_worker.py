@@ -37,6 +37,7 @@ SECTIONS = 1000  # about 200 pages: several seconds to render, time enough to ki
 
 # --- Workers in subprocesses ---------------------------------------------------------------------
 
+
 @dataclass
 class Worker:
     process: subprocess.Popen
@@ -60,8 +61,12 @@ class Worker:
 
 def worker_environment(settings):
     """This test's database (the one pytest-django created), Redis and storage folder."""
-    database_url = urlsplit(os.environ["DATABASE_URL"])._replace(path="/" + settings.DATABASES["default"]["NAME"])
-    environment = {name: value for name, value in os.environ.items() if name not in STORAGE_ENVIRONMENT}
+    database_url = urlsplit(os.environ["DATABASE_URL"])._replace(
+        path="/" + settings.DATABASES["default"]["NAME"]
+    )
+    environment = {
+        name: value for name, value in os.environ.items() if name not in STORAGE_ENVIRONMENT
+    }
     environment.update(
         DATABASE_URL=database_url.geturl(),
         REDIS_URL=settings.REDIS_URL,
@@ -78,14 +83,19 @@ def empty_broker(settings):
     with app.connection_for_write() as connection:
         channel = connection.default_channel
         channel.queue_purge(settings.CELERY_TASK_DEFAULT_QUEUE)
-        channel.client.delete(channel.unacked_key, channel.unacked_index_key, channel.unacked_mutex_key)
+        channel.client.delete(
+            channel.unacked_key, channel.unacked_index_key, channel.unacked_mutex_key
+        )
 
 
 def unacknowledged_deliveries():
     """When each message delivered and not yet acknowledged was delivered (Unix time)."""
     with app.connection_for_write() as connection:
         channel = connection.default_channel
-        return [score for _, score in channel.client.zrange(channel.unacked_index_key, 0, -1, withscores=True)]
+        return [
+            score
+            for _, score in channel.client.zrange(channel.unacked_index_key, 0, -1, withscores=True)
+        ]
 
 
 @pytest.fixture
@@ -101,10 +111,28 @@ def start_worker(transactional_db, settings, tmp_path):
         log = tmp_path / f"worker-{len(started) + 1}.log"
         with open(log, "wb") as output:
             process = subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "iqm_portal", "worker", "--pool=prefork", "--concurrency=1",
-                 f"--queues={settings.CELERY_TASK_DEFAULT_QUEUE}", "--loglevel=INFO", "--without-gossip",
-                 "--without-mingle", "--without-heartbeat", f"--hostname=render-test-{len(started) + 1}@%h"],
-                cwd=BASE_DIR, env=environment, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+                [
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "iqm_portal",
+                    "worker",
+                    "--pool=prefork",
+                    "--concurrency=1",
+                    f"--queues={settings.CELERY_TASK_DEFAULT_QUEUE}",
+                    "--loglevel=INFO",
+                    "--without-gossip",
+                    "--without-mingle",
+                    "--without-heartbeat",
+                    f"--hostname=render-test-{len(started) + 1}@%h",
+                ],
+                cwd=BASE_DIR,
+                env=environment,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         started.append(Worker(process, log))
         return started[-1]
 
@@ -123,6 +151,7 @@ def renders_done(*workers):
 
 # --- Jobs --------------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def authority(db):
     return AuthorityFactory(name="Bath & North East Somerset", slug="bathnes")
@@ -130,13 +159,20 @@ def authority(db):
 
 def make_job(authority, html):
     with scopes_disabled():
-        return RenderJob.objects.create(authority=authority, kind=RenderJob.Kind.CERTIFICATE, object_id=1,
-                                        input_hash=render.input_hash(RenderJob.Kind.CERTIFICATE, html), html=html)
+        return RenderJob.objects.create(
+            authority=authority,
+            kind=RenderJob.Kind.CERTIFICATE,
+            object_id=1,
+            input_hash=render.input_hash(RenderJob.Kind.CERTIFICATE, html),
+            html=html,
+        )
 
 
 def slow_job(authority):
     sentence = "The school's inclusion work, evidenced across every element of the framework. " * 8
-    return make_job(authority, "".join(f"<h2>Section {n}</h2><p>{sentence}</p>" for n in range(1, SECTIONS + 1)))
+    return make_job(
+        authority, "".join(f"<h2>Section {n}</h2><p>{sentence}</p>" for n in range(1, SECTIONS + 1))
+    )
 
 
 def reload(job):
@@ -146,7 +182,11 @@ def reload(job):
 
 def stored_pdfs(authority):
     folder = f"reports/{authority.pk}"
-    return sorted(f"{folder}/{name}" for name in default_storage.listdir(folder)[1]) if default_storage.exists(folder) else []
+    return (
+        sorted(f"{folder}/{name}" for name in default_storage.listdir(folder)[1])
+        if default_storage.exists(folder)
+        else []
+    )
 
 
 def read_pdf(job):
@@ -191,9 +231,12 @@ def next_run(job, killed_run_started_at):
 
 # --- Killed workers ------------------------------------------------------------------------------
 
+
 @pytest.mark.real_worker
 @pytest.mark.django_db(transaction=True)
-def test_a_worker_killed_mid_render_then_restarted_renders_the_job_exactly_once(start_worker, authority):
+def test_a_worker_killed_mid_render_then_restarted_renders_the_job_exactly_once(
+    start_worker, authority
+):
     job, first, killed_run_started_at = render_on_a_new_worker(start_worker, authority)
     first.kill()
 
@@ -230,7 +273,9 @@ def test_a_render_whose_worker_process_dies_is_taken_over_at_once(start_worker, 
 
 @pytest.mark.real_worker
 @pytest.mark.django_db(transaction=True)
-def test_a_render_that_keeps_killing_its_worker_process_fails_with_a_reason(start_worker, authority):
+def test_a_render_that_keeps_killing_its_worker_process_fails_with_a_reason(
+    start_worker, authority
+):
     job, worker, run_started_at = render_on_a_new_worker(start_worker, authority)
     for _ in range(tasks.MAX_RETRIES - 1):
         worker.kill_child()
@@ -255,7 +300,9 @@ def test_a_takeover_deletes_the_file_the_killed_run_stored(authority):
     # The run was killed after storing its file, before marking the job done.
     orphan = default_storage.save(report_path(job, "render.pdf"), ContentFile(b"%PDF-1.7 partial"))
     with scopes_disabled():
-        RenderJob.objects.filter(pk=job.pk).update(state=State.RENDERING, started_at=job.created_at, file=orphan)
+        RenderJob.objects.filter(pk=job.pk).update(
+            state=State.RENDERING, started_at=job.created_at, file=orphan
+        )
 
     assert tasks.render_job(authority.pk, job.pk) == "done"
     job = reload(job)
@@ -269,7 +316,9 @@ def test_a_run_whose_job_was_taken_over_meanwhile_changes_and_keeps_nothing(auth
 
     def taken_over_while_rendering(html):
         with scopes_disabled():  # what another run's claim does
-            RenderJob.objects.filter(pk=job.pk).update(started_at=reload(job).started_at + tasks.STALE_AFTER)
+            RenderJob.objects.filter(pk=job.pk).update(
+                started_at=reload(job).started_at + tasks.STALE_AFTER
+            )
         return real(html)
 
     monkeypatch.setattr(render, "write_pdf", taken_over_while_rendering)
@@ -278,7 +327,9 @@ def test_a_run_whose_job_was_taken_over_meanwhile_changes_and_keeps_nothing(auth
     assert stored_pdfs(authority) == []
 
 
-def test_a_render_over_its_memory_limit_fails_cleanly_and_the_next_render_succeeds(authority, settings):
+def test_a_render_over_its_memory_limit_fails_cleanly_and_the_next_render_succeeds(
+    authority, settings
+):
     import resource
 
     render.write_pdf(SMALL)  # WeasyPrint's libraries loaded before the limit
@@ -299,10 +350,14 @@ def test_a_render_over_its_memory_limit_fails_cleanly_and_the_next_render_succee
 def test_the_broker_gives_back_a_lost_message_only_after_the_longest_render():
     assert app.conf.broker_transport_options["visibility_timeout"] >= 3 * tasks.TIME_LIMIT
     assert app.conf.worker_max_memory_per_child > 0
-    assert tasks.render_job.retry_on_worker_lost and tasks.render_job.max_retries == tasks.MAX_RETRIES
+    assert (
+        tasks.render_job.retry_on_worker_lost and tasks.render_job.max_retries == tasks.MAX_RETRIES
+    )
 
 
-def test_postgresql_frees_the_lock_of_a_vanished_worker_before_redis_delivers_its_task_again(authority, settings):
+def test_postgresql_frees_the_lock_of_a_vanished_worker_before_redis_delivers_its_task_again(
+    authority, settings
+):
     from django.db import connection
 
     assert tasks.render_job(authority.pk, make_job(authority, SMALL).pk) == "done"
@@ -312,4 +367,8 @@ def test_postgresql_frees_the_lock_of_a_vanished_worker_before_redis_delivers_it
             cursor.execute(f"SHOW {name}")
             probes.append(int(cursor.fetchone()[0].rstrip("s")))
     idle, interval, count = probes
-    assert 0 < idle + interval * count < settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] / 2
+    assert (
+        0
+        < idle + interval * count
+        < settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] / 2
+    )

@@ -27,8 +27,13 @@ pytestmark = pytest.mark.usefixtures("storage_backend")
 def make_award(world, school=None, authority=None, tier=Tier.CENTRE_OF_EXCELLENCE):
     authority = authority or world.authority
     with scope(authority=authority):
-        return Award.objects.create(authority=authority, school=school or world.school, tier=tier,
-                                    awarded_on=date(2026, 7, 1), expires_on=date(2029, 7, 1))
+        return Award.objects.create(
+            authority=authority,
+            school=school or world.school,
+            tier=tier,
+            awarded_on=date(2026, 7, 1),
+            expires_on=date(2029, 7, 1),
+        )
 
 
 def queued_job(world, award):
@@ -38,7 +43,12 @@ def queued_job(world, award):
 
 def request_certificate(world, award, capture, by=None):
     with capture(execute=True), scope(authority=award.authority):
-        return render.request_render(award.authority, RenderJob.Kind.CERTIFICATE, award, by or world.people["authority_admin"])
+        return render.request_render(
+            award.authority,
+            RenderJob.Kind.CERTIFICATE,
+            award,
+            by or world.people["authority_admin"],
+        )
 
 
 def read_pdf(job):
@@ -63,11 +73,16 @@ def reload(job):
 
 # --- Rendering ---------------------------------------------------------------------------------
 
-def test_certificate_renders_to_a_one_page_pdf_with_the_school_tier_and_authority(world, django_capture_on_commit_callbacks):
+
+def test_certificate_renders_to_a_one_page_pdf_with_the_school_tier_and_authority(
+    world, django_capture_on_commit_callbacks
+):
     award = make_award(world)
     job = reload(request_certificate(world, award, django_capture_on_commit_callbacks))
     assert (job.state, job.error, job.pages) == (RenderJob.State.DONE, "", 1)
-    assert job.file.name.startswith(f"reports/{world.authority.pk}/") and job.file.name.endswith(".pdf")
+    assert job.file.name.startswith(f"reports/{world.authority.pk}/") and job.file.name.endswith(
+        ".pdf"
+    )
     assert job.started_at <= job.finished_at
     reader = read_pdf(job)
     assert len(reader.pages) == 1
@@ -79,7 +94,10 @@ def test_certificate_renders_to_a_one_page_pdf_with_the_school_tier_and_authorit
     assert width > height  # A4 landscape
     assert round(width / 72 * 25.4) == 297 and round(height / 72 * 25.4) == 210
     # The fonts shipped in static/fonts are embedded (named after their @font-face family).
-    fonts = {str(f.get_object()["/BaseFont"]).split("+")[-1] for f in reader.pages[0]["/Resources"]["/Font"].values()}
+    fonts = {
+        str(f.get_object()["/BaseFont"]).split("+")[-1]
+        for f in reader.pages[0]["/Resources"]["/Font"].values()
+    }
     assert fonts == {"IQM-Sans", "IQM-Serif", "IQM-Serif-Bold"}
 
 
@@ -89,7 +107,9 @@ def test_the_same_input_renders_once(world, django_capture_on_commit_callbacks, 
     monkeypatch.setattr(render, "write_pdf", lambda html: calls.append(html) or real(html))
     award = make_award(world)
     first = request_certificate(world, award, django_capture_on_commit_callbacks)
-    second = request_certificate(world, award, django_capture_on_commit_callbacks, by=world.people["school_coordinator"])
+    second = request_certificate(
+        world, award, django_capture_on_commit_callbacks, by=world.people["school_coordinator"]
+    )
     assert first.pk == second.pk
     assert len(calls) == 1
     with scopes_disabled():
@@ -125,7 +145,9 @@ def test_a_job_being_rendered_is_not_taken_by_a_second_run(world):
 
     job = queued_job(world, make_award(world))
     with scopes_disabled():
-        RenderJob.objects.filter(pk=job.pk).update(state=RenderJob.State.RENDERING, started_at=job.created_at)
+        RenderJob.objects.filter(pk=job.pk).update(
+            state=RenderJob.State.RENDERING, started_at=job.created_at
+        )
     rendering_run = connections.create_connection("default")
     try:
         with rendering_run.cursor() as cursor:
@@ -133,7 +155,10 @@ def test_a_job_being_rendered_is_not_taken_by_a_second_run(world):
         assert tasks.render_job(world.authority.pk, job.pk) == "not claimed"
     finally:
         rendering_run.close()
-    assert (reload(job).state, reload(job).started_at) == (RenderJob.State.RENDERING, job.created_at)
+    assert (reload(job).state, reload(job).started_at) == (
+        RenderJob.State.RENDERING,
+        job.created_at,
+    )
 
 
 def test_the_sweep_fails_a_render_whose_worker_was_killed_at_the_hard_time_limit(world):
@@ -142,12 +167,21 @@ def test_the_sweep_fails_a_render_whose_worker_was_killed_at_the_hard_time_limit
 
     from reports.tasks import STALE_AFTER, sweep_renders
 
-    killed, alive = queued_job(world, make_award(world)), queued_job(world, make_award(world, tier=Tier.FLAGSHIP))
+    killed, alive = (
+        queued_job(world, make_award(world)),
+        queued_job(world, make_award(world, tier=Tier.FLAGSHIP)),
+    )
     long_ago = timezone.now() - STALE_AFTER - timedelta(seconds=1)
     with scopes_disabled():
-        RenderJob.objects.filter(pk__in=[killed.pk, alive.pk]).update(state=RenderJob.State.RENDERING, started_at=long_ago)
-        default_storage.save(f"reports/{world.authority.pk}/left-behind.pdf", ContentFile(b"%PDF-1.7 half"))
-        RenderJob.objects.filter(pk=killed.pk).update(file=f"reports/{world.authority.pk}/left-behind.pdf")
+        RenderJob.objects.filter(pk__in=[killed.pk, alive.pk]).update(
+            state=RenderJob.State.RENDERING, started_at=long_ago
+        )
+        default_storage.save(
+            f"reports/{world.authority.pk}/left-behind.pdf", ContentFile(b"%PDF-1.7 half")
+        )
+        RenderJob.objects.filter(pk=killed.pk).update(
+            file=f"reports/{world.authority.pk}/left-behind.pdf"
+        )
     still_rendering = connections.create_connection("default")
     try:
         with still_rendering.cursor() as cursor:
@@ -156,24 +190,37 @@ def test_the_sweep_fails_a_render_whose_worker_was_killed_at_the_hard_time_limit
     finally:
         still_rendering.close()
     killed, alive = reload(killed), reload(alive)
-    assert (killed.state, killed.error, killed.file.name) == (RenderJob.State.FAILED, tasks.TOO_LONG, "")
+    assert (killed.state, killed.error, killed.file.name) == (
+        RenderJob.State.FAILED,
+        tasks.TOO_LONG,
+        "",
+    )
     assert not default_storage.exists(f"reports/{world.authority.pk}/left-behind.pdf")
     assert (alive.state, alive.started_at) == (RenderJob.State.RENDERING, long_ago)
 
 
-def test_the_sweep_queues_again_a_job_whose_task_was_lost(world, django_capture_on_commit_callbacks):
+def test_the_sweep_queues_again_a_job_whose_task_was_lost(
+    world, django_capture_on_commit_callbacks
+):
     from reports.tasks import LOST_AFTER, sweep_renders
 
-    lost, recent = queued_job(world, make_award(world)), queued_job(world, make_award(world, tier=Tier.FLAGSHIP))
+    lost, recent = (
+        queued_job(world, make_award(world)),
+        queued_job(world, make_award(world, tier=Tier.FLAGSHIP)),
+    )
     with scopes_disabled():
-        RenderJob.objects.filter(pk=lost.pk).update(created_at=timezone.now() - LOST_AFTER - timedelta(seconds=1))
+        RenderJob.objects.filter(pk=lost.pk).update(
+            created_at=timezone.now() - LOST_AFTER - timedelta(seconds=1)
+        )
     with django_capture_on_commit_callbacks(execute=True):
         assert sweep_renders() == {"failed": 0, "queued": 1}
     assert (reload(lost).state, reload(lost).pages) == (RenderJob.State.DONE, 1)
     assert reload(recent).state == RenderJob.State.QUEUED
 
 
-def test_a_render_that_takes_too_long_fails_with_a_reason(world, monkeypatch, django_capture_on_commit_callbacks):
+def test_a_render_that_takes_too_long_fails_with_a_reason(
+    world, monkeypatch, django_capture_on_commit_callbacks
+):
     from celery.exceptions import SoftTimeLimitExceeded
 
     def slow(html):
@@ -187,7 +234,9 @@ def test_a_render_that_takes_too_long_fails_with_a_reason(world, monkeypatch, dj
     assert tasks.render_job.soft_time_limit == 60
 
 
-def test_a_failed_render_says_why_and_can_be_asked_for_again(world, monkeypatch, django_capture_on_commit_callbacks):
+def test_a_failed_render_says_why_and_can_be_asked_for_again(
+    world, monkeypatch, django_capture_on_commit_callbacks
+):
     def broken(html):
         raise RuntimeError("cairo exploded")
 
@@ -209,23 +258,27 @@ def test_task_options():
 
 # --- The fetcher -------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("url", [
-    "file:///etc/passwd",
-    "http://169.254.169.254/latest/meta-data/",
-    "https://example.org/x.css",
-    "data:text/html,<script>alert(1)</script>",
-    "data:text/html;base64,PHNjcmlwdD4=",
-    "/static/../../etc/passwd",
-    BASE_URL + "static/../../etc/passwd",
-    BASE_URL + "static/%2e%2e/%2e%2e/etc/passwd",
-    "/static/css/../../iqm_portal/settings.py",
-    "//example.org/static/css/portal.css",
-    "/etc/passwd",
-    "/media/reports/1/x.pdf",
-    "ftp://example.org/x",
-    "/static/",
-    "/static/css/not-there.css",
-])
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "file:///etc/passwd",
+        "http://169.254.169.254/latest/meta-data/",
+        "https://example.org/x.css",
+        "data:text/html,<script>alert(1)</script>",
+        "data:text/html;base64,PHNjcmlwdD4=",
+        "/static/../../etc/passwd",
+        BASE_URL + "static/../../etc/passwd",
+        BASE_URL + "static/%2e%2e/%2e%2e/etc/passwd",
+        "/static/css/../../iqm_portal/settings.py",
+        "//example.org/static/css/portal.css",
+        "/etc/passwd",
+        "/media/reports/1/x.pdf",
+        "ftp://example.org/x",
+        "/static/",
+        "/static/css/not-there.css",
+    ],
+)
 def test_the_fetcher_refuses_everything_but_static_files(url):
     with pytest.raises(Refused):
         StaticOnlyFetcher()(url)
@@ -246,29 +299,39 @@ def test_the_fetcher_serves_the_projects_static_files():
 
 
 def test_the_fetcher_allows_only_small_inline_png_and_jpeg():
-    png = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==")
+    png = base64.b64decode(
+        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg=="
+    )
     response = StaticOnlyFetcher()("data:image/png;base64," + base64.b64encode(png).decode())
     assert (response.read(), response.content_type) == (png, "image/png")
     with pytest.raises(Refused):
-        StaticOnlyFetcher()("data:image/png;base64," + base64.b64encode(b"\0" * (100 * 1024 + 1)).decode())
+        StaticOnlyFetcher()(
+            "data:image/png;base64," + base64.b64encode(b"\0" * (100 * 1024 + 1)).decode()
+        )
     with pytest.raises(Refused):
         StaticOnlyFetcher()("data:image/svg+xml;base64," + base64.b64encode(b"<svg/>").decode())
 
 
 def test_weasyprint_skips_refused_resources():
     """Even raw HTML (not through a template) cannot pull in a local file or a remote stylesheet."""
-    html = ('<style>@import url("https://example.org/x.css");</style>'
-            '<link rel="stylesheet" href="file:///etc/passwd">'
-            '<img src="file:///usr/share/pixmaps/debian-logo.png"><img src="http://169.254.169.254/x.png">'
-            '<p>Hello</p>')
+    html = (
+        '<style>@import url("https://example.org/x.css");</style>'
+        '<link rel="stylesheet" href="file:///etc/passwd">'
+        '<img src="file:///usr/share/pixmaps/debian-logo.png"><img src="http://169.254.169.254/x.png">'
+        "<p>Hello</p>"
+    )
     reader = PdfReader(io.BytesIO(render.write_pdf(html)))
     assert page_images(reader.pages[0]) == []
     assert "Hello" in reader.pages[0].extract_text()
 
 
-def test_hostile_school_name_is_escaped_text_and_nothing_is_fetched(world, django_capture_on_commit_callbacks):
-    hostile = ('Evil <img src="file:///etc/passwd"> School'
-               '<style>@import url("https://example.org/evil.css"); body { display: none }</style>')
+def test_hostile_school_name_is_escaped_text_and_nothing_is_fetched(
+    world, django_capture_on_commit_callbacks
+):
+    hostile = (
+        'Evil <img src="file:///etc/passwd"> School'
+        '<style>@import url("https://example.org/evil.css"); body { display: none }</style>'
+    )
     with scope(authority=world.authority):
         world.school.name = hostile
         world.school.save()
@@ -276,7 +339,7 @@ def test_hostile_school_name_is_escaped_text_and_nothing_is_fetched(world, djang
     with scope(authority=world.authority):
         html = render.build_html(RenderJob.Kind.CERTIFICATE, award)
     assert "&lt;img src=&quot;file:///etc/passwd&quot;&gt;" in html
-    assert "<img" not in html and "evil.css\"); body" not in html
+    assert "<img" not in html and 'evil.css"); body' not in html
     job = reload(request_certificate(world, award, django_capture_on_commit_callbacks))
     assert job.state == RenderJob.State.DONE
     reader = read_pdf(job)
@@ -289,7 +352,10 @@ def test_hostile_school_name_is_escaped_text_and_nothing_is_fetched(world, djang
 
 # --- Views -------------------------------------------------------------------------------------
 
-def test_school_staff_request_watch_and_download_a_certificate(client, world, django_capture_on_commit_callbacks):
+
+def test_school_staff_request_watch_and_download_a_certificate(
+    client, world, django_capture_on_commit_callbacks
+):
     award = make_award(world)
     client.force_login(world.people["school_coordinator"])
     with django_capture_on_commit_callbacks(execute=True):
@@ -308,7 +374,10 @@ def test_school_staff_request_watch_and_download_a_certificate(client, world, dj
     body = b"".join(response.streaming_content)
     assert body.startswith(b"%PDF")
     assert response["Content-Type"] == "application/pdf"
-    assert response["Content-Disposition"] == f'attachment; filename="iqm-certificate-{world.school.pk}-2026.pdf"'
+    assert (
+        response["Content-Disposition"]
+        == f'attachment; filename="iqm-certificate-{world.school.pk}-2026.pdf"'
+    )
     assert response["X-Content-Type-Options"] == "nosniff"
 
 
@@ -318,27 +387,41 @@ def test_a_queued_job_page_polls(client, world):
         job = render.request_render(world.authority, RenderJob.Kind.CERTIFICATE, award, None)
     client.force_login(world.people["authority_admin"])
     content = client.get(reverse("reports:job", args=["bathnes", job.pk])).content.decode()
-    assert 'hx-trigger="every 2s"' in content and '/static/django_htmx/htmx-2.min.' in content
+    assert 'hx-trigger="every 2s"' in content and "/static/django_htmx/htmx-2.min." in content
     # Not ready: the download sends them back to the status page.
     response = client.get(reverse("reports:download", args=["bathnes", job.pk]))
     assert response.status_code == 302
 
 
-def test_another_schools_staff_and_other_authorities_cannot_reach_a_certificate(client, world, django_capture_on_commit_callbacks):
+def test_another_schools_staff_and_other_authorities_cannot_reach_a_certificate(
+    client, world, django_capture_on_commit_callbacks
+):
     award = make_award(world, school=world.other_school)
     job = request_certificate(world, award, django_capture_on_commit_callbacks)
     client.force_login(world.people["school_coordinator"])  # of Chandag Infant, not Castle Primary
-    assert client.post(reverse("reports:certificate", args=["bathnes", award.pk])).status_code == 403
+    assert (
+        client.post(reverse("reports:certificate", args=["bathnes", award.pk])).status_code == 403
+    )
     assert client.get(reverse("reports:job", args=["bathnes", job.pk])).status_code == 403
     assert client.get(reverse("reports:download", args=["bathnes", job.pk])).status_code == 403
 
     # The outsider authority's job, asked for under our authority, does not exist.
-    outsider_award = make_award(world, school=world.outsider_school, authority=world.outsider_authority)
-    outsider_job = request_certificate(world, outsider_award, django_capture_on_commit_callbacks, by=world.outsider)
+    outsider_award = make_award(
+        world, school=world.outsider_school, authority=world.outsider_authority
+    )
+    outsider_job = request_certificate(
+        world, outsider_award, django_capture_on_commit_callbacks, by=world.outsider
+    )
     client.force_login(world.people["authority_admin"])
-    assert client.get(reverse("reports:download", args=["bathnes", outsider_job.pk])).status_code == 404
+    assert (
+        client.get(reverse("reports:download", args=["bathnes", outsider_job.pk])).status_code
+        == 404
+    )
     assert client.get(reverse("reports:job", args=["bathnes", outsider_job.pk])).status_code == 404
-    assert client.post(reverse("reports:certificate", args=["bathnes", outsider_award.pk])).status_code == 404
+    assert (
+        client.post(reverse("reports:certificate", args=["bathnes", outsider_award.pk])).status_code
+        == 404
+    )
     # Nor does ours for the outsider's admin.
     client.force_login(world.outsider)
     assert client.get(reverse("reports:download", args=["outsider", job.pk])).status_code == 404
@@ -354,7 +437,7 @@ def test_requesting_is_post_only(client, world):
     "html",
     [
         '<img src="/dev/urandom"><link rel="stylesheet" href="file:///dev/urandom"><p>x</p>',
-        '<style>p { margin-left: 99999999999999999999px; font-size: 1e308px; }</style><p>Huge</p>',
+        "<style>p { margin-left: 99999999999999999999px; font-size: 1e308px; }</style><p>Huge</p>",
         "<div>" * 10_000 + "deep" + "</div>" * 10_000,
         '<a rel="attachment" href="file:///etc/passwd">passwd</a><img src="http://169.254.169.254/latest/meta-data/">',
     ],
@@ -374,8 +457,13 @@ def test_hostile_documents_end_without_fetching_or_embedding_anything(world, htm
     monkeypatch.setattr(StaticOnlyFetcher, "fetch", spy, raising=False)
     award = make_award(world)
     with scopes_disabled():
-        job = RenderJob.objects.create(authority=world.authority, kind=RenderJob.Kind.CERTIFICATE, object_id=award.pk,
-                                       input_hash=str(len(html)), html=f"<!doctype html><html><body>{html}</body></html>")
+        job = RenderJob.objects.create(
+            authority=world.authority,
+            kind=RenderJob.Kind.CERTIFICATE,
+            object_id=award.pk,
+            input_hash=str(len(html)),
+            html=f"<!doctype html><html><body>{html}</body></html>",
+        )
     tasks.render_job.apply(args=[world.authority.pk, job.pk])
     with scopes_disabled():
         job.refresh_from_db()

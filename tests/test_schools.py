@@ -7,7 +7,14 @@ from schools.models import Area, School
 
 from .factories import SchoolFactory
 
-VALID = {"name": "Pensford Primary", "urn": "109200", "phase": "primary", "roll_size": "210", "address": "", "postcode": "bs39 4bb"}
+VALID = {
+    "name": "Pensford Primary",
+    "urn": "109200",
+    "phase": "primary",
+    "roll_size": "210",
+    "address": "",
+    "postcode": "bs39 4bb",
+}
 
 
 def test_admin_adds_a_school_with_partners_and_it_is_logged(admin_client, world):
@@ -16,7 +23,11 @@ def test_admin_adds_a_school_with_partners_and_it_is_logged(admin_client, world)
     with scope(authority=world.authority):
         school = School.objects.get(urn="109200")
         assert response["Location"] == reverse("schools:detail", args=["bathnes", school.pk])
-        assert (school.postcode, school.area, list(school.partners.all())) == ("BS39 4BB", world.area, [world.other_school])
+        assert (school.postcode, school.area, list(school.partners.all())) == (
+            "BS39 4BB",
+            world.area,
+            [world.other_school],
+        )
         assert list(world.other_school.partners.all()) == [school]
         entry = AuditEntry.objects.get(action="school.created")
     assert entry.after["partners"] == [world.other_school.pk]
@@ -28,30 +39,64 @@ def test_changing_a_school_logs_before_and_after(admin_client, world):
     admin_client.post(reverse("schools:edit", args=["bathnes", world.school.pk]), data)
     with scope(authority=world.authority):
         entry = AuditEntry.objects.get(action="school.changed")
-    assert [c for c in entry.changes if c[0] == "name"] == [("name", "Chandag Infant", "Chandag Infant School")]
+    assert [c for c in entry.changes if c[0] == "name"] == [
+        ("name", "Chandag Infant", "Chandag Infant School")
+    ]
 
 
 @pytest.mark.parametrize(
     "changes, errors",
     [
-        ({k: "" for k in VALID}, {"name": ["This field is required."], "urn": ["This field is required."], "phase": ["This field is required."]}),
-        ({"name": "x" * 151}, {"name": ["Ensure this value has at most 150 characters (it has 151)."]}),
+        (
+            {k: "" for k in VALID},
+            {
+                "name": ["This field is required."],
+                "urn": ["This field is required."],
+                "phase": ["This field is required."],
+            },
+        ),
+        (
+            {"name": "x" * 151},
+            {"name": ["Ensure this value has at most 150 characters (it has 151)."]},
+        ),
         ({"roll_size": "lots"}, {"roll_size": ["Enter a whole number."]}),
         ({"roll_size": "-3"}, {"roll_size": ["Ensure this value is greater than or equal to 0."]}),
-        ({"urn": "12ab"}, {"urn": ["A URN is six or seven digits, as in Get Information about Schools."]}),
+        (
+            {"urn": "12ab"},
+            {"urn": ["A URN is six or seven digits, as in Get Information about Schools."]},
+        ),
         ({"urn": "DUPLICATE"}, {"urn": ["Another school of this authority already has this URN."]}),
         ({"postcode": "nowhere"}, {"postcode": ["Enter a UK postcode, like BA1 2AB."]}),
-        ({"phase": "university"}, {"phase": ["Select a valid choice. university is not one of the available choices."]}),
-        ({"area": "OUTSIDER_AREA"}, {"area": ["Select a valid choice. That choice is not one of the available choices."]}),
-        ({"partners": ["OUTSIDER_SCHOOL"]}, {"partners": ["Select a valid choice. OUTSIDER_SCHOOL is not one of the available choices."]}),
+        (
+            {"phase": "university"},
+            {"phase": ["Select a valid choice. university is not one of the available choices."]},
+        ),
+        (
+            {"area": "OUTSIDER_AREA"},
+            {"area": ["Select a valid choice. That choice is not one of the available choices."]},
+        ),
+        (
+            {"partners": ["OUTSIDER_SCHOOL"]},
+            {
+                "partners": [
+                    "Select a valid choice. OUTSIDER_SCHOOL is not one of the available choices."
+                ]
+            },
+        ),
     ],
 )
-def test_bad_school_input_is_refused_at_the_field_and_saves_nothing(admin_client, world, changes, errors):
+def test_bad_school_input_is_refused_at_the_field_and_saves_nothing(
+    admin_client, world, changes, errors
+):
     swap = {"DUPLICATE": world.other_school.urn, "OUTSIDER_AREA": world.outsider_area.pk}
     data = {**VALID, **{k: swap.get(v, v) if isinstance(v, str) else v for k, v in changes.items()}}
     if data.get("partners") == ["OUTSIDER_SCHOOL"]:
         data["partners"] = [world.outsider_school.pk]
-        errors = {"partners": [f"Select a valid choice. {world.outsider_school.pk} is not one of the available choices."]}
+        errors = {
+            "partners": [
+                f"Select a valid choice. {world.outsider_school.pk} is not one of the available choices."
+            ]
+        }
     with scopes_disabled():
         logged = AuditEntry.objects.count()
     response = admin_client.post(reverse("schools:create", args=["bathnes"]), data)
@@ -64,7 +109,9 @@ def test_bad_school_input_is_refused_at_the_field_and_saves_nothing(admin_client
 
 
 def test_the_same_urn_may_be_used_by_another_authority(admin_client, world):
-    response = admin_client.post(reverse("schools:create", args=["bathnes"]), {**VALID, "urn": world.outsider_school.urn})
+    response = admin_client.post(
+        reverse("schools:create", args=["bathnes"]), {**VALID, "urn": world.outsider_school.urn}
+    )
     assert response.status_code == 302
 
 
@@ -72,8 +119,14 @@ def test_the_same_urn_may_be_used_by_another_authority(admin_client, world):
     "data, errors",
     [
         ({"name": "", "position": "0"}, {"name": ["This field is required."]}),
-        ({"name": "bath", "position": "0"}, {"name": ["This authority already has an area with this name."]}),
-        ({"name": "x" * 101, "position": "0"}, {"name": ["Ensure this value has at most 100 characters (it has 101)."]}),
+        (
+            {"name": "bath", "position": "0"},
+            {"name": ["This authority already has an area with this name."]},
+        ),
+        (
+            {"name": "x" * 101, "position": "0"},
+            {"name": ["Ensure this value has at most 100 characters (it has 101)."]},
+        ),
         ({"name": "Keynsham", "position": "first"}, {"position": ["Enter a whole number."]}),
     ],
 )
@@ -86,7 +139,9 @@ def test_bad_area_input(admin_client, world, data, errors):
 
 
 def test_an_area_name_of_another_authority_is_free(admin_client, world):
-    response = admin_client.post(reverse("schools:area_create", args=["bathnes"]), {"name": "Elsewhere", "position": "1"})
+    response = admin_client.post(
+        reverse("schools:area_create", args=["bathnes"]), {"name": "Elsewhere", "position": "1"}
+    )
     assert response.status_code == 302
     with scope(authority=world.authority):
         assert list(Area.objects.values_list("name", flat=True)) == ["Bath", "Elsewhere"]
@@ -94,19 +149,29 @@ def test_an_area_name_of_another_authority_is_free(admin_client, world):
 
 def test_school_staff_see_only_their_own_school(client, world):
     client.force_login(world.people["school_coordinator"])
-    assert client.get(reverse("schools:detail", args=["bathnes", world.school.pk])).status_code == 200
-    assert client.get(reverse("schools:detail", args=["bathnes", world.other_school.pk])).status_code == 403
+    assert (
+        client.get(reverse("schools:detail", args=["bathnes", world.school.pk])).status_code == 200
+    )
+    assert (
+        client.get(reverse("schools:detail", args=["bathnes", world.other_school.pk])).status_code
+        == 403
+    )
 
 
 def test_school_search(admin_client, world):
     response = admin_client.get(reverse("schools:list", args=["bathnes"]), {"q": "castle"})
     assert [s.name for s in response.context["page"]] == ["Castle Primary"]
     response = admin_client.get(reverse("schools:list", args=["bathnes"]), {"q": "\x00castle\t"})
-    assert (response.context["query"], [s.name for s in response.context["page"]]) == ("castle", ["Castle Primary"])
+    assert (response.context["query"], [s.name for s in response.context["page"]]) == (
+        "castle",
+        ["Castle Primary"],
+    )
 
 
 @pytest.mark.parametrize("extra", [0, 2])
-def test_school_list_query_count_does_not_grow(admin_client, world, django_assert_num_queries, extra):
+def test_school_list_query_count_does_not_grow(
+    admin_client, world, django_assert_num_queries, extra
+):
     SchoolFactory.create_batch(extra, authority=world.authority, area=world.area)
     # session, user, authority, memberships, the switcher's authorities, count, page of schools with areas
     with django_assert_num_queries(7):

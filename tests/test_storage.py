@@ -210,7 +210,11 @@ def test_settings_default_to_the_file_system():
         {"STORAGE_BACKEND": "ftp"},
         {"STORAGE_BACKEND": "s3"},  # no bucket
         {"STORAGE_BACKEND": "s3", "AWS_STORAGE_BUCKET_NAME": "b", "AWS_ACCESS_KEY_ID": "only-half"},
-        {"STORAGE_BACKEND": "s3", "AWS_STORAGE_BUCKET_NAME": "b", "AWS_S3_ADDRESSING_STYLE": "sideways"},
+        {
+            "STORAGE_BACKEND": "s3",
+            "AWS_STORAGE_BUCKET_NAME": "b",
+            "AWS_S3_ADDRESSING_STYLE": "sideways",
+        },
     ],
 )
 def test_settings_refuse_an_incomplete_storage_configuration(environment):

@@ -23,12 +23,16 @@ def wait_for(condition, seconds=15):
 
 def test_an_invitation_email_goes_through_redis_to_the_worker(client, world, worker):
     client.force_login(world.people["authority_admin"])
-    response = client.post(reverse("people:invite", args=["bathnes"]),
-                           {"email": "queued@example.org", "role": Role.MENTOR})
+    response = client.post(
+        reverse("people:invite", args=["bathnes"]),
+        {"email": "queued@example.org", "role": Role.MENTOR},
+    )
     assert response.status_code == 302
     assert wait_for(lambda: len(mail.outbox) == 1)
     assert mail.outbox[0].to == ["queued@example.org"]
-    assert mail.outbox[0].subject == "You are invited to the IQM Portal for Bath & North East Somerset"
+    assert (
+        mail.outbox[0].subject == "You are invited to the IQM Portal for Bath & North East Somerset"
+    )
 
 
 def test_nothing_is_queued_when_the_transaction_rolls_back(world, worker):
@@ -37,7 +41,12 @@ def test_nothing_is_queued_when_the_transaction_rolls_back(world, worker):
     from accounts import domain
 
     with pytest.raises(RuntimeError), transaction.atomic(), scope(authority=world.authority):
-        domain.invite(authority=world.authority, by=world.people["authority_admin"], email="never@example.org", role=Role.MENTOR)
+        domain.invite(
+            authority=world.authority,
+            by=world.people["authority_admin"],
+            email="never@example.org",
+            role=Role.MENTOR,
+        )
         raise RuntimeError("rolled back")
     time.sleep(1)
     assert mail.outbox == []

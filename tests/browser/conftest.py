@@ -67,7 +67,9 @@ def pytest_runtest_call(item):
     except BaseException:
         # The test failed on its own: show what axe had found so far beside its traceback.
         if guard is not None and (guard.errors or guard.reports):
-            item.add_report_section("call", "accessibility", "\n\n".join(guard.errors + guard.reports))
+            item.add_report_section(
+                "call", "accessibility", "\n\n".join(guard.errors + guard.reports)
+            )
         raise
     if guard is not None:
         guard.finish()
@@ -97,7 +99,11 @@ def live_server(request):
     static handler looks the hashed names up in the source folders, and 404s every stylesheet."""
     from pytest_django.live_server_helper import LiveServer
 
-    addr = request.config.getvalue("liveserver") or os.getenv("DJANGO_LIVE_TEST_SERVER_ADDRESS") or "localhost"
+    addr = (
+        request.config.getvalue("liveserver")
+        or os.getenv("DJANGO_LIVE_TEST_SERVER_ADDRESS")
+        or "localhost"
+    )
     server = LiveServer(addr, start=False)
     server.thread.static_handler = _through_whitenoise
     server.start()
@@ -181,7 +187,9 @@ class A11yGuard:
         self.errors = []  # checks that could not run, resources that failed to load
         context = page.context
         context.expose_binding("__a11yReport", self._on_report)
-        context.add_init_script(axe.axe_script + "\n" + AXE_RUNNER % {"options": json.dumps(AXE_OPTIONS)})
+        context.add_init_script(
+            axe.axe_script + "\n" + AXE_RUNNER % {"options": json.dumps(AXE_OPTIONS)}
+        )
         page.on("framenavigated", self._on_navigated)
         page.on("response", self._on_response)
         page.on("requestfailed", self._on_request_failed)
@@ -192,7 +200,9 @@ class A11yGuard:
     def _on_report(self, source, message):
         if source["page"] != self.page:
             return
-        document = self.documents.setdefault(message["id"], {"url": message["url"], "done": False, "checked": False})
+        document = self.documents.setdefault(
+            message["id"], {"url": message["url"], "done": False, "checked": False}
+        )
         event = message["event"]
         if event == "start":
             return
@@ -215,12 +225,16 @@ class A11yGuard:
 
     def _on_response(self, response):
         if response.status >= 400 and response.request.resource_type in self.ASSETS:
-            self.errors.append(f"{response.url}: {response.status} for a {response.request.resource_type}")
+            self.errors.append(
+                f"{response.url}: {response.status} for a {response.request.resource_type}"
+            )
 
     def _on_request_failed(self, request):
         failure = request.failure or ""
         if request.resource_type in self.ASSETS and "ERR_ABORTED" not in failure:
-            self.errors.append(f"{request.url}: the {request.resource_type} failed to load ({failure})")
+            self.errors.append(
+                f"{request.url}: the {request.resource_type} failed to load ({failure})"
+            )
 
     def _on_page_error(self, error):
         self.errors.append(f"{self.page.url}: uncaught script error: {error}")
@@ -241,7 +255,9 @@ class A11yGuard:
             self.page.wait_for_timeout(25)  # lets the Playwright dispatcher deliver the reports
         for doc in self._pending():
             doc["done"] = True
-            self.errors.append(f"{doc['url']}: no axe report within {self.TIMEOUT}s (did the page never finish loading?)")
+            self.errors.append(
+                f"{doc['url']}: no axe report within {self.TIMEOUT}s (did the page never finish loading?)"
+            )
 
     def wait(self):
         """Wait until the page has loaded and axe has checked it; fail at once on violations."""
@@ -262,16 +278,26 @@ class A11yGuard:
         self.page.wait_for_load_state("load")
         self._wait_for_pending()
         checked = {_without_fragment(doc["url"]) for doc in self.documents.values() if doc["done"]}
-        unchecked = [url for url in self.navigations if url.startswith("http") and _without_fragment(url) not in checked]
+        unchecked = [
+            url
+            for url in self.navigations
+            if url.startswith("http") and _without_fragment(url) not in checked
+        ]
         if unchecked:
-            self.errors.append("pages reached but never checked: " + ", ".join(dict.fromkeys(unchecked)))
+            self.errors.append(
+                "pages reached but never checked: " + ", ".join(dict.fromkeys(unchecked))
+            )
         self._raise()
 
     def _raise(self):
         problems = self.errors + self.reports
         if problems:
             self.errors, self.reports = [], []
-            pytest.fail("Accessibility (axe, WCAG 2.2 AA) and page-load problems:\n\n" + "\n\n".join(problems), pytrace=False)
+            pytest.fail(
+                "Accessibility (axe, WCAG 2.2 AA) and page-load problems:\n\n"
+                + "\n\n".join(problems),
+                pytrace=False,
+            )
 
     @staticmethod
     def _report(url, violations):
@@ -279,7 +305,10 @@ class A11yGuard:
         for violation in violations:
             lines.append(f"  - {violation['id']} ({violation['impact']}): {violation['help']}")
             for node in violation["nodes"]:
-                lines.append("      " + " ".join(" >> ".join(t) if isinstance(t, list) else t for t in node["target"]))
+                lines.append(
+                    "      "
+                    + " ".join(" >> ".join(t) if isinstance(t, list) else t for t in node["target"])
+                )
                 summary = " ".join(node.get("summary", node.get("failureSummary", "")).split())
                 if summary:
                     lines.append(f"        {summary}")

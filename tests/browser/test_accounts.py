@@ -50,7 +50,9 @@ def test_an_admin_signs_in_finds_the_way_round_and_sees_form_errors(page, base_u
 
     page.get_by_role("button", name="Save the school").click()
     expect(page).to_have_url(f"{base_url}/bathnes/schools/new/")
-    summary = page.get_by_role("alert").filter(has=page.get_by_role("heading", name="There is a problem"))
+    summary = page.get_by_role("alert").filter(
+        has=page.get_by_role("heading", name="There is a problem")
+    )
     expect(summary.get_by_role("heading", level=2)).to_have_text("There is a problem")
     name_link = summary.get_by_role("link", name="Name: This field is required.")
     expect(name_link).to_have_attribute("href", "#id_name")

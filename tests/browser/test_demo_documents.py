@@ -30,7 +30,9 @@ def get_pdf(page, button, kind):
     return PdfReader(download.value.path())
 
 
-def test_the_school_and_the_mentor_download_their_documents_made_by_a_real_worker(page, browser, axe, base_url, worker):
+def test_the_school_and_the_mentor_download_their_documents_made_by_a_real_worker(
+    page, browser, axe, base_url, worker
+):
     load_demo()
     with scopes_disabled():
         cycle = Cycle.objects.select_related("school").get(school__name=DECIDED_SCHOOL)
@@ -63,6 +65,9 @@ def test_the_school_and_the_mentor_download_their_documents_made_by_a_real_worke
     with scopes_disabled():
         jobs = RenderJob.objects.order_by("created_at")
         assert [(job.kind, job.state, job.pages) for job in jobs] == [
-            ("certificate", "done", 1), ("report", "done", REPORT_PAGES), ("summary", "done", SUMMARY_PAGES)]
+            ("certificate", "done", 1),
+            ("report", "done", REPORT_PAGES),
+            ("summary", "done", SUMMARY_PAGES),
+        ]
     mentor.a11y.finish()
     mentor.context.close()

@@ -28,16 +28,22 @@ def test_from_submitted_portfolio_to_award(page, browser, axe, base_url, world):
         voter = UserFactory(email=f"panel{n}@bathnes.test", full_name=f"Panel Member {n}")
         MembershipFactory(authority=world.authority, user=voter, role=Role.PANEL_MEMBER)
         voters.append(voter)
-    MembershipFactory(authority=world.authority, user=world.people["mentor"], role=Role.PANEL_MEMBER)
+    MembershipFactory(
+        authority=world.authority, user=world.people["mentor"], role=Role.PANEL_MEMBER
+    )
     cycle = world.cycle
     visit_day = date.today() + timedelta(days=14)
 
     # The chair accepts the portfolio from the queue and plans the visit.
     sign_in(page, "panel_chair@bathnes.test")
-    page.get_by_role("navigation", name="Bath & North East Somerset").get_by_role("link", name="Moderation").click()
+    page.get_by_role("navigation", name="Bath & North East Somerset").get_by_role(
+        "link", name="Moderation"
+    ).click()
     page.a11y.wait()
     expect(page.get_by_role("region", name="Chandag Infant")).to_contain_text("waiting 0 days")
-    page.get_by_role("region", name="Chandag Infant").get_by_role("button", name="Accept for a visit").click()
+    page.get_by_role("region", name="Chandag Infant").get_by_role(
+        "button", name="Accept for a visit"
+    ).click()
     page.a11y.wait()
     page.get_by_role("row", name="Chandag Infant").get_by_role("link", name="Visit").click()
     page.a11y.wait()
@@ -47,7 +53,9 @@ def test_from_submitted_portfolio_to_award(page, browser, axe, base_url, world):
     page.get_by_label("Date of the visit").fill(visit_day.isoformat())
     page.get_by_role("button", name="Plan the visit").click()
     page.a11y.wait()
-    expect(page.get_by_role("definition").filter(has_text="Riley")).to_have_text("Moderator and Riley Moderator")
+    expect(page.get_by_role("definition").filter(has_text="Riley")).to_have_text(
+        "Moderator and Riley Moderator"
+    )
 
     # A moderator records a meeting on a phone-sized screen.
     phone = second_tab(browser, axe, base_url)
@@ -56,11 +64,17 @@ def test_from_submitted_portfolio_to_award(page, browser, axe, base_url, world):
     visit(phone, f"/bathnes/cycles/{cycle.pk}/visit/")
     phone.get_by_label("Kind").select_option(label="Meeting with pupils")
     phone.get_by_label("Who or which class").fill("School council, Years 1 and 2")
-    phone.get_by_label("Notes").fill("Pupils describe the buddy bench and say everyone has a friend at play.")
-    phone.get_by_role("group", name="Elements it bears on").get_by_label("2. Pupil attitudes, values and personal development").check()
+    phone.get_by_label("Notes").fill(
+        "Pupils describe the buddy bench and say everyone has a friend at play."
+    )
+    phone.get_by_role("group", name="Elements it bears on").get_by_label(
+        "2. Pupil attitudes, values and personal development"
+    ).check()
     phone.get_by_role("button", name="Save the note").click()
     phone.a11y.wait()
-    expect(phone.get_by_role("article")).to_contain_text("Meeting with pupils: School council, Years 1 and 2")
+    expect(phone.get_by_role("article")).to_contain_text(
+        "Meeting with pupils: School council, Years 1 and 2"
+    )
 
     # The moderator writes the report and signs it; the second moderator signs too.
     visit(phone, f"/bathnes/cycles/{cycle.pk}/report/")
@@ -84,7 +98,11 @@ def test_from_submitted_portfolio_to_award(page, browser, axe, base_url, world):
     mentor = second_tab(browser, axe, base_url)
     sign_in(mentor, "mentor@bathnes.test")
     visit(mentor, f"/bathnes/cycles/{cycle.pk}/panel/")
-    expect(mentor.get_by_text("You cannot vote on this case (conflict of interest: the school's mentor).")).to_be_visible()
+    expect(
+        mentor.get_by_text(
+            "You cannot vote on this case (conflict of interest: the school's mentor)."
+        )
+    ).to_be_visible()
     expect(mentor.get_by_role("button", name="Cast my vote")).to_have_count(0)
 
     voter = second_tab(browser, axe, base_url)
@@ -100,7 +118,9 @@ def test_from_submitted_portfolio_to_award(page, browser, axe, base_url, world):
             domain.cast_ballot(cycle=cycle, by=other, outcome=Outcome.AWARD, tier=Tier.QUALITY_MARK)
 
     visit(page, f"/bathnes/cycles/{cycle.pk}/panel/")
-    page.get_by_label("The panel's reasons").fill("A clear, well-evidenced report; every element met.")
+    page.get_by_label("The panel's reasons").fill(
+        "A clear, well-evidenced report; every element met."
+    )
     page.get_by_role("button", name="Record the decision").click()
     page.a11y.wait()
     expect(page.get_by_role("article")).to_contain_text("Award: Inclusion Quality Mark")
@@ -112,7 +132,8 @@ def test_from_submitted_portfolio_to_award(page, browser, axe, base_url, world):
     today = timezone.localdate()
     expires = today.replace(year=today.year + 3)
     expect(school.get_by_role("definition").first).to_have_text(
-        f"Inclusion Quality Mark, awarded {today.day} {today:%B %Y}, expires {expires.day} {expires:%B %Y}")
+        f"Inclusion Quality Mark, awarded {today.day} {today:%B %Y}, expires {expires.day} {expires:%B %Y}"
+    )
 
     # The school asks for its certificate; a worker renders it and the page offers the download.
     school.get_by_role("button", name="Get the certificate (PDF)").click()

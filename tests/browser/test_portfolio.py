@@ -39,17 +39,22 @@ def test_upload_several_files_link_them_see_coverage_and_submit(page, base_url, 
     expect(page.get_by_text("No evidence yet.")).to_have_count(10)
 
     page.get_by_text("Link the files to elements now (optional)").click()
-    page.get_by_role("group", name="Elements it is evidence for").get_by_label("1. Pupil progress").check()
-    page.get_by_label("Files").set_input_files([
-        {"name": "Tracking summary.pdf", "mimeType": "application/pdf", "buffer": PDF},
-        {"name": "Class display.png", "mimeType": "image/png", "buffer": png()},
-        {"name": "renamed.docx", "mimeType": "application/pdf", "buffer": PDF + b"%renamed"},
-    ])
+    page.get_by_role("group", name="Elements it is evidence for").get_by_label(
+        "1. Pupil progress"
+    ).check()
+    page.get_by_label("Files").set_input_files(
+        [
+            {"name": "Tracking summary.pdf", "mimeType": "application/pdf", "buffer": PDF},
+            {"name": "Class display.png", "mimeType": "image/png", "buffer": png()},
+            {"name": "renamed.docx", "mimeType": "application/pdf", "buffer": PDF + b"%renamed"},
+        ]
+    )
     page.get_by_role("button", name="Upload").click()
     progress = page.locator("[data-progress]")
     expect(progress.locator(".upload-progress__item--done")).to_have_count(2)
     expect(progress.locator(".upload-progress__item--error")).to_contain_text(
-        "“renamed.docx” is a PDF file with a .docx name: rename it or upload the original.")
+        "“renamed.docx” is a PDF file with a .docx name: rename it or upload the original."
+    )
     page.a11y.check()
     page.get_by_role("link", name="Show the updated portfolio").click()
     page.a11y.wait()
@@ -58,10 +63,16 @@ def test_upload_several_files_link_them_see_coverage_and_submit(page, base_url, 
     expect(page.get_by_text("No evidence yet.")).to_have_count(9)
 
     # Link one item to a statement and to element 6 as well.
-    page.get_by_role("region", name="1. Pupil progress").get_by_role("link", name="Tracking summary").click()
+    page.get_by_role("region", name="1. Pupil progress").get_by_role(
+        "link", name="Tracking summary"
+    ).click()
     page.a11y.wait()
-    page.get_by_role("group", name="Elements it is evidence for").get_by_label("6. Teaching and learning").check()
-    page.get_by_role("group", name="Statements it is evidence for").get_by_label("1.1 ", exact=False).check()
+    page.get_by_role("group", name="Elements it is evidence for").get_by_label(
+        "6. Teaching and learning"
+    ).check()
+    page.get_by_role("group", name="Statements it is evidence for").get_by_label(
+        "1.1 ", exact=False
+    ).check()
     page.get_by_role("button", name="Save", exact=True).click()
     page.a11y.wait()
     expect(page.get_by_role("status").filter(has_text="Saved.")).to_be_visible()
@@ -73,11 +84,14 @@ def test_upload_several_files_link_them_see_coverage_and_submit(page, base_url, 
     page.get_by_role("button", name="Submit the portfolio").click()
     page.a11y.wait()
     expect(page.get_by_role("status").filter(has_text="submitted for moderation")).to_have_text(
-        "The portfolio has been submitted for moderation. It can no longer be changed.")
+        "The portfolio has been submitted for moderation. It can no longer be changed."
+    )
     world.cycle.refresh_from_db()
     assert world.cycle.state == Cycle.State.PORTFOLIO_SUBMITTED
     expect(page.get_by_role("heading", name="Add evidence")).to_have_count(0)
-    page.get_by_role("region", name="1. Pupil progress").get_by_role("link", name="Tracking summary").click()
+    page.get_by_role("region", name="1. Pupil progress").get_by_role(
+        "link", name="Tracking summary"
+    ).click()
     page.a11y.wait()
     expect(page.get_by_role("button", name="Remove from the portfolio")).to_have_count(0)
     expect(page.get_by_role("button", name="Save", exact=True)).to_have_count(0)

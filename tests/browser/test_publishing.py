@@ -15,14 +15,18 @@ def test_admin_publishes_and_the_public_reads_the_list(page, world):
     award(world.other_school)
 
     sign_in(page, "authority_admin@bathnes.test")
-    page.get_by_role("navigation", name="Bath & North East Somerset").get_by_role("link", name="Published list").click()
+    page.get_by_role("navigation", name="Bath & North East Somerset").get_by_role(
+        "link", name="Published list"
+    ).click()
     page.a11y.wait()
     expect(page.get_by_role("heading", level=1)).to_have_text("Published list")
     expect(page.get_by_role("main")).to_contain_text("The list has not been published yet.")
-    expect(page.get_by_role("region", name="Bath").get_by_role("row", name="Castle Primary")).to_contain_text(
-        "Inclusion Quality Mark")
-    expect(page.get_by_role("region", name="Schools working towards the Inclusion Quality Mark")).to_contain_text(
-        "Chandag Infant")
+    expect(
+        page.get_by_role("region", name="Bath").get_by_role("row", name="Castle Primary")
+    ).to_contain_text("Inclusion Quality Mark")
+    expect(
+        page.get_by_role("region", name="Schools working towards the Inclusion Quality Mark")
+    ).to_contain_text("Chandag Infant")
 
     page.get_by_role("link", name="Publish this list").click()
     page.a11y.wait()
@@ -36,11 +40,15 @@ def test_admin_publishes_and_the_public_reads_the_list(page, world):
     award(world.school, Tier.QUALITY_MARK)
     visit(page, "/bathnes/publishing/")
     changes = page.get_by_role("region", name="Changes since version 1")
-    expect(changes.get_by_role("listitem")).to_have_text([
-        "New Chandag Infant (Bath): Inclusion Quality Mark",
-        "No longer working towards Chandag Infant",
-    ])
-    expect(page.get_by_role("region", name="Bath").get_by_role("row", name="Chandag Infant New")).to_be_visible()
+    expect(changes.get_by_role("listitem")).to_have_text(
+        [
+            "New Chandag Infant (Bath): Inclusion Quality Mark",
+            "No longer working towards Chandag Infant",
+        ]
+    )
+    expect(
+        page.get_by_role("region", name="Bath").get_by_role("row", name="Chandag Infant New")
+    ).to_be_visible()
     page.get_by_role("link", name="Publish this list").click()
     page.a11y.wait()
     page.get_by_role("button", name="Publish version 2").click()
@@ -51,13 +59,18 @@ def test_admin_publishes_and_the_public_reads_the_list(page, world):
     # Signed out: the public list.
     visit(page, "/bathnes/awards/")
     expect(page.get_by_role("heading", level=1)).to_have_text(
-        "Schools that have achieved the Bath & North East Somerset Inclusion Quality Mark")
+        "Schools that have achieved the Bath & North East Somerset Inclusion Quality Mark"
+    )
     expect(page.get_by_role("main")).to_contain_text("Version 2, published")
-    expect(page.get_by_role("region", name="Bath").get_by_role("rowheader")).to_have_text(["Castle Primary", "Chandag Infant"])
-    expect(page.get_by_role("region", name="Schools working towards the Inclusion Quality Mark")).to_contain_text(
-        "None at present.")
-    expect(page.get_by_role("link", name="Download this list as CSV (version 2)")).to_have_attribute(
-        "href", "/bathnes/awards/v2.csv")
+    expect(page.get_by_role("region", name="Bath").get_by_role("rowheader")).to_have_text(
+        ["Castle Primary", "Chandag Infant"]
+    )
+    expect(
+        page.get_by_role("region", name="Schools working towards the Inclusion Quality Mark")
+    ).to_contain_text("None at present.")
+    expect(
+        page.get_by_role("link", name="Download this list as CSV (version 2)")
+    ).to_have_attribute("href", "/bathnes/awards/v2.csv")
 
     # On paper: the list without its links.
     page.emulate_media(media="print")
@@ -68,9 +81,12 @@ def test_admin_publishes_and_the_public_reads_the_list(page, world):
     page.get_by_role("link", name="Version 1", exact=True).click()
     page.a11y.wait()
     expect(page.get_by_role("note")).to_contain_text("This is an earlier version of the list")
-    expect(page.get_by_role("region", name="Schools working towards the Inclusion Quality Mark")).to_contain_text(
-        "Chandag Infant")
+    expect(
+        page.get_by_role("region", name="Schools working towards the Inclusion Quality Mark")
+    ).to_contain_text("Chandag Infant")
 
     response = visit(page, "/outsider/awards/")
     assert response.status == 404
-    expect(page.get_by_role("main")).to_contain_text("Outsider Council has not published its list of awarded schools yet.")
+    expect(page.get_by_role("main")).to_contain_text(
+        "Outsider Council has not published its list of awarded schools yet."
+    )

@@ -15,13 +15,17 @@ def test_an_admin_imports_schools_from_gias(page, base_url, world, tmp_path):
     visit(page, "/bathnes/schools/")
     page.get_by_role("link", name="Import from Get Information about Schools").click()
     page.a11y.wait()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Import schools from Get Information about Schools")
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Import schools from Get Information about Schools"
+    )
 
     page.get_by_role("button", name="Upload and check").click()
     page.a11y.wait()
     expect(page.get_by_role("alert").get_by_role("heading")).to_have_text("There is a problem")
 
-    page.get_by_label("Establishment data from Get Information about Schools (CSV)").set_input_files(bad)
+    page.get_by_label(
+        "Establishment data from Get Information about Schools (CSV)"
+    ).set_input_files(bad)
     page.get_by_role("button", name="Upload and check").click()
     page.a11y.wait()
     expect(page.get_by_role("heading", level=2)).to_have_text("Problems")
@@ -32,7 +36,9 @@ def test_an_admin_imports_schools_from_gias(page, base_url, world, tmp_path):
 
     page.get_by_role("link", name="Upload another file").click()
     page.a11y.wait()
-    page.get_by_label("Establishment data from Get Information about Schools (CSV)").set_input_files(SAMPLE)
+    page.get_by_label(
+        "Establishment data from Get Information about Schools (CSV)"
+    ).set_input_files(SAMPLE)
     page.get_by_role("button", name="Upload and check").click()
     page.a11y.wait()
     expect(page.get_by_role("table")).to_contain_text("St. Mary’s Catholic Primary School")

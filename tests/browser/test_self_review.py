@@ -22,21 +22,27 @@ def sign_in(page, email, password=PASSWORD):
 
 
 def second_tab(browser, axe, base_url):
-    context = browser.new_context(base_url=base_url, locale="en-GB", viewport={"width": 1280, "height": 900})
+    context = browser.new_context(
+        base_url=base_url, locale="en-GB", viewport={"width": 1280, "height": 900}
+    )
     context.set_default_timeout(10_000)
     page = context.new_page()
     page.a11y = A11yGuard(page, axe)
     return page
 
 
-def test_self_review_autosave_conflict_submit_return_and_validate(page, browser, axe, base_url, world):
+def test_self_review_autosave_conflict_submit_return_and_validate(
+    page, browser, axe, base_url, world
+):
     with scope(authority=world.authority):
         walk_through_the_self_review(page, browser, axe, base_url, world)
 
 
 def walk_through_the_self_review(page, browser, axe, base_url, world):
     cycle = world.cycle
-    element_path = f"/bathnes/cycles/{cycle.pk}/elements/{cycle.framework.elements.get(number=1).pk}/"
+    element_path = (
+        f"/bathnes/cycles/{cycle.pk}/elements/{cycle.framework.elements.get(number=1).pk}/"
+    )
 
     # The head teacher opens element 1 first and leaves the tab open.
     head = second_tab(browser, axe, base_url)
@@ -45,7 +51,9 @@ def walk_through_the_self_review(page, browser, axe, base_url, world):
 
     # The coordinator finds element 1 from the task list and fills it in; it saves as they type.
     sign_in(page, "school_coordinator@bathnes.test")
-    page.get_by_role("navigation", name="Bath & North East Somerset").get_by_role("link", name="Self-reviews").click()
+    page.get_by_role("navigation", name="Bath & North East Somerset").get_by_role(
+        "link", name="Self-reviews"
+    ).click()
     page.get_by_role("link", name="Chandag Infant").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Chandag Infant: self-review")
     page.get_by_role("link", name="1. Pupil progress").click()
@@ -53,12 +61,17 @@ def walk_through_the_self_review(page, browser, axe, base_url, world):
     expect(page).to_have_url(base_url + element_path)
     for statement in page.locator(".descriptor-ratings fieldset fieldset").all():
         statement.get_by_label("Established").check()
-    page.get_by_role("group", name="Overall rating of this element").get_by_label("Established").check()
-    page.get_by_label("What the school does").fill("Every pupil's progress is tracked each half term.")
+    page.get_by_role("group", name="Overall rating of this element").get_by_label(
+        "Established"
+    ).check()
+    page.get_by_label("What the school does").fill(
+        "Every pupil's progress is tracked each half term."
+    )
     expect(page.get_by_role("status")).to_contain_text("Saved at")
     expect(page.get_by_role("status")).to_contain_text("by School coordinator")
-    expect(page.locator("[data-count]").first.locator("xpath=following-sibling::div[1]")).to_have_text(
-        "You have 4,951 characters remaining")
+    expect(
+        page.locator("[data-count]").first.locator("xpath=following-sibling::div[1]")
+    ).to_have_text("You have 4,951 characters remaining")
     page.a11y.check()
 
     # The head teacher, typing into the old copy, is shown both versions instead of overwriting.
@@ -66,16 +79,22 @@ def walk_through_the_self_review(page, browser, axe, base_url, world):
     conflict = head.get_by_role("alert")
     saved_at = timezone.localtime(cycle.answers.get(element__number=1).updated_at).strftime("%H:%M")
     expect(conflict.get_by_role("heading", level=2)).to_have_text(
-        f"School coordinator saved this element at {saved_at}, after you opened it")
+        f"School coordinator saved this element at {saved_at}, after you opened it"
+    )
     expect(conflict).to_contain_text("Every pupil's progress is tracked each half term.")
     expect(conflict).to_contain_text("Written by the head from an old copy.")
     head.a11y.check()
     cycle.refresh_from_db()
     answer = cycle.answers.get(element__number=1)
-    assert (answer.version, answer.practice) == (1, "Every pupil's progress is tracked each half term.")
+    assert (answer.version, answer.practice) == (
+        1,
+        "Every pupil's progress is tracked each half term.",
+    )
     head.get_by_role("link", name="Use their version").click()
     head.a11y.wait()
-    expect(head.get_by_label("What the school does")).to_have_value("Every pupil's progress is tracked each half term.")
+    expect(head.get_by_label("What the school does")).to_have_value(
+        "Every pupil's progress is tracked each half term."
+    )
 
     # The rest of the self-review is filled in; the head teacher submits it.
     complete_self_review(world)
@@ -83,7 +102,9 @@ def walk_through_the_self_review(page, browser, axe, base_url, world):
     expect(head.get_by_text("10 of 10 elements complete")).to_be_visible()
     head.get_by_role("button", name="Submit to the mentor").click()
     head.a11y.wait()
-    expect(head.get_by_role("status").filter(has_text="sent to")).to_have_text("The self-review has been sent to Mentor.")
+    expect(head.get_by_role("status").filter(has_text="sent to")).to_have_text(
+        "The self-review has been sent to Mentor."
+    )
     cycle.refresh_from_db()
     assert cycle.state == Cycle.State.SUBMITTED
 
@@ -93,13 +114,17 @@ def walk_through_the_self_review(page, browser, axe, base_url, world):
     visit(mentor, f"/bathnes/cycles/{cycle.pk}/")
     mentor.get_by_role("link", name="Validate the self-review").click()
     mentor.a11y.wait()
-    mentor.get_by_label("What the school should change").fill("Say more about your work with parents.")
+    mentor.get_by_label("What the school should change").fill(
+        "Say more about your work with parents."
+    )
     mentor.get_by_role("button", name="Return with comments").click()
     mentor.a11y.wait()
     cycle.refresh_from_db()
     assert cycle.state == Cycle.State.SELF_REVIEW
     visit(head, f"/bathnes/cycles/{cycle.pk}/")
-    expect(head.get_by_role("region", name="Returned by your mentor")).to_contain_text("Say more about your work with parents.")
+    expect(head.get_by_role("region", name="Returned by your mentor")).to_contain_text(
+        "Say more about your work with parents."
+    )
     head.get_by_role("button", name="Submit to the mentor").click()
     head.a11y.wait()
 
@@ -108,13 +133,16 @@ def walk_through_the_self_review(page, browser, axe, base_url, world):
     visit(mentor, f"/bathnes/cycles/{cycle.pk}/review/")
     element3 = mentor.get_by_role("region", name="3. Leadership and management")
     element3.get_by_role("group", name="Mentor's rating").get_by_label("Developing").check()
-    element3.get_by_label("Comment for the school").fill("The development plan does not name inclusion yet.")
+    element3.get_by_label("Comment for the school").fill(
+        "The development plan does not name inclusion yet."
+    )
     element3.get_by_role("button", name="Save my rating").click()
     mentor.a11y.wait()
     mentor.get_by_role("button", name="Validate the self-review").click()
     mentor.a11y.wait()
     expect(mentor.get_by_role("status").filter(has_text="validated")).to_have_text(
-        "The self-review is validated. The school can see your ratings and comments.")
+        "The self-review is validated. The school can see your ratings and comments."
+    )
     cycle.refresh_from_db()
     assert cycle.state == Cycle.State.VALIDATED
 
@@ -130,7 +158,9 @@ def walk_through_the_self_review(page, browser, axe, base_url, world):
     head.a11y.wait()
     head.get_by_role("button", name="Save the target").click()
     head.a11y.wait()
-    expect(head.get_by_role("alert").get_by_role("link", name="Action: This field is required.")).to_be_visible()
+    expect(
+        head.get_by_role("alert").get_by_role("link", name="Action: This field is required.")
+    ).to_be_visible()
     head.get_by_label("Element").select_option(label="3. Leadership and management")
     head.get_by_label("Action").fill("Name inclusion in the school development plan")
     head.get_by_label("Lead person").fill("Harper Head")
@@ -147,7 +177,9 @@ def walk_through_the_self_review(page, browser, axe, base_url, world):
         tab.context.close()
 
 
-def test_a_dropped_connection_is_shown_and_the_save_retried_and_a_closed_tab_loses_nothing(page, browser, axe, base_url, world):
+def test_a_dropped_connection_is_shown_and_the_save_retried_and_a_closed_tab_loses_nothing(
+    page, browser, axe, base_url, world
+):
     with scope(authority=world.authority):
         element = world.cycle.framework.elements.get(number=2)
     path = f"/bathnes/cycles/{world.cycle.pk}/elements/{element.pk}/"
@@ -159,12 +191,17 @@ def test_a_dropped_connection_is_shown_and_the_save_retried_and_a_closed_tab_los
 
     page.route("**/elements/**", offline)
     page.get_by_label("Strengths").fill("Typed while the network was down.")
-    expect(page.get_by_role("status")).to_contain_text("Not saved: the connection was lost. Your work is kept in this browser")
+    expect(page.get_by_role("status")).to_contain_text(
+        "Not saved: the connection was lost. Your work is kept in this browser"
+    )
     page.a11y.check()
     page.unroute("**/elements/**", offline)
     expect(page.get_by_role("status")).to_contain_text("Saved at", timeout=8000)
     with scope(authority=world.authority):
-        assert world.cycle.answers.get(element=element).strengths == "Typed while the network was down."
+        assert (
+            world.cycle.answers.get(element=element).strengths
+            == "Typed while the network was down."
+        )
 
     # Typed, then the page left before the save could go out: the next visit puts it back and saves it.
     page.route("**/elements/**", offline)
@@ -179,4 +216,6 @@ def test_a_dropped_connection_is_shown_and_the_save_retried_and_a_closed_tab_los
     expect(page.get_by_label("Evidence")).to_have_value("Typed just before the tab closed.")
     expect(page.get_by_role("status")).to_contain_text("Saved at")
     with scope(authority=world.authority):
-        assert world.cycle.answers.get(element=element).evidence == "Typed just before the tab closed."
+        assert (
+            world.cycle.answers.get(element=element).evidence == "Typed just before the tab closed."
+        )

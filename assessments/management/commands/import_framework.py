@@ -9,12 +9,16 @@ from authorities.models import Authority
 
 
 class Command(BaseCommand):
-    help = "Load a framework version for an authority from a JSON or YAML file (format in README.md)."
+    help = (
+        "Load a framework version for an authority from a JSON or YAML file (format in README.md)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("authority", help="the authority's slug, e.g. bathnes")
         parser.add_argument("file", type=Path)
-        parser.add_argument("--current", action="store_true", help="start new self-reviews on this version")
+        parser.add_argument(
+            "--current", action="store_true", help="start new self-reviews on this version"
+        )
 
     def handle(self, *args, authority, file, current, **options):
         try:
@@ -27,9 +31,13 @@ class Command(BaseCommand):
             raise CommandError(f"Cannot read {file}: {error.strerror}.")
         with scope(authority=authority):
             try:
-                framework = import_framework(authority=authority, by=None, content=content, make_current=current)
+                framework = import_framework(
+                    authority=authority, by=None, content=content, make_current=current
+                )
             except FrameworkFileError as error:
                 raise CommandError(f"{file} was not loaded:\n  " + "\n  ".join(error.errors))
-            self.stdout.write(self.style.SUCCESS(
-                f"Loaded “{framework.name}” ({framework.elements.count()} elements) for {authority.name}."
-            ))
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Loaded “{framework.name}” ({framework.elements.count()} elements) for {authority.name}."
+                )
+            )

@@ -8,6 +8,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         load_demo()
-        self.stdout.write(self.style.SUCCESS("Demo data ready. Sign in with any of these (password: %s):" % DEMO_PASSWORD))
+        self.stdout.write(
+            self.style.SUCCESS(
+                "Demo data ready. Sign in with any of these (password: %s):" % DEMO_PASSWORD
+            )
+        )
         for email, roles in demo_logins():
             self.stdout.write(f"  {email:<28} {roles}")

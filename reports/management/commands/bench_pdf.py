@@ -33,7 +33,8 @@ def bare_weasyprint(html):
 
     static_dir = Path(settings.STATICFILES_DIRS[0]).resolve()
     on_disk = html.replace(f"({settings.STATIC_URL}", f"({static_dir.as_uri()}/").replace(
-        f'"{settings.STATIC_URL}', f'"{static_dir.as_uri()}/')
+        f'"{settings.STATIC_URL}', f'"{static_dir.as_uri()}/'
+    )
     fonts = FontConfiguration()
     return lambda: weasyprint.HTML(string=on_disk).write_pdf(font_config=fonts)
 
@@ -47,7 +48,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--runs", type=int, default=7, help="Renders per figure (at least 5).")
-        parser.add_argument("--memory-renders", type=int, default=100, help="Renders in the memory check.")
+        parser.add_argument(
+            "--memory-renders", type=int, default=100, help="Renders in the memory check."
+        )
 
     def handle(self, *args, runs, memory_renders, **options):
         if runs < 5:
@@ -60,7 +63,9 @@ class Command(BaseCommand):
         out = self.stdout.write
         out(f"Assessment report of the demo ({pages} pages), median of {runs} renders:")
         out(f"  bare WeasyPrint (floor)  {floor:.3f} s   {pages / floor:.1f} pages/s")
-        out(f"  portal                   {ours:.3f} s   {pages / ours:.1f} pages/s   ({(ours / floor - 1) * 100:+.1f}% of the floor)")
+        out(
+            f"  portal                   {ours:.3f} s   {pages / ours:.1f} pages/s   ({(ours / floor - 1) * 100:+.1f}% of the floor)"
+        )
         out(f"Certificate, median of {runs} renders: {certificate:.3f} s (target: under 0.333 s)")
 
         make = portal(report_html)
@@ -69,15 +74,27 @@ class Command(BaseCommand):
         warm = rss_mb()
         for _ in range(memory_renders - 10):
             make()
-        out(f"Memory over {memory_renders} report renders: {warm:.0f} MB after 10, {rss_mb():.0f} MB after "
-            f"{memory_renders}; peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+        out(
+            f"Memory over {memory_renders} report renders: {warm:.0f} MB after 10, {rss_mb():.0f} MB after "
+            f"{memory_renders}; peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"
+        )
 
     def demo_documents(self):
         from moderation.models import Award, Report
 
         with scopes_disabled():
-            report = Report.objects.filter(finalised_at__isnull=False, cycle__authority__slug="bathnes").first()
-            award = Award.objects.filter(authority__slug="bathnes").select_related("school", "authority").first()
+            report = Report.objects.filter(
+                finalised_at__isnull=False, cycle__authority__slug="bathnes"
+            ).first()
+            award = (
+                Award.objects.filter(authority__slug="bathnes")
+                .select_related("school", "authority")
+                .first()
+            )
             if report is None or award is None:
-                raise CommandError("No finished report and award in the demo: run `make demo` first.")
-            return render.build_html(RenderJob.Kind.REPORT, report), render.build_html(RenderJob.Kind.CERTIFICATE, award)
+                raise CommandError(
+                    "No finished report and award in the demo: run `make demo` first."
+                )
+            return render.build_html(RenderJob.Kind.REPORT, report), render.build_html(
+                RenderJob.Kind.CERTIFICATE, award
+            )
