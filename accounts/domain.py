@@ -11,7 +11,7 @@ from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
 from audit.domain import record, snapshot
-from iqm_portal.tasks import enqueue
+from authorities.tasks import enqueue
 
 from .models import Invitation, Membership, Role, User
 from .tasks import send_invitation

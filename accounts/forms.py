@@ -2,10 +2,15 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 
-from iqm_portal.tasks import enqueue, send_email
-from schools.models import School
+from authorities.tasks import enqueue
 
-from .models import SCHOOL_ROLES, Role
+from .models import SCHOOL_ROLES, Invitation, Role
+from .tasks import send_email
+
+
+def _school_model():
+    """The School model, through the invitation's foreign key: accounts sits below schools."""
+    return Invitation._meta.get_field("school").remote_field.model
 
 
 class LoginForm(AuthenticationForm):
@@ -42,14 +47,14 @@ class InvitationForm(forms.Form):
     email = forms.EmailField(max_length=254, label="Email address")
     role = forms.ChoiceField(choices=Role.choices)
     school = forms.ModelChoiceField(
-        queryset=School.objects.none(),
+        queryset=None,
         required=False,
         help_text="Needed for school roles; leave empty for the others.",
     )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["school"].queryset = School.objects.all()
+        self.fields["school"].queryset = _school_model().objects.all()
 
     def clean(self):
         data = super().clean()

@@ -5,7 +5,6 @@ from django.utils import timezone
 from django_scopes import ScopedManager
 
 from authorities.models import Authority
-from schools.models import School
 
 
 class UserManager(BaseUserManager):
@@ -75,7 +74,11 @@ class Membership(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=30, choices=Role.choices)
     school = models.ForeignKey(
-        School, on_delete=models.PROTECT, null=True, blank=True, related_name="memberships"
+        "schools.School",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="memberships",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -111,7 +114,11 @@ class Invitation(models.Model):
     email = models.EmailField()
     role = models.CharField(max_length=30, choices=Role.choices)
     school = models.ForeignKey(
-        School, on_delete=models.PROTECT, null=True, blank=True, related_name="invitations"
+        "schools.School",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="invitations",
     )
     token_hash = models.CharField(max_length=64, unique=True)
     invited_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, related_name="+")

@@ -1,8 +1,18 @@
+from celery import shared_task
 from django.conf import settings
+from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from iqm_portal.tasks import authority_task, send_email
+from authorities.tasks import authority_task
+
+
+# The name it had in iqm_portal/tasks.py, so tasks already queued under it still run.
+@shared_task(
+    name="iqm_portal.send_email", autoretry_for=(OSError,), retry_backoff=True, max_retries=5
+)
+def send_email(subject, body, recipients, html_body=None):
+    send_mail(subject, body, None, recipients, html_message=html_body)
 
 
 @authority_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)

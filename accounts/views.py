@@ -49,7 +49,7 @@ def accept_invitation(request, token):
                 )
             login(request, membership.user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, f"Welcome to {invitation.authority.name}.")
-            return redirect("authorities:dashboard", authority_slug=invitation.authority.slug)
+            return redirect("dashboard", authority_slug=invitation.authority.slug)
     return render(
         request,
         "accounts/accept_invitation.html",

@@ -15,8 +15,9 @@ SERIES = [
 ]
 
 
-def rating_chart(rows, with_previous=False):
-    series = SERIES if with_previous else SERIES[:2]
+def rating_chart(rows, with_mentor=True, with_previous=False):
+    wanted = {"school", "mentor" if with_mentor else None, "previous" if with_previous else None}
+    series = [s for s in SERIES if s[0] in wanted]
     step = SCALE_WIDTH / (len(Rating) - 1)
     bars = []
     for i, row in enumerate(rows):

@@ -8,8 +8,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts.models import Role
+from accounts.models import Membership, Role
 from audit.domain import record
+from awards.domain import ineligibility
+from awards.models import Tier
+from schools.models import School
 
 from .frameworks import FrameworkFileError, parse_framework
 from .models import (
@@ -25,7 +28,8 @@ from .models import (
     Submission,
     Target,
 )
-from .notify import notify_cycle
+from .signals import cycle_stepped
+from .workflow import STEPS, TransitionError, check, is_school_lead
 
 FRAMEWORKS_DIR = Path(__file__).parent / "frameworks"
 DEFAULT_FRAMEWORK = FRAMEWORKS_DIR / "iqm-ten-elements.json"
@@ -33,8 +37,13 @@ ANSWER_TEXTS = ("practice", "evidence", "strengths", "development")
 State = Cycle.State
 
 
-class TransitionError(Exception):
-    """A state change that the cycle's state does not allow; the message says why."""
+# The tier each kind of cycle is for: registering a review needs the school to be eligible.
+TIER_OF_KIND = {
+    Cycle.Kind.INITIAL: Tier.QUALITY_MARK,
+    Cycle.Kind.REASSESSMENT: Tier.QUALITY_MARK,
+    Cycle.Kind.CENTRE_OF_EXCELLENCE: Tier.CENTRE_OF_EXCELLENCE,
+    Cycle.Kind.FLAGSHIP: Tier.FLAGSHIP,
+}
 
 
 class StaleAnswer(Exception):
@@ -131,44 +140,41 @@ def lock_cycle(cycle) -> Cycle:
     return Cycle.objects.select_for_update().select_related("school", "authority").get(pk=cycle.pk)
 
 
-def _require_state(cycle, *states, doing):
-    if cycle.state not in states:
-        raise TransitionError(
-            f"The self-review cannot be {doing} while it is “{cycle.get_state_display().lower()}”."
-        )
-
-
-def _log_transition(cycle, by, action, before):
-    return record(
+def take(name, cycle, by, **fields) -> Cycle:
+    """Take the workflow's step `name` on a locked cycle: its new state and `fields` saved, the
+    audit log written as cycle.<event>, and the step's people told, all in the caller's
+    transaction. The caller has checked the step (workflow.check) and its own rules."""
+    step = STEPS[name]
+    before = cycle.state
+    if step.target:
+        cycle.state = step.target
+    for field, value in fields.items():
+        setattr(cycle, field, value)
+    cycle.save(update_fields=["state", *fields])
+    entry = record(
         authority=cycle.authority,
         actor=by,
-        action=action,
+        action=f"cycle.{step.event or step.name}",
         obj=cycle,
         school=cycle.school,
         before={"state": before},
         after={"state": cycle.state},
     )
-
-
-def move_cycle(cycle, by, state, event, **fields) -> Cycle:
-    """Put a locked cycle in its new state: save, log as cycle.<event> and tell the people concerned."""
-    before = cycle.state
-    cycle.state = state
-    for name, value in fields.items():
-        setattr(cycle, name, value)
-    cycle.save(update_fields=["state", *fields])
-    entry = _log_transition(cycle, by, f"cycle.{event}", before)
-    notify_cycle(cycle, event, by, entry.pk)
+    cycle_stepped.send(sender=Cycle, cycle=cycle, step=step, by=by, entry=entry)
     return cycle
 
 
 @transaction.atomic
 def start_cycle(*, authority, by, school, kind, mentor) -> Cycle:
     """Register a school for an assessment with its mentor, on the current framework. A renewal
-    pre-fills the answers of elements that map across from the school's last validated cycle."""
-    if Cycle.objects.filter(school=school).exclude(state=State.VALIDATED).exists():
-        raise ValidationError({"school": "This school already has a self-review under way."})
-    if not mentor.memberships.filter(authority=authority, role=Role.MENTOR).exists():
+    pre-fills the answers of elements that map across from the school's last validated cycle.
+    A school has one cycle under way at a time; a decided one may be followed by the next."""
+    School.objects.select_for_update().get(pk=school.pk)  # two admins at once: one registers
+    if Cycle.objects.filter(school=school).exclude(state=State.DECIDED).exists():
+        raise ValidationError({"school": "This school already has an assessment under way."})
+    if reason := ineligibility(school, TIER_OF_KIND[kind]):
+        raise ValidationError({"kind": f"{school} cannot have this review yet: {reason}"})
+    if not Membership.objects.filter(user=mentor, role=Role.MENTOR).exists():
         raise ValidationError({"mentor": "Choose someone who is a mentor in this authority."})
     framework = FrameworkVersion.objects.filter(is_current=True).first()
     if framework is None:
@@ -188,21 +194,7 @@ def start_cycle(*, authority, by, school, kind, mentor) -> Cycle:
     )
     if previous:
         _prefill(cycle, previous)
-    entry = record(
-        authority=authority,
-        actor=by,
-        action="cycle.registered",
-        obj=cycle,
-        school=school,
-        after={
-            "state": cycle.state,
-            "kind": kind,
-            "mentor": mentor.pk,
-            "framework": framework.code,
-        },
-    )
-    notify_cycle(cycle, "registered", by, entry.pk)
-    return cycle
+    return take("register", cycle, by)
 
 
 def _prefill(cycle, previous):
@@ -222,14 +214,16 @@ def _prefill(cycle, previous):
         )
 
 
-def can_edit_element(cycle, element, memberships, assigned_element_ids) -> bool:
-    roles = {m.role for m in memberships if m.school_id == cycle.school_id}
-    if roles & {Role.SCHOOL_COORDINATOR, Role.HEAD_TEACHER}:
+def can_edit_element(user, cycle, element) -> bool:
+    """The school's leads edit every element; a contributor, the elements given to them."""
+    if not STEPS["edit_answers"].test(user, cycle):
+        return False
+    if is_school_lead(user, cycle):
         return True
-    return Role.SCHOOL_CONTRIBUTOR in roles and element.pk in assigned_element_ids
+    return Assignment.objects.filter(cycle=cycle, element=element, person=user).exists()
 
 
-def save_answer(*, cycle, element, by, memberships, version: int, data: dict) -> Answer:
+def save_answer(*, cycle, element, by, version: int, data: dict) -> Answer:
     """Autosave of one element. Refused, changing nothing, when the cycle is with the mentor, when
     the person may not edit this element, or when `version` is not the saved one (StaleAnswer)."""
     errors = validate_answer(element, data)
@@ -237,14 +231,11 @@ def save_answer(*, cycle, element, by, memberships, version: int, data: dict) ->
         raise ValidationError(errors)
     with transaction.atomic():
         cycle = lock_cycle(cycle)
-        if not cycle.school_can_edit:
+        if cycle.state not in STEPS["edit_answers"].sources:
             raise TransitionError(
                 "The self-review has been submitted to the mentor: it can be read but not changed."
             )
-        assigned = set(
-            Assignment.objects.filter(cycle=cycle, person=by).values_list("element", flat=True)
-        )
-        if not can_edit_element(cycle, element, memberships, assigned):
+        if not can_edit_element(by, cycle, element):
             raise PermissionDenied("You can edit only the elements your coordinator has given you.")
         answer, _ = Answer.objects.select_for_update().get_or_create(cycle=cycle, element=element)
         if answer.version != version:
@@ -259,9 +250,7 @@ def save_answer(*, cycle, element, by, memberships, version: int, data: dict) ->
         answer.updated_at = timezone.now()
         answer.save()
         if cycle.state == State.REGISTERED:
-            cycle.state = State.SELF_REVIEW
-            cycle.save(update_fields=["state"])
-            _log_transition(cycle, by, "cycle.self_review_started", State.REGISTERED)
+            take("start_self_review", cycle, by)
     return answer
 
 
@@ -285,6 +274,35 @@ def validate_answer(element, data) -> dict:
     return errors
 
 
+def elements_of(cycle):
+    return list(cycle.framework.elements.prefetch_related("descriptors"))
+
+
+def element_rows(cycle, with_reviews=True):
+    """Each element with its answer, its status and (for those who may see it) the mentor's
+    review: the self-review's task list."""
+    answers = {a.element_id: a for a in cycle.answers.all()}
+    reviews = {r.element_id: r for r in cycle.reviews.all()} if with_reviews else {}
+    rows = []
+    for element in elements_of(cycle):
+        answer = answers.get(element.pk)
+        if answer_is_complete(answer, element):
+            status = "complete"
+        elif answer is not None and (answer.version or answer.prefilled):
+            status = "in_progress"
+        else:
+            status = "not_started"
+        rows.append(
+            {
+                "element": element,
+                "answer": answer,
+                "status": status,
+                "review": reviews.get(element.pk),
+            }
+        )
+    return rows
+
+
 def answer_is_complete(answer, element) -> bool:
     """Complete means every descriptor rated, the element rated and what the school does written."""
     if answer is None or answer.rating is None or not answer.practice.strip():
@@ -295,6 +313,7 @@ def answer_is_complete(answer, element) -> bool:
 
 @transaction.atomic
 def assign_element(*, cycle, element, person, by):
+    check(by, "assign_elements", cycle)
     if not person.memberships.filter(
         authority=cycle.authority, role=Role.SCHOOL_CONTRIBUTOR, school=cycle.school
     ).exists():
@@ -318,6 +337,7 @@ def assign_element(*, cycle, element, person, by):
 
 @transaction.atomic
 def unassign_element(*, assignment, by):
+    check(by, "assign_elements", assignment.cycle)
     record(
         authority=assignment.cycle.authority,
         actor=by,
@@ -331,14 +351,9 @@ def unassign_element(*, assignment, by):
 
 
 @transaction.atomic
-def submit_to_mentor(*, cycle, by, memberships) -> Cycle:
+def submit_to_mentor(*, cycle, by) -> Cycle:
     cycle = lock_cycle(cycle)
-    _require_state(cycle, State.SELF_REVIEW, doing="submitted")
-    roles = {m.role for m in memberships if m.school_id == cycle.school_id}
-    if not roles & {Role.HEAD_TEACHER, Role.SCHOOL_COORDINATOR}:
-        raise PermissionDenied(
-            "Only the head teacher or the coordinator can submit the self-review."
-        )
+    check(by, "submit", cycle)
     elements = list(cycle.framework.elements.prefetch_related("descriptors"))
     answers = {a.element_id: a for a in cycle.answers.all()}
     incomplete = [e for e in elements if not answer_is_complete(answers.get(e.pk), e)]
@@ -360,19 +375,14 @@ def submit_to_mentor(*, cycle, by, memberships) -> Cycle:
             for a in answers.values()
         },
     )
-    return move_cycle(cycle, by, State.SUBMITTED, "submitted", submitted_at=timezone.now())
-
-
-def _require_mentor(cycle, by):
-    if cycle.mentor_id != by.pk:
-        raise PermissionDenied("Only the school's mentor can do this.")
+    # The mentor's earlier return comment has been answered by this submission.
+    return take("submit", cycle, by, submitted_at=timezone.now(), return_comment="")
 
 
 @transaction.atomic
 def review_element(*, cycle, element, by, rating, comment) -> MentorReview:
     cycle = lock_cycle(cycle)
-    _require_mentor(cycle, by)
-    _require_state(cycle, State.SUBMITTED, doing="reviewed")
+    check(by, "review", cycle)
     if rating not in Rating.values:
         raise ValidationError({"rating": "Choose one of the ratings shown."})
     if len(comment) > 2000:
@@ -388,20 +398,18 @@ def review_element(*, cycle, element, by, rating, comment) -> MentorReview:
 @transaction.atomic
 def return_to_school(*, cycle, by, comment) -> Cycle:
     cycle = lock_cycle(cycle)
-    _require_mentor(cycle, by)
-    _require_state(cycle, State.SUBMITTED, doing="returned")
+    check(by, "return", cycle)
     if not comment.strip():
         raise ValidationError(
             {"comment": "Tell the school what to change before returning the self-review."}
         )
-    return move_cycle(cycle, by, State.SELF_REVIEW, "returned", return_comment=comment.strip())
+    return take("return", cycle, by, return_comment=comment.strip())
 
 
 @transaction.atomic
 def validate(*, cycle, by) -> Cycle:
     cycle = lock_cycle(cycle)
-    _require_mentor(cycle, by)
-    _require_state(cycle, State.SUBMITTED, doing="validated")
+    check(by, "validate", cycle)
     reviewed = set(cycle.reviews.values_list("element_id", flat=True))
     missing = [e.number for e in cycle.framework.elements.all() if e.pk not in reviewed]
     if missing:
@@ -409,7 +417,7 @@ def validate(*, cycle, by) -> Cycle:
             f"Agree or adjust the rating of every element first: element{'s' if len(missing) > 1 else ''} "
             f"{', '.join(map(str, missing))} still to do."
         )
-    return move_cycle(cycle, by, State.VALIDATED, "validated", validated_at=timezone.now())
+    return take("validate", cycle, by, validated_at=timezone.now())
 
 
 # The action plan
@@ -417,6 +425,7 @@ def validate(*, cycle, by) -> Cycle:
 
 @transaction.atomic
 def save_target(*, cycle, by, target: Target) -> Target:
+    check(by, "plan_targets", cycle)
     created = target.pk is None
     target.cycle = cycle
     target.save()

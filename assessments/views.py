@@ -8,11 +8,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from accounts.models import STAFF_ROLES, Role
-from authorities.access import ADMIN, authority_view, require_school_access
-from reports.render import cycle_documents
+from authorities.access import ADMIN, authority_view
 
-from . import domain
+from . import domain, workflow
+from .access import get_cycle
 from .charts import rating_chart
 from .forms import (
     AnswerForm,
@@ -35,59 +34,21 @@ from .models import (
     Target,
 )
 
-MENTOR_OR_ADMIN = (Role.MENTOR, Role.AUTHORITY_ADMIN)
-SCHOOL_LEADS = {Role.HEAD_TEACHER, Role.SCHOOL_COORDINATOR}
+
+def _refused(request, error):
+    messages.error(request, str(error) or "You cannot do this.")
 
 
-def get_cycle(request, cycle_pk) -> Cycle:
-    cycle = get_object_or_404(
-        Cycle.objects.select_related("school", "framework", "mentor"), pk=cycle_pk
-    )
-    require_school_access(request, cycle.school)
-    return cycle
-
-
-def elements_of(cycle):
-    return list(cycle.framework.elements.prefetch_related("descriptors"))
-
-
-def element_rows(cycle):
-    """Each element with its answer, its status and the mentor's review: the task list's rows."""
-    answers = {a.element_id: a for a in cycle.answers.all()}
-    reviews = {r.element_id: r for r in cycle.reviews.all()}
-    rows = []
-    for element in elements_of(cycle):
-        answer = answers.get(element.pk)
-        if domain.answer_is_complete(answer, element):
-            status = "complete"
-        elif answer is not None and (answer.version or answer.prefilled):
-            status = "in_progress"
-        else:
-            status = "not_started"
-        rows.append(
-            {
-                "element": element,
-                "answer": answer,
-                "status": status,
-                "review": reviews.get(element.pk),
-            }
-        )
-    return rows
-
-
-def school_roles(request, cycle):
-    return {m.role for m in request.memberships if m.school_id == cycle.school_id}
+def _require(predicate, request, cycle):
+    if not predicate.test(request.user, cycle):
+        raise PermissionDenied
 
 
 @authority_view()
 def cycle_list(request, authority_slug):
-    if not request.roles & STAFF_ROLES:
-        school_ids = {m.school_id for m in request.memberships}
-        cycles = Cycle.objects.filter(school__in=school_ids)
-    else:
-        cycles = Cycle.objects.all()
-        if request.GET.get("mine") and Role.MENTOR in request.roles:
-            cycles = cycles.filter(mentor=request.user)
+    cycles = workflow.visible_cycles(request.user, request.authority)
+    if request.GET.get("mine"):
+        cycles = cycles.filter(mentor=request.user)
     cycles = cycles.select_related("school", "mentor").order_by("school__name", "-created_at")
     page = Paginator(cycles, 25).get_page(request.GET.get("page"))
     return render(request, "assessments/cycle_list.html", {"page": page})
@@ -116,7 +77,9 @@ def cycle_start(request, authority_slug):
 @authority_view()
 def cycle_detail(request, authority_slug, cycle_pk):
     cycle = get_cycle(request, cycle_pk)
-    rows = element_rows(cycle)
+    user = request.user
+    see_review = workflow.may_see_mentor_review.test(user, cycle)
+    rows = domain.element_rows(cycle, with_reviews=see_review)
     complete = sum(1 for r in rows if r["status"] == "complete")
     previous = {}
     if cycle.previous_id:
@@ -134,7 +97,7 @@ def cycle_detail(request, authority_slug, cycle_pk):
         }
         for r in rows
     ]
-    roles = school_roles(request, cycle)
+    actions = workflow.allowed(user, cycle)
     return render(
         request,
         "assessments/cycle_detail.html",
@@ -142,23 +105,14 @@ def cycle_detail(request, authority_slug, cycle_pk):
             "cycle": cycle,
             "rows": rows,
             "complete": complete,
-            "chart": rating_chart(chart_rows, with_previous=bool(cycle.previous_id)),
+            "chart": rating_chart(
+                chart_rows, with_mentor=see_review, with_previous=bool(cycle.previous_id)
+            ),
             "chart_rows": chart_rows,
             "ratings": Rating,
-            "can_submit": cycle.state == Cycle.State.SELF_REVIEW and bool(roles & SCHOOL_LEADS),
-            "can_assign": cycle.school_can_edit and bool(roles & SCHOOL_LEADS),
-            "is_mentor": cycle.mentor_id == request.user.pk,
-            "is_staff": bool(request.roles & STAFF_ROLES),
-            "moderation_states": [
-                "ready_for_visit",
-                "visit_planned",
-                "reported",
-                "with_panel",
-                "decided",
-            ],
-            "report_states": ["visit_planned", "reported", "with_panel", "decided"],
-            "panel_states": ["reported", "with_panel", "decided"],
-            "documents": cycle_documents(cycle),
+            "actions": actions,
+            "see_review": see_review,
+            "pages": workflow.pages(user, cycle, actions),
         },
     )
 
@@ -173,20 +127,15 @@ def element_detail(request, authority_slug, cycle_pk, element_pk):
     answer = (
         Answer.objects.filter(cycle=cycle, element=element).select_related("updated_by").first()
     )
-    assigned = set(
-        Assignment.objects.filter(cycle=cycle, person=request.user).values_list(
-            "element", flat=True
-        )
-    )
-    editable = cycle.school_can_edit and domain.can_edit_element(
-        cycle, element, request.memberships, assigned
-    )
+    editable = domain.can_edit_element(request.user, cycle, element)
     context = {
         "cycle": cycle,
         "element": element,
         "answer": answer,
         "editable": editable,
-        "review": MentorReview.objects.filter(cycle=cycle, element=element).first(),
+        "review": MentorReview.objects.filter(cycle=cycle, element=element).first()
+        if workflow.may_see_mentor_review.test(request.user, cycle)
+        else None,
     }
 
     if request.method == "POST":
@@ -200,7 +149,6 @@ def element_detail(request, authority_slug, cycle_pk, element_pk):
                     cycle=cycle,
                     element=element,
                     by=request.user,
-                    memberships=request.memberships,
                     version=form.cleaned_data["version"],
                     data=form.answer_data(),
                 )
@@ -249,9 +197,9 @@ def _answer_form(answer, descriptors):
 def cycle_submit(request, authority_slug, cycle_pk):
     cycle = get_cycle(request, cycle_pk)
     try:
-        domain.submit_to_mentor(cycle=cycle, by=request.user, memberships=request.memberships)
-    except domain.TransitionError as error:
-        messages.error(request, str(error))
+        domain.submit_to_mentor(cycle=cycle, by=request.user)
+    except (domain.TransitionError, PermissionDenied) as error:
+        _refused(request, error)
     else:
         messages.success(request, f"The self-review has been sent to {cycle.mentor}.")
     return redirect("assessments:cycle", authority_slug, cycle.pk)
@@ -260,14 +208,15 @@ def cycle_submit(request, authority_slug, cycle_pk):
 @authority_view()
 def assignments(request, authority_slug, cycle_pk):
     cycle = get_cycle(request, cycle_pk)
-    if not school_roles(request, cycle) & SCHOOL_LEADS:
-        raise PermissionDenied
+    _require(workflow.is_school_lead, request, cycle)
     form = AssignmentForm(request.POST if request.method == "POST" else None, cycle=cycle)
     if request.method == "POST" and form.is_valid():
         try:
             domain.assign_element(cycle=cycle, by=request.user, **form.cleaned_data)
         except ValidationError as error:
             form.add_error(None, error)
+        except (domain.TransitionError, PermissionDenied) as error:
+            form.add_error(None, str(error))
         else:
             messages.success(
                 request,
@@ -286,27 +235,31 @@ def assignments(request, authority_slug, cycle_pk):
 @authority_view()
 def unassign(request, authority_slug, cycle_pk, assignment_pk):
     cycle = get_cycle(request, cycle_pk)
-    if not school_roles(request, cycle) & SCHOOL_LEADS:
-        raise PermissionDenied
     assignment = get_object_or_404(
         Assignment.objects.select_related("element", "person"), pk=assignment_pk, cycle=cycle
     )
-    domain.unassign_element(assignment=assignment, by=request.user)
-    messages.success(
-        request, f"Element {assignment.element.number} taken back from {assignment.person}."
-    )
+    try:
+        domain.unassign_element(assignment=assignment, by=request.user)
+    except (domain.TransitionError, PermissionDenied) as error:
+        _refused(request, error)
+    else:
+        messages.success(
+            request, f"Element {assignment.element.number} taken back from {assignment.person}."
+        )
     return redirect("assessments:assignments", authority_slug, cycle.pk)
 
 
-@authority_view(*MENTOR_OR_ADMIN)
+@authority_view()
 def review(request, authority_slug, cycle_pk):
-    """The mentor's page: the school's answers element by element with the school's rating beside theirs."""
+    """The mentor's page: the school's answers element by element, the school's rating beside
+    theirs; read-only for the admin, and for the school once validated."""
     cycle = get_cycle(request, cycle_pk)
-    rows = element_rows(cycle)
-    is_mentor = cycle.mentor_id == request.user.pk
+    _require(workflow.may_see_mentor_review, request, cycle)
+    rows = domain.element_rows(cycle)
+    can_act = workflow.STEPS["review"].test(request.user, cycle)
     errors = {}
     if request.method == "POST":
-        if not is_mentor:
+        if not can_act:
             raise PermissionDenied
         element = get_object_or_404(
             Element, pk=request.POST.get("element"), framework=cycle.framework_id
@@ -317,7 +270,7 @@ def review(request, authority_slug, cycle_pk):
                 domain.review_element(
                     cycle=cycle, element=element, by=request.user, **form.cleaned_data
                 )
-            except (domain.TransitionError, ValidationError) as error:
+            except (domain.TransitionError, PermissionDenied, ValidationError) as error:
                 messages.error(
                     request, error.messages[0] if isinstance(error, ValidationError) else str(error)
                 )
@@ -346,15 +299,14 @@ def review(request, authority_slug, cycle_pk):
         {
             "cycle": cycle,
             "rows": rows,
-            "is_mentor": is_mentor,
             "return_form": ReturnForm(),
-            "can_act": is_mentor and cycle.state == Cycle.State.SUBMITTED,
+            "can_act": can_act,
         },
     )
 
 
 @require_POST
-@authority_view(Role.MENTOR)
+@authority_view()
 def cycle_return(request, authority_slug, cycle_pk):
     cycle = get_cycle(request, cycle_pk)
     form = ReturnForm(request.POST)
@@ -364,7 +316,7 @@ def cycle_return(request, authority_slug, cycle_pk):
                 cycle=cycle, by=request.user, comment=form.cleaned_data["comment"]
             )
         except (domain.TransitionError, PermissionDenied) as error:
-            messages.error(request, str(error) or "Only the school's mentor can do this.")
+            _refused(request, error)
         else:
             messages.success(
                 request, "The self-review is back with the school, with your comments."
@@ -376,13 +328,13 @@ def cycle_return(request, authority_slug, cycle_pk):
 
 
 @require_POST
-@authority_view(Role.MENTOR)
+@authority_view()
 def cycle_validate(request, authority_slug, cycle_pk):
     cycle = get_cycle(request, cycle_pk)
     try:
         domain.validate(cycle=cycle, by=request.user)
     except (domain.TransitionError, PermissionDenied) as error:
-        messages.error(request, str(error) or "Only the school's mentor can do this.")
+        _refused(request, error)
         return redirect("assessments:review", authority_slug, cycle.pk)
     messages.success(
         request, "The self-review is validated. The school can see your ratings and comments."
@@ -392,13 +344,15 @@ def cycle_validate(request, authority_slug, cycle_pk):
 
 @authority_view()
 def compare(request, authority_slug, cycle_pk):
-    """The audit as the school submitted it beside the mentor's validated ratings, differences marked."""
+    """The audit as the school submitted it beside the mentor's validated ratings, differences
+    marked."""
     cycle = get_cycle(request, cycle_pk)
+    _require(workflow.may_see_mentor_review, request, cycle)
     submission = cycle.submissions.first()
     submitted = submission.answers if submission else {}
     reviews = {r.element_id: r for r in cycle.reviews.all()}
     rows = []
-    for element in elements_of(cycle):
+    for element in domain.elements_of(cycle):
         school = submitted.get(str(element.pk), {}).get("rating")
         review_ = reviews.get(element.pk)
         mentor = review_.rating if review_ else None
@@ -424,10 +378,6 @@ def compare(request, authority_slug, cycle_pk):
 # Action plan
 
 
-def _can_plan(request, cycle):
-    return cycle.mentor_id == request.user.pk or bool(school_roles(request, cycle) & SCHOOL_LEADS)
-
-
 @authority_view()
 def plan(request, authority_slug, cycle_pk):
     cycle = get_cycle(request, cycle_pk)
@@ -438,7 +388,7 @@ def plan(request, authority_slug, cycle_pk):
         {
             "cycle": cycle,
             "targets": targets,
-            "can_plan": _can_plan(request, cycle),
+            "can_plan": workflow.STEPS["plan_targets"].test(request.user, cycle),
             "today": timezone.localdate(),
         },
     )
@@ -447,8 +397,7 @@ def plan(request, authority_slug, cycle_pk):
 @authority_view()
 def target_edit(request, authority_slug, cycle_pk, target_pk=None):
     cycle = get_cycle(request, cycle_pk)
-    if not _can_plan(request, cycle):
-        raise PermissionDenied
+    _require(workflow.STEPS["plan_targets"], request, cycle)
     target = (
         get_object_or_404(Target, pk=target_pk, cycle=cycle) if target_pk else Target(cycle=cycle)
     )

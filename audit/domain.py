@@ -9,7 +9,8 @@ SECRET_FIELDS = frozenset({"password", "token", "token_hash", "secret", "key"})
 
 
 def snapshot(instance: models.Model, fields) -> dict:
-    """The named fields of an instance as JSON-safe values (foreign keys by id, choices by value)."""
+    """The named fields of an instance as JSON-safe values (foreign keys by id, choices by
+    value)."""
     data = {}
     for name in fields:
         if name in SECRET_FIELDS:

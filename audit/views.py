@@ -5,13 +5,17 @@ from django.shortcuts import render
 
 from accounts.models import User
 from authorities.access import ADMIN, authority_view
-from schools.models import School
 
 from .models import AuditEntry
 
 
+def _school_model():
+    """The School model, through the entry's foreign key: audit sits below schools."""
+    return AuditEntry._meta.get_field("school").remote_field.model
+
+
 class AuditFilterForm(forms.Form):
-    school = forms.ModelChoiceField(queryset=School.objects.none(), required=False)
+    school = forms.ModelChoiceField(queryset=None, required=False)
     person = forms.ModelChoiceField(
         queryset=User.objects.none(),
         required=False,
@@ -20,7 +24,7 @@ class AuditFilterForm(forms.Form):
 
     def __init__(self, *args, authority, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["school"].queryset = School.objects.only("name").order_by("name")
+        self.fields["school"].queryset = _school_model().objects.only("name").order_by("name")
         self.fields["person"].queryset = User.objects.filter(
             memberships__authority=authority
         ).distinct()

@@ -8,9 +8,8 @@ that no one learns what another authority holds; members without the role get a 
 from dataclasses import dataclass
 
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import PermissionDenied
 
-from accounts.models import SCHOOL_ROLES, STAFF_ROLES, Role
+from accounts.models import STAFF_ROLES, Role
 
 
 @dataclass(frozen=True)
@@ -29,12 +28,3 @@ def authority_view(*roles, public=False):
 
 ADMIN = (Role.AUTHORITY_ADMIN,)
 STAFF = tuple(STAFF_ROLES)
-
-
-def require_school_access(request, school):
-    """School staff see only their own school; the authority's staff see all of them."""
-    if request.roles & STAFF_ROLES:
-        return
-    if any(m.school_id == school.pk for m in request.memberships if m.role in SCHOOL_ROLES):
-        return
-    raise PermissionDenied

@@ -5,6 +5,7 @@ from django.urls import Resolver404, resolve
 from django_scopes import scope
 
 from accounts.models import Membership
+from accounts.roles import authority_id_of, remember
 
 from .models import Authority
 
@@ -51,6 +52,7 @@ class AuthorityMiddleware:
                 Membership.objects.filter(user=user).select_related("school").order_by("role")
             )
             request.roles = frozenset(m.role for m in request.memberships)
+            remember(user, authority_id_of(request.authority), request.memberships)
         if policy.public:
             return None
         if not user.is_authenticated:

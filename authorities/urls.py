@@ -4,6 +4,5 @@ from . import views
 
 app_name = "authorities"
 urlpatterns = [
-    path("", views.dashboard, name="dashboard"),
     path("settings/", views.settings, name="settings"),
 ]

@@ -9,7 +9,7 @@ from django.db.models import Avg, Count
 from django.urls import Resolver404, resolve
 from django.utils import timezone
 
-from iqm_portal.spreadsheets import text_cell
+from authorities.spreadsheets import text_cell
 
 from .models import PAGE_MAX_LENGTH, PageRating, TesterSignup
 

@@ -20,7 +20,8 @@ from assessments.domain import (
 from assessments.models import Cycle, Rating, Target
 from authorities.models import Authority
 from moderation import domain as moderation
-from moderation.models import Award, Finding, Outcome, Tier
+from awards.models import Award, Tier
+from moderation.models import Finding, Outcome
 from portfolios.domain import add_link, submit_portfolio
 from publishing.domain import publish
 from publishing.models import Publication
@@ -81,7 +82,8 @@ DECIDED_SCHOOL = (
     "Bathampton Primary"  # assessed from self-review to the panel's award, with every document
 )
 
-# Where each area's schools are placed, roughly (latitude, longitude): made up, but near the real towns.
+# Where each area's schools are placed, roughly (latitude, longitude): made up, but near the
+# real towns.
 AREA_CENTRES = {
     "Bath": (51.381, -2.359),
     "Norton Radstock": (51.287, -2.460),
@@ -252,7 +254,8 @@ def demo_position(area, index) -> dict:
 
 
 def _past_awards(authority, schools):
-    """The awards schools held before the portal, for a school with no award yet and no cycle here."""
+    """The awards schools held before the portal, for a school with no award yet and no cycle
+    here."""
     history = [
         (schools[slug, name], tier, days)
         for slug, name, tier, days in AWARD_HISTORY
@@ -346,7 +349,9 @@ def _decided_cycle(cycle, coordinator):
                 action=action,
                 lead="Chris Coordinator",
                 deadline=timezone.localdate() + timedelta(days=180),
-                success_criteria="Minutes and attendance show it happening; parents' survey responses improve.",
+                success_criteria=(
+                    "Minutes and attendance show it happening; parents' survey responses improve."
+                ),
                 status=status,
             ),
         )
@@ -371,12 +376,19 @@ def _decided_cycle(cycle, coordinator):
         recommendation=Outcome.AWARD,
         tier=Tier.QUALITY_MARK,
         revisit_by=None,
-        context=f"{school} is a primary school on the eastern edge of Bath. The moderators met the head teacher, "
-        "the inclusion lead, pupils from every year group, parents and two governors, and observed four lessons.",
-        strengths="Inclusion is led from the top and owned by every member of staff; pupils speak confidently "
-        "about how the school helps everyone to learn.",
-        next_steps="Share the school's work with families more widely, and complete the action plan's targets "
-        "on governors' visits and family learning.",
+        context=(
+            f"{school} is a primary school on the eastern edge of Bath. The moderators met the "
+            "head teacher, the inclusion lead, pupils from every year group, parents and two "
+            "governors, and observed four lessons."
+        ),
+        strengths=(
+            "Inclusion is led from the top and owned by every member of staff; pupils speak "
+            "confidently about how the school helps everyone to learn."
+        ),
+        next_steps=(
+            "Share the school's work with families more widely, and complete the action plan's "
+            "targets on governors' visits and family learning."
+        ),
         findings={
             element.pk: (
                 f"Strong, well-evidenced practice under “{element.title}”, seen in lessons and "
@@ -398,8 +410,8 @@ def _decided_cycle(cycle, coordinator):
         cycle=cycle,
         by=chair,
         rationale=(
-            "The report shows every element met, with strong evidence from pupils, parents and governors. "
-            "The panel agrees with the moderators' recommendation."
+            "The report shows every element met, with strong evidence from pupils, parents and "
+            "governors. The panel agrees with the moderators' recommendation."
         ),
     )
 

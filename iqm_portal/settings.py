@@ -24,7 +24,9 @@ if not SECRET_KEY:
     SECRET_KEY = "insecure-development-key-do-not-use-in-production"
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Links in emails: by default the address `make run` serves, runserver on 127.0.0.1:$PORT.
+SITE_URL = env.str("SITE_URL", default=f"http://127.0.0.1:{env.int('PORT', default=8000)}")
+SITE_URL = SITE_URL.rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -36,9 +38,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django.forms",
-    "rest_framework",
-    "drf_spectacular",
     "django_htmx",
+    "rules",
     "axes",
     "csp",
     "iqm_portal",
@@ -47,6 +48,7 @@ INSTALLED_APPS = [
     "schools",
     "audit",
     "assessments",
+    "awards",
     "portfolios",
     "notifications",
     "moderation",
@@ -94,7 +96,29 @@ TEMPLATES = [
 
 FORM_RENDERER = "iqm_portal.forms.PortalFormRenderer"
 
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+# SQLite (the laptop default) takes several requests writing at once only in WAL mode, with a busy
+# timeout, and with transactions that take the write lock as they begin: a deferred one that reads
+# and then writes, as an upload does, fails at once with "database is locked" whatever the timeout.
+SQLITE_OPTIONS = {
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+}
+
+
+def database_config(url):
+    """The DATABASES entry for a database URL."""
+    config = env.db_url_config(url)
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        config["OPTIONS"] = {**SQLITE_OPTIONS, **config.get("OPTIONS", {})}
+    return config
+
+
+DATABASES = {
+    "default": database_config(
+        env.str("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
+    )
+}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -127,12 +151,15 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 # A worker process grown past this after a task is replaced by a fresh one (Celery counts in KiB).
 CELERY_WORKER_MAX_MEMORY_PER_CHILD = env.int("CELERY_WORKER_MAX_MEMORY_MB", default=512) * 1024
-# How far one PDF render may grow its process's address space before it fails as too large; 0: no limit.
+# How far one PDF render may grow its process's address space before it fails as too large;
+# 0: no limit.
 PDF_MEMORY_LIMIT_MB = env.int("PDF_MEMORY_LIMIT_MB", default=1024)
 CELERY_BEAT_SCHEDULE = {
-    # Requeue emails whose worker died while sending, or whose task was lost (notifications/tasks.py).
+    # Requeue emails whose worker died while sending, or whose task was lost
+    # (notifications/tasks.py).
     "notifications-requeue-stuck": {"task": "notifications.tasks.requeue_stuck", "schedule": 300.0},
-    # Fail PDFs whose worker was killed at the hard time limit; queue again those whose task was lost.
+    # Fail PDFs whose worker was killed at the hard time limit; queue again those whose task was
+    # lost.
     "reports-sweep-renders": {"task": "reports.tasks.sweep_renders", "schedule": 300.0},
 }
 
@@ -156,6 +183,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    "rules.permissions.ObjectPermissionBackend",  # the workflow's predicates (assessments/workflow.py)
     "django.contrib.auth.backends.ModelBackend",
 ]
 INVITATION_VALID_DAYS = env.int("INVITATION_VALID_DAYS", default=7)
@@ -167,7 +195,9 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_FORM_FIELD = "username"  # the login form's field, which holds the email address
+AXES_USERNAME_CALLABLE = "accounts.lockout.lockout_username"
 AXES_VERBOSE = False
+AXES_ENABLE_ADMIN = False  # its records name the people who sign in (accounts/admin.py)
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -196,7 +226,8 @@ CONTENT_SECURITY_POLICY = {
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
-# Sending must give up well before notifications.tasks.STUCK_AFTER (10 minutes) takes a slow worker for a dead one.
+# Sending must give up well before notifications.tasks.STUCK_AFTER (10 minutes) takes a slow
+# worker for a dead one.
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="IQM Portal <no-reply@iqm-portal.test>")
 
@@ -261,7 +292,8 @@ def _default_storage():
 
 STORAGES = {
     "default": _default_storage(),
-    # Hashed, compressed names in production (collectstatic first); plain names on a laptop and in tests.
+    # Hashed, compressed names in production (collectstatic first); plain names on a laptop and in
+    # tests.
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if env.bool("STATIC_MANIFEST", default=not DEBUG)
@@ -270,20 +302,16 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG
 
-REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-}
-SPECTACULAR_SETTINGS = {"TITLE": "IQM Portal API", "VERSION": "1"}
-
 SILENCED_SYSTEM_CHECKS = [
     "models.W047"
 ]  # SQLite (laptop default) cannot make the nulls-not-distinct constraint; PostgreSQL does
-# django-ratelimit (feedback/views.py) counts in the default cache. Its check knows only django-redis
-# and memcached; Django's own RedisCache counts with Redis's atomic INCR, which is all it needs.
+# django-ratelimit (feedback/views.py) counts in the default cache. Its check knows only
+# django-redis and memcached; Django's own RedisCache counts with Redis's atomic INCR, which is all
+# it needs.
 SILENCED_SYSTEM_CHECKS.append("django_ratelimit.W001")
 if not REDIS_URL:
-    # A laptop serves from one runserver process, so the per-process LocMem cache counts every request.
+    # A laptop serves from one runserver process, so the per-process LocMem cache counts every
+    # request.
     # With REDIS_URL set (every deployment) all processes count in Redis and this check stays on.
     SILENCED_SYSTEM_CHECKS.append("django_ratelimit.E003")
 

@@ -1,39 +1,9 @@
-"""Queueing helpers: tasks take ids, run after the transaction commits, and re-enter the
-authority's scope (as pretix's EventTask does)."""
+"""Moved: the queueing helpers live in authorities/tasks.py and send_email in accounts/tasks.py.
 
-from functools import wraps
+Only notifications/domain.py still imports enqueue from here; delete this module once it imports
+from authorities.tasks."""
 
-from celery import shared_task
-from django.core.mail import send_mail
-from django.db import transaction
-from django_scopes import scope
+from accounts.tasks import send_email
+from authorities.tasks import authority_task, enqueue
 
-
-def enqueue(task, *args, **kwargs):
-    """Queue a task once the current transaction has committed, so the worker sees the data."""
-    transaction.on_commit(lambda: task.delay(*args, **kwargs))
-
-
-def authority_task(**task_options):
-    """A Celery task whose first argument is an authority id, run inside that authority's scope."""
-
-    def decorator(func):
-        @shared_task(name=f"{func.__module__}.{func.__name__}", **task_options)
-        @wraps(func)
-        def run(authority_id, *args, **kwargs):
-            from authorities.models import Authority
-
-            authority = Authority.objects.get(pk=authority_id)
-            with scope(authority=authority):
-                return func(authority, *args, **kwargs)
-
-        return run
-
-    return decorator
-
-
-@shared_task(
-    name="iqm_portal.send_email", autoretry_for=(OSError,), retry_backoff=True, max_retries=5
-)
-def send_email(subject, body, recipients, html_body=None):
-    send_mail(subject, body, None, recipients, html_message=html_body)
+__all__ = ["authority_task", "enqueue", "send_email"]

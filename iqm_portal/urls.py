@@ -1,11 +1,10 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from authorities.views import platform_authorities
-
 from . import views
 
 authority_patterns = [
+    path("", views.dashboard, name="dashboard"),
     path("", include("authorities.urls")),
     path("schools/", include("schools.urls")),
     path("people/", include("accounts.people_urls")),
@@ -13,6 +12,7 @@ authority_patterns = [
     path("", include("assessments.urls")),
     path("cycles/<int:cycle_pk>/portfolio/", include("portfolios.urls")),
     path("", include("moderation.urls")),
+    path("", include("awards.urls")),
     path("", include("notifications.urls")),
     path("", include("reports.urls")),
     path("", include("feedback.urls")),
@@ -23,7 +23,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("accounts.urls")),
-    path("platform/authorities/", platform_authorities, name="platform_authorities"),
+    path("platform/authorities/", views.platform_authorities, name="platform_authorities"),
     path("admin/", admin.site.urls),
     path(
         "awards/", include("publishing.directory_urls")

@@ -1,6 +1,22 @@
+"""The project's own pages: the home page, and the pages that draw on several apps (the authority
+dashboard, the platform admin's authorities), which no single app below may import them all for."""
+
+from functools import wraps
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+
+from accounts.models import Membership, Role
+from authorities.access import authority_view
+from authorities.forms import AuthorityForm
+from authorities.models import Authority
+from assessments.work import my_work
+from schools.models import Area, School
+
+from . import platform
 
 
 @login_not_required
@@ -8,14 +24,57 @@ def home(request):
     """Signed out: what the portal is. Signed in: the authorities the person works in."""
     if not request.user.is_authenticated:
         return render(request, "home.html")
-    from authorities.models import Authority
-
     authorities = list(Authority.objects.filter(memberships__user=request.user).distinct())
     if len(authorities) == 1 and not request.user.is_staff:
-        return redirect("authorities:dashboard", authority_slug=authorities[0].slug)
+        return redirect("dashboard", authority_slug=authorities[0].slug)
     return render(request, "home.html", {"authorities": authorities})
 
 
 @login_not_required
 def healthz(request):
     return HttpResponse("ok", content_type="text/plain")
+
+
+@authority_view()
+def dashboard(request, authority_slug):
+    context = {"my_roles": request.memberships, "work": my_work(request.user, request.authority)}
+    if Role.AUTHORITY_ADMIN in request.roles:
+        context["counts"] = {
+            "areas": Area.objects.count(),
+            "schools": School.objects.count(),
+            "people": Membership.objects.values("user").distinct().count(),
+        }
+    return render(request, "authorities/dashboard.html", context)
+
+
+def platform_admin_required(view):
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_staff:
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@platform_admin_required
+def platform_authorities(request):
+    form = AuthorityForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            authority = platform.create_authority(
+                name=form.cleaned_data["name"],
+                slug=form.cleaned_data["slug"],
+                first_admin_email=form.cleaned_data["first_admin_email"],
+                by=request.user,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request, f"{authority.name} created; its first admin has been sent an invitation."
+            )
+            return redirect("platform_authorities")
+    return render(
+        request, "authorities/platform.html", {"form": form, "authorities": Authority.objects.all()}
+    )

@@ -1,24 +1,22 @@
-"""Moderation, the panel's vote and the award (DOMAIN.md, steps 6 to 10). One function per state
-change: rule, save, audit log and notification, in one transaction."""
+"""Moderation and the panel's vote (DOMAIN.md, steps 6 to 9). One function per step: rule,
+save, audit log and notification, in one transaction; who may take each step, in which state,
+and who is told is the workflow's (assessments/workflow.py)."""
 
 from collections import Counter
-from datetime import date
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Membership, Role
-from assessments.domain import TransitionError, lock_cycle, move_cycle
+from assessments.domain import lock_cycle, take
 from assessments.models import Cycle
-from assessments.notify import recipients
+from assessments.workflow import TransitionError, check, conflicts, moderator_ids
 from audit.domain import record
-from notifications.domain import notify
+from awards.domain import ineligibility, make_award, withdraw_awards
+from awards.models import Tier
 
 from .models import (
-    Award,
     Ballot,
     Conflict,
     Decision,
@@ -26,31 +24,11 @@ from .models import (
     Outcome,
     PanelVote,
     Report,
-    Tier,
     Visit,
     VisitNote,
 )
 
 State = Cycle.State
-CHAIRS = {Role.PANEL_CHAIR, Role.AUTHORITY_ADMIN}
-
-
-def _roles(user, authority):
-    return set(
-        Membership.objects.filter(user=user, authority=authority).values_list("role", flat=True)
-    )
-
-
-def _require_chair_or_admin(user, authority):
-    if not _roles(user, authority) & CHAIRS:
-        raise PermissionDenied("Only the panel chair or an authority admin can do this.")
-
-
-def _require_state(cycle, state, doing):
-    if cycle.state != state:
-        raise TransitionError(
-            f"This case cannot be {doing} while it is “{cycle.get_state_display().lower()}”."
-        )
 
 
 # Desk check
@@ -59,39 +37,30 @@ def _require_state(cycle, state, doing):
 @transaction.atomic
 def accept_for_visit(*, cycle, by) -> Cycle:
     cycle = lock_cycle(cycle)
-    _require_chair_or_admin(by, cycle.authority)
-    _require_state(cycle, State.PORTFOLIO_SUBMITTED, "accepted for a visit")
-    return move_cycle(cycle, by, State.READY_FOR_VISIT, "ready_for_visit")
+    check(by, "accept_for_visit", cycle)
+    return take("accept_for_visit", cycle, by)
 
 
 @transaction.atomic
 def return_portfolio(*, cycle, by, reasons) -> Cycle:
-    """Back to the school with reasons; the portfolio unlocks and its submission history stays."""
+    """Back to the school with reasons, shown on its pages until it submits again; the portfolio
+    unlocks and its submission history stays."""
     cycle = lock_cycle(cycle)
-    _require_chair_or_admin(by, cycle.authority)
-    _require_state(cycle, State.PORTFOLIO_SUBMITTED, "returned")
+    check(by, "return_portfolio", cycle)
     if not reasons.strip():
         raise ValidationError(
             {"reasons": "Tell the school why the portfolio is not ready for a visit."}
         )
-    return move_cycle(
-        cycle, by, State.VALIDATED, "portfolio_returned", return_comment=reasons.strip()
-    )
+    return take("return_portfolio", cycle, by, return_comment=reasons.strip())
 
 
 # Conflicts and the visit
 
 
-def conflicted_people(cycle) -> dict:
-    """Person id -> why they may neither moderate nor vote on this school."""
-    reasons = {cycle.mentor_id: "the school's mentor"}
-    for conflict in Conflict.objects.filter(school=cycle.school_id):
-        reasons.setdefault(conflict.person_id, f"declared: {conflict.reason}")
-    return reasons
-
-
 @transaction.atomic
 def declare_conflict(*, authority, person, school, reason) -> Conflict:
+    """From now on the person neither moderates nor votes on the school: a ballot they cast on
+    a vote still open is withdrawn, so it is not counted."""
     if not reason.strip():
         raise ValidationError({"reason": "Say briefly what the conflict is."})
     try:
@@ -100,7 +69,9 @@ def declare_conflict(*, authority, person, school, reason) -> Conflict:
                 authority=authority, person=person, school=school, reason=reason.strip()
             )
     except IntegrityError:
-        raise ValidationError({"school": "You have already declared a conflict with this school."})
+        raise ValidationError(
+            {"school": "You have already declared a conflict with this school."}
+        ) from None
     record(
         authority=authority,
         actor=person,
@@ -110,6 +81,20 @@ def declare_conflict(*, authority, person, school, reason) -> Conflict:
         person=person,
         after={"reason": conflict.reason},
     )
+    open_ballots = Ballot.objects.filter(
+        member=person, vote__cycle__school=school, vote__closed_at=None
+    ).select_related("vote__cycle")
+    for ballot in open_ballots:
+        record(
+            authority=authority,
+            actor=person,
+            action="ballot.withdrawn",
+            obj=ballot.vote.cycle,
+            school=school,
+            person=person,
+            before={"outcome": ballot.outcome, "tier": ballot.tier},
+        )
+        ballot.delete()
     return conflict
 
 
@@ -117,22 +102,20 @@ def declare_conflict(*, authority, person, school, reason) -> Conflict:
 def plan_visit(*, cycle, by, moderators, visit_date) -> Visit:
     """Exactly two moderators, neither the school's mentor nor anyone with a declared conflict."""
     cycle = lock_cycle(cycle)
-    _require_chair_or_admin(by, cycle.authority)
-    _require_state(cycle, State.READY_FOR_VISIT, "given a visit")
+    check(by, "plan_visit", cycle)
     moderators = list(dict.fromkeys(moderators))
     if len(moderators) != 2:
         raise ValidationError({"moderators": "Choose exactly two moderators: every visit has two."})
-    moderator_ids = set(
-        Membership.objects.filter(role=Role.MODERATOR).values_list("user", flat=True)
-    )
-    conflicts = conflicted_people(cycle)
+    allowed = set(Membership.objects.filter(role=Role.MODERATOR).values_list("user", flat=True))
+    conflicted = conflicts(cycle)
     for person in moderators:
-        if person.pk not in moderator_ids:
+        if person.pk not in allowed:
             raise ValidationError({"moderators": f"{person} is not a moderator of this authority."})
-        if person.pk in conflicts:
+        if person.pk in conflicted:
             raise ValidationError(
                 {
-                    "moderators": f"{person} cannot moderate {cycle.school} (conflict of interest: {conflicts[person.pk]})."
+                    "moderators": f"{person} cannot moderate {cycle.school} "
+                    f"(conflict of interest: {conflicted[person.pk]})."
                 }
             )
     if visit_date < timezone.localdate():
@@ -148,20 +131,13 @@ def plan_visit(*, cycle, by, moderators, visit_date) -> Visit:
         school=cycle.school,
         after={"date": visit_date.isoformat(), "moderators": sorted(m.pk for m in moderators)},
     )
-    return move_cycle(cycle, by, State.VISIT_PLANNED, "visit_planned")
-
-
-def _require_moderator(cycle, by):
-    if not hasattr(cycle, "visit") or not cycle.visit.moderators.filter(pk=by.pk).exists():
-        raise PermissionDenied("Only the two moderators of this visit can do this.")
+    return take("plan_visit", cycle, by)
 
 
 @transaction.atomic
 def add_note(*, cycle, by, kind, who, notes, subject="", focus="", elements=()) -> VisitNote:
     cycle = lock_cycle(cycle)
-    _require_moderator(cycle, by)
-    if cycle.state not in (State.VISIT_PLANNED,):
-        raise TransitionError("Notes can be added until the report is signed.")
+    check(by, "write_report", cycle)
     note = VisitNote.objects.create(
         visit=cycle.visit, kind=kind, who=who, notes=notes, subject=subject, focus=focus, author=by
     )
@@ -189,7 +165,7 @@ def save_report(
     A save from an out-of-date copy is refused, so two moderators do not overwrite each other."""
     with transaction.atomic():
         cycle = lock_cycle(cycle)
-        _require_moderator(cycle, by)
+        check(by, "write_report", cycle)
         report = Report.objects.select_for_update().get(cycle=cycle)
         if report.finalised_at:
             raise TransitionError(
@@ -197,9 +173,10 @@ def save_report(
             )
         if report.version != version:
             raise TransitionError(
-                "Your co-moderator saved the report since you opened it: reload it to see their changes."
+                "Your co-moderator saved the report since you opened it: "
+                "reload it to see their changes."
             )
-        _check_recommendation(recommendation, tier, revisit_by)
+        _check_recommendation(cycle, recommendation, tier, revisit_by)
         report.context, report.strengths, report.next_steps = context, strengths, next_steps
         report.recommendation, report.tier, report.revisit_by = recommendation, tier, revisit_by
         report.version += 1
@@ -218,9 +195,11 @@ def save_report(
     return report
 
 
-def _check_recommendation(recommendation, tier, revisit_by):
+def _check_recommendation(cycle, recommendation, tier, revisit_by):
     if recommendation == Outcome.AWARD and not tier:
         raise ValidationError({"tier": "Choose the tier the moderators recommend."})
+    if recommendation == Outcome.AWARD and (reason := ineligibility(cycle.school, tier)):
+        raise ValidationError({"tier": reason})
     if recommendation != Outcome.AWARD and tier:
         raise ValidationError({"tier": "Only an award has a tier."})
     if recommendation == Outcome.DEFER and revisit_by is None:
@@ -231,8 +210,7 @@ def _check_recommendation(recommendation, tier, revisit_by):
 def sign_report(*, cycle, by) -> Report:
     """A moderator signs; when both have, the report is final and the case goes to the panel."""
     cycle = lock_cycle(cycle)
-    _require_moderator(cycle, by)
-    _require_state(cycle, State.VISIT_PLANNED, "signed off")
+    check(by, "sign_report", cycle)
     report = Report.objects.select_for_update().get(cycle=cycle)
     elements = cycle.framework.elements.count()
     findings = report.findings.exclude(judgement="").count()
@@ -247,53 +225,43 @@ def sign_report(*, cycle, by) -> Report:
     if report.signed_by.count() == 2:
         report.finalised_at = timezone.now()
         report.save(update_fields=["finalised_at"])
-        move_cycle(cycle, by, State.REPORTED, "reported")
+        take("sign_report", cycle, by)
     return report
 
 
 # The panel
 
 
-def eligible_voters(cycle):
-    """(eligible members, {member: why not}) for this case."""
-    members = list(
-        Membership.objects.filter(role__in=[Role.PANEL_MEMBER, Role.PANEL_CHAIR])
-        .select_related("user")
-        .order_by("user__full_name")
-        .values_list("user", flat=True)
-        .distinct()
-    )
-    reasons = conflicted_people(cycle)
-    if hasattr(cycle, "visit"):
-        for moderator in cycle.visit.moderators.all():
-            reasons.setdefault(moderator.pk, "a visiting moderator, who may speak but not vote")
-    return [m for m in members if m not in reasons], {
-        m: reasons[m] for m in members if m in reasons
-    }
+def why_not_voting(user, cycle) -> str | None:
+    """Why a panel member may not vote on this case (the workflow's `may_vote_on`), in words."""
+    if reason := conflicts(cycle).get(user.pk):
+        return reason
+    if user.pk in moderator_ids(cycle):
+        return "a visiting moderator, who may speak but not vote"
+    return None
 
 
 @transaction.atomic
 def open_vote(*, cycle, by) -> PanelVote:
     cycle = lock_cycle(cycle)
-    if Role.PANEL_CHAIR not in _roles(by, cycle.authority):
-        raise PermissionDenied("Only the panel chair can open a vote.")
-    _require_state(cycle, State.REPORTED, "put to a vote")
+    check(by, "open_vote", cycle)
     vote = PanelVote.objects.create(cycle=cycle, opened_by=by)
-    move_cycle(cycle, by, State.WITH_PANEL, "with_panel")
+    take("open_vote", cycle, by)
     return vote
 
 
 @transaction.atomic
 def cast_ballot(*, cycle, by, outcome, tier="", comment="") -> Ballot:
     cycle = lock_cycle(cycle)
-    _require_state(cycle, State.WITH_PANEL, "voted on")
-    eligible, conflicted = eligible_voters(cycle)
-    if by.pk in conflicted:
+    if cycle.state == State.WITH_PANEL and (reason := why_not_voting(by, cycle)):
         raise PermissionDenied(
-            f"You cannot vote on {cycle.school} (conflict of interest: {conflicted[by.pk]})."
+            f"You cannot vote on {cycle.school} (conflict of interest: {reason})."
         )
-    if by.pk not in eligible:
-        raise PermissionDenied("Only the authority's panel members vote.")
+    if cycle.state == State.WITH_PANEL and by.pk in cycle.panel_vote.ballots.values_list(
+        "member", flat=True
+    ):
+        raise ValidationError("You have already voted on this case.")
+    check(by, "vote", cycle)
     if outcome == Outcome.AWARD and not tier:
         raise ValidationError({"tier": "Choose the tier you vote to award."})
     if outcome == Outcome.AWARD and (reason := ineligibility(cycle.school, tier)):
@@ -308,7 +276,7 @@ def cast_ballot(*, cycle, by, outcome, tier="", comment="") -> Ballot:
                 comment=comment,
             )
     except IntegrityError:
-        raise ValidationError("You have already voted on this case.")
+        raise ValidationError("You have already voted on this case.") from None
     record(
         authority=cycle.authority, actor=by, action="ballot.cast", obj=cycle, school=cycle.school
     )
@@ -331,9 +299,7 @@ def record_decision(*, cycle, by, rationale, casting=None) -> Decision:
     """The chair closes the vote and records the decision: it needs the quorum and a simple
     majority; on a tie the chair's casting vote, one of the tied options, decides."""
     cycle = lock_cycle(cycle)
-    if Role.PANEL_CHAIR not in _roles(by, cycle.authority):
-        raise PermissionDenied("Only the panel chair records the panel's decision.")
-    _require_state(cycle, State.WITH_PANEL, "decided")
+    check(by, "decide", cycle)
     if not rationale.strip():
         raise ValidationError({"rationale": "Record the panel's reasons with its decision."})
     votes = tally(cycle)
@@ -373,8 +339,8 @@ def record_decision(*, cycle, by, rationale, casting=None) -> Decision:
         after={"outcome": outcome, "tier": tier, "votes": decision.votes},
     )
     if outcome == Outcome.AWARD:
-        _award(cycle, decision, by)
-    move_cycle(cycle, by, State.DECIDED, "decided")
+        make_award(school=cycle.school, tier=tier, decision=decision, by=by)
+    take("decide", cycle, by)
     return decision
 
 
@@ -382,8 +348,7 @@ def record_decision(*, cycle, by, rationale, casting=None) -> Decision:
 def correct_decision(*, decision, by, outcome, tier, rationale, reason) -> Decision:
     """A recorded decision stays as it was; the correction is a new decision linked to it."""
     cycle = lock_cycle(decision.cycle)
-    if Role.PANEL_CHAIR not in _roles(by, cycle.authority):
-        raise PermissionDenied("Only the panel chair records a correction.")
+    check(by, "correct_decision", cycle)
     if not reason.strip():
         raise ValidationError({"reason": "Say why the decision is being corrected."})
     if Decision.objects.filter(corrects=decision).exists():
@@ -398,9 +363,9 @@ def correct_decision(*, decision, by, outcome, tier, rationale, reason) -> Decis
         corrects=decision,
         correction_reason=reason.strip(),
     )
-    Award.objects.filter(decision=decision, withdrawn_at=None).update(withdrawn_at=timezone.now())
+    withdraw_awards(decision)
     if outcome == Outcome.AWARD:
-        _award(cycle, correction, by)
+        make_award(school=cycle.school, tier=correction.tier, decision=correction, by=by)
     record(
         authority=cycle.authority,
         actor=by,
@@ -414,88 +379,5 @@ def correct_decision(*, decision, by, outcome, tier, rationale, reason) -> Decis
             "reason": correction.correction_reason,
         },
     )
+    take("correct_decision", cycle, by)
     return correction
-
-
-# Awards and eligibility
-
-
-def current_awards(school, on=None):
-    on = on or timezone.localdate()
-    return Award.objects.filter(
-        school=school, withdrawn_at=None, awarded_on__lte=on, expires_on__gte=on
-    )
-
-
-def ineligibility(school, tier, on=None) -> str | None:
-    """Why the school cannot be awarded `tier` now, or None if it can (DOMAIN.md, award tiers)."""
-    on = on or timezone.localdate()
-    if tier == Tier.QUALITY_MARK:
-        return None
-    awards = Award.objects.filter(school=school, withdrawn_at=None)
-    if tier == Tier.CENTRE_OF_EXCELLENCE:
-        if not current_awards(school, on).exists():
-            return "Centre of Excellence needs a current Quality Mark, and the school holds none."
-        if school.partners.count() < 2:
-            return "Centre of Excellence needs a cluster of at least two partner schools."
-        return None
-    excellence = (
-        awards.filter(tier__in=[Tier.CENTRE_OF_EXCELLENCE, Tier.FLAGSHIP])
-        .order_by("awarded_on")
-        .first()
-    )
-    if excellence is None or excellence.awarded_on > _years_before(on, 3):
-        return "Flagship needs Centre of Excellence held for at least three years."
-    if awards.count() < 2:
-        return "Flagship needs at least two successful IQM assessments."
-    return None
-
-
-def _years_before(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year - years, day=28)
-
-
-def _award(cycle, decision, by) -> Award:
-    if reason := ineligibility(cycle.school, decision.tier):
-        raise ValidationError({"tier": reason})
-    authority = cycle.authority
-    years = {
-        Tier.QUALITY_MARK: authority.quality_mark_years,
-        Tier.CENTRE_OF_EXCELLENCE: authority.centre_of_excellence_years,
-        Tier.FLAGSHIP: authority.flagship_years,
-    }[decision.tier]
-    today = timezone.localdate()
-    award = Award.objects.create(
-        authority=authority,
-        school=cycle.school,
-        tier=decision.tier,
-        awarded_on=today,
-        expires_on=_years_before(today, -years),
-        decision=decision,
-    )
-    record(
-        authority=authority,
-        actor=by,
-        action="award.made",
-        obj=award,
-        school=cycle.school,
-        after={"tier": award.tier, "expires_on": award.expires_on.isoformat()},
-    )
-    notify(
-        authority=authority,
-        key="award.made",
-        dedupe_key=f"award.{award.pk}",
-        recipients=recipients(cycle, {"school", Role.AUTHORITY_ADMIN}),
-        context={
-            "school": cycle.school.name,
-            "tier": award.get_tier_display(),
-            "awarded_on": award.awarded_on,
-            "expires_on": award.expires_on,
-            "url": settings.SITE_URL
-            + reverse("schools:detail", args=[authority.slug, cycle.school_id]),
-        },
-    )
-    return award

@@ -2,9 +2,38 @@ from django import forms
 
 from accounts.models import Role, User
 from assessments.models import Element
+from awards.domain import tier_options
 from schools.models import School
 
-from .models import Outcome, Tier, VisitNote
+from .models import Outcome, VisitNote
+
+
+def _tiers(school):
+    """The tiers the school may be awarded now, and a note of each it may not, with why."""
+    options = tier_options(school)
+    allowed = [(tier.value, tier.label) for tier, reason in options if reason is None]
+    refused = " ".join(f"Not open to this school: {reason}" for _, reason in options if reason)
+    return allowed, refused
+
+
+def _options(school):
+    allowed, refused = _tiers(school)
+    choices = [("award:" + tier, f"Award: {label}") for tier, label in allowed]
+    return choices + [("defer:", "Defer"), ("not_award:", "Not award")], refused
+
+
+class TierOptionsMixin:
+    """The vote's options are only the tiers the school may be awarded (awards.domain)."""
+
+    option_fields = ()
+
+    def __init__(self, *args, school, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices, refused = _options(school)
+        for name in self.option_fields:
+            field = self.fields[name]
+            field.choices = field.choices[:1] + choices if not field.required else choices
+            field.help_text = refused
 
 
 class ReturnPortfolioForm(forms.Form):
@@ -67,17 +96,18 @@ class ReportForm(forms.Form):
         max_length=10000, required=False, widget=forms.Textarea(attrs={"rows": 4})
     )
     recommendation = forms.ChoiceField(choices=[("", "Not yet")] + Outcome.choices, required=False)
-    tier = forms.ChoiceField(
-        choices=[("", "–")] + Tier.choices, required=False, help_text="For an award."
-    )
+    tier = forms.ChoiceField(choices=[("", "–")], required=False)
     revisit_by = forms.DateField(
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text="For a deferral: when the moderators revisit.",
     )
 
-    def __init__(self, *args, elements, **kwargs):
+    def __init__(self, *args, elements, school, **kwargs):
         super().__init__(*args, **kwargs)
+        allowed, refused = _tiers(school)
+        self.fields["tier"].choices += allowed
+        self.fields["tier"].help_text = " ".join(filter(None, ["For an award.", refused]))
         self.elements = elements
         for e in elements:
             self.fields[f"strengths-{e.pk}"] = forms.CharField(
@@ -112,14 +142,9 @@ class ReportForm(forms.Form):
         }
 
 
-OPTIONS = [("award:" + t, f"Award: {label}") for t, label in Tier.choices] + [
-    ("defer:", "Defer"),
-    ("not_award:", "Not award"),
-]
-
-
-class BallotForm(forms.Form):
-    option = forms.ChoiceField(choices=OPTIONS, widget=forms.RadioSelect, label="Your vote")
+class BallotForm(TierOptionsMixin, forms.Form):
+    option_fields = ("option",)
+    option = forms.ChoiceField(widget=forms.RadioSelect, label="Your vote")
     comment = forms.CharField(
         max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
@@ -129,7 +154,9 @@ class BallotForm(forms.Form):
         return outcome, tier
 
 
-class DecisionForm(forms.Form):
+class DecisionForm(TierOptionsMixin, forms.Form):
+    option_fields = ("casting",)
+
     rationale = forms.CharField(
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 4}),
@@ -137,14 +164,15 @@ class DecisionForm(forms.Form):
         error_messages={"required": "Record the panel's reasons with its decision."},
     )
     casting = forms.ChoiceField(
-        choices=[("", "No tie")] + OPTIONS,
+        choices=[("", "No tie")],
         required=False,
         label="Casting vote, if the vote is tied",
     )
 
 
-class CorrectionForm(forms.Form):
-    option = forms.ChoiceField(choices=OPTIONS, label="Corrected decision")
+class CorrectionForm(TierOptionsMixin, forms.Form):
+    option_fields = ("option",)
+    option = forms.ChoiceField(label="Corrected decision")
     rationale = forms.CharField(
         max_length=5000, widget=forms.Textarea(attrs={"rows": 3}), label="Reasons"
     )

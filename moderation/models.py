@@ -4,13 +4,8 @@ from django_scopes import ScopedManager
 
 from assessments.models import Cycle, Element
 from authorities.models import Authority
+from awards.models import Tier
 from schools.models import School
-
-
-class Tier(models.TextChoices):
-    QUALITY_MARK = "quality_mark", "Inclusion Quality Mark"
-    CENTRE_OF_EXCELLENCE = "centre_of_excellence", "Centre of Excellence"
-    FLAGSHIP = "flagship", "Flagship"
 
 
 class Outcome(models.TextChoices):
@@ -174,25 +169,3 @@ class Decision(models.Model):
         if self.pk is not None:
             raise ValueError("A recorded decision cannot be changed: record a correction instead.")
         super().save(*args, **kwargs)
-
-
-class Award(models.Model):
-    authority = models.ForeignKey(Authority, on_delete=models.PROTECT, related_name="+")
-    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="awards")
-    tier = models.CharField(max_length=30, choices=Tier.choices)
-    awarded_on = models.DateField()
-    expires_on = models.DateField()
-    decision = models.OneToOneField(
-        Decision, on_delete=models.PROTECT, null=True, blank=True, related_name="award"
-    )
-    withdrawn_at = models.DateTimeField(
-        null=True, blank=True, help_text="Set when a correction replaces the decision."
-    )
-
-    objects = ScopedManager(authority="authority")
-
-    class Meta:
-        ordering = ["-awarded_on", "pk"]
-
-    def __str__(self):
-        return f"{self.school}: {self.get_tier_display()} ({self.awarded_on:%Y})"

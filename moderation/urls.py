@@ -12,16 +12,4 @@ urlpatterns = [
     path("cycles/<int:cycle_pk>/report/sign/", views.sign, name="sign"),
     path("cycles/<int:cycle_pk>/panel/", views.panel, name="panel"),
     path("cycles/<int:cycle_pk>/panel/<str:action>/", views.panel_action, name="panel_action"),
-    path(
-        "schools/<int:school_pk>/awards/<int:pk>/logo.svg",
-        views.award_logo,
-        {"extension": "svg"},
-        name="logo_svg",
-    ),
-    path(
-        "schools/<int:school_pk>/awards/<int:pk>/logo.png",
-        views.award_logo,
-        {"extension": "png"},
-        name="logo_png",
-    ),
 ]

@@ -1,19 +1,18 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.cache import get_conditional_response
-from django.utils.http import content_disposition_header
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST
 
-from accounts.models import STAFF_ROLES, Role
-from assessments.domain import TransitionError
+from accounts.roles import is_authority_admin, is_authority_staff
+from assessments import workflow
+from assessments.access import get_cycle
 from assessments.models import Cycle
-from assessments.views import get_cycle
-from authorities.access import STAFF, authority_view, require_school_access
+from assessments.workflow import TransitionError
 
-from . import domain, logo
+from authorities.access import authority_view
+
+from . import domain
 from .forms import (
     BallotForm,
     ConflictForm,
@@ -26,15 +25,7 @@ from .forms import (
 )
 from .models import Conflict, Decision, Report
 
-CHAIR_OR_ADMIN = (Role.PANEL_CHAIR, Role.AUTHORITY_ADMIN)
 State = Cycle.State
-IN_MODERATION = [
-    State.PORTFOLIO_SUBMITTED,
-    State.READY_FOR_VISIT,
-    State.VISIT_PLANNED,
-    State.REPORTED,
-    State.WITH_PANEL,
-]
 
 
 def _error(error):
@@ -43,11 +34,20 @@ def _error(error):
     return str(error) or "You cannot do this."
 
 
-@authority_view(*CHAIR_OR_ADMIN)
+def _require(predicate, request, obj):
+    if not predicate.test(request.user, obj):
+        raise PermissionDenied
+
+
+@authority_view()
 def queue(request, authority_slug):
-    """Submitted portfolios, oldest first, with the days they have waited; then the cases under way."""
+    """Submitted portfolios, oldest first, with the days they have waited; then the cases under
+    way. For the desk checkers, of the cases they may see."""
+    _require(workflow.is_desk_checker, request, request.authority)
     cases = list(
-        Cycle.objects.filter(state__in=IN_MODERATION)
+        workflow.visible_cycles(request.user, request.authority)
+        .filter(state__in=workflow.PANEL_STATES)
+        .exclude(state=State.DECIDED)
         .select_related("school", "mentor")
         .order_by("portfolio_submitted_at", "pk")
     )
@@ -62,7 +62,7 @@ def queue(request, authority_slug):
         request,
         "moderation/queue.html",
         {
-            "waiting": [c for c in cases if c.state == State.PORTFOLIO_SUBMITTED],
+            "waiting": [c for c in cases if workflow.STEPS["accept_for_visit"].test(request.user, c)],
             "under_way": [c for c in cases if c.state != State.PORTFOLIO_SUBMITTED],
             "return_form": ReturnPortfolioForm(),
         },
@@ -70,7 +70,7 @@ def queue(request, authority_slug):
 
 
 @require_POST
-@authority_view(*CHAIR_OR_ADMIN)
+@authority_view()
 def desk_check(request, authority_slug, cycle_pk):
     cycle = get_cycle(request, cycle_pk)
     try:
@@ -88,21 +88,17 @@ def desk_check(request, authority_slug, cycle_pk):
                 request,
                 f"{cycle.school}: the portfolio is back with the school, with your reasons.",
             )
-    except (TransitionError, ValidationError) as error:
+    except (TransitionError, ValidationError, PermissionDenied) as error:
         messages.error(request, _error(error))
     return redirect("moderation:queue", authority_slug)
-
-
-def _is_moderator(cycle, user):
-    return hasattr(cycle, "visit") and any(m.pk == user.pk for m in cycle.visit.moderators.all())
 
 
 @authority_view()
 def visit(request, authority_slug, cycle_pk):
     cycle = get_cycle(request, cycle_pk)
-    is_planner = bool(request.roles & set(CHAIR_OR_ADMIN))
+    actions = workflow.allowed(request.user, cycle)
     plan_form = None
-    if cycle.state == State.READY_FOR_VISIT and is_planner:
+    if "plan_visit" in actions:
         plan_form = VisitForm(
             request.POST if request.method == "POST" and "plan" in request.POST else None,
             authority=request.authority,
@@ -115,7 +111,7 @@ def visit(request, authority_slug, cycle_pk):
                     moderators=list(plan_form.cleaned_data["moderators"]),
                     visit_date=plan_form.cleaned_data["visit_date"],
                 )
-            except (TransitionError, ValidationError) as error:
+            except (TransitionError, ValidationError, PermissionDenied) as error:
                 plan_form.add_error(
                     None, error if isinstance(error, ValidationError) else str(error)
                 )
@@ -125,9 +121,8 @@ def visit(request, authority_slug, cycle_pk):
                 )
                 return redirect("moderation:visit", authority_slug, cycle.pk)
     the_visit = getattr(cycle, "visit", None)
-    moderating = _is_moderator(cycle, request.user)
     note_form = None
-    if moderating and cycle.state == State.VISIT_PLANNED:
+    if "write_report" in actions:
         note_form = NoteForm(
             request.POST if request.method == "POST" and "note" in request.POST else None,
             cycle=cycle,
@@ -148,10 +143,9 @@ def visit(request, authority_slug, cycle_pk):
             return redirect("moderation:visit", authority_slug, cycle.pk)
     if request.method == "POST" and plan_form is None and note_form is None:
         raise PermissionDenied
-    can_read_notes = moderating or bool(request.roles & STAFF_ROLES)
     notes = (
         the_visit.notes.select_related("author").prefetch_related("elements")
-        if the_visit and can_read_notes
+        if the_visit and workflow.may_see_visit_notes.test(request.user, cycle)
         else []
     )
     return render(
@@ -171,12 +165,11 @@ def visit(request, authority_slug, cycle_pk):
 def report(request, authority_slug, cycle_pk):
     cycle = get_cycle(request, cycle_pk)
     report_ = get_object_or_404(Report.objects.prefetch_related("signed_by"), cycle=cycle)
-    moderating = _is_moderator(cycle, request.user)
-    if not (moderating or request.roles & STAFF_ROLES or report_.finalised_at):
-        raise PermissionDenied  # the school reads the report once it is final
+    _require(workflow.may_see_report, request, cycle)
     elements = list(cycle.framework.elements.all())
     findings = {f.element_id: f for f in report_.findings.all()}
-    editable = moderating and not report_.finalised_at
+    actions = workflow.allowed(request.user, cycle)
+    editable = "write_report" in actions and not report_.finalised_at
     initial = {
         "version": report_.version,
         "context": report_.context,
@@ -196,7 +189,10 @@ def report(request, authority_slug, cycle_pk):
                 }
             )
     form = ReportForm(
-        request.POST if request.method == "POST" else None, elements=elements, initial=initial
+        request.POST if request.method == "POST" else None,
+        elements=elements,
+        school=cycle.school,
+        initial=initial,
     )
     if request.method == "POST":
         if not editable:
@@ -219,7 +215,7 @@ def report(request, authority_slug, cycle_pk):
             except ValidationError as error:
                 for field, errors in error.message_dict.items():
                     form.add_error(field, errors)
-            except TransitionError as error:
+            except (TransitionError, PermissionDenied) as error:
                 form.add_error(None, str(error))
             else:
                 messages.success(
@@ -236,14 +232,14 @@ def report(request, authority_slug, cycle_pk):
             "editable": editable,
             "findings": findings,
             "rows": [(e, findings.get(e.pk)) for e in elements],
-            "moderating": moderating,
+            "can_sign": "sign_report" in actions,
             "signed": [u.pk for u in report_.signed_by.all()],
         },
     )
 
 
 @require_POST
-@authority_view(Role.MODERATOR)
+@authority_view()
 def sign(request, authority_slug, cycle_pk):
     cycle = get_cycle(request, cycle_pk)
     try:
@@ -255,15 +251,17 @@ def sign(request, authority_slug, cycle_pk):
     return redirect("moderation:report", authority_slug, cycle.pk)
 
 
-@authority_view(*STAFF)
+@authority_view()
 def panel(request, authority_slug, cycle_pk):
     """The vote on a case: members see the others' votes only once they have voted."""
     cycle = get_cycle(request, cycle_pk)
+    _require(workflow.may_see_panel, request, cycle)
     vote = getattr(cycle, "panel_vote", None)
     ballots = list(vote.ballots.select_related("member")) if vote else []
     mine = next((b for b in ballots if b.member_id == request.user.pk), None)
-    eligible, conflicted = domain.eligible_voters(cycle)
-    is_chair = Role.PANEL_CHAIR in request.roles
+    actions = workflow.allowed(request.user, cycle)
+    is_chair = workflow.is_acting_chair.test(request.user, cycle)
+    school = cycle.school
     decisions = list(Decision.objects.filter(cycle=cycle).select_related("recorded_by"))
     return render(
         request,
@@ -274,14 +272,12 @@ def panel(request, authority_slug, cycle_pk):
             "ballots": ballots if (mine or is_chair or decisions) else [],
             "ballot_count": len(ballots),
             "mine": mine,
-            "my_conflict": conflicted.get(request.user.pk),
-            "can_vote": cycle.state == State.WITH_PANEL
-            and request.user.pk in eligible
-            and mine is None,
-            "is_chair": is_chair,
-            "ballot_form": BallotForm(),
-            "decision_form": DecisionForm(),
-            "correction_form": CorrectionForm(),
+            "my_conflict": workflow.is_on_panel.test(request.user, cycle)
+            and domain.why_not_voting(request.user, cycle),
+            "actions": actions,
+            "ballot_form": BallotForm(school=school),
+            "decision_form": DecisionForm(school=school),
+            "correction_form": CorrectionForm(school=school),
             "decisions": decisions,
             "quorum": request.authority.panel_quorum,
             "tally": [(domain.option_label(o), n) for o, n in domain.tally(cycle).most_common()]
@@ -292,7 +288,7 @@ def panel(request, authority_slug, cycle_pk):
 
 
 @require_POST
-@authority_view(*STAFF)
+@authority_view()
 def panel_action(request, authority_slug, cycle_pk, action):
     cycle = get_cycle(request, cycle_pk)
     try:
@@ -300,7 +296,7 @@ def panel_action(request, authority_slug, cycle_pk, action):
             domain.open_vote(cycle=cycle, by=request.user)
             messages.success(request, "The vote is open; the panel members have been told.")
         elif action == "vote":
-            form = BallotForm(request.POST)
+            form = BallotForm(request.POST, school=cycle.school)
             if not form.is_valid():
                 raise ValidationError("Choose how you vote.")
             outcome, tier = form.option_value()
@@ -313,7 +309,7 @@ def panel_action(request, authority_slug, cycle_pk, action):
             )
             messages.success(request, "Your vote is recorded.")
         elif action == "decide":
-            form = DecisionForm(request.POST)
+            form = DecisionForm(request.POST, school=cycle.school)
             if not form.is_valid():
                 raise ValidationError([e for errors in form.errors.values() for e in errors])
             casting = (
@@ -329,7 +325,7 @@ def panel_action(request, authority_slug, cycle_pk, action):
             )
             messages.success(request, "The decision is recorded.")
         elif action == "correct":
-            form = CorrectionForm(request.POST)
+            form = CorrectionForm(request.POST, school=cycle.school)
             if not form.is_valid():
                 raise ValidationError([e for errors in form.errors.values() for e in errors])
             outcome, tier = form.cleaned_data["option"].split(":")
@@ -352,8 +348,9 @@ def panel_action(request, authority_slug, cycle_pk, action):
     return redirect("moderation:panel", authority_slug, cycle.pk)
 
 
-@authority_view(*STAFF)
+@authority_view()
 def conflicts(request, authority_slug):
+    _require(is_authority_staff, request, request.authority)
     form = ConflictForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -369,32 +366,6 @@ def conflicts(request, authority_slug):
             )
             return redirect("moderation:conflicts", authority_slug)
     declared = Conflict.objects.select_related("school", "person").order_by("school__name")
-    if Role.AUTHORITY_ADMIN not in request.roles:
+    if not is_authority_admin.test(request.user, request.authority):
         declared = declared.filter(person=request.user)
     return render(request, "moderation/conflicts.html", {"form": form, "conflicts": declared})
-
-
-@require_GET
-@authority_view()
-def award_logo(request, authority_slug, school_pk, pk, extension):
-    """The logo of a current award, for the school's staff and the authority's staff."""
-    award = get_object_or_404(
-        domain.current_awards(school_pk).select_related("school", "authority"), pk=pk
-    )
-    require_school_access(request, award.school)
-    svg = logo.svg(award)
-    etag = logo.etag(svg, extension)
-    response = get_conditional_response(request, etag=etag)
-    if response is None:
-        body, content_type = (
-            (svg, "image/svg+xml") if extension == "svg" else (logo.png(svg), "image/png")
-        )
-        response = HttpResponse(body, content_type=content_type)
-        response["Content-Disposition"] = content_disposition_header(
-            True, logo.filename(award, extension)
-        )
-        response["X-Content-Type-Options"] = "nosniff"
-    response["ETag"] = etag
-    # Private: only signed-in staff may fetch it. An hour, then a cheap revalidation by ETag.
-    response["Cache-Control"] = "private, max-age=3600"
-    return response

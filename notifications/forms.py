@@ -9,7 +9,9 @@ class TemplateForm(forms.Form):
         max_length=SUBJECT_MAX,
         error_messages={
             "required": "Enter a subject.",
-            "max_length": "The subject must be %(limit_value)d characters or fewer (it has %(show_value)d).",
+            "max_length": (
+                "The subject must be %(limit_value)d characters or fewer (it has %(show_value)d)."
+            ),
         },
     )
     body = forms.CharField(
@@ -18,7 +20,9 @@ class TemplateForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 16}),
         error_messages={
             "required": "Enter the message.",
-            "max_length": "The message must be %(limit_value)d characters or fewer (it has %(show_value)d).",
+            "max_length": (
+                "The message must be %(limit_value)d characters or fewer (it has %(show_value)d)."
+            ),
         },
     )
 

@@ -49,7 +49,8 @@ KINDS: dict[str, Kind] = {
         _kind(
             "cycle.registered",
             "School registered",
-            "A school is registered for an assessment. To the school's coordinator and head teacher, and its mentor.",
+            "A school is registered for an assessment. To the school's coordinator and head "
+            "teacher, and its mentor.",
             "{{ school }} is registered for the Inclusion Quality Mark",
             "{{ school }} is registered for its {{ assessment }}, with {{ mentor }} as mentor. "
             "The school can start its self-review now.",
@@ -72,9 +73,11 @@ KINDS: dict[str, Kind] = {
         _kind(
             "cycle.returned",
             "Self-review returned",
-            "The mentor returns the self-review with comments. To the school's coordinator and head teacher.",
+            "The mentor returns the self-review with comments. To the school's coordinator and "
+            "head teacher.",
             "Your mentor has returned the self-review of {{ school }}",
-            "{{ mentor }} has returned the self-review of {{ school }} with comments:\n\n{{ comment }}",
+            "{{ mentor }} has returned the self-review of {{ school }} with comments:\n\n"
+            "{{ comment }}",
             {**SCHOOL, "mentor": "The mentor's name.", "comment": "The mentor's comments."},
             {
                 **SAMPLE_SCHOOL,
@@ -95,8 +98,8 @@ KINDS: dict[str, Kind] = {
         _kind(
             "cycle.portfolio_submitted",
             "Portfolio submitted",
-            "A school submits its portfolio of evidence for moderation. To the authority admins, the panel chair "
-            "and the school's mentor.",
+            "A school submits its portfolio of evidence for moderation. To the authority admins, "
+            "the panel chair and the school's mentor.",
             "{{ school }} has submitted its portfolio for moderation",
             "{{ school }} has submitted its portfolio of evidence for moderation. "
             "The panel can now check it is ready for a visit.",
@@ -106,20 +109,22 @@ KINDS: dict[str, Kind] = {
         _kind(
             "portfolio.returned",
             "Portfolio returned after the desk check",
-            "The desk check finds the portfolio is not ready for a visit. To the school's coordinator and head "
-            "teacher, and its mentor.",
+            "The desk check finds the portfolio is not ready for a visit. To the school's "
+            "coordinator and head teacher, and its mentor.",
             "The portfolio of {{ school }} needs more work before the visit",
-            "The panel has checked the portfolio of evidence of {{ school }} and returned it:\n\n{{ reasons }}",
+            "The panel has checked the portfolio of evidence of {{ school }} and returned it:\n\n"
+            "{{ reasons }}",
             {**SCHOOL, "reasons": "Why the portfolio was returned."},
             {**SAMPLE_SCHOOL, "reasons": "There is no evidence yet for elements 7 and 8."},
         ),
         _kind(
             "visit.planned",
             "Visit planned",
-            "The moderation visit is given a date. To the school's coordinator and head teacher, and the two "
-            "moderators.",
+            "The moderation visit is given a date. To the school's coordinator and head teacher, "
+            "and the two moderators.",
             'Moderation visit to {{ school }} on {{ visit_date|date:"j F Y" }}',
-            '{{ moderators }} will visit {{ school }} on {{ visit_date|date:"l j F Y" }} for its assessment.',
+            '{{ moderators }} will visit {{ school }} on {{ visit_date|date:"l j F Y" }} '
+            "for its assessment.",
             {
                 **SCHOOL,
                 "visit_date": "The day of the visit (a date: use the date filter to format it).",
@@ -134,13 +139,16 @@ KINDS: dict[str, Kind] = {
         _kind(
             "report.final",
             "Assessment report finished",
-            "The moderators finish the assessment report. To the authority admins and the panel chair.",
+            "The moderators finish the assessment report. To the authority admins and the panel "
+            "chair.",
             "The assessment report of {{ school }} is ready",
             "The moderators have finished the assessment report of {{ school }}. "
             "They recommend: {{ recommendation }}.",
             {
                 **SCHOOL,
-                "recommendation": "The moderators' recommendation, e.g. “award the Inclusion Quality Mark”.",
+                "recommendation": (
+                    "The moderators' recommendation, e.g. “award the Inclusion Quality Mark”."
+                ),
             },
             {**SAMPLE_SCHOOL, "recommendation": "award the Inclusion Quality Mark"},
         ),
@@ -149,16 +157,16 @@ KINDS: dict[str, Kind] = {
             "Panel vote opened",
             "The panel's vote on a school opens. To the panel members who may vote on it.",
             "Your vote is needed: {{ school }}",
-            "The panel's vote on {{ school }} is open. The moderators recommend: {{ recommendation }}.\n\n"
-            "Please read the report and cast your vote.",
+            "The panel's vote on {{ school }} is open. The moderators recommend: "
+            "{{ recommendation }}.\n\nPlease read the report and cast your vote.",
             {**SCHOOL, "recommendation": "The moderators' recommendation."},
             {**SAMPLE_SCHOOL, "recommendation": "award the Inclusion Quality Mark"},
         ),
         _kind(
             "decision.recorded",
             "Panel decision recorded",
-            "The panel chair records the panel's decision. To the school's coordinator and head teacher, its "
-            "mentor and the moderators.",
+            "The panel chair records the panel's decision. To the school's coordinator and head "
+            "teacher, its mentor and the moderators.",
             "The panel's decision on {{ school }}",
             "The moderation panel has decided: {{ decision }}.\n\n{{ rationale }}",
             {
@@ -173,9 +181,31 @@ KINDS: dict[str, Kind] = {
             },
         ),
         _kind(
+            "decision.corrected",
+            "Panel decision corrected",
+            "The panel chair records a correction of the panel's decision. To the school's "
+            "coordinator and head teacher, its mentor, the moderators and the authority admins.",
+            "The panel's decision on {{ school }} is corrected",
+            "The moderation panel's decision has been corrected: {{ decision }}.\n\n"
+            "Why it was corrected: {{ reason }}\n\n{{ rationale }}",
+            {
+                **SCHOOL,
+                "decision": "The corrected decision, e.g. “defer”.",
+                "reason": "Why the decision was corrected, as the chair recorded it.",
+                "rationale": "The panel's reasons for the corrected decision.",
+            },
+            {
+                **SAMPLE_SCHOOL,
+                "decision": "defer",
+                "reason": "The tally was recorded wrongly.",
+                "rationale": "Two elements need more evidence before a visit.",
+            },
+        ),
+        _kind(
             "award.made",
             "Award made",
-            "A school is awarded a tier. To the school's coordinator and head teacher, and the authority admins.",
+            "A school is awarded a tier. To the school's coordinator and head teacher, and the "
+            "authority admins.",
             "{{ school }} is awarded the {{ tier }}",
             'Congratulations: {{ school }} holds the {{ tier }} from {{ awarded_on|date:"j F Y" }} '
             'until {{ expires_on|date:"j F Y" }}. The certificate and logo are ready to download.',

@@ -100,7 +100,10 @@ def describe_syntax_error(error: TemplateSyntaxError) -> str:
             f"{', '.join(ALLOWED_TAGS)} (with else, elif and the end tags)."
         )
     elif match := re.match(r"Invalid filter: '([^']+)'", message):
-        message = f"“{match[1]}” is not a filter you can use in an email. The filters are: {', '.join(ALLOWED_FILTERS)}."
+        message = (
+            f"“{match[1]}” is not a filter you can use in an email. The filters are: "
+            f"{', '.join(ALLOWED_FILTERS)}."
+        )
     else:
         message = re.sub(r" on line \d+", "", message)
     return f"Line {line}: {message}" if line else message

@@ -35,7 +35,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
-from iqm_portal.tasks import authority_task, enqueue
+from authorities.tasks import authority_task, enqueue
 
 from .models import OutboxMessage
 
@@ -85,7 +85,8 @@ def send_message(authority, message_id):
 
 
 def claim(message_id) -> OutboxMessage | None:
-    """Move the message from queued to sending; None if it is not queued (or another worker holds it)."""
+    """Move the message from queued to sending; None if it is not queued (or another worker
+    holds it)."""
     with transaction.atomic():
         message = (
             OutboxMessage.objects.select_for_update(skip_locked=True)

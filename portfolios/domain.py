@@ -8,8 +8,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from accounts.models import Role
-from assessments.domain import TransitionError, lock_cycle, move_cycle
+from assessments.domain import lock_cycle, take
+from assessments.workflow import PORTFOLIO_OPEN, STEPS, TransitionError, check, is_school_lead
 from assessments.models import Cycle
 from audit.domain import record
 
@@ -19,13 +19,6 @@ from .uploads import Inspected, UploadRefused, inspect_upload
 log = logging.getLogger(__name__)
 MB = 1024 * 1024
 FILES_PER_REQUEST = 10
-# From submission on, the moderators and the panel see exactly what was submitted.
-LOCKED_STATES = set(Cycle.State) - {
-    Cycle.State.REGISTERED,
-    Cycle.State.SELF_REVIEW,
-    Cycle.State.SUBMITTED,
-    Cycle.State.VALIDATED,
-}
 ITEM_FIELDS = ("title", "description", "evidence_date", "url")
 
 
@@ -35,42 +28,42 @@ class DuplicateEvidence(Exception):
     def __init__(self, item):
         self.item = item
         super().__init__(
-            f"This file is already in the portfolio as “{item.title}”. Link that item to more elements instead."
+            f"This file is already in the portfolio as “{item.title}”. "
+            "Link that item to more elements instead."
         )
 
 
 def is_locked(cycle) -> bool:
-    return cycle.state in LOCKED_STATES
+    """From submission on, the moderators and the panel see exactly what was submitted."""
+    return cycle.state not in PORTFOLIO_OPEN
 
 
-def _require_open(cycle):
+def _require_adder(cycle, by):
+    """The person first (their message is the one that helps), then the portfolio's state."""
+    step = STEPS["add_evidence"]
+    if not step.who.test(by, cycle):
+        raise PermissionDenied(step.refusal)
     if is_locked(cycle):
         raise TransitionError(
             "The portfolio has been submitted for moderation: it cannot be changed."
         )
 
 
-def _school_roles(cycle, memberships):
-    return {m.role for m in memberships if m.school_id == cycle.school_id}
+def can_add(cycle, user) -> bool:
+    return STEPS["add_evidence"].test(user, cycle)
 
 
-def can_add(cycle, memberships) -> bool:
-    return bool(_school_roles(cycle, memberships))
+def can_comment(cycle, user) -> bool:
+    return STEPS["comment_evidence"].test(user, cycle)
 
 
-def can_comment(cycle, user, memberships) -> bool:
-    return cycle.mentor_id == user.pk or bool(_school_roles(cycle, memberships))
+def can_submit(cycle, user) -> bool:
+    return STEPS["submit_portfolio"].test(user, cycle)
 
 
-def can_submit(cycle, memberships) -> bool:
-    leads = _school_roles(cycle, memberships) & {Role.SCHOOL_COORDINATOR, Role.HEAD_TEACHER}
-    return cycle.state == Cycle.State.VALIDATED and bool(leads)
-
-
-def can_remove(item, user, memberships) -> bool:
-    return item.added_by_id == user.pk or bool(
-        _school_roles(item.cycle, memberships) & {Role.SCHOOL_COORDINATOR, Role.HEAD_TEACHER}
-    )
+def can_remove(item, user) -> bool:
+    """The person who added it, or the school's leads."""
+    return item.added_by_id == user.pk or is_school_lead(user, item.cycle)
 
 
 def _links_snapshot(item):
@@ -80,21 +73,19 @@ def _links_snapshot(item):
     }
 
 
-def add_file(*, cycle, by, memberships, uploaded, elements=(), descriptors=()) -> EvidenceItem:
+def add_file(*, cycle, by, uploaded, elements=(), descriptors=()) -> EvidenceItem:
     """Check an upload, store it under the authority's folder and make an item of it.
 
     Nothing is half-saved: a refused file leaves no item, and a file stored by a transaction that
     then fails is removed again.
     """
-    if not can_add(cycle, memberships):
-        raise PermissionDenied("Only the school's staff can add evidence.")
-    _require_open(cycle)
+    _require_adder(cycle, by)
     authority = cycle.authority
     inspected = inspect_upload(uploaded, max_bytes=authority.upload_limit_mb * MB)
     stored = None
     try:
         with transaction.atomic():
-            _require_open(lock_cycle(cycle))
+            _require_adder(lock_cycle(cycle), by)
             existing = EvidenceItem.objects.filter(
                 cycle=cycle, file__sha256=inspected.sha256
             ).first()
@@ -174,7 +165,6 @@ def add_link(
     *,
     cycle,
     by,
-    memberships,
     url,
     title,
     description="",
@@ -182,9 +172,7 @@ def add_link(
     elements=(),
     descriptors=(),
 ):
-    if not can_add(cycle, memberships):
-        raise PermissionDenied("Only the school's staff can add evidence.")
-    _require_open(cycle)
+    _require_adder(cycle, by)
     item = EvidenceItem.objects.create(
         cycle=cycle,
         url=url,
@@ -207,10 +195,8 @@ def add_link(
 
 
 @transaction.atomic
-def update_item(*, item, by, memberships, title, description, evidence_date, elements, descriptors):
-    if not can_add(item.cycle, memberships):
-        raise PermissionDenied("Only the school's staff can change evidence.")
-    _require_open(lock_cycle(item.cycle))
+def update_item(*, item, by, title, description, evidence_date, elements, descriptors):
+    _require_adder(lock_cycle(item.cycle), by)
     before = {"title": item.title, "description": item.description, **_links_snapshot(item)}
     item.title, item.description, item.evidence_date = title, description, evidence_date
     item.save(update_fields=["title", "description", "evidence_date"])
@@ -228,14 +214,14 @@ def update_item(*, item, by, memberships, title, description, evidence_date, ele
     return item
 
 
-def delete_item(*, item, by, memberships):
+def delete_item(*, item, by):
     """Remove an item before submission. Its file goes too, unless another item still uses it."""
-    if not can_remove(item, by, memberships):
+    if not can_remove(item, by):
         raise PermissionDenied(
             "Only the person who added this, the coordinator or the head teacher can remove it."
         )
     with transaction.atomic():
-        _require_open(lock_cycle(item.cycle))
+        _require_adder(lock_cycle(item.cycle), by)
         record(
             authority=item.cycle.authority,
             actor=by,
@@ -258,10 +244,9 @@ def delete_item(*, item, by, memberships):
 
 
 @transaction.atomic
-def add_comment(*, item, by, memberships, body) -> ItemComment:
+def add_comment(*, item, by, body) -> ItemComment:
     cycle = item.cycle
-    if not can_comment(cycle, by, memberships):
-        raise PermissionDenied("Only the school's staff and its mentor can comment on evidence.")
+    check(by, "comment_evidence", cycle)
     body = body.strip()
     if not body:
         raise ValidationError({"body": "Write a comment before sending it."})
@@ -278,18 +263,17 @@ def add_comment(*, item, by, memberships, body) -> ItemComment:
 
 
 @transaction.atomic
-def submit_portfolio(*, cycle, by, memberships) -> Cycle:
+def submit_portfolio(*, cycle, by) -> Cycle:
     """The school sends its portfolio for moderation; from now on it is locked."""
     cycle = lock_cycle(cycle)
-    if not _school_roles(cycle, memberships) & {Role.HEAD_TEACHER, Role.SCHOOL_COORDINATOR}:
-        raise PermissionDenied("Only the head teacher or the coordinator can submit the portfolio.")
-    if cycle.state != Cycle.State.VALIDATED:
+    if cycle.state in STEPS["submit_portfolio"].sources:
+        check(by, "submit_portfolio", cycle)
+    elif not is_locked(cycle):
         raise TransitionError(
             "The portfolio can be submitted once the mentor has validated the self-review"
-            if cycle.state
-            in (Cycle.State.REGISTERED, Cycle.State.SELF_REVIEW, Cycle.State.SUBMITTED)
-            else "The portfolio has already been submitted."
         )
+    else:
+        raise TransitionError("The portfolio has already been submitted.")
     items = list(cycle.evidence.select_related("file").prefetch_related("elements"))
     if not items:
         raise TransitionError("Add some evidence before submitting the portfolio.")
@@ -307,10 +291,7 @@ def submit_portfolio(*, cycle, by, memberships) -> Cycle:
             for i in items
         ],
     )
-    return move_cycle(
-        cycle,
-        by,
-        Cycle.State.PORTFOLIO_SUBMITTED,
-        "portfolio_submitted",
-        portfolio_submitted_at=timezone.now(),
+    # The panel's reasons for a return are answered by this submission.
+    return take(
+        "submit_portfolio", cycle, by, portfolio_submitted_at=timezone.now(), return_comment=""
     )

@@ -90,6 +90,9 @@ class ItemComment(models.Model):
     class Meta:
         ordering = ["created_at", "pk"]
 
+    def __str__(self):
+        return f"Comment on {self.item}: {self.body[:60]}"
+
 
 class PortfolioSubmission(models.Model):
     """What the school submitted for moderation, exactly: the moderators and panel see this."""
@@ -107,3 +110,6 @@ class PortfolioSubmission(models.Model):
 
     class Meta:
         ordering = ["-submitted_at"]
+
+    def __str__(self):
+        return f"{self.cycle}: portfolio submitted {self.submitted_at:%d %B %Y %H:%M}"

@@ -9,9 +9,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from assessments.domain import TransitionError
+from assessments.access import get_cycle
+from assessments.workflow import TransitionError
 from assessments.models import Element
-from assessments.views import get_cycle
 from authorities.access import authority_view
 
 from . import domain
@@ -59,7 +59,7 @@ def portfolio(request, authority_slug, cycle_pk):
         {"element": e, "items": by_element[e.pk], "descriptors_covered": covered.get(e.pk, 0)}
         for e in elements
     ]
-    can_add = domain.can_add(cycle, request.memberships)
+    can_add = domain.can_add(cycle, request.user)
     return render(
         request,
         "portfolios/portfolio.html",
@@ -69,10 +69,10 @@ def portfolio(request, authority_slug, cycle_pk):
             "unlinked": unlinked,
             "item_count": len(items),
             "locked": domain.is_locked(cycle),
-            "can_add": can_add and not domain.is_locked(cycle),
+            "can_add": can_add,
             "upload_form": UploadForm(cycle=cycle),
             "files_per_request": domain.FILES_PER_REQUEST,
-            "can_submit": domain.can_submit(cycle, request.memberships),
+            "can_submit": domain.can_submit(cycle, request.user),
             "submission": cycle.portfolio_submissions.first(),
         },
     )
@@ -100,7 +100,6 @@ def upload(request, authority_slug, cycle_pk):
             item = domain.add_file(
                 cycle=cycle,
                 by=request.user,
-                memberships=request.memberships,
                 uploaded=uploaded,
                 elements=form.cleaned_data["elements"],
             )
@@ -135,14 +134,12 @@ def upload(request, authority_slug, cycle_pk):
 @authority_view()
 def add_link(request, authority_slug, cycle_pk):
     cycle = get_cycle(request, cycle_pk)
-    if not domain.can_add(cycle, request.memberships):
+    if not domain.can_add(cycle, request.user):
         raise PermissionDenied
     form = LinkForm(request.POST if request.method == "POST" else None, cycle=cycle)
     if request.method == "POST" and form.is_valid():
         try:
-            item = domain.add_link(
-                cycle=cycle, by=request.user, memberships=request.memberships, **form.cleaned_data
-            )
+            item = domain.add_link(cycle=cycle, by=request.user, **form.cleaned_data)
         except TransitionError as error:
             form.add_error(None, str(error))
         else:
@@ -155,7 +152,7 @@ def add_link(request, authority_slug, cycle_pk):
 def item_detail(request, authority_slug, cycle_pk, item_pk):
     cycle = get_cycle(request, cycle_pk)
     item = get_item(request, cycle, item_pk)
-    editable = domain.can_add(cycle, request.memberships) and not domain.is_locked(cycle)
+    editable = domain.can_add(cycle, request.user)
     initial = {
         "title": item.title,
         "description": item.description,
@@ -171,9 +168,7 @@ def item_detail(request, authority_slug, cycle_pk, item_pk):
             raise PermissionDenied
         if form.is_valid():
             try:
-                domain.update_item(
-                    item=item, by=request.user, memberships=request.memberships, **form.cleaned_data
-                )
+                domain.update_item(item=item, by=request.user, **form.cleaned_data)
             except TransitionError as error:
                 form.add_error(None, str(error))
             else:
@@ -190,8 +185,8 @@ def item_detail(request, authority_slug, cycle_pk, item_pk):
             "editable": editable,
             "comments": comments,
             "comment_form": CommentForm(),
-            "can_comment": domain.can_comment(cycle, request.user, request.memberships),
-            "can_remove": editable and domain.can_remove(item, request.user, request.memberships),
+            "can_comment": domain.can_comment(cycle, request.user),
+            "can_remove": editable and domain.can_remove(item, request.user),
         },
     )
 
@@ -202,7 +197,7 @@ def item_delete(request, authority_slug, cycle_pk, item_pk):
     cycle = get_cycle(request, cycle_pk)
     item = get_item(request, cycle, item_pk)
     try:
-        domain.delete_item(item=item, by=request.user, memberships=request.memberships)
+        domain.delete_item(item=item, by=request.user)
     except TransitionError as error:
         messages.error(request, str(error))
         return redirect("portfolios:item", authority_slug, cycle.pk, item.pk)
@@ -215,14 +210,13 @@ def item_delete(request, authority_slug, cycle_pk, item_pk):
 def comment(request, authority_slug, cycle_pk, item_pk):
     cycle = get_cycle(request, cycle_pk)
     item = get_item(request, cycle, item_pk)
-    if not domain.can_comment(cycle, request.user, request.memberships):
+    if not domain.can_comment(cycle, request.user):
         raise PermissionDenied
     form = CommentForm(request.POST)
     if form.is_valid():
         domain.add_comment(
             item=item,
             by=request.user,
-            memberships=request.memberships,
             body=form.cleaned_data["body"],
         )
         messages.success(request, "Comment added.")
@@ -270,7 +264,7 @@ def download(request, authority_slug, cycle_pk, item_pk):
 def submit(request, authority_slug, cycle_pk):
     cycle = get_cycle(request, cycle_pk)
     try:
-        domain.submit_portfolio(cycle=cycle, by=request.user, memberships=request.memberships)
+        domain.submit_portfolio(cycle=cycle, by=request.user)
     except (TransitionError, PermissionDenied) as error:
         messages.error(request, str(error))
     else:

@@ -30,9 +30,9 @@ from django.db.models.functions import RowNumber
 from django.http import QueryDict
 from django_scopes import scopes_disabled
 
-from iqm_portal.forms import search_text
-from moderation.models import Tier
+from awards.models import Tier
 from schools.models import School
+from schools.search import search_text
 
 from .models import Publication, PublishedSchool
 
@@ -66,7 +66,8 @@ def publications_stamp() -> str:
 
 
 def _cached(stamp: str, what: str, make):
-    """Plain data (no pickled classes, which could change under a deployment), for one set of publications."""
+    """Plain data (no pickled classes, which could change under a deployment), for one set of
+    publications."""
     return cache.get_or_set(f"directory:{stamp}:{what}", make, CACHE_SECONDS)
 
 
@@ -167,7 +168,8 @@ class Search:
 
     @property
     def order(self) -> list:
-        """Alphabetical; when searching by name, the names that begin with the words searched for first."""
+        """Alphabetical; when searching by name, the names that begin with the words searched for
+        first."""
         if not self.name:
             return ["name", "pk"]
         return [Case(When(name__istartswith=self.name, then=0), default=1), "name", "pk"]
@@ -223,7 +225,8 @@ class Results:
 
 
 def find(params: QueryDict) -> Results:
-    """One page of the schools matching the query string, with their counts per tier and the national ones."""
+    """One page of the schools matching the query string, with their counts per tier and the
+    national ones."""
     stamp = publications_stamp()
     offered = choices(stamp)
     search = Search.read(params, offered)
@@ -245,7 +248,8 @@ def find(params: QueryDict) -> Results:
 
 
 def published_school(authority_slug: str, urn: str) -> PublishedSchool | None:
-    """A school as its authority's current list publishes it; None when that list does not name it."""
+    """A school as its authority's current list publishes it; None when that list does not name
+    it."""
     return (
         current_schools()
         .select_related("authority")

@@ -1,4 +1,5 @@
-"""The national directory's public pages: /awards/, and each school as its authority published it."""
+"""The national directory's public pages: /awards/, and each school as its authority published
+it."""
 
 from django.contrib.auth.decorators import login_not_required
 from django.http import Http404

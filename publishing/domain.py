@@ -3,15 +3,18 @@ since the last publication, and publishing it as a numbered snapshot that is nev
 
 The document, as stored in Publication.content and served as JSON:
 
-    {"authority": "Bath & North East Somerset", "version": 2, "published_at": "2026-07-01T09:30:00+01:00",
-     "areas": [{"name": "Bath", "schools": [{"name": "Oldfield", "tier": "Inclusion Quality Mark",
-                                             "awarded_on": "2026-06-30", "expires_on": "2029-06-30"}]}],
+    {"authority": "Bath & North East Somerset", "version": 2,
+     "published_at": "2026-07-01T09:30:00+01:00",
+     "areas": [{"name": "Bath",
+                "schools": [{"name": "Oldfield", "tier": "Inclusion Quality Mark",
+                             "awarded_on": "2026-06-30", "expires_on": "2029-06-30"}]}],
      "working_towards": [{"name": "Chandag Infant"}]}
 
 A tier is written as people read it ("Inclusion Quality Mark", "Centre of Excellence", "Flagship");
 dates are ISO 8601. An awarded school is listed once, with its highest current award; areas come in
 the authority's order, each with its schools by name, and areas with no awarded school are left out.
-A school "working towards" holds no current award and has a cycle that the panel has not yet decided.
+A school "working towards" holds no current award and has a cycle that the panel has not yet
+decided.
 """
 
 import csv
@@ -28,8 +31,8 @@ from django.utils import timezone
 from assessments.models import Cycle
 from audit.domain import record
 from authorities.models import Authority
-from iqm_portal.spreadsheets import text_cell
-from moderation.models import Award, Tier
+from authorities.spreadsheets import text_cell
+from awards.models import Award, Tier
 from schools.models import School
 
 from .models import Publication, PublishedSchool

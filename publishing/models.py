@@ -3,7 +3,7 @@ from django.db import models
 from django_scopes import ScopedManager
 
 from authorities.models import Authority
-from moderation.models import Tier
+from awards.models import Tier
 from schools.models import School
 
 
@@ -42,7 +42,8 @@ class Publication(models.Model):
 
 
 class PublishedSchool(models.Model):
-    """An awarded school as one publication lists it, in rows for the national directory to search."""
+    """An awarded school as one publication lists it, in rows for the national directory to
+    search."""
 
     publication = models.ForeignKey(Publication, on_delete=models.PROTECT, related_name="schools")
     authority = models.ForeignKey(Authority, on_delete=models.PROTECT, related_name="+")

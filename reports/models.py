@@ -31,7 +31,10 @@ class RenderJob(models.Model):
     authority = models.ForeignKey(Authority, on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(max_length=20, choices=Kind.choices)
     object_id = models.PositiveBigIntegerField(
-        help_text="The primary key of the object the PDF is about (its model is in reports/render.py KINDS)."
+        help_text=(
+            "The primary key of the object the PDF is about (its model is in reports/render.py "
+            "KINDS)."
+        )
     )
     input_hash = models.CharField(
         max_length=64, help_text="SHA-256 of the kind and the rendered HTML."

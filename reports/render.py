@@ -18,7 +18,13 @@ from django.template.loader import render_to_string
 from django.utils.formats import date_format
 from django.utils.timezone import localtime
 
-from iqm_portal.tasks import enqueue
+from accounts.models import Membership, Role
+from assessments.domain import element_rows
+from assessments.models import Cycle
+from assessments.workflow import may_see_report, may_view_cycle, may_view_school
+from authorities.tasks import enqueue
+from awards.models import Award
+from moderation.models import Decision, Report
 
 from .fetcher import BASE_URL, fetcher
 from .models import RenderJob
@@ -26,18 +32,16 @@ from .models import RenderJob
 
 @dataclass(frozen=True)
 class Kind:
-    queryset: Callable  # returns the subjects, with what the template reads (imported late)
+    queryset: Callable  # returns the subjects, with what the template reads
     template: str
     context: Callable  # subject -> template context
     filename: Callable  # subject -> download name
-    school: Callable  # subject -> the school whose staff may see it (and the authority's staff)
+    may_have: Callable  # (person, subject) -> whether they may have it: the workflow's predicates
     about: Callable  # subject -> what the PDF is about, in words
     unavailable: Callable = lambda subject: None  # subject -> why it cannot be made yet, or None
 
 
 def _awards():
-    from moderation.models import Award
-
     return Award.objects.select_related("school", "authority")
 
 
@@ -51,8 +55,6 @@ def _certificate_context(award):
 
 
 def _reports():
-    from moderation.models import Report
-
     return Report.objects.select_related(
         "cycle__school__area",
         "cycle__authority",
@@ -76,32 +78,39 @@ def _report_context(report):
 
 
 def _cycles():
-    from assessments.models import Cycle
-
     return Cycle.objects.select_related("school__area", "authority", "framework", "mentor")
 
 
 def _summary_context(cycle):
-    from assessments.views import element_rows
-
+    # The mentor's ratings are in the summary once validated, for every reader of the same file.
     return {
         "cycle": cycle,
         "school": cycle.school,
         "authority": cycle.authority,
-        "rows": element_rows(cycle),
+        "rows": element_rows(cycle, with_reviews=cycle.validated_at is not None),
         "targets": cycle.targets.select_related("element"),
     }
 
 
 def _summary_unavailable(cycle):
-    if cycle.state in (cycle.State.REGISTERED, cycle.State.SELF_REVIEW):
-        return "The self-review summary can be made once the school has submitted its self-review to the mentor."
+    if cycle.submitted_at is None:
+        return (
+            "The self-review summary can be made once the school has submitted its self-review "
+            "to the mentor."
+        )
+    return None
+
+
+def _certificate_unavailable(award):
+    if award.withdrawn_at:
+        return (
+            "This award was withdrawn when the panel's decision was corrected: "
+            "it has no certificate."
+        )
     return None
 
 
 def _decisions():
-    from moderation.models import Decision
-
     return Decision.objects.select_related(
         "cycle__school", "cycle__authority", "recorded_by", "award", "corrects", "correction"
     )
@@ -112,8 +121,6 @@ def _letter_about(decision):
 
 
 def _letter_context(decision):
-    from accounts.models import Membership, Role
-
     cycle = decision.cycle
     head = (
         Membership.objects.filter(school=cycle.school, role=Role.HEAD_TEACHER)
@@ -137,8 +144,9 @@ KINDS = {
         template="reports/certificate.html",
         context=_certificate_context,
         filename=lambda award: f"iqm-certificate-{award.school.pk}-{award.awarded_on:%Y}.pdf",
-        school=lambda award: award.school,
+        may_have=lambda person, award: may_view_school.test(person, award.school),
         about=str,
+        unavailable=_certificate_unavailable,
     ),
     RenderJob.Kind.REPORT: Kind(
         queryset=_reports,
@@ -147,13 +155,14 @@ KINDS = {
         filename=lambda report: (
             f"iqm-assessment-report-{report.cycle.school_id}-{report.cycle_id}.pdf"
         ),
-        school=lambda report: report.cycle.school,
+        may_have=lambda person, report: may_see_report.test(person, report.cycle),
         about=lambda report: str(report.cycle),
         unavailable=lambda report: (
             None
             if report.finalised_at
             else (
-                "The report is still a draft: it can be made into a PDF once both moderators have signed it."
+                "The report is still a draft: it can be made into a PDF once both moderators "
+                "have signed it."
             )
         ),
     ),
@@ -162,7 +171,7 @@ KINDS = {
         template="reports/summary.html",
         context=_summary_context,
         filename=lambda cycle: f"iqm-self-review-summary-{cycle.school_id}-{cycle.pk}.pdf",
-        school=lambda cycle: cycle.school,
+        may_have=may_view_cycle.test,
         about=str,
         unavailable=_summary_unavailable,
     ),
@@ -173,17 +182,16 @@ KINDS = {
         filename=lambda decision: (
             f"iqm-decision-letter-{decision.cycle.school_id}-{decision.pk}.pdf"
         ),
-        school=lambda decision: decision.cycle.school,
+        may_have=lambda person, decision: may_view_cycle.test(person, decision.cycle),
         about=_letter_about,
     ),
 }
 
 
-def cycle_documents(cycle) -> list:
-    """(kind, subject) of each PDF of a cycle that can be made now, for the cycle's page: the
-    self-review summary once submitted; once decided, the report and the latest decision's letter."""
-    from moderation.models import Decision, Report
-
+def cycle_documents(cycle, person) -> list:
+    """(kind, subject) of each PDF of a cycle that the person may have and that can be made now:
+    the self-review summary once submitted; once decided, the report and the latest decision's
+    letter."""
     documents = [(RenderJob.Kind.SUMMARY, cycle)]
     if cycle.state == cycle.State.DECIDED:
         documents += [
@@ -193,7 +201,9 @@ def cycle_documents(cycle) -> list:
     return [
         (kind, subject)
         for kind, subject in documents
-        if subject is not None and not kind_of(kind).unavailable(subject)
+        if subject is not None
+        and not kind_of(kind).unavailable(subject)
+        and kind_of(kind).may_have(person, subject)
     ]
 
 

@@ -42,7 +42,7 @@ from django.db import connection
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
-from iqm_portal.tasks import authority_task, enqueue
+from authorities.tasks import authority_task, enqueue
 
 from . import render
 from .models import RenderJob
@@ -60,14 +60,28 @@ LOST_AFTER = timedelta(
 )  # a job still queued this long lost its task (e.g. Redis was emptied)
 WORKER_LOST_RETRY_DELAY = 2  # seconds before a job whose worker process died is taken over
 # The first of the two int4 keys of the jobs' advisory locks (pg_try_advisory_lock(int, int)): the
-# second is the job's id (so ids up to 2**31). Another advisory lock in the portal needs another first key.
+# second is the job's id (so ids up to 2**31). Another advisory lock in the portal needs another
+# first key.
 LOCK_NAMESPACE = 0x52454E44  # "REND"
 
-TOO_LONG = "It took too long to make this PDF (more than a minute), so it was stopped. Please try again; if it happens again, contact the portal's administrators."
-TOO_LARGE = "This document is too large to make as a PDF: it needed more memory than the portal allows for one document. Please contact the portal's administrators."
-WORKER_LOST = "The PDF could not be made: the process making it stopped before it had finished, several times. The document may be too large. It has been logged for the portal's administrators; please try again later."
+TOO_LONG = (
+    "It took too long to make this PDF (more than a minute), so it was stopped. Please try again; "
+    "if it happens again, contact the portal's administrators."
+)
+TOO_LARGE = (
+    "This document is too large to make as a PDF: it needed more memory than the portal allows "
+    "for one document. Please contact the portal's administrators."
+)
+WORKER_LOST = (
+    "The PDF could not be made: the process making it stopped before it had finished, several "
+    "times. The document may be too large. It has been logged for the portal's administrators; "
+    "please try again later."
+)
 NOT_STORED = "The PDF was made but could not be stored. Please try again later."
-FAILED = "The PDF could not be made because of an error in the portal. It has been logged for the portal's administrators; please try again later."
+FAILED = (
+    "The PDF could not be made because of an error in the portal. It has been logged for the "
+    "portal's administrators; please try again later."
+)
 
 
 @authority_task(
@@ -150,7 +164,8 @@ def job_lock(job_id):
         # would keep the lock for hours: probe an idle client, so the lock is freed within about
         # 90 s, long before Redis delivers the task again (CELERY_VISIBILITY_TIMEOUT).
         cursor.execute(
-            "SET tcp_keepalives_idle = 60; SET tcp_keepalives_interval = 10; SET tcp_keepalives_count = 3"
+            "SET tcp_keepalives_idle = 60; SET tcp_keepalives_interval = 10; "
+            "SET tcp_keepalives_count = 3"
         )
         cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [LOCK_NAMESPACE, job_id])
         held = cursor.fetchone()[0]
@@ -163,7 +178,8 @@ def job_lock(job_id):
 
 
 def may_take(job) -> bool:
-    """Whether this run, holding the job's lock, may claim it: a queued job, or one whose run died."""
+    """Whether this run, holding the job's lock, may claim it: a queued job, or one whose run
+    died."""
     if job.state == State.QUEUED:
         return True
     if job.state != State.RENDERING:

@@ -1,17 +1,19 @@
-from django.http import FileResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from authorities.access import authority_view, require_school_access
+from authorities.access import authority_view
 
 from . import render as pdfs
 from .models import RenderJob
 
 
 def require_subject_access(request, kind, obj):
-    """School staff of the PDF's school, and the authority's staff."""
-    require_school_access(request, pdfs.kind_of(kind).school(obj))
+    """Only someone who may see the PDF's subject (the workflow says who); to anyone else it does
+    not exist."""
+    if not pdfs.kind_of(kind).may_have(request.user, obj):
+        raise Http404
 
 
 def get_job(request, job_pk):

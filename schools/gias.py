@@ -164,13 +164,15 @@ def read(uploaded: UploadedFile) -> Upload:
     name = uploaded.name
     if not name.lower().endswith(".csv"):
         raise ImportRefused(
-            f"“{name}” is not a CSV file: download the establishment data from Get Information about "
-            "Schools as CSV, or save it from Excel as “CSV UTF-8 (Comma delimited)”, and upload that."
+            f"“{name}” is not a CSV file: download the establishment data from Get Information "
+            "about Schools as CSV, or save it from Excel as “CSV UTF-8 (Comma delimited)”, and "
+            "upload that."
         )
     if uploaded.size > MAX_BYTES:
         raise ImportRefused(
             f"“{name}” is larger than the {MAX_BYTES // (1024 * 1024)} MB limit: "
-            "download only your authority's schools from Get Information about Schools and upload that."
+            "download only your authority's schools from Get Information about Schools and "
+            "upload that."
         )
     data = uploaded.read()
     rows, problems = _parse(_decode(data, name), name)
@@ -193,7 +195,8 @@ def _decode(data: bytes, name: str) -> str:
         raise ImportRefused(f"“{name}” is neither UTF-8 nor Windows-1252 text: {save_as_csv}")
     if CONTROL_CHARACTERS.search(text):
         raise ImportRefused(
-            f"“{name}” is not a text file (it may be an Excel workbook or UTF-16 text): open it in Excel, {save_as_csv}"
+            f"“{name}” is not a text file (it may be an Excel workbook or UTF-16 text): "
+            f"open it in Excel, {save_as_csv}"
         )
     return text
 
@@ -209,8 +212,9 @@ def _parse(text: str, name: str) -> tuple[list[dict], list[Problem]]:
         if missing:
             noun = "columns" if len(missing) > 1 else "column"
             raise ImportRefused(
-                f"“{name}” is missing the {noun} {', '.join(missing)} of a Get Information about Schools extract: "
-                "download the establishment data again, with all its columns, and upload it as it is."
+                f"“{name}” is missing the {noun} {', '.join(missing)} of a Get Information about "
+                "Schools extract: download the establishment data again, with all its columns, "
+                "and upload it as it is."
             )
         for line, values in enumerate(reader, start=2):
             if not any(isinstance(v, str) and v.strip() for v in values.values()):
@@ -369,8 +373,8 @@ def _phase(text: str, establishment_type: str, low: int | None, high: int | None
 def _phase_by_ages(low: int | None, high: int | None) -> str:
     if low is None or high is None:
         raise ValueError(
-            "“Not applicable” does not say the school's phase, and there are no statutory ages to tell it: "
-            "add StatutoryLowAge and StatutoryHighAge, or add this school by hand."
+            "“Not applicable” does not say the school's phase, and there are no statutory ages to "
+            "tell it: add StatutoryLowAge and StatutoryHighAge, or add this school by hand."
         )
     if high <= 5:
         return Phase.NURSERY
@@ -388,7 +392,8 @@ def _metres(text: str, maximum: int) -> float:
         raise ValueError(f"{_quoted(text)} is not a number of metres.")
     if not 0 <= metres <= maximum:
         raise ValueError(
-            f"{_quoted(text)} is outside Great Britain (the National Grid runs from 0 to {maximum:,} metres)."
+            f"{_quoted(text)} is outside Great Britain "
+            f"(the National Grid runs from 0 to {maximum:,} metres)."
         )
     return metres
 
@@ -406,8 +411,9 @@ def _wgs84(easting: float, northing: float) -> tuple[float, float]:
         School._meta.get_field("longitude").run_validators(longitude)
     except ValidationError:
         raise ValueError(
-            f"{easting:.0f}, {northing:.0f} is at latitude {latitude:.4f}, longitude {longitude:.4f}, "
-            "outside the area the portal covers: check the easting and northing."
+            f"{easting:.0f}, {northing:.0f} is at latitude {latitude:.4f}, "
+            f"longitude {longitude:.4f}, outside the area the portal covers: check the easting "
+            "and northing."
         ) from None
     return latitude, longitude
 
@@ -460,12 +466,14 @@ def plan(rows: list[dict], *, lock: bool = False) -> Plan:
 def apply(*, authority, by, school_import: SchoolImport, digest: str) -> Plan:
     """Make the previewed change, all of it or none of it, once."""
     with transaction.atomic():
-        # One import at a time per authority: a second one waits, then finds its preview out of date.
+        # One import at a time per authority: a second one waits, then finds its preview out of
+        # date.
         Authority.objects.select_for_update().get(pk=authority.pk)
         school_import = SchoolImport.objects.select_for_update().get(pk=school_import.pk)
         if school_import.applied_at:
             raise ImportRefused(
-                f"This file was imported on {timezone.localtime(school_import.applied_at):%d %B %Y at %H:%M}: "
+                "This file was imported on "
+                f"{timezone.localtime(school_import.applied_at):%d %B %Y at %H:%M}: "
                 "upload it again to see what it would change now."
             )
         if school_import.problems:
@@ -475,7 +483,8 @@ def apply(*, authority, by, school_import: SchoolImport, digest: str) -> Plan:
         the_plan = plan(school_import.rows, lock=True)
         if the_plan.digest != digest:
             raise ImportRefused(
-                "Nothing was imported: the schools have changed since this preview. Check it again and confirm."
+                "Nothing was imported: the schools have changed since this preview. Check it again "
+                "and confirm."
             )
         for school in the_plan.added:
             school.authority = authority

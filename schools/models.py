@@ -58,7 +58,8 @@ class School(models.Model):
     establishment_type = models.CharField(
         max_length=100, blank=True, help_text="As in Get Information about Schools."
     )
-    # WGS84, for the national directory's "nearest schools"; imported from GIAS eastings and northings.
+    # WGS84, for the national directory's "nearest schools"; imported from GIAS eastings and
+    # northings.
     latitude = models.FloatField(
         null=True, blank=True, validators=[MinValueValidator(49.0), MaxValueValidator(61.0)]
     )

@@ -4,18 +4,18 @@ from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from authorities.access import ADMIN, STAFF, authority_view, require_school_access
-from iqm_portal.forms import search_text
-from moderation.domain import current_awards
+from authorities.access import ADMIN, authority_view
 
 from . import domain, gias
+from .access import get_school
 from .forms import AreaForm, ImportForm, SchoolForm
 from .models import Area, School, SchoolImport
+from .search import search_text
 
 PAGE_SIZE = 25
 
 
-@authority_view(*STAFF)
+@authority_view(*ADMIN)
 def school_list(request, authority_slug):
     query = search_text(request.GET.get("q", ""))
     schools = School.objects.select_related("area").order_by("name")
@@ -29,8 +29,7 @@ def school_list(request, authority_slug):
 
 @authority_view()
 def school_detail(request, authority_slug, school_pk):
-    school = get_object_or_404(School.objects.select_related("area"), pk=school_pk)
-    require_school_access(request, school)
+    school = get_school(request, School.objects.select_related("area"), pk=school_pk)
     return render(
         request,
         "schools/school_detail.html",
@@ -38,7 +37,6 @@ def school_detail(request, authority_slug, school_pk):
             "school": school,
             "partners": school.partners.order_by("name"),
             "can_edit": "authority_admin" in request.roles,
-            "award": current_awards(school).first(),
         },
     )
 

@@ -179,7 +179,7 @@ def _email_kind(world, owner):
 
 
 def _award(world, owner):
-    from moderation.models import Award, Tier
+    from awards.models import Award, Tier
 
     school = world.school if owner == world.authority else world.outsider_school
     with scopes_disabled():
@@ -267,7 +267,7 @@ def _framework(world, owner):
 
 
 def _published_school(world, owner):
-    from moderation.models import Tier
+    from awards.models import Tier
     from publishing.models import Publication, PublishedSchool
 
     school = world.school if owner == world.authority else world.outsider_school

@@ -2,6 +2,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth.hashers import identify_hasher
 from django.core import mail
@@ -65,11 +66,38 @@ def test_five_failures_lock_the_login_with_a_clear_message(client, world):
     assert response.status_code == 429
 
 
+def test_failures_in_any_case_of_one_email_lock_that_email(client, world):
+    spellings = [
+        "MENTOR@BATHNES.TEST",
+        "Mentor@Bathnes.test",
+        " mentor@bathnes.TEST ",
+        "mEnToR@bAtHnEs.test",
+        "mentor@bathnes.test",
+    ]
+    assert len(spellings) == settings.AXES_FAILURE_LIMIT
+    login = reverse("accounts:login")
+    codes = [
+        client.post(login, {"username": s, "password": "wrong"}).status_code for s in spellings
+    ]
+    assert codes == [200, 200, 200, 200, 429]
+    assert list(AccessAttempt.objects.values_list("username", "failures_since_start")) == [
+        ("mentor@bathnes.test", 5)
+    ]
+    # Locked in every spelling, even with the right password.
+    for spelling in ("mentor@bathnes.test", "Mentor@BATHNES.test"):
+        response = client.post(
+            login, {"username": spelling, "password": "correct horse battery staple"}
+        )
+        assert response.status_code == 429
+        assert "Too many failed sign-in attempts" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
 def test_logout_is_a_post(client, world):
     client.force_login(world.people["mentor"])
     assert client.get(reverse("accounts:logout")).status_code == 405
     assert client.post(reverse("accounts:logout")).status_code == 302
-    assert client.get(reverse("authorities:dashboard", args=["bathnes"])).status_code == 302
+    assert client.get(reverse("dashboard", args=["bathnes"])).status_code == 302
 
 
 def test_password_reset_sends_a_link_that_sets_the_password(
@@ -258,9 +286,8 @@ def test_signed_in_as_someone_else_cannot_take_the_invitation(client, world, tok
     client.force_login(world.people["mentor"])
     response = client.post(reverse("accounts:accept_invitation", args=[token]))
     assert response.status_code == 410
-    assert (
-        response.context["reason"]
-        == "This invitation was sent to x@example.org, but you are signed in as mentor@bathnes.test."
+    assert response.context["reason"] == (
+        "This invitation was sent to x@example.org, but you are signed in as mentor@bathnes.test."
     )
 
 
@@ -342,7 +369,7 @@ def test_person_in_two_authorities_switches_between_them(client, world):
     client.force_login(mentor)
     response = client.get("/")
     assert [a.slug for a in response.context["authorities"]] == ["bathnes", "outsider"]
-    response = client.get(reverse("authorities:dashboard", args=["outsider"]))
+    response = client.get(reverse("dashboard", args=["outsider"]))
     assert response.status_code == 200
     assert [m.role for m in response.context["my_roles"]] == ["moderator"]
     assert [a.slug for a in response.context["my_authorities"]] == ["bathnes", "outsider"]

@@ -113,20 +113,26 @@ def test_an_admin_loads_the_eight_element_framework_from_a_file(admin_client, wo
             ["Line 3, elements: has 0 elements; between 1 and 30 are allowed"],
         ),
         (
-            b"code: Bad Code\nname: X\nelements:\n  - code: a\n    title: A\n    descriptors: [one]\n",
+            b"code: Bad Code\nname: X\nelements:\n"
+            b"  - code: a\n    title: A\n    descriptors: [one]\n",
             [
-                "Line 1, code: use lower-case letters, digits and single hyphens only, like ten-elements"
+                "Line 1, code: use lower-case letters, digits and single hyphens only, "
+                "like ten-elements"
             ],
         ),
         (
-            b"code: x\nname: X\nelements:\n  - code: a\n    title: ''\n    descriptors: [one]\n    colour: red\n",
+            b"code: x\nname: X\nelements:\n"
+            b"  - code: a\n    title: ''\n    descriptors: [one]\n    colour: red\n",
             [
-                "Line 7, elements[1].colour: unknown field; the fields are code, descriptors, guidance, maps_from, title",
+                "Line 7, elements[1].colour: unknown field; the fields are code, descriptors, "
+                "guidance, maps_from, title",
                 "Line 5, elements[1].title: must not be empty",
             ],
         ),
         (
-            b"code: x\nname: X\nelements:\n  - code: a\n    title: A\n    descriptors: [one]\n  - code: a\n    title: B\n    descriptors: ['']\n",
+            b"code: x\nname: X\nelements:\n"
+            b"  - code: a\n    title: A\n    descriptors: [one]\n"
+            b"  - code: a\n    title: B\n    descriptors: ['']\n",
             [
                 "Line 7, elements[2].code: \u201ca\u201d is used by an earlier element",
                 "Line 9, elements[2].descriptors[1]: must not be empty",
@@ -148,7 +154,10 @@ def test_a_malformed_framework_file_is_refused_naming_the_line_or_field(content,
 
 
 def test_framework_upload_errors_show_at_the_field_and_load_nothing(admin_client, world):
-    bad = b"code: iqm-ten-elements\nname: Again\nprevious: nowhere\nelements:\n  - code: a\n    title: A\n    maps_from: ghost\n    descriptors: [x]\n"
+    bad = (
+        b"code: iqm-ten-elements\nname: Again\nprevious: nowhere\nelements:\n"
+        b"  - code: a\n    title: A\n    maps_from: ghost\n    descriptors: [x]\n"
+    )
     response = admin_client.post(
         reverse("assessments:frameworks", args=["bathnes"]),
         {"file": SimpleUploadedFile("f.yaml", bad)},
@@ -156,7 +165,8 @@ def test_framework_upload_errors_show_at_the_field_and_load_nothing(admin_client
     assert response.status_code == 200
     assert response.context["form"].errors == {
         "file": [
-            "code: this authority already has a framework \u201ciqm-ten-elements\u201d; give the new version its own code.",
+            "code: this authority already has a framework \u201ciqm-ten-elements\u201d; "
+            "give the new version its own code.",
             "previous: no framework \u201cnowhere\u201d has been loaded here.",
         ]
     }
@@ -279,8 +289,8 @@ def test_submitting_an_incomplete_self_review_is_refused(client, world):
         reverse("assessments:submit", args=["bathnes", world.cycle.pk]), follow=True
     )
     assert [str(m) for m in response.context["messages"]] == [
-        "Complete every element before submitting: elements 2, 3, 4, 5, 6, 7, 8, 9, 10 still need every statement "
-        "rated, an overall rating and what the school does."
+        "Complete every element before submitting: elements 2, 3, 4, 5, 6, 7, 8, 9, 10 still need "
+        "every statement rated, an overall rating and what the school does."
     ]
     world.cycle.refresh_from_db()
     assert world.cycle.state == State.SELF_REVIEW

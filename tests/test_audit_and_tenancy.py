@@ -23,7 +23,7 @@ def test_a_scope_shows_only_its_authority(world):
 
 
 def test_celery_tasks_run_in_the_authority_scope(world):
-    from iqm_portal.tasks import authority_task
+    from authorities.tasks import authority_task
 
     @authority_task()
     def school_names(authority):

@@ -7,7 +7,7 @@ from accounts.models import Membership
 from assessments.models import Cycle
 from authorities.models import Authority
 from iqm_portal.demo import DECIDED_SCHOOL, DEMO_PASSWORD, DEMO_PEOPLE, PLATFORM_ADMIN
-from moderation.models import Award, Tier
+from awards.models import Award, Tier
 from schools.models import School
 
 
@@ -87,7 +87,8 @@ def test_one_school_has_been_through_the_whole_assessment(demo):
 
 
 def test_the_published_list_is_the_seed_list(demo, client):
-    """36 awarded schools in the seed's three areas, in its order of areas, and the two working towards."""
+    """36 awarded schools in the seed's three areas, in its order of areas, and the two working
+    towards."""
     from iqm_portal.demo import BATHNES_SCHOOLS, WORKING_TOWARDS
 
     document = client.get("/bathnes/awards.json").json()

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
-from moderation.models import Award, Tier
+from awards.models import Award, Tier
 from publishing import directory, domain
 from publishing.management.commands.bench_directory import publish_made_up_schools
 from publishing.models import Publication, PublishedSchool
@@ -290,7 +290,8 @@ def test_only_the_current_version_of_each_list(client, councils):
 
 
 def test_a_publication_that_commits_after_a_later_one_still_shows(councils):
-    """Ids are taken when a publication begins: the one begun first may commit last, with a lower id."""
+    """Ids are taken when a publication begins: the one begun first may commit last, with a lower
+    id."""
     first = find()
     assert first.national.total == 7
     with scopes_disabled():
@@ -395,7 +396,8 @@ def test_nearest_schools_of_each_tier(councils):
     }
 
     assert list(nearest) == [Tier.FLAGSHIP, Tier.CENTRE_OF_EXCELLENCE, Tier.QUALITY_MARK]
-    # Oxford and Bicester lie outside the first box searched; superseded rows and places unknown are left out.
+    # Oxford and Bicester lie outside the first box searched; superseded rows and places unknown
+    # are left out.
     assert nearest[Tier.FLAGSHIP] == [
         ("Bristol Flagship", 17.85),
         ("Wells Flagship", 27.58),
@@ -426,12 +428,12 @@ def test_the_school_page(client, db):
     assert "<h1>Bath Flagship</h1>" in content
     assert "<dt>Local authority</dt><dd>Bath &amp; North East Somerset</dd>" in content
     assert (
-        '<a href="/bathnes/awards/">Bath &amp; North East Somerset’s published list of awarded schools</a>'
-        in content
+        '<a href="/bathnes/awards/">'
+        "Bath &amp; North East Somerset’s published list of awarded schools</a>" in content
     )
     assert (
-        '">Keynsham QM</a></td><td>Bath &amp; North East Somerset</td><td class="numeric">10.3 km</td>'
-        in content
+        '">Keynsham QM</a></td><td>Bath &amp; North East Somerset</td>'
+        '<td class="numeric">10.3 km</td>' in content
     )
     assert content.count("No other school with this award has published a location.") == 2
 
@@ -462,7 +464,8 @@ def test_query_count_does_not_grow_with_the_schools(client, db, schools, django_
 
 
 def test_24000_schools(db):
-    """The search finds exactly the rows it should at scale; the order of a page is the database's."""
+    """The search finds exactly the rows it should at scale; the order of a page is the
+    database's."""
     made = publish_made_up_schools(24000, authorities=6)
 
     def in_database_order(rows):

@@ -75,7 +75,8 @@ def demo(db):
 
 
 def make(demo, kind, subject, capture, by="coordinator"):
-    """Ask for the PDF as the portal does and run the queued task; the finished job and its pages."""
+    """Ask for the PDF as the portal does and run the queued task; the finished job and its
+    pages."""
     with capture(execute=True), scope(authority=demo.authority):
         subject = render.kind_of(kind).queryset().get(pk=subject.pk)
         job = render.request_render(demo.authority, kind, subject, demo.person(by))
@@ -150,7 +151,8 @@ def test_the_self_review_summary(demo, django_capture_on_commit_callbacks):
     assert text.startswith(
         f"{AUTHORITY} Self-review summary {DECIDED_SCHOOL} Assessment Initial assessment"
     )
-    # The demo school rated elements 3, 6 and 9 Developing; its mentor validated them as Established.
+    # The demo school rated elements 3, 6 and 9 Developing; its mentor validated them as
+    # Established.
     for number, heading in enumerate(ELEMENTS, start=1):
         adjusted = number % 3 == 0
         school = "Developing" if adjusted else "Established"
@@ -178,8 +180,8 @@ def test_the_decision_letter(demo, django_capture_on_commit_callbacks):
     )
     assert "Awarded the Inclusion Quality Mark" in text
     assert (
-        f"holds the Inclusion Quality Mark from {award.awarded_on:%-d %B %Y} until {award.expires_on:%-d %B %Y}"
-        in text.replace("\u00ad", "")
+        f"holds the Inclusion Quality Mark from {award.awarded_on:%-d %B %Y} "
+        f"until {award.expires_on:%-d %B %Y}" in text.replace("\u00ad", "")
     )
     assert "The report shows every element met" in text
     assert "Yours sincerely, Charlie Chair Chair of the moderation panel" in text
@@ -199,7 +201,8 @@ def test_the_letter_is_addressed_to_the_schools_head_teacher_by_name(
     _, reader = make(demo, RenderJob.Kind.LETTER, demo.decision, django_capture_on_commit_callbacks)
     text = page_text(reader)
     assert text.startswith(
-        f"{AUTHORITY} Inclusion Quality Mark · moderation panel Hollis <Head> Head Teacher {DECIDED_SCHOOL}"
+        f"{AUTHORITY} Inclusion Quality Mark · moderation panel Hollis <Head> Head Teacher "
+        f"{DECIDED_SCHOOL}"
     )
     assert "Dear Hollis <Head>," in text
 
@@ -220,8 +223,8 @@ def test_a_corrected_decisions_letter_replaces_the_earlier_one(
     text = page_text(reader)
     recorded = f"{demo.decision.recorded_at:%-d %B %Y}"
     assert (
-        f"This letter replaces our letter of {recorded}, which gave the panel's decision as “Awarded the Inclusion Quality Mark”"
-        in text
+        f"This letter replaces our letter of {recorded}, which gave the panel's decision as "
+        "“Awarded the Inclusion Quality Mark”" in text
     )
     assert "Decision deferred" in text and "The panel was misinformed." in text
     assert "holds the" not in text
@@ -245,7 +248,8 @@ def test_hostile_text_prints_as_text_and_nothing_is_fetched(
         return original(self, url, *args, **kwargs)
 
     monkeypatch.setattr(StaticOnlyFetcher, "fetch", spy)
-    # A fresh font configuration, so the shipped fonts are fetched here rather than kept from an earlier test.
+    # A fresh font configuration, so the shipped fonts are fetched here rather than kept from an
+    # earlier test.
     monkeypatch.setattr(render, "_fonts", threading.local())
     for kind, subject in (
         (RenderJob.Kind.SUMMARY, demo.cycle),
@@ -272,7 +276,8 @@ def request_url(kind, subject):
 def pdf_buttons(page):
     """(action, label) of each "Get the … (PDF)" button of a page."""
     return re.findall(
-        r'<form method="post" action="([^"]+)" class="inline-form"><input [^>]*><button [^>]*>(Get the [^<]+ \(PDF\))</button>',
+        r'<form method="post" action="([^"]+)" class="inline-form">'
+        r"<input [^>]*><button [^>]*>(Get the [^<]+ \(PDF\))</button>",
         page,
     )
 

@@ -121,10 +121,12 @@ def test_the_box_has_an_accessible_star_rating_and_a_tester_sign_up_each_with_a_
     ]
     assert "No ratings yet" in html
     for prefix in ("rating", "tester"):
-        # Out of sight, out of the tab order; a screen reader reads its label, which says to leave it empty.
+        # Out of sight, out of the tab order; a screen reader reads its label, which says to leave
+        # it empty.
         assert re.search(
             rf'<div class="visually-hidden"><label for="id_{prefix}-website">{HONEYPOT}</label> '
-            rf'<input type="text" name="{prefix}-website" autocomplete="off" tabindex="-1" id="id_{prefix}-website"></div>',
+            rf'<input type="text" name="{prefix}-website" autocomplete="off" tabindex="-1" '
+            rf'id="id_{prefix}-website"></div>',
             html,
         )
     assert (
@@ -224,8 +226,8 @@ def test_a_flood_of_ratings_is_throttled_after_five_a_minute_and_the_first_five_
     throttled = client.post(RATE_URL, rating(3))
     assert text(throttled).startswith("Too many submissions")
     assert (
-        "We have had too many submissions from your connection in a short time, so we have not saved this one. "
-        "Please try again in a minute."
+        "We have had too many submissions from your connection in a short time, so we have not "
+        "saved this one. Please try again in a minute."
     ) in text(throttled)
     # Another address is counted on its own, and the sign-up form has its own limit.
     assert client.post(RATE_URL, rating(4), REMOTE_ADDR="192.0.2.7").status_code == 200
@@ -267,7 +269,8 @@ def test_a_rating_out_of_range_is_shown_on_the_field_and_not_saved(world, client
         '<a href="#id_rating-stars_0">Your rating: Choose a rating from 1 to 5 stars.</a>' in html
     )
     assert (
-        '<p class="error-message" id="id_rating-stars_error"><span class="visually-hidden">Error:</span> '
+        '<p class="error-message" id="id_rating-stars_error">'
+        '<span class="visually-hidden">Error:</span> '
         "Choose a rating from 1 to 5 stars.</p>"
     ) in html
     assert "<h1>Was this page useful?</h1>" in html
@@ -297,7 +300,8 @@ def test_a_sign_up_with_a_mistake_is_shown_on_the_field_and_not_saved(
         (field, message)
     ]
     assert (
-        f'<p class="error-message" id="id_tester-{field}_error"><span class="visually-hidden">Error:</span> '
+        f'<p class="error-message" id="id_tester-{field}_error">'
+        '<span class="visually-hidden">Error:</span> '
         f"{message}</p>"
     ) in html
     assert "<h1>Become a website tester</h1>" in html
@@ -448,8 +452,6 @@ def test_feedback_is_in_the_admins_menu_only(world, client):
     url = reverse("feedback:admin", args=["bathnes"])
     link = f'<a href="{url}">Feedback</a>'
     client.force_login(world.people["authority_admin"])
-    assert link in client.get(reverse("authorities:dashboard", args=["bathnes"])).content.decode()
+    assert link in client.get(reverse("dashboard", args=["bathnes"])).content.decode()
     client.force_login(world.people["panel_chair"])
-    assert (
-        link not in client.get(reverse("authorities:dashboard", args=["bathnes"])).content.decode()
-    )
+    assert link not in client.get(reverse("dashboard", args=["bathnes"])).content.decode()

@@ -445,9 +445,9 @@ def test_missing_columns_are_named_in_one_message():
     with pytest.raises(gias.ImportRefused) as refused:
         read(variant(without=("URN", "Easting", "PhaseOfEducation (name)")))
     assert refused.value.message == (
-        "“edubasealldata20250301.csv” is missing the columns URN, PhaseOfEducation (name), Easting of a Get "
-        "Information about Schools extract: download the establishment data again, with all its columns, and "
-        "upload it as it is."
+        "“edubasealldata20250301.csv” is missing the columns URN, PhaseOfEducation (name), "
+        "Easting of a Get Information about Schools extract: download the establishment data "
+        "again, with all its columns, and upload it as it is."
     )
 
 
@@ -556,8 +556,8 @@ def test_utf8_with_or_without_bom_and_windows_1252_read_alike(encoding):
 
 
 NOT_TEXT = (
-    "“edubasealldata20250301.csv” is not a text file (it may be an Excel workbook or UTF-16 text): open it "
-    "in Excel, save it as “CSV UTF-8 (Comma delimited)”, then upload it again."
+    "“edubasealldata20250301.csv” is not a text file (it may be an Excel workbook or UTF-16 "
+    "text): open it in Excel, save it as “CSV UTF-8 (Comma delimited)”, then upload it again."
 )
 
 
@@ -605,8 +605,9 @@ def test_wrong_encodings_and_binary_files_are_refused_with_how_to_fix_it(content
         (
             variant(rows=sample_rows()[:1]) + '190002,"' + "x" * 200_000 + '"\r\n',
             "huge-cell.csv",
-            "“huge-cell.csv” is not a well-formed CSV file (line 3: field larger than field limit (131072)): download it "
-            "again from Get Information about Schools and upload it as it is.",
+            "“huge-cell.csv” is not a well-formed CSV file (line 3: field larger than field "
+            "limit (131072)): download it again from Get Information about Schools and upload "
+            "it as it is.",
         ),
     ],
     ids=["not-csv", "no-rows", "malformed"],
@@ -622,8 +623,8 @@ def test_a_file_over_the_size_limit_is_refused(monkeypatch):
     with pytest.raises(gias.ImportRefused) as refused:
         read(SAMPLE_TEXT + "," * (1024 * 1024))
     assert refused.value.message == (
-        "“edubasealldata20250301.csv” is larger than the 1 MB limit: download only your authority's schools from "
-        "Get Information about Schools and upload that."
+        "“edubasealldata20250301.csv” is larger than the 1 MB limit: download only your "
+        "authority's schools from Get Information about Schools and upload that."
     )
 
 
@@ -671,7 +672,8 @@ def test_upload_preview_and_confirm(admin_client, world):
     )
     assert again.redirect_chain == [(preview_url(school_import), 302)]
     assert [str(m) for m in again.context["messages"]] == [
-        f"This file was imported on {timezone.localtime(school_import.applied_at):%d %B %Y at %H:%M}: "
+        "This file was imported on "
+        f"{timezone.localtime(school_import.applied_at):%d %B %Y at %H:%M}: "
         "upload it again to see what it would change now."
     ]
     assert "Import 12 schools" not in again.content.decode()
@@ -722,14 +724,15 @@ def test_a_file_with_problems_lists_them_and_cannot_be_imported(admin_client, wo
         (
             variant(without=("Postcode",)),
             "schools.csv",
-            "“schools.csv” is missing the column Postcode of a Get Information about Schools extract: download the "
-            "establishment data again, with all its columns, and upload it as it is.",
+            "“schools.csv” is missing the column Postcode of a Get Information about Schools "
+            "extract: download the establishment data again, with all its columns, and upload it "
+            "as it is.",
         ),
         (
             SAMPLE_TEXT.encode("utf-16"),
             "schools.csv",
-            "“schools.csv” is saved as UTF-16 text (Excel's “Unicode Text”): save it as “CSV UTF-8 (Comma delimited)”, "
-            "then upload it again.",
+            "“schools.csv” is saved as UTF-16 text (Excel's “Unicode Text”): save it as "
+            "“CSV UTF-8 (Comma delimited)”, then upload it again.",
         ),
         (b"", "schools.csv", "The submitted file is empty."),
     ],
@@ -761,7 +764,8 @@ def test_a_preview_gone_stale_is_not_applied(admin_client, world):
     response = admin_client.post(apply_url(school_import), {"plan": digest}, follow=True)
     assert response.redirect_chain == [(preview_url(school_import), 302)]
     assert [str(m) for m in response.context["messages"]] == [
-        "Nothing was imported: the schools have changed since this preview. Check it again and confirm."
+        "Nothing was imported: the schools have changed since this preview. Check it again "
+        "and confirm."
     ]
     assert "<li>Number of pupils: 1160 → 1184</li>" in response.content.decode()
     assert schools_state() == state
@@ -854,7 +858,7 @@ def test_the_preview_makes_the_same_queries_for_1_and_50_rows(admin_client, worl
             import_text(world, text)
             text = text.replace("School ", "Renamed School ")
         url = preview_url(upload_page(admin_client, text)) + f"?show={show}"
-        counts.append(queries(lambda: admin_client.get(url)))
+        counts.append(queries(lambda url=url: admin_client.get(url)))
         assert len(admin_client.get(url).context["page"].object_list) == min(count, 25)
     assert counts[0] == counts[1]
 
@@ -863,6 +867,8 @@ def test_applying_makes_the_same_queries_for_1_and_50_rows(world):
     counts = []
     for count, first_urn in ((1, 191000), (50, 192000)):
         text = many_rows(count, first_urn)
-        counts.append(queries(lambda: import_text(world, text)))
-        counts.append(queries(lambda: import_text(world, text.replace("School ", "Renamed "))))
+        counts.append(queries(lambda text=text: import_text(world, text)))
+        counts.append(
+            queries(lambda text=text: import_text(world, text.replace("School ", "Renamed ")))
+        )
     assert counts[0] == counts[2] and counts[1] == counts[3]

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django_scopes import scope
 from PIL import Image
 
-from moderation.models import Award, Tier
+from awards.models import Award, Tier
 
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -315,8 +315,8 @@ def test_after_the_last_retry_the_message_is_failed_shown_first_and_can_be_sent_
     page = response.content.decode()
     assert "1 email could not be sent." in page
     assert (
-        '<span class="visually-hidden">Error:</span> ConnectionRefusedError: [Errno 111] Connection refused'
-        in page
+        '<span class="visually-hidden">Error:</span> '
+        "ConnectionRefusedError: [Errno 111] Connection refused" in page
     )
     assert page.count(">Send again<") == 1
     assert [(f["label"], f["count"]) for f in response.context["filters"]] == [
@@ -586,8 +586,9 @@ BODY_OK = "Hello {{ mentor }}"
             {"subject": SUBJECT_OK, "body": "Hello\n{% include 'base.html' %}"},
             {
                 "body": [
-                    "Line 2: “{% include %}” cannot be used in an email. The tags you can use are: if, with, firstof, now, "
-                    "filter, spaceless, comment, templatetag, verbatim (with else, elif and the end tags)."
+                    "Line 2: “{% include %}” cannot be used in an email. The tags you can use "
+                    "are: if, with, firstof, now, filter, spaceless, comment, templatetag, "
+                    "verbatim (with else, elif and the end tags)."
                 ]
             },
         ),
@@ -595,9 +596,10 @@ BODY_OK = "Hello {{ mentor }}"
             {"subject": "{{ school|ljust:'9999999' }}", "body": BODY_OK},
             {
                 "subject": [
-                    "Line 1: “ljust” is not a filter you can use in an email. The filters are: capfirst, cut, date, "
-                    "default, default_if_none, first, last, length, lower, pluralize, time, timesince, timeuntil, title, "
-                    "truncatechars, truncatewords, upper, wordcount, wordwrap, yesno."
+                    "Line 1: “ljust” is not a filter you can use in an email. The filters are: "
+                    "capfirst, cut, date, default, default_if_none, first, last, length, lower, "
+                    "pluralize, time, timesince, timeuntil, title, truncatechars, truncatewords, "
+                    "upper, wordcount, wordwrap, yesno."
                 ]
             },
         ),
@@ -605,7 +607,8 @@ BODY_OK = "Hello {{ mentor }}"
             {"subject": SUBJECT_OK, "body": "Hello\n\n{{ mentor.password }} {{ shcool }}"},
             {
                 "body": [
-                    "Line 3: “shcool” is not a variable of this email. The variables are: authority, mentor, school, url."
+                    "Line 3: “shcool” is not a variable of this email. The variables are: "
+                    "authority, mentor, school, url."
                 ]
             },
         ),
@@ -681,7 +684,8 @@ def test_another_authoritys_template_is_not_shown(admin_client, world):
 
 @pytest.fixture
 def workers(world, settings):
-    """Start Celery workers (threads of this process) one after another; records the tasks they finish."""
+    """Start Celery workers (threads of this process) one after another; records the tasks they
+    finish."""
     assert settings.CELERY_BROKER_URL.startswith("redis://"), "set REDIS_URL"
     assert app.conf.task_always_eager is False
     with app.connection_for_write() as conn:

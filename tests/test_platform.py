@@ -1,4 +1,6 @@
 import pytest
+from django.apps import apps
+from django.contrib import admin
 from django.core import mail
 from django.urls import reverse
 from django_scopes import scope, scopes_disabled
@@ -85,3 +87,61 @@ def test_bad_authority_input_saves_nothing(platform_client, data, errors):
 
 def test_platform_admin_sees_no_authority_data(platform_client, world):
     assert platform_client.get(reverse("schools:list", args=["bathnes"])).status_code == 404
+
+
+# The Django admin keeps what a platform admin needs, the authorities; nothing of theirs.
+ADMIN_MODELS = {"authorities.Authority"}
+
+
+@pytest.fixture
+def superuser_client(client, world):
+    client.force_login(UserFactory(email="super@example.org", is_staff=True, is_superuser=True))
+    return client
+
+
+def test_admin_index_lists_only_the_authorities(superuser_client):
+    response = superuser_client.get(reverse("admin:index"))
+    assert response.status_code == 200
+    assert [
+        (app["app_label"], [m["object_name"] for m in app["models"]])
+        for app in response.context["app_list"]
+    ] == [("authorities", ["Authority"])]
+    assert sorted(m._meta.label for m in admin.site._registry) == sorted(ADMIN_MODELS)
+
+
+def test_admin_shows_no_authority_people_nor_sets_their_passwords(superuser_client, world):
+    mentor = world.people["mentor"]
+    urls = [
+        "/admin/accounts/",
+        "/admin/accounts/user/",
+        "/admin/accounts/user/add/",
+        f"/admin/accounts/user/{mentor.pk}/change/",
+        f"/admin/accounts/user/{mentor.pk}/password/",
+        "/admin/auth/group/",
+    ] + [
+        f"/admin/{model._meta.app_label}/{model._meta.model_name}/"
+        for model in apps.get_models()
+        if model._meta.label not in ADMIN_MODELS
+    ]
+    assert {url: superuser_client.get(url).status_code for url in urls} == dict.fromkeys(urls, 404)
+    assert (
+        superuser_client.post(
+            f"/admin/accounts/user/{mentor.pk}/password/",
+            {"password1": "a new password 123", "password2": "a new password 123"},
+        ).status_code
+        == 404
+    )
+    mentor.refresh_from_db()
+    assert mentor.check_password("correct horse battery staple")
+
+
+def test_admin_cannot_delete_an_authority_so_lists_none_of_its_data(superuser_client, world):
+    """The delete page would list every school and membership that deleting would take."""
+    pk = world.authority.pk
+    change = superuser_client.get(f"/admin/authorities/authority/{pk}/change/")
+    assert change.status_code == 200
+    assert "Mentor" not in change.content.decode()
+    assert superuser_client.get(f"/admin/authorities/authority/{pk}/delete/").status_code == 403
+    changelist = superuser_client.get("/admin/authorities/authority/")
+    assert changelist.status_code == 200
+    assert changelist.context["action_form"] is None  # no "delete selected" either

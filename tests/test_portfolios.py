@@ -101,7 +101,10 @@ def test_the_same_file_twice_is_offered_as_the_existing_item(coordinator, world)
         "results": [
             {
                 "name": "plan-copy.pdf",
-                "error": "This file is already in the portfolio as “plan”. Link that item to more elements instead.",
+                "error": (
+                    "This file is already in the portfolio as “plan”. Link that item to more "
+                    "elements instead."
+                ),
                 "existing": reverse("portfolios:item", args=["bathnes", world.cycle.pk, item.pk]),
             }
         ]

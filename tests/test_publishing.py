@@ -13,7 +13,7 @@ from django_scopes import scope, scopes_disabled
 
 from assessments.models import Cycle
 from audit.models import AuditEntry
-from moderation.models import Award, Tier
+from awards.models import Award, Tier
 from publishing import domain
 from publishing.models import Publication, PublishedSchool
 
@@ -181,7 +181,7 @@ def test_expired_withdrawn_and_future_awards_are_not_listed_and_only_undecided_c
     }
 
 
-def test_an_awarded_school_under_reassessment_is_not_working_towards_and_schools_without_an_area_come_last(
+def test_an_awarded_school_in_reassessment_is_not_working_towards_and_schools_with_no_area_last(
     world, areas
 ):
     award(world.school)  # its cycle is still open: a reassessment
@@ -199,7 +199,7 @@ def test_an_awarded_school_under_reassessment_is_not_working_towards_and_schools
 # Versions
 
 
-def test_an_award_moves_the_school_into_its_area_in_the_next_version_and_version_one_stays_as_it_was(
+def test_an_award_moves_the_school_into_its_area_in_the_next_version_and_version_one_is_unchanged(
     client, world
 ):
     award(world.other_school)
@@ -411,7 +411,8 @@ def test_json_and_csv_exactly(client, world, areas):
     assert response["Content-Disposition"] == 'attachment; filename="bathnes-awards-v1.csv"'
     assert response.content.decode("utf-8") == (
         "\ufeffarea,school,tier,awarded_on,expires_on,status\r\n"
-        f'Bath,"\'=St Mary’s, ""Bath""",Inclusion Quality Mark,{AWARDED_ON},{EXPIRES_ON},awarded\r\n'
+        f'Bath,"\'=St Mary’s, ""Bath""",'
+        f"Inclusion Quality Mark,{AWARDED_ON},{EXPIRES_ON},awarded\r\n"
         f"Bath,Castle Primary,Inclusion Quality Mark,{AWARDED_ON},{EXPIRES_ON},awarded\r\n"
         f"Norton Radstock,Welton Primary,Flagship,{AWARDED_ON},{EXPIRES_ON},awarded\r\n"
         ",Chandag Infant,,,,working towards\r\n"
@@ -439,8 +440,8 @@ def test_the_page_reads_like_the_list(client, world, areas):
         "Help us improve our website",
     ]
     assert (
-        "<h1>Schools that have achieved the Bath &amp; North East Somerset Inclusion Quality Mark</h1>"
-        in html
+        "<h1>Schools that have achieved the Bath &amp; North East Somerset "
+        "Inclusion Quality Mark</h1>" in html
     )
     stamp = timezone.localtime(response.context["publication"].published_at).isoformat()
     assert f'<p class="awards-meta">Version 2, published <time datetime="{stamp}">' in html

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 from pypdf import PdfReader
 
-from moderation.models import Award, Tier
+from awards.models import Award, Tier
 from reports import render, tasks
 from reports.fetcher import BASE_URL, Refused, StaticOnlyFetcher
 from reports.models import RenderJob
@@ -140,7 +140,8 @@ def test_running_the_task_twice_renders_once(world, monkeypatch):
 
 
 def test_a_job_being_rendered_is_not_taken_by_a_second_run(world):
-    """The run rendering it holds the job's advisory lock on its own connection (another one here)."""
+    """The run rendering it holds the job's advisory lock on its own connection (another one
+    here)."""
     from django.db import connections
 
     job = queued_job(world, make_award(world))
@@ -162,7 +163,8 @@ def test_a_job_being_rendered_is_not_taken_by_a_second_run(world):
 
 
 def test_the_sweep_fails_a_render_whose_worker_was_killed_at_the_hard_time_limit(world):
-    """Celery does not deliver such a task again: without the sweep the job would say "being made" for ever."""
+    """Celery does not deliver such a task again: without the sweep the job would say "being
+    made" for ever."""
     from django.db import connections
 
     from reports.tasks import STALE_AFTER, sweep_renders

@@ -94,7 +94,8 @@ def test_bad_school_input_is_refused_at_the_field_and_saves_nothing(
         data["partners"] = [world.outsider_school.pk]
         errors = {
             "partners": [
-                f"Select a valid choice. {world.outsider_school.pk} is not one of the available choices."
+                f"Select a valid choice. {world.outsider_school.pk} is not one of the available "
+                "choices."
             ]
         }
     with scopes_disabled():
@@ -173,7 +174,8 @@ def test_school_list_query_count_does_not_grow(
     admin_client, world, django_assert_num_queries, extra
 ):
     SchoolFactory.create_batch(extra, authority=world.authority, area=world.area)
-    # session, user, authority, memberships, the switcher's authorities, count, page of schools with areas
+    # session, user, authority, memberships, the switcher's authorities, count, page of schools
+    # with areas
     with django_assert_num_queries(7):
         response = admin_client.get(reverse("schools:list", args=["bathnes"]))
     assert len(response.context["page"]) == 2 + extra

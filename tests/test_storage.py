@@ -47,7 +47,8 @@ def no_proxy_opener():
     return urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
-def test_save_read_exists_size_delete(storage_backend, authority):
+@pytest.mark.usefixtures("storage_backend")
+def test_save_read_exists_size_delete(authority):
     content = os.urandom(10_000) + b"\x00\r\n\xff end"
     wanted = evidence_name(authority)
 
@@ -64,7 +65,8 @@ def test_save_read_exists_size_delete(storage_backend, authority):
     assert not default_storage.exists(name)
 
 
-def test_open_in_chunks(storage_backend, authority):
+@pytest.mark.usefixtures("storage_backend")
+def test_open_in_chunks(authority):
     content = os.urandom(300_000)
     name = default_storage.save(evidence_name(authority), io.BytesIO(content))
 
@@ -75,7 +77,8 @@ def test_open_in_chunks(storage_backend, authority):
     assert b"".join(chunks) == content
 
 
-def test_saving_a_name_in_use_does_not_overwrite(storage_backend, authority):
+@pytest.mark.usefixtures("storage_backend")
+def test_saving_a_name_in_use_does_not_overwrite(authority):
     wanted = evidence_name(authority)
     first = default_storage.save(wanted, ContentFile(b"first version"))
     second = default_storage.save(wanted, ContentFile(b"second version"))

@@ -156,14 +156,19 @@ AXE_RUNNER = """
 (() => {
   if (window !== window.top || !/^https?:$/.test(location.protocol)) return;
   const id = Date.now().toString(36) + Math.random().toString(36).slice(2);
-  const report = (event, extra) => window.__a11yReport(Object.assign({event, id, url: location.href}, extra));
-  window.__a11yRun = () => axe.run(document, %(options)s).then((results) => results.violations.map((v) => ({
-    id: v.id, impact: v.impact, help: v.help,
-    nodes: v.nodes.map((n) => ({target: n.target, summary: n.failureSummary || ""})),
-  })));
+  const report = (event, extra) =>
+    window.__a11yReport(Object.assign({event, id, url: location.href}, extra));
+  window.__a11yRun = () => axe.run(document, %(options)s).then((results) =>
+    results.violations.map((v) => ({
+      id: v.id, impact: v.impact, help: v.help,
+      nodes: v.nodes.map((n) => ({target: n.target, summary: n.failureSummary || ""})),
+    })));
   report("start");
   window.addEventListener("load", () => setTimeout(() => {
-    if (document.contentType !== "text/html") { report("skipped", {reason: document.contentType}); return; }
+    if (document.contentType !== "text/html") {
+      report("skipped", {reason: document.contentType});
+      return;
+    }
     window.__a11yRun().then(
       (violations) => report("checked", {violations}),
       (error) => report("error", {error: String(error)}),
@@ -256,7 +261,8 @@ class A11yGuard:
         for doc in self._pending():
             doc["done"] = True
             self.errors.append(
-                f"{doc['url']}: no axe report within {self.TIMEOUT}s (did the page never finish loading?)"
+                f"{doc['url']}: no axe report within {self.TIMEOUT}s "
+                "(did the page never finish loading?)"
             )
 
     def wait(self):

@@ -2,7 +2,7 @@
 
 from playwright.sync_api import expect
 
-from moderation.models import Tier
+from awards.models import Tier
 from schools.models import School
 
 from ..factories import AuthorityFactory
@@ -11,7 +11,8 @@ from .conftest import visit
 
 
 def expect_found(page, count):
-    """The live region says `count`, axe passes on the swapped page, and its address gives the same page afresh."""
+    """The live region says `count`, axe passes on the swapped page, and its address gives the
+    same page afresh."""
     expect(page.get_by_role("status")).to_have_text(count)
     page.a11y.check()
     visit(page, page.url)

@@ -50,8 +50,14 @@ def test_a_visitor_rates_the_page_and_signs_up_and_the_admin_sees_it(page, world
     expect(page.get_by_role("heading", level=1)).to_have_text("Become a website tester")
     expect(page.get_by_role("alert").get_by_role("link")).to_have_text(
         [
-            "Your email address: Enter an email address in the correct format, like name@example.com.",
-            "I agree that Bath & North East Somerset may contact me about testing its website: Tick the box to agree to be contacted.",
+            (
+                "Your email address: Enter an email address in the correct format, like "
+                "name@example.com."
+            ),
+            (
+                "I agree that Bath & North East Somerset may contact me about testing its "
+                "website: Tick the box to agree to be contacted."
+            ),
         ]
     )
     page.get_by_label("Your email address").fill("ada@example.org")

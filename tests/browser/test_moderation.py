@@ -11,7 +11,8 @@ from playwright.sync_api import expect
 
 from accounts.models import Role
 from moderation import domain
-from moderation.models import Outcome, Tier
+from awards.models import Tier
+from moderation.models import Outcome
 
 from ..assessment_helpers import submit_portfolio
 from ..factories import MembershipFactory, UserFactory
@@ -132,7 +133,8 @@ def test_from_submitted_portfolio_to_award(page, browser, axe, base_url, world):
     today = timezone.localdate()
     expires = today.replace(year=today.year + 3)
     expect(school.get_by_role("definition").first).to_have_text(
-        f"Inclusion Quality Mark, awarded {today.day} {today:%B %Y}, expires {expires.day} {expires:%B %Y}"
+        f"Inclusion Quality Mark, awarded {today.day} {today:%B %Y}, "
+        f"expires {expires.day} {expires:%B %Y}"
     )
 
     # The school asks for its certificate; a worker renders it and the page offers the download.
@@ -140,7 +142,8 @@ def test_from_submitted_portfolio_to_award(page, browser, axe, base_url, world):
     school.a11y.wait()
     expect(school.get_by_role("link", name="Download", exact=False)).to_be_visible(timeout=15000)
 
-    # From the cycle's page, the school gets the moderators' report and the mentor the self-review summary.
+    # From the cycle's page, the school gets the moderators' report and the mentor the self-review
+    # summary.
     for tab, document in ((school, "assessment report"), (mentor, "self-review summary")):
         visit(tab, f"/bathnes/cycles/{cycle.pk}/")
         tab.get_by_role("button", name=f"Get the {document} (PDF)").click()

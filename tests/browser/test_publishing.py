@@ -4,7 +4,7 @@ page of an authority that has published nothing. axe checks every page."""
 
 from playwright.sync_api import expect
 
-from moderation.models import Tier
+from awards.models import Tier
 
 from ..test_publishing import award
 from .conftest import visit

@@ -203,7 +203,8 @@ def test_a_dropped_connection_is_shown_and_the_save_retried_and_a_closed_tab_los
             == "Typed while the network was down."
         )
 
-    # Typed, then the page left before the save could go out: the next visit puts it back and saves it.
+    # Typed, then the page left before the save could go out: the next visit puts it back and
+    # saves it.
     page.route("**/elements/**", offline)
     page.get_by_label("Evidence").fill("Typed just before the tab closed.")
     expect(page.get_by_role("status")).to_contain_text("Not saved")

@@ -16,10 +16,10 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from authorities.models import Authority
-from iqm_portal.bench import median_seconds
-from moderation.models import Tier
+from awards.models import Tier
 from publishing import directory
 from publishing.models import Publication, PublishedSchool
+from reports.bench import median_seconds
 from schools.models import School
 
 SLUG_PREFIX = "bench-directory-"
@@ -80,7 +80,8 @@ PHASE_WEIGHTS = {
 
 
 def publish_made_up_schools(count: int, authorities: int, seed: int = 7) -> list[PublishedSchool]:
-    """`count` published schools spread over `authorities` new authorities, each with a current list.
+    """`count` published schools spread over `authorities` new authorities, each with a current
+    list.
 
     Names, areas, tiers, phases and places (within England) are drawn from a seeded generator, so
     the same arguments make the same schools.
@@ -147,7 +148,10 @@ def whole_page(query: str):
 
 
 class Command(BaseCommand):
-    help = "Time the national directory's search, filters, counts and nearest schools over 24,000 published schools."
+    help = (
+        "Time the national directory's search, filters, counts and nearest schools over 24,000 "
+        "published schools."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--schools", type=int, default=24000)
@@ -159,8 +163,9 @@ class Command(BaseCommand):
         try:
             made = publish_made_up_schools(schools, authorities)
             if connection.vendor == "postgresql":
-                # As autovacuum would have by the time anyone searches: statistics made, and the rows
-                # just added merged into the trigram index (until then it scans them one by one).
+                # As autovacuum would have by the time anyone searches: statistics made, and the
+                # rows just added merged into the trigram index (until then it scans them one by
+                # one).
                 with connection.cursor() as cursor:
                     cursor.execute("VACUUM ANALYZE publishing_publishedschool")
             flagship = next(row for row in made if row.tier == Tier.FLAGSHIP)
@@ -183,7 +188,8 @@ class Command(BaseCommand):
             for label, run in figures.items():
                 self.stdout.write(f"  {label:<40} {median_ms(run, runs):8.1f} ms")
             self.stdout.write(
-                "* made once for each set of publications, then cached: the page figures read them from the cache"
+                "* made once for each set of publications, then cached: the page figures read "
+                "them from the cache"
             )
         finally:
             remove_made_up_schools()

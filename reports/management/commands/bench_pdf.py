@@ -2,7 +2,8 @@
 
 The floor renders the same HTML with WeasyPrint's own URL fetcher reading the same static files
 from disk, so the difference is what the portal adds: its hardened fetcher and reading the pages
-back. The memory figure shows whether a worker grows from one render to the next. Figures are medians over --runs renders, after one warm-up render each.
+back. The memory figure shows whether a worker grows from one render to the next. Figures are
+medians over --runs renders, after one warm-up render each.
 """
 
 import resource
@@ -12,8 +13,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django_scopes import scopes_disabled
 
-from iqm_portal.bench import median_seconds
 from reports import render
+from reports.bench import median_seconds
 from reports.models import RenderJob
 
 
@@ -44,7 +45,10 @@ def portal(html):
 
 
 class Command(BaseCommand):
-    help = "Time the assessment report and the certificate of the demo against bare WeasyPrint; print peak memory."
+    help = (
+        "Time the assessment report and the certificate of the demo against bare WeasyPrint; "
+        "print peak memory."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--runs", type=int, default=7, help="Renders per figure (at least 5).")
@@ -64,7 +68,8 @@ class Command(BaseCommand):
         out(f"Assessment report of the demo ({pages} pages), median of {runs} renders:")
         out(f"  bare WeasyPrint (floor)  {floor:.3f} s   {pages / floor:.1f} pages/s")
         out(
-            f"  portal                   {ours:.3f} s   {pages / ours:.1f} pages/s   ({(ours / floor - 1) * 100:+.1f}% of the floor)"
+            f"  portal                   {ours:.3f} s   {pages / ours:.1f} pages/s   "
+            f"({(ours / floor - 1) * 100:+.1f}% of the floor)"
         )
         out(f"Certificate, median of {runs} renders: {certificate:.3f} s (target: under 0.333 s)")
 
@@ -75,12 +80,14 @@ class Command(BaseCommand):
         for _ in range(memory_renders - 10):
             make()
         out(
-            f"Memory over {memory_renders} report renders: {warm:.0f} MB after 10, {rss_mb():.0f} MB after "
-            f"{memory_renders}; peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"
+            f"Memory over {memory_renders} report renders: {warm:.0f} MB after 10, "
+            f"{rss_mb():.0f} MB after {memory_renders}; "
+            f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"
         )
 
     def demo_documents(self):
-        from moderation.models import Award, Report
+        from awards.models import Award
+        from moderation.models import Report
 
         with scopes_disabled():
             report = Report.objects.filter(

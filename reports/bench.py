@@ -1,4 +1,7 @@
-"""Timing for the `make bench-*` commands."""
+"""Timing for the `make bench-*` commands.
+
+Here, in reports, a layer below publishing, so both `bench_pdf` and publishing's `bench_directory`
+use it."""
 
 import statistics
 import time

@@ -1,0 +1,500 @@
+"""The assessment's workflow, written once: for each step of a cycle, the states it may start
+from, the state it leads to, who may take it and who is told; and who may see a cycle and its
+drafts. Domain functions check a step here before they change anything, views and templates show
+only the steps it allows, "my work" lists them, and the notifications are sent to the people it
+names. The predicates are django-rules predicates on (person, cycle), so the API can use them too.
+
+Later layers (moderation, portfolios) keep their records in their own apps; the predicates read
+them through the cycle's reverse relations (`cycle.visit`, `cycle.report`, `cycle.panel_vote`,
+`school.conflicts`) rather than importing those apps.
+"""
+
+from dataclasses import dataclass
+
+import rules
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+
+from accounts.models import Membership, Role, User
+from accounts.roles import (
+    SCHOOL_LEADS,
+    is_authority_admin,
+    is_on_panel,
+    is_panel_chair,
+    memberships,
+    remember,
+    school_ids,
+    school_roles,
+)
+
+from .models import Cycle
+
+State = Cycle.State
+
+
+class TransitionError(Exception):
+    """A step that the cycle's state does not allow; the message says why."""
+
+
+def _once(cycle, name, compute):
+    """A fact about the cycle, read once for this cycle object (it is re-read when the cycle is)."""
+    if name not in cycle.__dict__:
+        cycle.__dict__[name] = compute()
+    return cycle.__dict__[name]
+
+
+def moderator_ids(cycle) -> frozenset:
+    def compute():
+        visit = getattr(cycle, "visit", None)
+        return frozenset(m.pk for m in visit.moderators.all()) if visit else frozenset()
+
+    return _once(cycle, "_moderator_ids", compute)
+
+
+def conflicts(cycle) -> dict:
+    """Person id -> why they may neither moderate nor vote on this school."""
+
+    def compute():
+        reasons = {cycle.mentor_id: "the school's mentor"}
+        for conflict in cycle.school.conflicts.all():
+            reasons.setdefault(conflict.person_id, f"declared: {conflict.reason}")
+        return reasons
+
+    return _once(cycle, "_conflicts", compute)
+
+
+def voter_ids(cycle) -> frozenset:
+    def compute():
+        vote = getattr(cycle, "panel_vote", None)
+        return frozenset(b.member_id for b in vote.ballots.all()) if vote else frozenset()
+
+    return _once(cycle, "_voter_ids", compute)
+
+
+# Who the person is to this cycle
+
+
+def _at_school(user, cycle):
+    return school_roles(user, cycle.school_id, cycle.authority_id)
+
+
+@rules.predicate
+def is_school_lead(user, cycle):
+    """The school's head teacher or coordinator."""
+    return bool(_at_school(user, cycle) & SCHOOL_LEADS)
+
+
+@rules.predicate
+def is_school_staff(user, cycle):
+    """Anyone with a role at the cycle's school, contributors included."""
+    return bool(_at_school(user, cycle))
+
+
+@rules.predicate
+def is_given_elements(user, cycle):
+    """A contributor at the school to whom the coordinator has given elements of this cycle."""
+    return Role.SCHOOL_CONTRIBUTOR in _at_school(user, cycle) and user.pk in _given_to(cycle)
+
+
+def _given_to(cycle) -> frozenset:
+    return _once(
+        cycle, "_given_to", lambda: frozenset(cycle.assignments.values_list("person", flat=True))
+    )
+
+
+@rules.predicate
+def is_cycle_mentor(user, cycle):
+    return cycle.mentor_id == user.pk
+
+
+@rules.predicate
+def is_assigned_moderator(user, cycle):
+    """One of the two moderators of the cycle's visit."""
+    return user.pk in moderator_ids(cycle)
+
+
+@rules.predicate
+def is_conflicted(user, cycle):
+    """The school's mentor, or someone who declared a conflict with the school."""
+    return user.pk in conflicts(cycle)
+
+
+@rules.predicate
+def has_voted(user, cycle):
+    return user.pk in voter_ids(cycle)
+
+
+@rules.predicate
+def is_validated(user, cycle):
+    return cycle.validated_at is not None
+
+
+@rules.predicate
+def report_is_final(user, cycle):
+    report = getattr(cycle, "report", None)
+    return bool(report and report.finalised_at)
+
+
+# A panel member who visited the school may speak at the panel but does not vote on it.
+may_vote_on = is_on_panel & ~is_conflicted & ~is_assigned_moderator & ~has_voted
+is_desk_checker = is_panel_chair | is_authority_admin
+is_acting_chair = is_panel_chair & ~is_conflicted
+
+# Who sees what (DOMAIN.md, "who sees what")
+
+# The panel sees a case from the portfolio's submission on: the desk check, then the panel.
+PANEL_STATES = frozenset(
+    {
+        State.PORTFOLIO_SUBMITTED,
+        State.READY_FOR_VISIT,
+        State.VISIT_PLANNED,
+        State.REPORTED,
+        State.WITH_PANEL,
+        State.DECIDED,
+    }
+)
+
+
+@rules.predicate
+def at_panel_stage(user, cycle):
+    return cycle.state in PANEL_STATES
+
+
+may_view_cycle = (
+    is_authority_admin
+    | is_school_staff
+    | is_cycle_mentor
+    | is_assigned_moderator
+    | (is_on_panel & at_panel_stage & ~is_conflicted)
+)
+# Drafts stay private until final: the mentor's ratings until validation, the report and the
+# visit notes until both moderators have signed.
+may_see_mentor_review = is_cycle_mentor | is_authority_admin | (is_validated & may_view_cycle)
+may_see_report = is_assigned_moderator | is_authority_admin | (report_is_final & may_view_cycle)
+may_see_visit_notes = (
+    is_assigned_moderator | is_authority_admin | (report_is_final & is_on_panel & ~is_conflicted)
+)
+may_see_panel = is_authority_admin | is_assigned_moderator | (is_on_panel & ~is_conflicted)
+
+
+def visible_cycles(user, authority):
+    """The cycles of the active authority that the person may see: `may_view_cycle` as a query."""
+    if not user.is_authenticated:
+        return Cycle.objects.none()
+    if is_authority_admin(user, authority):
+        return Cycle.objects.all()
+    seen = (
+        Q(school__in=school_ids(user, authority.pk))
+        | Q(mentor=user.pk)
+        | Q(pk__in=Cycle.objects.filter(visit__moderators=user.pk).values("pk"))
+    )
+    if is_on_panel(user, authority):
+        seen |= (
+            Q(state__in=PANEL_STATES)
+            & ~Q(mentor=user.pk)
+            & ~Q(
+                school__in=Cycle.objects.filter(school__conflicts__person=user.pk).values("school")
+            )
+        )
+    return Cycle.objects.filter(seen)
+
+
+@rules.predicate
+def may_view_school(user, school):
+    """The school's own staff, the authority admin, and whoever may see one of its cycles."""
+    if is_authority_admin(user, school) or school.pk in school_ids(user, school.authority_id):
+        return True
+    return visible_cycles(user, school.authority).filter(school=school).exists()
+
+
+# The steps
+
+
+ALL_STATES = frozenset(State)
+SCHOOL_EDITS = frozenset({State.REGISTERED, State.SELF_REVIEW})
+# The portfolio can change until it is submitted; from then on everyone sees what was submitted.
+PORTFOLIO_OPEN = frozenset({State.REGISTERED, State.SELF_REVIEW, State.SUBMITTED, State.VALIDATED})
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    sources: frozenset  # the states it may be taken from
+    who: rules.Predicate
+    refusal: str  # what someone else is told
+    target: State | None = None  # the state it leads to; None: it leaves the state as it is
+    tell: tuple = ()  # predicates naming who is told when it is taken
+    event: str = ""  # the audit log's name for it, cycle.<event>; the step's name if empty
+    task: str = ""  # what "my work" asks of the people who may take it
+    page: str = ""  # the URL name (with the cycle's pk) where they take it
+
+    def test(self, user, cycle) -> bool:
+        return cycle.state in self.sources and self.who.test(user, cycle)
+
+
+STEPS = {
+    step.name: step
+    for step in [
+        Step(
+            "register",
+            frozenset(),  # it makes the cycle: the view lets only authority admins register
+            is_authority_admin,
+            "Only an authority admin registers a school.",
+            target=State.REGISTERED,
+            tell=(is_school_lead, is_cycle_mentor),
+            event="registered",
+        ),
+        Step(
+            "edit_answers",
+            SCHOOL_EDITS,
+            is_school_lead | is_given_elements,
+            "Only the school's staff can edit its self-review.",
+            task="work on the self-review",
+            page="assessments:cycle",
+        ),
+        Step(
+            "start_self_review",
+            frozenset({State.REGISTERED}),
+            is_school_lead | is_given_elements,
+            "Only the school's staff can edit its self-review.",
+            target=State.SELF_REVIEW,
+            event="self_review_started",
+        ),
+        Step(
+            "assign_elements",
+            SCHOOL_EDITS,
+            is_school_lead,
+            "Only the head teacher or the coordinator can give elements to colleagues.",
+        ),
+        Step(
+            "submit",
+            frozenset({State.SELF_REVIEW}),
+            is_school_lead,
+            "Only the head teacher or the coordinator can submit the self-review.",
+            target=State.SUBMITTED,
+            tell=(is_cycle_mentor,),
+            event="submitted",
+        ),
+        Step(
+            "review",
+            frozenset({State.SUBMITTED}),
+            is_cycle_mentor,
+            "Only the school's mentor can do this.",
+            task="validate the self-review",
+            page="assessments:review",
+        ),
+        Step(
+            "return",
+            frozenset({State.SUBMITTED}),
+            is_cycle_mentor,
+            "Only the school's mentor can do this.",
+            target=State.SELF_REVIEW,
+            tell=(is_school_lead,),
+            event="returned",
+        ),
+        Step(
+            "validate",
+            frozenset({State.SUBMITTED}),
+            is_cycle_mentor,
+            "Only the school's mentor can do this.",
+            target=State.VALIDATED,
+            tell=(is_school_lead,),
+            event="validated",
+        ),
+        Step(
+            "plan_targets",
+            ALL_STATES,
+            is_school_lead | is_cycle_mentor,
+            "Only the school's head teacher, its coordinator and its mentor write the action plan.",
+        ),
+        Step(
+            "add_evidence",
+            PORTFOLIO_OPEN,
+            is_school_staff,
+            "Only the school's staff can add evidence.",
+        ),
+        Step(
+            "comment_evidence",
+            ALL_STATES,
+            is_school_staff | is_cycle_mentor,
+            "Only the school's staff and its mentor can comment on evidence.",
+        ),
+        Step(
+            "submit_portfolio",
+            frozenset({State.VALIDATED}),
+            is_school_lead,
+            "Only the head teacher or the coordinator can submit the portfolio.",
+            target=State.PORTFOLIO_SUBMITTED,
+            tell=(is_cycle_mentor, is_desk_checker),
+            task="build and submit the portfolio of evidence",
+            page="portfolios:portfolio",
+            event="portfolio_submitted",
+        ),
+        Step(
+            "accept_for_visit",
+            frozenset({State.PORTFOLIO_SUBMITTED}),
+            is_desk_checker,
+            "Only the panel chair or an authority admin can do this.",
+            target=State.READY_FOR_VISIT,
+            task="desk-check the portfolio",
+            page="moderation:queue",
+            event="ready_for_visit",
+        ),
+        Step(
+            "return_portfolio",
+            frozenset({State.PORTFOLIO_SUBMITTED}),
+            is_desk_checker,
+            "Only the panel chair or an authority admin can do this.",
+            target=State.VALIDATED,
+            tell=(is_school_lead, is_cycle_mentor),
+            event="portfolio_returned",
+        ),
+        Step(
+            "plan_visit",
+            frozenset({State.READY_FOR_VISIT}),
+            is_desk_checker,
+            "Only the panel chair or an authority admin can do this.",
+            target=State.VISIT_PLANNED,
+            tell=(is_school_lead, is_assigned_moderator),
+            task="assign two moderators and a date",
+            page="moderation:visit",
+            event="visit_planned",
+        ),
+        Step(
+            "write_report",
+            frozenset({State.VISIT_PLANNED}),
+            is_assigned_moderator,
+            "Only the two moderators of this visit can do this.",
+            task="record the visit and write the report",
+            page="moderation:report",
+        ),
+        Step(
+            "sign_report",
+            frozenset({State.VISIT_PLANNED}),
+            is_assigned_moderator,
+            "Only the two moderators of this visit can do this.",
+            target=State.REPORTED,
+            tell=(is_desk_checker,),
+            event="reported",
+        ),
+        Step(
+            "open_vote",
+            frozenset({State.REPORTED}),
+            is_acting_chair,
+            "Only the panel chair, with no conflict with the school, can open a vote.",
+            target=State.WITH_PANEL,
+            tell=(may_vote_on,),
+            task="open the panel's vote",
+            page="moderation:panel",
+            event="with_panel",
+        ),
+        Step(
+            "vote",
+            frozenset({State.WITH_PANEL}),
+            may_vote_on,
+            "Only the authority's panel members vote, once each, and not on a school they have a "
+            "conflict with or visited.",
+            task="cast your vote",
+            page="moderation:panel",
+        ),
+        Step(
+            "decide",
+            frozenset({State.WITH_PANEL}),
+            is_acting_chair,
+            "Only the panel chair, with no conflict with the school, records the panel's decision.",
+            target=State.DECIDED,
+            tell=(is_school_lead, is_cycle_mentor, is_assigned_moderator),
+            task="record the panel's decision",
+            page="moderation:panel",
+            event="decided",
+        ),
+        Step(
+            "correct_decision",
+            frozenset({State.DECIDED}),
+            is_acting_chair,
+            "Only the panel chair, with no conflict with the school, records a correction.",
+            tell=(is_school_lead, is_cycle_mentor, is_assigned_moderator, is_authority_admin),
+            event="decision_corrected",
+        ),
+    ]
+}
+
+# The state machine, as pretalx keeps it: each state's valid next states, read from the steps.
+NEXT_STATES = {
+    state: frozenset(s.target for s in STEPS.values() if state in s.sources and s.target)
+    for state in State
+}
+
+for _step in STEPS.values():
+    rules.add_perm(f"assessments.{_step.name}", rules.Predicate(_step.test, name=_step.name))
+rules.add_perm("assessments.view_cycle", may_view_cycle)
+rules.add_perm("schools.view_school", may_view_school)
+
+
+def allowed(user, cycle) -> frozenset:
+    """The names of the steps the person may take on the cycle now."""
+    return frozenset(name for name, step in STEPS.items() if step.test(user, cycle))
+
+
+def pages(user, cycle, actions) -> dict:
+    """Which of the cycle's moderation pages the person may open now, for the cycle's links."""
+    return {
+        "visit": "plan_visit" in actions or hasattr(cycle, "visit"),
+        "report": hasattr(cycle, "report") and may_see_report.test(user, cycle),
+        "panel": ("open_vote" in actions or hasattr(cycle, "panel_vote"))
+        and may_see_panel.test(user, cycle),
+    }
+
+
+def check(user, name, cycle) -> None:
+    """Refuse, changing nothing, a step the cycle's state or the person's part does not allow."""
+    step = STEPS[name]
+    if cycle.state not in step.sources:
+        raise TransitionError(
+            f"This cannot be done while the case is “{cycle.get_state_display().lower()}”."
+        )
+    if not step.who.test(user, cycle):
+        raise PermissionDenied(step.refusal)
+
+
+# Who is told of an award, beside the decision's own people.
+AWARD_TOLD = (is_school_lead, is_authority_admin)
+
+
+def people_told(cycle, tell) -> list[User]:
+    """The members of the authority (this school's people and the authority's staff) for whom
+    one of the `tell` predicates holds: who is told of a step on the cycle."""
+    candidates = Membership.objects.filter(
+        Q(school=cycle.school_id) | Q(school__isnull=True)
+    ).values("user")
+    people = list(User.objects.filter(pk__in=candidates, is_active=True).order_by("email"))
+    found = {}
+    for membership in Membership.objects.filter(user__in=people):
+        found.setdefault(membership.user_id, []).append(membership)
+    told = []
+    for person in people:
+        remember(person, cycle.authority_id, found.get(person.pk, []))
+        if any(predicate.test(person, cycle) for predicate in tell):
+            told.append(person)
+    return told
+
+
+def tasks(user, authority) -> list[tuple[Cycle, Step]]:
+    """ "My work": each cycle the person may see with the first step that asks for them."""
+    if not memberships(user, authority.pk):
+        return []
+    asking = [s for s in STEPS.values() if s.task]
+    states = set().union(*(s.sources for s in asking))
+    cycles = (
+        visible_cycles(user, authority)
+        .filter(state__in=states)
+        .select_related("school", "visit", "panel_vote")
+        .prefetch_related("visit__moderators", "panel_vote__ballots", "school__conflicts")
+        .order_by("school__name", "pk")
+    )
+    found = []
+    for cycle in cycles:
+        step = next((s for s in asking if s.test(user, cycle)), None)
+        if step:
+            found.append((cycle, step))
+    return found

@@ -1,0 +1,11 @@
+from django import template
+
+from awards.domain import current_awards
+
+register = template.Library()
+
+
+@register.simple_tag
+def current_award(school):
+    """The school's award in force today, or None."""
+    return current_awards(school).first()

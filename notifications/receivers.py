@@ -1,0 +1,103 @@
+"""Who is told of each step of a cycle, and what: the workflow names the people
+(assessments/workflow.py), this module writes them the step's email through the outbox, inside the
+transaction of the step itself."""
+
+from django.conf import settings
+from django.dispatch import receiver
+from django.urls import reverse
+
+from assessments.signals import cycle_stepped
+from assessments.workflow import AWARD_TOLD, STEPS, people_told
+from awards.domain import award_made
+
+from .domain import notify
+
+# The email each step that tells people sends.
+KIND_OF_STEP = {
+    "register": "cycle.registered",
+    "submit": "cycle.submitted",
+    "return": "cycle.returned",
+    "validate": "cycle.validated",
+    "submit_portfolio": "cycle.portfolio_submitted",
+    "return_portfolio": "portfolio.returned",
+    "plan_visit": "visit.planned",
+    "sign_report": "report.final",
+    "open_vote": "vote.opened",
+    "decide": "decision.recorded",
+    "correct_decision": "decision.corrected",
+}
+assert set(KIND_OF_STEP) == {name for name, step in STEPS.items() if step.tell}, (
+    "every step that tells people sends an email of its own"
+)
+
+
+def _outcome(record) -> str:
+    text = record.get_outcome_display().lower()
+    return text + (f": {record.get_tier_display()}" if record.tier else "")
+
+
+def context_for(cycle, name, by) -> dict:
+    context = {"school": cycle.school.name}
+    if name == "register":
+        context |= {"assessment": cycle.get_kind_display().lower(), "mentor": str(cycle.mentor)}
+    elif name == "submit":
+        context["submitted_by"] = str(by)
+    elif name in ("return", "validate"):
+        context["mentor"] = str(cycle.mentor)
+        if name == "return":
+            context["comment"] = cycle.return_comment
+    elif name == "return_portfolio":
+        context["reasons"] = cycle.return_comment
+    elif name == "plan_visit":
+        context |= {
+            "visit_date": cycle.visit.date,
+            "moderators": " and ".join(str(m) for m in cycle.visit.moderators.all()),
+        }
+    elif name in ("sign_report", "open_vote"):
+        report = cycle.report
+        context["recommendation"] = report.get_recommendation_display().lower() + (
+            f": {report.get_tier_display()}" if report.tier else ""
+        )
+    elif name in ("decide", "correct_decision"):
+        decision = cycle.decisions.last()
+        context |= {"decision": _outcome(decision), "rationale": decision.rationale}
+        if name == "correct_decision":
+            context["reason"] = decision.correction_reason
+    return context
+
+
+@receiver(cycle_stepped, dispatch_uid="notifications.cycle_stepped")
+def tell_of_step(sender, cycle, step, by, entry, **kwargs):
+    """The step's audit entry tells a second return from the first, so each is sent once."""
+    if not step.tell:
+        return
+    notify(
+        authority=cycle.authority,
+        key=KIND_OF_STEP[step.name],
+        recipients=people_told(cycle, step.tell),
+        dedupe_key=f"cycle.{cycle.pk}.{step.event or step.name}.{entry.pk}",
+        context={
+            **context_for(cycle, step.name, by),
+            "url": settings.SITE_URL
+            + reverse("assessments:cycle", args=[cycle.authority.slug, cycle.pk]),
+        },
+    )
+
+
+@receiver(award_made, dispatch_uid="notifications.award_made")
+def tell_of_award(sender, award, by, **kwargs):
+    cycle = award.decision.cycle
+    notify(
+        authority=award.authority,
+        key="award.made",
+        dedupe_key=f"award.{award.pk}",
+        recipients=people_told(cycle, AWARD_TOLD),
+        context={
+            "school": award.school.name,
+            "tier": award.get_tier_display(),
+            "awarded_on": award.awarded_on,
+            "expires_on": award.expires_on,
+            "url": settings.SITE_URL
+            + reverse("schools:detail", args=[award.authority.slug, award.school_id]),
+        },
+    )
