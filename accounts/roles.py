@@ -19,19 +19,19 @@ def authority_id_of(obj) -> int:
 
 
 def memberships(user, authority_id) -> list[Membership]:
-    """The person's memberships of one authority, read once for this user object."""
+    """The person's memberships of one authority: those remembered for this user object (a
+    request's, read once by the middleware), else read now."""
     if not user.is_authenticated:
         return []
-    cache = user.__dict__.setdefault(_CACHE, {})
-    if authority_id not in cache:
-        cache[authority_id] = list(
-            Membership.objects.filter(user=user, authority_id=authority_id)
-        )
-    return cache[authority_id]
+    remembered = user.__dict__.get(_CACHE, {})
+    if authority_id in remembered:
+        return remembered[authority_id]
+    return list(Membership.objects.filter(user=user, authority_id=authority_id))
 
 
 def remember(user, authority_id, found) -> None:
-    """Keep memberships already read (the middleware's, or a prefetch) for the predicates."""
+    """Keep memberships already read (the middleware's for the request, or a prefetch) for the
+    predicates, so a page asks the database once however many predicates it reads."""
     user.__dict__.setdefault(_CACHE, {})[authority_id] = list(found)
 
 

@@ -219,6 +219,7 @@ PORTFOLIO_OPEN = frozenset({State.REGISTERED, State.SELF_REVIEW, State.SUBMITTED
 @dataclass(frozen=True)
 class Step:
     name: str
+    label: str  # what it does, e.g. "submit the self-review"
     sources: frozenset  # the states it may be taken from
     who: rules.Predicate
     refusal: str  # what someone else is told
@@ -237,6 +238,7 @@ STEPS = {
     for step in [
         Step(
             "register",
+            "register the school",
             frozenset(),  # it makes the cycle: the view lets only authority admins register
             is_authority_admin,
             "Only an authority admin registers a school.",
@@ -246,6 +248,7 @@ STEPS = {
         ),
         Step(
             "edit_answers",
+            "edit the self-review",
             SCHOOL_EDITS,
             is_school_lead | is_given_elements,
             "Only the school's staff can edit its self-review.",
@@ -254,6 +257,7 @@ STEPS = {
         ),
         Step(
             "start_self_review",
+            "start the self-review",
             frozenset({State.REGISTERED}),
             is_school_lead | is_given_elements,
             "Only the school's staff can edit its self-review.",
@@ -262,12 +266,14 @@ STEPS = {
         ),
         Step(
             "assign_elements",
+            "give elements to colleagues",
             SCHOOL_EDITS,
             is_school_lead,
             "Only the head teacher or the coordinator can give elements to colleagues.",
         ),
         Step(
             "submit",
+            "submit the self-review",
             frozenset({State.SELF_REVIEW}),
             is_school_lead,
             "Only the head teacher or the coordinator can submit the self-review.",
@@ -277,6 +283,7 @@ STEPS = {
         ),
         Step(
             "review",
+            "review the self-review",
             frozenset({State.SUBMITTED}),
             is_cycle_mentor,
             "Only the school's mentor can do this.",
@@ -285,6 +292,7 @@ STEPS = {
         ),
         Step(
             "return",
+            "return the self-review",
             frozenset({State.SUBMITTED}),
             is_cycle_mentor,
             "Only the school's mentor can do this.",
@@ -294,6 +302,7 @@ STEPS = {
         ),
         Step(
             "validate",
+            "validate the self-review",
             frozenset({State.SUBMITTED}),
             is_cycle_mentor,
             "Only the school's mentor can do this.",
@@ -303,24 +312,28 @@ STEPS = {
         ),
         Step(
             "plan_targets",
+            "change the action plan",
             ALL_STATES,
             is_school_lead | is_cycle_mentor,
             "Only the school's head teacher, its coordinator and its mentor write the action plan.",
         ),
         Step(
             "add_evidence",
+            "change the portfolio",
             PORTFOLIO_OPEN,
             is_school_staff,
             "Only the school's staff can add evidence.",
         ),
         Step(
             "comment_evidence",
+            "comment on evidence",
             ALL_STATES,
             is_school_staff | is_cycle_mentor,
             "Only the school's staff and its mentor can comment on evidence.",
         ),
         Step(
             "submit_portfolio",
+            "submit the portfolio",
             frozenset({State.VALIDATED}),
             is_school_lead,
             "Only the head teacher or the coordinator can submit the portfolio.",
@@ -332,6 +345,7 @@ STEPS = {
         ),
         Step(
             "accept_for_visit",
+            "accept the portfolio for a visit",
             frozenset({State.PORTFOLIO_SUBMITTED}),
             is_desk_checker,
             "Only the panel chair or an authority admin can do this.",
@@ -342,6 +356,7 @@ STEPS = {
         ),
         Step(
             "return_portfolio",
+            "return the portfolio",
             frozenset({State.PORTFOLIO_SUBMITTED}),
             is_desk_checker,
             "Only the panel chair or an authority admin can do this.",
@@ -351,6 +366,7 @@ STEPS = {
         ),
         Step(
             "plan_visit",
+            "plan the visit",
             frozenset({State.READY_FOR_VISIT}),
             is_desk_checker,
             "Only the panel chair or an authority admin can do this.",
@@ -362,6 +378,7 @@ STEPS = {
         ),
         Step(
             "write_report",
+            "write the visit's notes and report",
             frozenset({State.VISIT_PLANNED}),
             is_assigned_moderator,
             "Only the two moderators of this visit can do this.",
@@ -370,6 +387,7 @@ STEPS = {
         ),
         Step(
             "sign_report",
+            "sign the report",
             frozenset({State.VISIT_PLANNED}),
             is_assigned_moderator,
             "Only the two moderators of this visit can do this.",
@@ -379,6 +397,7 @@ STEPS = {
         ),
         Step(
             "open_vote",
+            "open the panel's vote",
             frozenset({State.REPORTED}),
             is_acting_chair,
             "Only the panel chair, with no conflict with the school, can open a vote.",
@@ -390,6 +409,7 @@ STEPS = {
         ),
         Step(
             "vote",
+            "vote",
             frozenset({State.WITH_PANEL}),
             may_vote_on,
             "Only the authority's panel members vote, once each, and not on a school they have a "
@@ -399,6 +419,7 @@ STEPS = {
         ),
         Step(
             "decide",
+            "record the panel's decision",
             frozenset({State.WITH_PANEL}),
             is_acting_chair,
             "Only the panel chair, with no conflict with the school, records the panel's decision.",
@@ -410,6 +431,7 @@ STEPS = {
         ),
         Step(
             "correct_decision",
+            "correct the panel's decision",
             frozenset({State.DECIDED}),
             is_acting_chair,
             "Only the panel chair, with no conflict with the school, records a correction.",
@@ -451,7 +473,7 @@ def check(user, name, cycle) -> None:
     step = STEPS[name]
     if cycle.state not in step.sources:
         raise TransitionError(
-            f"This cannot be done while the case is “{cycle.get_state_display().lower()}”."
+            f"You cannot {step.label} while the case is “{cycle.get_state_display().lower()}”."
         )
     if not step.who.test(user, cycle):
         raise PermissionDenied(step.refusal)

@@ -292,14 +292,12 @@ def _validated_cycle(authority, school, mentor, coordinator) -> Cycle:
     cycle = start_cycle(
         authority=authority, by=None, school=school, kind=Cycle.Kind.INITIAL, mentor=mentor
     )
-    memberships = list(coordinator.memberships.all())
     for element in cycle.framework.elements.prefetch_related("descriptors"):
         rating = Rating.ESTABLISHED if element.number % 3 else Rating.DEVELOPING
         save_answer(
             cycle=cycle,
             element=element,
             by=coordinator,
-            memberships=memberships,
             version=0,
             data={
                 "rating": rating,
@@ -310,7 +308,7 @@ def _validated_cycle(authority, school, mentor, coordinator) -> Cycle:
                 "development": "Involve more families.",
             },
         )
-    submit_to_mentor(cycle=cycle, by=coordinator, memberships=memberships)
+    submit_to_mentor(cycle=cycle, by=coordinator)
     for element in cycle.framework.elements.all():
         review_element(
             cycle=cycle, element=element, by=mentor, rating=Rating.ESTABLISHED, comment=""
@@ -327,7 +325,6 @@ def _decided_cycle(cycle, coordinator):
         for user in User.objects.filter(email__endswith="@bathnes.test")
     }
     chair, first, second = people["chair"], people["moderator"], people["moderator2"]
-    memberships = list(coordinator.memberships.all())
     elements = list(cycle.framework.elements.all())
     for element, action, status in [
         (
@@ -358,12 +355,11 @@ def _decided_cycle(cycle, coordinator):
     add_link(
         cycle=cycle,
         by=coordinator,
-        memberships=memberships,
         url="https://bathampton.example/inclusion",
         title="Inclusion policy and provision map",
         elements=elements,
     )
-    submit_portfolio(cycle=cycle, by=coordinator, memberships=memberships)
+    submit_portfolio(cycle=cycle, by=coordinator)
     moderation.accept_for_visit(cycle=cycle, by=chair)
     moderation.plan_visit(
         cycle=cycle, by=chair, moderators=[first, second], visit_date=timezone.localdate()

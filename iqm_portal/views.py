@@ -1,5 +1,5 @@
 """The project's own pages: the home page, and the pages that draw on several apps (the authority
-dashboard, the platform admin's authorities), which no single app below may import them all for."""
+dashboard, the platform admin's authorities) and so belong to no single app below."""
 
 from functools import wraps
 
@@ -10,10 +10,10 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
 from accounts.models import Membership, Role
+from assessments.work import my_work
 from authorities.access import authority_view
 from authorities.forms import AuthorityForm
 from authorities.models import Authority
-from assessments.work import my_work
 from schools.models import Area, School
 
 from . import platform

@@ -2,22 +2,21 @@ from django import forms
 
 from accounts.models import Role, User
 from assessments.models import Element
-from awards.domain import tier_options
 from schools.models import School
 
 from .models import Outcome, VisitNote
 
 
-def _tiers(school):
-    """The tiers the school may be awarded now, and a note of each it may not, with why."""
-    options = tier_options(school)
+def _tiers(options):
+    """From awards.domain.tier_options: the tiers the school may be awarded now, and a note of
+    each it may not, with why."""
     allowed = [(tier.value, tier.label) for tier, reason in options if reason is None]
     refused = " ".join(f"Not open to this school: {reason}" for _, reason in options if reason)
     return allowed, refused
 
 
-def _options(school):
-    allowed, refused = _tiers(school)
+def _options(tiers):
+    allowed, refused = _tiers(tiers)
     choices = [("award:" + tier, f"Award: {label}") for tier, label in allowed]
     return choices + [("defer:", "Defer"), ("not_award:", "Not award")], refused
 
@@ -27,9 +26,9 @@ class TierOptionsMixin:
 
     option_fields = ()
 
-    def __init__(self, *args, school, **kwargs):
+    def __init__(self, *args, tiers, **kwargs):
         super().__init__(*args, **kwargs)
-        choices, refused = _options(school)
+        choices, refused = _options(tiers)
         for name in self.option_fields:
             field = self.fields[name]
             field.choices = field.choices[:1] + choices if not field.required else choices
@@ -103,9 +102,9 @@ class ReportForm(forms.Form):
         help_text="For a deferral: when the moderators revisit.",
     )
 
-    def __init__(self, *args, elements, school, **kwargs):
+    def __init__(self, *args, elements, tiers, **kwargs):
         super().__init__(*args, **kwargs)
-        allowed, refused = _tiers(school)
+        allowed, refused = _tiers(tiers)
         self.fields["tier"].choices += allowed
         self.fields["tier"].help_text = " ".join(filter(None, ["For an award.", refused]))
         self.elements = elements

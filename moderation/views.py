@@ -9,6 +9,7 @@ from assessments import workflow
 from assessments.access import get_cycle
 from assessments.models import Cycle
 from assessments.workflow import TransitionError
+from awards.domain import tier_options
 
 from authorities.access import authority_view
 
@@ -191,7 +192,7 @@ def report(request, authority_slug, cycle_pk):
     form = ReportForm(
         request.POST if request.method == "POST" else None,
         elements=elements,
-        school=cycle.school,
+        tiers=tier_options(cycle.school),
         initial=initial,
     )
     if request.method == "POST":
@@ -261,7 +262,7 @@ def panel(request, authority_slug, cycle_pk):
     mine = next((b for b in ballots if b.member_id == request.user.pk), None)
     actions = workflow.allowed(request.user, cycle)
     is_chair = workflow.is_acting_chair.test(request.user, cycle)
-    school = cycle.school
+    tiers = tier_options(cycle.school)
     decisions = list(Decision.objects.filter(cycle=cycle).select_related("recorded_by"))
     return render(
         request,
@@ -275,9 +276,9 @@ def panel(request, authority_slug, cycle_pk):
             "my_conflict": workflow.is_on_panel.test(request.user, cycle)
             and domain.why_not_voting(request.user, cycle),
             "actions": actions,
-            "ballot_form": BallotForm(school=school),
-            "decision_form": DecisionForm(school=school),
-            "correction_form": CorrectionForm(school=school),
+            "ballot_form": BallotForm(tiers=tiers),
+            "decision_form": DecisionForm(tiers=tiers),
+            "correction_form": CorrectionForm(tiers=tiers),
             "decisions": decisions,
             "quorum": request.authority.panel_quorum,
             "tally": [(domain.option_label(o), n) for o, n in domain.tally(cycle).most_common()]
@@ -296,7 +297,7 @@ def panel_action(request, authority_slug, cycle_pk, action):
             domain.open_vote(cycle=cycle, by=request.user)
             messages.success(request, "The vote is open; the panel members have been told.")
         elif action == "vote":
-            form = BallotForm(request.POST, school=cycle.school)
+            form = BallotForm(request.POST, tiers=tier_options(cycle.school))
             if not form.is_valid():
                 raise ValidationError("Choose how you vote.")
             outcome, tier = form.option_value()
@@ -309,7 +310,7 @@ def panel_action(request, authority_slug, cycle_pk, action):
             )
             messages.success(request, "Your vote is recorded.")
         elif action == "decide":
-            form = DecisionForm(request.POST, school=cycle.school)
+            form = DecisionForm(request.POST, tiers=tier_options(cycle.school))
             if not form.is_valid():
                 raise ValidationError([e for errors in form.errors.values() for e in errors])
             casting = (
@@ -325,7 +326,7 @@ def panel_action(request, authority_slug, cycle_pk, action):
             )
             messages.success(request, "The decision is recorded.")
         elif action == "correct":
-            form = CorrectionForm(request.POST, school=cycle.school)
+            form = CorrectionForm(request.POST, tiers=tier_options(cycle.school))
             if not form.is_valid():
                 raise ValidationError([e for errors in form.errors.values() for e in errors])
             outcome, tier = form.cleaned_data["option"].split(":")

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.domain import record
-from iqm_portal.tasks import enqueue
+from authorities.tasks import enqueue
 
 from .kinds import Kind, get_kind
 from .models import BODY_MAX, SUBJECT_MAX, EmailTemplate, OutboxMessage

@@ -20,14 +20,12 @@ def complete_self_review(world, cycle=None, rating=Rating.ESTABLISHED):
     cycle = cycle or world.cycle
     coordinator = world.people["school_coordinator"]
     with scope(authority=cycle.authority):
-        memberships = list(coordinator.memberships.all())
         for element in cycle.framework.elements.prefetch_related("descriptors"):
             answer = cycle.answers.filter(element=element).first()
             domain.save_answer(
                 cycle=cycle,
                 element=element,
                 by=coordinator,
-                memberships=memberships,
                 version=answer.version if answer else 0,
                 data=complete_answer_data(element, rating),
             )
@@ -38,7 +36,7 @@ def submit(world, cycle=None):
     head = world.people["head_teacher"]
     with scope(authority=cycle.authority):
         return domain.submit_to_mentor(
-            cycle=cycle, by=head, memberships=list(head.memberships.all())
+            cycle=cycle, by=head
         )
 
 
@@ -67,16 +65,14 @@ def submit_portfolio(world):
     validate(world)
     coordinator = world.people["school_coordinator"]
     with scope(authority=world.authority):
-        memberships = list(coordinator.memberships.all())
         portfolio_domain.add_link(
             cycle=world.cycle,
             by=coordinator,
-            memberships=memberships,
             url="https://school.example/inclusion",
             title="Inclusion policy",
         )
         portfolio_domain.submit_portfolio(
-            cycle=world.cycle, by=coordinator, memberships=memberships
+            cycle=world.cycle, by=coordinator
         )
 
 

@@ -10,7 +10,14 @@ from django_scopes import scope
 from accounts.models import SCHOOL_ROLES, Role
 from assessments.domain import install_default_framework, start_cycle
 
-from .factories import AreaFactory, AuthorityFactory, MembershipFactory, SchoolFactory, UserFactory
+from .factories import (
+    AreaFactory,
+    AuthorityFactory,
+    ConflictFactory,
+    MembershipFactory,
+    SchoolFactory,
+    UserFactory,
+)
 
 
 @dataclass
@@ -19,7 +26,10 @@ class World:
     area: object
     school: object
     other_school: object  # same authority, no one of ours works there
-    people: dict = field(default_factory=dict)  # role -> user
+    people: dict = field(default_factory=dict)  # role -> user, and a second moderator and panel
+    # People of this authority with no part in the world's cycle: a coordinator of the other
+    # school, a mentor and a moderator not assigned to it, a panel member with a conflict.
+    others: dict = field(default_factory=dict)
     outsider_authority: object = None
     outsider_area: object = None
     outsider_school: object = None
@@ -44,6 +54,24 @@ def world(db):
             school=school if role in SCHOOL_ROLES else None,
         )
         people[role.value] = user
+    for key, role in [("moderator2", Role.MODERATOR)] + [
+        (f"panel{n}", Role.PANEL_MEMBER) for n in range(2, 5)
+    ]:
+        people[key] = UserFactory(email=f"{key}@bathnes.test", full_name=key.capitalize())
+        MembershipFactory(authority=authority, user=people[key], role=role)
+    others = {}
+    for key, role, at in [
+        ("other_school_coordinator", Role.SCHOOL_COORDINATOR, other_school),
+        ("other_mentor", Role.MENTOR, None),
+        ("other_moderator", Role.MODERATOR, None),
+        ("conflicted_panel_member", Role.PANEL_MEMBER, None),
+    ]:
+        others[key] = UserFactory(email=f"{key}@bathnes.test", full_name=key.replace("_", " "))
+        MembershipFactory(authority=authority, user=others[key], role=role, school=at)
+    ConflictFactory(
+        authority=authority, person=others["conflicted_panel_member"], school=school,
+        reason="Governor of the school",
+    )
     outsider_authority = AuthorityFactory(name="Outsider Council", slug="outsider")
     outsider_area = AreaFactory(authority=outsider_authority, name="Elsewhere")
     outsider_school = SchoolFactory(
@@ -63,6 +91,7 @@ def world(db):
         school=school,
         other_school=other_school,
         people=people,
+        others=others,
         outsider_authority=outsider_authority,
         outsider_area=outsider_area,
         outsider_school=outsider_school,

@@ -3,6 +3,7 @@ from django_scopes import scopes_disabled
 
 from accounts.models import Membership, Role, User
 from authorities.models import Authority
+from moderation.models import Conflict
 from schools.models import Area, School
 
 
@@ -68,3 +69,13 @@ class MembershipFactory(ScopesDisabledFactory):
     user = factory.SubFactory(UserFactory)
     role = Role.AUTHORITY_ADMIN
     school = None
+
+
+class ConflictFactory(ScopesDisabledFactory):
+    class Meta:
+        model = Conflict
+
+    authority = factory.SubFactory(AuthorityFactory)
+    person = factory.SubFactory(UserFactory)
+    school = factory.SubFactory(SchoolFactory, authority=factory.SelfAttribute("..authority"))
+    reason = "A declared conflict"

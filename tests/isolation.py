@@ -1,8 +1,21 @@
 """The isolation harness: every URL pattern of the project, for every kind of visitor.
 
-`URLS` says, for each named pattern, how to fill in its arguments and who may open it.
-`walk_patterns()` reads the patterns from the resolver, so a new view is checked the day it is
-written, and a pattern missing from `URLS` fails the suite until it is taught here.
+`URLS` says, for each named pattern, how to fill in its arguments, the state the world's cycle is
+brought to first, and who may open it. `walk_patterns()` reads the patterns from the resolver, so
+a new view is checked the day it is written, and a pattern missing from `URLS` fails the suite
+until it is taught here.
+
+The visitors are signed out, the outsider authority's admin, a platform admin who is no member,
+and every person of the world: each role at the world's school or on its cycle (its mentor, its
+two moderators, the panel), and people of the same authority with no part in it (the other
+school's coordinator, a mentor and a moderator not assigned to it, a panel member with a
+declared conflict). Who may see the world's cycle, and so its school, is written here from
+DOMAIN.md's "who sees what", not read from the workflow: a visitor who may not see it gets a 404,
+as for another authority's object; one who may see it but not do this gets `denied`.
+
+A POST changes data or it does not: each POST case names the data it changes (`changes`), and
+the harness asserts that an allowed visitor changed it and a refused one did not. Each request
+runs in a transaction that is rolled back, so every visitor meets the same world.
 """
 
 import hashlib
@@ -11,19 +24,23 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Callable
 
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
-from django_scopes import scopes_disabled
+from django_scopes import scope, scopes_disabled
 
-from accounts.models import SCHOOL_ROLES, STAFF_ROLES, Invitation, Role
+from accounts.models import Invitation, Membership, Role
 from assessments.models import Assignment, Cycle, Target
 
 from .factories import MembershipFactory, UserFactory
+from .journey import advance
 
 PUBLIC = "public"
 PLATFORM = "platform"
 ADMIN_SITE = "admin-site"
-ALL_ROLES = frozenset(Role)
+State = Cycle.State
+ORDER = list(State)
 
 
 @dataclass(frozen=True)
@@ -32,7 +49,9 @@ class Case:
 
     `objects(world, owner)` returns the URL's object arguments, made for `owner` (the world's own
     authority, or the outsider authority when testing that its objects are a 404 here).
-    `access` is PUBLIC, PLATFORM, ADMIN_SITE or the set of roles that may open the page.
+    `access` is PUBLIC, PLATFORM, or the set of the world's people (keys of `people`) who may
+    open the page. `sees` is who may see the page's object at all (default: everyone of the
+    authority); everyone else gets a 404. The rest of the authority's people get `denied`.
     """
 
     access: object
@@ -40,6 +59,11 @@ class Case:
     method: str = "get"
     ok: int = 200  # what an allowed visitor gets
     public_status: int = 200
+    state: State = State.REGISTERED  # the world's cycle is brought to this state first
+    sees: frozenset | None = None
+    denied: int = 403
+    data: Callable | None = None  # (world, kwargs) -> what a POST sends
+    changes: Callable | None = None  # (world, kwargs) -> the data a POST changes, read afresh
 
 
 def _membership(world, owner):
@@ -207,13 +231,6 @@ def _final_report(world, owner):
     return {"pk": report.pk}
 
 
-def _submitted_cycle(world, owner):
-    cycle = _cycle_of(world, owner)
-    with scopes_disabled():
-        Cycle.objects.filter(pk=cycle.pk).update(state=Cycle.State.SUBMITTED)
-    return {"pk": cycle.pk}
-
-
 def _decision(world, owner):
     from moderation.models import Decision, Outcome
 
@@ -262,10 +279,6 @@ def _published_version(world, owner):
     return {**_published(world, owner), "version": 1}
 
 
-def _framework(world, owner):
-    return {"framework_pk": _cycle_of(world, owner).framework_id}
-
-
 def _published_school(world, owner):
     from awards.models import Tier
     from publishing.models import Publication, PublishedSchool
@@ -290,11 +303,191 @@ def _published_school(world, owner):
     return {"authority": owner.slug, "urn": school.urn}
 
 
-ADMIN = frozenset({Role.AUTHORITY_ADMIN})
-STAFF = frozenset(STAFF_ROLES)
-CYCLE_READERS = STAFF | SCHOOL_ROLES
-SCHOOL_LEADS = frozenset({Role.HEAD_TEACHER, Role.SCHOOL_COORDINATOR})
-CHAIR_OR_ADMIN = frozenset({Role.PANEL_CHAIR, Role.AUTHORITY_ADMIN})
+def _other_framework(world, owner):
+    """A framework version that is not the current one, for an admin to make current."""
+    from assessments.domain import import_framework
+
+    content = f"code: other-{owner.slug}\nname: Other\nelements:\n  - code: a\n    title: A\n"
+    content += "    descriptors: [one]\n"
+    with scope(authority=owner):
+        return {
+            "framework_pk": import_framework(authority=owner, by=None, content=content.encode()).pk
+        }
+
+
+def _unsigned_report(world, owner):
+    """The draft report with no signature yet, so either moderator's signature changes it."""
+    from moderation.models import Report
+
+    cycle = _cycle_of(world, owner)
+    with scopes_disabled():
+        Report.objects.get_or_create(cycle=cycle)[0].signed_by.clear()
+    return {"cycle_pk": cycle.pk}
+
+
+def _reviewed(world, owner):
+    """The submitted self-review with every element reviewed, ready to validate."""
+    from .assessment_helpers import review_all
+
+    if owner == world.authority:
+        review_all(world)
+    return _cycle(world, owner)
+
+
+def _email_template(world, owner):
+    from notifications.models import EmailTemplate
+
+    key = _email_kind(world, owner)
+    if owner == world.authority:
+        with scopes_disabled():
+            EmailTemplate.objects.create(
+                authority=owner, key=key["key"], subject="Registered", body="Hello {{ url }}"
+            )
+    return key
+
+
+# The world's people (tests/conftest.py), by what they are to its cycle.
+LEADS = frozenset({"school_coordinator", "head_teacher"})
+SCHOOL = LEADS | {"school_contributor"}
+MODERATORS = frozenset({"moderator", "moderator2"})
+PANEL = frozenset({"panel_member", "panel_chair", "panel2", "panel3", "panel4"})
+ADMIN = frozenset({"authority_admin"})
+DESK = frozenset({"panel_chair", "authority_admin"})
+OTHERS = frozenset(
+    {"other_school_coordinator", "other_mentor", "other_moderator", "conflicted_panel_member"}
+)
+STAFF = (
+    frozenset({"mentor", "authority_admin"})
+    | MODERATORS
+    | PANEL
+    | OTHERS - {"other_school_coordinator"}
+)
+EVERYONE = SCHOOL | STAFF | {"other_school_coordinator"}
+
+
+def sees_cycle(state) -> frozenset:
+    """Who may see the world's cycle in `state`: its school's staff, its mentor and the admin
+    always; its two moderators from the visit's planning; the panel (without a conflict) from the
+    portfolio's submission on."""
+    seen = SCHOOL | {"mentor", "authority_admin"}
+    if ORDER.index(state) >= ORDER.index(State.VISIT_PLANNED):
+        seen |= MODERATORS
+    if ORDER.index(state) >= ORDER.index(State.PORTFOLIO_SUBMITTED):
+        seen |= PANEL
+    return seen
+
+
+def on_cycle(access=None, state=State.REGISTERED, **options) -> Case:
+    """A page of the world's cycle: those who may see it get `access` (all of them by default)."""
+    seen = sees_cycle(state)
+    return Case(seen if access is None else access, state=state, sees=seen, **options)
+
+
+def _state(world, kwargs):
+    with scopes_disabled():
+        return Cycle.objects.get(pk=kwargs["cycle_pk"]).state
+
+
+def _count(model, **lookup):
+    def read(world, kwargs):
+        with scopes_disabled():
+            return model.objects.filter(
+                **{field: kwargs[arg] for field, arg in lookup.items()}
+            ).count()
+
+    return read
+
+
+def _evidence(world, kwargs):
+    from portfolios.models import EvidenceItem
+
+    return _count(EvidenceItem, cycle="cycle_pk")(world, kwargs)
+
+
+def _comments(world, kwargs):
+    from portfolios.models import ItemComment
+
+    return _count(ItemComment, item="item_pk")(world, kwargs)
+
+
+def _items(world, kwargs):
+    from portfolios.models import EvidenceItem
+
+    return _count(EvidenceItem, pk="item_pk")(world, kwargs)
+
+
+def _signatures(world, kwargs):
+    from moderation.models import Report
+
+    with scopes_disabled():
+        return sorted(
+            Report.objects.get(cycle=kwargs["cycle_pk"]).signed_by.values_list("pk", flat=True)
+        )
+
+
+def _render_jobs(world, kwargs):
+    from reports.models import RenderJob
+
+    with scopes_disabled():
+        return RenderJob.objects.count()
+
+
+def _applied(world, kwargs):
+    from schools.models import SchoolImport
+
+    with scopes_disabled():
+        return SchoolImport.objects.get(pk=kwargs["import_pk"]).applied_at
+
+
+def _import_plan(world, kwargs):
+    from schools.gias import plan
+
+    with scope(authority=world.authority):
+        return {"plan": plan([]).digest}
+
+
+def _membership_exists(world, kwargs):
+    with scopes_disabled():
+        return Membership.objects.filter(pk=kwargs["membership_pk"]).exists()
+
+
+def _invitation_revoked(world, kwargs):
+    with scopes_disabled():
+        return Invitation.objects.get(pk=kwargs["invitation_pk"]).revoked_at
+
+
+def _current(world, kwargs):
+    from assessments.models import FrameworkVersion
+
+    with scopes_disabled():
+        return FrameworkVersion.objects.get(pk=kwargs["framework_pk"]).is_current
+
+
+def _message_state(world, kwargs):
+    from notifications.models import OutboxMessage
+
+    with scopes_disabled():
+        return OutboxMessage.objects.get(pk=kwargs["message_pk"]).state
+
+
+def _templates(world, kwargs):
+    from notifications.models import EmailTemplate
+
+    with scopes_disabled():
+        return EmailTemplate.objects.filter(key=kwargs["key"]).count()
+
+
+def _upload(world, kwargs):
+    return {
+        "files": [
+            SimpleUploadedFile("plan.pdf", b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
+        ]
+    }
+
+
+def _summary(world, owner):
+    return {"pk": _cycle_of(world, owner).pk}
+
 
 URLS = {
     "home": Case(PUBLIC),
@@ -313,76 +506,185 @@ URLS = {
     "platform_authorities": Case(PLATFORM),
     "directory:search": Case(PUBLIC),
     "directory:school": Case(PUBLIC, objects=_published_school),
-    "authorities:dashboard": Case(ALL_ROLES),
+    "dashboard": Case(EVERYONE),
     "authorities:settings": Case(ADMIN),
-    "schools:list": Case(STAFF),
+    "schools:list": Case(ADMIN),
     "schools:create": Case(ADMIN),
-    "schools:detail": Case(STAFF | SCHOOL_ROLES, objects=_school),
+    # The school's page: whoever may see its cycle (so not the other school's staff).
+    "schools:detail": on_cycle(objects=_school),
     "schools:edit": Case(ADMIN, objects=_school),
     "schools:areas": Case(ADMIN),
     "schools:area_create": Case(ADMIN),
     "schools:area_edit": Case(ADMIN, objects=_area),
     "schools:import": Case(ADMIN),
     "schools:import_preview": Case(ADMIN, objects=_school_import),
-    "schools:import_apply": Case(ADMIN, objects=_school_import, method="post", ok=302),
+    "schools:import_apply": Case(
+        ADMIN, objects=_school_import, method="post", ok=302, data=_import_plan, changes=_applied
+    ),
     "people:list": Case(ADMIN),
     "people:invite": Case(ADMIN),
-    "people:remove": Case(ADMIN, objects=_membership, method="post", ok=302),
-    "people:revoke_invitation": Case(ADMIN, objects=_invitation, method="post", ok=302),
-    "audit:log": Case(ADMIN),
-    "assessments:cycles": Case(ALL_ROLES),
-    "assessments:cycle_start": Case(ADMIN),
-    "assessments:cycle": Case(CYCLE_READERS, objects=_cycle),
-    "assessments:element": Case(CYCLE_READERS, objects=_element),
-    "assessments:submit": Case(CYCLE_READERS, objects=_cycle, method="post", ok=302),
-    "assessments:assignments": Case(SCHOOL_LEADS, objects=_cycle),
-    "assessments:unassign": Case(SCHOOL_LEADS, objects=_assignment, method="post", ok=302),
-    "assessments:review": Case(frozenset({Role.MENTOR, Role.AUTHORITY_ADMIN}), objects=_cycle),
-    "assessments:return": Case(frozenset({Role.MENTOR}), objects=_cycle, method="post", ok=302),
-    "assessments:validate": Case(frozenset({Role.MENTOR}), objects=_cycle, method="post", ok=302),
-    "assessments:compare": Case(CYCLE_READERS, objects=_cycle),
-    "assessments:plan": Case(CYCLE_READERS, objects=_cycle),
-    "assessments:target_create": Case(SCHOOL_LEADS | {Role.MENTOR}, objects=_cycle),
-    "assessments:target_edit": Case(SCHOOL_LEADS | {Role.MENTOR}, objects=_target),
-    "assessments:frameworks": Case(ADMIN),
-    "assessments:framework_current": Case(ADMIN, objects=_framework, method="post", ok=302),
-    "portfolios:portfolio": Case(CYCLE_READERS, objects=_cycle),
-    "portfolios:upload": Case(CYCLE_READERS, objects=_cycle, method="post", ok=302),
-    "portfolios:add_link": Case(SCHOOL_ROLES, objects=_cycle),
-    "portfolios:item": Case(CYCLE_READERS, objects=_item),
-    "portfolios:item_delete": Case(SCHOOL_LEADS, objects=_item, method="post", ok=302),
-    "portfolios:comment": Case(SCHOOL_ROLES | {Role.MENTOR}, objects=_item, method="post", ok=302),
-    "portfolios:download": Case(CYCLE_READERS, objects=_item),
-    "portfolios:submit": Case(CYCLE_READERS, objects=_cycle, method="post", ok=302),
-    "moderation:queue": Case(CHAIR_OR_ADMIN),
-    "moderation:conflicts": Case(STAFF),
-    "moderation:desk_check": Case(CHAIR_OR_ADMIN, objects=_cycle, method="post", ok=302),
-    "moderation:visit": Case(CYCLE_READERS, objects=_cycle),
-    "moderation:report": Case(STAFF, objects=_reported),
-    "moderation:sign": Case(frozenset({Role.MODERATOR}), objects=_cycle, method="post", ok=302),
-    "moderation:panel": Case(STAFF, objects=_cycle),
-    "moderation:panel_action": Case(
-        STAFF, objects=lambda w, o: {**_cycle(w, o), "action": "open"}, method="post", ok=302
+    "people:remove": Case(
+        ADMIN, objects=_membership, method="post", ok=302, changes=_membership_exists
     ),
-    "moderation:logo_svg": Case(CYCLE_READERS, objects=_school_award),
-    "moderation:logo_png": Case(CYCLE_READERS, objects=_school_award),
+    "people:revoke_invitation": Case(
+        ADMIN, objects=_invitation, method="post", ok=302, changes=_invitation_revoked
+    ),
+    "audit:log": Case(ADMIN),
+    "assessments:cycles": Case(EVERYONE),
+    "assessments:cycle_start": Case(ADMIN),
+    "assessments:cycle": on_cycle(objects=_cycle),
+    "assessments:element": on_cycle(objects=_element),
+    "assessments:submit": on_cycle(
+        LEADS,
+        objects=_cycle,
+        state=State.SELF_REVIEW,
+        method="post",
+        ok=302,
+        denied=302,
+        changes=_state,
+    ),
+    "assessments:assignments": on_cycle(LEADS, objects=_cycle),
+    "assessments:unassign": on_cycle(
+        LEADS,
+        objects=_assignment,
+        method="post",
+        ok=302,
+        denied=302,
+        changes=_count(Assignment, pk="assignment_pk"),
+    ),
+    # The mentor's ratings stay private until validation: the mentor's page and the comparison.
+    "assessments:review": on_cycle(
+        {"mentor", "authority_admin"}, objects=_cycle, state=State.SUBMITTED
+    ),
+    "assessments:return": on_cycle(
+        {"mentor"},
+        objects=_cycle,
+        state=State.SUBMITTED,
+        method="post",
+        ok=302,
+        denied=302,
+        data=lambda w, k: {"comment": "More evidence, please."},
+        changes=_state,
+    ),
+    "assessments:validate": on_cycle(
+        {"mentor"},
+        objects=_reviewed,
+        state=State.SUBMITTED,
+        method="post",
+        ok=302,
+        denied=302,
+        changes=_state,
+    ),
+    "assessments:compare": on_cycle(
+        {"mentor", "authority_admin"}, objects=_cycle, state=State.SUBMITTED
+    ),
+    "assessments:plan": on_cycle(objects=_cycle),
+    "assessments:target_create": on_cycle(LEADS | {"mentor"}, objects=_cycle),
+    "assessments:target_edit": on_cycle(LEADS | {"mentor"}, objects=_target),
+    "assessments:frameworks": Case(ADMIN),
+    "assessments:framework_current": Case(
+        ADMIN, objects=_other_framework, method="post", ok=302, changes=_current
+    ),
+    "portfolios:portfolio": on_cycle(objects=_cycle),
+    "portfolios:upload": on_cycle(
+        SCHOOL,
+        objects=_cycle,
+        method="post",
+        ok=302,
+        denied=302,
+        data=_upload,
+        changes=_evidence,
+    ),
+    "portfolios:add_link": on_cycle(SCHOOL, objects=_cycle),
+    "portfolios:item": on_cycle(objects=_item),
+    # The coordinator added it: they and the head teacher may remove it, not the contributor.
+    "portfolios:item_delete": on_cycle(
+        LEADS, objects=_item, method="post", ok=302, denied=403, changes=_items
+    ),
+    "portfolios:comment": on_cycle(
+        SCHOOL | {"mentor"},
+        objects=_item,
+        method="post",
+        ok=302,
+        data=lambda w, k: {"body": "Seen."},
+        changes=_comments,
+    ),
+    "portfolios:download": on_cycle(objects=_item),
+    "portfolios:submit": on_cycle(
+        LEADS,
+        objects=_cycle,
+        state=State.VALIDATED,
+        method="post",
+        ok=302,
+        denied=302,
+        changes=_state,
+    ),
+    "moderation:queue": Case(DESK),
+    "moderation:conflicts": Case(STAFF),
+    "moderation:desk_check": on_cycle(
+        DESK,
+        objects=_cycle,
+        state=State.PORTFOLIO_SUBMITTED,
+        method="post",
+        ok=302,
+        denied=302,
+        data=lambda w, k: {"decision": "accept"},
+        changes=_state,
+    ),
+    "moderation:visit": on_cycle(objects=_cycle, state=State.READY_FOR_VISIT),
+    # A draft report: the two moderators and the admin only.
+    "moderation:report": on_cycle(MODERATORS | ADMIN, objects=_reported, state=State.VISIT_PLANNED),
+    "moderation:sign": on_cycle(
+        MODERATORS,
+        objects=_unsigned_report,
+        state=State.VISIT_PLANNED,
+        method="post",
+        ok=302,
+        denied=302,
+        changes=_signatures,
+    ),
+    # The panel's page: the panel, the visiting moderators (who may speak) and the admin.
+    "moderation:panel": on_cycle(
+        PANEL | MODERATORS | ADMIN, objects=_cycle, state=State.WITH_PANEL
+    ),
+    "moderation:panel_action": on_cycle(
+        {"panel_chair"},
+        objects=lambda w, o: {**_cycle(w, o), "action": "open"},
+        state=State.REPORTED,
+        method="post",
+        ok=302,
+        denied=302,
+        changes=_state,
+    ),
+    "awards:logo_svg": on_cycle(objects=_school_award),
+    "awards:logo_png": on_cycle(objects=_school_award),
     "notifications:outbox": Case(ADMIN),
-    "notifications:outbox_retry": Case(ADMIN, objects=_outbox_message, method="post", ok=302),
+    "notifications:outbox_retry": Case(
+        ADMIN, objects=_outbox_message, method="post", ok=302, changes=_message_state
+    ),
     "notifications:templates": Case(ADMIN),
     "notifications:template_edit": Case(ADMIN, objects=_email_kind),
-    "notifications:template_reset": Case(ADMIN, objects=_email_kind, method="post", ok=302),
+    "notifications:template_reset": Case(
+        ADMIN, objects=_email_template, method="post", ok=302, changes=_templates
+    ),
     "feedback:admin": Case(ADMIN),
     "feedback:ratings_csv": Case(ADMIN),
     "feedback:signups_csv": Case(ADMIN),
     # The public forms' targets: a bare POST names no page to rate, which only a forgery does.
     "feedback:rate": Case(PUBLIC, method="post", public_status=400),
     "feedback:sign_up": Case(PUBLIC, method="post", public_status=400),
-    "reports:certificate": Case(CYCLE_READERS, objects=_award, method="post", ok=302),
-    "reports:report": Case(CYCLE_READERS, objects=_final_report, method="post", ok=302),
-    "reports:summary": Case(CYCLE_READERS, objects=_submitted_cycle, method="post", ok=302),
-    "reports:letter": Case(CYCLE_READERS, objects=_decision, method="post", ok=302),
-    "reports:job": Case(CYCLE_READERS, objects=_render_job),
-    "reports:download": Case(CYCLE_READERS, objects=_render_job),
+    "reports:certificate": on_cycle(objects=_award, method="post", ok=302, changes=_render_jobs),
+    "reports:report": on_cycle(
+        objects=_final_report, state=State.REPORTED, method="post", ok=302, changes=_render_jobs
+    ),
+    "reports:summary": on_cycle(
+        objects=_summary, state=State.SUBMITTED, method="post", ok=302, changes=_render_jobs
+    ),
+    "reports:letter": on_cycle(
+        objects=_decision, state=State.DECIDED, method="post", ok=302, changes=_render_jobs
+    ),
+    "reports:job": on_cycle(objects=_render_job),
+    "reports:download": on_cycle(objects=_render_job),
     "publishing:preview": Case(ADMIN),
     # Posted without the fingerprint of a confirmation page, so an admin is asked to confirm again.
     "publishing:publish": Case(ADMIN, method="post", ok=409),
@@ -398,7 +700,7 @@ URLS = {
 # Arguments for the Django admin's own patterns; every one of them is for platform admins only.
 ADMIN_SITE_ARGS = {
     "id": "1",
-    "app_label": "accounts",
+    "app_label": "authorities",
     "model_name": "user",
     "object_id": "1",
     "content_type_id": "1",
@@ -408,7 +710,8 @@ ADMIN_SITE_OPEN = {"admin:login", "admin:logout"}
 
 
 def walk_patterns(patterns=None, namespace="", params=frozenset()):
-    """(qualified name, URLPattern, names of all its arguments) for every pattern the resolver knows."""
+    """(qualified name, URLPattern, names of all its arguments) for every pattern the resolver
+    knows."""
     for entry in patterns if patterns is not None else get_resolver().url_patterns:
         found = params | _params(entry.pattern)
         if isinstance(entry, URLResolver):
@@ -435,64 +738,108 @@ def project_patterns():
     return own, admin
 
 
-def url_for(name, case, world, owner, authority=None):
+def url_kwargs(name, case, world, owner, authority=None) -> dict:
     kwargs = dict(case.objects(world, owner)) if case.objects else {}
     if "authority_slug" in project_patterns()[0][name]:
         kwargs["authority_slug"] = (authority or world.authority).slug
-    return reverse(name, kwargs=kwargs)
+    return kwargs
 
 
-def request(client, case, url):
-    return getattr(client, case.method)(url)
+class _Undo(Exception):
+    """Rolls a request back, so the next visitor meets the same world."""
+
+
+def attempt(client, case, url, world, kwargs):
+    """(the response, whether the data the case names changed), with the request rolled back."""
+    outcome = []
+    try:
+        with transaction.atomic():
+            before = case.changes(world, kwargs) if case.changes else None
+            data = case.data(world, kwargs) if case.data else {}
+            response = (
+                getattr(client, case.method)(url, data)
+                if case.method == "post"
+                else (client.get(url))
+            )
+            changed = case.changes(world, kwargs) != before if case.changes else None
+            outcome = [response, changed]
+            raise _Undo
+    except _Undo:
+        pass
+    return outcome
 
 
 def check(client_factory, name, case, world, staff_user) -> list[str]:
     """Every visitor against one URL; returns what went wrong, empty when all is as it should be."""
     problems = []
 
-    def expect(who, url, status, response, redirect_to_login=False):
+    def expect(who, url, status, outcome, allowed=None, redirect_to_login=False):
+        response, changed = outcome
         if response.status_code != status:
             problems.append(
-                f"{name} {case.method.upper()} {url} as {who}: {response.status_code}, expected {status}"
+                f"{name} {case.method.upper()} {url} as {who}: {response.status_code}, "
+                f"expected {status}"
             )
         elif redirect_to_login and not response["Location"].startswith(reverse("accounts:login")):
             problems.append(
-                f"{name} {url} as {who}: redirected to {response['Location']}, expected the login page"
+                f"{name} {url} as {who}: redirected to {response['Location']}, expected the login "
+                "page"
+            )
+        if changed is not None and allowed is not None and changed != allowed:
+            problems.append(
+                f"{name} POST {url} as {who}: data {'unchanged' if allowed else 'changed'}, "
+                f"expected {'changed' if allowed else 'unchanged'}"
             )
 
-    anonymous = client_factory()
     if case.access == PUBLIC:
-        url = url_for(name, case, world, world.authority)
-        expect("signed out", url, case.public_status, request(anonymous, case, url))
+        kwargs = url_kwargs(name, case, world, world.authority)
+        url = reverse(name, kwargs=kwargs)
+        expect(
+            "signed out",
+            url,
+            case.public_status,
+            attempt(client_factory(), case, url, world, kwargs),
+        )
         return problems
 
-    url = url_for(name, case, world, world.authority)
-    expect("signed out", url, 302, request(anonymous, case, url), redirect_to_login=True)
+    if case.state != State.REGISTERED:
+        advance(world, case.state)
+    kwargs = url_kwargs(name, case, world, world.authority)
+    url = reverse(name, kwargs=kwargs)
+    expect("signed out", url, 302, attempt(client_factory(), case, url, world, kwargs), False, True)
+    people = {**world.people, **world.others}
 
     if case.access == PLATFORM:
-        staff = client_factory(staff_user)
-        expect("platform admin", url, case.ok, request(staff, case, url))
-        for role, user in world.people.items():
-            expect(role, url, 403, request(client_factory(user), case, url))
+        expect(
+            "platform admin",
+            url,
+            case.ok,
+            attempt(client_factory(staff_user), case, url, world, kwargs),
+        )
+        for who, user in people.items():
+            expect(who, url, 403, attempt(client_factory(user), case, url, world, kwargs))
         return problems
 
-    # The outsider authority's admin, and a platform admin who is no member: the authority does not exist for them.
+    # The outsider authority's admin, and a platform admin who is no member: the authority does
+    # not exist for them.
     for who, user in (("outsider admin", world.outsider), ("platform admin", staff_user)):
-        url = url_for(name, case, world, world.authority)
-        expect(who, url, 404, request(client_factory(user), case, url))
-    for role, user in world.people.items():
-        url = url_for(name, case, world, world.authority)
-        allowed = role in case.access
-        expect(role, url, case.ok if allowed else 403, request(client_factory(user), case, url))
-        if allowed and case.objects:
-            # Own authority in the URL, the outsider's object in the arguments.
-            foreign = url_for(
-                name, case, world, world.outsider_authority, authority=world.authority
-            )
+        expect(who, url, 404, attempt(client_factory(user), case, url, world, kwargs), False)
+    for who, user in people.items():
+        client = client_factory(user)
+        if who in case.access:
+            expect(who, url, case.ok, attempt(client, case, url, world, kwargs), True)
+            if case.objects:
+                # Own authority in the URL, the outsider's object in the arguments.
+                foreign = url_kwargs(name, case, world, world.outsider_authority, world.authority)
+                foreign_url = reverse(name, kwargs=foreign)
+                response, _ = attempt(
+                    client, Case(case.access, method=case.method), foreign_url, world, foreign
+                )
+                expect(f"{who} (outsider's object)", foreign_url, 404, [response, None])
+        elif case.sees is not None and who not in case.sees:
             expect(
-                f"{role} (outsider's object)",
-                foreign,
-                404,
-                request(client_factory(user), case, foreign),
+                f"{who} (not theirs)", url, 404, attempt(client, case, url, world, kwargs), False
             )
+        else:
+            expect(who, url, case.denied, attempt(client, case, url, world, kwargs), False)
     return problems

@@ -3,6 +3,7 @@ from pathlib import Path
 
 import pytest
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
@@ -301,7 +302,7 @@ def test_a_contributor_cannot_submit(world):
     contributor = world.people["school_contributor"]
     with scope(authority=world.authority), pytest.raises(domain.PermissionDenied):
         domain.submit_to_mentor(
-            cycle=world.cycle, by=contributor, memberships=list(contributor.memberships.all())
+            cycle=world.cycle, by=contributor
         )
 
 
@@ -327,13 +328,20 @@ def test_submission_keeps_the_audit_and_locks_it(client, world, django_capture_o
 
 
 @pytest.mark.parametrize(
-    "transition, kwargs",
-    [(domain.validate, {}), (domain.return_to_school, {"comment": "More please"})],
+    "transition, kwargs, message",
+    [
+        (domain.validate, {}, "You cannot validate the self-review while the case is “registered”."),
+        (
+            domain.return_to_school,
+            {"comment": "More please"},
+            "You cannot return the self-review while the case is “registered”.",
+        ),
+    ],
 )
-def test_transitions_from_the_wrong_state_are_refused(world, transition, kwargs):
+def test_transitions_from_the_wrong_state_are_refused(world, transition, kwargs, message):
     with scope(authority=world.authority), pytest.raises(domain.TransitionError) as raised:
         transition(cycle=world.cycle, by=world.people["mentor"], **kwargs)
-    assert str(raised.value).startswith("The self-review cannot be ")
+    assert str(raised.value) == message
     world.cycle.refresh_from_db()
     assert world.cycle.state == State.REGISTERED
 
@@ -447,6 +455,7 @@ def test_twenty_simultaneous_validations_make_exactly_one(world):
 def test_a_renewal_on_a_new_version_prefills_what_maps_across(world):
     validate(world)
     with scope(authority=world.authority):
+        Cycle.objects.filter(pk=world.cycle.pk).update(state=State.DECIDED)  # as the panel would
         domain.import_framework(
             authority=world.authority, by=None, content=EIGHT.read_bytes(), make_current=True
         )
@@ -487,8 +496,59 @@ def test_a_school_cannot_have_two_self_reviews_under_way(admin_client, world):
     )
     assert response.status_code == 200
     assert response.context["form"].errors == {
-        "school": ["This school already has a self-review under way."]
+        "school": ["This school already has an assessment under way."]
     }
+
+
+@pytest.mark.parametrize("state", [State.VALIDATED, State.PORTFOLIO_SUBMITTED, State.WITH_PANEL])
+def test_a_school_whose_assessment_is_under_way_cannot_be_registered_again(world, state):
+    """Until the panel decides, the school has its cycle: a validated self-review is still one."""
+    with scope(authority=world.authority):
+        Cycle.objects.filter(pk=world.cycle.pk).update(state=state)
+        with pytest.raises(ValidationError) as raised:
+            domain.start_cycle(
+                authority=world.authority, by=None, school=world.school, kind="initial",
+                mentor=world.people["mentor"],
+            )
+        assert raised.value.message_dict == {
+            "school": ["This school already has an assessment under way."]
+        }
+        assert Cycle.objects.filter(school=world.school).count() == 1
+
+
+def test_a_school_whose_assessment_was_decided_can_be_registered_for_its_reassessment(world):
+    validate(world)
+    with scope(authority=world.authority):
+        Cycle.objects.filter(pk=world.cycle.pk).update(state=State.DECIDED)
+        again = domain.start_cycle(
+            authority=world.authority, by=None, school=world.school, kind="reassessment",
+            mentor=world.people["mentor"],
+        )
+        assert (again.state, again.previous_id) == (State.REGISTERED, world.cycle.pk)
+
+
+@pytest.mark.parametrize(
+    "kind, reason",
+    [
+        (
+            "centre_of_excellence",
+            "Centre of Excellence needs a current Quality Mark, and the school holds none.",
+        ),
+        ("flagship", "Flagship needs Centre of Excellence held for at least three years."),
+    ],
+)
+def test_a_review_for_a_tier_the_school_is_not_eligible_for_is_refused(world, kind, reason):
+    with scope(authority=world.authority):
+        Cycle.objects.filter(pk=world.cycle.pk).update(state=State.DECIDED)
+        with pytest.raises(ValidationError) as raised:
+            domain.start_cycle(
+                authority=world.authority, by=None, school=world.school, kind=kind,
+                mentor=world.people["mentor"],
+            )
+        assert raised.value.message_dict == {
+            "kind": [f"{world.school} cannot have this review yet: {reason}"]
+        }
+        assert Cycle.objects.filter(school=world.school).count() == 1
 
 
 # Query counts

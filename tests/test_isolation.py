@@ -1,17 +1,25 @@
 """Every URL, every visitor: signed out, each role, the outsider authority, a platform admin."""
 
+import dataclasses
+
 import pytest
+import rules
 from django.http import Http404
 from django.test import Client
 from django.urls import reverse
 
 import accounts.views
+import assessments.access
 import assessments.views
+import awards.views
 import moderation.views
 import notifications.views
 import portfolios.views
 import reports.views
+import schools.access
 import schools.views
+from assessments import workflow
+from assessments.models import Cycle
 from authorities.middleware import AuthorityMiddleware
 
 from .factories import UserFactory
@@ -90,10 +98,13 @@ def test_harness_catches_a_view_that_drops_its_scope(name, world, staff_user, mo
     """Take the scoping out of a view's object lookup: the harness must report the leak."""
     for module in (
         schools.views,
+        schools.access,
         accounts.views,
+        assessments.access,
         assessments.views,
         portfolios.views,
         moderation.views,
+        awards.views,
         notifications.views,
         reports.views,
     ):
@@ -117,3 +128,35 @@ def test_harness_catches_a_missing_membership_check(world, staff_user, monkeypat
     monkeypatch.setattr(AuthorityMiddleware, "process_view", without_membership_check)
     problems = check(make_client, "schools:list", URLS["schools:list"], world, staff_user)
     assert any("outsider admin" in p for p in problems), problems
+
+
+def test_harness_catches_a_cycle_query_that_drops_the_school(world, staff_user, monkeypatch):
+    """Every cycle of the authority for everyone: the other school's coordinator, the unassigned
+    mentor and moderator, and the conflicted panel member are served what they may not see."""
+    monkeypatch.setattr(
+        assessments.access, "visible_cycles", lambda user, authority: Cycle.objects.all()
+    )
+    problems = check(make_client, "assessments:cycle", URLS["assessments:cycle"], world, staff_user)
+    assert problems == [
+        f"assessments:cycle GET /bathnes/cycles/{world.cycle.pk}/ as {who} (not theirs): 200, "
+        "expected 404"
+        for who in (
+            "moderator", "panel_member", "panel_chair", "moderator2", "panel2", "panel3",
+            "panel4", "other_school_coordinator", "other_mentor", "other_moderator",
+            "conflicted_panel_member",
+        )
+    ]
+
+
+def test_harness_catches_a_step_that_drops_its_predicate(world, staff_user, monkeypatch):
+    """Anyone may submit the self-review: the POSTs of those who may not now change the data."""
+    anyone = dataclasses.replace(workflow.STEPS["submit"], who=rules.always_allow)
+    monkeypatch.setitem(workflow.STEPS, "submit", anyone)
+    problems = check(
+        make_client, "assessments:submit", URLS["assessments:submit"], world, staff_user
+    )
+    url = f"/bathnes/cycles/{world.cycle.pk}/submit/"
+    assert problems == [
+        f"assessments:submit POST {url} as {who}: data changed, expected unchanged"
+        for who in ("school_contributor", "mentor", "authority_admin")
+    ]

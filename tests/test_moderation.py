@@ -9,13 +9,14 @@ from accounts.models import Role
 from assessments import domain as assessments_domain
 from assessments.models import Cycle
 from audit.models import AuditEntry
-from moderation import domain
 from awards.models import Award, Tier
+from moderation import domain
 from moderation.models import Decision, Outcome
 from portfolios import domain as portfolio_domain
 
 from .assessment_helpers import at_once, submit_portfolio
 from .factories import MembershipFactory, SchoolFactory, UserFactory
+from .journey import advance
 
 State = Cycle.State
 TOMORROW = date.today() + timedelta(days=1)
@@ -23,16 +24,8 @@ TOMORROW = date.today() + timedelta(days=1)
 
 @pytest.fixture
 def case(world):
-    """The world's cycle with its portfolio submitted, a second moderator and five panel members."""
+    """The world's cycle with its portfolio submitted."""
     submit_portfolio(world)
-    people = world.people
-    people["moderator2"] = UserFactory(email="moderator2@bathnes.test")
-    MembershipFactory(authority=world.authority, user=people["moderator2"], role=Role.MODERATOR)
-    for n in range(2, 5):
-        people[f"panel{n}"] = UserFactory(email=f"panel{n}@bathnes.test")
-        MembershipFactory(
-            authority=world.authority, user=people[f"panel{n}"], role=Role.PANEL_MEMBER
-        )
     with scope(authority=world.authority):
         yield world
 
@@ -159,7 +152,10 @@ def test_a_mentor_or_visiting_moderator_cannot_vote_and_is_told_why(case):
     MembershipFactory(
         authority=case.authority, user=case.people["moderator"], role=Role.PANEL_MEMBER
     )
-    reasons = {role: domain.why_not_voting(case.people[role], case.cycle) for role in ("mentor", "moderator", "panel_member")}
+    reasons = {
+        role: domain.why_not_voting(case.people[role], case.cycle)
+        for role in ("mentor", "moderator", "panel_member")
+    }
     assert reasons == {
         "mentor": "the school's mentor",
         "moderator": "a visiting moderator, who may speak but not vote",
@@ -197,6 +193,27 @@ def test_no_decision_without_quorum(case):
         )
     assert str(raised.value) == "The panel needs 3 votes to decide; 2 have been cast."
     assert Decision.objects.count() == 0
+
+
+def test_a_conflict_declared_after_voting_withdraws_the_ballot_from_the_open_vote(case):
+    to_panel(case)
+    vote(case, "panel_member")
+    vote(case, "panel2")
+    vote(case, "panel3", Outcome.DEFER)
+    domain.declare_conflict(
+        authority=case.authority,
+        person=case.people["panel3"],
+        school=case.school,
+        reason="Parent at the school",
+    )
+    case.cycle.refresh_from_db()
+    assert dict(domain.tally(case.cycle)) == {(Outcome.AWARD, Tier.QUALITY_MARK): 2}
+    assert [
+        (e.actor, e.person, e.before) for e in AuditEntry.objects.filter(action="ballot.withdrawn")
+    ] == [(case.people["panel3"], case.people["panel3"], {"outcome": "defer", "tier": ""})]
+    with pytest.raises(assessments_domain.TransitionError) as raised:
+        domain.record_decision(cycle=case.cycle, by=case.people["panel_chair"], rationale="Clear.")
+    assert str(raised.value) == "The panel needs 3 votes to decide; 2 have been cast."
 
 
 def test_a_tie_goes_to_the_chair(case):
@@ -286,6 +303,81 @@ def test_an_ineligible_tier_is_refused_with_the_failing_rule(case):
     assert vote(case, "panel_member", tier=Tier.CENTRE_OF_EXCELLENCE).tier == "centre_of_excellence"
 
 
+NO_QUALITY_MARK = (
+    "Not open to this school: Centre of Excellence needs a current Quality Mark, and the school "
+    "holds none."
+)
+NO_EXCELLENCE = (
+    "Not open to this school: Flagship needs Centre of Excellence held for at least three years."
+)
+
+
+def test_the_report_and_the_vote_offer_only_the_tiers_the_school_may_be_awarded(client, world):
+    from django.urls import reverse
+
+    cycle = advance(world, State.VISIT_PLANNED)
+    client.force_login(world.people["moderator"])
+    tier = (
+        client.get(reverse("moderation:report", args=["bathnes", cycle.pk]))
+        .context["form"]
+        .fields["tier"]
+    )
+    assert (tier.choices, tier.help_text) == (
+        [("", "–"), ("quality_mark", "Inclusion Quality Mark")],
+        f"For an award. {NO_QUALITY_MARK} {NO_EXCELLENCE}",
+    )
+    with scope(authority=world.authority):
+        with pytest.raises(ValidationError) as raised:
+            domain.save_report(
+                cycle=cycle,
+                by=world.people["moderator"],
+                version=cycle.report.version,
+                context="A primary school of 200 pupils.",
+                strengths="Warmth.",
+                next_steps="Share practice.",
+                recommendation=Outcome.AWARD,
+                tier=Tier.CENTRE_OF_EXCELLENCE,
+                revisit_by=None,
+                findings={},
+            )
+        assert raised.value.message_dict == {
+            "tier": [
+                "Centre of Excellence needs a current Quality Mark, and the school holds none."
+            ]
+        }
+        cycle.report.refresh_from_db()
+        assert cycle.report.tier == Tier.QUALITY_MARK
+
+        domain.sign_report(cycle=cycle, by=world.people["moderator"])
+        domain.open_vote(cycle=cycle, by=world.people["panel_chair"])
+        # Now a Quality Mark holder with two partner schools: Centre of Excellence is open to it.
+        Award.objects.create(
+            authority=world.authority,
+            school=world.school,
+            tier=Tier.QUALITY_MARK,
+            awarded_on=date.today() - timedelta(days=400),
+            expires_on=date.today() + timedelta(days=700),
+        )
+        world.school.partners.add(
+            world.other_school, SchoolFactory(authority=world.authority, area=world.area)
+        )
+    client.force_login(world.people["panel_member"])
+    option = (
+        client.get(reverse("moderation:panel", args=["bathnes", cycle.pk]))
+        .context["ballot_form"]
+        .fields["option"]
+    )
+    assert (option.choices, option.help_text) == (
+        [
+            ("award:quality_mark", "Award: Inclusion Quality Mark"),
+            ("award:centre_of_excellence", "Award: Centre of Excellence"),
+            ("defer:", "Defer"),
+            ("not_award:", "Not award"),
+        ],
+        NO_EXCELLENCE,
+    )
+
+
 @pytest.mark.django_db(transaction=True)
 def test_twenty_simultaneous_decisions_make_one_decision_and_one_award(case):
     to_panel(case)
@@ -315,10 +407,39 @@ def test_my_work_shows_each_role_what_needs_them(client, case):
     assert work("moderator") == []
     to_panel(case)
     assert work("panel_member") == ["Chandag Infant: cast your vote"]
-    assert work("panel_chair") == ["Chandag Infant: vote, or record the decision"]
+    assert work("panel_chair") == ["Chandag Infant: cast your vote"]
     vote(case, "panel_member")
+    vote(case, "panel_chair")
     assert work("panel_member") == []
+    assert work("panel_chair") == ["Chandag Infant: record the panel's decision"]
     assert work("school_coordinator") == []
+
+
+def test_my_work_does_not_ask_a_conflicted_member_or_a_visiting_moderator_to_vote(client, case):
+    """They sit on the panel, but may not vote on this school: nothing asks them to."""
+    from django.urls import reverse
+
+    MembershipFactory(
+        authority=case.authority, user=case.people["moderator"], role=Role.PANEL_MEMBER
+    )
+    with scope(authority=case.authority):
+        domain.declare_conflict(
+            authority=case.authority,
+            person=case.people["panel2"],
+            school=case.school,
+            reason="Governor",
+        )
+    to_panel(case)
+
+    def work(role):
+        client.force_login(case.people[role])
+        return [t.text for t in client.get(reverse("dashboard", args=["bathnes"])).context["work"]]
+
+    assert (work("moderator"), work("panel2"), work("panel3")) == (
+        [],
+        [],
+        ["Chandag Infant: cast your vote"],
+    )
 
 
 def submitted_portfolios(world, count, **fields):
@@ -343,7 +464,7 @@ def test_dashboard_query_count_does_not_grow_with_cases(
 
     submitted_portfolios(world, extra)
     client.force_login(world.people["panel_chair"])
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):  # ... the cases, and their schools' declared conflicts
         response = client.get(reverse("dashboard", args=["bathnes"]))
     assert len(response.context["work"]) == extra
 
@@ -369,7 +490,7 @@ def test_panel_page_query_count_does_not_grow_with_votes(
     for member in ["panel_member", "panel2", "panel3"][:voters]:
         vote(case, member)
     client.force_login(case.people["panel_chair"])
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(16):
         response = client.get(reverse("moderation:panel", args=["bathnes", case.cycle.pk]))
     assert response.context["ballot_count"] == voters
 

@@ -16,13 +16,17 @@ from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
+from assessments.models import Cycle
 from audit.models import AuditEntry
 from iqm_portal.celery import app
+from moderation import domain as moderation
+from moderation.models import Outcome
 from notifications import domain
 from notifications.kinds import KINDS
 from notifications.models import EmailTemplate, OutboxMessage
 from notifications.tasks import requeue_stuck, send_message
 
+from .journey import advance
 from .test_worker import wait_for
 
 State = OutboxMessage.State
@@ -172,6 +176,32 @@ def test_notify_must_be_given_the_documented_variables_as_plain_values(world):
     with pytest.raises(ValueError, match="dedupe_key must be 1 to 200 characters."):
         queue(world, dedupe_key="x" * 201)
     assert messages_of(world.authority) == []
+
+
+def test_a_corrected_decision_tells_the_school_mentor_moderators_and_admins(world):
+    cycle = advance(world, Cycle.State.DECIDED)
+    with scope(authority=world.authority):
+        moderation.correct_decision(
+            decision=cycle.decisions.get(),
+            by=world.people["panel_chair"],
+            outcome=Outcome.DEFER,
+            tier="",
+            rationale="Two elements need more evidence.",
+            reason="The tally was recorded wrongly.",
+        )
+    with scopes_disabled():
+        told = OutboxMessage.objects.filter(key="decision.corrected")
+        assert sorted((m.to, m.subject) for m in told) == [
+            (f"{name}@bathnes.test", "The panel's decision on Chandag Infant is corrected")
+            for name in (
+                "authority_admin",
+                "head_teacher",
+                "mentor",
+                "moderator2",  # "2" sorts before "@"
+                "moderator",
+                "school_coordinator",
+            )
+        ]
 
 
 def test_the_authority_template_is_used_and_a_message_keeps_the_text_it_was_sent_with(world):

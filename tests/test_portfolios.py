@@ -1,4 +1,5 @@
 import io
+import re
 import zipfile
 
 import pytest
@@ -10,10 +11,12 @@ from PIL import Image
 
 from assessments.models import Cycle
 from audit.models import AuditEntry
+from moderation import domain as moderation
 from portfolios import domain
 from portfolios.models import EvidenceFile, EvidenceItem, ItemComment, PortfolioSubmission
 
 from .assessment_helpers import validate
+from .journey import advance
 from .storage import storage_backend  # noqa: F401
 
 # Every test here runs on the local file system and on S3-compatible storage (a local moto server).
@@ -376,6 +379,57 @@ def test_submission_locks_the_portfolio(coordinator, world):
     with scope(authority=world.authority):
         assert [i.title for i in EvidenceItem.objects.all()] == ["plan"]
     assert len(stored_files()) == 1
+
+
+def returned_notice(html):
+    """The paragraphs of the "returned" notice on a cycle's pages (assessments/_returned.html)."""
+    return [
+        re.findall(r"<(?:h2|p)[^>]*>(.*?)</(?:h2|p)>", region)
+        for region in re.findall(
+            r'<div class="notification" role="region" aria-labelledby="returned-title">(.*?)</div>',
+            html,
+        )
+    ]
+
+
+def test_the_panels_return_reasons_are_shown_to_the_school_until_it_submits_again(
+    coordinator, world
+):
+    cycle = advance(world, Cycle.State.PORTFOLIO_SUBMITTED)
+    with scope(authority=world.authority):
+        moderation.return_portfolio(
+            cycle=cycle,
+            by=world.people["panel_chair"],
+            reasons="Add pupil voice evidence.\nDate each photograph.",
+        )
+    pages = [
+        reverse("assessments:cycle", args=["bathnes", cycle.pk]),
+        reverse("portfolios:portfolio", args=["bathnes", cycle.pk]),
+    ]
+    dashboard = reverse("dashboard", args=["bathnes"])
+    assert [returned_notice(coordinator.get(page).content.decode()) for page in pages] == [
+        [
+            [
+                "The panel returned the portfolio",
+                "The desk check found it not yet ready for a visit:",
+                "Add pupil voice evidence.<br>Date each photograph.",
+                "Change the portfolio, then submit it again.",
+            ]
+        ]
+    ] * 2
+    assert [(t.text, t.detail) for t in coordinator.get(dashboard).context["work"]] == [
+        (
+            "Chandag Infant: the panel returned the portfolio; change it and submit it again",
+            "Add pupil voice evidence.\nDate each photograph.",
+        )
+    ]
+
+    with scope(authority=world.authority):
+        domain.submit_portfolio(cycle=cycle, by=world.people["school_coordinator"])
+    cycle.refresh_from_db()
+    assert (cycle.state, cycle.return_comment) == (Cycle.State.PORTFOLIO_SUBMITTED, "")
+    assert [returned_notice(coordinator.get(page).content.decode()) for page in pages] == [[], []]
+    assert coordinator.get(dashboard).context["work"] == []
 
 
 @pytest.mark.parametrize("extra", [1, 3])

@@ -13,11 +13,15 @@ from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 from pypdf import PdfReader
 
+from assessments.models import Cycle
 from awards.models import Award, Tier
+from moderation import domain as moderation
+from moderation.models import Outcome
 from reports import render, tasks
 from reports.fetcher import BASE_URL, Refused, StaticOnlyFetcher
 from reports.models import RenderJob
 
+from .journey import advance
 from .storage import storage_backend  # noqa: F401
 
 # Every test here runs on the local file system and on S3-compatible storage (a local moto server).
@@ -433,6 +437,31 @@ def test_requesting_is_post_only(client, world):
     award = make_award(world)
     client.force_login(world.people["authority_admin"])
     assert client.get(reverse("reports:certificate", args=["bathnes", award.pk])).status_code == 405
+
+
+def test_an_award_withdrawn_by_a_corrected_decision_has_no_certificate(
+    client, world, django_capture_on_commit_callbacks
+):
+    cycle = advance(world, Cycle.State.DECIDED)
+    with scope(authority=world.authority):
+        award = Award.objects.get()
+        moderation.correct_decision(
+            decision=cycle.decisions.get(),
+            by=world.people["panel_chair"],
+            outcome=Outcome.DEFER,
+            tier="",
+            rationale="Two elements need more evidence.",
+            reason="The tally was recorded wrongly.",
+        )
+    client.force_login(world.people["school_coordinator"])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("reports:certificate", args=["bathnes", award.pk]))
+    assert (response.status_code, response.context["reason"]) == (
+        403,
+        "This award was withdrawn when the panel's decision was corrected: it has no certificate.",
+    )
+    with scopes_disabled():
+        assert list(RenderJob.objects.all()) == []
 
 
 @pytest.mark.parametrize(
