@@ -40,9 +40,7 @@ def roles(user, obj) -> frozenset:
 
 
 def school_roles(user, school_id, authority_id) -> frozenset:
-    return frozenset(
-        m.role for m in memberships(user, authority_id) if m.school_id == school_id
-    )
+    return frozenset(m.role for m in memberships(user, authority_id) if m.school_id == school_id)
 
 
 def school_ids(user, authority_id, among=SCHOOL_ROLES) -> set:
@@ -63,5 +61,6 @@ is_authority_admin = rules.Predicate(_has_role(Role.AUTHORITY_ADMIN), name="is_a
 is_panel_chair = rules.Predicate(_has_role(Role.PANEL_CHAIR), name="is_panel_chair")
 is_on_panel = rules.Predicate(_has_role(*PANEL), name="is_on_panel")
 is_mentor = rules.Predicate(_has_role(Role.MENTOR), name="is_mentor")
-is_moderator = rules.Predicate(_has_role(Role.MODERATOR), name="is_moderator")
 is_authority_staff = rules.Predicate(_has_role(*STAFF_ROLES), name="is_authority_staff")
+# The desk check and the visit's planning.
+is_desk_checker = is_panel_chair | is_authority_admin

@@ -29,7 +29,8 @@ def rating_chart(rows, with_mentor=True, with_previous=False):
                     "x": LABEL_WIDTH,
                     "y": y + j * (BAR_HEIGHT + 2),
                     "height": BAR_HEIGHT,
-                    # A rating of "Not yet started" still shows a sliver, so it is not read as missing.
+                    # A rating of "Not yet started" still shows a sliver, so it is not read as
+                    # missing.
                     "width": 3 if value in (None, 0) else round(value * step, 1),
                     "css": css if value is not None else "bar--none",
                     "text": Rating(value).label if value is not None else "not rated",

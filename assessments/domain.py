@@ -64,7 +64,8 @@ def import_framework(*, authority, by, content: bytes, make_current=False) -> Fr
     errors = []
     if FrameworkVersion.objects.filter(code=spec.code).exists():
         errors.append(
-            f"code: this authority already has a framework “{spec.code}”; give the new version its own code."
+            f"code: this authority already has a framework “{spec.code}”; "
+            "give the new version its own code."
         )
     previous = None
     if spec.previous:
@@ -79,7 +80,8 @@ def import_framework(*, authority, by, content: bytes, make_current=False) -> Fr
             errors.append(f"elements[{i}].maps_from: name the version it maps from in “previous”.")
         elif element.maps_from not in old_elements:
             errors.append(
-                f"elements[{i}].maps_from: the previous framework has no element “{element.maps_from}”."
+                f"elements[{i}].maps_from: the previous framework has no element "
+                f"“{element.maps_from}”."
             )
     if errors:
         raise FrameworkFileError(errors)
@@ -322,7 +324,7 @@ def assign_element(*, cycle, element, person, by):
         with transaction.atomic():
             assignment = Assignment.objects.create(cycle=cycle, element=element, person=person)
     except IntegrityError:
-        raise ValidationError({"person": "This element is already given to them."})
+        raise ValidationError({"person": "This element is already given to them."}) from None
     record(
         authority=cycle.authority,
         actor=by,
@@ -360,7 +362,8 @@ def submit_to_mentor(*, cycle, by) -> Cycle:
     if incomplete:
         names = ", ".join(str(e.number) for e in incomplete)
         raise TransitionError(
-            f"Complete every element before submitting: element{'s' if len(incomplete) > 1 else ''} {names} "
+            "Complete every element before submitting: "
+            f"element{'s' if len(incomplete) > 1 else ''} {names} "
             "still need every statement rated, an overall rating and what the school does."
         )
     Submission.objects.create(
@@ -414,7 +417,8 @@ def validate(*, cycle, by) -> Cycle:
     missing = [e.number for e in cycle.framework.elements.all() if e.pk not in reviewed]
     if missing:
         raise TransitionError(
-            f"Agree or adjust the rating of every element first: element{'s' if len(missing) > 1 else ''} "
+            "Agree or adjust the rating of every element first: "
+            f"element{'s' if len(missing) > 1 else ''} "
             f"{', '.join(map(str, missing))} still to do."
         )
     return take("validate", cycle, by, validated_at=timezone.now())

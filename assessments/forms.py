@@ -24,7 +24,8 @@ class StartCycleForm(forms.Form):
 
 
 class AnswerForm(forms.Form):
-    """One element of the self-review: a rating per descriptor, the element's rating and four texts."""
+    """One element of the self-review: a rating per descriptor, the element's rating and four
+    texts."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
     rating = forms.TypedChoiceField(

@@ -123,14 +123,14 @@ def parse_framework(content: bytes) -> FrameworkSpec:
     except UnicodeDecodeError as error:
         raise FrameworkFileError(
             [f"The file is not UTF-8 text (byte {error.start + 1} cannot be read)."]
-        )
+        ) from error
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark
         raise FrameworkFileError(
             [f"Line {mark.line + 1}, column {mark.column + 1}: {error.problem}."]
-        )
+        ) from error
     if root is None:
         raise FrameworkFileError(["The file is empty."])
 

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils.timezone import localtime
 from django_scopes import ScopedManager
 
 from authorities.models import Authority
@@ -148,10 +149,6 @@ class Cycle(models.Model):
     def __str__(self):
         return f"{self.school}: {self.get_kind_display()}"
 
-    @property
-    def school_can_edit(self):
-        return self.state in (self.State.REGISTERED, self.State.SELF_REVIEW)
-
 
 class Answer(models.Model):
     """The school's self-review of one element. `version` goes up with every save, so a save
@@ -186,7 +183,8 @@ class Answer(models.Model):
 
 
 class Assignment(models.Model):
-    """A coordinator gives an element to a contributor, who may then edit only what they are given."""
+    """A coordinator gives an element to a contributor, who may then edit only what they are
+    given."""
 
     cycle = models.ForeignKey(Cycle, on_delete=models.CASCADE, related_name="assignments")
     element = models.ForeignKey(Element, on_delete=models.PROTECT, related_name="+")
@@ -198,6 +196,10 @@ class Assignment(models.Model):
         constraints = [
             models.UniqueConstraint("cycle", "element", "person", name="assignment_unique")
         ]
+
+    def __str__(self):
+        # Ids, not names: a list of assignments should not cost a query per row.
+        return f"Cycle {self.cycle_id}: element {self.element_id} given to user {self.person_id}"
 
 
 class Submission(models.Model):
@@ -215,9 +217,16 @@ class Submission(models.Model):
     class Meta:
         ordering = ["-submitted_at"]
 
+    def __str__(self):
+        if self.submitted_at is None:
+            return f"Cycle {self.cycle_id}: submission not yet saved"
+        when = f"{localtime(self.submitted_at):%Y-%m-%d %H:%M}"
+        return f"Cycle {self.cycle_id}: submission of {when}"
+
 
 class MentorReview(models.Model):
-    """The mentor's view of one element: agree with the school's rating or adjust it, with a comment."""
+    """The mentor's view of one element: agree with the school's rating or adjust it, with a
+    comment."""
 
     cycle = models.ForeignKey(Cycle, on_delete=models.CASCADE, related_name="reviews")
     element = models.ForeignKey(Element, on_delete=models.PROTECT, related_name="+")
@@ -229,6 +238,12 @@ class MentorReview(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint("cycle", "element", name="review_unique_element")]
+
+    def __str__(self):
+        return (
+            f"Cycle {self.cycle_id}: mentor's rating of element {self.element_id}, "
+            f"{self.get_rating_display()}"
+        )
 
 
 class Target(models.Model):

@@ -26,7 +26,6 @@ from .frameworks import FrameworkFileError
 from .models import (
     Answer,
     Assignment,
-    Cycle,
     Element,
     FrameworkVersion,
     MentorReview,
@@ -133,6 +132,10 @@ def element_detail(request, authority_slug, cycle_pk, element_pk):
         "element": element,
         "answer": answer,
         "editable": editable,
+        # School staff who could be given this element by their coordinator.
+        "not_given": not editable
+        and cycle.state in workflow.SCHOOL_EDITS
+        and workflow.is_school_staff.test(request.user, cycle),
         "review": MentorReview.objects.filter(cycle=cycle, element=element).first()
         if workflow.may_see_mentor_review.test(request.user, cycle)
         else None,
@@ -220,7 +223,8 @@ def assignments(request, authority_slug, cycle_pk):
         else:
             messages.success(
                 request,
-                f"Element {form.cleaned_data['element'].number} given to {form.cleaned_data['person']}.",
+                f"Element {form.cleaned_data['element'].number} "
+                f"given to {form.cleaned_data['person']}.",
             )
             return redirect("assessments:assignments", authority_slug, cycle.pk)
     given = cycle.assignments.select_related("element", "person").order_by(

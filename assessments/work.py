@@ -1,4 +1,4 @@
-""""My work": what needs the signed-in person in this authority, read from the workflow's steps."""
+""" "My work": what needs the signed-in person in this authority, read from the workflow's steps."""
 
 from dataclasses import dataclass
 
@@ -23,7 +23,10 @@ def my_work(user, authority) -> list[Task]:
             url = reverse(step.page, args=[authority.slug])
         text, detail = f"{cycle.school.name}: {step.task}", ""
         if step.name == "submit_portfolio" and cycle.return_comment:
-            text = f"{cycle.school.name}: the panel returned the portfolio; change it and submit it again"
+            text = (
+                f"{cycle.school.name}: the panel returned the portfolio; "
+                "change it and submit it again"
+            )
             detail = cycle.return_comment
         found.append(Task(text, url, detail))
     return found

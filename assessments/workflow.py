@@ -19,6 +19,7 @@ from accounts.models import Membership, Role, User
 from accounts.roles import (
     SCHOOL_LEADS,
     is_authority_admin,
+    is_desk_checker,
     is_on_panel,
     is_panel_chair,
     memberships,
@@ -137,7 +138,6 @@ def report_is_final(user, cycle):
 
 # A panel member who visited the school may speak at the panel but does not vote on it.
 may_vote_on = is_on_panel & ~is_conflicted & ~is_assigned_moderator & ~has_voted
-is_desk_checker = is_panel_chair | is_authority_admin
 is_acting_chair = is_panel_chair & ~is_conflicted
 
 # Who sees what (DOMAIN.md, "who sees what")
@@ -170,7 +170,7 @@ may_view_cycle = (
 # Drafts stay private until final: the mentor's ratings until validation, the report and the
 # visit notes until both moderators have signed.
 may_see_mentor_review = is_cycle_mentor | is_authority_admin | (is_validated & may_view_cycle)
-may_see_report = is_assigned_moderator | is_authority_admin | (report_is_final & may_view_cycle)
+may_see_report = is_authority_admin | (report_is_final & may_view_cycle) | is_assigned_moderator
 may_see_visit_notes = (
     is_assigned_moderator | is_authority_admin | (report_is_final & is_on_panel & ~is_conflicted)
 )

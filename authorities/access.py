@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth.decorators import login_not_required
 
-from accounts.models import STAFF_ROLES, Role
+from accounts.models import Role
 
 
 @dataclass(frozen=True)
@@ -27,4 +27,3 @@ def authority_view(*roles, public=False):
 
 
 ADMIN = (Role.AUTHORITY_ADMIN,)
-STAFF = tuple(STAFF_ROLES)

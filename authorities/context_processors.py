@@ -1,5 +1,7 @@
 from django.utils.functional import SimpleLazyObject
 
+from accounts.roles import is_authority_admin, is_authority_staff, is_desk_checker, is_mentor
+
 from .models import Authority
 
 
@@ -9,8 +11,19 @@ def authority(request):
             return []
         return list(Authority.objects.filter(memberships__user=request.user).distinct())
 
+    def may():
+        """What the person's roles open in the navigation (each page checks again)."""
+        checks = {
+            "admin": is_authority_admin,
+            "staff": is_authority_staff,
+            "desk": is_desk_checker,
+            "mentor": is_mentor,
+        }
+        return {name: check.test(request.user, request.authority) for name, check in checks.items()}
+
+    authority = getattr(request, "authority", None)
     return {
-        "authority": getattr(request, "authority", None),
-        "roles": getattr(request, "roles", frozenset()),
+        "authority": authority,
+        "may": SimpleLazyObject(may) if authority else {},
         "my_authorities": SimpleLazyObject(my_authorities),
     }

@@ -33,7 +33,7 @@ class AuthorityMiddleware:
         try:
             authority = Authority.objects.get(slug=slug)
         except Authority.DoesNotExist:
-            raise Http404("No such authority.")
+            raise Http404("No such authority.") from None
         request.authority = authority
         with scope(authority=authority):
             return self.get_response(request)

@@ -23,7 +23,10 @@ class Authority(models.Model):
         max_length=50,
         unique=True,
         validators=[validate_slug_not_reserved],
-        help_text="Used in the authority's web addresses, e.g. /bathnes/. Lower-case letters, digits and hyphens.",
+        help_text=(
+            "Used in the authority's web addresses, e.g. /bathnes/. "
+            "Lower-case letters, digits and hyphens."
+        ),
         error_messages={"unique": "Another authority already uses this web address."},
     )
     panel_quorum = models.PositiveSmallIntegerField(

@@ -77,7 +77,10 @@ def png(svg_text: str) -> bytes:
 
 
 def filename(award: Award, extension: str) -> str:
-    return f"iqm-{slugify(award.school.name)}-{slugify(award.get_tier_display())}-{award.awarded_on.year}.{extension}"
+    return (
+        f"iqm-{slugify(award.school.name)}-{slugify(award.get_tier_display())}"
+        f"-{award.awarded_on.year}.{extension}"
+    )
 
 
 def etag(svg_text: str, extension: str) -> str:

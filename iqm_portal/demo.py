@@ -19,8 +19,8 @@ from assessments.domain import (
 )
 from assessments.models import Cycle, Rating, Target
 from authorities.models import Authority
-from moderation import domain as moderation
 from awards.models import Award, Tier
+from moderation import domain as moderation
 from moderation.models import Finding, Outcome
 from portfolios.domain import add_link, submit_portfolio
 from publishing.domain import publish

@@ -9,7 +9,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
-from accounts.models import Membership, Role
+from accounts.models import Membership
+from accounts.roles import is_authority_admin
 from assessments.work import my_work
 from authorities.access import authority_view
 from authorities.forms import AuthorityForm
@@ -38,7 +39,7 @@ def healthz(request):
 @authority_view()
 def dashboard(request, authority_slug):
     context = {"my_roles": request.memberships, "work": my_work(request.user, request.authority)}
-    if Role.AUTHORITY_ADMIN in request.roles:
+    if is_authority_admin.test(request.user, request.authority):
         context["counts"] = {
             "areas": Area.objects.count(),
             "schools": School.objects.count(),

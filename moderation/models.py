@@ -14,8 +14,20 @@ class Outcome(models.TextChoices):
     NOT_AWARD = "not_award", "Not award"
 
 
+# The models' __str__ name related rows by id, not by name: listing rows (the admin, or the audit
+# log's copy of str(obj)) should not cost a query per row.
+
+
+def _outcome_text(row):
+    """A ballot's or decision's outcome in words, with the tier of an award."""
+    if row.outcome == Outcome.AWARD and row.tier:
+        return f"{row.get_outcome_display()} ({row.get_tier_display()})"
+    return row.get_outcome_display()
+
+
 class Conflict(models.Model):
-    """A person's declared conflict of interest with a school: they neither moderate nor vote on it."""
+    """A person's declared conflict of interest with a school: they neither moderate nor vote on
+    it."""
 
     authority = models.ForeignKey(Authority, on_delete=models.PROTECT, related_name="+")
     person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
@@ -28,6 +40,9 @@ class Conflict(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint("person", "school", name="conflict_unique")]
 
+    def __str__(self):
+        return f"User {self.person_id}'s conflict with school {self.school_id}: {self.reason}"
+
 
 class Visit(models.Model):
     cycle = models.OneToOneField(Cycle, on_delete=models.CASCADE, related_name="visit")
@@ -39,6 +54,9 @@ class Visit(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ScopedManager(authority="cycle__authority")
+
+    def __str__(self):
+        return f"Cycle {self.cycle_id}: visit on {self.date}"
 
 
 class VisitNote(models.Model):
@@ -65,6 +83,9 @@ class VisitNote(models.Model):
     class Meta:
         ordering = ["created_at", "pk"]
 
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.who}"
+
 
 class Report(models.Model):
     """The two moderators' report: a draft until both have signed it, then final and read-only."""
@@ -84,6 +105,10 @@ class Report(models.Model):
 
     objects = ScopedManager(authority="cycle__authority")
 
+    def __str__(self):
+        state = "final" if self.finalised_at else "draft"
+        return f"Cycle {self.cycle_id}: moderators' report ({state})"
+
 
 class Finding(models.Model):
     class Judgement(models.TextChoices):
@@ -102,6 +127,10 @@ class Finding(models.Model):
         ordering = ["element__number"]
         constraints = [models.UniqueConstraint("report", "element", name="finding_unique_element")]
 
+    def __str__(self):
+        judgement = self.get_judgement_display() or "not judged"
+        return f"Report {self.report_id}: element {self.element_id}, {judgement}"
+
 
 class PanelVote(models.Model):
     """The panel's vote on one case; open until the chair records the decision."""
@@ -114,6 +143,10 @@ class PanelVote(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
 
     objects = ScopedManager(authority="cycle__authority")
+
+    def __str__(self):
+        state = "closed" if self.closed_at else "open"
+        return f"Cycle {self.cycle_id}: panel vote ({state})"
 
 
 class Ballot(models.Model):
@@ -129,6 +162,9 @@ class Ballot(models.Model):
     class Meta:
         ordering = ["cast_at", "pk"]
         constraints = [models.UniqueConstraint("vote", "member", name="ballot_one_per_member")]
+
+    def __str__(self):
+        return f"Vote {self.vote_id}: user {self.member_id}'s ballot, {_outcome_text(self)}"
 
     @property
     def option(self):
@@ -164,6 +200,10 @@ class Decision(models.Model):
                 name="decision_one_original_per_cycle",
             ),
         ]
+
+    def __str__(self):
+        correction = " (a correction)" if self.corrects_id else ""
+        return f"Cycle {self.cycle_id}: panel's decision, {_outcome_text(self)}{correction}"
 
     def save(self, *args, **kwargs):
         if self.pk is not None:

@@ -9,9 +9,8 @@ from assessments import workflow
 from assessments.access import get_cycle
 from assessments.models import Cycle
 from assessments.workflow import TransitionError
-from awards.domain import tier_options
-
 from authorities.access import authority_view
+from awards.domain import tier_options
 
 from . import domain
 from .forms import (
@@ -63,7 +62,9 @@ def queue(request, authority_slug):
         request,
         "moderation/queue.html",
         {
-            "waiting": [c for c in cases if workflow.STEPS["accept_for_visit"].test(request.user, c)],
+            "waiting": [
+                c for c in cases if workflow.STEPS["accept_for_visit"].test(request.user, c)
+            ],
             "under_way": [c for c in cases if c.state != State.PORTFOLIO_SUBMITTED],
             "return_form": ReturnPortfolioForm(),
         },

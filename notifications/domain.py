@@ -36,9 +36,10 @@ def notify(*, authority, key, recipients, context, dedupe_key) -> list[OutboxMes
     """Queue the email of kind `key` to each recipient (email addresses or users).
 
     `context` holds the kind's documented variables (kinds.py) as plain values; `authority` is
-    filled in. `dedupe_key` names the event, not the moment (e.g. f"cycle.{cycle.pk}.returned.{review.pk}"):
-    a recipient who already has a message with this key in this authority gets no second one,
-    even when callers race (the unique constraint decides). Returns the messages made now.
+    filled in. `dedupe_key` names the event, not the moment
+    (e.g. f"cycle.{cycle.pk}.returned.{review.pk}"): a recipient who already has a message with
+    this key in this authority gets no second one, even when callers race (the unique constraint
+    decides). Returns the messages made now.
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError(
@@ -94,7 +95,8 @@ def context_for(authority, kind: Kind, context: dict) -> dict:
     unknown = set(values) - set(kind.variables)
     if unknown:
         raise ValueError(
-            f"{kind.key} has no variable {', '.join(sorted(unknown))}: document it in notifications/kinds.py."
+            f"{kind.key} has no variable {', '.join(sorted(unknown))}: "
+            "document it in notifications/kinds.py."
         )
     return values
 

@@ -9,8 +9,8 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from assessments.domain import lock_cycle, take
-from assessments.workflow import PORTFOLIO_OPEN, STEPS, TransitionError, check, is_school_lead
 from assessments.models import Cycle
+from assessments.workflow import PORTFOLIO_OPEN, STEPS, TransitionError, check, is_school_lead
 from audit.domain import record
 
 from .models import EvidenceFile, EvidenceItem, ItemComment, PortfolioSubmission
@@ -99,8 +99,9 @@ def add_file(*, cycle, by, uploaded, elements=(), descriptors=()) -> EvidenceIte
             )
             if used + inspected.size > authority.portfolio_limit_mb * MB:
                 raise UploadRefused(
-                    f"“{inspected.name}” would take the portfolio over its limit of {authority.portfolio_limit_mb} MB "
-                    f"({used / MB:.1f} MB used). Remove something first, or ask your authority to raise the limit."
+                    f"“{inspected.name}” would take the portfolio over its limit of "
+                    f"{authority.portfolio_limit_mb} MB ({used / MB:.1f} MB used). "
+                    "Remove something first, or ask your authority to raise the limit."
                 )
             evidence_file = EvidenceFile.objects.filter(sha256=inspected.sha256).first()
             if evidence_file is None:

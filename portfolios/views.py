@@ -10,8 +10,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from assessments.access import get_cycle
-from assessments.workflow import TransitionError
 from assessments.models import Element
+from assessments.workflow import TransitionError
 from authorities.access import authority_view
 
 from . import domain

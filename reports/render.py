@@ -117,7 +117,8 @@ def _decisions():
 
 
 def _letter_about(decision):
-    return f"{decision.cycle}: the panel's decision of {date_format(localtime(decision.recorded_at), 'j F Y')}"
+    recorded_on = date_format(localtime(decision.recorded_at), "j F Y")
+    return f"{decision.cycle}: the panel's decision of {recorded_on}"
 
 
 def _letter_context(decision):

@@ -4,6 +4,7 @@ from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from accounts.roles import is_authority_admin
 from authorities.access import ADMIN, authority_view
 
 from . import domain, gias
@@ -36,7 +37,7 @@ def school_detail(request, authority_slug, school_pk):
         {
             "school": school,
             "partners": school.partners.order_by("name"),
-            "can_edit": "authority_admin" in request.roles,
+            "can_edit": is_authority_admin.test(request.user, request.authority),
         },
     )
 

@@ -35,9 +35,7 @@ def submit(world, cycle=None):
     cycle = cycle or world.cycle
     head = world.people["head_teacher"]
     with scope(authority=cycle.authority):
-        return domain.submit_to_mentor(
-            cycle=cycle, by=head
-        )
+        return domain.submit_to_mentor(cycle=cycle, by=head)
 
 
 def review_all(world, cycle=None, rating=Rating.ESTABLISHED):
@@ -71,9 +69,7 @@ def submit_portfolio(world):
             url="https://school.example/inclusion",
             title="Inclusion policy",
         )
-        portfolio_domain.submit_portfolio(
-            cycle=world.cycle, by=coordinator
-        )
+        portfolio_domain.submit_portfolio(cycle=world.cycle, by=coordinator)
 
 
 def at_once(count, attempt, refused):

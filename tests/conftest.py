@@ -69,7 +69,9 @@ def world(db):
         others[key] = UserFactory(email=f"{key}@bathnes.test", full_name=key.replace("_", " "))
         MembershipFactory(authority=authority, user=others[key], role=role, school=at)
     ConflictFactory(
-        authority=authority, person=others["conflicted_panel_member"], school=school,
+        authority=authority,
+        person=others["conflicted_panel_member"],
+        school=school,
         reason="Governor of the school",
     )
     outsider_authority = AuthorityFactory(name="Outsider Council", slug="outsider")

@@ -45,13 +45,21 @@ def _ready_for_visit(world, cycle, people):
 
 def _visit_planned(world, cycle, people):
     moderation.plan_visit(
-        cycle=cycle, by=people["panel_chair"],
-        moderators=[people["moderator"], people["moderator2"]], visit_date=TOMORROW,
+        cycle=cycle,
+        by=people["panel_chair"],
+        moderators=[people["moderator"], people["moderator2"]],
+        visit_date=TOMORROW,
     )
     moderation.save_report(
-        cycle=cycle, by=people["moderator"], version=0, context="A primary school of 200 pupils.",
-        strengths="Warmth.", next_steps="Share practice.", recommendation=Outcome.AWARD,
-        tier=Tier.QUALITY_MARK, revisit_by=None,
+        cycle=cycle,
+        by=people["moderator"],
+        version=0,
+        context="A primary school of 200 pupils.",
+        strengths="Warmth.",
+        next_steps="Share practice.",
+        recommendation=Outcome.AWARD,
+        tier=Tier.QUALITY_MARK,
+        revisit_by=None,
         findings={e.pk: ("Good.", "More.", "met") for e in cycle.framework.elements.all()},
     )
     moderation.sign_report(cycle=cycle, by=people["moderator2"])
@@ -92,11 +100,15 @@ def advance(world, state) -> Cycle:
     with scope(authority=world.authority):
         cycle, coordinator = world.cycle, world.people["school_coordinator"]
         domain.assign_element(
-            cycle=cycle, element=cycle.framework.elements.get(number=1),
-            person=world.people["school_contributor"], by=coordinator,
+            cycle=cycle,
+            element=cycle.framework.elements.get(number=1),
+            person=world.people["school_contributor"],
+            by=coordinator,
         )
         portfolios.add_link(
-            cycle=cycle, by=coordinator, url="https://school.example/inclusion",
+            cycle=cycle,
+            by=coordinator,
+            url="https://school.example/inclusion",
             title="Inclusion policy",
         )
         for reached in ORDER[1 : ORDER.index(state) + 1]:

@@ -301,9 +301,7 @@ def test_a_contributor_cannot_submit(world):
     complete_self_review(world)
     contributor = world.people["school_contributor"]
     with scope(authority=world.authority), pytest.raises(domain.PermissionDenied):
-        domain.submit_to_mentor(
-            cycle=world.cycle, by=contributor
-        )
+        domain.submit_to_mentor(cycle=world.cycle, by=contributor)
 
 
 def test_submission_keeps_the_audit_and_locks_it(client, world, django_capture_on_commit_callbacks):
@@ -330,7 +328,11 @@ def test_submission_keeps_the_audit_and_locks_it(client, world, django_capture_o
 @pytest.mark.parametrize(
     "transition, kwargs, message",
     [
-        (domain.validate, {}, "You cannot validate the self-review while the case is “registered”."),
+        (
+            domain.validate,
+            {},
+            "You cannot validate the self-review while the case is “registered”.",
+        ),
         (
             domain.return_to_school,
             {"comment": "More please"},
@@ -507,7 +509,10 @@ def test_a_school_whose_assessment_is_under_way_cannot_be_registered_again(world
         Cycle.objects.filter(pk=world.cycle.pk).update(state=state)
         with pytest.raises(ValidationError) as raised:
             domain.start_cycle(
-                authority=world.authority, by=None, school=world.school, kind="initial",
+                authority=world.authority,
+                by=None,
+                school=world.school,
+                kind="initial",
                 mentor=world.people["mentor"],
             )
         assert raised.value.message_dict == {
@@ -521,7 +526,10 @@ def test_a_school_whose_assessment_was_decided_can_be_registered_for_its_reasses
     with scope(authority=world.authority):
         Cycle.objects.filter(pk=world.cycle.pk).update(state=State.DECIDED)
         again = domain.start_cycle(
-            authority=world.authority, by=None, school=world.school, kind="reassessment",
+            authority=world.authority,
+            by=None,
+            school=world.school,
+            kind="reassessment",
             mentor=world.people["mentor"],
         )
         assert (again.state, again.previous_id) == (State.REGISTERED, world.cycle.pk)
@@ -542,7 +550,10 @@ def test_a_review_for_a_tier_the_school_is_not_eligible_for_is_refused(world, ki
         Cycle.objects.filter(pk=world.cycle.pk).update(state=State.DECIDED)
         with pytest.raises(ValidationError) as raised:
             domain.start_cycle(
-                authority=world.authority, by=None, school=world.school, kind=kind,
+                authority=world.authority,
+                by=None,
+                school=world.school,
+                kind=kind,
                 mentor=world.people["mentor"],
             )
         assert raised.value.message_dict == {

@@ -6,8 +6,8 @@ from django_scopes import scope
 from accounts.models import Membership
 from assessments.models import Cycle
 from authorities.models import Authority
-from iqm_portal.demo import DECIDED_SCHOOL, DEMO_PASSWORD, DEMO_PEOPLE, PLATFORM_ADMIN
 from awards.models import Award, Tier
+from iqm_portal.demo import DECIDED_SCHOOL, DEMO_PASSWORD, DEMO_PEOPLE, PLATFORM_ADMIN
 from schools.models import School
 
 

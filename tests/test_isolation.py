@@ -82,7 +82,7 @@ def _unscoped_get_object_or_404(klass, **kwargs):
     try:
         return model._base_manager.get(**kwargs)
     except model.DoesNotExist:
-        raise Http404
+        raise Http404 from None
 
 
 # Email templates are addressed by kind, not by a row of some authority: nothing there to unscope.
@@ -91,11 +91,25 @@ OBJECT_URLS = sorted(
     for name, case in URLS.items()
     if case.objects and case.access != PUBLIC and not name.startswith("notifications:template")
 )
+# Views that, having fetched their object, ask the workflow's rules whether the visitor may see it
+# (its school, or its cycle): with the scope dropped they still answer "not found".
+RECHECKED = {
+    "schools:detail",
+    "awards:logo_svg",
+    "awards:logo_png",
+    "reports:certificate",
+    "reports:report",
+    "reports:summary",
+    "reports:letter",
+    "reports:job",
+    "reports:download",
+}
 
 
 @pytest.mark.parametrize("name", OBJECT_URLS)
 def test_harness_catches_a_view_that_drops_its_scope(name, world, staff_user, monkeypatch):
-    """Take the scoping out of a view's object lookup: the harness must report the leak."""
+    """Take the scoping out of a view's object lookup: the harness must report the leak, or the
+    view's second check must stop it."""
     for module in (
         schools.views,
         schools.access,
@@ -110,7 +124,10 @@ def test_harness_catches_a_view_that_drops_its_scope(name, world, staff_user, mo
     ):
         monkeypatch.setattr(module, "get_object_or_404", _unscoped_get_object_or_404)
     problems = check(make_client, name, URLS[name], world, staff_user)
-    assert any("outsider's object" in p for p in problems), problems
+    if name in RECHECKED:
+        assert problems == []
+    else:
+        assert any("outsider's object" in p for p in problems), problems
 
 
 def test_harness_catches_a_missing_membership_check(world, staff_user, monkeypatch):
@@ -141,8 +158,16 @@ def test_harness_catches_a_cycle_query_that_drops_the_school(world, staff_user, 
         f"assessments:cycle GET /bathnes/cycles/{world.cycle.pk}/ as {who} (not theirs): 200, "
         "expected 404"
         for who in (
-            "moderator", "panel_member", "panel_chair", "moderator2", "panel2", "panel3",
-            "panel4", "other_school_coordinator", "other_mentor", "other_moderator",
+            "moderator",
+            "panel_member",
+            "panel_chair",
+            "moderator2",
+            "panel2",
+            "panel3",
+            "panel4",
+            "other_school_coordinator",
+            "other_mentor",
+            "other_moderator",
             "conflicted_panel_member",
         )
     ]

@@ -529,6 +529,7 @@ def test_the_template_list_names_every_kind_and_what_this_authority_changed(admi
         ("report.final", False),
         ("vote.opened", True),
         ("decision.recorded", False),
+        ("decision.corrected", False),
         ("award.made", False),
     ]
 

@@ -149,13 +149,14 @@ def test_an_area_name_of_another_authority_is_free(admin_client, world):
 
 
 def test_school_staff_see_only_their_own_school(client, world):
+    """Another school of the authority is not found, as another authority's is."""
     client.force_login(world.people["school_coordinator"])
     assert (
         client.get(reverse("schools:detail", args=["bathnes", world.school.pk])).status_code == 200
     )
     assert (
         client.get(reverse("schools:detail", args=["bathnes", world.other_school.pk])).status_code
-        == 403
+        == 404
     )
 
 

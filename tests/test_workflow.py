@@ -11,7 +11,7 @@ from django_scopes import scope
 from accounts.models import User
 from assessments import domain
 from assessments.models import Cycle, Rating, Target
-from assessments.workflow import NEXT_STATES, STEPS, TransitionError, allowed
+from assessments.workflow import NEXT_STATES, STEPS, TransitionError
 from audit.models import AuditEntry
 from moderation import domain as moderation
 from moderation.models import Decision, Outcome
@@ -31,7 +31,10 @@ def _save_answer(world, cycle, by):
     element = _element(cycle)
     answer = cycle.answers.filter(element=element).first()
     return domain.save_answer(
-        cycle=cycle, element=element, by=by, version=answer.version if answer else 0,
+        cycle=cycle,
+        element=element,
+        by=by,
+        version=answer.version if answer else 0,
         data=complete_answer_data(element, Rating.EMBEDDED),
     )
 
@@ -48,8 +51,13 @@ TAKE = {
     "return": lambda w, c, by: domain.return_to_school(cycle=c, by=by, comment="More, please."),
     "validate": lambda w, c, by: domain.validate(cycle=c, by=by),
     "plan_targets": lambda w, c, by: domain.save_target(
-        cycle=c, by=by, target=Target(
-            element=_element(c), action="Act", lead="Lee", deadline=TOMORROW,
+        cycle=c,
+        by=by,
+        target=Target(
+            element=_element(c),
+            action="Act",
+            lead="Lee",
+            deadline=TOMORROW,
             success_criteria="Done",
         ),
     ),
@@ -65,7 +73,9 @@ TAKE = {
         cycle=c, by=by, reasons="Add the pupils' voice."
     ),
     "plan_visit": lambda w, c, by: moderation.plan_visit(
-        cycle=c, by=by, moderators=[w.people["moderator"], w.people["moderator2"]],
+        cycle=c,
+        by=by,
+        moderators=[w.people["moderator"], w.people["moderator2"]],
         visit_date=TOMORROW,
     ),
     "write_report": lambda w, c, by: moderation.add_note(
@@ -76,7 +86,11 @@ TAKE = {
     "vote": lambda w, c, by: moderation.cast_ballot(cycle=c, by=by, outcome=Outcome.DEFER),
     "decide": lambda w, c, by: moderation.record_decision(cycle=c, by=by, rationale="Clear."),
     "correct_decision": lambda w, c, by: moderation.correct_decision(
-        decision=c.decisions.last() or Decision(cycle=c), by=by, outcome=Outcome.DEFER, tier="", rationale="Gaps.",
+        decision=c.decisions.last() or Decision(cycle=c),
+        by=by,
+        outcome=Outcome.DEFER,
+        tier="",
+        rationale="Gaps.",
         reason="The tally was miscounted.",
     ),
 }
@@ -115,7 +129,9 @@ def fingerprint(cycle):
         cycle.evidence.count(),
         sum(item.comments.count() for item in cycle.evidence.all()),
         cycle.visit.notes.count() if hasattr(cycle, "visit") else None,
-        sorted(cycle.report.signed_by.values_list("pk", flat=True)) if hasattr(cycle, "report") else None,
+        sorted(cycle.report.signed_by.values_list("pk", flat=True))
+        if hasattr(cycle, "report")
+        else None,
         vote.ballots.count() if vote else None,
         cycle.decisions.count(),
         AuditEntry.objects.count(),
@@ -160,7 +176,9 @@ def walk(world, cycle):
                         if not may:
                             problems.append(f"{name} by {who}: refused by the table, but done")
                         elif after[0] != target:
-                            problems.append(f"{name} by {who}: left {after[0]}, table says {target}")
+                            problems.append(
+                                f"{name} by {who}: left {after[0]}, table says {target}"
+                            )
                         elif after == before:
                             problems.append(f"{name} by {who}: allowed, but nothing changed")
                     raise _Undo

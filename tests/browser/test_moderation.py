@@ -10,8 +10,8 @@ from django_scopes import scope
 from playwright.sync_api import expect
 
 from accounts.models import Role
-from moderation import domain
 from awards.models import Tier
+from moderation import domain
 from moderation.models import Outcome
 
 from ..assessment_helpers import submit_portfolio

@@ -24,20 +24,23 @@ class Command(BaseCommand):
         try:
             authority = Authority.objects.get(slug=authority)
         except Authority.DoesNotExist:
-            raise CommandError(f"No authority has the slug “{authority}”.")
+            raise CommandError(f"No authority has the slug “{authority}”.") from None
         try:
             content = file.read_bytes()
         except OSError as error:
-            raise CommandError(f"Cannot read {file}: {error.strerror}.")
+            raise CommandError(f"Cannot read {file}: {error.strerror}.") from error
         with scope(authority=authority):
             try:
                 framework = import_framework(
                     authority=authority, by=None, content=content, make_current=current
                 )
             except FrameworkFileError as error:
-                raise CommandError(f"{file} was not loaded:\n  " + "\n  ".join(error.errors))
+                raise CommandError(
+                    f"{file} was not loaded:\n  " + "\n  ".join(error.errors)
+                ) from error
             self.stdout.write(
                 self.style.SUCCESS(
-                    f"Loaded “{framework.name}” ({framework.elements.count()} elements) for {authority.name}."
+                    f"Loaded “{framework.name}” ({framework.elements.count()} elements) "
+                    f"for {authority.name}."
                 )
             )
