@@ -9,7 +9,7 @@ export PORT  # the settings make SITE_URL, the address in emails, from it
 TEST_ENV := DATABASE_URL=$${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/iqm_portal} \
 	REDIS_URL=$${TEST_REDIS_URL:-redis://127.0.0.1:6379/15} SECRET_KEY=test-only-secret DEBUG=0
 
-.PHONY: run test install worker beat services browser migrate demo bench-pdf bench-directory clean
+.PHONY: run test lint install worker beat services browser migrate demo bench-pdf bench-directory clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -41,9 +41,14 @@ services:
 browser:
 	@scripts/browser.sh
 
-test: install services browser
+test: install lint services browser
 	$(TEST_ENV) $(PY) manage.py collectstatic --noinput --verbosity 0
 	$(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)
+
+# ruff, and the apps' layers (import-linter's contract in pyproject.toml).
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 # Render times of the demo's assessment report and certificate beside bare WeasyPrint, and memory.
 bench-pdf: demo
