@@ -15,22 +15,17 @@ from moderation import domain
 from moderation.models import Outcome
 
 from ..assessment_helpers import submit_portfolio
-from ..factories import MembershipFactory, UserFactory
+from ..factories import MembershipFactory
 from .conftest import visit
 from .test_self_review import second_tab, sign_in
 
 
 def test_from_submitted_portfolio_to_award(page, browser, axe, base_url, world):
     submit_portfolio(world)
-    second_moderator = UserFactory(email="moderator2@bathnes.test", full_name="Riley Moderator")
-    MembershipFactory(authority=world.authority, user=second_moderator, role=Role.MODERATOR)
-    voters = []
-    for n in (2, 3):
-        voter = UserFactory(email=f"panel{n}@bathnes.test", full_name=f"Panel Member {n}")
-        MembershipFactory(authority=world.authority, user=voter, role=Role.PANEL_MEMBER)
-        voters.append(voter)
+    second_moderator = world.people["moderator2"]
+    voters = [world.people["panel2"], world.people["panel3"]]
     MembershipFactory(
-        authority=world.authority, user=world.people["mentor"], role=Role.PANEL_MEMBER
+        authority=world.authority, user=world.people["moderator"], role=Role.PANEL_MEMBER
     )
     cycle = world.cycle
     visit_day = date.today() + timedelta(days=14)
@@ -50,12 +45,12 @@ def test_from_submitted_portfolio_to_award(page, browser, axe, base_url, world):
     page.a11y.wait()
     moderators = page.get_by_role("group", name="Moderators")
     moderators.get_by_label("Moderator", exact=True).check()
-    moderators.get_by_label("Riley Moderator").check()
+    moderators.get_by_label("Moderator2").check()
     page.get_by_label("Date of the visit").fill(visit_day.isoformat())
     page.get_by_role("button", name="Plan the visit").click()
     page.a11y.wait()
-    expect(page.get_by_role("definition").filter(has_text="Riley")).to_have_text(
-        "Moderator and Riley Moderator"
+    expect(page.get_by_role("definition").filter(has_text="Moderator2")).to_have_text(
+        "Moderator and Moderator2"
     )
 
     # A moderator records a meeting on a phone-sized screen.
@@ -92,19 +87,20 @@ def test_from_submitted_portfolio_to_award(page, browser, axe, base_url, world):
     with scope(authority=world.authority):
         domain.sign_report(cycle=cycle, by=second_moderator)
 
-    # The chair opens the vote; the mentor, also on the panel, is shown why they cannot vote.
+    # The chair opens the vote; a visiting moderator, also on the panel, is shown why they
+    # cannot vote.
     visit(page, f"/bathnes/cycles/{cycle.pk}/panel/")
     page.get_by_role("button", name="Open the vote").click()
     page.a11y.wait()
-    mentor = second_tab(browser, axe, base_url)
-    sign_in(mentor, "mentor@bathnes.test")
-    visit(mentor, f"/bathnes/cycles/{cycle.pk}/panel/")
+    moderator_tab = second_tab(browser, axe, base_url)
+    sign_in(moderator_tab, "moderator@bathnes.test")
+    visit(moderator_tab, f"/bathnes/cycles/{cycle.pk}/panel/")
     expect(
-        mentor.get_by_text(
-            "You cannot vote on this case (conflict of interest: the school's mentor)."
+        moderator_tab.get_by_text(
+            "You cannot vote on this case: a visiting moderator, who may speak but not vote."
         )
     ).to_be_visible()
-    expect(mentor.get_by_role("button", name="Cast my vote")).to_have_count(0)
+    expect(moderator_tab.get_by_role("button", name="Cast my vote")).to_have_count(0)
 
     voter = second_tab(browser, axe, base_url)
     sign_in(voter, "panel_member@bathnes.test")
@@ -142,9 +138,9 @@ def test_from_submitted_portfolio_to_award(page, browser, axe, base_url, world):
     school.a11y.wait()
     expect(school.get_by_role("link", name="Download", exact=False)).to_be_visible(timeout=15000)
 
-    # From the cycle's page, the school gets the moderators' report and the mentor the self-review
+    # From the cycle's page, the school gets the moderators' report and a moderator the self-review
     # summary.
-    for tab, document in ((school, "assessment report"), (mentor, "self-review summary")):
+    for tab, document in ((school, "assessment report"), (moderator_tab, "self-review summary")):
         visit(tab, f"/bathnes/cycles/{cycle.pk}/")
         tab.get_by_role("button", name=f"Get the {document} (PDF)").click()
         tab.a11y.wait()
@@ -154,6 +150,6 @@ def test_from_submitted_portfolio_to_award(page, browser, axe, base_url, world):
         with open(download.value.path(), "rb") as pdf:
             assert pdf.read(5) == b"%PDF-"
 
-    for tab in (phone, mentor, voter, school):
+    for tab in (phone, moderator_tab, voter, school):
         tab.a11y.finish()
         tab.context.close()
