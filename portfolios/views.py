@@ -32,15 +32,17 @@ def get_item(request, cycle, item_pk) -> EvidenceItem:
 def portfolio(request, authority_slug, cycle_pk):
     """Coverage at a glance, then each element's evidence, or a plain "no evidence yet"."""
     cycle = get_cycle(request, cycle_pk)
+    # A grouped query does not take the model's default ordering: it is named here.
     items = list(
         cycle.evidence.select_related("file")
         .prefetch_related("elements")
         .annotate(comment_count=Count("comments"))
+        .order_by("title", "pk")
     )
     elements = list(
-        Element.objects.filter(framework=cycle.framework_id).annotate(
-            descriptor_count=Count("descriptors")
-        )
+        Element.objects.filter(framework=cycle.framework_id)
+        .annotate(descriptor_count=Count("descriptors"))
+        .order_by("number")
     )
     covered = dict(
         EvidenceItem.descriptors.through.objects.filter(evidenceitem__cycle=cycle)
