@@ -66,7 +66,8 @@ def find_invitation(token: str) -> Invitation:
         )
     if invitation is None:
         raise InvitationError(
-            "This invitation link is not valid. Check that you copied the whole link from the email."
+            "This invitation link is not valid. "
+            "Check that you copied the whole link from the email."
         )
     if invitation.accepted_at:
         raise InvitationError(
@@ -96,12 +97,14 @@ def accept_invitation(*, token: str, user=None, full_name="", password="") -> Me
             if user is None:
                 if User.objects.filter(email=invitation.email).exists():
                     raise InvitationError(
-                        "An account with this email already exists: sign in to accept the invitation."
+                        "An account with this email already exists: "
+                        "sign in to accept the invitation."
                     )
                 user = User.objects.create_user(invitation.email, password, full_name=full_name)
             elif user.email != invitation.email:
                 raise InvitationError(
-                    f"This invitation was sent to {invitation.email}, but you are signed in as {user.email}."
+                    f"This invitation was sent to {invitation.email}, "
+                    f"but you are signed in as {user.email}."
                 )
             invitation.accepted_at = timezone.now()
             invitation.save(update_fields=["accepted_at"])
@@ -147,7 +150,8 @@ def revoke_invitation(*, invitation, by):
 
 @transaction.atomic
 def remove_membership(*, membership, by):
-    """Take a role away. The last authority admin cannot be removed, so no authority is left unrun."""
+    """Take a role away. The last authority admin cannot be removed, so no authority is left
+    unrun."""
     admins = set(
         Membership.objects.select_for_update()
         .filter(role=Role.AUTHORITY_ADMIN)

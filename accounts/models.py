@@ -108,7 +108,8 @@ class Membership(models.Model):
 
 
 class Invitation(models.Model):
-    """An invitation by email to take a role; the link carries a token of which only the hash is kept."""
+    """An invitation by email to take a role; the link carries a token of which only the hash is
+    kept."""
 
     authority = models.ForeignKey(Authority, on_delete=models.PROTECT, related_name="invitations")
     email = models.EmailField()

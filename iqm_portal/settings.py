@@ -183,7 +183,8 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "rules.permissions.ObjectPermissionBackend",  # the workflow's predicates (assessments/workflow.py)
+    # The workflow's predicates (assessments/workflow.py), by their rules names.
+    "rules.permissions.ObjectPermissionBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 INVITATION_VALID_DAYS = env.int("INVITATION_VALID_DAYS", default=7)
