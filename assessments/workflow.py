@@ -139,25 +139,27 @@ def report_is_final(user, cycle):
 # A panel member who visited the school may speak at the panel but does not vote on it.
 may_vote_on = is_on_panel & ~is_conflicted & ~is_assigned_moderator & ~has_voted
 is_acting_chair = is_panel_chair & ~is_conflicted
+# The desk check and the visit's planning: the admin, or a chair with no conflict with the school.
+may_desk_check = is_authority_admin | (is_desk_checker & ~is_conflicted)
+# A moderator who declares a conflict after being assigned moderates no further.
+is_acting_moderator = is_assigned_moderator & ~is_conflicted
 
 # Who sees what (DOMAIN.md, "who sees what")
 
-# The panel sees a case from the portfolio's submission on: the desk check, then the panel.
-PANEL_STATES = frozenset(
-    {
-        State.PORTFOLIO_SUBMITTED,
-        State.READY_FOR_VISIT,
-        State.VISIT_PLANNED,
-        State.REPORTED,
-        State.WITH_PANEL,
-        State.DECIDED,
-    }
-)
+# The panel sees a case at the desk check and at the panel; the chair also while the visit is
+# planned and made, as they plan it.
+PANEL_STATES = frozenset({State.PORTFOLIO_SUBMITTED, State.REPORTED, State.WITH_PANEL, State.DECIDED})
+PLANNING_STATES = frozenset({State.READY_FOR_VISIT, State.VISIT_PLANNED})
 
 
 @rules.predicate
 def at_panel_stage(user, cycle):
     return cycle.state in PANEL_STATES
+
+
+@rules.predicate
+def at_planning_stage(user, cycle):
+    return cycle.state in PLANNING_STATES
 
 
 may_view_cycle = (
@@ -166,6 +168,7 @@ may_view_cycle = (
     | is_cycle_mentor
     | is_assigned_moderator
     | (is_on_panel & at_panel_stage & ~is_conflicted)
+    | (is_panel_chair & at_planning_stage & ~is_conflicted)
 )
 # Drafts stay private until final: the mentor's ratings until validation, the report and the
 # visit notes until both moderators have signed.
@@ -189,8 +192,9 @@ def visible_cycles(user, authority):
         | Q(pk__in=Cycle.objects.filter(visit__moderators=user.pk).values("pk"))
     )
     if is_on_panel(user, authority):
+        states = PANEL_STATES | (PLANNING_STATES if is_panel_chair(user, authority) else set())
         seen |= (
-            Q(state__in=PANEL_STATES)
+            Q(state__in=states)
             & ~Q(mentor=user.pk)
             & ~Q(
                 school__in=Cycle.objects.filter(school__conflicts__person=user.pk).values("school")
@@ -338,7 +342,7 @@ STEPS = {
             is_school_lead,
             "Only the head teacher or the coordinator can submit the portfolio.",
             target=State.PORTFOLIO_SUBMITTED,
-            tell=(is_cycle_mentor, is_desk_checker),
+            tell=(is_cycle_mentor, may_desk_check),
             task="build and submit the portfolio of evidence",
             page="portfolios:portfolio",
             event="portfolio_submitted",
@@ -347,7 +351,7 @@ STEPS = {
             "accept_for_visit",
             "accept the portfolio for a visit",
             frozenset({State.PORTFOLIO_SUBMITTED}),
-            is_desk_checker,
+            may_desk_check,
             "Only the panel chair or an authority admin can do this.",
             target=State.READY_FOR_VISIT,
             task="desk-check the portfolio",
@@ -358,7 +362,7 @@ STEPS = {
             "return_portfolio",
             "return the portfolio",
             frozenset({State.PORTFOLIO_SUBMITTED}),
-            is_desk_checker,
+            may_desk_check,
             "Only the panel chair or an authority admin can do this.",
             target=State.VALIDATED,
             tell=(is_school_lead, is_cycle_mentor),
@@ -368,7 +372,7 @@ STEPS = {
             "plan_visit",
             "plan the visit",
             frozenset({State.READY_FOR_VISIT}),
-            is_desk_checker,
+            may_desk_check,
             "Only the panel chair or an authority admin can do this.",
             target=State.VISIT_PLANNED,
             tell=(is_school_lead, is_assigned_moderator),
@@ -380,8 +384,8 @@ STEPS = {
             "write_report",
             "write the visit's notes and report",
             frozenset({State.VISIT_PLANNED}),
-            is_assigned_moderator,
-            "Only the two moderators of this visit can do this.",
+            is_acting_moderator,
+            "Only the two moderators of this visit, with no conflict with the school, can do this.",
             task="record the visit and write the report",
             page="moderation:report",
         ),
@@ -389,10 +393,10 @@ STEPS = {
             "sign_report",
             "sign the report",
             frozenset({State.VISIT_PLANNED}),
-            is_assigned_moderator,
-            "Only the two moderators of this visit can do this.",
+            is_acting_moderator,
+            "Only the two moderators of this visit, with no conflict with the school, can do this.",
             target=State.REPORTED,
-            tell=(is_desk_checker,),
+            tell=(may_desk_check,),
             event="reported",
         ),
         Step(

@@ -46,9 +46,10 @@ def queue(request, authority_slug):
     _require(workflow.is_desk_checker, request, request.authority)
     cases = list(
         workflow.visible_cycles(request.user, request.authority)
-        .filter(state__in=workflow.PANEL_STATES)
+        .filter(state__in=workflow.PANEL_STATES | workflow.PLANNING_STATES)
         .exclude(state=State.DECIDED)
         .select_related("school", "mentor")
+        .prefetch_related("school__conflicts")  # who may desk-check each
         .order_by("portfolio_submitted_at", "pk")
     )
     today = timezone.localdate()
@@ -131,18 +132,22 @@ def visit(request, authority_slug, cycle_pk):
         )
         if note_form.is_bound and note_form.is_valid():
             data = note_form.cleaned_data
-            domain.add_note(
-                cycle=cycle,
-                by=request.user,
-                kind=data["kind"],
-                who=data["who"],
-                notes=data["notes"],
-                subject=data["subject"],
-                focus=data["focus"],
-                elements=data["elements"],
-            )
-            messages.success(request, "Note saved.")
-            return redirect("moderation:visit", authority_slug, cycle.pk)
+            try:
+                domain.add_note(
+                    cycle=cycle,
+                    by=request.user,
+                    kind=data["kind"],
+                    who=data["who"],
+                    notes=data["notes"],
+                    subject=data["subject"],
+                    focus=data["focus"],
+                    elements=data["elements"],
+                )
+            except (TransitionError, PermissionDenied) as error:
+                note_form.add_error(None, str(error))  # the report was signed meanwhile, say
+            else:
+                messages.success(request, "Note saved.")
+                return redirect("moderation:visit", authority_slug, cycle.pk)
     if request.method == "POST" and plan_form is None and note_form is None:
         raise PermissionDenied
     notes = (

@@ -18,11 +18,24 @@ def require_subject_access(request, kind, obj):
 
 def get_job(request, job_pk):
     """A job of this authority (another authority's is a 404 through the scoped manager) whose
-    subject the visitor may see."""
+    subject the visitor may see and which may still be had (not a withdrawn award's
+    certificate)."""
     job = get_object_or_404(RenderJob.objects.all(), pk=job_pk)
     subject = get_object_or_404(pdfs.kind_of(job.kind).queryset(), pk=job.object_id)
     require_subject_access(request, job.kind, subject)
     return job, subject
+
+
+def unavailable(request, kind, subject):
+    """The page that says why this PDF cannot be had now, or None if it can."""
+    if reason := pdfs.kind_of(kind).unavailable(subject):
+        return render(
+            request,
+            "reports/unavailable.html",
+            {"kind": RenderJob.Kind(kind), "reason": reason},
+            status=403,
+        )
+    return None
 
 
 @require_POST
@@ -32,13 +45,8 @@ def request_pdf(request, authority_slug, kind, pk):
     spec = pdfs.kind_of(kind)
     subject = get_object_or_404(spec.queryset(), pk=pk)
     require_subject_access(request, kind, subject)
-    if reason := spec.unavailable(subject):
-        return render(
-            request,
-            "reports/unavailable.html",
-            {"kind": RenderJob.Kind(kind), "reason": reason},
-            status=403,
-        )
+    if refused := unavailable(request, kind, subject):
+        return refused
     job = pdfs.request_render(request.authority, kind, subject, request.user)
     return redirect("reports:job", authority_slug, job.pk)
 
@@ -47,6 +55,8 @@ def request_pdf(request, authority_slug, kind, pk):
 @authority_view()
 def job(request, authority_slug, job_pk):
     job, subject = get_job(request, job_pk)
+    if refused := unavailable(request, job.kind, subject):
+        return refused
     retry_url = None
     if job.state == RenderJob.State.FAILED:
         retry_url = reverse(f"reports:{job.kind}", args=[authority_slug, job.object_id])
@@ -62,6 +72,8 @@ def job(request, authority_slug, job_pk):
 def download(request, authority_slug, job_pk):
     """PDFs are served only through here, after the access check, as attachments."""
     job, subject = get_job(request, job_pk)
+    if refused := unavailable(request, job.kind, subject):
+        return refused
     if job.state != RenderJob.State.DONE or not job.file:
         return redirect("reports:job", authority_slug, job.pk)
     response = FileResponse(

@@ -367,13 +367,16 @@ EVERYONE = SCHOOL | STAFF | {"other_school_coordinator"}
 
 def sees_cycle(state) -> frozenset:
     """Who may see the world's cycle in `state`: its school's staff, its mentor and the admin
-    always; its two moderators from the visit's planning; the panel (without a conflict) from the
-    portfolio's submission on."""
+    always; its two moderators from the visit's planning; the panel (without a conflict) at the
+    desk check and from the signed report on, and the chair also between, as they plan the visit."""
     seen = SCHOOL | {"mentor", "authority_admin"}
-    if ORDER.index(state) >= ORDER.index(State.VISIT_PLANNED):
+    at = ORDER.index(state)
+    if at >= ORDER.index(State.VISIT_PLANNED):
         seen |= MODERATORS
-    if ORDER.index(state) >= ORDER.index(State.PORTFOLIO_SUBMITTED):
+    if state == State.PORTFOLIO_SUBMITTED or at >= ORDER.index(State.REPORTED):
         seen |= PANEL
+    elif at > ORDER.index(State.PORTFOLIO_SUBMITTED):
+        seen |= {"panel_chair"}
     return seen
 
 

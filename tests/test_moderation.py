@@ -475,7 +475,7 @@ def test_queue_query_count_does_not_grow(client, world, django_assert_num_querie
 
     submitted_portfolios(world, extra, portfolio_submitted_at=timezone.now() - timedelta(days=4))
     client.force_login(world.people["panel_chair"])
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):  # and the schools' declared conflicts
         response = client.get(reverse("moderation:queue", args=["bathnes"]))
     assert [c.days_waiting for c in response.context["waiting"]] == [4] * extra
 
@@ -554,3 +554,66 @@ def test_visit_page_query_count_does_not_grow_with_notes(
     with django_assert_num_queries(12):
         response = client.get(reverse("moderation:visit", args=["bathnes", cycle.pk]))
     assert [note.who for note in response.context["notes"]] == [f"Parent {n}" for n in range(notes)]
+
+
+@pytest.mark.parametrize("who", ["mentor", "conflicted chair"])
+def test_a_chair_with_a_conflict_neither_desk_checks_nor_plans_the_visit(world, who):
+    """The school's mentor who also chairs the panel, or a chair who declared a conflict: the
+    desk check and the visit's planning are the admin's or another chair's, and they are not told
+    of the portfolio."""
+    from notifications.models import OutboxMessage
+
+    from .journey import advance
+
+    chair = world.people["mentor"] if who == "mentor" else world.people["panel_chair"]
+    if who == "mentor":
+        MembershipFactory(authority=world.authority, user=chair, role=Role.PANEL_CHAIR)
+    else:
+        with scope(authority=world.authority):
+            domain.declare_conflict(
+                authority=world.authority, person=chair, school=world.school, reason="Governor"
+            )
+    cycle = advance(world, State.PORTFOLIO_SUBMITTED)
+    with scope(authority=world.authority):
+        for step in (
+            lambda: domain.accept_for_visit(cycle=cycle, by=chair),
+            lambda: domain.return_portfolio(cycle=cycle, by=chair, reasons="More."),
+        ):
+            with pytest.raises(PermissionDenied):
+                step()
+        cycle.refresh_from_db()
+        assert cycle.state == State.PORTFOLIO_SUBMITTED
+        told = OutboxMessage.objects.filter(key="cycle.portfolio_submitted")
+        # The mentor is told as the mentor; a conflicted chair is not told as a desk checker.
+        assert sorted(told.values_list("to", flat=True)) == sorted(
+            ["authority_admin@bathnes.test", "mentor@bathnes.test"]
+            + (["panel_chair@bathnes.test"] if who == "mentor" else [])
+        )
+        domain.accept_for_visit(cycle=cycle, by=world.people["authority_admin"])
+        with pytest.raises(PermissionDenied):
+            domain.plan_visit(
+                cycle=cycle,
+                by=chair,
+                moderators=[world.people["moderator"], world.people["moderator2"]],
+                visit_date=TOMORROW,
+            )
+
+
+def test_a_moderator_who_declares_a_conflict_after_being_assigned_moderates_no_further(world):
+    from .journey import advance
+
+    cycle = advance(world, State.VISIT_PLANNED)
+    moderator = world.people["moderator"]
+    with scope(authority=world.authority):
+        domain.declare_conflict(
+            authority=world.authority,
+            person=moderator,
+            school=world.school,
+            reason="Spouse is head",
+        )
+        with pytest.raises(PermissionDenied):
+            domain.add_note(cycle=cycle, by=moderator, kind="staff", who="SENCo", notes="Met.")
+        with pytest.raises(PermissionDenied):
+            domain.sign_report(cycle=cycle, by=moderator)
+        cycle.refresh_from_db()
+        assert (cycle.state, cycle.visit.notes.count()) == (State.VISIT_PLANNED, 0)

@@ -508,3 +508,32 @@ def test_hostile_documents_end_without_fetching_or_embedding_anything(world, htm
     for page in reader.pages:
         assert page["/Resources"].get_object().get("/XObject", {}) == {}
     assert "/EmbeddedFiles" not in str(reader.trailer["/Root"].get_object())
+
+
+def test_a_certificate_made_before_its_award_was_withdrawn_is_no_longer_served(
+    client, world, django_capture_on_commit_callbacks
+):
+    cycle = advance(world, Cycle.State.DECIDED)
+    with scope(authority=world.authority):
+        award = Award.objects.get()
+    client.force_login(world.people["school_coordinator"])
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("reports:certificate", args=["bathnes", award.pk]))
+    with scopes_disabled():
+        job = RenderJob.objects.get()
+    assert job.state == RenderJob.State.DONE
+    with scope(authority=world.authority):
+        moderation.correct_decision(
+            decision=cycle.decisions.get(),
+            by=world.people["panel_chair"],
+            outcome=Outcome.DEFER,
+            tier="",
+            rationale="Gaps.",
+            reason="The tally was recorded wrongly.",
+        )
+    reason = (
+        "This award was withdrawn when the panel's decision was corrected: it has no certificate."
+    )
+    for name in ("reports:job", "reports:download"):
+        response = client.get(reverse(name, args=["bathnes", job.pk]))
+        assert (name, response.status_code, response.context["reason"]) == (name, 403, reason)
