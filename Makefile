@@ -43,7 +43,7 @@ browser:
 
 test: install lint services browser
 	$(TEST_ENV) $(PY) manage.py collectstatic --noinput --verbosity 0
-	$(TEST_ENV) $(PY) -m pytest -n $${PYTEST_WORKERS:-auto} --dist loadgroup $(PYTEST_ARGS)
+	$(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)
 
 # ruff, and the apps' layers (import-linter's contract in pyproject.toml).
 lint: install

@@ -148,7 +148,9 @@ is_acting_moderator = is_assigned_moderator & ~is_conflicted
 
 # The panel sees a case at the desk check and at the panel; the chair also while the visit is
 # planned and made, as they plan it.
-PANEL_STATES = frozenset({State.PORTFOLIO_SUBMITTED, State.REPORTED, State.WITH_PANEL, State.DECIDED})
+PANEL_STATES = frozenset(
+    {State.PORTFOLIO_SUBMITTED, State.REPORTED, State.WITH_PANEL, State.DECIDED}
+)
 PLANNING_STATES = frozenset({State.READY_FOR_VISIT, State.VISIT_PLANNED})
 
 

@@ -2,7 +2,6 @@
 authority with its own admin and school whose data must never show through."""
 
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
 import pytest
 from django.core.cache import cache
@@ -134,32 +133,8 @@ def _files_in_tmp(settings, tmp_path):
     }
 
 
-def pytest_itemcollected(item):
-    """Tests that send tasks through the real broker run one after another, on one xdist worker:
-    each empties the queue it shares with the others. (Marked as each is collected, before xdist
-    reads the groups.)"""
-    if item.get_closest_marker("real_worker"):
-        item.add_marker(pytest.mark.xdist_group("broker"))
-
-
 @pytest.fixture(autouse=True)
-def _cache_of_this_worker(settings, worker_id):
-    """Each test process keeps its cache in a Redis database of its own, below the broker's
-    (REDIS_URL's): a test clears the cache, which must clear neither another process's cache nor
-    the queue a real worker is reading."""
-    default = settings.CACHES["default"]
-    if "redis" not in default["BACKEND"].lower():
-        return
-    url = urlsplit(default["LOCATION"])
-    number = 0 if worker_id == "master" else int(worker_id.removeprefix("gw"))
-    database = int(url.path.strip("/") or 0) - 1 - number
-    assert database >= 0, "REDIS_URL names a database too low to leave one for each test process"
-    location = url._replace(path=f"/{database}").geturl()
-    settings.CACHES = {**settings.CACHES, "default": {**default, "LOCATION": location}}
-
-
-@pytest.fixture(autouse=True)
-def _clear_cache(_cache_of_this_worker):
+def _clear_cache():
     cache.clear()
     yield
 
