@@ -142,10 +142,11 @@ def lock_cycle(cycle) -> Cycle:
     return Cycle.objects.select_for_update().select_related("school", "authority").get(pk=cycle.pk)
 
 
-def take(name, cycle, by, **fields) -> Cycle:
+def take(name, cycle, by, logged=None, **fields) -> Cycle:
     """Take the workflow's step `name` on a locked cycle: its new state and `fields` saved, the
-    audit log written as cycle.<event>, and the step's people told, all in the caller's
-    transaction. The caller has checked the step (workflow.check) and its own rules."""
+    audit log written as cycle.<event> (with `logged`, what else it should keep), and the step's
+    people told, all in the caller's transaction. The caller has checked the step
+    (workflow.check) and its own rules."""
     step = STEPS[name]
     before = cycle.state
     if step.target:
@@ -160,7 +161,7 @@ def take(name, cycle, by, **fields) -> Cycle:
         obj=cycle,
         school=cycle.school,
         before={"state": before},
-        after={"state": cycle.state},
+        after={"state": cycle.state, **(logged or {})},
     )
     cycle_stepped.send(sender=Cycle, cycle=cycle, step=step, by=by, entry=entry)
     return cycle
@@ -176,7 +177,7 @@ def start_cycle(*, authority, by, school, kind, mentor) -> Cycle:
         raise ValidationError({"school": "This school already has an assessment under way."})
     if reason := ineligibility(school, TIER_OF_KIND[kind]):
         raise ValidationError({"kind": f"{school} cannot have this review yet: {reason}"})
-    if not Membership.objects.filter(user=mentor, role=Role.MENTOR).exists():
+    if not Membership.objects.filter(authority=authority, user=mentor, role=Role.MENTOR).exists():
         raise ValidationError({"mentor": "Choose someone who is a mentor in this authority."})
     framework = FrameworkVersion.objects.filter(is_current=True).first()
     if framework is None:
@@ -196,7 +197,12 @@ def start_cycle(*, authority, by, school, kind, mentor) -> Cycle:
     )
     if previous:
         _prefill(cycle, previous)
-    return take("register", cycle, by)
+    return take(
+        "register",
+        cycle,
+        by,
+        logged={"kind": kind, "mentor": mentor.pk, "framework": framework.code},
+    )
 
 
 def _prefill(cycle, previous):

@@ -493,11 +493,11 @@ def people_told(cycle, tell) -> list[User]:
     """The members of the authority (this school's people and the authority's staff) for whom
     one of the `tell` predicates holds: who is told of a step on the cycle."""
     candidates = Membership.objects.filter(
-        Q(school=cycle.school_id) | Q(school__isnull=True)
+        Q(school=cycle.school_id) | Q(school__isnull=True), authority=cycle.authority_id
     ).values("user")
     people = list(User.objects.filter(pk__in=candidates, is_active=True).order_by("email"))
     found = {}
-    for membership in Membership.objects.filter(user__in=people):
+    for membership in Membership.objects.filter(user__in=people, authority=cycle.authority_id):
         found.setdefault(membership.user_id, []).append(membership)
     told = []
     for person in people:

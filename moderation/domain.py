@@ -81,6 +81,8 @@ def declare_conflict(*, authority, person, school, reason) -> Conflict:
         person=person,
         after={"reason": conflict.reason},
     )
+    # The school's cases at the panel are locked first, so no decision counts the ballot meanwhile.
+    list(Cycle.objects.select_for_update().filter(school=school, state=State.WITH_PANEL))
     open_ballots = Ballot.objects.filter(
         member=person, vote__cycle__school=school, vote__closed_at=None
     ).select_related("vote__cycle")

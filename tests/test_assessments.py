@@ -698,3 +698,38 @@ def test_bad_targets_are_refused(client, world, changes, errors):
     assert response.context["form"].errors == errors
     with scope(authority=world.authority):
         assert Target.objects.count() == 0
+
+
+def test_the_school_sees_the_mentors_ratings_and_comments_only_once_validated(client, world):
+    """Before validation the mentor's ratings are a draft: not on the school's cycle page (chart
+    and table), nor beside an element; from validation on, they are."""
+    complete_self_review(world)
+    submit(world)
+    with scope(authority=world.authority):
+        for element in world.cycle.framework.elements.all():
+            domain.review_element(
+                cycle=world.cycle,
+                element=element,
+                by=world.people["mentor"],
+                rating=Rating.EMBEDDED,
+                comment=f"Seen in class {element.number}",
+            )
+        first = world.cycle.framework.elements.get(number=1)
+    client.force_login(world.people["school_coordinator"])
+    cycle_url = reverse("assessments:cycle", args=["bathnes", world.cycle.pk])
+    element_url = reverse("assessments:element", args=["bathnes", world.cycle.pk, first.pk])
+
+    def seen():
+        page, element = client.get(cycle_url), client.get(element_url)
+        return (
+            page.context["see_review"],
+            [s["label"] for s in page.context["chart"]["series"]],
+            {row["mentor"] for row in page.context["chart_rows"]},
+            "Seen in class 1" in element.content.decode(),
+            element.context["review"] is not None,
+        )
+
+    assert seen() == (False, ["School's rating"], {None}, False, False)
+    with scope(authority=world.authority):
+        domain.validate(cycle=world.cycle, by=world.people["mentor"])
+    assert seen() == (True, ["School's rating", "Mentor's rating"], {Rating.EMBEDDED}, True, True)
