@@ -8,240 +8,70 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     initial = True
 
     dependencies = [
-        ("auth", "0012_alter_user_first_name_max_length"),
-        ("authorities", "0001_initial"),
-        ("schools", "0001_initial"),
+        ('auth', '0012_alter_user_first_name_max_length'),
+        ('authorities', '0001_initial'),
+        ('schools', '0001_initial'),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="User",
+            name='User',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("password", models.CharField(max_length=128, verbose_name="password")),
-                (
-                    "last_login",
-                    models.DateTimeField(blank=True, null=True, verbose_name="last login"),
-                ),
-                (
-                    "is_superuser",
-                    models.BooleanField(
-                        default=False,
-                        help_text="Designates that this user has all permissions without explicitly assigning them.",
-                        verbose_name="superuser status",
-                    ),
-                ),
-                (
-                    "email",
-                    models.EmailField(
-                        error_messages={
-                            "unique": "Someone already has an account with this email."
-                        },
-                        max_length=254,
-                        unique=True,
-                    ),
-                ),
-                ("full_name", models.CharField(max_length=150)),
-                ("is_active", models.BooleanField(default=True)),
-                ("is_staff", models.BooleanField(default=False, verbose_name="platform admin")),
-                ("date_joined", models.DateTimeField(default=django.utils.timezone.now)),
-                (
-                    "groups",
-                    models.ManyToManyField(
-                        blank=True,
-                        help_text="The groups this user belongs to. A user will get all permissions granted to each of their groups.",
-                        related_name="user_set",
-                        related_query_name="user",
-                        to="auth.group",
-                        verbose_name="groups",
-                    ),
-                ),
-                (
-                    "user_permissions",
-                    models.ManyToManyField(
-                        blank=True,
-                        help_text="Specific permissions for this user.",
-                        related_name="user_set",
-                        related_query_name="user",
-                        to="auth.permission",
-                        verbose_name="user permissions",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('password', models.CharField(max_length=128, verbose_name='password')),
+                ('last_login', models.DateTimeField(blank=True, null=True, verbose_name='last login')),
+                ('is_superuser', models.BooleanField(default=False, help_text='Designates that this user has all permissions without explicitly assigning them.', verbose_name='superuser status')),
+                ('email', models.EmailField(error_messages={'unique': 'Someone already has an account with this email.'}, max_length=254, unique=True)),
+                ('full_name', models.CharField(max_length=150)),
+                ('is_active', models.BooleanField(default=True)),
+                ('is_staff', models.BooleanField(default=False, verbose_name='platform admin')),
+                ('date_joined', models.DateTimeField(default=django.utils.timezone.now)),
+                ('groups', models.ManyToManyField(blank=True, help_text='The groups this user belongs to. A user will get all permissions granted to each of their groups.', related_name='user_set', related_query_name='user', to='auth.group', verbose_name='groups')),
+                ('user_permissions', models.ManyToManyField(blank=True, help_text='Specific permissions for this user.', related_name='user_set', related_query_name='user', to='auth.permission', verbose_name='user permissions')),
             ],
             options={
-                "ordering": ["full_name", "email"],
+                'ordering': ['full_name', 'email'],
             },
             managers=[
-                ("objects", accounts.models.UserManager()),
+                ('objects', accounts.models.UserManager()),
             ],
         ),
         migrations.CreateModel(
-            name="Invitation",
+            name='Invitation',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("email", models.EmailField(max_length=254)),
-                (
-                    "role",
-                    models.CharField(
-                        choices=[
-                            ("school_coordinator", "School coordinator"),
-                            ("school_contributor", "School contributor"),
-                            ("head_teacher", "Head teacher"),
-                            ("mentor", "Mentor"),
-                            ("moderator", "Moderator"),
-                            ("panel_member", "Panel member"),
-                            ("panel_chair", "Panel chair"),
-                            ("authority_admin", "Authority admin"),
-                        ],
-                        max_length=30,
-                    ),
-                ),
-                ("token_hash", models.CharField(max_length=64, unique=True)),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
-                ("expires_at", models.DateTimeField()),
-                ("accepted_at", models.DateTimeField(blank=True, null=True)),
-                ("revoked_at", models.DateTimeField(blank=True, null=True)),
-                (
-                    "authority",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="invitations",
-                        to="authorities.authority",
-                    ),
-                ),
-                (
-                    "invited_by",
-                    models.ForeignKey(
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "school",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="invitations",
-                        to="schools.school",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('email', models.EmailField(max_length=254)),
+                ('role', models.CharField(choices=[('school_coordinator', 'School coordinator'), ('school_contributor', 'School contributor'), ('head_teacher', 'Head teacher'), ('mentor', 'Mentor'), ('moderator', 'Moderator'), ('panel_member', 'Panel member'), ('panel_chair', 'Panel chair'), ('authority_admin', 'Authority admin')], max_length=30)),
+                ('token_hash', models.CharField(max_length=64, unique=True)),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('expires_at', models.DateTimeField()),
+                ('accepted_at', models.DateTimeField(blank=True, null=True)),
+                ('revoked_at', models.DateTimeField(blank=True, null=True)),
+                ('authority', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='invitations', to='authorities.authority')),
+                ('invited_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('school', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='invitations', to='schools.school')),
             ],
             options={
-                "ordering": ["-created_at"],
+                'ordering': ['-created_at'],
             },
         ),
         migrations.CreateModel(
-            name="Membership",
+            name='Membership',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "role",
-                    models.CharField(
-                        choices=[
-                            ("school_coordinator", "School coordinator"),
-                            ("school_contributor", "School contributor"),
-                            ("head_teacher", "Head teacher"),
-                            ("mentor", "Mentor"),
-                            ("moderator", "Moderator"),
-                            ("panel_member", "Panel member"),
-                            ("panel_chair", "Panel chair"),
-                            ("authority_admin", "Authority admin"),
-                        ],
-                        max_length=30,
-                    ),
-                ),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
-                (
-                    "authority",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="memberships",
-                        to="authorities.authority",
-                    ),
-                ),
-                (
-                    "school",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="memberships",
-                        to="schools.school",
-                    ),
-                ),
-                (
-                    "user",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="memberships",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('role', models.CharField(choices=[('school_coordinator', 'School coordinator'), ('school_contributor', 'School contributor'), ('head_teacher', 'Head teacher'), ('mentor', 'Mentor'), ('moderator', 'Moderator'), ('panel_member', 'Panel member'), ('panel_chair', 'Panel chair'), ('authority_admin', 'Authority admin')], max_length=30)),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('authority', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='memberships', to='authorities.authority')),
+                ('school', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='memberships', to='schools.school')),
+                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to=settings.AUTH_USER_MODEL)),
             ],
             options={
-                "ordering": ["user__full_name", "role"],
-                "constraints": [
-                    models.UniqueConstraint(
-                        models.F("authority"),
-                        models.F("user"),
-                        models.F("role"),
-                        models.F("school"),
-                        name="membership_unique",
-                        nulls_distinct=False,
-                    ),
-                    models.CheckConstraint(
-                        condition=models.Q(
-                            models.Q(
-                                (
-                                    "role__in",
-                                    frozenset(
-                                        ["head_teacher", "school_contributor", "school_coordinator"]
-                                    ),
-                                ),
-                                ("school__isnull", False),
-                            ),
-                            models.Q(
-                                models.Q(
-                                    (
-                                        "role__in",
-                                        frozenset(
-                                            [
-                                                "head_teacher",
-                                                "school_contributor",
-                                                "school_coordinator",
-                                            ]
-                                        ),
-                                    ),
-                                    _negated=True,
-                                ),
-                                ("school__isnull", True),
-                            ),
-                            _connector="OR",
-                        ),
-                        name="membership_school_iff_school_role",
-                    ),
-                ],
+                'ordering': ['user__full_name', 'role'],
+                'constraints': [models.UniqueConstraint(models.F('authority'), models.F('user'), models.F('role'), models.F('school'), name='membership_unique', nulls_distinct=False), models.CheckConstraint(condition=models.Q(models.Q(('role__in', frozenset(['head_teacher', 'school_contributor', 'school_coordinator'])), ('school__isnull', False)), models.Q(models.Q(('role__in', frozenset(['head_teacher', 'school_contributor', 'school_coordinator'])), _negated=True), ('school__isnull', True)), _connector='OR'), name='membership_school_iff_school_role')],
             },
         ),
     ]

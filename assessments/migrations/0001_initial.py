@@ -6,484 +6,172 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     initial = True
 
     dependencies = [
-        ("authorities", "0001_initial"),
-        ("schools", "0001_initial"),
+        ('authorities', '0001_initial'),
+        ('schools', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="FrameworkVersion",
+            name='FrameworkVersion',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("code", models.SlugField()),
-                ("name", models.CharField(max_length=150)),
-                ("description", models.TextField(blank=True)),
-                (
-                    "is_current",
-                    models.BooleanField(
-                        default=False, help_text="New cycles start on the current version."
-                    ),
-                ),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
-                (
-                    "authority",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="frameworks",
-                        to="authorities.authority",
-                    ),
-                ),
-                (
-                    "previous",
-                    models.ForeignKey(
-                        blank=True,
-                        help_text="The version this one replaces; its elements map across for renewals.",
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to="assessments.frameworkversion",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('code', models.SlugField()),
+                ('name', models.CharField(max_length=150)),
+                ('description', models.TextField(blank=True)),
+                ('is_current', models.BooleanField(default=False, help_text='New cycles start on the current version.')),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('authority', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='frameworks', to='authorities.authority')),
+                ('previous', models.ForeignKey(blank=True, help_text='The version this one replaces; its elements map across for renewals.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='assessments.frameworkversion')),
             ],
             options={
-                "ordering": ["-created_at"],
+                'ordering': ['-created_at'],
             },
         ),
         migrations.CreateModel(
-            name="Element",
+            name='Element',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("number", models.PositiveSmallIntegerField()),
-                ("code", models.SlugField()),
-                ("title", models.CharField(max_length=200)),
-                ("guidance", models.TextField(blank=True)),
-                (
-                    "maps_from",
-                    models.ForeignKey(
-                        blank=True,
-                        help_text="The element of the previous version this one continues.",
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to="assessments.element",
-                    ),
-                ),
-                (
-                    "framework",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="elements",
-                        to="assessments.frameworkversion",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('number', models.PositiveSmallIntegerField()),
+                ('code', models.SlugField()),
+                ('title', models.CharField(max_length=200)),
+                ('guidance', models.TextField(blank=True)),
+                ('maps_from', models.ForeignKey(blank=True, help_text='The element of the previous version this one continues.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='assessments.element')),
+                ('framework', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='elements', to='assessments.frameworkversion')),
             ],
             options={
-                "ordering": ["number"],
+                'ordering': ['number'],
             },
         ),
         migrations.CreateModel(
-            name="Cycle",
+            name='Cycle',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "kind",
-                    models.CharField(
-                        choices=[
-                            ("initial", "Initial assessment"),
-                            ("reassessment", "Reassessment"),
-                            ("centre_of_excellence", "Centre of Excellence review"),
-                            ("flagship", "Flagship review"),
-                        ],
-                        default="initial",
-                        max_length=30,
-                    ),
-                ),
-                (
-                    "state",
-                    models.CharField(
-                        choices=[
-                            ("registered", "Registered"),
-                            ("self_review", "Self-review"),
-                            ("submitted", "With the mentor"),
-                            ("validated", "Validated"),
-                        ],
-                        default="registered",
-                        max_length=20,
-                    ),
-                ),
-                ("return_comment", models.TextField(blank=True)),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
-                ("submitted_at", models.DateTimeField(blank=True, null=True)),
-                ("validated_at", models.DateTimeField(blank=True, null=True)),
-                (
-                    "authority",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="cycles",
-                        to="authorities.authority",
-                    ),
-                ),
-                (
-                    "mentor",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="mentored_cycles",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "previous",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to="assessments.cycle",
-                    ),
-                ),
-                (
-                    "school",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="cycles",
-                        to="schools.school",
-                    ),
-                ),
-                (
-                    "framework",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="cycles",
-                        to="assessments.frameworkversion",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('kind', models.CharField(choices=[('initial', 'Initial assessment'), ('reassessment', 'Reassessment'), ('centre_of_excellence', 'Centre of Excellence review'), ('flagship', 'Flagship review')], default='initial', max_length=30)),
+                ('state', models.CharField(choices=[('registered', 'Registered'), ('self_review', 'Self-review'), ('submitted', 'With the mentor'), ('validated', 'Validated')], default='registered', max_length=20)),
+                ('return_comment', models.TextField(blank=True)),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('submitted_at', models.DateTimeField(blank=True, null=True)),
+                ('validated_at', models.DateTimeField(blank=True, null=True)),
+                ('authority', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='cycles', to='authorities.authority')),
+                ('mentor', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='mentored_cycles', to=settings.AUTH_USER_MODEL)),
+                ('previous', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='assessments.cycle')),
+                ('school', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='cycles', to='schools.school')),
+                ('framework', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='cycles', to='assessments.frameworkversion')),
             ],
             options={
-                "ordering": ["-created_at"],
+                'ordering': ['-created_at'],
             },
         ),
         migrations.CreateModel(
-            name="MentorReview",
+            name='MentorReview',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "rating",
-                    models.PositiveSmallIntegerField(
-                        choices=[
-                            (0, "Not yet started"),
-                            (1, "Emerging"),
-                            (2, "Developing"),
-                            (3, "Established"),
-                            (4, "Embedded"),
-                        ]
-                    ),
-                ),
-                ("comment", models.TextField(blank=True, max_length=2000)),
-                ("updated_at", models.DateTimeField(auto_now=True)),
-                (
-                    "cycle",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="reviews",
-                        to="assessments.cycle",
-                    ),
-                ),
-                (
-                    "element",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to="assessments.element",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('rating', models.PositiveSmallIntegerField(choices=[(0, 'Not yet started'), (1, 'Emerging'), (2, 'Developing'), (3, 'Established'), (4, 'Embedded')])),
+                ('comment', models.TextField(blank=True, max_length=2000)),
+                ('updated_at', models.DateTimeField(auto_now=True)),
+                ('cycle', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reviews', to='assessments.cycle')),
+                ('element', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='assessments.element')),
             ],
         ),
         migrations.CreateModel(
-            name="Submission",
+            name='Submission',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("submitted_at", models.DateTimeField(auto_now_add=True)),
-                (
-                    "answers",
-                    models.JSONField(help_text="Element id (as text) to the answer's fields."),
-                ),
-                (
-                    "cycle",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="submissions",
-                        to="assessments.cycle",
-                    ),
-                ),
-                (
-                    "submitted_by",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('submitted_at', models.DateTimeField(auto_now_add=True)),
+                ('answers', models.JSONField(help_text="Element id (as text) to the answer's fields.")),
+                ('cycle', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='submissions', to='assessments.cycle')),
+                ('submitted_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
             options={
-                "ordering": ["-submitted_at"],
+                'ordering': ['-submitted_at'],
             },
         ),
         migrations.CreateModel(
-            name="Target",
+            name='Target',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("action", models.TextField(max_length=1000)),
-                ("lead", models.CharField(max_length=150, verbose_name="lead person")),
-                ("deadline", models.DateField()),
-                ("success_criteria", models.TextField(max_length=1000)),
-                (
-                    "status",
-                    models.CharField(
-                        choices=[
-                            ("not_started", "Not started"),
-                            ("on_track", "On track"),
-                            ("at_risk", "At risk"),
-                            ("done", "Done"),
-                        ],
-                        default="not_started",
-                        max_length=20,
-                    ),
-                ),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
-                (
-                    "cycle",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="targets",
-                        to="assessments.cycle",
-                    ),
-                ),
-                (
-                    "element",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to="assessments.element",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('action', models.TextField(max_length=1000)),
+                ('lead', models.CharField(max_length=150, verbose_name='lead person')),
+                ('deadline', models.DateField()),
+                ('success_criteria', models.TextField(max_length=1000)),
+                ('status', models.CharField(choices=[('not_started', 'Not started'), ('on_track', 'On track'), ('at_risk', 'At risk'), ('done', 'Done')], default='not_started', max_length=20)),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('cycle', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='targets', to='assessments.cycle')),
+                ('element', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='assessments.element')),
             ],
             options={
-                "ordering": ["element__number", "deadline", "pk"],
+                'ordering': ['element__number', 'deadline', 'pk'],
             },
         ),
         migrations.CreateModel(
-            name="Descriptor",
+            name='Descriptor',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("number", models.PositiveSmallIntegerField()),
-                ("text", models.TextField()),
-                (
-                    "element",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="descriptors",
-                        to="assessments.element",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('number', models.PositiveSmallIntegerField()),
+                ('text', models.TextField()),
+                ('element', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='descriptors', to='assessments.element')),
             ],
             options={
-                "ordering": ["element__number", "number"],
-                "constraints": [
-                    models.UniqueConstraint(
-                        models.F("element"), models.F("number"), name="descriptor_unique_number"
-                    )
-                ],
+                'ordering': ['element__number', 'number'],
+                'constraints': [models.UniqueConstraint(models.F('element'), models.F('number'), name='descriptor_unique_number')],
             },
         ),
         migrations.CreateModel(
-            name="Assignment",
+            name='Assignment',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "person",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "cycle",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="assignments",
-                        to="assessments.cycle",
-                    ),
-                ),
-                (
-                    "element",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to="assessments.element",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('person', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('cycle', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='assignments', to='assessments.cycle')),
+                ('element', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='assessments.element')),
             ],
             options={
-                "constraints": [
-                    models.UniqueConstraint(
-                        models.F("cycle"),
-                        models.F("element"),
-                        models.F("person"),
-                        name="assignment_unique",
-                    )
-                ],
+                'constraints': [models.UniqueConstraint(models.F('cycle'), models.F('element'), models.F('person'), name='assignment_unique')],
             },
         ),
         migrations.CreateModel(
-            name="Answer",
+            name='Answer',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("version", models.PositiveIntegerField(default=0)),
-                (
-                    "ratings",
-                    models.JSONField(
-                        blank=True, default=dict, help_text="Descriptor id (as text) to rating."
-                    ),
-                ),
-                (
-                    "rating",
-                    models.PositiveSmallIntegerField(
-                        blank=True,
-                        choices=[
-                            (0, "Not yet started"),
-                            (1, "Emerging"),
-                            (2, "Developing"),
-                            (3, "Established"),
-                            (4, "Embedded"),
-                        ],
-                        null=True,
-                    ),
-                ),
-                ("practice", models.TextField(blank=True, max_length=5000)),
-                ("evidence", models.TextField(blank=True, max_length=5000)),
-                ("strengths", models.TextField(blank=True, max_length=5000)),
-                ("development", models.TextField(blank=True, max_length=5000)),
-                (
-                    "prefilled",
-                    models.BooleanField(
-                        default=False, help_text="Carried over from the previous cycle."
-                    ),
-                ),
-                ("updated_at", models.DateTimeField(blank=True, null=True)),
-                (
-                    "updated_by",
-                    models.ForeignKey(
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "cycle",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="answers",
-                        to="assessments.cycle",
-                    ),
-                ),
-                (
-                    "element",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to="assessments.element",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('version', models.PositiveIntegerField(default=0)),
+                ('ratings', models.JSONField(blank=True, default=dict, help_text='Descriptor id (as text) to rating.')),
+                ('rating', models.PositiveSmallIntegerField(blank=True, choices=[(0, 'Not yet started'), (1, 'Emerging'), (2, 'Developing'), (3, 'Established'), (4, 'Embedded')], null=True)),
+                ('practice', models.TextField(blank=True, max_length=5000)),
+                ('evidence', models.TextField(blank=True, max_length=5000)),
+                ('strengths', models.TextField(blank=True, max_length=5000)),
+                ('development', models.TextField(blank=True, max_length=5000)),
+                ('prefilled', models.BooleanField(default=False, help_text='Carried over from the previous cycle.')),
+                ('updated_at', models.DateTimeField(blank=True, null=True)),
+                ('updated_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('cycle', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='answers', to='assessments.cycle')),
+                ('element', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='assessments.element')),
             ],
             options={
-                "constraints": [
-                    models.UniqueConstraint(
-                        models.F("cycle"), models.F("element"), name="answer_unique_element"
-                    )
-                ],
+                'constraints': [models.UniqueConstraint(models.F('cycle'), models.F('element'), name='answer_unique_element')],
             },
         ),
         migrations.AddConstraint(
-            model_name="frameworkversion",
-            constraint=models.UniqueConstraint(
-                models.F("authority"), models.F("code"), name="framework_unique_code"
-            ),
+            model_name='frameworkversion',
+            constraint=models.UniqueConstraint(models.F('authority'), models.F('code'), name='framework_unique_code'),
         ),
         migrations.AddConstraint(
-            model_name="frameworkversion",
-            constraint=models.UniqueConstraint(
-                models.F("authority"),
-                condition=models.Q(("is_current", True)),
-                name="framework_one_current",
-            ),
+            model_name='frameworkversion',
+            constraint=models.UniqueConstraint(models.F('authority'), condition=models.Q(('is_current', True)), name='framework_one_current'),
         ),
         migrations.AddConstraint(
-            model_name="element",
-            constraint=models.UniqueConstraint(
-                models.F("framework"), models.F("number"), name="element_unique_number"
-            ),
+            model_name='element',
+            constraint=models.UniqueConstraint(models.F('framework'), models.F('number'), name='element_unique_number'),
         ),
         migrations.AddConstraint(
-            model_name="element",
-            constraint=models.UniqueConstraint(
-                models.F("framework"), models.F("code"), name="element_unique_code"
-            ),
+            model_name='element',
+            constraint=models.UniqueConstraint(models.F('framework'), models.F('code'), name='element_unique_code'),
         ),
         migrations.AddConstraint(
-            model_name="mentorreview",
-            constraint=models.UniqueConstraint(
-                models.F("cycle"), models.F("element"), name="review_unique_element"
-            ),
+            model_name='mentorreview',
+            constraint=models.UniqueConstraint(models.F('cycle'), models.F('element'), name='review_unique_element'),
         ),
     ]

@@ -15,18 +15,11 @@ def install(apps, schema_editor):
         if FrameworkVersion.objects.filter(authority=authority, code=spec.code).exists():
             continue
         framework = FrameworkVersion.objects.create(
-            authority=authority,
-            code=spec.code,
-            name=spec.name,
-            description=spec.description,
-            is_current=not FrameworkVersion.objects.filter(
-                authority=authority, is_current=True
-            ).exists(),
+            authority=authority, code=spec.code, name=spec.name, description=spec.description,
+            is_current=not FrameworkVersion.objects.filter(authority=authority, is_current=True).exists(),
         )
         for number, e in enumerate(spec.elements, start=1):
-            element = Element.objects.create(
-                framework=framework, number=number, code=e.code, title=e.title, guidance=e.guidance
-            )
+            element = Element.objects.create(framework=framework, number=number, code=e.code, title=e.title, guidance=e.guidance)
             for n, text in enumerate(e.descriptors, start=1):
                 Descriptor.objects.create(element=element, number=n, text=text)
 

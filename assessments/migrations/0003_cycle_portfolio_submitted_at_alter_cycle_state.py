@@ -4,29 +4,20 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("assessments", "0002_default_framework"),
+        ('assessments', '0002_default_framework'),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="cycle",
-            name="portfolio_submitted_at",
+            model_name='cycle',
+            name='portfolio_submitted_at',
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AlterField(
-            model_name="cycle",
-            name="state",
-            field=models.CharField(
-                choices=[
-                    ("registered", "Registered"),
-                    ("self_review", "Self-review"),
-                    ("submitted", "With the mentor"),
-                    ("validated", "Validated"),
-                    ("portfolio_submitted", "Portfolio submitted"),
-                ],
-                default="registered",
-                max_length=20,
-            ),
+            model_name='cycle',
+            name='state',
+            field=models.CharField(choices=[('registered', 'Registered'), ('self_review', 'Self-review'), ('submitted', 'With the mentor'), ('validated', 'Validated'), ('portfolio_submitted', 'Portfolio submitted')], default='registered', max_length=20),
         ),
     ]

@@ -4,29 +4,15 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("assessments", "0003_cycle_portfolio_submitted_at_alter_cycle_state"),
+        ('assessments', '0003_cycle_portfolio_submitted_at_alter_cycle_state'),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name="cycle",
-            name="state",
-            field=models.CharField(
-                choices=[
-                    ("registered", "Registered"),
-                    ("self_review", "Self-review"),
-                    ("submitted", "With the mentor"),
-                    ("validated", "Validated"),
-                    ("portfolio_submitted", "Portfolio submitted"),
-                    ("ready_for_visit", "Ready for a visit"),
-                    ("visit_planned", "Visit planned"),
-                    ("reported", "Report signed"),
-                    ("with_panel", "With the panel"),
-                    ("decided", "Decided"),
-                ],
-                default="registered",
-                max_length=20,
-            ),
+            model_name='cycle',
+            name='state',
+            field=models.CharField(choices=[('registered', 'Registered'), ('self_review', 'Self-review'), ('submitted', 'With the mentor'), ('validated', 'Validated'), ('portfolio_submitted', 'Portfolio submitted'), ('ready_for_visit', 'Ready for a visit'), ('visit_planned', 'Visit planned'), ('reported', 'Report signed'), ('with_panel', 'With the panel'), ('decided', 'Decided')], default='registered', max_length=20),
         ),
     ]

@@ -6,83 +6,36 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     initial = True
 
     dependencies = [
-        ("authorities", "0001_initial"),
-        ("schools", "0001_initial"),
+        ('authorities', '0001_initial'),
+        ('schools', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="AuditEntry",
+            name='AuditEntry',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("action", models.CharField(max_length=60)),
-                ("object_type", models.CharField(max_length=60)),
-                ("object_id", models.CharField(max_length=40)),
-                ("object_repr", models.CharField(max_length=200)),
-                ("before", models.JSONField(default=dict)),
-                ("after", models.JSONField(default=dict)),
-                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
-                (
-                    "actor",
-                    models.ForeignKey(
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "authority",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to="authorities.authority",
-                    ),
-                ),
-                (
-                    "person",
-                    models.ForeignKey(
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "school",
-                    models.ForeignKey(
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to="schools.school",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('action', models.CharField(max_length=60)),
+                ('object_type', models.CharField(max_length=60)),
+                ('object_id', models.CharField(max_length=40)),
+                ('object_repr', models.CharField(max_length=200)),
+                ('before', models.JSONField(default=dict)),
+                ('after', models.JSONField(default=dict)),
+                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
+                ('actor', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('authority', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='authorities.authority')),
+                ('person', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('school', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='schools.school')),
             ],
             options={
-                "verbose_name_plural": "audit entries",
-                "ordering": ["-created_at", "-id"],
-                "indexes": [
-                    models.Index(
-                        fields=["authority", "-created_at"], name="audit_audit_authori_4a8fbe_idx"
-                    ),
-                    models.Index(
-                        fields=["authority", "school", "-created_at"],
-                        name="audit_audit_authori_99490e_idx",
-                    ),
-                    models.Index(
-                        fields=["authority", "person", "-created_at"],
-                        name="audit_audit_authori_624e02_idx",
-                    ),
-                ],
+                'verbose_name_plural': 'audit entries',
+                'ordering': ['-created_at', '-id'],
+                'indexes': [models.Index(fields=['authority', '-created_at'], name='audit_audit_authori_4a8fbe_idx'), models.Index(fields=['authority', 'school', '-created_at'], name='audit_audit_authori_99490e_idx'), models.Index(fields=['authority', 'person', '-created_at'], name='audit_audit_authori_624e02_idx')],
             },
         ),
     ]

@@ -6,59 +6,26 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     initial = True
 
-    dependencies = []
+    dependencies = [
+    ]
 
     operations = [
         migrations.CreateModel(
-            name="Authority",
+            name='Authority',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("name", models.CharField(max_length=150, unique=True)),
-                (
-                    "slug",
-                    models.SlugField(
-                        error_messages={
-                            "unique": "Another authority already uses this web address."
-                        },
-                        help_text="Used in the authority's web addresses, e.g. /bathnes/. Lower-case letters, digits and hyphens.",
-                        unique=True,
-                        validators=[authorities.models.validate_slug_not_reserved],
-                    ),
-                ),
-                (
-                    "panel_quorum",
-                    models.PositiveSmallIntegerField(
-                        default=3,
-                        help_text="The number of votes a panel decision needs.",
-                        validators=[
-                            django.core.validators.MinValueValidator(1),
-                            django.core.validators.MaxValueValidator(50),
-                        ],
-                    ),
-                ),
-                (
-                    "reminder_lead_days",
-                    models.PositiveSmallIntegerField(
-                        default=90,
-                        help_text="How many days before an award expires the school is reminded.",
-                        validators=[
-                            django.core.validators.MinValueValidator(7),
-                            django.core.validators.MaxValueValidator(365),
-                        ],
-                    ),
-                ),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('name', models.CharField(max_length=150, unique=True)),
+                ('slug', models.SlugField(error_messages={'unique': 'Another authority already uses this web address.'}, help_text="Used in the authority's web addresses, e.g. /bathnes/. Lower-case letters, digits and hyphens.", unique=True, validators=[authorities.models.validate_slug_not_reserved])),
+                ('panel_quorum', models.PositiveSmallIntegerField(default=3, help_text='The number of votes a panel decision needs.', validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(50)])),
+                ('reminder_lead_days', models.PositiveSmallIntegerField(default=90, help_text='How many days before an award expires the school is reminded.', validators=[django.core.validators.MinValueValidator(7), django.core.validators.MaxValueValidator(365)])),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                "verbose_name_plural": "authorities",
-                "ordering": ["name"],
+                'verbose_name_plural': 'authorities',
+                'ordering': ['name'],
             },
         ),
     ]

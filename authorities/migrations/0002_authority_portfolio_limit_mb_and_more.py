@@ -5,35 +5,20 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("authorities", "0001_initial"),
+        ('authorities', '0001_initial'),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="authority",
-            name="portfolio_limit_mb",
-            field=models.PositiveIntegerField(
-                default=500,
-                help_text="All the files of one school's portfolio together.",
-                validators=[
-                    django.core.validators.MinValueValidator(10),
-                    django.core.validators.MaxValueValidator(10000),
-                ],
-                verbose_name="largest portfolio (MB)",
-            ),
+            model_name='authority',
+            name='portfolio_limit_mb',
+            field=models.PositiveIntegerField(default=500, help_text="All the files of one school's portfolio together.", validators=[django.core.validators.MinValueValidator(10), django.core.validators.MaxValueValidator(10000)], verbose_name='largest portfolio (MB)'),
         ),
         migrations.AddField(
-            model_name="authority",
-            name="upload_limit_mb",
-            field=models.PositiveSmallIntegerField(
-                default=20,
-                help_text="The largest single file a school can add to its portfolio.",
-                validators=[
-                    django.core.validators.MinValueValidator(1),
-                    django.core.validators.MaxValueValidator(200),
-                ],
-                verbose_name="largest file (MB)",
-            ),
+            model_name='authority',
+            name='upload_limit_mb',
+            field=models.PositiveSmallIntegerField(default=20, help_text='The largest single file a school can add to its portfolio.', validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(200)], verbose_name='largest file (MB)'),
         ),
     ]

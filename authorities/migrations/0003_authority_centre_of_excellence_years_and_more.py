@@ -5,45 +5,25 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("authorities", "0002_authority_portfolio_limit_mb_and_more"),
+        ('authorities', '0002_authority_portfolio_limit_mb_and_more'),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="authority",
-            name="centre_of_excellence_years",
-            field=models.PositiveSmallIntegerField(
-                default=1,
-                validators=[
-                    django.core.validators.MinValueValidator(1),
-                    django.core.validators.MaxValueValidator(5),
-                ],
-                verbose_name="Centre of Excellence lasts (years)",
-            ),
+            model_name='authority',
+            name='centre_of_excellence_years',
+            field=models.PositiveSmallIntegerField(default=1, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(5)], verbose_name='Centre of Excellence lasts (years)'),
         ),
         migrations.AddField(
-            model_name="authority",
-            name="flagship_years",
-            field=models.PositiveSmallIntegerField(
-                default=1,
-                validators=[
-                    django.core.validators.MinValueValidator(1),
-                    django.core.validators.MaxValueValidator(5),
-                ],
-                verbose_name="Flagship lasts (years)",
-            ),
+            model_name='authority',
+            name='flagship_years',
+            field=models.PositiveSmallIntegerField(default=1, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(5)], verbose_name='Flagship lasts (years)'),
         ),
         migrations.AddField(
-            model_name="authority",
-            name="quality_mark_years",
-            field=models.PositiveSmallIntegerField(
-                default=3,
-                validators=[
-                    django.core.validators.MinValueValidator(1),
-                    django.core.validators.MaxValueValidator(5),
-                ],
-                verbose_name="Quality Mark lasts (years)",
-            ),
+            model_name='authority',
+            name='quality_mark_years',
+            field=models.PositiveSmallIntegerField(default=3, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(5)], verbose_name='Quality Mark lasts (years)'),
         ),
     ]

@@ -6,92 +6,42 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     initial = True
 
     dependencies = [
-        ("authorities", "0003_authority_centre_of_excellence_years_and_more"),
+        ('authorities', '0003_authority_centre_of_excellence_years_and_more'),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="PageRating",
+            name='PageRating',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("page", models.CharField(help_text="The path of the page rated.", max_length=200)),
-                (
-                    "stars",
-                    models.PositiveSmallIntegerField(
-                        validators=[
-                            django.core.validators.MinValueValidator(1),
-                            django.core.validators.MaxValueValidator(5),
-                        ]
-                    ),
-                ),
-                ("rated_at", models.DateTimeField(auto_now_add=True)),
-                (
-                    "authority",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to="authorities.authority",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('page', models.CharField(help_text='The path of the page rated.', max_length=200)),
+                ('stars', models.PositiveSmallIntegerField(validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(5)])),
+                ('rated_at', models.DateTimeField(auto_now_add=True)),
+                ('authority', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='authorities.authority')),
             ],
             options={
-                "ordering": ["-rated_at", "-pk"],
-                "indexes": [models.Index(fields=["authority", "page"], name="page_rating_by_page")],
-                "constraints": [
-                    models.CheckConstraint(
-                        condition=models.Q(("stars__gte", 1), ("stars__lte", 5)),
-                        name="page_rating_stars_1_to_5",
-                    )
-                ],
+                'ordering': ['-rated_at', '-pk'],
+                'indexes': [models.Index(fields=['authority', 'page'], name='page_rating_by_page')],
+                'constraints': [models.CheckConstraint(condition=models.Q(('stars__gte', 1), ('stars__lte', 5)), name='page_rating_stars_1_to_5')],
             },
         ),
         migrations.CreateModel(
-            name="TesterSignup",
+            name='TesterSignup',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("name", models.CharField(max_length=150)),
-                ("email", models.EmailField(max_length=254)),
-                (
-                    "page",
-                    models.CharField(
-                        help_text="The path of the page they signed up on.", max_length=200
-                    ),
-                ),
-                (
-                    "signed_up_at",
-                    models.DateTimeField(
-                        auto_now_add=True, help_text="When they ticked the consent box."
-                    ),
-                ),
-                (
-                    "authority",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to="authorities.authority",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('name', models.CharField(max_length=150)),
+                ('email', models.EmailField(max_length=254)),
+                ('page', models.CharField(help_text='The path of the page they signed up on.', max_length=200)),
+                ('signed_up_at', models.DateTimeField(auto_now_add=True, help_text='When they ticked the consent box.')),
+                ('authority', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='authorities.authority')),
             ],
             options={
-                "ordering": ["-signed_up_at", "-pk"],
-                "constraints": [
-                    models.UniqueConstraint(
-                        fields=("authority", "email"), name="tester_signup_unique_email"
-                    )
-                ],
+                'ordering': ['-signed_up_at', '-pk'],
+                'constraints': [models.UniqueConstraint(fields=('authority', 'email'), name='tester_signup_unique_email')],
             },
         ),
     ]

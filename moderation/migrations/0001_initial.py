@@ -6,501 +6,159 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     initial = True
 
     dependencies = [
-        ("assessments", "0004_alter_cycle_state"),
-        ("authorities", "0003_authority_centre_of_excellence_years_and_more"),
-        ("schools", "0001_initial"),
+        ('assessments', '0004_alter_cycle_state'),
+        ('authorities', '0003_authority_centre_of_excellence_years_and_more'),
+        ('schools', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="Decision",
+            name='Decision',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "outcome",
-                    models.CharField(
-                        choices=[
-                            ("award", "Award"),
-                            ("defer", "Defer"),
-                            ("not_award", "Not award"),
-                        ],
-                        max_length=20,
-                    ),
-                ),
-                (
-                    "tier",
-                    models.CharField(
-                        blank=True,
-                        choices=[
-                            ("quality_mark", "Inclusion Quality Mark"),
-                            ("centre_of_excellence", "Centre of Excellence"),
-                            ("flagship", "Flagship"),
-                        ],
-                        max_length=30,
-                    ),
-                ),
-                ("rationale", models.TextField(max_length=5000)),
-                (
-                    "votes",
-                    models.JSONField(help_text="The tally at the time: option to number of votes."),
-                ),
-                ("recorded_at", models.DateTimeField(auto_now_add=True)),
-                ("correction_reason", models.TextField(blank=True, max_length=2000)),
-                (
-                    "corrects",
-                    models.OneToOneField(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="correction",
-                        to="moderation.decision",
-                    ),
-                ),
-                (
-                    "cycle",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="decisions",
-                        to="assessments.cycle",
-                    ),
-                ),
-                (
-                    "recorded_by",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('outcome', models.CharField(choices=[('award', 'Award'), ('defer', 'Defer'), ('not_award', 'Not award')], max_length=20)),
+                ('tier', models.CharField(blank=True, choices=[('quality_mark', 'Inclusion Quality Mark'), ('centre_of_excellence', 'Centre of Excellence'), ('flagship', 'Flagship')], max_length=30)),
+                ('rationale', models.TextField(max_length=5000)),
+                ('votes', models.JSONField(help_text='The tally at the time: option to number of votes.')),
+                ('recorded_at', models.DateTimeField(auto_now_add=True)),
+                ('correction_reason', models.TextField(blank=True, max_length=2000)),
+                ('corrects', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='correction', to='moderation.decision')),
+                ('cycle', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='decisions', to='assessments.cycle')),
+                ('recorded_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
             options={
-                "ordering": ["recorded_at", "pk"],
+                'ordering': ['recorded_at', 'pk'],
             },
         ),
         migrations.CreateModel(
-            name="Award",
+            name='Award',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "tier",
-                    models.CharField(
-                        choices=[
-                            ("quality_mark", "Inclusion Quality Mark"),
-                            ("centre_of_excellence", "Centre of Excellence"),
-                            ("flagship", "Flagship"),
-                        ],
-                        max_length=30,
-                    ),
-                ),
-                ("awarded_on", models.DateField()),
-                ("expires_on", models.DateField()),
-                (
-                    "withdrawn_at",
-                    models.DateTimeField(
-                        blank=True,
-                        help_text="Set when a correction replaces the decision.",
-                        null=True,
-                    ),
-                ),
-                (
-                    "authority",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to="authorities.authority",
-                    ),
-                ),
-                (
-                    "school",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="awards",
-                        to="schools.school",
-                    ),
-                ),
-                (
-                    "decision",
-                    models.OneToOneField(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="award",
-                        to="moderation.decision",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('tier', models.CharField(choices=[('quality_mark', 'Inclusion Quality Mark'), ('centre_of_excellence', 'Centre of Excellence'), ('flagship', 'Flagship')], max_length=30)),
+                ('awarded_on', models.DateField()),
+                ('expires_on', models.DateField()),
+                ('withdrawn_at', models.DateTimeField(blank=True, help_text='Set when a correction replaces the decision.', null=True)),
+                ('authority', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='authorities.authority')),
+                ('school', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='awards', to='schools.school')),
+                ('decision', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='award', to='moderation.decision')),
             ],
             options={
-                "ordering": ["-awarded_on", "pk"],
+                'ordering': ['-awarded_on', 'pk'],
             },
         ),
         migrations.CreateModel(
-            name="PanelVote",
+            name='PanelVote',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("opened_at", models.DateTimeField(auto_now_add=True)),
-                ("closed_at", models.DateTimeField(blank=True, null=True)),
-                (
-                    "cycle",
-                    models.OneToOneField(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="panel_vote",
-                        to="assessments.cycle",
-                    ),
-                ),
-                (
-                    "opened_by",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('opened_at', models.DateTimeField(auto_now_add=True)),
+                ('closed_at', models.DateTimeField(blank=True, null=True)),
+                ('cycle', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='panel_vote', to='assessments.cycle')),
+                ('opened_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
         ),
         migrations.CreateModel(
-            name="Ballot",
+            name='Ballot',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "outcome",
-                    models.CharField(
-                        choices=[
-                            ("award", "Award"),
-                            ("defer", "Defer"),
-                            ("not_award", "Not award"),
-                        ],
-                        max_length=20,
-                    ),
-                ),
-                (
-                    "tier",
-                    models.CharField(
-                        blank=True,
-                        choices=[
-                            ("quality_mark", "Inclusion Quality Mark"),
-                            ("centre_of_excellence", "Centre of Excellence"),
-                            ("flagship", "Flagship"),
-                        ],
-                        max_length=30,
-                    ),
-                ),
-                ("comment", models.TextField(blank=True, max_length=2000)),
-                ("cast_at", models.DateTimeField(auto_now_add=True)),
-                (
-                    "member",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "vote",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="ballots",
-                        to="moderation.panelvote",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('outcome', models.CharField(choices=[('award', 'Award'), ('defer', 'Defer'), ('not_award', 'Not award')], max_length=20)),
+                ('tier', models.CharField(blank=True, choices=[('quality_mark', 'Inclusion Quality Mark'), ('centre_of_excellence', 'Centre of Excellence'), ('flagship', 'Flagship')], max_length=30)),
+                ('comment', models.TextField(blank=True, max_length=2000)),
+                ('cast_at', models.DateTimeField(auto_now_add=True)),
+                ('member', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('vote', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='ballots', to='moderation.panelvote')),
             ],
             options={
-                "ordering": ["cast_at", "pk"],
+                'ordering': ['cast_at', 'pk'],
             },
         ),
         migrations.CreateModel(
-            name="Report",
+            name='Report',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("context", models.TextField(blank=True, max_length=10000)),
-                (
-                    "strengths",
-                    models.TextField(
-                        blank=True, max_length=10000, verbose_name="overall strengths"
-                    ),
-                ),
-                ("next_steps", models.TextField(blank=True, max_length=10000)),
-                (
-                    "recommendation",
-                    models.CharField(
-                        blank=True,
-                        choices=[
-                            ("award", "Award"),
-                            ("defer", "Defer"),
-                            ("not_award", "Not award"),
-                        ],
-                        max_length=20,
-                    ),
-                ),
-                (
-                    "tier",
-                    models.CharField(
-                        blank=True,
-                        choices=[
-                            ("quality_mark", "Inclusion Quality Mark"),
-                            ("centre_of_excellence", "Centre of Excellence"),
-                            ("flagship", "Flagship"),
-                        ],
-                        max_length=30,
-                    ),
-                ),
-                (
-                    "revisit_by",
-                    models.DateField(
-                        blank=True,
-                        help_text="For a deferral: when the moderators revisit.",
-                        null=True,
-                    ),
-                ),
-                ("finalised_at", models.DateTimeField(blank=True, null=True)),
-                ("version", models.PositiveIntegerField(default=0)),
-                (
-                    "cycle",
-                    models.OneToOneField(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="report",
-                        to="assessments.cycle",
-                    ),
-                ),
-                (
-                    "signed_by",
-                    models.ManyToManyField(
-                        blank=True, related_name="+", to=settings.AUTH_USER_MODEL
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('context', models.TextField(blank=True, max_length=10000)),
+                ('strengths', models.TextField(blank=True, max_length=10000, verbose_name='overall strengths')),
+                ('next_steps', models.TextField(blank=True, max_length=10000)),
+                ('recommendation', models.CharField(blank=True, choices=[('award', 'Award'), ('defer', 'Defer'), ('not_award', 'Not award')], max_length=20)),
+                ('tier', models.CharField(blank=True, choices=[('quality_mark', 'Inclusion Quality Mark'), ('centre_of_excellence', 'Centre of Excellence'), ('flagship', 'Flagship')], max_length=30)),
+                ('revisit_by', models.DateField(blank=True, help_text='For a deferral: when the moderators revisit.', null=True)),
+                ('finalised_at', models.DateTimeField(blank=True, null=True)),
+                ('version', models.PositiveIntegerField(default=0)),
+                ('cycle', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='report', to='assessments.cycle')),
+                ('signed_by', models.ManyToManyField(blank=True, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
         ),
         migrations.CreateModel(
-            name="Finding",
+            name='Finding',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("strengths", models.TextField(blank=True, max_length=5000)),
-                (
-                    "development",
-                    models.TextField(
-                        blank=True, max_length=5000, verbose_name="areas for development"
-                    ),
-                ),
-                (
-                    "judgement",
-                    models.CharField(
-                        blank=True,
-                        choices=[("met", "Met"), ("not_yet", "Not yet met")],
-                        max_length=10,
-                    ),
-                ),
-                (
-                    "element",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to="assessments.element",
-                    ),
-                ),
-                (
-                    "report",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="findings",
-                        to="moderation.report",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('strengths', models.TextField(blank=True, max_length=5000)),
+                ('development', models.TextField(blank=True, max_length=5000, verbose_name='areas for development')),
+                ('judgement', models.CharField(blank=True, choices=[('met', 'Met'), ('not_yet', 'Not yet met')], max_length=10)),
+                ('element', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='assessments.element')),
+                ('report', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='findings', to='moderation.report')),
             ],
             options={
-                "ordering": ["element__number"],
+                'ordering': ['element__number'],
             },
         ),
         migrations.CreateModel(
-            name="Visit",
+            name='Visit',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("date", models.DateField()),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
-                (
-                    "cycle",
-                    models.OneToOneField(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="visit",
-                        to="assessments.cycle",
-                    ),
-                ),
-                (
-                    "moderators",
-                    models.ManyToManyField(related_name="+", to=settings.AUTH_USER_MODEL),
-                ),
-                (
-                    "planned_by",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('date', models.DateField()),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('cycle', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='visit', to='assessments.cycle')),
+                ('moderators', models.ManyToManyField(related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('planned_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
         ),
         migrations.CreateModel(
-            name="VisitNote",
+            name='VisitNote',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "kind",
-                    models.CharField(
-                        choices=[
-                            ("staff", "Meeting with staff"),
-                            ("pupils", "Meeting with pupils"),
-                            ("parents", "Meeting with parents"),
-                            ("governors", "Meeting with governors"),
-                            ("others", "Meeting with others"),
-                            ("observation", "Lesson observation"),
-                        ],
-                        max_length=20,
-                    ),
-                ),
-                ("who", models.CharField(max_length=200, verbose_name="who or which class")),
-                (
-                    "subject",
-                    models.CharField(
-                        blank=True, help_text="For a lesson observation.", max_length=100
-                    ),
-                ),
-                (
-                    "focus",
-                    models.CharField(
-                        blank=True, help_text="For a lesson observation.", max_length=200
-                    ),
-                ),
-                ("notes", models.TextField(max_length=10000)),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
-                (
-                    "author",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "elements",
-                    models.ManyToManyField(blank=True, related_name="+", to="assessments.element"),
-                ),
-                (
-                    "visit",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="notes",
-                        to="moderation.visit",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('kind', models.CharField(choices=[('staff', 'Meeting with staff'), ('pupils', 'Meeting with pupils'), ('parents', 'Meeting with parents'), ('governors', 'Meeting with governors'), ('others', 'Meeting with others'), ('observation', 'Lesson observation')], max_length=20)),
+                ('who', models.CharField(max_length=200, verbose_name='who or which class')),
+                ('subject', models.CharField(blank=True, help_text='For a lesson observation.', max_length=100)),
+                ('focus', models.CharField(blank=True, help_text='For a lesson observation.', max_length=200)),
+                ('notes', models.TextField(max_length=10000)),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('author', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('elements', models.ManyToManyField(blank=True, related_name='+', to='assessments.element')),
+                ('visit', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notes', to='moderation.visit')),
             ],
             options={
-                "ordering": ["created_at", "pk"],
+                'ordering': ['created_at', 'pk'],
             },
         ),
         migrations.CreateModel(
-            name="Conflict",
+            name='Conflict',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("reason", models.CharField(max_length=300)),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
-                (
-                    "authority",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to="authorities.authority",
-                    ),
-                ),
-                (
-                    "person",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "school",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="conflicts",
-                        to="schools.school",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('reason', models.CharField(max_length=300)),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('authority', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='authorities.authority')),
+                ('person', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('school', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='conflicts', to='schools.school')),
             ],
             options={
-                "constraints": [
-                    models.UniqueConstraint(
-                        models.F("person"), models.F("school"), name="conflict_unique"
-                    )
-                ],
+                'constraints': [models.UniqueConstraint(models.F('person'), models.F('school'), name='conflict_unique')],
             },
         ),
         migrations.AddConstraint(
-            model_name="decision",
-            constraint=models.UniqueConstraint(
-                models.F("cycle"),
-                condition=models.Q(("corrects__isnull", True)),
-                name="decision_one_original_per_cycle",
-            ),
+            model_name='decision',
+            constraint=models.UniqueConstraint(models.F('cycle'), condition=models.Q(('corrects__isnull', True)), name='decision_one_original_per_cycle'),
         ),
         migrations.AddConstraint(
-            model_name="ballot",
-            constraint=models.UniqueConstraint(
-                models.F("vote"), models.F("member"), name="ballot_one_per_member"
-            ),
+            model_name='ballot',
+            constraint=models.UniqueConstraint(models.F('vote'), models.F('member'), name='ballot_one_per_member'),
         ),
         migrations.AddConstraint(
-            model_name="finding",
-            constraint=models.UniqueConstraint(
-                models.F("report"), models.F("element"), name="finding_unique_element"
-            ),
+            model_name='finding',
+            constraint=models.UniqueConstraint(models.F('report'), models.F('element'), name='finding_unique_element'),
         ),
     ]

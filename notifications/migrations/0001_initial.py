@@ -7,123 +7,52 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     initial = True
 
     dependencies = [
-        ("authorities", "0003_authority_centre_of_excellence_years_and_more"),
+        ('authorities', '0003_authority_centre_of_excellence_years_and_more'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="EmailTemplate",
+            name='EmailTemplate',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("key", models.CharField(max_length=60)),
-                ("subject", models.CharField(max_length=200)),
-                ("body", models.TextField(max_length=10000)),
-                ("updated_at", models.DateTimeField(auto_now=True)),
-                (
-                    "authority",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to="authorities.authority",
-                    ),
-                ),
-                (
-                    "updated_by",
-                    models.ForeignKey(
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('key', models.CharField(max_length=60)),
+                ('subject', models.CharField(max_length=200)),
+                ('body', models.TextField(max_length=10000)),
+                ('updated_at', models.DateTimeField(auto_now=True)),
+                ('authority', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='authorities.authority')),
+                ('updated_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
             options={
-                "ordering": ["key"],
-                "constraints": [
-                    models.UniqueConstraint(
-                        models.F("authority"), models.F("key"), name="email_template_unique_key"
-                    )
-                ],
+                'ordering': ['key'],
+                'constraints': [models.UniqueConstraint(models.F('authority'), models.F('key'), name='email_template_unique_key')],
             },
         ),
         migrations.CreateModel(
-            name="OutboxMessage",
+            name='OutboxMessage',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("key", models.CharField(max_length=60, verbose_name="kind")),
-                ("to", models.EmailField(max_length=254)),
-                ("subject", models.CharField(max_length=255)),
-                ("body", models.TextField()),
-                (
-                    "state",
-                    models.CharField(
-                        choices=[
-                            ("queued", "Queued"),
-                            ("sending", "Sending"),
-                            ("sent", "Sent"),
-                            ("failed", "Failed"),
-                        ],
-                        default="queued",
-                        max_length=10,
-                    ),
-                ),
-                (
-                    "attempts",
-                    models.PositiveSmallIntegerField(
-                        default=0, help_text="Times a worker has started sending it."
-                    ),
-                ),
-                ("last_error", models.TextField(blank=True)),
-                ("dedupe_key", models.CharField(max_length=200)),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
-                ("state_changed_at", models.DateTimeField(default=django.utils.timezone.now)),
-                ("sent_at", models.DateTimeField(blank=True, null=True)),
-                (
-                    "authority",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to="authorities.authority",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('key', models.CharField(max_length=60, verbose_name='kind')),
+                ('to', models.EmailField(max_length=254)),
+                ('subject', models.CharField(max_length=255)),
+                ('body', models.TextField()),
+                ('state', models.CharField(choices=[('queued', 'Queued'), ('sending', 'Sending'), ('sent', 'Sent'), ('failed', 'Failed')], default='queued', max_length=10)),
+                ('attempts', models.PositiveSmallIntegerField(default=0, help_text='Times a worker has started sending it.')),
+                ('last_error', models.TextField(blank=True)),
+                ('dedupe_key', models.CharField(max_length=200)),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('state_changed_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ('sent_at', models.DateTimeField(blank=True, null=True)),
+                ('authority', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='authorities.authority')),
             ],
             options={
-                "ordering": ["-created_at", "-id"],
-                "indexes": [
-                    models.Index(
-                        fields=["authority", "state", "-created_at"], name="outbox_authority_state"
-                    ),
-                    models.Index(
-                        fields=["authority", "-created_at"], name="outbox_authority_created"
-                    ),
-                    models.Index(fields=["state", "state_changed_at"], name="outbox_state_changed"),
-                ],
-                "constraints": [
-                    models.UniqueConstraint(
-                        models.F("authority"),
-                        models.F("dedupe_key"),
-                        models.F("to"),
-                        name="outbox_message_unique_event_recipient",
-                    ),
-                    models.CheckConstraint(
-                        condition=models.Q(("state__in", ["queued", "sending", "sent", "failed"])),
-                        name="outbox_message_state_valid",
-                    ),
-                ],
+                'ordering': ['-created_at', '-id'],
+                'indexes': [models.Index(fields=['authority', 'state', '-created_at'], name='outbox_authority_state'), models.Index(fields=['authority', '-created_at'], name='outbox_authority_created'), models.Index(fields=['state', 'state_changed_at'], name='outbox_state_changed')],
+                'constraints': [models.UniqueConstraint(models.F('authority'), models.F('dedupe_key'), models.F('to'), name='outbox_message_unique_event_recipient'), models.CheckConstraint(condition=models.Q(('state__in', ['queued', 'sending', 'sent', 'failed'])), name='outbox_message_state_valid')],
             },
         ),
     ]

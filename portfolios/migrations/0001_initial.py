@@ -7,191 +7,81 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     initial = True
 
     dependencies = [
-        ("assessments", "0003_cycle_portfolio_submitted_at_alter_cycle_state"),
-        ("authorities", "0002_authority_portfolio_limit_mb_and_more"),
+        ('assessments', '0003_cycle_portfolio_submitted_at_alter_cycle_state'),
+        ('authorities', '0002_authority_portfolio_limit_mb_and_more'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="EvidenceFile",
+            name='EvidenceFile',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "file",
-                    models.FileField(max_length=200, upload_to=portfolios.models.evidence_path),
-                ),
-                ("sha256", models.CharField(max_length=64)),
-                ("size", models.PositiveBigIntegerField()),
-                ("content_type", models.CharField(max_length=120)),
-                ("extension", models.CharField(max_length=10)),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
-                (
-                    "authority",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to="authorities.authority",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('file', models.FileField(max_length=200, upload_to=portfolios.models.evidence_path)),
+                ('sha256', models.CharField(max_length=64)),
+                ('size', models.PositiveBigIntegerField()),
+                ('content_type', models.CharField(max_length=120)),
+                ('extension', models.CharField(max_length=10)),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('authority', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='authorities.authority')),
             ],
         ),
         migrations.CreateModel(
-            name="EvidenceItem",
+            name='EvidenceItem',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("url", models.URLField(blank=True, max_length=500, verbose_name="link")),
-                ("original_name", models.CharField(blank=True, max_length=200)),
-                ("title", models.CharField(max_length=200)),
-                ("description", models.TextField(blank=True, max_length=2000)),
-                (
-                    "evidence_date",
-                    models.DateField(
-                        blank=True,
-                        help_text="When the evidence is from.",
-                        null=True,
-                        verbose_name="date",
-                    ),
-                ),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
-                (
-                    "added_by",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "cycle",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="evidence",
-                        to="assessments.cycle",
-                    ),
-                ),
-                (
-                    "descriptors",
-                    models.ManyToManyField(
-                        blank=True, related_name="+", to="assessments.descriptor"
-                    ),
-                ),
-                (
-                    "elements",
-                    models.ManyToManyField(blank=True, related_name="+", to="assessments.element"),
-                ),
-                (
-                    "file",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="items",
-                        to="portfolios.evidencefile",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('url', models.URLField(blank=True, max_length=500, verbose_name='link')),
+                ('original_name', models.CharField(blank=True, max_length=200)),
+                ('title', models.CharField(max_length=200)),
+                ('description', models.TextField(blank=True, max_length=2000)),
+                ('evidence_date', models.DateField(blank=True, help_text='When the evidence is from.', null=True, verbose_name='date')),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('added_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('cycle', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='evidence', to='assessments.cycle')),
+                ('descriptors', models.ManyToManyField(blank=True, related_name='+', to='assessments.descriptor')),
+                ('elements', models.ManyToManyField(blank=True, related_name='+', to='assessments.element')),
+                ('file', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='items', to='portfolios.evidencefile')),
             ],
             options={
-                "ordering": ["title", "pk"],
+                'ordering': ['title', 'pk'],
             },
         ),
         migrations.CreateModel(
-            name="ItemComment",
+            name='ItemComment',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("body", models.TextField(max_length=2000)),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
-                (
-                    "author",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "item",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="comments",
-                        to="portfolios.evidenceitem",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('body', models.TextField(max_length=2000)),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('author', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('item', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='comments', to='portfolios.evidenceitem')),
             ],
             options={
-                "ordering": ["created_at", "pk"],
+                'ordering': ['created_at', 'pk'],
             },
         ),
         migrations.CreateModel(
-            name="PortfolioSubmission",
+            name='PortfolioSubmission',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("submitted_at", models.DateTimeField(auto_now_add=True)),
-                (
-                    "items",
-                    models.JSONField(
-                        help_text="Each item's id, title, SHA-256 or link, and element numbers."
-                    ),
-                ),
-                (
-                    "cycle",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="portfolio_submissions",
-                        to="assessments.cycle",
-                    ),
-                ),
-                (
-                    "submitted_by",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('submitted_at', models.DateTimeField(auto_now_add=True)),
+                ('items', models.JSONField(help_text="Each item's id, title, SHA-256 or link, and element numbers.")),
+                ('cycle', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='portfolio_submissions', to='assessments.cycle')),
+                ('submitted_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
             options={
-                "ordering": ["-submitted_at"],
+                'ordering': ['-submitted_at'],
             },
         ),
         migrations.AddConstraint(
-            model_name="evidencefile",
-            constraint=models.UniqueConstraint(
-                models.F("authority"), models.F("sha256"), name="evidence_file_unique_content"
-            ),
+            model_name='evidencefile',
+            constraint=models.UniqueConstraint(models.F('authority'), models.F('sha256'), name='evidence_file_unique_content'),
         ),
         migrations.AddConstraint(
-            model_name="evidenceitem",
-            constraint=models.CheckConstraint(
-                condition=models.Q(
-                    models.Q(("file__isnull", False), ("url", "")),
-                    models.Q(("file__isnull", True), models.Q(("url", ""), _negated=True)),
-                    _connector="OR",
-                ),
-                name="evidence_item_file_or_link",
-            ),
+            model_name='evidenceitem',
+            constraint=models.CheckConstraint(condition=models.Q(models.Q(('file__isnull', False), ('url', '')), models.Q(('file__isnull', True), models.Q(('url', ''), _negated=True)), _connector='OR'), name='evidence_item_file_or_link'),
         ),
     ]

@@ -6,153 +6,62 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     initial = True
 
     dependencies = [
-        ("authorities", "0003_authority_centre_of_excellence_years_and_more"),
-        ("schools", "0002_school_gias_fields"),
+        ('authorities', '0003_authority_centre_of_excellence_years_and_more'),
+        ('schools', '0002_school_gias_fields'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="Publication",
+            name='Publication',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("version", models.PositiveIntegerField()),
-                ("published_at", models.DateTimeField()),
-                (
-                    "content",
-                    models.JSONField(
-                        help_text="The public document: areas with their schools, and working_towards."
-                    ),
-                ),
-                (
-                    "superseded_at",
-                    models.DateTimeField(
-                        blank=True, help_text="Set when the next version is published.", null=True
-                    ),
-                ),
-                (
-                    "authority",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="publications",
-                        to="authorities.authority",
-                    ),
-                ),
-                (
-                    "published_by",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('version', models.PositiveIntegerField()),
+                ('published_at', models.DateTimeField()),
+                ('content', models.JSONField(help_text='The public document: areas with their schools, and working_towards.')),
+                ('superseded_at', models.DateTimeField(blank=True, help_text='Set when the next version is published.', null=True)),
+                ('authority', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='publications', to='authorities.authority')),
+                ('published_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
             options={
-                "ordering": ["-version"],
+                'ordering': ['-version'],
             },
         ),
         migrations.CreateModel(
-            name="PublishedSchool",
+            name='PublishedSchool',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("urn", models.CharField(max_length=7)),
-                ("name", models.CharField(max_length=150)),
-                ("area", models.CharField(max_length=100)),
-                (
-                    "phase",
-                    models.CharField(
-                        choices=[
-                            ("nursery", "Nursery"),
-                            ("infant", "Infant"),
-                            ("junior", "Junior"),
-                            ("primary", "Primary"),
-                            ("secondary", "Secondary"),
-                            ("all_through", "All-through"),
-                            ("special", "Special"),
-                            ("alternative", "Alternative provision"),
-                        ],
-                        max_length=20,
-                    ),
-                ),
-                (
-                    "tier",
-                    models.CharField(
-                        choices=[
-                            ("quality_mark", "Inclusion Quality Mark"),
-                            ("centre_of_excellence", "Centre of Excellence"),
-                            ("flagship", "Flagship"),
-                        ],
-                        max_length=30,
-                    ),
-                ),
-                ("awarded_on", models.DateField()),
-                ("expires_on", models.DateField()),
-                ("latitude", models.FloatField(blank=True, null=True)),
-                ("longitude", models.FloatField(blank=True, null=True)),
-                (
-                    "authority",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to="authorities.authority",
-                    ),
-                ),
-                (
-                    "publication",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="schools",
-                        to="publishing.publication",
-                    ),
-                ),
-                (
-                    "school",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to="schools.school",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('urn', models.CharField(max_length=7)),
+                ('name', models.CharField(max_length=150)),
+                ('area', models.CharField(max_length=100)),
+                ('phase', models.CharField(choices=[('nursery', 'Nursery'), ('infant', 'Infant'), ('junior', 'Junior'), ('primary', 'Primary'), ('secondary', 'Secondary'), ('all_through', 'All-through'), ('special', 'Special'), ('alternative', 'Alternative provision')], max_length=20)),
+                ('tier', models.CharField(choices=[('quality_mark', 'Inclusion Quality Mark'), ('centre_of_excellence', 'Centre of Excellence'), ('flagship', 'Flagship')], max_length=30)),
+                ('awarded_on', models.DateField()),
+                ('expires_on', models.DateField()),
+                ('latitude', models.FloatField(blank=True, null=True)),
+                ('longitude', models.FloatField(blank=True, null=True)),
+                ('authority', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='authorities.authority')),
+                ('publication', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='schools', to='publishing.publication')),
+                ('school', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='schools.school')),
             ],
             options={
-                "ordering": ["name"],
+                'ordering': ['name'],
             },
         ),
         migrations.AddConstraint(
-            model_name="publication",
-            constraint=models.UniqueConstraint(
-                models.F("authority"), models.F("version"), name="publication_unique_version"
-            ),
+            model_name='publication',
+            constraint=models.UniqueConstraint(models.F('authority'), models.F('version'), name='publication_unique_version'),
         ),
         migrations.AddConstraint(
-            model_name="publication",
-            constraint=models.UniqueConstraint(
-                models.F("authority"),
-                condition=models.Q(("superseded_at__isnull", True)),
-                name="publication_one_current",
-            ),
+            model_name='publication',
+            constraint=models.UniqueConstraint(models.F('authority'), condition=models.Q(('superseded_at__isnull', True)), name='publication_one_current'),
         ),
         migrations.AddIndex(
-            model_name="publishedschool",
-            index=models.Index(
-                models.F("tier"), models.F("name"), name="published_school_tier_name"
-            ),
+            model_name='publishedschool',
+            index=models.Index(models.F('tier'), models.F('name'), name='published_school_tier_name'),
         ),
     ]

@@ -19,6 +19,7 @@ def remove_name_trigrams(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
         ("publishing", "0001_initial"),
     ]
@@ -30,9 +31,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name="publishedschool",
-            index=models.Index(
-                models.F("latitude"), models.F("longitude"), name="published_school_place"
-            ),
+            index=models.Index(models.F("latitude"), models.F("longitude"), name="published_school_place"),
         ),
         TrigramExtension(),  # does nothing on SQLite
         migrations.RunPython(add_name_trigrams, remove_name_trigrams),

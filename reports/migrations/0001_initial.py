@@ -7,104 +7,37 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     initial = True
 
     dependencies = [
-        ("authorities", "0003_authority_centre_of_excellence_years_and_more"),
+        ('authorities', '0003_authority_centre_of_excellence_years_and_more'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="RenderJob",
+            name='RenderJob',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("kind", models.CharField(choices=[("certificate", "Certificate")], max_length=20)),
-                (
-                    "object_id",
-                    models.PositiveBigIntegerField(
-                        help_text="The primary key of the object the PDF is about (an Award for a certificate)."
-                    ),
-                ),
-                (
-                    "input_hash",
-                    models.CharField(
-                        help_text="SHA-256 of the kind and the rendered HTML.", max_length=64
-                    ),
-                ),
-                (
-                    "html",
-                    models.TextField(
-                        help_text="The HTML the worker renders: exactly what input_hash was computed from."
-                    ),
-                ),
-                (
-                    "state",
-                    models.CharField(
-                        choices=[
-                            ("queued", "Queued"),
-                            ("rendering", "Being made"),
-                            ("done", "Ready"),
-                            ("failed", "Failed"),
-                        ],
-                        default="queued",
-                        max_length=20,
-                    ),
-                ),
-                (
-                    "error",
-                    models.TextField(
-                        blank=True, help_text="Why the render failed, in words a user can read."
-                    ),
-                ),
-                (
-                    "file",
-                    models.FileField(
-                        blank=True, max_length=200, upload_to=reports.models.report_path
-                    ),
-                ),
-                ("pages", models.PositiveIntegerField(blank=True, null=True)),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
-                ("started_at", models.DateTimeField(blank=True, null=True)),
-                ("finished_at", models.DateTimeField(blank=True, null=True)),
-                (
-                    "authority",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to="authorities.authority",
-                    ),
-                ),
-                (
-                    "requested_by",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('kind', models.CharField(choices=[('certificate', 'Certificate')], max_length=20)),
+                ('object_id', models.PositiveBigIntegerField(help_text='The primary key of the object the PDF is about (an Award for a certificate).')),
+                ('input_hash', models.CharField(help_text='SHA-256 of the kind and the rendered HTML.', max_length=64)),
+                ('html', models.TextField(help_text='The HTML the worker renders: exactly what input_hash was computed from.')),
+                ('state', models.CharField(choices=[('queued', 'Queued'), ('rendering', 'Being made'), ('done', 'Ready'), ('failed', 'Failed')], default='queued', max_length=20)),
+                ('error', models.TextField(blank=True, help_text='Why the render failed, in words a user can read.')),
+                ('file', models.FileField(blank=True, max_length=200, upload_to=reports.models.report_path)),
+                ('pages', models.PositiveIntegerField(blank=True, null=True)),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('started_at', models.DateTimeField(blank=True, null=True)),
+                ('finished_at', models.DateTimeField(blank=True, null=True)),
+                ('authority', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='authorities.authority')),
+                ('requested_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
             options={
-                "ordering": ["-created_at", "-pk"],
-                "indexes": [
-                    models.Index(models.F("kind"), models.F("object_id"), name="renderjob_object")
-                ],
-                "constraints": [
-                    models.UniqueConstraint(
-                        models.F("authority"),
-                        models.F("kind"),
-                        models.F("input_hash"),
-                        condition=models.Q(("state__in", ["queued", "rendering", "done"])),
-                        name="renderjob_one_live_per_input",
-                    )
-                ],
+                'ordering': ['-created_at', '-pk'],
+                'indexes': [models.Index(models.F('kind'), models.F('object_id'), name='renderjob_object')],
+                'constraints': [models.UniqueConstraint(models.F('authority'), models.F('kind'), models.F('input_hash'), condition=models.Q(('state__in', ['queued', 'rendering', 'done'])), name='renderjob_one_live_per_input')],
             },
         ),
     ]

@@ -4,29 +4,20 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("reports", "0001_initial"),
+        ('reports', '0001_initial'),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name="renderjob",
-            name="kind",
-            field=models.CharField(
-                choices=[
-                    ("certificate", "Certificate"),
-                    ("report", "Assessment report"),
-                    ("summary", "Self-review summary"),
-                    ("letter", "Decision letter"),
-                ],
-                max_length=20,
-            ),
+            model_name='renderjob',
+            name='kind',
+            field=models.CharField(choices=[('certificate', 'Certificate'), ('report', 'Assessment report'), ('summary', 'Self-review summary'), ('letter', 'Decision letter')], max_length=20),
         ),
         migrations.AlterField(
-            model_name="renderjob",
-            name="object_id",
-            field=models.PositiveBigIntegerField(
-                help_text="The primary key of the object the PDF is about (its model is in reports/render.py KINDS)."
-            ),
+            model_name='renderjob',
+            name='object_id',
+            field=models.PositiveBigIntegerField(help_text='The primary key of the object the PDF is about (its model is in reports/render.py KINDS).'),
         ),
     ]

@@ -6,139 +6,50 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     initial = True
 
     dependencies = [
-        ("authorities", "0001_initial"),
+        ('authorities', '0001_initial'),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="Area",
+            name='Area',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("name", models.CharField(max_length=100)),
-                (
-                    "position",
-                    models.PositiveSmallIntegerField(
-                        default=0, help_text="Areas are listed in this order."
-                    ),
-                ),
-                (
-                    "authority",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="areas",
-                        to="authorities.authority",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('name', models.CharField(max_length=100)),
+                ('position', models.PositiveSmallIntegerField(default=0, help_text='Areas are listed in this order.')),
+                ('authority', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='areas', to='authorities.authority')),
             ],
             options={
-                "ordering": ["position", "name"],
+                'ordering': ['position', 'name'],
             },
         ),
         migrations.CreateModel(
-            name="School",
+            name='School',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("name", models.CharField(max_length=150)),
-                (
-                    "urn",
-                    models.CharField(
-                        help_text="Unique reference number.",
-                        max_length=7,
-                        validators=[
-                            django.core.validators.RegexValidator(
-                                "^\\d{6,7}$",
-                                "A URN is six or seven digits, as in Get Information about Schools.",
-                            )
-                        ],
-                        verbose_name="URN",
-                    ),
-                ),
-                (
-                    "phase",
-                    models.CharField(
-                        choices=[
-                            ("nursery", "Nursery"),
-                            ("infant", "Infant"),
-                            ("junior", "Junior"),
-                            ("primary", "Primary"),
-                            ("secondary", "Secondary"),
-                            ("all_through", "All-through"),
-                            ("special", "Special"),
-                            ("alternative", "Alternative provision"),
-                        ],
-                        max_length=20,
-                    ),
-                ),
-                (
-                    "roll_size",
-                    models.PositiveIntegerField(
-                        blank=True,
-                        null=True,
-                        validators=[django.core.validators.MaxValueValidator(10000)],
-                        verbose_name="number of pupils",
-                    ),
-                ),
-                ("address", models.TextField(blank=True, max_length=300)),
-                (
-                    "postcode",
-                    models.CharField(
-                        blank=True,
-                        max_length=8,
-                        validators=[
-                            django.core.validators.RegexValidator(
-                                "^[A-Za-z]{1,2}\\d[A-Za-z\\d]? ?\\d[A-Za-z]{2}$",
-                                "Enter a UK postcode, like BA1 2AB.",
-                            )
-                        ],
-                    ),
-                ),
-                (
-                    "area",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="schools",
-                        to="schools.area",
-                    ),
-                ),
-                (
-                    "authority",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="schools",
-                        to="authorities.authority",
-                    ),
-                ),
-                ("partners", models.ManyToManyField(blank=True, to="schools.school")),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('name', models.CharField(max_length=150)),
+                ('urn', models.CharField(help_text='Unique reference number.', max_length=7, validators=[django.core.validators.RegexValidator('^\\d{6,7}$', 'A URN is six or seven digits, as in Get Information about Schools.')], verbose_name='URN')),
+                ('phase', models.CharField(choices=[('nursery', 'Nursery'), ('infant', 'Infant'), ('junior', 'Junior'), ('primary', 'Primary'), ('secondary', 'Secondary'), ('all_through', 'All-through'), ('special', 'Special'), ('alternative', 'Alternative provision')], max_length=20)),
+                ('roll_size', models.PositiveIntegerField(blank=True, null=True, validators=[django.core.validators.MaxValueValidator(10000)], verbose_name='number of pupils')),
+                ('address', models.TextField(blank=True, max_length=300)),
+                ('postcode', models.CharField(blank=True, max_length=8, validators=[django.core.validators.RegexValidator('^[A-Za-z]{1,2}\\d[A-Za-z\\d]? ?\\d[A-Za-z]{2}$', 'Enter a UK postcode, like BA1 2AB.')])),
+                ('area', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='schools', to='schools.area')),
+                ('authority', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='schools', to='authorities.authority')),
+                ('partners', models.ManyToManyField(blank=True, to='schools.school')),
             ],
             options={
-                "ordering": ["name"],
+                'ordering': ['name'],
             },
         ),
         migrations.AddConstraint(
-            model_name="area",
-            constraint=models.UniqueConstraint(
-                models.F("authority"), models.F("name"), name="area_unique_name"
-            ),
+            model_name='area',
+            constraint=models.UniqueConstraint(models.F('authority'), models.F('name'), name='area_unique_name'),
         ),
         migrations.AddConstraint(
-            model_name="school",
-            constraint=models.UniqueConstraint(
-                models.F("authority"), models.F("urn"), name="school_unique_urn"
-            ),
+            model_name='school',
+            constraint=models.UniqueConstraint(models.F('authority'), models.F('urn'), name='school_unique_urn'),
         ),
     ]

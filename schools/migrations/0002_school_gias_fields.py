@@ -5,40 +5,25 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("schools", "0001_initial"),
+        ('schools', '0001_initial'),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="school",
-            name="establishment_type",
-            field=models.CharField(
-                blank=True, help_text="As in Get Information about Schools.", max_length=100
-            ),
+            model_name='school',
+            name='establishment_type',
+            field=models.CharField(blank=True, help_text='As in Get Information about Schools.', max_length=100),
         ),
         migrations.AddField(
-            model_name="school",
-            name="latitude",
-            field=models.FloatField(
-                blank=True,
-                null=True,
-                validators=[
-                    django.core.validators.MinValueValidator(49.0),
-                    django.core.validators.MaxValueValidator(61.0),
-                ],
-            ),
+            model_name='school',
+            name='latitude',
+            field=models.FloatField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(49.0), django.core.validators.MaxValueValidator(61.0)]),
         ),
         migrations.AddField(
-            model_name="school",
-            name="longitude",
-            field=models.FloatField(
-                blank=True,
-                null=True,
-                validators=[
-                    django.core.validators.MinValueValidator(-9.0),
-                    django.core.validators.MaxValueValidator(2.5),
-                ],
-            ),
+            model_name='school',
+            name='longitude',
+            field=models.FloatField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(-9.0), django.core.validators.MaxValueValidator(2.5)]),
         ),
     ]

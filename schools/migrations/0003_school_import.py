@@ -6,59 +6,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("authorities", "0003_authority_centre_of_excellence_years_and_more"),
-        ("schools", "0002_school_gias_fields"),
+        ('authorities', '0003_authority_centre_of_excellence_years_and_more'),
+        ('schools', '0002_school_gias_fields'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="SchoolImport",
+            name='SchoolImport',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
-                ("file_name", models.CharField(max_length=200)),
-                ("sha256", models.CharField(max_length=64)),
-                (
-                    "rows",
-                    models.JSONField(help_text="School fields by row, as read from the file."),
-                ),
-                (
-                    "problems",
-                    models.JSONField(help_text="[line, column, message] for every bad cell."),
-                ),
-                ("applied_at", models.DateTimeField(blank=True, null=True)),
-                (
-                    "applied_by",
-                    models.ForeignKey(
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "authority",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="school_imports",
-                        to="authorities.authority",
-                    ),
-                ),
-                (
-                    "uploaded_by",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('file_name', models.CharField(max_length=200)),
+                ('sha256', models.CharField(max_length=64)),
+                ('rows', models.JSONField(help_text='School fields by row, as read from the file.')),
+                ('problems', models.JSONField(help_text='[line, column, message] for every bad cell.')),
+                ('applied_at', models.DateTimeField(blank=True, null=True)),
+                ('applied_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('authority', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='school_imports', to='authorities.authority')),
+                ('uploaded_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
         ),
     ]
