@@ -123,6 +123,10 @@ class Cycle(models.Model):
         REPORTED = "reported", "Report signed"
         WITH_PANEL = "with_panel", "With the panel"
         DECIDED = "decided", "Decided"
+        # A Centre of Excellence or Flagship review: the annual update, visit and renewal.
+        ANNUAL_UPDATE = "annual_update", "Annual update"
+        UPDATE_SUBMITTED = "update_submitted", "Annual update submitted"
+        RATIFIED = "ratified", "Visit ratified"
 
     authority = models.ForeignKey(Authority, on_delete=models.PROTECT, related_name="cycles")
     school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="cycles")

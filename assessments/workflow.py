@@ -31,6 +31,11 @@ from accounts.roles import (
 from .models import Cycle
 
 State = Cycle.State
+Kind = Cycle.Kind
+# An initial assessment or reassessment runs the self-review, portfolio and two-moderator visit;
+# a Centre of Excellence or Flagship review runs the annual review instead.
+ASSESSMENT_KINDS = frozenset({Kind.INITIAL, Kind.REASSESSMENT})
+REVIEW_KINDS = frozenset({Kind.CENTRE_OF_EXCELLENCE, Kind.FLAGSHIP})
 
 
 class TransitionError(Exception):
@@ -234,9 +239,11 @@ class Step:
     event: str = ""  # the audit log's name for it, cycle.<event>; the step's name if empty
     task: str = ""  # what "my work" asks of the people who may take it
     page: str = ""  # the URL name (with the cycle's pk) where they take it
+    kinds: frozenset = frozenset(Kind)  # the kinds of cycle it belongs to
 
     def test(self, user, cycle) -> bool:
-        return cycle.state in self.sources and self.who.test(user, cycle)
+        in_flow = cycle.kind in self.kinds and cycle.state in self.sources
+        return in_flow and self.who.test(user, cycle)
 
 
 STEPS = {
@@ -477,6 +484,8 @@ def pages(user, cycle, actions) -> dict:
 def check(user, name, cycle) -> None:
     """Refuse, changing nothing, a step the cycle's state or the person's part does not allow."""
     step = STEPS[name]
+    if cycle.kind not in step.kinds:
+        raise TransitionError(f"You cannot {step.label} in a {cycle.get_kind_display().lower()}.")
     if cycle.state not in step.sources:
         raise TransitionError(
             f"You cannot {step.label} while the case is “{cycle.get_state_display().lower()}”."
