@@ -37,3 +37,37 @@ class Award(models.Model):
 
     def __str__(self):
         return f"{self.school}: {self.get_tier_display()} ({self.awarded_on:%Y})"
+
+
+class Plaque(models.Model):
+    """The physical plaque a school receives with its award: when it was ordered and sent."""
+
+    class Status(models.TextChoices):
+        TO_ORDER = "to_order", "To order"
+        ORDERED = "ordered", "Ordered"
+        SENT = "sent", "Sent"
+
+    authority = models.ForeignKey(Authority, on_delete=models.PROTECT, related_name="+")
+    award = models.OneToOneField(Award, on_delete=models.PROTECT, related_name="plaque")
+    ordered_on = models.DateField(null=True, blank=True)
+    sent_on = models.DateField(null=True, blank=True)
+
+    objects = ScopedManager(authority="authority")
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(sent_on=None)
+                | models.Q(ordered_on__isnull=False, sent_on__gte=models.F("ordered_on")),
+                name="plaque_sent_once_ordered",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Plaque of {self.award}"
+
+    @property
+    def status(self) -> "Plaque.Status":
+        if self.sent_on:
+            return self.Status.SENT
+        return self.Status.ORDERED if self.ordered_on else self.Status.TO_ORDER

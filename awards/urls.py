@@ -16,4 +16,7 @@ urlpatterns = [
         {"extension": "png"},
         name="logo_png",
     ),
+    path("plaques/", views.plaque_list, name="plaques"),
+    path("plaques/<int:pk>/", views.plaque, name="plaque"),
+    path("plaques/<int:pk>/record/", views.plaque_record, name="plaque_record"),
 ]

@@ -21,6 +21,7 @@ class RenderJob(models.Model):
         REPORT = "report", "Assessment report"
         SUMMARY = "summary", "Self-review summary"
         LETTER = "letter", "Decision letter"
+        PLAQUE = "plaque", "Plaque artwork"
 
     class State(models.TextChoices):
         QUEUED = "queued", "Queued"

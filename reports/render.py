@@ -3,8 +3,8 @@
 Each kind of PDF names in KINDS its subjects (the objects it is made from), its template and
 context, who may have it and when it can be made; the HTML is rendered when the PDF is asked for,
 hashed with the kind, and kept with the job, so the same input renders once and the worker renders
-exactly what was hashed. The certificate has its own landscape page; the other documents extend
-templates/reports/document.html and share static/css/print.css.
+exactly what was hashed. The certificate and the plaque's artwork have pages of their own; the other
+documents extend templates/reports/document.html and share static/css/print.css.
 """
 
 import hashlib
@@ -16,13 +16,16 @@ from typing import Callable
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils.formats import date_format
+from django.utils.safestring import mark_safe
 from django.utils.timezone import localtime
 
 from accounts.models import Membership, Role
+from accounts.roles import is_authority_admin
 from assessments.domain import element_rows
 from assessments.models import Cycle
 from assessments.workflow import may_see_report, may_view_cycle, may_view_school
 from authorities.tasks import enqueue
+from awards import logo
 from awards.models import Award
 from moderation.models import Decision, Report
 
@@ -51,6 +54,18 @@ def _certificate_context(award):
         "school": award.school,
         "authority": award.authority,
         "tier": award.get_tier_display(),
+    }
+
+
+def _plaque_context(award):
+    # The artwork is drawn by awards.logo, which escapes the names it puts in the SVG's title.
+    return {
+        "award": award,
+        "school": award.school,
+        "tier": award.get_tier_display(),
+        "artwork": mark_safe(logo.plaque_svg(award)),
+        "width": logo.PLAQUE_WIDTH,
+        "height": logo.PLAQUE_HEIGHT,
     }
 
 
@@ -110,6 +125,12 @@ def _certificate_unavailable(award):
     return None
 
 
+def _plaque_unavailable(award):
+    if award.withdrawn_at:
+        return "This award was withdrawn when the panel's decision was corrected: it has no plaque."
+    return None
+
+
 def _decisions():
     return Decision.objects.select_related(
         "cycle__school", "cycle__authority", "recorded_by", "award", "corrects", "correction"
@@ -148,6 +169,16 @@ KINDS = {
         may_have=lambda person, award: may_view_school.test(person, award.school),
         about=str,
         unavailable=_certificate_unavailable,
+    ),
+    # The plaque maker's artwork: the authority admin orders the plaques.
+    RenderJob.Kind.PLAQUE: Kind(
+        queryset=_awards,
+        template="reports/plaque.html",
+        context=_plaque_context,
+        filename=lambda award: f"iqm-plaque-{award.school.pk}-{award.awarded_on:%Y}.pdf",
+        may_have=lambda person, award: is_authority_admin.test(person, award),
+        about=str,
+        unavailable=_plaque_unavailable,
     ),
     RenderJob.Kind.REPORT: Kind(
         queryset=_reports,

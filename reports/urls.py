@@ -15,6 +15,12 @@ urlpatterns = [
         name=Kind.CERTIFICATE.value,
     ),
     path(
+        "awards/<int:pk>/plaque/",
+        views.request_pdf,
+        {"kind": Kind.PLAQUE},
+        name=Kind.PLAQUE.value,
+    ),
+    path(
         "assessment-reports/<int:pk>/pdf/",
         views.request_pdf,
         {"kind": Kind.REPORT},
