@@ -492,6 +492,17 @@ def _summary(world, owner):
     return {"pk": _cycle_of(world, owner).pk}
 
 
+def _plaque_dates(world, kwargs):
+    return {"ordered_on": "2026-07-01", "sent_on": ""}
+
+
+def _plaque(world, kwargs):
+    from awards.models import Plaque
+
+    with scopes_disabled():
+        return list(Plaque.objects.filter(award=kwargs["pk"]).values_list("ordered_on", "sent_on"))
+
+
 URLS = {
     "home": Case(PUBLIC),
     "healthz": Case(PUBLIC),
@@ -698,6 +709,15 @@ URLS = {
     "publishing:version": Case(PUBLIC, objects=_published_version),
     "publishing:version_json": Case(PUBLIC, objects=_published_version),
     "publishing:version_csv": Case(PUBLIC, objects=_published_version),
+    # Part E, the plaque: the authority admin's pages; the artwork is no one else's to see.
+    "awards:plaques": Case(ADMIN),
+    "awards:plaque": Case(ADMIN, objects=_award),
+    "awards:plaque_record": Case(
+        ADMIN, objects=_award, method="post", ok=302, data=_plaque_dates, changes=_plaque
+    ),
+    "reports:plaque": Case(
+        ADMIN, objects=_award, sees=ADMIN, method="post", ok=302, changes=_render_jobs
+    ),
 }
 
 # Arguments for the Django admin's own patterns; every one of them is for platform admins only.

@@ -101,6 +101,7 @@ RECHECKED = {
     "reports:report",
     "reports:summary",
     "reports:letter",
+    "reports:plaque",
     "reports:job",
     "reports:download",
 }
