@@ -19,7 +19,8 @@ from assessments.domain import (
 )
 from assessments.models import Cycle, Rating, Target
 from authorities.models import Authority
-from awards.models import Award, Tier
+from awards.domain import awards_in_force, record_plaque
+from awards.models import Award, Plaque, Tier
 from moderation import domain as moderation
 from moderation.models import Finding, Outcome
 from portfolios.domain import add_link, submit_portfolio
@@ -238,6 +239,8 @@ def load_demo():
                 publish(
                     authority, by=Membership.objects.filter(role=Role.AUTHORITY_ADMIN).first().user
                 )
+    with scope(authority=bathnes):
+        _plaques(bathnes)
     platform = _user(*PLATFORM_ADMIN)
     if not platform.is_staff:
         platform.is_staff = platform.is_superuser = True
@@ -285,6 +288,18 @@ def _past_awards(authority, schools):
             if school.pk not in done
         ]
     )
+
+
+def _plaques(authority):
+    """The plaques of the oldest awards in force: four sent, three ordered, the rest to order."""
+    if Plaque.objects.exists():
+        return
+    admin = Membership.objects.filter(authority=authority, role=Role.AUTHORITY_ADMIN).first().user
+    today = timezone.localdate()
+    for n, award in enumerate(awards_in_force().order_by("awarded_on", "pk")[:7]):
+        ordered_on = min(award.awarded_on + timedelta(days=14), today)
+        sent_on = min(ordered_on + timedelta(days=21), today) if n < 4 else None
+        record_plaque(award=award, ordered_on=ordered_on, sent_on=sent_on, by=admin)
 
 
 def _validated_cycle(authority, school, mentor, coordinator) -> Cycle:

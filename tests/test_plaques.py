@@ -11,6 +11,7 @@ import pytest
 import time_machine
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
+from django.core.management import call_command
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -18,8 +19,9 @@ from django_scopes import scope, scopes_disabled
 from pypdf import PdfReader
 
 from audit.models import AuditEntry
+from authorities.models import Authority
 from awards import logo
-from awards.domain import plaque_problems, record_plaque
+from awards.domain import plaque_counts, plaque_problems, record_plaque
 from awards.models import Award, Plaque, Tier
 from reports import render
 from reports.models import RenderJob
@@ -482,3 +484,14 @@ def test_the_plaque_page_offers_the_artwork(admin_client, world, today):
     html = admin_client.get(plaque_url(award)).content.decode()
     assert f'action="{reverse("reports:plaque", args=["bathnes", award.pk])}"' in html
     assert "Get the plaque artwork (PDF)" in html
+
+
+def test_the_demo_has_plaques_sent_ordered_and_to_order(db):
+    for _ in range(2):  # idempotent
+        call_command("load_demo", stdout=io.StringIO())
+    bathnes = Authority.objects.get(slug="bathnes")
+    with scope(authority=bathnes):
+        counts = plaque_counts()
+        assert AuditEntry.objects.filter(action="plaque.sent").count() == 4
+    assert {status: counts[status] for status in ("ordered", "sent")} == {"ordered": 3, "sent": 4}
+    assert counts["to_order"] > 0
