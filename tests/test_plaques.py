@@ -285,6 +285,7 @@ def test_recording_the_dates_from_the_plaques_page(admin_client, world, today):
     assert plaques(world) == [("Chandag Infant", date(2026, 7, 10), None)]
     again = admin_client.get(plaque_url(award))
     assert again.context["form"].initial == {"ordered_on": date(2026, 7, 10), "sent_on": None}
+    assert 'type="date" name="ordered_on" value="2026-07-10"' in again.content.decode()
 
 
 def test_refused_dates_are_shown_at_the_field_and_nothing_is_saved(admin_client, world, today):
@@ -325,7 +326,7 @@ def test_the_school_page_shows_the_plaque_to_the_admin_only(client, world, today
     client.force_login(world.people["authority_admin"])
     html = client.get(url).content.decode()
     assert 'id="plaque-heading"' in html
-    assert "Ordered 10 July 2026" in html
+    assert "Ordered on 10 July 2026; not yet sent." in html
     assert f'href="{plaque_url(award)}"' in html
     client.force_login(world.people["school_coordinator"])
     assert 'id="plaque-heading"' not in client.get(url).content.decode()
