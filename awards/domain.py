@@ -20,6 +20,8 @@ from .models import Award, Plaque, Tier
 
 # Sent inside the award's transaction, with `award` and `by`; notifications tells the people.
 award_made = Signal()
+# Sent inside the transaction that records a plaque as sent, with `plaque` and `by`.
+plaque_sent = Signal()
 
 
 def awards_in_force(on=None):
@@ -150,15 +152,16 @@ def plaque_problems(award, ordered_on, sent_on, today=None) -> dict:
 
 def record_plaque(*, award, ordered_on, sent_on, by) -> Plaque:
     """Record when the award's plaque was ordered and sent. A new date is audited as
-    `plaque.ordered` or `plaque.sent`; changing or removing a date already recorded is a
-    correction, audited as `plaque.corrected` with both dates before and after."""
+    `plaque.ordered` or `plaque.sent` (and the school is told of the latter); changing or removing a
+    date already recorded is a correction, audited as `plaque.corrected` with both dates before and
+    after."""
     if award.withdrawn_at:
         raise ValidationError("This award was withdrawn: it has no plaque.")
     if problems := plaque_problems(award, ordered_on, sent_on):
         raise ValidationError(problems)
     with transaction.atomic():
         # The award's row is the lock: two admins recording at once take turns.
-        Award.objects.select_for_update().filter(pk=award.pk).first()
+        Award.objects.select_for_update().get(pk=award.pk)
         plaque = Plaque.objects.filter(award=award).first() or Plaque(
             authority=award.authority, award=award
         )
@@ -187,6 +190,8 @@ def record_plaque(*, award, ordered_on, sent_on, by) -> Plaque:
                 before=_iso(old),
                 after=_iso(new),
             )
+        if any(action == "plaque.sent" for action, _, _ in entries):
+            plaque_sent.send(sender=Plaque, plaque=plaque, by=by)
     return plaque
 
 

@@ -50,7 +50,7 @@ def award_logo(request, authority_slug, school_pk, pk, extension):
 def plaque_list(request, authority_slug):
     """The authority's awards in force with their plaque: to order, ordered or sent."""
     status = request.GET.get("status")
-    status = status if status in Plaque.Status.values else None
+    status = Plaque.Status(status) if status in Plaque.Status.values else None
     awards = domain.plaques(status).order_by("school__name", "pk")
     counts = domain.plaque_counts()
     return render(

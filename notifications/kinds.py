@@ -222,6 +222,21 @@ KINDS: dict[str, Kind] = {
                 "expires_on": date(2029, 6, 30),
             },
         ),
+        _kind(
+            "plaque.sent",
+            "Plaque sent",
+            "The authority records a school's plaque as sent. To the school's coordinator and head "
+            "teacher.",
+            "The {{ tier }} plaque of {{ school }} is on its way",
+            'The plaque of the {{ tier }} of {{ school }} was sent on {{ sent_on|date:"j F Y" }}. '
+            "Please tell us if it has not arrived within a few weeks.",
+            {
+                **SCHOOL,
+                "tier": "The tier, e.g. “Inclusion Quality Mark”.",
+                "sent_on": "The date the plaque was sent.",
+            },
+            {**SAMPLE_SCHOOL, "tier": "Inclusion Quality Mark", "sent_on": date(2026, 8, 3)},
+        ),
     ]
 }
 

@@ -6,9 +6,11 @@ from django.conf import settings
 from django.dispatch import receiver
 from django.urls import reverse
 
+from accounts.models import Membership
+from accounts.roles import SCHOOL_LEADS
 from assessments.signals import cycle_stepped
 from assessments.workflow import AWARD_TOLD, STEPS, people_told
-from awards.domain import award_made
+from awards.domain import award_made, plaque_sent
 
 from .domain import notify
 
@@ -97,6 +99,27 @@ def tell_of_award(sender, award, by, **kwargs):
             "tier": award.get_tier_display(),
             "awarded_on": award.awarded_on,
             "expires_on": award.expires_on,
+            "url": settings.SITE_URL
+            + reverse("schools:detail", args=[award.authority.slug, award.school_id]),
+        },
+    )
+
+
+@receiver(plaque_sent, dispatch_uid="notifications.plaque_sent")
+def tell_of_plaque(sender, plaque, by, **kwargs):
+    award = plaque.award
+    leads = Membership.objects.filter(
+        authority=award.authority, school=award.school, role__in=SCHOOL_LEADS, user__is_active=True
+    ).select_related("user")
+    notify(
+        authority=award.authority,
+        key="plaque.sent",
+        dedupe_key=f"plaque.{plaque.pk}.sent",
+        recipients=sorted({membership.user for membership in leads}, key=lambda u: u.email),
+        context={
+            "school": award.school.name,
+            "tier": award.get_tier_display(),
+            "sent_on": plaque.sent_on,
             "url": settings.SITE_URL
             + reverse("schools:detail", args=[award.authority.slug, award.school_id]),
         },

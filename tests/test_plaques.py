@@ -116,6 +116,25 @@ def test_a_changed_or_removed_date_is_a_correction_with_both_dates(world, today)
     assert plaques(world) == [("Chandag Infant", date(2026, 7, 9), None)]
 
 
+def test_the_schools_leads_are_told_once_that_the_plaque_was_sent(world, today):
+    from notifications.models import OutboxMessage
+
+    award = make_award(world)
+    record(world, award, ordered_on=date(2026, 7, 10))
+    record(world, award, ordered_on=date(2026, 7, 10), sent_on=date(2026, 8, 3))
+    record(world, award, ordered_on=date(2026, 7, 10), sent_on=date(2026, 8, 4))  # corrected
+    with scopes_disabled():
+        sent = OutboxMessage.objects.filter(key="plaque.sent").order_by("to")
+        told = list(sent.values_list("key", "to", "subject"))
+        body = sent.first().body
+    subject = "The Inclusion Quality Mark plaque of Chandag Infant is on its way"
+    assert told == [
+        ("plaque.sent", "head_teacher@bathnes.test", subject),
+        ("plaque.sent", "school_coordinator@bathnes.test", subject),
+    ]
+    assert "was sent on 3 August 2026." in body
+
+
 def test_the_same_dates_again_change_nothing(world, today):
     award = make_award(world)
     record(world, award, ordered_on=date(2026, 7, 10))
