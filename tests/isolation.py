@@ -698,6 +698,13 @@ URLS = {
     "publishing:version": Case(PUBLIC, objects=_published_version),
     "publishing:version_json": Case(PUBLIC, objects=_published_version),
     "publishing:version_csv": Case(PUBLIC, objects=_published_version),
+    # Part F, the authority's overview: its admin and its panel chair (accounts.roles). A figure is
+    # named, not owned: the outsider's "object" is a name that is no figure, a 404 like any other.
+    "overview:page": Case(DESK),
+    "overview:csv": Case(
+        DESK,
+        objects=lambda w, o: {"figure": "awards-by-area" if o == w.authority else "pupils"},
+    ),
 }
 
 # Arguments for the Django admin's own patterns; every one of them is for platform admins only.
