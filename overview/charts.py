@@ -17,17 +17,15 @@ LEGEND_ROW = 24
 FILLS = ["solid", "hatch", "dots", "cross", "stripes"]
 
 
-def nice_ticks(largest: float) -> list[float]:
-    """0 and four or five round steps up to at least `largest`."""
+def nice_ticks(largest: float) -> list[int]:
+    """0 and up to five round, whole steps up to at least `largest` (schools, visits, days)."""
     if largest <= 0:
         return [0, 1]
     raw = largest / 4
     magnitude = 10 ** math.floor(math.log10(raw))
-    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
-    if magnitude >= 1:
-        step = max(1, round(step))
+    step = max(1, round(next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw)))
     count = math.ceil(largest / step)
-    return [round(n * step, 6) for n in range(count + 1)]
+    return [n * step for n in range(count + 1)]
 
 
 def _number(value: float) -> str:
@@ -35,7 +33,10 @@ def _number(value: float) -> str:
 
 
 def _legend(series: list[str]) -> tuple[list[dict], float]:
-    """Swatches across the top, wrapped to the chart's width; and the height they take."""
+    """Swatches across the top, wrapped to the chart's width; and the height they take. A single
+    series needs none: the chart's title names it."""
+    if len(series) < 2:
+        return [], 0
     items, x, row = [], 0, 0
     width = LABEL_WIDTH + PLOT_WIDTH + VALUE_WIDTH
     for i, label in enumerate(series):
@@ -44,7 +45,7 @@ def _legend(series: list[str]) -> tuple[list[dict], float]:
             x, row = 0, row + 1
         items.append({"x": x, "y": row * LEGEND_ROW, "label": label, "fill": FILLS[i]})
         x += span
-    return items, (row + 1) * LEGEND_ROW if len(series) > 1 else 0
+    return items, (row + 1) * LEGEND_ROW
 
 
 def bars(

@@ -286,7 +286,7 @@ def test_the_page_shows_every_figure_as_a_chart_a_table_and_a_csv(admin_client, 
     assert slugs == list(domain.FIGURES)
     page = response.content.decode()
     for slug in slugs:
-        assert page.count(f'aria-labelledby="{slug}-title {slug}-desc"') == 1
+        assert page.count(f'aria-labelledby="{slug}-title" aria-describedby="{slug}-desc"') == 1
         assert page.count(f'href="/bathnes/overview/{slug}.csv"') == 1
     assert page.count('role="img"') == len(slugs)
     assert page.count("<caption>") == len(slugs)
@@ -414,3 +414,31 @@ def test_a_cycles_chart_shows_the_authoritys_average_once_three_schools_are_rate
     content = page.content.decode()
     assert content.count("<title>Authority's average: 2.7</title>") == 1
     assert content.count("Too few schools yet") == 9
+
+
+# The charts' drawing
+
+
+def test_each_series_has_its_own_pattern_and_every_bar_says_its_value():
+    from overview.charts import bars, nice_ticks
+
+    chart = bars([("Bath", [17, 1]), ("Norton Radstock", [0, None])], ["Awarded", "Working"])
+    assert [(item["label"], item["fill"]) for item in chart["legend"]] == [
+        ("Awarded", "solid"),
+        ("Working", "hatch"),
+    ]
+    assert [[b["text"] for b in group["bars"]] for group in chart["groups"]] == [
+        ["17", "1"],
+        ["0", "none"],
+    ]
+    assert chart["summary"] == (
+        "Bath: Awarded 17, Working 1; Norton Radstock: Awarded 0, Working none"
+    )
+    assert [t["text"] for t in chart["ticks"]] == ["0", "5", "10", "15", "20"]
+    assert bars([("Bath", [3])], ["Schools"])["legend"] == []
+    assert [nice_ticks(n) for n in (0, 2, 7, 260)] == [
+        [0, 1],
+        [0, 1, 2],
+        [0, 2, 4, 6, 8],
+        [0, 100, 200, 300],
+    ]
