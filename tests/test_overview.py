@@ -442,3 +442,21 @@ def test_each_series_has_its_own_pattern_and_every_bar_says_its_value():
         [0, 2, 4, 6, 8],
         [0, 100, 200, 300],
     ]
+
+
+def test_sqlites_median_is_the_middle_value_or_the_mean_of_the_middle_two():
+    """`make run` on SQLite: the aggregate the app registers in place of percentile_cont."""
+    from overview.apps import _Median
+
+    def median(values):
+        aggregate = _Median()
+        for value in values:
+            aggregate.step(value)
+        return aggregate.finalize()
+
+    assert [median([]), median([5, None]), median([9, 1, 5]), median([1, 4, 2, 3])] == [
+        None,
+        5,
+        5,
+        2.5,
+    ]
