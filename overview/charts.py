@@ -98,7 +98,7 @@ def bars(
         for group in groups
     )
     return {
-        "summary": summary,
+        "summary": summary or "nothing to show yet",
         "width": LABEL_WIDTH + PLOT_WIDTH + VALUE_WIDTH,
         "height": height,
         "label_width": LABEL_WIDTH,

@@ -460,3 +460,17 @@ def test_sqlites_median_is_the_middle_value_or_the_mean_of_the_middle_two():
         5,
         2.5,
     ]
+
+
+def test_an_authority_with_no_schools_yet_sees_empty_figures(client, db):
+    from .factories import AuthorityFactory, MembershipFactory
+
+    admin = MembershipFactory(authority=AuthorityFactory(slug="new")).user
+    client.force_login(admin)
+    response = client.get(reverse("overview:page", args=["new"]))
+    figure = response.context["figures"][list(domain.FIGURES).index("awards-by-area")]
+    assert (figure.rows, figure.total, figure.chart["summary"]) == ([], None, "nothing to show yet")
+    page = response.content.decode()
+    # No school awarded, no mentor, no moderator, no framework's elements.
+    assert page.count("Nothing to show yet.") == 4
+    assert "current framework (none yet)" in page
