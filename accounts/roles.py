@@ -64,3 +64,7 @@ is_mentor = rules.Predicate(_has_role(Role.MENTOR), name="is_mentor")
 is_authority_staff = rules.Predicate(_has_role(*STAFF_ROLES), name="is_authority_staff")
 # The desk check and the visit's planning.
 is_desk_checker = is_panel_chair | is_authority_admin
+# The authority's overview: figures about the scheme, its schools and its people (no pupil, no
+# evidence). The admin runs the scheme; the chair plans the visits, so weighs the moderators' load,
+# and answers for how long cases take to reach the panel.
+may_see_overview = is_authority_admin | is_panel_chair

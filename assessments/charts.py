@@ -1,5 +1,6 @@
-"""Each element's self-rating beside the mentor's (and the previous cycle's), as geometry for an
-SVG drawn by the template. The same figures are shown in a table beside it."""
+"""Each element's self-rating beside the mentor's (and the previous cycle's, and the authority's
+average as a marker across the row), as geometry for an SVG drawn by the template. The same
+figures are shown in a table beside it."""
 
 from .models import Rating
 
@@ -15,7 +16,7 @@ SERIES = [
 ]
 
 
-def rating_chart(rows, with_mentor=True, with_previous=False):
+def rating_chart(rows, with_mentor=True, with_previous=False, with_average=False):
     wanted = {"school", "mentor" if with_mentor else None, "previous" if with_previous else None}
     series = [s for s in SERIES if s[0] in wanted]
     step = SCALE_WIDTH / (len(Rating) - 1)
@@ -37,6 +38,16 @@ def rating_chart(rows, with_mentor=True, with_previous=False):
                     "series": label,
                 }
             )
+    markers = [
+        {
+            "x": round(LABEL_WIDTH + row["average"] * step, 1),
+            "y1": TOP + i * ROW_HEIGHT - 4,
+            "y2": TOP + i * ROW_HEIGHT + len(series) * (BAR_HEIGHT + 2) + 2,
+            "text": f"{row['average']:.1f}",
+        }
+        for i, row in enumerate(rows)
+        if with_average and row.get("average") is not None
+    ]
     return {
         "width": LABEL_WIDTH + SCALE_WIDTH + 140,
         "height": TOP + len(rows) * ROW_HEIGHT + 10,
@@ -48,6 +59,8 @@ def rating_chart(rows, with_mentor=True, with_previous=False):
             {"x": round(LABEL_WIDTH + n * step, 1), "text": label} for n, label in Rating.choices
         ],
         "bars": bars,
+        "markers": markers,
         "series": [{"label": label, "css": css} for _, label, css in series],
+        "with_average": with_average,
         "label_width": LABEL_WIDTH,
     }

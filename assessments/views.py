@@ -32,6 +32,7 @@ from .models import (
     Rating,
     Target,
 )
+from .ratings import SHOWN_FROM, shown_averages
 
 
 def _refused(request, error):
@@ -85,6 +86,7 @@ def cycle_detail(request, authority_slug, cycle_pk):
         previous = {
             a.element_id: a.rating for a in Answer.objects.filter(cycle_id=cycle.previous_id)
         }
+    averages = shown_averages(cycle.framework_id)
     chart_rows = [
         {
             "label": f"{r['element'].number}. {r['element'].title}",
@@ -93,6 +95,7 @@ def cycle_detail(request, authority_slug, cycle_pk):
             "previous": previous.get(r["element"].maps_from_id or r["element"].pk)
             if cycle.previous_id
             else None,
+            "average": averages.get(r["element"].pk),
         }
         for r in rows
     ]
@@ -105,8 +108,12 @@ def cycle_detail(request, authority_slug, cycle_pk):
             "rows": rows,
             "complete": complete,
             "chart": rating_chart(
-                chart_rows, with_mentor=see_review, with_previous=bool(cycle.previous_id)
+                chart_rows,
+                with_mentor=see_review,
+                with_previous=bool(cycle.previous_id),
+                with_average=bool(averages),
             ),
+            "averages_shown_from": SHOWN_FROM,
             "chart_rows": chart_rows,
             "ratings": Rating,
             "actions": actions,

@@ -1,6 +1,12 @@
 from django.utils.functional import SimpleLazyObject
 
-from accounts.roles import is_authority_admin, is_authority_staff, is_desk_checker, is_mentor
+from accounts.roles import (
+    is_authority_admin,
+    is_authority_staff,
+    is_desk_checker,
+    is_mentor,
+    may_see_overview,
+)
 
 from .models import Authority
 
@@ -18,6 +24,7 @@ def authority(request):
             "staff": is_authority_staff,
             "desk": is_desk_checker,
             "mentor": is_mentor,
+            "overview": may_see_overview,
         }
         return {name: check.test(request.user, request.authority) for name, check in checks.items()}
 

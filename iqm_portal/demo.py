@@ -1,7 +1,7 @@
 """Demo data from the seed texts: Bath & North East Somerset's scheme and a national authority
 holding The Cooper School and its partner. URNs and addresses are made up for the demo."""
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -17,12 +17,12 @@ from assessments.domain import (
     submit_to_mentor,
     validate,
 )
-from assessments.models import Cycle, Rating, Target
+from assessments.models import Answer, Cycle, FrameworkVersion, MentorReview, Rating, Target
 from authorities.models import Authority
 from awards.domain import awards_in_force, record_plaque
 from awards.models import Award, Plaque, Tier
 from moderation import domain as moderation
-from moderation.models import Finding, Outcome
+from moderation.models import Decision, Finding, Outcome
 from portfolios.domain import add_link, submit_portfolio
 from publishing.domain import publish
 from publishing.models import Publication
@@ -241,6 +241,7 @@ def load_demo():
                 )
     with scope(authority=bathnes):
         _plaques(bathnes)
+    _assessed_in_the_portal(bathnes, schools)
     platform = _user(*PLATFORM_ADMIN)
     if not platform.is_staff:
         platform.is_staff = platform.is_superuser = True
@@ -445,3 +446,73 @@ def demo_logins():
     return [(PLATFORM_ADMIN[0], "Platform admin")] + [
         (email, "; ".join(roles)) for email, roles in seen.items()
     ]
+
+
+# Quality Marks the portal's panel awarded, for the authority overview's figures (time to a
+# decision, how each element is rated) and the authority's average on a cycle's chart: (school,
+# days from registration to the decision, the mentor's validated rating of elements 1 to 10).
+ASSESSED_IN_THE_PORTAL = [
+    ("Oldfield", 150, "3343233432"),
+    ("Ralph Allen", 210, "2333423343"),
+    ("Batheaston C of E Primary", 120, "3443333443"),
+    ("Writhlington Business & Enterprise", 260, "2232322333"),
+    ("Welton Primary", 175, "3332434332"),
+    ("Broadlands", 190, "3334333233"),
+]
+
+
+def _assessed_in_the_portal(authority, schools):
+    """Each school's initial assessment, decided on the day of its Quality Mark (made by
+    _past_awards), which the decision now names. Recorded as done, with no workflow to replay."""
+    with scope(authority=authority):
+        mentor = User.objects.get(email="mentor@bathnes.test")
+        chair = User.objects.get(email="chair@bathnes.test")
+        framework = FrameworkVersion.objects.get(is_current=True)
+        elements = list(framework.elements.prefetch_related("descriptors"))
+        for name, days, ratings in ASSESSED_IN_THE_PORTAL:
+            school = schools[authority.slug, name]
+            award = Award.objects.filter(school=school, decision=None).first()
+            if award is None or Cycle.objects.filter(school=school).exists():
+                continue
+            decided_at = timezone.make_aware(datetime.combine(award.awarded_on, time(16)))
+            registered = decided_at - timedelta(days=days)
+            cycle = Cycle.objects.create(
+                authority=authority,
+                school=school,
+                framework=framework,
+                mentor=mentor,
+                state=Cycle.State.DECIDED,
+            )
+            Cycle.objects.filter(pk=cycle.pk).update(
+                created_at=registered,
+                submitted_at=registered + timedelta(days=days // 3),
+                validated_at=registered + timedelta(days=days // 3 + 14),
+                portfolio_submitted_at=decided_at - timedelta(days=40),
+            )
+            Answer.objects.bulk_create(
+                Answer(
+                    cycle=cycle,
+                    element=element,
+                    version=1,
+                    rating=int(rating),
+                    ratings={str(d.pk): int(rating) for d in element.descriptors.all()},
+                    practice=f"How {name} works on “{element.title.lower()}”.",
+                    evidence="Minutes, tracking data and pupil voice surveys.",
+                    updated_at=registered + timedelta(days=days // 4),
+                )
+                for element, rating in zip(elements, ratings, strict=True)
+            )
+            MentorReview.objects.bulk_create(
+                MentorReview(cycle=cycle, element=element, rating=int(rating))
+                for element, rating in zip(elements, ratings, strict=True)
+            )
+            decision = Decision.objects.create(
+                cycle=cycle,
+                outcome=Outcome.AWARD,
+                tier=Tier.QUALITY_MARK,
+                rationale="The moderators' report shows every element met.",
+                votes={f"award: {Tier.QUALITY_MARK.label}": 3},
+                recorded_by=chair,
+            )
+            Decision.objects.filter(pk=decision.pk).update(recorded_at=decided_at)
+            Award.objects.filter(pk=award.pk).update(decision=decision)

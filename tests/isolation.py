@@ -718,6 +718,13 @@ URLS = {
     "reports:plaque": Case(
         ADMIN, objects=_award, sees=ADMIN, method="post", ok=302, changes=_render_jobs
     ),
+    # Part F, the authority's overview: its admin and its panel chair (accounts.roles). A figure is
+    # named, not owned: the outsider's "object" is a name that is no figure, a 404 like any other.
+    "overview:page": Case(DESK),
+    "overview:csv": Case(
+        DESK,
+        objects=lambda w, o: {"figure": "awards-by-area" if o == w.authority else "pupils"},
+    ),
 }
 
 # Arguments for the Django admin's own patterns; every one of them is for platform admins only.

@@ -128,3 +128,30 @@ def test_the_national_authority_lists_the_cooper_school_as_flagship(demo, client
         assert [award.tier for award in history] == [Tier.QUALITY_MARK] + [
             Tier.CENTRE_OF_EXCELLENCE
         ] * 3 + [Tier.FLAGSHIP]
+
+
+def test_the_overview_shows_the_seed_schools_and_the_portals_assessments(demo, client):
+    """36 awarded schools by area and the 2 working towards, as on the published list; the
+    decided assessments' times; the element ratings, averaged on a school's chart too."""
+    from accounts.models import User
+    from iqm_portal.demo import ASSESSED_IN_THE_PORTAL
+
+    client.force_login(User.objects.get(email="admin@bathnes.test"))
+    page = client.get("/bathnes/overview/")
+    assert page.status_code == 200
+    figures = {figure.slug: figure for figure in page.context["figures"]}
+    awards = figures["awards-by-area"]
+    assert [(area, values) for area, values in awards.rows] == [
+        ("Bath", [17, 1, 0, 0]),
+        ("Norton Radstock", [10, 0, 0, 1]),
+        ("Chew Valley & Keynsham", [8, 0, 0, 1]),
+    ]
+    assert (sum(awards.total[:3]), awards.total[3]) == (36, 2)
+    decided = dict(figures["time-to-decision"].rows)
+    assert decided["Initial assessment"][0] == len(ASSESSED_IN_THE_PORTAL) + 1
+    ratings = figures["element-ratings"].rows
+    assert [values[1] for _, values in ratings] == [len(ASSESSED_IN_THE_PORTAL) + 2] * 10
+    with scope(authority=Authority.objects.get(slug="bathnes")):
+        cycle = Cycle.objects.get(school__name=DECIDED_SCHOOL)
+    chart = client.get(f"/bathnes/cycles/{cycle.pk}/").context["chart"]
+    assert len(chart["markers"]) == 10

@@ -85,11 +85,14 @@ def _unscoped_get_object_or_404(klass, **kwargs):
         raise Http404 from None
 
 
-# Email templates are addressed by kind, not by a row of some authority: nothing there to unscope.
+# Email templates are addressed by kind, and the overview's CSVs by figure, not by a row of some
+# authority: nothing there to unscope.
 OBJECT_URLS = sorted(
     name
     for name, case in URLS.items()
-    if case.objects and case.access != PUBLIC and not name.startswith("notifications:template")
+    if case.objects
+    and case.access != PUBLIC
+    and not name.startswith(("notifications:template", "overview:"))
 )
 # Views that, having fetched their object, ask the workflow's rules whether the visitor may see it
 # (its school, or its cycle): with the scope dropped they still answer "not found".
