@@ -17,6 +17,7 @@ authority_patterns = [
     path("", include("reports.urls")),
     path("", include("feedback.urls")),
     path("", include("publishing.urls")),
+    path("workshops/", include("workshops.urls")),
 ]
 
 urlpatterns = [
