@@ -54,3 +54,6 @@ PERMISSIONS = {
 }
 for _name, _predicate in PERMISSIONS.items():
     rules.add_perm(f"workshops.{_name}", _predicate)
+# For the navigation's `test_rule` tag, which hands the predicate the request's own user object,
+# whose memberships the middleware has already read (`has_perm` would read them again).
+rules.add_rule("workshops.view_workshops", may_view_workshops)
