@@ -127,6 +127,13 @@ def test_only_mentors_and_the_admin_schedule(scoped, who):
     assert Workshop.objects.count() == 0
 
 
+def test_a_workshop_has_at_least_one_place(scoped):
+    with pytest.raises(ValidationError) as refused:
+        schedule(scoped, capacity=0)
+    assert refused.value.message_dict == {"capacity": ["A workshop has at least one place."]}
+    assert Workshop.objects.count() == 0
+
+
 def test_a_workshop_is_scheduled_in_the_future(scoped):
     with pytest.raises(ValidationError) as refused:
         schedule(scoped, starts_at=NOW)
@@ -592,7 +599,8 @@ def test_another_authoritys_workshop_is_not_found(client, world):
             mentor=outsider_mentor,
             **details(),
         )
-    for who in ("authority_admin", "mentor", "school_coordinator"):
-        client.force_login(world.people[who])
-        response = client.get(reverse("workshops:detail", args=["bathnes", theirs.pk]))
-        assert (who, response.status_code) == (who, 404)
+    for who, person in {**world.people, **world.others}.items():
+        client.force_login(person)
+        for name in ("detail", "edit"):
+            response = client.get(reverse(f"workshops:{name}", args=["bathnes", theirs.pk]))
+            assert (who, name, response.status_code) == (who, name, 404)

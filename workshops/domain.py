@@ -49,7 +49,9 @@ def mentors(authority):
     ).order_by("full_name", "email")
 
 
-def _check_details(authority, *, mentor, starts_at, moved, new_mentor) -> None:
+def _check_details(authority, *, mentor, starts_at, capacity, moved, new_mentor) -> None:
+    if capacity < 1:
+        raise ValidationError({"capacity": "A workshop has at least one place."})
     if moved and starts_at <= timezone.now():
         raise ValidationError({"starts_at": "Choose a date and time in the future."})
     if new_mentor and not mentors(authority).filter(pk=mentor.pk).exists():
@@ -62,7 +64,12 @@ def schedule(*, authority, by, mentor, elements=(), **details) -> Workshop:
     if not may_schedule(by, authority):
         raise PermissionDenied("Only mentors and the authority admin schedule workshops.")
     _check_details(
-        authority, mentor=mentor, starts_at=details["starts_at"], moved=True, new_mentor=True
+        authority,
+        mentor=mentor,
+        starts_at=details["starts_at"],
+        capacity=details["capacity"],
+        moved=True,
+        new_mentor=True,
     )
     workshop = Workshop.objects.create(authority=authority, mentor=mentor, **details)
     workshop.elements.set(elements)
@@ -95,6 +102,7 @@ def update(*, workshop, by, elements=(), **details) -> Workshop:
         workshop.authority,
         mentor=details["mentor"],
         starts_at=details["starts_at"],
+        capacity=details["capacity"],
         moved=details["starts_at"] != workshop.starts_at,
         new_mentor=details["mentor"] != workshop.mentor,
     )
@@ -187,9 +195,9 @@ def cancel(*, booking, by) -> None:
 
 def _fill_places(workshop, by) -> None:
     """Give the free places of a locked workshop to the people waiting, in the order they signed
-    up, and tell each of them."""
+    up, and tell each of them. Once it has begun, its lists stay as they were."""
     free = workshop.capacity - workshop.bookings.filter(status=Status.BOOKED).count()
-    if free <= 0:
+    if free <= 0 or workshop.is_past:
         return
     waiting = workshop.bookings.filter(status=Status.WAITING).select_related("person", "school")
     for booking in waiting[:free]:

@@ -1,4 +1,5 @@
 from django import forms
+from django.db.models import Q
 
 from assessments.models import Element
 
@@ -32,7 +33,6 @@ class WorkshopForm(forms.ModelForm):
     def __init__(self, *args, mentors, elements, choose_mentor, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["starts_at"].input_formats = [DATETIME_FORMAT]
-        self.fields["capacity"].min_value = 1
         self.fields["capacity"].widget.attrs["min"] = 1
         self.fields["elements"].queryset = elements
         if choose_mentor:
@@ -48,8 +48,13 @@ class WorkshopForm(forms.ModelForm):
         with the workshop as it was, which is left untouched here."""
 
 
-def elements_of_current_framework():
-    return Element.objects.filter(framework__is_current=True).order_by("number")
+def elements_to_choose(workshop=None):
+    """The current framework's elements, and those the workshop already covers (of an earlier
+    version, they are kept unless unticked)."""
+    chosen = Q(pk__in=workshop.elements.all()) if workshop else Q()
+    return Element.objects.filter(Q(framework__is_current=True) | chosen).order_by(
+        "framework__created_at", "number"
+    )
 
 
 class SignUpForm(forms.Form):

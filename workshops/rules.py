@@ -8,7 +8,6 @@ booking.
 """
 
 import rules
-from django.utils import timezone
 
 from accounts.roles import authority_id_of, is_authority_admin, is_mentor, school_ids
 
@@ -26,7 +25,7 @@ def is_workshop_mentor(user, workshop):
 
 @rules.predicate
 def has_begun(user, workshop):
-    return workshop.starts_at <= timezone.now()
+    return workshop.is_past
 
 
 @rules.predicate

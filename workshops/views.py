@@ -10,7 +10,7 @@ from accounts.roles import is_authority_admin
 from authorities.access import authority_view
 
 from . import domain
-from .forms import AttendanceForm, SignUpForm, WorkshopForm, elements_of_current_framework
+from .forms import AttendanceForm, SignUpForm, WorkshopForm, elements_to_choose
 from .models import Booking, Workshop
 from .rules import (
     may_cancel,
@@ -128,7 +128,7 @@ def workshop_edit(request, authority_slug, pk=None):
         request.POST if request.method == "POST" else None,
         instance=workshop,
         mentors=domain.mentors(authority),
-        elements=elements_of_current_framework(),
+        elements=elements_to_choose(workshop),
         choose_mentor=choose_mentor,
     )
     if request.method == "POST" and form.is_valid():
