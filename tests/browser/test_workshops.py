@@ -107,3 +107,43 @@ def test_a_workshop_with_one_place_and_a_waiting_list(page, world):
         assert list(
             OutboxMessage.objects.filter(key="workshop.place_given").values_list("to", "subject")
         ) == [("other_school_coordinator@bathnes.test", f"You have a place: {title}")]
+
+
+def test_the_mentor_records_attendance_and_the_school_page_shows_it(page, world):
+    with scopes_disabled():
+        held = Workshop.objects.create(
+            authority=world.authority,
+            title="Building an inclusive classroom",
+            starts_at=timezone.now() - timedelta(days=2),
+            place="Guildhall, Bath",
+            capacity=3,
+            mentor=world.people["mentor"],
+        )
+        for person, school in [
+            (world.people["head_teacher"], world.school),
+            (world.others["other_school_coordinator"], world.other_school),
+        ]:
+            Booking.objects.create(
+                workshop=held, person=person, school=school, status=Booking.Status.BOOKED
+            )
+
+    sign_in(page, "mentor@bathnes.test")
+    visit(page, "/bathnes/workshops/")
+    past = page.get_by_role("table", name="Past workshops")
+    expect(past.get_by_role("row").nth(1)).to_contain_text("2 of 3")
+    past.get_by_role("link", name="Building an inclusive classroom").click()
+    page.a11y.wait()
+    expect(page.get_by_role("button", name="Sign up")).to_have_count(0)
+    who_came = page.get_by_role("group", name="Who came")
+    who_came.get_by_label("Head teacher, Chandag Infant").check()
+    page.get_by_role("button", name="Save attendance").click()
+    page.a11y.wait()
+    expect(page.get_by_role("status")).to_have_text("Attendance recorded.")
+    booked = page.get_by_role("table", name="Who has a place")
+    expect(booked.get_by_role("row").filter(has_text="Chandag Infant")).to_contain_text("Yes")
+    expect(booked.get_by_role("row").filter(has_text="Castle Primary")).to_contain_text("No")
+
+    visit(page, f"/bathnes/schools/{world.school.pk}/")
+    attended = page.get_by_role("table", name="Workshops the school's staff attended")
+    expect(attended.get_by_role("row").nth(1)).to_contain_text("Building an inclusive classroom")
+    expect(attended.get_by_role("row").nth(1)).to_contain_text("Head teacher")
