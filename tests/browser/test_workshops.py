@@ -51,7 +51,7 @@ def test_a_workshop_with_one_place_and_a_waiting_list(page, world):
     page.get_by_role("button", name="Schedule the workshop").click()
     page.a11y.wait()
     expect(page.get_by_role("heading", level=1)).to_have_text(title)
-    expect(page.get_by_text("1: 1 left")).to_be_visible()
+    expect(page.get_by_text("1 place: 1 left")).to_be_visible()
     sign_out(page)
 
     sign_in(page, "school_coordinator@bathnes.test")
