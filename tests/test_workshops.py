@@ -604,3 +604,24 @@ def test_another_authoritys_workshop_is_not_found(client, world):
         for name in ("detail", "edit"):
             response = client.get(reverse(f"workshops:{name}", args=["bathnes", theirs.pk]))
             assert (who, name, response.status_code) == (who, name, 404)
+
+
+@pytest.mark.parametrize("count", [1, 3])
+def test_the_workshop_page_query_count_does_not_grow(
+    client, scoped, django_assert_num_queries, count
+):
+    world = scoped
+    workshop = schedule(world, capacity=2)
+    people = [
+        world.people["school_coordinator"],
+        world.people["head_teacher"],
+        world.others["other_school_coordinator"],
+    ]
+    for person in people[:count]:
+        domain.sign_up(workshop=workshop, by=person)
+    client = _client(client, world.people["mentor"])
+    # authority, session, user, memberships, the workshop, its bookings, the switcher, its
+    # elements
+    with django_assert_num_queries(8):
+        response = client.get(reverse("workshops:detail", args=["bathnes", workshop.pk]))
+    assert len(response.context["booked"]) + len(response.context["waiting"]) == count
