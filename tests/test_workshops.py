@@ -557,13 +557,26 @@ def test_the_admin_schedules_through_the_form(client, scoped):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_people_taking_the_last_place_at_once(world):
-    """Each in its own thread and database connection: the workshop's row lock serves them one
-    after the other, so one gets the place and the other waits."""
+def test_two_people_taking_the_last_place_at_once(world, monkeypatch):
+    """Each in its own thread and database connection. Once past the workshop's lock, each waits
+    (up to two seconds) for the other to get past it too: with the row lock the other cannot, so
+    they are served one after the other, and one gets the place while the other waits. Without
+    the lock both would count the place as free and both would take it."""
     with scope(authority=world.authority):
         workshop = schedule(world, capacity=1)
     people = [world.people["school_coordinator"], world.others["other_school_coordinator"]]
-    start = threading.Barrier(len(people))
+    start, both_past_the_lock = threading.Barrier(2), threading.Barrier(2)
+    lock = domain._lock
+
+    def lock_then_wait_for_the_other(workshop):
+        locked = lock(workshop)
+        try:
+            both_past_the_lock.wait(timeout=2)
+        except threading.BrokenBarrierError:
+            pass  # the other is held at the lock, as it should be
+        return locked
+
+    monkeypatch.setattr(domain, "_lock", lock_then_wait_for_the_other)
     errors = []
 
     def take_place(person):
