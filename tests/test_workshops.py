@@ -120,6 +120,12 @@ def test_the_admin_schedules_for_a_mentor_but_not_for_someone_else(scoped):
     }
 
 
+def test_a_mentor_schedules_only_their_own(scoped):
+    with pytest.raises(PermissionDenied):
+        schedule(scoped, by=scoped.people["mentor"], mentor=scoped.others["other_mentor"])
+    assert Workshop.objects.count() == 0
+
+
 @pytest.mark.parametrize("who", ["school_coordinator", "moderator", "panel_chair"])
 def test_only_mentors_and_the_admin_schedule(scoped, who):
     with pytest.raises(PermissionDenied):

@@ -17,7 +17,14 @@ from audit.domain import record, snapshot
 from schools.models import School
 
 from .models import Booking, Workshop
-from .rules import may_cancel, may_manage, may_record_attendance, may_schedule, may_sign_up
+from .rules import (
+    may_cancel,
+    may_choose_mentor,
+    may_manage,
+    may_record_attendance,
+    may_schedule,
+    may_sign_up,
+)
 
 Status = Booking.Status
 FIELDS = ("title", "starts_at", "place", "capacity", "description", "mentor")
@@ -49,7 +56,9 @@ def mentors(authority):
     ).order_by("full_name", "email")
 
 
-def _check_details(authority, *, mentor, starts_at, capacity, moved, new_mentor) -> None:
+def _check_details(authority, by, *, mentor, starts_at, capacity, moved, new_mentor) -> None:
+    if new_mentor and mentor != by and not may_choose_mentor(by, authority):
+        raise PermissionDenied("Only the authority admin chooses another mentor to run it.")
     if capacity < 1:
         raise ValidationError({"capacity": "A workshop has at least one place."})
     if moved and starts_at <= timezone.now():
@@ -65,6 +74,7 @@ def schedule(*, authority, by, mentor, elements=(), **details) -> Workshop:
         raise PermissionDenied("Only mentors and the authority admin schedule workshops.")
     _check_details(
         authority,
+        by,
         mentor=mentor,
         starts_at=details["starts_at"],
         capacity=details["capacity"],
@@ -100,6 +110,7 @@ def update(*, workshop, by, elements=(), **details) -> Workshop:
         )
     _check_details(
         workshop.authority,
+        by,
         mentor=details["mentor"],
         starts_at=details["starts_at"],
         capacity=details["capacity"],

@@ -36,6 +36,8 @@ def is_own_booking(user, booking):
 # On the authority (or any of its objects).
 may_view_workshops = is_mentor | is_school_staff | is_authority_admin
 may_schedule = is_mentor | is_authority_admin
+# Who runs a workshop: a mentor schedules their own; the admin chooses any mentor.
+may_choose_mentor = is_authority_admin
 # On a workshop.
 may_manage = is_workshop_mentor | is_authority_admin
 may_sign_up = is_school_staff
@@ -46,6 +48,7 @@ may_cancel = is_own_booking
 PERMISSIONS = {
     "view_workshops": may_view_workshops,
     "schedule": may_schedule,
+    "choose_mentor": may_choose_mentor,
     "manage": may_manage,
     "sign_up": may_sign_up,
     "record_attendance": may_record_attendance,

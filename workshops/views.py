@@ -6,7 +6,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from accounts.roles import is_authority_admin
 from authorities.access import authority_view
 
 from . import domain
@@ -14,6 +13,7 @@ from .forms import AttendanceForm, SignUpForm, WorkshopForm, elements_to_choose
 from .models import Booking, Workshop
 from .rules import (
     may_cancel,
+    may_choose_mentor,
     may_manage,
     may_record_attendance,
     may_schedule,
@@ -122,8 +122,7 @@ def workshop_edit(request, authority_slug, pk=None):
         _require(may_manage, user, workshop)
     else:
         _require(may_schedule, user, authority)
-    # The admin chooses who runs it; a mentor runs their own.
-    choose_mentor = is_authority_admin(user, authority)
+    choose_mentor = may_choose_mentor(user, authority)
     form = WorkshopForm(
         request.POST if request.method == "POST" else None,
         instance=workshop,
