@@ -644,3 +644,29 @@ def test_the_workshop_page_query_count_does_not_grow(
     with django_assert_num_queries(8):
         response = client.get(reverse("workshops:detail", args=["bathnes", workshop.pk]))
     assert len(response.context["booked"]) + len(response.context["waiting"]) == count
+
+
+def test_someone_at_two_schools_chooses_one_on_the_page(client, scoped):
+    world = scoped
+    coordinator = world.people["school_coordinator"]
+    MembershipFactory(
+        authority=world.authority,
+        user=coordinator,
+        role=Role.SCHOOL_COORDINATOR,
+        school=world.other_school,
+    )
+    workshop = schedule(world)
+    client = _client(client, coordinator)
+    detail = reverse("workshops:detail", args=["bathnes", workshop.pk])
+    form = client.get(detail).context["sign_up_form"]
+    assert [label for _, label in form.fields["school"].choices] == [
+        "Castle Primary",
+        "Chandag Infant",
+    ]
+    client.post(
+        reverse("workshops:sign_up", args=["bathnes", workshop.pk]),
+        {"school": world.other_school.pk},
+    )
+    assert list(Booking.objects.values_list("school__name", "status")) == [
+        ("Castle Primary", Status.BOOKED)
+    ]
