@@ -27,6 +27,8 @@ from portfolios.domain import add_link, submit_portfolio
 from publishing.domain import publish
 from publishing.models import Publication
 from schools.models import Area, School
+from workshops import domain as workshops
+from workshops.models import Booking, Workshop
 
 DEMO_PASSWORD = "iqm-demo-2026"
 
@@ -232,6 +234,7 @@ def load_demo():
         decided = schools["bathnes", DECIDED_SCHOOL]
         if not Cycle.objects.filter(school=decided).exists():
             _decided_cycle(_validated_cycle(bathnes, decided, mentor, coordinator), coordinator)
+        _workshops(bathnes, schools, mentor)
     for authority in authorities.values():
         with scope(authority=authority):
             _past_awards(authority, schools)
@@ -425,6 +428,77 @@ def _decided_cycle(cycle, coordinator):
             "The report shows every element met, with strong evidence from pupils, parents and "
             "governors. The panel agrees with the moderators' recommendation."
         ),
+    )
+
+
+def _workshops(authority, schools, mentor):
+    """Two workshops by the demo mentor: one held six weeks ago, which Chandag Infant's head
+    teacher and contributor attended, and one in three weeks with one place left."""
+    if Workshop.objects.exists():
+        return
+    people = {u.email: u for u in User.objects.filter(email__endswith="@bathnes.test")}
+    elements = {
+        e.number: e for e in Cycle.objects.get(school__name=DEMO_SCHOOL).framework.elements.all()
+    }
+
+    def at(days, hour, minute=0):
+        day = timezone.localdate() + timedelta(days=days)
+        return timezone.make_aware(datetime.combine(day, time(hour, minute)))
+
+    # Held before today, so made as it stands rather than scheduled.
+    held = Workshop.objects.create(
+        authority=authority,
+        title="Building an inclusive classroom",
+        starts_at=at(-42, 15, 30),
+        place="Guildhall, Bath",
+        capacity=12,
+        mentor=mentor,
+        description="Adapting teaching, grouping and the room itself so that every pupil can "
+        "take part, with examples from B&NES schools.",
+    )
+    held.elements.set([elements[5], elements[6]])
+    chandag = schools["bathnes", DEMO_SCHOOL]
+    Booking.objects.bulk_create(
+        [
+            Booking(
+                workshop=held,
+                person=people["head@bathnes.test"],
+                school=chandag,
+                status=Booking.Status.BOOKED,
+                attended=True,
+            ),
+            Booking(
+                workshop=held,
+                person=people["contributor@bathnes.test"],
+                school=chandag,
+                status=Booking.Status.BOOKED,
+                attended=True,
+            ),
+            Booking(
+                workshop=held,
+                person=people["coordinator@bathnes.test"],
+                school=schools["bathnes", VALIDATED_SCHOOL],
+                status=Booking.Status.BOOKED,
+                attended=False,
+            ),
+        ]
+    )
+    upcoming = workshops.schedule(
+        authority=authority,
+        by=mentor,
+        mentor=mentor,
+        title="Working with parents and carers",
+        starts_at=at(21, 15, 30),
+        place="Keynsham Civic Centre",
+        capacity=2,
+        description="Family learning, home-school agreements and hearing from parents who find "
+        "school hard to reach.",
+        elements=[elements[8]],
+    )
+    workshops.sign_up(
+        workshop=upcoming,
+        by=people["coordinator@bathnes.test"],
+        school=schools["bathnes", VALIDATED_SCHOOL],
     )
 
 

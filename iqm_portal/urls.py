@@ -18,6 +18,7 @@ authority_patterns = [
     path("", include("feedback.urls")),
     path("", include("publishing.urls")),
     path("", include("overview.urls")),
+    path("workshops/", include("workshops.urls")),
 ]
 
 urlpatterns = [

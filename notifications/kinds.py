@@ -7,7 +7,7 @@ model objects, so an email template cannot reach anything its variables do not h
 """
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 COMMON_VARIABLES = {
     "authority": "The authority's name, e.g. “Bath & North East Somerset”.",
@@ -236,6 +236,26 @@ KINDS: dict[str, Kind] = {
                 "sent_on": "The date the plaque was sent.",
             },
             {**SAMPLE_SCHOOL, "tier": "Inclusion Quality Mark", "sent_on": date(2026, 8, 3)},
+        ),
+        _kind(
+            "workshop.place_given",
+            "Workshop place from the waiting list",
+            "Someone gives up a place at a full workshop (or it is given more places). To the "
+            "first person on its waiting list, who now has the place.",
+            "You have a place: {{ workshop }}",
+            'A place has come free at “{{ workshop }}” on {{ starts_at|date:"l j F Y, H:i" }} '
+            "({{ place }}), and it is yours: you were next on the waiting list.\n\n"
+            "If you can no longer come, please cancel your place so the next person can have it.",
+            {
+                "workshop": "The workshop's title.",
+                "starts_at": "When it starts (a date and time: use the date filter to format it).",
+                "place": "Where it is held.",
+            },
+            {
+                "workshop": "Inclusive practice in the early years",
+                "starts_at": datetime(2027, 3, 14, 15, 30),
+                "place": "Guildhall, Bath",
+            },
         ),
     ]
 }

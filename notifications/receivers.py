@@ -5,12 +5,14 @@ transaction of the step itself."""
 from django.conf import settings
 from django.dispatch import receiver
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import Membership
 from accounts.roles import SCHOOL_LEADS
 from assessments.signals import cycle_stepped
 from assessments.workflow import AWARD_TOLD, STEPS, people_told
 from awards.domain import award_made, plaque_sent
+from workshops.domain import place_given
 
 from .domain import notify
 
@@ -122,5 +124,23 @@ def tell_of_plaque(sender, plaque, by, **kwargs):
             "sent_on": plaque.sent_on,
             "url": settings.SITE_URL
             + reverse("schools:detail", args=[award.authority.slug, award.school_id]),
+        },
+    )
+
+
+@receiver(place_given, dispatch_uid="notifications.place_given")
+def tell_of_place(sender, booking, by, **kwargs):
+    workshop = booking.workshop
+    notify(
+        authority=workshop.authority,
+        key="workshop.place_given",
+        dedupe_key=f"workshop.{workshop.pk}.place.{booking.pk}",
+        recipients=[booking.person],
+        context={
+            "workshop": workshop.title,
+            "starts_at": timezone.localtime(workshop.starts_at),
+            "place": workshop.place,
+            "url": settings.SITE_URL
+            + reverse("workshops:detail", args=[workshop.authority.slug, workshop.pk]),
         },
     )

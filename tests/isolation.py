@@ -727,6 +727,77 @@ URLS = {
     ),
 }
 
+
+# Part D, workshops: mentors, school staff (of any school) and the admin see them; the world's
+# mentor runs the world's workshop. Another authority's workshop is a 404 for everyone.
+def _workshop(world, owner, days=7):
+    from workshops.models import Workshop
+
+    mentor = world.people["mentor"] if owner == world.authority else world.outsider
+    with scopes_disabled():
+        workshop = Workshop.objects.create(
+            authority=owner,
+            title="Inclusive practice",
+            starts_at=timezone.now() + timedelta(days=days),
+            place="Guildhall, Bath",
+            capacity=5,
+            mentor=mentor,
+        )
+    return {"pk": workshop.pk}
+
+
+def _booked(world, owner, days=7):
+    """A workshop with the world's coordinator (or the outsider) booked on it."""
+    from workshops.models import Booking
+
+    kwargs = _workshop(world, owner, days)
+    ours = owner == world.authority
+    with scopes_disabled():
+        booking = Booking.objects.create(
+            workshop_id=kwargs["pk"],
+            person=world.people["school_coordinator"] if ours else world.outsider,
+            school=world.school if ours else world.outsider_school,
+            status=Booking.Status.BOOKED,
+        )
+    return {**kwargs, "booking_pk": booking.pk}
+
+
+def _bookings(world, kwargs):
+    from workshops.models import Booking
+
+    with scopes_disabled():
+        return sorted(Booking.objects.filter(workshop=kwargs["pk"]).values_list("pk", "attended"))
+
+
+WORKSHOP_PEOPLE = SCHOOL | {"mentor", "other_mentor", "authority_admin", "other_school_coordinator"}
+URLS |= {
+    "workshops:list": Case(WORKSHOP_PEOPLE),
+    "workshops:create": Case({"mentor", "other_mentor", "authority_admin"}),
+    "workshops:detail": Case(WORKSHOP_PEOPLE, objects=_workshop),
+    "workshops:edit": Case({"mentor", "authority_admin"}, objects=_workshop),
+    "workshops:sign_up": Case(
+        SCHOOL | {"other_school_coordinator"},
+        objects=_workshop,
+        method="post",
+        ok=302,
+        changes=_bookings,
+    ),
+    # Only one's own booking: the world's coordinator's.
+    "workshops:cancel": Case(
+        {"school_coordinator"}, objects=_booked, method="post", ok=302, changes=_bookings
+    ),
+    # Once it has taken place, by its mentor or the admin.
+    "workshops:attendance": Case(
+        {"mentor", "authority_admin"},
+        objects=lambda w, o: {"pk": _booked(w, o, days=-1)["pk"]},
+        method="post",
+        ok=302,
+        data=lambda w, k: {"attended": [pk for pk, _ in _bookings(w, k)]},
+        changes=_bookings,
+    ),
+}
+
+
 # Arguments for the Django admin's own patterns; every one of them is for platform admins only.
 ADMIN_SITE_ARGS = {
     "id": "1",

@@ -155,3 +155,25 @@ def test_the_overview_shows_the_seed_schools_and_the_portals_assessments(demo, c
         cycle = Cycle.objects.get(school__name=DECIDED_SCHOOL)
     chart = client.get(f"/bathnes/cycles/{cycle.pk}/").context["chart"]
     assert len(chart["markers"]) == 10
+
+
+def test_the_demo_mentor_runs_a_past_and_an_upcoming_workshop(demo, client):
+    from accounts.models import User
+    from workshops.models import Booking, Workshop
+
+    bathnes = Authority.objects.get(slug="bathnes")
+    with scope(authority=bathnes):
+        workshops = list(Workshop.objects.order_by("starts_at").select_related("mentor"))
+        assert [(w.title, w.is_past, w.mentor.email) for w in workshops] == [
+            ("Building an inclusive classroom", True, "mentor@bathnes.test"),
+            ("Working with parents and carers", False, "mentor@bathnes.test"),
+        ]
+        attended = Booking.objects.filter(attended=True).order_by("person__email")
+        assert [(b.person.email, b.school.name) for b in attended] == [
+            ("contributor@bathnes.test", "Chandag Infant"),
+            ("head@bathnes.test", "Chandag Infant"),
+        ]
+        chandag = School.objects.get(name="Chandag Infant")
+    client.force_login(User.objects.get(email="head@bathnes.test"))
+    page = client.get(reverse("schools:detail", args=["bathnes", chandag.pk])).content.decode()
+    assert "<td>Building an inclusive classroom</td>" in page

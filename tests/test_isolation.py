@@ -18,6 +18,7 @@ import portfolios.views
 import reports.views
 import schools.access
 import schools.views
+import workshops.views
 from assessments import workflow
 from assessments.models import Cycle
 from authorities.middleware import AuthorityMiddleware
@@ -125,6 +126,7 @@ def test_harness_catches_a_view_that_drops_its_scope(name, world, staff_user, mo
         awards.views,
         notifications.views,
         reports.views,
+        workshops.views,
     ):
         monkeypatch.setattr(module, "get_object_or_404", _unscoped_get_object_or_404)
     problems = check(make_client, name, URLS[name], world, staff_user)

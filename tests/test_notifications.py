@@ -532,6 +532,7 @@ def test_the_template_list_names_every_kind_and_what_this_authority_changed(admi
         ("decision.corrected", False),
         ("award.made", False),
         ("plaque.sent", False),
+        ("workshop.place_given", False),
     ]
 
 
