@@ -531,6 +531,10 @@ def test_the_template_list_names_every_kind_and_what_this_authority_changed(admi
         ("decision.recorded", False),
         ("decision.corrected", False),
         ("award.made", False),
+        ("award.expiring", False),
+        ("award.review_due", False),
+        ("award.lapsed", False),
+        ("targets.overdue", False),
     ]
 
 
