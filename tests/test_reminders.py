@@ -2,6 +2,7 @@
 and however often; awards lapsing; the next publication; another authority's people never told.
 Time is moved with time-machine."""
 
+import io
 import threading
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -10,6 +11,7 @@ import pytest
 import time_machine
 from django.conf import settings
 from django.core import mail
+from django.core.management import call_command
 from django.db import connection, transaction
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
@@ -415,3 +417,12 @@ def _waiting_on_a_lock() -> int:
             "WHERE wait_event_type = 'Lock' AND datname = current_database()"
         )
         return cursor.fetchone()[0]
+
+
+def test_the_command_runs_the_job_now(world):
+    award(world.other_school, awarded_on=date(2027, 1, 4))
+    out = io.StringIO()
+    with on(date(2029, 7, 4)):
+        call_command("send_reminders", stdout=out)
+        call_command("send_reminders", stdout=out)
+    assert out.getvalue() == "1 reminder sent.\n0 reminders sent.\n"
