@@ -253,8 +253,9 @@ KINDS: dict[str, Kind] = {
             "and head teacher, and the authority admins.",
             "{{ school }}: the annual review of its {{ tier }} is due",
             'The {{ tier }} of {{ school }} expires on {{ expires_on|date:"j F Y" }} and its '
-            "annual review is not registered yet. The school keeps the award by its annual "
-            "review: please register it.",
+            "annual review is not registered yet. To keep the award, the school needs its annual "
+            "review decided by then: the authority registers the review, then the school writes "
+            "its annual update.",
             {
                 **SCHOOL,
                 "tier": "The tier, e.g. “Centre of Excellence”.",
