@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core import mail
 from django.core.management import call_command
 from django.db import connection, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
@@ -20,6 +21,8 @@ from assessments.models import Cycle, Target
 from audit.models import AuditEntry
 from awards.models import Award, Tier
 from notifications import reminders
+from notifications.domain import save_template, text_errors
+from notifications.kinds import get_kind
 from notifications.models import OutboxMessage, Reminder
 from publishing import domain as publishing
 
@@ -426,3 +429,70 @@ def test_the_command_runs_the_job_now(world):
         call_command("send_reminders", stdout=out)
         call_command("send_reminders", stdout=out)
     assert out.getvalue() == "1 reminder sent.\n0 reminders sent.\n"
+
+
+# The emails
+
+
+REMINDER_KINDS = ["award.expiring", "award.review_due", "award.lapsed", "targets.overdue"]
+
+
+@pytest.mark.parametrize("key", REMINDER_KINDS)
+def test_each_reminder_is_an_editable_template_that_previews_cleanly(admin_client, key):
+    kind = get_kind(key)
+    assert text_errors(kind, subject=kind.subject, body=kind.body) == {}
+    response = admin_client.get(reverse("notifications:template_edit", args=["bathnes", key]))
+    assert response.status_code == 200
+    assert (
+        response.context["preview"]
+        == {
+            "award.expiring": (
+                "The Inclusion Quality Mark of Chandag Infant School expires on 30 June 2029",
+                "Hello,\n\nThe Inclusion Quality Mark of Chandag Infant School expires on 30 June "
+                "2029. To keep it, the school needs its reassessment decided by then; otherwise the "
+                "award lapses.\n\nhttps://iqm-portal.example.org/your-authority/cycles/123/\n\n"
+                "Bath & North East Somerset – IQM Portal\n",
+            ),
+            "award.review_due": (
+                "Chandag Infant School: the annual review of its Centre of Excellence is due",
+                "Hello,\n\nThe Centre of Excellence of Chandag Infant School expires on 30 June 2027 "
+                "and its annual review is not registered yet. To keep the award, the school needs "
+                "its annual review decided by then: the authority registers the review, then the "
+                "school writes its annual update.\n\n"
+                "https://iqm-portal.example.org/your-authority/cycles/123/\n\n"
+                "Bath & North East Somerset – IQM Portal\n",
+            ),
+            "award.lapsed": (
+                "The Centre of Excellence of Chandag Infant School has lapsed",
+                "Hello,\n\nThe Centre of Excellence of Chandag Infant School expired on 30 June 2027 "
+                "and has lapsed. The school still holds the Inclusion Quality Mark.\n\n"
+                "https://iqm-portal.example.org/your-authority/cycles/123/\n\n"
+                "Bath & North East Somerset – IQM Portal\n",
+            ),
+            "targets.overdue": (
+                "Chandag Infant School: 1 action-plan target overdue",
+                "Hello,\n\nThe deadline of 1 target of the action plan of Chandag Infant School has "
+                "passed, and it is not done:\n\n- 4 Staffing: Train lunchtime staff (Lee Lead, due 1 "
+                "May 2027)\n\nhttps://iqm-portal.example.org/your-authority/cycles/123/\n\n"
+                "Bath & North East Somerset – IQM Portal\n",
+            ),
+        }[key]
+    )
+
+
+def test_the_authoritys_own_text_is_sent(world):
+    with scope(authority=world.authority):
+        save_template(
+            authority=world.authority,
+            by=None,
+            key="award.expiring",
+            subject="Renew {{ school }} by {{ expires_on|date:'j M Y' }}",
+            body="{{ tier }}: {{ renewal }}.",
+        )
+    award(world.other_school, awarded_on=date(2027, 1, 4))
+    run_on(date(2029, 7, 4))
+    sent = message("award.expiring", CASTLE_LEAD)
+    assert (sent.subject, sent.body) == (
+        "Renew Castle Primary by 4 Jan 2030",
+        "Inclusion Quality Mark: reassessment.\n",
+    )
