@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from celery.schedules import crontab
 from django.conf import settings
 from django.core import mail
 from django.core.management import call_command
@@ -20,6 +21,7 @@ from django_scopes import scope, scopes_disabled
 from assessments.models import Cycle, Target
 from audit.models import AuditEntry
 from awards.models import Award, Tier
+from iqm_portal.celery import app
 from notifications import reminders
 from notifications.domain import save_template, text_errors
 from notifications.kinds import get_kind
@@ -435,6 +437,39 @@ def test_the_command_runs_the_job_now(world):
 
 
 REMINDER_KINDS = ["award.expiring", "award.review_due", "award.lapsed", "targets.overdue"]
+# Their texts with the kinds' example values.
+PREVIEWS = {
+    "award.expiring": (
+        "The Inclusion Quality Mark of Chandag Infant School expires on 30 June 2029",
+        "Hello,\n\nThe Inclusion Quality Mark of Chandag Infant School expires on 30 June "
+        "2029. To keep it, the school needs its reassessment decided by then; otherwise the "
+        "award lapses.\n\nhttps://iqm-portal.example.org/your-authority/cycles/123/\n\n"
+        "Bath & North East Somerset – IQM Portal\n",
+    ),
+    "award.review_due": (
+        "Chandag Infant School: the annual review of its Centre of Excellence is due",
+        "Hello,\n\nThe Centre of Excellence of Chandag Infant School expires on 30 June 2027 "
+        "and its annual review is not registered yet. To keep the award, the school needs "
+        "its annual review decided by then: the authority registers the review, then the "
+        "school writes its annual update.\n\n"
+        "https://iqm-portal.example.org/your-authority/cycles/123/\n\n"
+        "Bath & North East Somerset – IQM Portal\n",
+    ),
+    "award.lapsed": (
+        "The Centre of Excellence of Chandag Infant School has lapsed",
+        "Hello,\n\nThe Centre of Excellence of Chandag Infant School expired on 30 June 2027 "
+        "and has lapsed. The school still holds the Inclusion Quality Mark.\n\n"
+        "https://iqm-portal.example.org/your-authority/cycles/123/\n\n"
+        "Bath & North East Somerset – IQM Portal\n",
+    ),
+    "targets.overdue": (
+        "Chandag Infant School: 1 action-plan target overdue",
+        "Hello,\n\nThe deadline of 1 target of the action plan of Chandag Infant School has "
+        "passed, and it is not done:\n\n- 4 Staffing: Train lunchtime staff (Lee Lead, due 1 "
+        "May 2027)\n\nhttps://iqm-portal.example.org/your-authority/cycles/123/\n\n"
+        "Bath & North East Somerset – IQM Portal\n",
+    ),
+}
 
 
 @pytest.mark.parametrize("key", REMINDER_KINDS)
@@ -443,41 +478,7 @@ def test_each_reminder_is_an_editable_template_that_previews_cleanly(admin_clien
     assert text_errors(kind, subject=kind.subject, body=kind.body) == {}
     response = admin_client.get(reverse("notifications:template_edit", args=["bathnes", key]))
     assert response.status_code == 200
-    assert (
-        response.context["preview"]
-        == {
-            "award.expiring": (
-                "The Inclusion Quality Mark of Chandag Infant School expires on 30 June 2029",
-                "Hello,\n\nThe Inclusion Quality Mark of Chandag Infant School expires on 30 June "
-                "2029. To keep it, the school needs its reassessment decided by then; otherwise the "
-                "award lapses.\n\nhttps://iqm-portal.example.org/your-authority/cycles/123/\n\n"
-                "Bath & North East Somerset – IQM Portal\n",
-            ),
-            "award.review_due": (
-                "Chandag Infant School: the annual review of its Centre of Excellence is due",
-                "Hello,\n\nThe Centre of Excellence of Chandag Infant School expires on 30 June 2027 "
-                "and its annual review is not registered yet. To keep the award, the school needs "
-                "its annual review decided by then: the authority registers the review, then the "
-                "school writes its annual update.\n\n"
-                "https://iqm-portal.example.org/your-authority/cycles/123/\n\n"
-                "Bath & North East Somerset – IQM Portal\n",
-            ),
-            "award.lapsed": (
-                "The Centre of Excellence of Chandag Infant School has lapsed",
-                "Hello,\n\nThe Centre of Excellence of Chandag Infant School expired on 30 June 2027 "
-                "and has lapsed. The school still holds the Inclusion Quality Mark.\n\n"
-                "https://iqm-portal.example.org/your-authority/cycles/123/\n\n"
-                "Bath & North East Somerset – IQM Portal\n",
-            ),
-            "targets.overdue": (
-                "Chandag Infant School: 1 action-plan target overdue",
-                "Hello,\n\nThe deadline of 1 target of the action plan of Chandag Infant School has "
-                "passed, and it is not done:\n\n- 4 Staffing: Train lunchtime staff (Lee Lead, due 1 "
-                "May 2027)\n\nhttps://iqm-portal.example.org/your-authority/cycles/123/\n\n"
-                "Bath & North East Somerset – IQM Portal\n",
-            ),
-        }[key]
-    )
+    assert response.context["preview"] == PREVIEWS[key]
 
 
 def test_the_authoritys_own_text_is_sent(world):
@@ -496,3 +497,15 @@ def test_the_authoritys_own_text_is_sent(world):
         "Renew Castle Primary by 4 Jan 2030",
         "Inclusion Quality Mark: reassessment.\n",
     )
+
+
+def test_beat_runs_the_task_early_every_morning(world, settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["notifications-send-reminders"]
+    assert entry == {
+        "task": "notifications.tasks.send_reminders",
+        "schedule": crontab(hour=5, minute=30),
+    }
+    award(world.other_school, awarded_on=date(2027, 1, 4))
+    with on(date(2029, 7, 4)):
+        assert app.tasks[entry["task"]].apply().get() == 1
+    assert [key for key, _, _ in told()] == ["award.expiring", "award.expiring"]
