@@ -535,3 +535,9 @@ def tasks(user, authority) -> list[tuple[Cycle, Step]]:
         if step:
             found.append((cycle, step))
     return found
+
+
+# Who the daily reminders tell (notifications/reminders.py): of an award expiring, its annual
+# review due or its lapse, AWARD_TOLD (the predicates ask only the award's school and authority);
+# of action-plan targets overdue, these.
+TARGETS_OVERDUE_TOLD = (is_school_lead, is_cycle_mentor)

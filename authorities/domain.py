@@ -7,7 +7,7 @@ from .models import Authority
 SETTINGS_FIELDS = (
     "name",
     "panel_quorum",
-    "reminder_lead_days",
+    "reminder_lead_months",
     "upload_limit_mb",
     "portfolio_limit_mb",
 )

@@ -21,7 +21,7 @@ class AuthoritySettingsForm(forms.ModelForm):
         fields = [
             "name",
             "panel_quorum",
-            "reminder_lead_days",
+            "reminder_lead_months",
             "upload_limit_mb",
             "portfolio_limit_mb",
         ]

@@ -34,10 +34,14 @@ class Authority(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(50)],
         help_text="The number of votes a panel decision needs.",
     )
-    reminder_lead_days = models.PositiveSmallIntegerField(
-        default=90,
-        validators=[MinValueValidator(7), MaxValueValidator(365)],
-        help_text="How many days before an award expires the school is reminded.",
+    reminder_lead_months = models.PositiveSmallIntegerField(
+        "remind before expiry (months)",
+        default=6,
+        validators=[MinValueValidator(1), MaxValueValidator(12)],
+        help_text=(
+            "How many months before an award expires the school and the authority admins are "
+            "first reminded; they are reminded again one month before."
+        ),
     )
     upload_limit_mb = models.PositiveSmallIntegerField(
         "largest file (MB)",

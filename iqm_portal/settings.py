@@ -8,6 +8,7 @@ real Celery workers.
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
@@ -166,6 +167,12 @@ CELERY_BEAT_SCHEDULE = {
     # Fail PDFs whose worker was killed at the hard time limit; queue again those whose task was
     # lost.
     "reports-sweep-renders": {"task": "reports.tasks.sweep_renders", "schedule": 300.0},
+    # Awards expiring, reviews due, targets overdue, awards lapsed: each told once
+    # (notifications/reminders.py). Beat's clock is UTC: 05:30 is early morning in the UK.
+    "notifications-send-reminders": {
+        "task": "notifications.tasks.send_reminders",
+        "schedule": crontab(hour=5, minute=30),
+    },
 }
 
 AUTH_USER_MODEL = "accounts.User"

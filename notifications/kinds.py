@@ -257,6 +257,91 @@ KINDS: dict[str, Kind] = {
                 "place": "Guildhall, Bath",
             },
         ),
+        # The daily reminders job (reminders.py): each once per milestone.
+        _kind(
+            "award.expiring",
+            "Award expiring",
+            "The authority's reminder lead time before an award expires, and again one month "
+            "before. To the school's coordinator and head teacher, and the authority admins.",
+            'The {{ tier }} of {{ school }} expires on {{ expires_on|date:"j F Y" }}',
+            'The {{ tier }} of {{ school }} expires on {{ expires_on|date:"j F Y" }}. '
+            "To keep it, the school needs its {{ renewal }} decided by then; otherwise the award "
+            "lapses.",
+            {
+                **SCHOOL,
+                "tier": "The tier, e.g. “Inclusion Quality Mark”.",
+                "expires_on": "The date it expires.",
+                "renewal": "What renews it: “reassessment” or “annual review”.",
+            },
+            {
+                **SAMPLE_SCHOOL,
+                "tier": "Inclusion Quality Mark",
+                "expires_on": date(2029, 6, 30),
+                "renewal": "reassessment",
+            },
+        ),
+        _kind(
+            "award.review_due",
+            "Annual review due",
+            "A Centre of Excellence or Flagship award reaches the reminder lead time, or one month "
+            "before it expires, and no annual review is registered. To the school's coordinator "
+            "and head teacher, and the authority admins.",
+            "{{ school }}: the annual review of its {{ tier }} is due",
+            'The {{ tier }} of {{ school }} expires on {{ expires_on|date:"j F Y" }} and its '
+            "annual review is not registered yet. To keep the award, the school needs its annual "
+            "review decided by then: the authority registers the review, then the school writes "
+            "its annual update.",
+            {
+                **SCHOOL,
+                "tier": "The tier, e.g. “Centre of Excellence”.",
+                "expires_on": "The date it expires.",
+            },
+            {**SAMPLE_SCHOOL, "tier": "Centre of Excellence", "expires_on": date(2027, 6, 30)},
+        ),
+        _kind(
+            "award.lapsed",
+            "Award lapsed",
+            "An award has expired without being renewed. To the school's coordinator and head "
+            "teacher, and the authority admins.",
+            "The {{ tier }} of {{ school }} has lapsed",
+            'The {{ tier }} of {{ school }} expired on {{ expires_on|date:"j F Y" }} and has '
+            "lapsed. {% if still_holds %}The school still holds the {{ still_holds }}."
+            "{% else %}From the next publication of the list, the school is listed as working "
+            "towards the Inclusion Quality Mark.{% endif %}",
+            {
+                **SCHOOL,
+                "tier": "The tier that lapsed, e.g. “Inclusion Quality Mark”.",
+                "expires_on": "The date it expired.",
+                "still_holds": "The tier the school still holds, or nothing if none.",
+            },
+            {
+                **SAMPLE_SCHOOL,
+                "tier": "Centre of Excellence",
+                "expires_on": date(2027, 6, 30),
+                "still_holds": "Inclusion Quality Mark",
+            },
+        ),
+        _kind(
+            "targets.overdue",
+            "Action-plan targets overdue",
+            "The deadline of targets of a school's action plan has passed and they are not done "
+            "(once for each deadline). To the school's coordinator and head teacher, and its "
+            "mentor.",
+            "{{ school }}: {{ count }} action-plan target{{ count|pluralize }} overdue",
+            "The deadline of {{ count }} target{{ count|pluralize }} of the action plan of "
+            "{{ school }} has passed, and {{ count|pluralize:'it is,they are' }} not done:\n\n"
+            "{{ targets }}",
+            {
+                **SCHOOL,
+                "count": "How many targets are overdue (a number).",
+                "targets": "The overdue targets, one a line: element, action, lead and deadline.",
+            },
+            {
+                **SAMPLE_SCHOOL,
+                "count": 1,
+                "targets": "- 4 Staffing: Train lunchtime staff (Lee Lead, due 1 May 2027)",
+            },
+        ),
     ]
 }
 

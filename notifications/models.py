@@ -85,3 +85,39 @@ class OutboxMessage(models.Model):
 
     def __str__(self):
         return f"{self.key} to {self.to}"
+
+
+class Reminder(models.Model):
+    """A milestone the daily reminders job has told people of (notifications/reminders.py).
+
+    (what, object, milestone) is unique: the job claims the milestone by inserting this row in the
+    transaction that queues its emails, so a second run, or another worker running at once,
+    finds it claimed and sends nothing.
+    """
+
+    class What(models.TextChoices):
+        AWARD = "award", "Award"
+        TARGET = "target", "Action-plan target"
+
+    authority = models.ForeignKey(Authority, on_delete=models.PROTECT, related_name="+")
+    what = models.CharField(max_length=10, choices=What.choices)
+    object_id = models.PositiveBigIntegerField()
+    # "lead", "month" or "lapsed" for an award; "overdue.<deadline>" for a target, so that a
+    # target given a new deadline is reminded again when that one passes.
+    milestone = models.CharField(max_length=30)
+    key = models.CharField("kind", max_length=60, help_text="The notification sent.")
+    on = models.DateField(help_text="The day of the job's run that reached it.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedManager(authority="authority")
+
+    class Meta:
+        ordering = ["-on", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                "what", "object_id", "milestone", name="reminder_unique_milestone"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.what} {self.object_id}: {self.milestone}"

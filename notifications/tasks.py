@@ -143,3 +143,11 @@ def requeue_stuck() -> int:
     if rows:
         log.warning("Requeued %d stuck or lost emails.", len(rows))
     return len(rows)
+
+
+@shared_task(name="notifications.tasks.send_reminders")
+def send_reminders() -> int:
+    """The daily reminders (reminders.py), run by beat early each morning."""
+    from .reminders import run  # imported here: reminders uses domain, which imports this module
+
+    return run()

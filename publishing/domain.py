@@ -13,8 +13,9 @@ The document, as stored in Publication.content and served as JSON:
 A tier is written as people read it ("Inclusion Quality Mark", "Centre of Excellence", "Flagship");
 dates are ISO 8601. An awarded school is listed once, with its highest current award; areas come in
 the authority's order, each with its schools by name, and areas with no awarded school are left out.
-A school "working towards" holds no current award and has a cycle that the panel has not yet
-decided.
+A school "working towards" holds no current award and either has a cycle that the panel has not
+yet decided or held an award that lapsed (expired, not withdrawn): it is working towards the mark
+again. A published version never changes: a lapse shows at the next publication.
 """
 
 import csv
@@ -71,11 +72,12 @@ def _highest_awards(authority, on) -> list[Award]:
     return sorted(best.values(), key=place)
 
 
-def _working_towards(authority, awarded_school_ids) -> list[str]:
+def _working_towards(authority, awarded_school_ids, on) -> list[str]:
     undecided = Cycle.objects.filter(school=OuterRef("pk")).exclude(state=Cycle.State.DECIDED)
-    schools = School.objects.filter(Exists(undecided), authority=authority).exclude(
-        pk__in=awarded_school_ids
-    )
+    lapsed = Award.objects.filter(school=OuterRef("pk"), withdrawn_at=None, expires_on__lt=on)
+    schools = School.objects.filter(
+        Exists(undecided) | Exists(lapsed), authority=authority
+    ).exclude(pk__in=awarded_school_ids)
     return sorted(schools.values_list("name", flat=True), key=str.casefold)
 
 
@@ -101,10 +103,15 @@ def _document(authority, awards, working_towards) -> dict:
     }
 
 
+def _list_on(authority, on) -> tuple[list[Award], dict]:
+    awards = _highest_awards(authority, on)
+    working_towards = _working_towards(authority, [a.school_id for a in awards], on)
+    return awards, _document(authority, awards, working_towards)
+
+
 def current_list(authority) -> dict:
     """The list as it would be published now (without the version and time a publication adds)."""
-    awards = _highest_awards(authority, timezone.localdate())
-    return _document(authority, awards, _working_towards(authority, [a.school_id for a in awards]))
+    return _list_on(authority, timezone.localdate())[1]
 
 
 # What changed
@@ -229,11 +236,8 @@ def publish(authority, by, confirmed=None) -> Publication:
     Authority.objects.select_for_update().get(pk=authority.pk)
     previous = current_publication(authority)
     now = timezone.localtime().replace(microsecond=0)
-    awards = _highest_awards(authority, now.date())
+    awards, document = _list_on(authority, now.date())
     version = previous.version + 1 if previous else 1
-    document = _document(
-        authority, awards, _working_towards(authority, [a.school_id for a in awards])
-    )
     if confirmed is not None and confirmed != fingerprint(version, document):
         raise ValidationError(LIST_CHANGED, code="list_changed")
     content = {**document, "version": version, "published_at": now.isoformat()}

@@ -136,7 +136,7 @@ def test_people_list_query_count_does_not_grow(
             {
                 "name": "",
                 "panel_quorum": "",
-                "reminder_lead_days": "",
+                "reminder_lead_months": "",
                 "upload_limit_mb": "",
                 "portfolio_limit_mb": "",
             },
@@ -145,19 +145,19 @@ def test_people_list_query_count_does_not_grow(
                 "panel_quorum": ["This field is required."],
                 "upload_limit_mb": ["This field is required."],
                 "portfolio_limit_mb": ["This field is required."],
-                "reminder_lead_days": ["This field is required."],
+                "reminder_lead_months": ["This field is required."],
             },
         ),
         (
-            {"name": "B&NES", "panel_quorum": "0", "reminder_lead_days": "90"},
+            {"name": "B&NES", "panel_quorum": "0", "reminder_lead_months": "6"},
             {"panel_quorum": ["Ensure this value is greater than or equal to 1."]},
         ),
         (
-            {"name": "B&NES", "panel_quorum": "three", "reminder_lead_days": "90"},
+            {"name": "B&NES", "panel_quorum": "three", "reminder_lead_months": "6"},
             {"panel_quorum": ["Enter a whole number."]},
         ),
         (
-            {"name": "Outsider Council", "panel_quorum": "3", "reminder_lead_days": "90"},
+            {"name": "Outsider Council", "panel_quorum": "3", "reminder_lead_months": "6"},
             {"name": ["Authority with this Name already exists."]},
         ),
     ],
@@ -177,7 +177,7 @@ def test_settings_change_is_logged(admin_client, world):
         {
             "name": "Bath & North East Somerset",
             "panel_quorum": "4",
-            "reminder_lead_days": "60",
+            "reminder_lead_months": "3",
             "upload_limit_mb": "20",
             "portfolio_limit_mb": "500",
         },
@@ -185,4 +185,4 @@ def test_settings_change_is_logged(admin_client, world):
     assert response.status_code == 302
     with scope(authority=world.authority):
         entry = AuditEntry.objects.get(action="authority.settings_changed")
-    assert entry.changes == [("panel_quorum", 3, 4), ("reminder_lead_days", 90, 60)]
+    assert entry.changes == [("panel_quorum", 3, 4), ("reminder_lead_months", 6, 3)]

@@ -533,6 +533,10 @@ def test_the_template_list_names_every_kind_and_what_this_authority_changed(admi
         ("award.made", False),
         ("plaque.sent", False),
         ("workshop.place_given", False),
+        ("award.expiring", False),
+        ("award.review_due", False),
+        ("award.lapsed", False),
+        ("targets.overdue", False),
     ]
 
 

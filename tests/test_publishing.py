@@ -599,3 +599,20 @@ def test_only_authority_admins_publish(client, world):
         assert client.post(reverse("publishing:publish", args=["bathnes"])).status_code == 403
     with scopes_disabled():
         assert Publication.objects.count() == 0
+
+
+def test_a_school_whose_award_lapsed_works_towards_the_mark_again(world, areas):
+    norton, welton = areas
+    award(world.other_school, expires_on=TODAY - timedelta(days=1))  # lapsed, no cycle
+    award(welton, expires_on=TODAY - timedelta(days=1), withdrawn_at=timezone.now())
+    award(welton, expires_on=TODAY)  # and this one is current, until tonight
+    with scope(authority=world.authority):
+        document = domain.current_list(world.authority)
+    assert [s["name"] for a in document["areas"] for s in a["schools"]] == ["Welton Primary"]
+    assert document["working_towards"] == [{"name": "Castle Primary"}, {"name": "Chandag Infant"}]
+    withdrawn = SchoolFactory(authority=world.authority, area=world.area, name="Alder Academy")
+    award(withdrawn, expires_on=TODAY - timedelta(days=1), withdrawn_at=timezone.now())
+    with scope(authority=world.authority):
+        assert (
+            domain.current_list(world.authority)["working_towards"] == document["working_towards"]
+        )
