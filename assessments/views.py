@@ -56,7 +56,9 @@ def cycle_list(request, authority_slug):
 @authority_view(*ADMIN)
 def cycle_start(request, authority_slug):
     form = StartCycleForm(
-        request.POST if request.method == "POST" else None, authority=request.authority
+        request.POST if request.method == "POST" else None,
+        initial={"school": request.GET.get("school")},
+        authority=request.authority,
     )
     if request.method == "POST" and form.is_valid():
         try:
