@@ -94,6 +94,8 @@ def leads_a_cluster(history, on) -> Rule:
     if history.partners >= PARTNERS_NEEDED:
         return Rule(text, True)
     count = history.partners
+    if count == 0:
+        return Rule(text, False, "The school has no partner schools yet.")
     return Rule(
         text, False, f"The school’s cluster has {count} partner school{'s' if count != 1 else ''}."
     )
