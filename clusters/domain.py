@@ -5,6 +5,7 @@ from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Prefetch
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
@@ -12,6 +13,12 @@ from audit.domain import record, snapshot
 from schools.models import School
 
 from .models import Activity, Cluster, Partner
+
+
+def attendance() -> Prefetch:
+    """The partner schools at each meeting, with their names, in one query (made in the
+    request's scope)."""
+    return Prefetch("attended_by", queryset=Partner.objects.select_related("school"))
 
 
 def partner_count(school) -> int:
@@ -25,7 +32,7 @@ def activities_between(school, start: date, end: date):
     annual review draws on."""
     return (
         Activity.objects.filter(cluster__lead_school=school, date__gte=start, date__lte=end)
-        .prefetch_related("attended_by__school")
+        .prefetch_related(attendance())
         .order_by("date", "pk")
     )
 

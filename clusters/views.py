@@ -35,7 +35,10 @@ def cluster_start(request, authority_slug, school_pk):
     existing = Cluster.objects.filter(lead_school=school).first()
     if existing:
         return _to_cluster(existing)
-    form = ClusterForm(request.POST or None, initial={"name": f"{school.name} cluster"})
+    form = ClusterForm(
+        request.POST if request.method == "POST" else None,
+        initial={"name": f"{school.name} cluster"},
+    )
     if request.method == "POST" and form.is_valid():
         try:
             cluster = domain.start_cluster(
@@ -52,7 +55,7 @@ def cluster_start(request, authority_slug, school_pk):
 @authority_view()
 def cluster_detail(request, authority_slug, cluster_pk):
     cluster = get_cluster(request, cluster_pk)
-    activities = cluster.activities.prefetch_related("attended_by__school")
+    activities = cluster.activities.prefetch_related(domain.attendance())
     return render(
         request,
         "clusters/cluster_detail.html",
@@ -68,7 +71,7 @@ def cluster_detail(request, authority_slug, cluster_pk):
 @authority_view()
 def partner_add(request, authority_slug, cluster_pk):
     cluster = _managed(request, cluster_pk)
-    form = PartnerForm(request.POST or None)
+    form = PartnerForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             partner = domain.add_partner(
@@ -103,7 +106,9 @@ def activity_edit(request, authority_slug, cluster_pk, activity_pk=None):
     activity = (
         get_object_or_404(Activity, cluster=cluster, pk=activity_pk) if activity_pk else Activity()
     )
-    form = ActivityForm(request.POST or None, instance=activity, cluster=cluster)
+    form = ActivityForm(
+        request.POST if request.method == "POST" else None, instance=activity, cluster=cluster
+    )
     if request.method == "POST" and form.is_valid():
         domain.save_activity(
             cluster=cluster,
