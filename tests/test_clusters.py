@@ -282,3 +282,35 @@ def test_the_school_page_offers_its_leads_a_cluster_and_shows_the_one_it_leads(c
     assert (
         f'<a href="{url("detail", cluster.pk)}">Chandag cluster</a>, with 1 partner school.' in text
     )
+
+
+def test_the_migration_turns_each_schools_partners_into_a_cluster_it_leads(world):
+    """Partner pairs were symmetrical: each school keeps its number of partner schools."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    before = [("clusters", "0001_clusters_partners_activities"), ("schools", "0003_school_import")]
+    after = [
+        ("clusters", "0002_partners_from_schools"),
+        ("schools", "0004_partners_move_to_clusters"),
+    ]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps
+    School = old.get_model("schools", "School")
+    # Both rows of the pair, as the symmetrical field saved them (its historical model is not).
+    School.objects.get(pk=world.school.pk).partners.add(world.other_school.pk)
+    School.objects.get(pk=world.other_school.pk).partners.add(world.school.pk)
+    with connection.cursor() as cursor:  # check the new rows now, so their table may be dropped
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    executor = MigrationExecutor(connection)
+    executor.migrate(after)
+    with scopes_disabled():
+        clusters = [
+            (c.lead_school, c.name, [p.school for p in c.partners.all()])
+            for c in Cluster.objects.order_by("lead_school__name")
+        ]
+    assert clusters == [
+        (world.other_school, "Castle Primary cluster", [world.school]),
+        (world.school, "Chandag Infant cluster", [world.other_school]),
+    ]
