@@ -23,8 +23,8 @@ def _managed(request, cluster_pk) -> Cluster:
     return cluster
 
 
-def _to_cluster(cluster):
-    return redirect("clusters:detail", authority_slug=cluster.authority.slug, cluster_pk=cluster.pk)
+def _to_cluster(authority_slug, cluster):
+    return redirect("clusters:detail", authority_slug=authority_slug, cluster_pk=cluster.pk)
 
 
 @authority_view()
@@ -34,7 +34,7 @@ def cluster_start(request, authority_slug, school_pk):
         raise PermissionDenied("Only the school's head teacher or coordinator, or an admin.")
     existing = Cluster.objects.filter(lead_school=school).first()
     if existing:
-        return _to_cluster(existing)
+        return _to_cluster(authority_slug, existing)
     form = ClusterForm(
         request.POST if request.method == "POST" else None,
         initial={"name": f"{school.name} cluster"},
@@ -48,7 +48,7 @@ def cluster_start(request, authority_slug, school_pk):
             form.add_error(None, error)
         else:
             messages.success(request, f"{cluster.name} started: now add its partner schools.")
-            return _to_cluster(cluster)
+            return _to_cluster(authority_slug, cluster)
     return render(request, "clusters/cluster_start.html", {"form": form, "school": school})
 
 
@@ -84,7 +84,7 @@ def partner_add(request, authority_slug, cluster_pk):
             form.add_error(None, error)
         else:
             messages.success(request, f"{partner.display_name} is now a partner school.")
-            return _to_cluster(cluster)
+            return _to_cluster(authority_slug, cluster)
     return render(request, "clusters/partner_form.html", {"form": form, "cluster": cluster})
 
 
@@ -97,7 +97,7 @@ def partner_remove(request, authority_slug, cluster_pk, partner_pk):
     )
     domain.remove_partner(partner=partner, by=request.user)
     messages.success(request, f"{partner.display_name} is no longer a partner school.")
-    return _to_cluster(cluster)
+    return _to_cluster(authority_slug, cluster)
 
 
 @authority_view()
@@ -117,7 +117,7 @@ def activity_edit(request, authority_slug, cluster_pk, activity_pk=None):
             attended_by=list(form.cleaned_data["attended_by"]),
         )
         messages.success(request, f"“{form.instance.title}” saved.")
-        return _to_cluster(cluster)
+        return _to_cluster(authority_slug, cluster)
     return render(
         request,
         "clusters/activity_form.html",
