@@ -67,7 +67,12 @@ def test_partners_are_added_by_urn_in_any_authority_or_by_name(client, world, cl
             (None, "Longfields Primary School"),
         ]
         assert partner_count(world.school) == 3
-        assert [e.after["name"] for e in AuditEntry.objects.filter(action="cluster.partner_added")]
+        logged = AuditEntry.objects.filter(action="cluster.partner_added").order_by("pk")
+        assert [(e.after["school"], e.after["name"]) for e in logged] == [
+            (world.other_school.pk, ""),
+            (world.outsider_school.pk, ""),
+            (None, "Longfields Primary School"),
+        ]
 
 
 @pytest.mark.parametrize(
