@@ -59,3 +59,19 @@ def test_a_lead_builds_the_schools_cluster(page, base_url, world):
         "Leads Chandag Infant cluster, with 2 partner schools."
     )
     expect(page.get_by_role("main")).to_contain_text("Centre of Excellence")
+
+
+def test_choosing_the_school_to_register_offers_only_the_kinds_it_may_have(page, base_url, world):
+    sign_in(page, "authority_admin@bathnes.test")
+    visit(page, "/bathnes/cycles/new/")
+    kind = page.get_by_label("Kind of assessment")
+    expect(kind.locator("option")).to_have_count(4)
+    page.get_by_label("School").focus()
+    page.get_by_label("School").select_option(label="Castle Primary")
+    expect(kind.locator("option")).to_have_count(2)
+    expect(kind.locator("option")).to_have_text(["Initial assessment", "Reassessment"])
+    expect(page.get_by_role("main")).to_contain_text(
+        "Not offered to this school. Centre of Excellence review: Centre of Excellence needs"
+    )
+    expect(page.get_by_label("School")).to_be_focused()
+    page.a11y.check()
