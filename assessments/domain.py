@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts.models import Membership, Role
 from audit.domain import record
-from awards.domain import ineligibility
+from awards.domain import eligibility, history_of
 from awards.models import Tier
 from schools.models import School
 
@@ -44,6 +44,18 @@ TIER_OF_KIND = {
     Cycle.Kind.CENTRE_OF_EXCELLENCE: Tier.CENTRE_OF_EXCELLENCE,
     Cycle.Kind.FLAGSHIP: Tier.FLAGSHIP,
 }
+
+
+def kind_options(school) -> list[tuple[str, str | None]]:
+    """Every kind of cycle with why the school may not be registered for it now (None: it may)."""
+    history = history_of(school)
+    found = {
+        tier: eligibility(school, tier, history=history) for tier in set(TIER_OF_KIND.values())
+    }
+    return [
+        (kind, None if found[tier].eligible else found[tier].reason)
+        for kind, tier in TIER_OF_KIND.items()
+    ]
 
 
 class StaleAnswer(Exception):
@@ -175,8 +187,8 @@ def start_cycle(*, authority, by, school, kind, mentor) -> Cycle:
     School.objects.select_for_update().get(pk=school.pk)  # two admins at once: one registers
     if Cycle.objects.filter(school=school).exclude(state=State.DECIDED).exists():
         raise ValidationError({"school": "This school already has an assessment under way."})
-    if reason := ineligibility(school, TIER_OF_KIND[kind]):
-        raise ValidationError({"kind": f"{school} cannot have this review yet: {reason}"})
+    if not (eligible := eligibility(school, TIER_OF_KIND[kind])).eligible:
+        raise ValidationError({"kind": f"{school} cannot have this review yet. {eligible.reason}"})
     if not Membership.objects.filter(authority=authority, user=mentor, role=Role.MENTOR).exists():
         raise ValidationError({"mentor": "Choose someone who is a mentor in this authority."})
     framework = FrameworkVersion.objects.filter(is_current=True).first()

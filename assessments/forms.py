@@ -3,6 +3,7 @@ from django import forms
 from accounts.models import Role, User
 from schools.models import School
 
+from .domain import kind_options
 from .models import TEXT_LIMIT, Cycle, Element, Rating, Target
 
 RATING_CHOICES = [(str(value), label) for value, label in Rating.choices]
@@ -21,6 +22,29 @@ class StartCycleForm(forms.Form):
         self.fields["mentor"].queryset = User.objects.filter(
             memberships__authority=authority, memberships__role=Role.MENTOR
         ).distinct()
+        school = self.chosen_school()
+        if school is not None:
+            self._offer_kinds(school, kind_options(school))
+
+    def chosen_school(self):
+        """The school chosen so far (posted, or given in the page's address), or None."""
+        pk = self.data.get("school") if self.is_bound else self.initial.get("school")
+        try:
+            return self.fields["school"].queryset.filter(pk=int(pk)).first()
+        except (TypeError, ValueError):
+            return None
+
+    def _offer_kinds(self, school, options):
+        """Only the kinds the school may be registered for, with why the others are not."""
+        labels = dict(Cycle.Kind.choices)
+        refused = [f"{labels[kind]}: {reason}" for kind, reason in options if reason]
+        field = self.fields["kind"]
+        field.choices = [(kind, labels[kind]) for kind, reason in options if not reason]
+        if refused:
+            field.help_text = "Not offered to this school. " + " ".join(refused)
+            field.error_messages["invalid_choice"] = (
+                f"{school.name} cannot be registered for this kind now."
+            )
 
 
 class AnswerForm(forms.Form):

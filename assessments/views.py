@@ -57,7 +57,10 @@ def cycle_list(request, authority_slug):
 @authority_view(*ADMIN)
 def cycle_start(request, authority_slug):
     form = StartCycleForm(
-        request.POST if request.method == "POST" else None, authority=request.authority
+        request.POST if request.method == "POST" else None,
+        # The school (and what else was chosen) from the school's page or the form's own refresh.
+        initial={name: request.GET.get(name) for name in ("school", "kind", "mentor")},
+        authority=request.authority,
     )
     if request.method == "POST" and form.is_valid():
         try:

@@ -1,11 +1,13 @@
-"""Awards: which tier a school may be given now, and why not; the awards it holds; making one.
+"""Awards: which tier a school may be given, and why not; the awards it holds; making one.
 
-Eligibility is read from the school's history (DOMAIN.md, award tiers) and is enforced wherever a
-tier is chosen: registering a review, the moderators' recommendation, the panel's vote and the
-award itself.
+Eligibility is read from the school's history (DOMAIN.md, award tiers) by one function,
+`eligibility`, whose rules are listed once in `RULES`, one rule per line. It is enforced wherever
+a tier is chosen (registering a review, the moderators' recommendation, the panel's vote and the
+award itself) and shown on the school's page.
 """
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -15,6 +17,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from audit.domain import record
+from clusters.domain import partner_count
 
 from .models import Award, Plaque, Tier
 
@@ -29,38 +32,14 @@ def awards_in_force(on=None):
     on = on or timezone.localdate()
     return Award.objects.filter(withdrawn_at=None, awarded_on__lte=on, expires_on__gte=on)
 
+EXCELLENCE = frozenset({Tier.CENTRE_OF_EXCELLENCE, Tier.FLAGSHIP})
+PARTNERS_NEEDED = 2
+EXCELLENCE_YEARS = 3
+ASSESSMENTS_NEEDED = 2
+
 
 def current_awards(school, on=None):
     return awards_in_force(on).filter(school=school)
-
-
-def ineligibility(school, tier, on=None) -> str | None:
-    """Why the school cannot be awarded `tier` now, or None if it can."""
-    on = on or timezone.localdate()
-    if tier == Tier.QUALITY_MARK:
-        return None
-    awards = Award.objects.filter(school=school, withdrawn_at=None)
-    if tier == Tier.CENTRE_OF_EXCELLENCE:
-        if not current_awards(school, on).exists():
-            return "Centre of Excellence needs a current Quality Mark, and the school holds none."
-        if school.partners.count() < 2:
-            return "Centre of Excellence needs a cluster of at least two partner schools."
-        return None
-    excellence = (
-        awards.filter(tier__in=[Tier.CENTRE_OF_EXCELLENCE, Tier.FLAGSHIP])
-        .order_by("awarded_on")
-        .first()
-    )
-    if excellence is None or excellence.awarded_on > years_after(on, -3):
-        return "Flagship needs Centre of Excellence held for at least three years."
-    if awards.count() < 2:
-        return "Flagship needs at least two successful IQM assessments."
-    return None
-
-
-def tier_options(school, on=None) -> list[tuple[Tier, str | None]]:
-    """Every tier with why the school may not be awarded it now (None: it may)."""
-    return [(tier, ineligibility(school, tier, on)) for tier in Tier]
 
 
 def years_after(day: date, years: int) -> date:
@@ -70,10 +49,178 @@ def years_after(day: date, years: int) -> date:
         return day.replace(year=day.year + years, day=28)
 
 
+def _day(day: date) -> str:
+    return date_format(day, "j F Y")
+
+
+# Eligibility
+
+
+@dataclass(frozen=True)
+class History:
+    """What eligibility reads of a school, read once: its awards (withdrawn ones too, for its
+    page) and the partner schools of the cluster it leads."""
+
+    awards: list
+    partners: int
+
+    def standing(self, on: date) -> list:
+        """The awards that count: not withdrawn, made on or before the day."""
+        return [a for a in self.awards if a.withdrawn_at is None and a.awarded_on <= on]
+
+
+def history_of(school) -> History:
+    return History(
+        awards=list(Award.objects.filter(school=school).order_by("awarded_on", "pk")),
+        partners=partner_count(school),
+    )
+
+
+@dataclass(frozen=True)
+class Rule:
+    text: str  # the rule, to follow "<tier> needs"
+    holds: bool
+    failing: str = ""  # why it does not hold
+    holds_from: date | None = None  # the day it will hold, when that can be known
+
+
+def holds_a_current_award(history, on) -> Rule:
+    """A current Quality Mark; a current Centre of Excellence or Flagship counts as holding it."""
+    text = "a current Inclusion Quality Mark (or a higher award)"
+    awards = history.standing(on)
+    if any(a.expires_on >= on for a in awards):
+        return Rule(text, True)
+    if awards:
+        last = max(a.expires_on for a in awards)
+        return Rule(text, False, f"The school’s last award expired on {_day(last)}.")
+    return Rule(text, False, "The school holds no award.")
+
+
+def leads_a_cluster(history, on) -> Rule:
+    text = f"a cluster of at least {PARTNERS_NEEDED} partner schools"
+    if history.partners >= PARTNERS_NEEDED:
+        return Rule(text, True)
+    count = history.partners
+    if count == 0:
+        return Rule(text, False, "The school has no partner schools yet.")
+    return Rule(
+        text, False, f"The school’s cluster has {count} partner school{'s' if count != 1 else ''}."
+    )
+
+
+def excellence_since(history, on) -> date | None:
+    """The first day of the unbroken run of Centre of Excellence or Flagship awards that holds
+    on the day, or None. Each award continues the run if it was made by the day after the
+    previous one expired; a lapse starts the count again."""
+    start = end = None
+    for award in (a for a in history.standing(on) if a.tier in EXCELLENCE):
+        if end is None or award.awarded_on > end + timedelta(days=1):
+            start = award.awarded_on
+        end = max(end or award.expires_on, award.expires_on)
+    return start if end is not None and end >= on else None
+
+
+def held_excellence_for_three_years(history, on) -> Rule:
+    text = f"Centre of Excellence held without a break for at least {EXCELLENCE_YEARS} years"
+    since = excellence_since(history, on)
+    if since is None:
+        return Rule(text, False, "The school does not hold Centre of Excellence.")
+    reached = years_after(since, EXCELLENCE_YEARS)
+    if reached <= on:
+        return Rule(text, True)
+    return Rule(
+        text,
+        False,
+        f"The school has held it since {_day(since)}: three years on {_day(reached)}.",
+        holds_from=reached,
+    )
+
+
+def passed_two_assessments(history, on) -> Rule:
+    """Successful IQM assessments: the initial assessment's and each reassessment's Quality Mark."""
+    text = f"at least {ASSESSMENTS_NEEDED} successful IQM assessments"
+    count = sum(1 for a in history.standing(on) if a.tier == Tier.QUALITY_MARK)
+    if count >= ASSESSMENTS_NEEDED:
+        return Rule(text, True)
+    return Rule(text, False, f"The school has had {count}.")
+
+
+RULES = {
+    Tier.QUALITY_MARK: [],
+    Tier.CENTRE_OF_EXCELLENCE: [
+        holds_a_current_award,
+        leads_a_cluster,
+    ],
+    Tier.FLAGSHIP: [
+        held_excellence_for_three_years,
+        passed_two_assessments,
+    ],
+}
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    tier: Tier
+    on: date
+    rules: list
+
+    @property
+    def eligible(self) -> bool:
+        return all(rule.holds for rule in self.rules)
+
+    @property
+    def failing(self) -> list:
+        return [rule for rule in self.rules if not rule.holds]
+
+    @property
+    def eligible_from(self) -> date | None:
+        """The day, if it can be known: the day itself when eligible now; else the day every
+        failing rule will hold if nothing changes; else None."""
+        if self.eligible:
+            return self.on
+        days = [rule.holds_from for rule in self.failing]
+        return max(days) if all(days) else None
+
+    @property
+    def reason(self) -> str:
+        """Every failing rule with why, in one message."""
+        return " ".join(
+            f"{self.tier.label} needs {rule.text}. {rule.failing}" for rule in self.failing
+        )
+
+
+def eligibility(school, tier, on=None, history=None) -> Eligibility:
+    """Whether the school may be given `tier` on the day (today by default): every rule of the
+    tier, whether it holds and why not. `history` saves reading it again for several tiers."""
+    on = on or timezone.localdate()
+    history = history or history_of(school)
+    tier = Tier(tier)
+    return Eligibility(tier, on, [rule(history, on) for rule in RULES[tier]])
+
+
+def eligibilities(school, on=None, history=None) -> list[Eligibility]:
+    history = history or history_of(school)
+    return [eligibility(school, tier, on, history) for tier in Tier]
+
+
+def require_eligible(school, tier, field="tier", on=None) -> None:
+    """Refuse, with every failing rule, a tier the school may not be given."""
+    found = eligibility(school, tier, on)
+    if not found.eligible:
+        raise ValidationError({field: found.reason})
+
+
+def tier_options(school, on=None) -> list[tuple[Tier, str | None]]:
+    """Every tier with why the school may not be awarded it now (None: it may)."""
+    return [(e.tier, None if e.eligible else e.reason) for e in eligibilities(school, on)]
+
+
+# Making and withdrawing awards
+
+
 def make_award(*, school, tier, decision, by) -> Award:
     """The award of a panel's decision, dated today; refused if the school may not have the tier."""
-    if reason := ineligibility(school, tier):
-        raise ValidationError({"tier": reason})
+    require_eligible(school, tier)
     authority = school.authority
     years = {
         Tier.QUALITY_MARK: authority.quality_mark_years,

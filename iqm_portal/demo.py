@@ -19,8 +19,9 @@ from assessments.domain import (
 )
 from assessments.models import Answer, Cycle, FrameworkVersion, MentorReview, Rating, Target
 from authorities.models import Authority
-from awards.domain import awards_in_force, record_plaque
+from awards.domain import awards_in_force, record_plaque, years_after
 from awards.models import Award, Plaque, Tier
+from clusters.models import Activity, Cluster, Partner
 from moderation import domain as moderation
 from moderation.models import Decision, Finding, Outcome
 from portfolios.domain import add_link, submit_portfolio
@@ -93,20 +94,45 @@ AREA_CENTRES = {
     "Chew Valley & Keynsham": (51.395, -2.540),
     "Oxfordshire": (51.906, -1.146),
 }
-# Awards made before the portal: (school, tier, awarded how many days ago). Every other B&NES school
-# not working towards the mark holds the Quality Mark, awarded at a different date.
-AWARD_HISTORY = [
-    ("bathnes", "Three Ways Special School", Tier.QUALITY_MARK, 3 * 365 + 200),
-    ("bathnes", "Three Ways Special School", Tier.CENTRE_OF_EXCELLENCE, 120),
-    ("iqm", "The Cooper School", Tier.QUALITY_MARK, 12 * 365),
-    ("iqm", "The Cooper School", Tier.CENTRE_OF_EXCELLENCE, 9 * 365),
-    ("iqm", "The Cooper School", Tier.CENTRE_OF_EXCELLENCE, 8 * 365),
-    ("iqm", "The Cooper School", Tier.CENTRE_OF_EXCELLENCE, 7 * 365),
-    ("iqm", "The Cooper School", Tier.FLAGSHIP, 200),
-    ("iqm", "Glory Farm Primary School", Tier.QUALITY_MARK, 400),
-]
 
-AWARD_LASTS = timedelta(days=3 * 365)
+
+# Awards made before the portal: (school, tier, awarded on which day). Every other B&NES school
+# not working towards the mark holds the Quality Mark, awarded at a different date. The Quality
+# Mark lasts three years; Centre of Excellence and Flagship one, renewed by the annual review.
+def award_history(today):
+    # The Cooper School: the Quality Mark twice, Centre of Excellence renewed every year for seven
+    # years without a break, then Flagship about ten months ago (current today).
+    flagship = today - timedelta(days=300)
+    return [
+        ("bathnes", "Three Ways Special School", Tier.QUALITY_MARK, today - timedelta(days=1195)),
+        (
+            "bathnes",
+            "Three Ways Special School",
+            Tier.CENTRE_OF_EXCELLENCE,
+            today - timedelta(days=120),
+        ),
+        ("iqm", "The Cooper School", Tier.QUALITY_MARK, years_after(today, -12)),
+        ("iqm", "The Cooper School", Tier.QUALITY_MARK, years_after(today, -9)),
+        *[
+            ("iqm", "The Cooper School", Tier.CENTRE_OF_EXCELLENCE, years_after(flagship, -years))
+            for years in range(7, 0, -1)
+        ],
+        ("iqm", "The Cooper School", Tier.FLAGSHIP, flagship),
+        ("iqm", "Glory Farm Primary School", Tier.QUALITY_MARK, today - timedelta(days=400)),
+    ]
+
+
+AWARD_YEARS = {Tier.QUALITY_MARK: 3, Tier.CENTRE_OF_EXCELLENCE: 1, Tier.FLAGSHIP: 1}
+# Clusters: (authority, lead school, partner schools of its authority, schools outside the portal).
+CLUSTERS = [
+    (
+        "bathnes",
+        "Three Ways Special School",
+        ["Widcombe C of E Junior", "St Saviour's C of E Junior School"],
+        [],
+    ),
+    ("iqm", "The Cooper School", ["Glory Farm Primary School"], ["Longfields Primary School"]),
+]
 
 NATIONAL_SCHOOLS = [
     ("Oxfordshire", "The Cooper School", P.SECONDARY, "Churchill Road, Bicester", "OX26 4RS"),
@@ -203,9 +229,6 @@ def load_demo():
                     **demo_position(area.name, i),
                 },
             )[0]
-        schools["iqm", "The Cooper School"].partners.add(
-            schools["iqm", "Glory Farm Primary School"]
-        )
 
     authorities = {"bathnes": bathnes, "iqm": national}
     for email, name, slug, role, school in DEMO_PEOPLE:
@@ -238,6 +261,7 @@ def load_demo():
     for authority in authorities.values():
         with scope(authority=authority):
             _past_awards(authority, schools)
+            _clusters(authority, schools)
             if not Publication.objects.exists():
                 publish(
                     authority, by=Membership.objects.filter(role=Role.AUTHORITY_ADMIN).first().user
@@ -263,32 +287,33 @@ def demo_position(area, index) -> dict:
 def _past_awards(authority, schools):
     """The awards schools held before the portal, for a school with no award yet and no cycle
     here."""
+    today = timezone.localdate()
+    known = award_history(today)
     history = [
-        (schools[slug, name], tier, days)
-        for slug, name, tier, days in AWARD_HISTORY
+        (schools[slug, name], tier, awarded_on)
+        for slug, name, tier, awarded_on in known
         if slug == authority.slug
     ]
     if authority.slug == "bathnes":
-        listed = {name for _, name, _, _ in AWARD_HISTORY}
+        listed = {name for _, name, _, _ in known}
         history += [
-            (schools["bathnes", name], Tier.QUALITY_MARK, 60 + 23 * i)
+            (schools["bathnes", name], Tier.QUALITY_MARK, today - timedelta(days=60 + 23 * i))
             for i, (_, name, _) in enumerate(BATHNES_SCHOOLS)
             if name not in listed and name not in WORKING_TOWARDS and name != DECIDED_SCHOOL
         ]
     done = set(Award.objects.values_list("school", flat=True)) | set(
         Cycle.objects.values_list("school", flat=True)
     )
-    today = timezone.localdate()
     Award.objects.bulk_create(
         [
             Award(
                 authority=authority,
                 school=school,
                 tier=tier,
-                awarded_on=today - timedelta(days=days),
-                expires_on=today - timedelta(days=days) + AWARD_LASTS,
+                awarded_on=awarded_on,
+                expires_on=years_after(awarded_on, AWARD_YEARS[tier]),
             )
-            for school, tier, days in history
+            for school, tier, awarded_on in history
             if school.pk not in done
         ]
     )
@@ -304,6 +329,74 @@ def _plaques(authority):
         ordered_on = min(award.awarded_on + timedelta(days=14), today)
         sent_on = min(ordered_on + timedelta(days=21), today) if n < 4 else None
         record_plaque(award=award, ordered_on=ordered_on, sent_on=sent_on, by=admin)
+
+
+def _clusters(authority, schools):
+    """The clusters the demo's Centre of Excellence and Flagship schools lead, and what they did
+    together this year."""
+    for slug, lead, partners, outside in CLUSTERS:
+        if slug != authority.slug:
+            continue
+        school = schools[slug, lead]
+        cluster, _ = Cluster.objects.get_or_create(
+            authority=authority, lead_school=school, defaults={"name": f"{lead} cluster"}
+        )
+        for name in partners:
+            Partner.objects.get_or_create(cluster=cluster, school=schools[slug, name])
+        for name in outside:
+            Partner.objects.get_or_create(cluster=cluster, school=None, name=name)
+        if slug == "iqm":
+            _cooper_activities(cluster)
+
+
+def _cooper_activities(cluster):
+    today = timezone.localdate()
+    author = Membership.objects.filter(role=Role.AUTHORITY_ADMIN).first().user
+    for kind, days, title, description, outcomes in [
+        (
+            Activity.Kind.MEETING,
+            250,
+            "Autumn cluster meeting: transition to secondary",
+            "Heads and inclusion leads of the cluster planned visits for Year 6 pupils with SEND.",
+            "A shared transition passport, used by every partner school from the spring.",
+        ),
+        (
+            Activity.Kind.DISSEMINATION,
+            160,
+            "Workshop for Oxfordshire SENCOs on pupil voice",
+            "The inclusion lead presented the school's pupil voice panels to 40 SENCOs.",
+            "Three schools have started pupil voice panels of their own.",
+        ),
+        (
+            Activity.Kind.COLLABORATION,
+            90,
+            "Joint lesson study on reading for pupils new to English",
+            "Teachers of The Cooper School and Glory Farm planned and observed lessons together.",
+            "A reading strategy now used in both schools' Year 6 and Year 7.",
+        ),
+        (
+            Activity.Kind.MEETING,
+            30,
+            "Spring cluster meeting: attendance",
+            "The partners compared their attendance data and what has worked for persistent "
+            "absence.",
+            "",
+        ),
+    ]:
+        activity, created = Activity.objects.get_or_create(
+            cluster=cluster,
+            title=title,
+            defaults={
+                "kind": kind,
+                "date": today - timedelta(days=days),
+                "description": description,
+                "outcomes": outcomes,
+                "attendance": 9 if kind == Activity.Kind.MEETING else None,
+                "recorded_by": author,
+            },
+        )
+        if created and kind == Activity.Kind.MEETING:
+            activity.attended_by.set(cluster.partners.all())
 
 
 def _validated_cycle(authority, school, mentor, coordinator) -> Cycle:

@@ -13,6 +13,7 @@ authority_patterns = [
     path("cycles/<int:cycle_pk>/portfolio/", include("portfolios.urls")),
     path("", include("moderation.urls")),
     path("", include("awards.urls")),
+    path("", include("clusters.urls")),
     path("", include("notifications.urls")),
     path("", include("reports.urls")),
     path("", include("feedback.urls")),

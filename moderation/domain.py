@@ -13,7 +13,7 @@ from assessments.domain import lock_cycle, take
 from assessments.models import Cycle
 from assessments.workflow import TransitionError, check, conflicts, moderator_ids
 from audit.domain import record
-from awards.domain import ineligibility, make_award, withdraw_awards
+from awards.domain import make_award, require_eligible, withdraw_awards
 from awards.models import Tier
 
 from .models import (
@@ -200,8 +200,8 @@ def save_report(
 def _check_recommendation(cycle, recommendation, tier, revisit_by):
     if recommendation == Outcome.AWARD and not tier:
         raise ValidationError({"tier": "Choose the tier the moderators recommend."})
-    if recommendation == Outcome.AWARD and (reason := ineligibility(cycle.school, tier)):
-        raise ValidationError({"tier": reason})
+    if recommendation == Outcome.AWARD:
+        require_eligible(cycle.school, tier)
     if recommendation != Outcome.AWARD and tier:
         raise ValidationError({"tier": "Only an award has a tier."})
     if recommendation == Outcome.DEFER and revisit_by is None:
@@ -266,8 +266,8 @@ def cast_ballot(*, cycle, by, outcome, tier="", comment="") -> Ballot:
     check(by, "vote", cycle)
     if outcome == Outcome.AWARD and not tier:
         raise ValidationError({"tier": "Choose the tier you vote to award."})
-    if outcome == Outcome.AWARD and (reason := ineligibility(cycle.school, tier)):
-        raise ValidationError({"tier": reason})
+    if outcome == Outcome.AWARD:
+        require_eligible(cycle.school, tier)
     try:
         with transaction.atomic():
             ballot = Ballot.objects.create(

@@ -8,10 +8,6 @@ AREA_FIELDS = ("name", "position")
 SCHOOL_FIELDS = ("name", "urn", "phase", "roll_size", "address", "postcode", "area")
 
 
-def _partners(school):
-    return sorted(school.partners.values_list("pk", flat=True))
-
-
 @transaction.atomic
 def save_area(*, authority, by, area: Area) -> Area:
     """Create or change an area (already validated by its form)."""
@@ -31,24 +27,23 @@ def save_area(*, authority, by, area: Area) -> Area:
 
 
 @transaction.atomic
-def save_school(*, authority, by, school: School, partners) -> School:
-    """Create or change a school and its partner schools (already validated by its form)."""
+def save_school(*, authority, by, school: School) -> School:
+    """Create or change a school (already validated by its form)."""
     created = school.pk is None
     if created:
         before = {}
     else:
         old = School.objects.select_for_update().get(pk=school.pk)
-        before = {**snapshot(old, SCHOOL_FIELDS), "partners": _partners(old)}
+        before = snapshot(old, SCHOOL_FIELDS)
     school.authority = authority
     school.save()
-    school.partners.set(partners)
     record(
         authority=authority,
         actor=by,
         action="school.created" if created else "school.changed",
         obj=school,
         before=before,
-        after={**snapshot(school, SCHOOL_FIELDS), "partners": _partners(school)},
+        after=snapshot(school, SCHOOL_FIELDS),
         school=school,
     )
     return school

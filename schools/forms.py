@@ -24,24 +24,16 @@ class AreaForm(forms.ModelForm):
 class SchoolForm(forms.ModelForm):
     # Declared here because the default fields would query a scoped model when the class is built.
     area = forms.ModelChoiceField(queryset=Area.objects.none(), required=False)
-    partners = forms.ModelMultipleChoiceField(
-        queryset=School.objects.none(),
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-        label="Partner schools",
-        help_text="Schools it works with in a cluster (Centre of Excellence needs at least two).",
-    )
 
     class Meta:
         model = School
-        fields = ["name", "urn", "phase", "area", "roll_size", "address", "postcode", "partners"]
+        fields = ["name", "urn", "phase", "area", "roll_size", "address", "postcode"]
         widgets = {"address": forms.Textarea(attrs={"rows": 3})}
 
     def __init__(self, *args, authority, **kwargs):
         super().__init__(*args, **kwargs)
         self.instance.authority = authority
         self.fields["area"].queryset = Area.objects.all()
-        self.fields["partners"].queryset = School.objects.exclude(pk=self.instance.pk).only("name")
 
     def clean_postcode(self):
         return self.cleaned_data["postcode"].upper().strip()

@@ -26,7 +26,8 @@ What the columns become:
 
 An empty cell in the type, pupils, postcode or easting and northing leaves an existing school's
 value as it is (the register has no figure; the admin may have one). What the file does not carry
-(area, address, partners) is never touched, and new schools have no area until an admin gives one.
+(area, address) is never touched, nor the clusters a school leads or is a partner in, and new
+schools have no area until an admin gives one.
 """
 
 import csv

@@ -66,7 +66,6 @@ class School(models.Model):
     longitude = models.FloatField(
         null=True, blank=True, validators=[MinValueValidator(-9.0), MaxValueValidator(2.5)]
     )
-    partners = models.ManyToManyField("self", blank=True, symmetrical=True)
 
     objects = ScopedManager(authority="authority")
 

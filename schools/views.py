@@ -36,7 +36,6 @@ def school_detail(request, authority_slug, school_pk):
         "schools/school_detail.html",
         {
             "school": school,
-            "partners": school.partners.order_by("name"),
             "can_edit": is_authority_admin.test(request.user, request.authority),
         },
     )
@@ -55,7 +54,6 @@ def school_edit(request, authority_slug, school_pk=None):
             authority=request.authority,
             by=request.user,
             school=form.instance,
-            partners=form.cleaned_data["partners"],
         )
         messages.success(request, f"{school.name} saved.")
         return redirect("schools:detail", authority_slug=authority_slug, school_pk=school.pk)

@@ -79,3 +79,38 @@ class ConflictFactory(ScopesDisabledFactory):
     person = factory.SubFactory(UserFactory)
     school = factory.SubFactory(SchoolFactory, authority=factory.SelfAttribute("..authority"))
     reason = "A declared conflict"
+
+
+# Clusters (issue 12, part A)
+
+
+class ClusterFactory(ScopesDisabledFactory):
+    class Meta:
+        model = "clusters.Cluster"
+
+    lead_school = factory.SubFactory(SchoolFactory)
+    authority = factory.SelfAttribute("lead_school.authority")
+    name = factory.LazyAttribute(lambda o: f"{o.lead_school.name} cluster")
+
+
+class PartnerFactory(ScopesDisabledFactory):
+    class Meta:
+        model = "clusters.Partner"
+
+    cluster = factory.SubFactory(ClusterFactory)
+    school = factory.SubFactory(
+        SchoolFactory, authority=factory.SelfAttribute("..cluster.authority")
+    )
+
+
+def give_partners(school, *partners):
+    """The school leads a cluster (made if need be) with these partner schools."""
+    from clusters.models import Cluster
+
+    with scopes_disabled():
+        cluster = Cluster.objects.filter(lead_school=school).first() or ClusterFactory(
+            lead_school=school
+        )
+    for partner in partners:
+        PartnerFactory(cluster=cluster, school=partner)
+    return cluster

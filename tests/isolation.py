@@ -503,6 +503,91 @@ def _plaque(world, kwargs):
         return list(Plaque.objects.filter(award=kwargs["pk"]).values_list("ordered_on", "sent_on"))
 
 
+# Clusters (issue 12, part A)
+
+
+def _cluster_of(world, owner):
+    from clusters.models import Cluster
+
+    school = world.school if owner == world.authority else world.outsider_school
+    with scopes_disabled():
+        return Cluster.objects.get_or_create(
+            authority=owner, lead_school=school, defaults={"name": f"{school.name} cluster"}
+        )[0]
+
+
+def _cluster(world, owner):
+    return {"cluster_pk": _cluster_of(world, owner).pk}
+
+
+def _cluster_partner(world, owner):
+    from clusters.models import Partner
+
+    cluster = _cluster_of(world, owner)
+    with scopes_disabled():
+        partner = Partner.objects.create(cluster=cluster, name="Longfields Primary School")
+    return {"cluster_pk": cluster.pk, "partner_pk": partner.pk}
+
+
+def _cluster_activity(world, owner):
+    from clusters.models import Activity
+
+    cluster = _cluster_of(world, owner)
+    with scopes_disabled():
+        activity = Activity.objects.create(
+            cluster=cluster,
+            kind=Activity.Kind.COLLABORATION,
+            date=date(2026, 5, 1),
+            title="Lesson study",
+            description="Planned together.",
+            recorded_by=cluster.lead_school.authority.memberships.first().user
+            if owner == world.authority
+            else world.outsider,
+        )
+    return {"cluster_pk": cluster.pk, "activity_pk": activity.pk}
+
+
+def _activity_data(world, kwargs):
+    return {
+        "kind": "meeting",
+        "date": "2026-06-01",
+        "title": "Summer cluster meeting",
+        "description": "Transition plans.",
+        "attendance": "7",
+    }
+
+
+def _clusters_led(world, kwargs):
+    from clusters.models import Cluster
+
+    with scopes_disabled():
+        return Cluster.objects.filter(lead_school=kwargs["school_pk"]).count()
+
+
+def _partners(world, kwargs):
+    from clusters.models import Partner
+
+    with scopes_disabled():
+        return list(
+            Partner.objects.filter(cluster=kwargs["cluster_pk"]).values_list("pk", "removed_at")
+        )
+
+
+def _activities(world, kwargs):
+    from clusters.models import Activity
+
+    with scopes_disabled():
+        return list(
+            Activity.objects.filter(cluster=kwargs["cluster_pk"]).values_list("pk", "title")
+        )
+
+
+# Who sees the lead school's cluster: its staff, its mentor and the admin; its leads and the admin
+# run it.
+CLUSTER_SEES = SCHOOL | {"mentor", "authority_admin"}
+CLUSTER_RUN = LEADS | ADMIN
+
+
 URLS = {
     "home": Case(PUBLIC),
     "healthz": Case(PUBLIC),
@@ -724,6 +809,52 @@ URLS = {
     "overview:csv": Case(
         DESK,
         objects=lambda w, o: {"figure": "awards-by-area" if o == w.authority else "pupils"},
+    ),
+    # Clusters (issue 12, part A).
+    "clusters:start": Case(
+        CLUSTER_RUN,
+        objects=_school,
+        sees=CLUSTER_SEES,
+        method="post",
+        ok=302,
+        data=lambda w, k: {"name": "Chandag cluster"},
+        changes=_clusters_led,
+    ),
+    "clusters:detail": Case(CLUSTER_SEES, objects=_cluster, sees=CLUSTER_SEES),
+    "clusters:partner_add": Case(
+        CLUSTER_RUN,
+        objects=_cluster,
+        sees=CLUSTER_SEES,
+        method="post",
+        ok=302,
+        data=lambda w, k: {"name": "Longfields Primary School"},
+        changes=_partners,
+    ),
+    "clusters:partner_remove": Case(
+        CLUSTER_RUN,
+        objects=_cluster_partner,
+        sees=CLUSTER_SEES,
+        method="post",
+        ok=302,
+        changes=_partners,
+    ),
+    "clusters:activity_create": Case(
+        CLUSTER_RUN,
+        objects=_cluster,
+        sees=CLUSTER_SEES,
+        method="post",
+        ok=302,
+        data=_activity_data,
+        changes=_activities,
+    ),
+    "clusters:activity_edit": Case(
+        CLUSTER_RUN,
+        objects=_cluster_activity,
+        sees=CLUSTER_SEES,
+        method="post",
+        ok=302,
+        data=_activity_data,
+        changes=_activities,
     ),
 }
 

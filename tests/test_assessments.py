@@ -540,9 +540,16 @@ def test_a_school_whose_assessment_was_decided_can_be_registered_for_its_reasses
     [
         (
             "centre_of_excellence",
-            "Centre of Excellence needs a current Quality Mark, and the school holds none.",
+            "Centre of Excellence needs a current Inclusion Quality Mark (or a higher award). "
+            "The school holds no award. Centre of Excellence needs a cluster of at least 2 partner "
+            "schools. The school has no partner schools yet.",
         ),
-        ("flagship", "Flagship needs Centre of Excellence held for at least three years."),
+        (
+            "flagship",
+            "Flagship needs Centre of Excellence held without a break for at least 3 years. The "
+            "school does not hold Centre of Excellence. Flagship needs at least 2 successful IQM "
+            "assessments. The school has had 0.",
+        ),
     ],
 )
 def test_a_review_for_a_tier_the_school_is_not_eligible_for_is_refused(world, kind, reason):
@@ -557,7 +564,7 @@ def test_a_review_for_a_tier_the_school_is_not_eligible_for_is_refused(world, ki
                 mentor=world.people["mentor"],
             )
         assert raised.value.message_dict == {
-            "kind": [f"{world.school} cannot have this review yet: {reason}"]
+            "kind": [f"{world.school} cannot have this review yet. {reason}"]
         }
         assert Cycle.objects.filter(school=world.school).count() == 1
 

@@ -1,11 +1,14 @@
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 from django_scopes import scope
 
 from accounts.models import Membership
+from assessments.history import school_history
 from assessments.models import Cycle
 from authorities.models import Authority
+from awards.domain import eligibility, excellence_since, history_of
 from awards.models import Award, Tier
 from iqm_portal.demo import DECIDED_SCHOOL, DEMO_PASSWORD, DEMO_PEOPLE, PLATFORM_ADMIN
 from schools.models import School
@@ -29,7 +32,10 @@ def test_demo_holds_the_seed_authorities_and_schools(demo):
     national = Authority.objects.get(slug="iqm")
     with scope(authority=national):
         cooper = School.objects.get(name="The Cooper School")
-        assert [p.name for p in cooper.partners.all()] == ["Glory Farm Primary School"]
+        assert [p.display_name for p in cooper.cluster.partners.all()] == [
+            "Glory Farm Primary School",
+            "Longfields Primary School",
+        ]
 
 
 def test_every_demo_login_works(demo, client):
@@ -125,9 +131,9 @@ def test_the_national_authority_lists_the_cooper_school_as_flagship(demo, client
     ]
     with scope(authority=Authority.objects.get(slug="iqm")):
         history = Award.objects.filter(school__name="The Cooper School").order_by("awarded_on")
-        assert [award.tier for award in history] == [Tier.QUALITY_MARK] + [
+        assert [award.tier for award in history] == [Tier.QUALITY_MARK] * 2 + [
             Tier.CENTRE_OF_EXCELLENCE
-        ] * 3 + [Tier.FLAGSHIP]
+        ] * 7 + [Tier.FLAGSHIP]
 
 
 def test_the_overview_shows_the_seed_schools_and_the_portals_assessments(demo, client):
@@ -177,3 +183,60 @@ def test_the_demo_mentor_runs_a_past_and_an_upcoming_workshop(demo, client):
     client.force_login(User.objects.get(email="head@bathnes.test"))
     page = client.get(reverse("schools:detail", args=["bathnes", chandag.pk])).content.decode()
     assert "<td>Building an inclusive classroom</td>" in page
+
+
+def test_the_cooper_schools_route_to_flagship_is_unbroken_and_its_awards_last_as_they_should(
+    demo,
+):
+    """The Quality Mark 12 and 9 years ago (three years each), Centre of Excellence renewed each
+    year without a gap, then Flagship, current today; so it is eligible for Flagship."""
+    today = timezone.localdate()
+    with scope(authority=Authority.objects.get(slug="iqm")):
+        cooper = School.objects.get(name="The Cooper School")
+        awards = list(Award.objects.filter(school=cooper).order_by("awarded_on"))
+        assert [(a.expires_on.year - a.awarded_on.year) for a in awards] == [3, 3] + [1] * 8
+        assert [a.awarded_on.year for a in awards[:2]] == [today.year - 12, today.year - 9]
+        excellence = awards[2:]
+        assert all(
+            later.awarded_on == earlier.expires_on
+            for earlier, later in zip(excellence, excellence[1:], strict=False)
+        )
+        assert awards[-1].awarded_on <= today <= awards[-1].expires_on
+        assert excellence_since(history_of(cooper), today) == excellence[0].awarded_on
+        assert eligibility(cooper, Tier.FLAGSHIP).eligible
+
+
+def test_three_ways_is_eligible_for_its_centre_of_excellence_review(demo):
+    with scope(authority=Authority.objects.get(slug="bathnes")):
+        three_ways = School.objects.get(name="Three Ways Special School")
+        assert [p.display_name for p in three_ways.cluster.partners.all()] == [
+            "Widcombe C of E Junior",
+            "St Saviour's C of E Junior School",
+        ]
+        found = eligibility(three_ways, Tier.CENTRE_OF_EXCELLENCE)
+        assert [(rule.text, rule.holds) for rule in found.rules] == [
+            ("a current Inclusion Quality Mark (or a higher award)", True),
+            ("a cluster of at least 2 partner schools", True),
+        ]
+
+
+def test_the_cooper_schools_page_shows_its_history_and_cluster(demo, client):
+    from accounts.models import User
+
+    client.force_login(User.objects.get(email="admin@iqm.test"))
+    with scope(authority=Authority.objects.get(slug="iqm")):
+        cooper = School.objects.get(name="The Cooper School")
+        glory_farm = School.objects.get(name="Glory Farm Primary School")
+        entries = school_history(cooper)["entries"]
+    # Newest first; each award followed without a break by the next, the Flagship current.
+    assert [(e.item.tier, e.status) for e in entries] == [(Tier.FLAGSHIP, "current")] + [
+        (Tier.CENTRE_OF_EXCELLENCE, "expired")
+    ] * 7 + [(Tier.QUALITY_MARK, "expired")] * 2
+    text = client.get(reverse("schools:detail", args=["iqm", cooper.pk])).content.decode()
+    assert "Flagship</dt><dd>\n    <strong>Eligible now</strong>" in text
+    assert "The Cooper School cluster</a>, with 2 partner schools." in text
+    partner_page = client.get(reverse("schools:detail", args=["iqm", glory_farm.pk]))
+    assert (
+        "Partner in The Cooper School cluster, led by The Cooper School."
+        in partner_page.content.decode()
+    )

@@ -12,6 +12,8 @@ import accounts.views
 import assessments.access
 import assessments.views
 import awards.views
+import clusters.access
+import clusters.views
 import moderation.views
 import notifications.views
 import portfolios.views
@@ -108,6 +110,13 @@ RECHECKED = {
     "reports:plaque",
     "reports:job",
     "reports:download",
+    # A cluster is checked against the person's part at its lead school, in its own authority.
+    "clusters:start",
+    "clusters:detail",
+    "clusters:partner_add",
+    "clusters:partner_remove",
+    "clusters:activity_create",
+    "clusters:activity_edit",
 }
 
 
@@ -127,6 +136,8 @@ def test_harness_catches_a_view_that_drops_its_scope(name, world, staff_user, mo
         notifications.views,
         reports.views,
         workshops.views,
+        clusters.access,
+        clusters.views,
     ):
         monkeypatch.setattr(module, "get_object_or_404", _unscoped_get_object_or_404)
     problems = check(make_client, name, URLS[name], world, staff_user)

@@ -15,7 +15,7 @@ from moderation.models import Decision, Outcome
 from portfolios import domain as portfolio_domain
 
 from .assessment_helpers import at_once, submit_portfolio
-from .factories import MembershipFactory, SchoolFactory, UserFactory
+from .factories import MembershipFactory, SchoolFactory, UserFactory, give_partners
 from .journey import advance
 
 State = Cycle.State
@@ -273,13 +273,29 @@ def test_a_recorded_decision_cannot_be_changed_only_corrected(case):
     assert decision.rationale == "Clear."
 
 
+NO_AWARD = (
+    "Centre of Excellence needs a current Inclusion Quality Mark (or a higher award). "
+    "The school holds no award."
+)
+NO_CLUSTER = (
+    "Centre of Excellence needs a cluster of at least 2 partner schools. "
+    "The school has no partner schools yet."
+)
+NOT_EXCELLENT = (
+    "Flagship needs Centre of Excellence held without a break for at least 3 years. "
+    "The school does not hold Centre of Excellence."
+)
+
+
+def assessments_had(count):
+    return f"Flagship needs at least 2 successful IQM assessments. The school has had {count}."
+
+
 def test_an_ineligible_tier_is_refused_with_the_failing_rule(case):
     to_panel(case)
     with pytest.raises(ValidationError) as raised:
         vote(case, "panel_member", tier=Tier.CENTRE_OF_EXCELLENCE)
-    assert raised.value.message_dict == {
-        "tier": ["Centre of Excellence needs a current Quality Mark, and the school holds none."]
-    }
+    assert raised.value.message_dict == {"tier": [f"{NO_AWARD} {NO_CLUSTER}"]}
     Award.objects.create(
         authority=case.authority,
         school=case.school,
@@ -289,27 +305,21 @@ def test_an_ineligible_tier_is_refused_with_the_failing_rule(case):
     )
     with pytest.raises(ValidationError) as raised:
         vote(case, "panel_member", tier=Tier.CENTRE_OF_EXCELLENCE)
-    assert raised.value.message_dict == {
-        "tier": ["Centre of Excellence needs a cluster of at least two partner schools."]
-    }
+    assert raised.value.message_dict == {"tier": [NO_CLUSTER]}
     with pytest.raises(ValidationError) as raised:
         vote(case, "panel_member", tier=Tier.FLAGSHIP)
-    assert raised.value.message_dict == {
-        "tier": ["Flagship needs Centre of Excellence held for at least three years."]
-    }
-    case.school.partners.add(
-        case.other_school, SchoolFactory(authority=case.authority, area=case.area)
+    assert raised.value.message_dict == {"tier": [f"{NOT_EXCELLENT} {assessments_had(1)}"]}
+    give_partners(
+        case.school, case.other_school, SchoolFactory(authority=case.authority, area=case.area)
     )
     assert vote(case, "panel_member", tier=Tier.CENTRE_OF_EXCELLENCE).tier == "centre_of_excellence"
 
 
-NO_QUALITY_MARK = (
-    "Not open to this school: Centre of Excellence needs a current Quality Mark, and the school "
-    "holds none."
-)
-NO_EXCELLENCE = (
-    "Not open to this school: Flagship needs Centre of Excellence held for at least three years."
-)
+NO_QUALITY_MARK = f"Not open to this school: {NO_AWARD} {NO_CLUSTER}"
+
+
+def no_flagship(assessments):
+    return f"Not open to this school: {NOT_EXCELLENT} {assessments_had(assessments)}"
 
 
 def test_the_report_and_the_vote_offer_only_the_tiers_the_school_may_be_awarded(client, world):
@@ -324,7 +334,7 @@ def test_the_report_and_the_vote_offer_only_the_tiers_the_school_may_be_awarded(
     )
     assert (tier.choices, tier.help_text) == (
         [("", "–"), ("quality_mark", "Inclusion Quality Mark")],
-        f"For an award. {NO_QUALITY_MARK} {NO_EXCELLENCE}",
+        f"For an award. {NO_QUALITY_MARK} {no_flagship(0)}",
     )
     with scope(authority=world.authority):
         with pytest.raises(ValidationError) as raised:
@@ -340,11 +350,7 @@ def test_the_report_and_the_vote_offer_only_the_tiers_the_school_may_be_awarded(
                 revisit_by=None,
                 findings={},
             )
-        assert raised.value.message_dict == {
-            "tier": [
-                "Centre of Excellence needs a current Quality Mark, and the school holds none."
-            ]
-        }
+        assert raised.value.message_dict == {"tier": [f"{NO_AWARD} {NO_CLUSTER}"]}
         cycle.report.refresh_from_db()
         assert cycle.report.tier == Tier.QUALITY_MARK
 
@@ -358,8 +364,10 @@ def test_the_report_and_the_vote_offer_only_the_tiers_the_school_may_be_awarded(
             awarded_on=date.today() - timedelta(days=400),
             expires_on=date.today() + timedelta(days=700),
         )
-        world.school.partners.add(
-            world.other_school, SchoolFactory(authority=world.authority, area=world.area)
+        give_partners(
+            world.school,
+            world.other_school,
+            SchoolFactory(authority=world.authority, area=world.area),
         )
     client.force_login(world.people["panel_member"])
     option = (
@@ -374,7 +382,7 @@ def test_the_report_and_the_vote_offer_only_the_tiers_the_school_may_be_awarded(
             ("defer:", "Defer"),
             ("not_award:", "Not award"),
         ],
-        NO_EXCELLENCE,
+        no_flagship(1),
     )
 
 

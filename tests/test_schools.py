@@ -17,20 +17,15 @@ VALID = {
 }
 
 
-def test_admin_adds_a_school_with_partners_and_it_is_logged(admin_client, world):
-    data = {**VALID, "area": world.area.pk, "partners": [world.other_school.pk]}
+def test_admin_adds_a_school_and_it_is_logged(admin_client, world):
+    data = {**VALID, "area": world.area.pk}
     response = admin_client.post(reverse("schools:create", args=["bathnes"]), data)
     with scope(authority=world.authority):
         school = School.objects.get(urn="109200")
         assert response["Location"] == reverse("schools:detail", args=["bathnes", school.pk])
-        assert (school.postcode, school.area, list(school.partners.all())) == (
-            "BS39 4BB",
-            world.area,
-            [world.other_school],
-        )
-        assert list(world.other_school.partners.all()) == [school]
+        assert (school.postcode, school.area) == ("BS39 4BB", world.area)
         entry = AuditEntry.objects.get(action="school.created")
-    assert entry.after["partners"] == [world.other_school.pk]
+    assert entry.after["name"] == "Pensford Primary"
     assert entry.school == school
 
 
@@ -75,14 +70,6 @@ def test_changing_a_school_logs_before_and_after(admin_client, world):
             {"area": "OUTSIDER_AREA"},
             {"area": ["Select a valid choice. That choice is not one of the available choices."]},
         ),
-        (
-            {"partners": ["OUTSIDER_SCHOOL"]},
-            {
-                "partners": [
-                    "Select a valid choice. OUTSIDER_SCHOOL is not one of the available choices."
-                ]
-            },
-        ),
     ],
 )
 def test_bad_school_input_is_refused_at_the_field_and_saves_nothing(
@@ -90,14 +77,6 @@ def test_bad_school_input_is_refused_at_the_field_and_saves_nothing(
 ):
     swap = {"DUPLICATE": world.other_school.urn, "OUTSIDER_AREA": world.outsider_area.pk}
     data = {**VALID, **{k: swap.get(v, v) if isinstance(v, str) else v for k, v in changes.items()}}
-    if data.get("partners") == ["OUTSIDER_SCHOOL"]:
-        data["partners"] = [world.outsider_school.pk]
-        errors = {
-            "partners": [
-                f"Select a valid choice. {world.outsider_school.pk} is not one of the available "
-                "choices."
-            ]
-        }
     with scopes_disabled():
         logged = AuditEntry.objects.count()
     response = admin_client.post(reverse("schools:create", args=["bathnes"]), data)

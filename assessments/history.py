@@ -1,0 +1,62 @@
+"""A school's award history: every cycle, decision and award, newest first, and what it may
+apply for next (awards.domain's eligibility, from the same awards). A fixed number of queries,
+however long the history."""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.utils import timezone
+
+from awards.domain import eligibilities, history_of
+
+from .models import Cycle
+
+
+@dataclass(frozen=True)
+class Entry:
+    day: date
+    what: str  # "cycle", "decision" or "award": which part of the template shows it
+    item: object
+    status: str = ""  # an award's: current, expired (renewed in time), lapsed or withdrawn
+
+
+def _award_status(award, standing, today) -> str:
+    if award.withdrawn_at:
+        return "withdrawn"
+    if award.expires_on >= today:
+        return "current" if award.awarded_on <= today else "upcoming"
+    renewed = any(
+        other.pk != award.pk
+        and other.awarded_on <= award.expires_on + timedelta(days=1)
+        and other.expires_on > award.expires_on
+        for other in standing
+    )
+    return "expired" if renewed else "lapsed"
+
+
+def school_history(school, on=None) -> dict:
+    """{"entries": the timeline, newest first; "eligibility": each tier's Eligibility}."""
+    today = on or timezone.localdate()
+    history = history_of(school)
+    cycles = list(
+        Cycle.objects.filter(school=school).prefetch_related("decisions").order_by("created_at")
+    )
+    entries = []
+    # On one day: the registration, then the decision, then the award it made (shown the other
+    # way round, newest first).
+    order = {"cycle": 0, "decision": 1, "award": 2}
+    for cycle in cycles:
+        decisions = list(cycle.decisions.all())  # the original first, then its corrections
+        cycle.decided_on = timezone.localdate(decisions[0].recorded_at) if decisions else None
+        entries.append(Entry(timezone.localdate(cycle.created_at), "cycle", cycle))
+        by_pk = {decision.pk: decision for decision in decisions}
+        for decision in decisions:
+            decision.corrected = by_pk.get(decision.corrects_id)
+            entries.append(Entry(timezone.localdate(decision.recorded_at), "decision", decision))
+    standing = [a for a in history.awards if a.withdrawn_at is None]
+    for award in history.awards:
+        entries.append(
+            Entry(award.awarded_on, "award", award, _award_status(award, standing, today))
+        )
+    entries.sort(key=lambda e: (e.day, order[e.what], e.item.pk), reverse=True)
+    return {"entries": entries, "eligibility": eligibilities(school, today, history)}

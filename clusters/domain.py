@@ -1,0 +1,150 @@
+"""Clusters: a school's network of partner schools and the log of what they do together. Each
+change is one function: rule, save, audit log, in one transaction."""
+
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Prefetch
+from django.utils import timezone
+from django_scopes import scopes_disabled
+
+from audit.domain import record, snapshot
+from schools.models import School
+
+from .models import Activity, Cluster, Partner
+
+
+def attendance() -> Prefetch:
+    """The partner schools at each meeting, with their names, in one query (made in the
+    request's scope)."""
+    return Prefetch("attended_by", queryset=Partner.objects.select_related("school"))
+
+
+def partner_count(school) -> int:
+    """The partner schools of the cluster the school leads (Centre of Excellence needs two)."""
+    return Partner.objects.filter(cluster__lead_school=school, removed_at=None).count()
+
+
+def activities_between(school, start: date, end: date):
+    """The activities of the cluster the school leads dated from `start` to `end` (both
+    included), oldest first, with the partner schools that attended each meeting: what the
+    annual review draws on."""
+    return (
+        Activity.objects.filter(cluster__lead_school=school, date__gte=start, date__lte=end)
+        .prefetch_related(attendance())
+        .order_by("date", "pk")
+    )
+
+
+def partnerships(school) -> list[tuple[str, str]]:
+    """(cluster, lead school) names of the clusters the school is a partner in, whatever the
+    lead school's authority: names only, never the lead school's data. The one place that reads
+    clusters across authorities."""
+    with scopes_disabled():
+        return list(
+            Partner.objects.filter(school=school, removed_at=None)
+            .order_by("cluster__name")
+            .values_list("cluster__name", "cluster__lead_school__name")
+        )
+
+
+def _school_by_urn(urn, authority) -> School | None:
+    """The portal's school with this URN: the lead school's authority's first, else another's."""
+    with scopes_disabled():
+        found = School.objects.filter(urn=urn).select_related("authority")
+        return min(
+            found, key=lambda s: (s.authority_id != authority.pk, s.authority.name), default=None
+        )
+
+
+@transaction.atomic
+def start_cluster(*, school, name, by) -> Cluster:
+    School.objects.select_for_update().get(pk=school.pk)  # two leads at once: one cluster
+    if Cluster.objects.filter(lead_school=school).exists():
+        raise ValidationError("This school already leads a cluster.")
+    cluster = Cluster.objects.create(authority=school.authority, lead_school=school, name=name)
+    record(
+        authority=school.authority,
+        actor=by,
+        action="cluster.started",
+        obj=cluster,
+        school=school,
+        after={"name": name},
+    )
+    return cluster
+
+
+@transaction.atomic
+def add_partner(*, cluster, by, urn="", name="") -> Partner:
+    """A school of the portal by its URN (any authority), or one outside the portal by name."""
+    school = None
+    if urn:
+        school = _school_by_urn(urn, cluster.authority)
+        if school is None:
+            raise ValidationError(
+                {"urn": "No school in the portal has this URN: add it by name instead."}
+            )
+        if school.pk == cluster.lead_school_id:
+            raise ValidationError({"urn": "A school cannot be its own partner."})
+    active = Partner.objects.select_for_update().filter(cluster=cluster, removed_at=None)
+    if school and active.filter(school=school).exists():
+        raise ValidationError({"urn": f"{school.name} is already a partner."})
+    if not school and active.filter(school=None, name__iexact=name).exists():
+        raise ValidationError({"name": f"{name} is already a partner."})
+    partner = Partner.objects.create(cluster=cluster, school=school, name="" if school else name)
+    record(
+        authority=cluster.authority,
+        actor=by,
+        action="cluster.partner_added",
+        obj=cluster,
+        school=cluster.lead_school,
+        after={"partner": partner.pk, "school": school.pk if school else None, "name": name},
+    )
+    return partner
+
+
+@transaction.atomic
+def remove_partner(*, partner, by) -> Partner:
+    """The partner leaves the cluster; the meetings it attended still name it."""
+    partner = Partner.objects.select_for_update().select_related("cluster").get(pk=partner.pk)
+    if partner.removed_at is None:
+        partner.removed_at = timezone.now()
+        partner.save(update_fields=["removed_at"])
+        record(
+            authority=partner.cluster.authority,
+            actor=by,
+            action="cluster.partner_removed",
+            obj=partner.cluster,
+            school=partner.cluster.lead_school,
+            before={"partner": partner.pk, "school": partner.school_id, "name": partner.name},
+        )
+    return partner
+
+
+ACTIVITY_FIELDS = ("kind", "date", "title", "description", "outcomes", "attendance")
+
+
+@transaction.atomic
+def save_activity(*, cluster, by, activity: Activity, attended_by) -> Activity:
+    """Log or change an activity (validated by its form); attendance only for a meeting."""
+    created = activity.pk is None
+    if activity.kind != Activity.Kind.MEETING:
+        activity.attendance, attended_by = None, []
+    activity.cluster = cluster
+    if created:
+        activity.recorded_by = by
+    activity.save()
+    activity.attended_by.set(attended_by)
+    record(
+        authority=cluster.authority,
+        actor=by,
+        action="cluster.activity_logged" if created else "cluster.activity_changed",
+        obj=activity,
+        school=cluster.lead_school,
+        after={
+            **snapshot(activity, ACTIVITY_FIELDS),
+            "attended_by": sorted(p.pk for p in attended_by),
+        },
+    )
+    return activity
