@@ -17,6 +17,7 @@ authority_patterns = [
     path("", include("reports.urls")),
     path("", include("feedback.urls")),
     path("", include("publishing.urls")),
+    path("", include("flagship.urls")),
 ]
 
 urlpatterns = [
