@@ -37,14 +37,14 @@ class KeyStepForm(forms.ModelForm):
 
 
 class OutputForm(forms.ModelForm):
+    url = forms.URLField(label="Link", max_length=500, required=False, assume_scheme="https")
+
     class Meta:
         model = ResearchOutput
         fields = ["title", "kind", "published_in", "url", "year"]
-        widgets = {"url": forms.URLInput()}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["url"].assume_scheme = "https"
         if not self.instance.pk:
             self.initial.setdefault("year", timezone.localdate().year)
 

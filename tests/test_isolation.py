@@ -12,6 +12,7 @@ import accounts.views
 import assessments.access
 import assessments.views
 import awards.views
+import flagship.views
 import moderation.views
 import notifications.views
 import portfolios.views
@@ -103,6 +104,16 @@ RECHECKED = {
     "reports:letter",
     "reports:job",
     "reports:download",
+    # The school's research: its school is fetched, then `may_view_research` asked.
+    "flagship:research",
+    "flagship:project",
+    "flagship:end",
+    "flagship:step_create",
+    "flagship:step_edit",
+    "flagship:step_remove",
+    "flagship:output_create",
+    "flagship:output_edit",
+    "flagship:output_remove",
 }
 
 
@@ -119,6 +130,7 @@ def test_harness_catches_a_view_that_drops_its_scope(name, world, staff_user, mo
         portfolios.views,
         moderation.views,
         awards.views,
+        flagship.views,
         notifications.views,
         reports.views,
     ):
