@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from assessments import workflow
@@ -71,6 +72,7 @@ def research(request, authority_slug, school_pk):
                 if p.ended_on is not None
             ],
             "can_edit": leads and not lock_reason,
+            "today": timezone.localdate(),
             "lock_reason": lock_reason,
         },
     )

@@ -520,6 +520,19 @@ def test_a_lead_starts_the_project_and_adds_a_step_through_the_pages(client, wor
         assert KeyStep.objects.count() == 0
 
 
+def test_a_key_step_past_its_due_date_and_not_done_is_marked_overdue(client, world, time_machine):
+    time_machine.move_to("2026-03-01 10:00")
+    head = world.people["head_teacher"]
+    with scope(authority=world.authority):
+        project = start(world)
+        add_step(project, head, "Late", starts_on=date(2026, 1, 5), due_on=date(2026, 2, 27))
+        add_step(project, head, "On time", starts_on=date(2026, 1, 5), due_on=date(2026, 3, 1))
+    client.force_login(head)
+    page = client.get(reverse("flagship:research", args=["bathnes", world.school.pk])).content
+    rows = [row for row in page.decode().split("<tr>") if "Overdue" in row]
+    assert len(rows) == 1 and "Late" in rows[0]
+
+
 def test_a_locked_project_shows_why_and_offers_no_change(client, world):
     with scope(authority=world.authority):
         start(world)
