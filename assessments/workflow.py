@@ -451,6 +451,30 @@ STEPS = {
             tell=(is_school_lead, is_cycle_mentor, is_assigned_moderator, is_authority_admin),
             event="decision_corrected",
         ),
+        # The Flagship review's checklist of the nine criteria (flagship app): the school writes
+        # its evidence during the annual update; the visiting moderator confirms each criterion.
+        Step(
+            "write_flagship_evidence",
+            "write the evidence for the Flagship criteria",
+            frozenset({State.REGISTERED, State.ANNUAL_UPDATE}),
+            is_school_lead,
+            "Only the head teacher or the coordinator writes the school's evidence for the "
+            "Flagship criteria.",
+            task="write the evidence for the Flagship criteria",
+            page="flagship:criteria",
+            kinds=frozenset({Kind.FLAGSHIP}),
+        ),
+        Step(
+            "confirm_criteria",
+            "confirm the Flagship criteria",
+            frozenset({State.VISIT_PLANNED}),
+            is_acting_moderator,
+            "Only the visiting moderators, with no conflict with the school, confirm the Flagship "
+            "criteria.",
+            task="confirm the Flagship criteria",
+            page="flagship:criteria",
+            kinds=frozenset({Kind.FLAGSHIP}),
+        ),
     ]
 }
 
@@ -541,3 +565,53 @@ def tasks(user, authority) -> list[tuple[Cycle, Step]]:
 # review due or its lapse, AWARD_TOLD (the predicates ask only the award's school and authority);
 # of action-plan targets overdue, these.
 TARGETS_OVERDUE_TOLD = (is_school_lead, is_cycle_mentor)
+# The Flagship criteria and research project (flagship app)
+
+# The moderator's verdicts on the criteria are a draft of the visit until it is ratified.
+CRITERIA_FINAL = frozenset({State.RATIFIED, State.WITH_PANEL, State.DECIDED})
+
+
+@rules.predicate
+def criteria_are_final(user, cycle):
+    return cycle.state in CRITERIA_FINAL
+
+
+may_see_verdicts = (
+    is_assigned_moderator | is_authority_admin | (criteria_are_final & may_view_cycle)
+)
+
+
+def flagship_review_under_way(school) -> Cycle | None:
+    return (
+        Cycle.objects.filter(school=school, kind=Kind.FLAGSHIP).exclude(state=State.DECIDED).first()
+    )
+
+
+@rules.predicate
+def leads_school(user, school):
+    """The school's head teacher or coordinator (a predicate on the school, not a cycle)."""
+    return bool(school_roles(user, school.pk, school.authority_id) & SCHOOL_LEADS)
+
+
+@rules.predicate
+def research_is_open(user, school):
+    """Research goes on all year, so the school keeps its project up to date whenever no Flagship
+    review is past its annual update; from the update's submission until the panel decides, the
+    moderator and the panel read the project as it was submitted."""
+    review = flagship_review_under_way(school)
+    return review is None or review.state in STEPS["write_flagship_evidence"].sources
+
+
+@rules.predicate
+def may_view_research(user, school):
+    """The school's staff, the authority admin, and whoever may see one of the school's Flagship
+    reviews: its mentor, the visiting moderators, the panel deciding the renewal."""
+    if is_authority_admin(user, school) or school.pk in school_ids(user, school.authority_id):
+        return True
+    reviews = visible_cycles(user, school.authority).filter(school=school, kind=Kind.FLAGSHIP)
+    return reviews.exists()
+
+
+may_edit_research = leads_school & research_is_open
+rules.add_perm("flagship.view_research", may_view_research)
+rules.add_perm("flagship.edit_research", may_edit_research)

@@ -22,6 +22,8 @@ from authorities.models import Authority
 from awards.domain import awards_in_force, record_plaque, years_after
 from awards.models import Award, Plaque, Tier
 from clusters.models import Activity, Cluster, Partner
+from flagship import domain as flagship
+from flagship.models import KeyStep, ResearchOutput, ResearchProject
 from moderation import domain as moderation
 from moderation.models import Decision, Finding, Outcome
 from portfolios.domain import add_link, submit_portfolio
@@ -179,6 +181,7 @@ DEMO_PEOPLE = [
     ("chair@bathnes.test", "Charlie Chair", "bathnes", Role.PANEL_CHAIR, None),
     ("admin@iqm.test", "Nat National", "iqm", Role.AUTHORITY_ADMIN, None),
     ("moderator@bathnes.test", "Jordan Moderator", "iqm", Role.MODERATOR, None),
+    ("head@cooper.test", "Hayden Head", "iqm", Role.HEAD_TEACHER, "The Cooper School"),
 ]
 PLATFORM_ADMIN = ("platform@iqm-portal.test", "Pip Platform")
 
@@ -258,6 +261,10 @@ def load_demo():
         if not Cycle.objects.filter(school=decided).exists():
             _decided_cycle(_validated_cycle(bathnes, decided, mentor, coordinator), coordinator)
         _workshops(bathnes, schools, mentor)
+    with scope(authority=national):
+        _flagship_demo(
+            schools["iqm", "The Cooper School"], User.objects.get(email="head@cooper.test")
+        )
     for authority in authorities.values():
         with scope(authority=authority):
             _past_awards(authority, schools)
@@ -592,6 +599,159 @@ def _workshops(authority, schools, mentor):
         workshop=upcoming,
         by=people["coordinator@bathnes.test"],
         school=schools["bathnes", VALIDATED_SCHOOL],
+    )
+
+
+# The Cooper School's research (seeds/000): its partnership with Glory Farm, pupils' transition
+# from school to school, new technologies and flexible learning spaces. Dates are days before
+# today (negative: after).
+COOPER_RESEARCH = {
+    "question": (
+        "How do shared teaching, new technologies and flexible learning spaces help pupils move "
+        "from Glory Farm Primary School to The Cooper School with confidence?"
+    ),
+    "rationale": (
+        "Staff of both schools share their expertise, and Ofsted noted the close ties between "
+        "them. We want to know which parts of that work make the move from Year 6 to Year 7 "
+        "easier, especially for pupils at risk of disaffection, so that we can share it across "
+        "our network."
+    ),
+    "started": 1000,
+}
+COOPER_STEPS = [
+    (
+        "Map how pupils move from Glory Farm to Cooper: visits, shared days and information",
+        "Transition leads of both schools",
+        1000,
+        880,
+        Target.Status.DONE,
+    ),
+    (
+        "Survey Year 6 and Year 7 pupils on their confidence before and after the move",
+        "Head of Year 7",
+        820,
+        640,
+        Target.Status.DONE,
+    ),
+    (
+        "Trial flexible learning spaces with two Year 7 groups and compare their progress",
+        "Assistant head, teaching and learning",
+        450,
+        250,
+        Target.Status.DONE,
+    ),
+    (
+        "Shared online lessons for Glory Farm's Year 6 taught by Cooper staff",
+        "Digital learning lead",
+        120,
+        -150,
+        Target.Status.ON_TRACK,
+    ),
+    (
+        "Write up the findings with Glory Farm and share them across the Flagship network",
+        "Head teacher",
+        -30,
+        -300,
+        Target.Status.NOT_STARTED,
+    ),
+]
+# (years ago, title, kind, where it was published)
+COOPER_OUTPUTS = [
+    (
+        2,
+        "Moving up together: transition between Glory Farm and Cooper",
+        ResearchOutput.Kind.CASE_STUDY,
+        "IQM Flagship network meeting",
+    ),
+    (
+        1,
+        "Flexible learning spaces and pupils' confidence in Year 7",
+        ResearchOutput.Kind.ARTICLE,
+        "IQM newsletter",
+    ),
+    (
+        0,
+        "New technologies across the primary–secondary transition",
+        ResearchOutput.Kind.PRESENTATION,
+        "Oxfordshire inclusion conference",
+    ),
+]
+
+
+def _flagship_demo(school, lead):
+    """The school's research project, with its key steps and an output in each of the last three
+    years, made as its head teacher would; once."""
+    if ResearchProject.objects.filter(school=school).exists():
+        return
+    today = timezone.localdate()
+    project = flagship.start_project(
+        school=school,
+        by=lead,
+        question=COOPER_RESEARCH["question"],
+        rationale=COOPER_RESEARCH["rationale"],
+        started_on=today - timedelta(days=COOPER_RESEARCH["started"]),
+    )
+    for description, owner, started, due, status in COOPER_STEPS:
+        flagship.save_step(
+            project=project,
+            by=lead,
+            step=KeyStep(
+                description=description,
+                owner=owner,
+                starts_on=today - timedelta(days=started),
+                due_on=today - timedelta(days=due),
+                status=status,
+            ),
+        )
+    for years_ago, title, kind, published_in in COOPER_OUTPUTS:
+        flagship.save_output(
+            project=project,
+            by=lead,
+            output=ResearchOutput(
+                title=title, kind=kind, published_in=published_in, year=today.year - years_ago
+            ),
+        )
+
+
+# The Cooper School's evidence for the nine Flagship criteria (seeds/000), by criterion key.
+COOPER_EVIDENCE = {
+    "assessments": (
+        "Assessed for the Quality Mark, then reviewed three times as a Centre of Excellence."
+    ),
+    "collaboration": (
+        "Staff of Cooper and Glory Farm share their expertise through reciprocal professional "
+        "development visits."
+    ),
+    "internal_practice": (
+        "The inclusion plan is part of the school development plan, reviewed by governors termly."
+    ),
+    "dissemination": (
+        "Leaders share practice with schools across Oxfordshire and beyond, leading on aspects of "
+        "learning and teaching."
+    ),
+    "wider_cluster": (
+        "The head teacher leads the local network's inclusion meetings and is widening them to "
+        "two more schools."
+    ),
+    "classroom_research": "Our research project on transition, technology and learning spaces.",
+    "annual_visit": "The annual visit is planned with the IQM moderator each autumn.",
+    "annual_update": "This annual update reports progress against every element.",
+    "iqm_aims": "We trialled the new framework's statements and host IQM visits for new schools.",
+}
+
+
+def flagship_evidence_demo(cycle, lead):
+    """The school's evidence for the nine criteria of a Flagship review in its annual update."""
+    flagship.save_evidence(cycle=cycle, by=lead, evidence=COOPER_EVIDENCE)
+
+
+def flagship_confirmed_demo(cycle, moderator):
+    """The visiting moderator confirms all nine criteria, with the visit planned, so that the
+    review can be ratified."""
+    flagship.confirm_criteria(
+        cycle=cycle,
+        by=moderator,
+        verdicts={key: ("confirmed", "Seen at the visit.") for key in COOPER_EVIDENCE},
     )
 
 

@@ -20,6 +20,7 @@ authority_patterns = [
     path("", include("publishing.urls")),
     path("", include("overview.urls")),
     path("workshops/", include("workshops.urls")),
+    path("", include("flagship.urls")),
 ]
 
 urlpatterns = [

@@ -588,6 +588,121 @@ CLUSTER_SEES = SCHOOL | {"mentor", "authority_admin"}
 CLUSTER_RUN = LEADS | ADMIN
 
 
+# B2, Flagship: the world's school also has a Flagship review, made here in the state a page is
+# for (tests/journey.py brings only the world's assessment through its states), with a visit by
+# the world's two moderators from VISIT_PLANNED on, and a research project with a key step and an
+# output.
+def _flagship_review(world, owner, state):
+    from moderation.models import Visit
+
+    base = _cycle_of(world, owner)
+    own = owner == world.authority
+    with scopes_disabled():
+        review = Cycle.objects.create(
+            authority=owner,
+            school=base.school,
+            kind=Cycle.Kind.FLAGSHIP,
+            framework_id=base.framework_id,
+            mentor_id=base.mentor_id,
+            state=state,
+        )
+        if state == State.VISIT_PLANNED:
+            visit = Visit.objects.create(
+                cycle=review,
+                date=date.today(),
+                planned_by=world.people["panel_chair"] if own else world.outsider,
+            )
+            if own:
+                visit.moderators.set([world.people["moderator"], world.people["moderator2"]])
+    return review
+
+
+def _research_in(state):
+    def objects(world, owner):
+        from flagship.models import KeyStep, ResearchOutput, ResearchProject
+
+        review = _flagship_review(world, owner, state)
+        with scopes_disabled():
+            project = ResearchProject.objects.create(
+                authority=owner,
+                school=review.school,
+                question="Does a shared transition week help pupils settle?",
+                rationale="Pupils moving up worry about the new school.",
+                started_on=date(2025, 9, 1),
+            )
+            step = KeyStep.objects.create(
+                project=project,
+                description="Survey pupils",
+                owner="Head of Year 7",
+                starts_on=date(2025, 9, 1),
+                due_on=date(2025, 12, 1),
+            )
+            output = ResearchOutput.objects.create(
+                project=project,
+                title="Transition findings",
+                kind=ResearchOutput.Kind.ARTICLE,
+                published_in="IQM newsletter",
+                year=2026,
+            )
+        return {"school_pk": review.school_id, "step_pk": step.pk, "output_pk": output.pk}
+
+    return objects
+
+
+def _school_research(state):
+    read = _research_in(state)
+    return lambda world, owner: {"school_pk": read(world, owner)["school_pk"]}
+
+
+def _research_step(world, owner):
+    found = _research_in(State.ANNUAL_UPDATE)(world, owner)
+    return {"school_pk": found["school_pk"], "step_pk": found["step_pk"]}
+
+
+def _research_output(world, owner):
+    found = _research_in(State.ANNUAL_UPDATE)(world, owner)
+    return {"school_pk": found["school_pk"], "output_pk": found["output_pk"]}
+
+
+def _count_of(model_name, **lookup):
+    from flagship import models
+
+    return _count(getattr(models, model_name), **lookup)
+
+
+def _criteria_in(state):
+    return lambda world, owner: {"cycle_pk": _flagship_review(world, owner, state).pk}
+
+
+def _project_ended(world, kwargs):
+    from flagship.models import ResearchProject
+
+    with scopes_disabled():
+        return ResearchProject.objects.get(school=kwargs["school_pk"]).ended_on
+
+
+def _criteria_checks(world, kwargs):
+    from flagship.models import CriterionCheck
+
+    with scopes_disabled():
+        return sorted(
+            CriterionCheck.objects.filter(cycle=kwargs["cycle_pk"]).values_list(
+                "key", "evidence", "verdict"
+            )
+        )
+
+
+# Who may see the Flagship review (and so read the school's research): in its annual update, the
+# school, its mentor and the admin; with its visit planned, also the two moderators and the chair.
+FLAGSHIP_UPDATE = SCHOOL | {"mentor", "authority_admin"}
+FLAGSHIP_VISIT = FLAGSHIP_UPDATE | MODERATORS | {"panel_chair"}
+
+
+def _flagship_edit(objects, **options):
+    """A change to the research project while the review is in its annual update: the leads."""
+    return Case(LEADS, objects=objects, sees=FLAGSHIP_UPDATE, **options)
+
+
 URLS = {
     "home": Case(PUBLIC),
     "healthz": Case(PUBLIC),
@@ -855,6 +970,49 @@ URLS = {
         ok=302,
         data=_activity_data,
         changes=_activities,
+    ),
+    # B2, Flagship: the research project and the nine criteria.
+    "flagship:research": Case(
+        FLAGSHIP_VISIT, objects=_school_research(State.VISIT_PLANNED), sees=FLAGSHIP_VISIT
+    ),
+    "flagship:project": _flagship_edit(_school_research(State.ANNUAL_UPDATE)),
+    "flagship:end": _flagship_edit(
+        _school_research(State.ANNUAL_UPDATE),
+        method="post",
+        ok=302,
+        data=lambda w, k: {"conclusion": "They settle faster."},
+        changes=_project_ended,
+    ),
+    "flagship:step_create": _flagship_edit(_school_research(State.ANNUAL_UPDATE)),
+    "flagship:step_edit": _flagship_edit(_research_step),
+    "flagship:step_remove": _flagship_edit(
+        _research_step, method="post", ok=302, changes=_count_of("KeyStep", pk="step_pk")
+    ),
+    "flagship:output_create": _flagship_edit(_school_research(State.ANNUAL_UPDATE)),
+    "flagship:output_edit": _flagship_edit(_research_output),
+    "flagship:output_remove": _flagship_edit(
+        _research_output, method="post", ok=302, changes=_count_of("ResearchOutput", pk="output_pk")
+    ),
+    "flagship:criteria": Case(
+        FLAGSHIP_VISIT, objects=_criteria_in(State.VISIT_PLANNED), sees=FLAGSHIP_VISIT
+    ),
+    "flagship:criteria_evidence": Case(
+        LEADS,
+        objects=_criteria_in(State.ANNUAL_UPDATE),
+        sees=FLAGSHIP_UPDATE,
+        method="post",
+        ok=302,
+        data=lambda w, k: {"assessments": "Assessed in 2014 and 2017."},
+        changes=_criteria_checks,
+    ),
+    "flagship:criteria_confirm": Case(
+        MODERATORS,
+        objects=_criteria_in(State.VISIT_PLANNED),
+        sees=FLAGSHIP_VISIT,
+        method="post",
+        ok=302,
+        data=lambda w, k: {"assessments_verdict": "confirmed"},
+        changes=_criteria_checks,
     ),
 }
 

@@ -4,7 +4,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scope
 
-from accounts.models import Membership
+from accounts.models import Membership, User
 from assessments.history import school_history
 from assessments.models import Cycle
 from authorities.models import Authority
@@ -240,3 +240,60 @@ def test_the_cooper_schools_page_shows_its_history_and_cluster(demo, client):
         "Partner in The Cooper School cluster, led by The Cooper School."
         in partner_page.content.decode()
     )
+
+
+def test_the_cooper_school_keeps_its_research_project(demo, client):
+    """Its research with Glory Farm: key steps over three years and an output in each of the last
+    three years, shown to its head teacher."""
+    from django.utils import timezone
+
+    from flagship.models import ResearchProject
+
+    with scope(authority=Authority.objects.get(slug="iqm")):
+        project = ResearchProject.objects.get(school__name="The Cooper School")
+        assert project.ended_on is None
+        assert "Glory Farm" in project.question
+        assert [s.status for s in project.steps.all()] == [
+            "done",
+            "done",
+            "done",
+            "on_track",
+            "not_started",
+        ]
+        year = timezone.localdate().year
+        assert [o.year for o in project.outputs.all()] == [year, year - 1, year - 2]
+    client.force_login(User.objects.get(email="head@cooper.test"))
+    page = client.get(reverse("flagship:research", args=["iqm", project.school_id]))
+    assert page.status_code == 200
+    assert page.context["can_edit"] is True
+
+
+def test_the_demo_fills_in_and_confirms_the_flagship_criteria(demo):
+    """The helpers the annual review's demo calls: the school's evidence during its update, the
+    moderator's confirmation with the visit planned."""
+    from datetime import date
+
+    from flagship.domain import unconfirmed_criteria
+    from iqm_portal.demo import flagship_confirmed_demo, flagship_evidence_demo
+    from moderation.models import Visit
+
+    national = Authority.objects.get(slug="iqm")
+    moderator = User.objects.get(email="moderator@bathnes.test")
+    with scope(authority=national):
+        cooper = School.objects.get(name="The Cooper School")
+        review = Cycle.objects.create(
+            authority=national,
+            school=cooper,
+            kind=Cycle.Kind.FLAGSHIP,
+            framework=national.frameworks.get(),
+            mentor=User.objects.get(email="admin@iqm.test"),
+            state=Cycle.State.ANNUAL_UPDATE,
+        )
+        flagship_evidence_demo(review, User.objects.get(email="head@cooper.test"))
+        Cycle.objects.filter(pk=review.pk).update(state=Cycle.State.VISIT_PLANNED)
+        review.refresh_from_db()
+        Visit.objects.create(cycle=review, date=date.today(), planned_by=moderator)
+        review.visit.moderators.set([moderator])
+        flagship_confirmed_demo(review, moderator)
+        assert unconfirmed_criteria(review) == []
+        assert review.flagship_criteria.exclude(evidence="").count() == 9

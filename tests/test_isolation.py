@@ -14,6 +14,7 @@ import assessments.views
 import awards.views
 import clusters.access
 import clusters.views
+import flagship.views
 import moderation.views
 import notifications.views
 import portfolios.views
@@ -117,6 +118,16 @@ RECHECKED = {
     "clusters:partner_remove",
     "clusters:activity_create",
     "clusters:activity_edit",
+    # The school's research: its school is fetched, then `may_view_research` asked.
+    "flagship:research",
+    "flagship:project",
+    "flagship:end",
+    "flagship:step_create",
+    "flagship:step_edit",
+    "flagship:step_remove",
+    "flagship:output_create",
+    "flagship:output_edit",
+    "flagship:output_remove",
 }
 
 
@@ -133,6 +144,7 @@ def test_harness_catches_a_view_that_drops_its_scope(name, world, staff_user, mo
         portfolios.views,
         moderation.views,
         awards.views,
+        flagship.views,
         notifications.views,
         reports.views,
         workshops.views,

@@ -13,6 +13,7 @@ from assessments import domain
 from assessments.models import Cycle, Rating, Target
 from assessments.workflow import NEXT_STATES, STEPS, TransitionError
 from audit.models import AuditEntry
+from flagship import domain as flagship
 from moderation import domain as moderation
 from moderation.models import Decision, Outcome
 from portfolios import domain as portfolios
@@ -92,6 +93,14 @@ TAKE = {
         tier="",
         rationale="Gaps.",
         reason="The tally was miscounted.",
+    ),
+    # B2: the Flagship criteria; refused on this assessment (tests/test_flagship.py walks them
+    # through a Flagship review's states).
+    "write_flagship_evidence": lambda w, c, by: flagship.save_evidence(
+        cycle=c, by=by, evidence={"assessments": "Assessed in 2014 and 2017."}
+    ),
+    "confirm_criteria": lambda w, c, by: flagship.confirm_criteria(
+        cycle=c, by=by, verdicts={"assessments": ("confirmed", "")}
     ),
 }
 
