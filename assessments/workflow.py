@@ -504,7 +504,7 @@ STEPS = {
         Step(
             "submit_update",
             "submit the annual update",
-            UPDATE_EDITS,
+            frozenset({State.ANNUAL_UPDATE}),  # the first save has started it
             is_school_lead,
             "Only the head teacher or the coordinator can submit the annual update.",
             target=State.UPDATE_SUBMITTED,
@@ -602,11 +602,21 @@ def step_of(cycle, *names) -> str:
     return next(name for name in names if cycle.kind in STEPS[name].kinds)
 
 
-def check(user, name, cycle) -> None:
-    """Refuse, changing nothing, a step the cycle's state or the person's part does not allow."""
+def check_kind(name, cycle) -> None:
+    """Refuse a step that is not part of this kind of cycle."""
     step = STEPS[name]
     if cycle.kind not in step.kinds:
-        raise TransitionError(f"You cannot {step.label} in a {cycle.get_kind_display().lower()}.")
+        kind = cycle.get_kind_display().lower()
+        raise TransitionError(
+            f"You cannot {step.label} in {'an' if kind[0] in 'aeiou' else 'a'} {kind}."
+        )
+
+
+def check(user, name, cycle) -> None:
+    """Refuse, changing nothing, a step the cycle's kind, its state or the person's part does not
+    allow."""
+    check_kind(name, cycle)
+    step = STEPS[name]
     if cycle.state not in step.sources:
         raise TransitionError(
             f"You cannot {step.label} while the case is “{cycle.get_state_display().lower()}”."

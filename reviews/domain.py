@@ -91,15 +91,10 @@ def submit_update(*, cycle, by):
 # The ratification
 
 
-def ratification_of(cycle) -> Ratification:
-    """The visit's ratification, begun on first use."""
-    return Ratification.objects.get_or_create(cycle=cycle)[0]
-
-
 def _draft(cycle, by) -> Ratification:
     """The locked draft the moderator may change; a change needs every signature again."""
     check(by, "write_ratification", cycle)
-    ratification_of(cycle)
+    Ratification.objects.get_or_create(cycle=cycle)  # begun on first use
     # Once signed by all, the cycle has left the visit's state: the step check refuses a change.
     return Ratification.objects.select_for_update().get(cycle=cycle)
 
