@@ -128,10 +128,10 @@ def ratification(request, authority_slug, cycle_pk):
     the_ratification = (
         Ratification.objects.filter(cycle=cycle).prefetch_related("signed_by").first()
     )
-    if not editable and (
-        the_ratification is None or not workflow.may_see_ratification.test(request.user, cycle)
-    ):
+    if not editable and the_ratification is None:
         raise Http404
+    if not editable and not workflow.may_see_ratification.test(request.user, cycle):
+        raise PermissionDenied
     elements = list(cycle.framework.elements.all())
     progress = (
         {p.element_id: p for p in the_ratification.progress.all()} if the_ratification else {}

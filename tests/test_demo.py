@@ -1,6 +1,7 @@
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 from django_scopes import scope
 
 from accounts.models import Membership
@@ -127,4 +128,27 @@ def test_the_national_authority_lists_the_cooper_school_as_flagship(demo, client
         history = Award.objects.filter(school__name="The Cooper School").order_by("awarded_on")
         assert [award.tier for award in history] == [Tier.QUALITY_MARK] + [
             Tier.CENTRE_OF_EXCELLENCE
-        ] * 3 + [Tier.FLAGSHIP]
+        ] * 3 + [Tier.FLAGSHIP] * 2
+
+
+def test_the_cooper_school_has_a_completed_annual_review(demo):
+    """Its Flagship review renewed today, through the update, the visit and the panel."""
+    with scope(authority=Authority.objects.get(slug="iqm")):
+        cycle = Cycle.objects.get(school__name="The Cooper School")
+        assert (cycle.kind, cycle.state) == (Cycle.Kind.FLAGSHIP, Cycle.State.DECIDED)
+        assert [u.is_complete for u in cycle.updates.all()] == [True] * 10
+        assert [m.email for m in cycle.visit.moderators.all()] == ["moderator@iqm.test"]
+        assert cycle.ratification.ratified_at is not None
+        assert cycle.ratification.priorities.count() == 2
+        award = Award.objects.get(decision__cycle=cycle)
+        assert (award.tier, award.awarded_on) == (Tier.FLAGSHIP, timezone.localdate())
+
+
+def test_three_ways_has_a_centre_of_excellence_review_under_way(demo):
+    with scope(authority=Authority.objects.get(slug="bathnes")):
+        cycle = Cycle.objects.get(school__name="Three Ways Special School")
+        assert (cycle.kind, cycle.state) == (
+            Cycle.Kind.CENTRE_OF_EXCELLENCE,
+            Cycle.State.ANNUAL_UPDATE,
+        )
+        assert cycle.updates.count() == 4
