@@ -527,10 +527,25 @@ def on_review(access=None, state=State.REGISTERED, **options) -> Case:
     )
 
 
+def _review(world, owner):
+    """The owner's cycle as a review (the world's is one already), so a view that drops its scope
+    would find the outsider's review, not an assessment it has no page for."""
+    with scopes_disabled():
+        Cycle.objects.filter(pk=_cycle_of(world, owner).pk).update(
+            kind=Cycle.Kind.CENTRE_OF_EXCELLENCE
+        )
+    return _cycle(world, owner)
+
+
+def _review_element(world, owner):
+    return {**_element(world, owner), **_review(world, owner)}
+
+
 def _priority(world, owner):
     from reviews.models import Priority, Ratification
 
     cycle = _cycle_of(world, owner)
+    _review(world, owner)
     with scopes_disabled():
         ratification, _ = Ratification.objects.get_or_create(cycle=cycle)
         priority = Priority.objects.create(
@@ -772,11 +787,11 @@ URLS = {
     "publishing:version_json": Case(PUBLIC, objects=_published_version),
     "publishing:version_csv": Case(PUBLIC, objects=_published_version),
     # B1, the annual review (reviews): the update is the review's page, seen by all who see it.
-    "reviews:update": on_review(objects=_cycle),
-    "reviews:update_element": on_review(objects=_element),
+    "reviews:update": on_review(objects=_review),
+    "reviews:update_element": on_review(objects=_review_element),
     "reviews:submit": on_review(
         LEADS,
-        objects=_cycle,
+        objects=_review,
         state=State.ANNUAL_UPDATE,
         method="post",
         ok=302,
@@ -785,11 +800,11 @@ URLS = {
     ),
     # A draft ratification: the visiting moderator and the admin only.
     "reviews:ratification": on_review(
-        {"moderator"} | ADMIN, objects=_cycle, state=State.VISIT_PLANNED
+        {"moderator"} | ADMIN, objects=_review, state=State.VISIT_PLANNED
     ),
     "reviews:priority_add": on_review(
         {"moderator"},
-        objects=_cycle,
+        objects=_review,
         state=State.VISIT_PLANNED,
         method="post",
         ok=302,
@@ -808,7 +823,7 @@ URLS = {
     ),
     "reviews:sign": on_review(
         {"moderator"},
-        objects=_cycle,
+        objects=_review,
         state=State.VISIT_PLANNED,
         method="post",
         ok=302,
