@@ -8,7 +8,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
-from django_scopes import scope
+from django_scopes import scope, scopes_disabled
 
 from assessments import workflow
 from assessments.models import Cycle
@@ -28,7 +28,8 @@ Kind = Cycle.Kind
 
 
 def _told(key):
-    return sorted(OutboxMessage.objects.filter(key=key).values_list("to", flat=True))
+    with scopes_disabled():
+        return sorted(OutboxMessage.objects.filter(key=key).values_list("to", flat=True))
 
 
 def _save(world, cycle, number, version, by=None, **data):
@@ -294,9 +295,9 @@ def test_a_lapse_makes_no_award_and_the_current_one_runs_to_its_expiry(world):
         assert list(Award.objects.values_list("pk", "expires_on", "withdrawn_at")) == current
         cycle.refresh_from_db()
         assert cycle.state == State.DECIDED
-    assert OutboxMessage.objects.get(
-        key="decision.recorded", to="head_teacher@bathnes.test"
-    ).body.startswith("Hello,\n\nThe moderation panel has decided: lapse.")
+    with scopes_disabled():
+        told = OutboxMessage.objects.get(key="decision.recorded", to="head_teacher@bathnes.test")
+    assert told.body.startswith("Hello,\n\nThe moderation panel has decided: lapse.")
 
 
 @pytest.mark.parametrize(
@@ -355,7 +356,7 @@ def test_the_update_page_query_count_does_not_grow(
             _save(world, cycle, number, 0)
     client.force_login(world.people["head_teacher"])
     url = reverse("reviews:update", args=[world.authority.slug, cycle.pk])
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(12):  # the session, the cycle, its elements and updates, ...
         response = client.get(url)
     assert [r["status"] for r in response.context["rows"]][:4] == ["complete"] * written + [
         "not_started"
@@ -380,6 +381,6 @@ def test_the_ratification_page_query_count_does_not_grow(
             )
     client.force_login(moderator)
     url = reverse("reviews:ratification", args=[world.authority.slug, cycle.pk])
-    with django_assert_num_queries(20):
+    with django_assert_num_queries(18):  # ... the ratification, its progress and priorities
         response = client.get(url)
     assert len(response.context["priorities"]) == 1 + extra
