@@ -125,13 +125,13 @@ def ratification(request, authority_slug, cycle_pk):
     cycle = _review(request, cycle_pk)
     actions = workflow.allowed(request.user, cycle)
     editable = "write_ratification" in actions
-    the_ratification = (
-        Ratification.objects.filter(cycle=cycle).prefetch_related("signed_by").first()
-    )
-    if not editable and the_ratification is None:
-        raise Http404
-    if not editable and not workflow.may_see_ratification.test(request.user, cycle):
-        raise PermissionDenied
+    ratifications = Ratification.objects.prefetch_related("signed_by")
+    if editable:  # begun on the first save
+        the_ratification = ratifications.filter(cycle=cycle).first()
+    else:
+        the_ratification = get_object_or_404(ratifications, cycle=cycle)
+        if not workflow.may_see_ratification.test(request.user, cycle):
+            raise PermissionDenied
     elements = list(cycle.framework.elements.all())
     progress = (
         {p.element_id: p for p in the_ratification.progress.all()} if the_ratification else {}

@@ -537,6 +537,14 @@ def _review(world, owner):
     return _cycle(world, owner)
 
 
+def _ratification(world, owner):
+    from reviews.models import Ratification
+
+    with scopes_disabled():
+        Ratification.objects.get_or_create(cycle=_cycle_of(world, owner))
+    return _review(world, owner)
+
+
 def _review_element(world, owner):
     return {**_element(world, owner), **_review(world, owner)}
 
@@ -800,7 +808,7 @@ URLS = {
     ),
     # A draft ratification: the visiting moderator and the admin only.
     "reviews:ratification": on_review(
-        {"moderator"} | ADMIN, objects=_review, state=State.VISIT_PLANNED
+        {"moderator"} | ADMIN, objects=_ratification, state=State.VISIT_PLANNED
     ),
     "reviews:priority_add": on_review(
         {"moderator"},
