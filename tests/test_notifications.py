@@ -531,6 +531,9 @@ def test_the_template_list_names_every_kind_and_what_this_authority_changed(admi
         ("decision.recorded", False),
         ("decision.corrected", False),
         ("award.made", False),
+        ("update.submitted", False),
+        ("annual_visit.planned", False),
+        ("review.ratified", False),
     ]
 
 

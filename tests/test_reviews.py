@@ -384,3 +384,21 @@ def test_the_ratification_page_query_count_does_not_grow(
     with django_assert_num_queries(18):  # ... the ratification, its progress and priorities
         response = client.get(url)
     assert len(response.context["priorities"]) == 1 + extra
+
+
+def test_the_update_page_saves_as_typed_and_shows_a_conflict(client, world):
+    cycle = make_review(world, Kind.CENTRE_OF_EXCELLENCE)
+    with scope(authority=world.authority):
+        element = cycle.framework.elements.get(number=1)
+    url = reverse("reviews:update_element", args=[world.authority.slug, cycle.pk, element.pk])
+    client.force_login(world.people["head_teacher"])
+    data = {"version": 0, "progress": "Mine.", "plans": "Ours."}
+    saved = client.post(url, data, headers={"HX-Request": "true"})
+    assert (saved.status_code, saved.context["form"]["version"].value()) == (200, 1)
+    stale = client.post(url, {**data, "progress": "Theirs."}, headers={"HX-Request": "true"})
+    assert stale.status_code == 409
+    assert "saved this element" in stale.content.decode()
+    with scope(authority=world.authority):
+        assert cycle.updates.get().progress == "Mine."
+    client.force_login(world.people["mentor"])
+    assert client.post(url, {**data, "version": 1}).status_code == 403
