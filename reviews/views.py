@@ -187,7 +187,6 @@ def ratification(request, authority_slug, cycle_pk):
             else [],
             "priority_form": PriorityForm(cycle=cycle) if editable else None,
             "can_sign": "ratify" in actions,
-            "signed": [u.pk for u in the_ratification.signed_by.all()] if the_ratification else [],
             "signers": [str(u) for u in the_ratification.signed_by.all()]
             if the_ratification
             else [],
