@@ -29,7 +29,7 @@ from .models import (
     Target,
 )
 from .signals import cycle_stepped
-from .workflow import STEPS, TransitionError, check, is_school_lead
+from .workflow import STEPS, TransitionError, check, check_kind, is_school_lead
 
 FRAMEWORKS_DIR = Path(__file__).parent / "frameworks"
 DEFAULT_FRAMEWORK = FRAMEWORKS_DIR / "iqm-ten-elements.json"
@@ -251,6 +251,7 @@ def save_answer(*, cycle, element, by, version: int, data: dict) -> Answer:
         raise ValidationError(errors)
     with transaction.atomic():
         cycle = lock_cycle(cycle)
+        check_kind("edit_answers", cycle)
         if cycle.state not in STEPS["edit_answers"].sources:
             raise TransitionError(
                 "The self-review has been submitted to the mentor: it can be read but not changed."

@@ -80,6 +80,8 @@ def cycle_start(request, authority_slug):
 @authority_view()
 def cycle_detail(request, authority_slug, cycle_pk):
     cycle = get_cycle(request, cycle_pk)
+    if cycle.kind in workflow.REVIEW_KINDS:  # a review's page is its annual update
+        return redirect("reviews:update", authority_slug, cycle.pk)
     user = request.user
     see_review = workflow.may_see_mentor_review.test(user, cycle)
     rows = domain.element_rows(cycle, with_reviews=see_review)

@@ -141,6 +141,13 @@ def report_is_final(user, cycle):
     return bool(report and report.finalised_at)
 
 
+@rules.predicate
+def is_ratified(user, cycle):
+    """A review's visit ratified: signed by every moderator of the visit."""
+    ratification = getattr(cycle, "ratification", None)
+    return bool(ratification and ratification.ratified_at)
+
+
 # A panel member who visited the school may speak at the panel but does not vote on it.
 may_vote_on = is_on_panel & ~is_conflicted & ~is_assigned_moderator & ~has_voted
 is_acting_chair = is_panel_chair & ~is_conflicted
@@ -151,12 +158,12 @@ is_acting_moderator = is_assigned_moderator & ~is_conflicted
 
 # Who sees what (DOMAIN.md, "who sees what")
 
-# The panel sees a case at the desk check and at the panel; the chair also while the visit is
-# planned and made, as they plan it.
+# The panel sees a case at the desk check and at the panel (a review's once ratified); the chair
+# also while the visit is planned and made, as they plan it (a review's from its update).
 PANEL_STATES = frozenset(
-    {State.PORTFOLIO_SUBMITTED, State.REPORTED, State.WITH_PANEL, State.DECIDED}
+    {State.PORTFOLIO_SUBMITTED, State.REPORTED, State.RATIFIED, State.WITH_PANEL, State.DECIDED}
 )
-PLANNING_STATES = frozenset({State.READY_FOR_VISIT, State.VISIT_PLANNED})
+PLANNING_STATES = frozenset({State.READY_FOR_VISIT, State.UPDATE_SUBMITTED, State.VISIT_PLANNED})
 
 
 @rules.predicate
@@ -178,11 +185,15 @@ may_view_cycle = (
     | (is_panel_chair & at_planning_stage & ~is_conflicted)
 )
 # Drafts stay private until final: the mentor's ratings until validation, the report and the
-# visit notes until both moderators have signed.
+# visit notes until both moderators have signed, a review's ratification until every moderator of
+# its visit has.
 may_see_mentor_review = is_cycle_mentor | is_authority_admin | (is_validated & may_view_cycle)
 may_see_report = is_authority_admin | (report_is_final & may_view_cycle) | is_assigned_moderator
+may_see_ratification = is_authority_admin | (is_ratified & may_view_cycle) | is_assigned_moderator
 may_see_visit_notes = (
-    is_assigned_moderator | is_authority_admin | (report_is_final & is_on_panel & ~is_conflicted)
+    is_assigned_moderator
+    | is_authority_admin
+    | ((report_is_final | is_ratified) & is_on_panel & ~is_conflicted)
 )
 may_see_panel = is_authority_admin | is_assigned_moderator | (is_on_panel & ~is_conflicted)
 
@@ -223,6 +234,7 @@ def may_view_school(user, school):
 
 ALL_STATES = frozenset(State)
 SCHOOL_EDITS = frozenset({State.REGISTERED, State.SELF_REVIEW})
+UPDATE_EDITS = frozenset({State.REGISTERED, State.ANNUAL_UPDATE})
 # The portfolio can change until it is submitted; from then on everyone sees what was submitted.
 PORTFOLIO_OPEN = frozenset({State.REGISTERED, State.SELF_REVIEW, State.SUBMITTED, State.VALIDATED})
 
@@ -267,6 +279,7 @@ STEPS = {
             "Only the school's staff can edit its self-review.",
             task="work on the self-review",
             page="assessments:cycle",
+            kinds=ASSESSMENT_KINDS,
         ),
         Step(
             "start_self_review",
@@ -276,6 +289,7 @@ STEPS = {
             "Only the school's staff can edit its self-review.",
             target=State.SELF_REVIEW,
             event="self_review_started",
+            kinds=ASSESSMENT_KINDS,
         ),
         Step(
             "assign_elements",
@@ -283,6 +297,7 @@ STEPS = {
             SCHOOL_EDITS,
             is_school_lead,
             "Only the head teacher or the coordinator can give elements to colleagues.",
+            kinds=ASSESSMENT_KINDS,
         ),
         Step(
             "submit",
@@ -293,6 +308,7 @@ STEPS = {
             target=State.SUBMITTED,
             tell=(is_cycle_mentor,),
             event="submitted",
+            kinds=ASSESSMENT_KINDS,
         ),
         Step(
             "review",
@@ -302,6 +318,7 @@ STEPS = {
             "Only the school's mentor can do this.",
             task="validate the self-review",
             page="assessments:review",
+            kinds=ASSESSMENT_KINDS,
         ),
         Step(
             "return",
@@ -312,6 +329,7 @@ STEPS = {
             target=State.SELF_REVIEW,
             tell=(is_school_lead,),
             event="returned",
+            kinds=ASSESSMENT_KINDS,
         ),
         Step(
             "validate",
@@ -322,6 +340,7 @@ STEPS = {
             target=State.VALIDATED,
             tell=(is_school_lead,),
             event="validated",
+            kinds=ASSESSMENT_KINDS,
         ),
         Step(
             "plan_targets",
@@ -329,6 +348,7 @@ STEPS = {
             ALL_STATES,
             is_school_lead | is_cycle_mentor,
             "Only the school's head teacher, its coordinator and its mentor write the action plan.",
+            kinds=ASSESSMENT_KINDS,
         ),
         Step(
             "add_evidence",
@@ -336,6 +356,7 @@ STEPS = {
             PORTFOLIO_OPEN,
             is_school_staff,
             "Only the school's staff can add evidence.",
+            kinds=ASSESSMENT_KINDS,
         ),
         Step(
             "comment_evidence",
@@ -343,6 +364,7 @@ STEPS = {
             ALL_STATES,
             is_school_staff | is_cycle_mentor,
             "Only the school's staff and its mentor can comment on evidence.",
+            kinds=ASSESSMENT_KINDS,
         ),
         Step(
             "submit_portfolio",
@@ -355,6 +377,7 @@ STEPS = {
             task="build and submit the portfolio of evidence",
             page="portfolios:portfolio",
             event="portfolio_submitted",
+            kinds=ASSESSMENT_KINDS,
         ),
         Step(
             "accept_for_visit",
@@ -366,6 +389,7 @@ STEPS = {
             task="desk-check the portfolio",
             page="moderation:queue",
             event="ready_for_visit",
+            kinds=ASSESSMENT_KINDS,
         ),
         Step(
             "return_portfolio",
@@ -376,6 +400,7 @@ STEPS = {
             target=State.VALIDATED,
             tell=(is_school_lead, is_cycle_mentor),
             event="portfolio_returned",
+            kinds=ASSESSMENT_KINDS,
         ),
         Step(
             "plan_visit",
@@ -388,6 +413,7 @@ STEPS = {
             task="assign two moderators and a date",
             page="moderation:visit",
             event="visit_planned",
+            kinds=ASSESSMENT_KINDS,
         ),
         Step(
             "write_report",
@@ -397,6 +423,7 @@ STEPS = {
             "Only the two moderators of this visit, with no conflict with the school, can do this.",
             task="record the visit and write the report",
             page="moderation:report",
+            kinds=ASSESSMENT_KINDS,
         ),
         Step(
             "sign_report",
@@ -407,6 +434,7 @@ STEPS = {
             target=State.REPORTED,
             tell=(may_desk_check,),
             event="reported",
+            kinds=ASSESSMENT_KINDS,
         ),
         Step(
             "open_vote",
@@ -419,6 +447,7 @@ STEPS = {
             task="open the panel's vote",
             page="moderation:panel",
             event="with_panel",
+            kinds=ASSESSMENT_KINDS,
         ),
         Step(
             "vote",
@@ -451,6 +480,85 @@ STEPS = {
             tell=(is_school_lead, is_cycle_mentor, is_assigned_moderator, is_authority_admin),
             event="decision_corrected",
         ),
+        # The annual review of a Centre of Excellence or Flagship school.
+        Step(
+            "write_update",
+            "write the annual update",
+            UPDATE_EDITS,
+            is_school_lead,
+            "Only the head teacher or the coordinator writes the school's annual update.",
+            task="write the annual update",
+            page="reviews:update",
+            kinds=REVIEW_KINDS,
+        ),
+        Step(
+            "start_update",
+            "start the annual update",
+            frozenset({State.REGISTERED}),
+            is_school_lead,
+            "Only the head teacher or the coordinator writes the school's annual update.",
+            target=State.ANNUAL_UPDATE,
+            event="annual_update_started",
+            kinds=REVIEW_KINDS,
+        ),
+        Step(
+            "submit_update",
+            "submit the annual update",
+            frozenset({State.ANNUAL_UPDATE}),  # the first save has started it
+            is_school_lead,
+            "Only the head teacher or the coordinator can submit the annual update.",
+            target=State.UPDATE_SUBMITTED,
+            tell=(is_cycle_mentor, may_desk_check),
+            event="update_submitted",
+            kinds=REVIEW_KINDS,
+        ),
+        Step(
+            "plan_annual_visit",
+            "plan the annual visit",
+            frozenset({State.UPDATE_SUBMITTED}),
+            may_desk_check,
+            "Only the panel chair or an authority admin can do this.",
+            target=State.VISIT_PLANNED,
+            tell=(is_school_lead, is_assigned_moderator),
+            task="assign a moderator and a date for the annual visit",
+            page="moderation:visit",
+            event="annual_visit_planned",
+            kinds=REVIEW_KINDS,
+        ),
+        Step(
+            "write_ratification",
+            "write the visit's ratification",
+            frozenset({State.VISIT_PLANNED}),
+            is_acting_moderator,
+            "Only the moderators of this visit, with no conflict with the school, can do this.",
+            task="ratify the year's progress and agree the development plan",
+            page="reviews:ratification",
+            kinds=REVIEW_KINDS,
+        ),
+        Step(
+            "ratify",
+            "sign the ratification",
+            frozenset({State.VISIT_PLANNED}),
+            is_acting_moderator,
+            "Only the moderators of this visit, with no conflict with the school, can do this.",
+            target=State.RATIFIED,
+            tell=(may_desk_check,),
+            event="ratified",
+            kinds=REVIEW_KINDS,
+        ),
+        Step(
+            "open_review_vote",
+            "open the panel's vote",
+            frozenset({State.RATIFIED}),
+            is_acting_chair,
+            "Only the panel chair, with no conflict with the school, can open a vote.",
+            target=State.WITH_PANEL,
+            tell=(may_vote_on,),
+            task="open the panel's vote on the renewal",
+            page="moderation:panel",
+            event="with_panel",
+            kinds=REVIEW_KINDS,
+        ),
         # The Flagship review's checklist of the nine criteria (flagship app): the school writes
         # its evidence during the annual update; the visiting moderator confirms each criterion.
         Step(
@@ -478,10 +586,16 @@ STEPS = {
     ]
 }
 
-# The state machine, as pretalx keeps it: each state's valid next states, read from the steps.
+# The state machine, as pretalx keeps it: for each kind of cycle, each state's valid next states,
+# read from the steps.
 NEXT_STATES = {
-    state: frozenset(s.target for s in STEPS.values() if state in s.sources and s.target)
-    for state in State
+    kind: {
+        state: frozenset(
+            s.target for s in STEPS.values() if kind in s.kinds and state in s.sources and s.target
+        )
+        for state in State
+    }
+    for kind in Kind
 }
 
 for _step in STEPS.values():
@@ -498,18 +612,35 @@ def allowed(user, cycle) -> frozenset:
 def pages(user, cycle, actions) -> dict:
     """Which of the cycle's moderation pages the person may open now, for the cycle's links."""
     return {
-        "visit": "plan_visit" in actions or hasattr(cycle, "visit"),
+        "visit": bool({"plan_visit", "plan_annual_visit"} & actions) or hasattr(cycle, "visit"),
         "report": hasattr(cycle, "report") and may_see_report.test(user, cycle),
-        "panel": ("open_vote" in actions or hasattr(cycle, "panel_vote"))
+        "ratification": "write_ratification" in actions
+        or (hasattr(cycle, "ratification") and may_see_ratification.test(user, cycle)),
+        "panel": (bool({"open_vote", "open_review_vote"} & actions) or hasattr(cycle, "panel_vote"))
         and may_see_panel.test(user, cycle),
     }
 
 
-def check(user, name, cycle) -> None:
-    """Refuse, changing nothing, a step the cycle's state or the person's part does not allow."""
+def step_of(cycle, *names) -> str:
+    """Of steps that do the same in different kinds of cycle, the one of this cycle's kind."""
+    return next(name for name in names if cycle.kind in STEPS[name].kinds)
+
+
+def check_kind(name, cycle) -> None:
+    """Refuse a step that is not part of this kind of cycle."""
     step = STEPS[name]
     if cycle.kind not in step.kinds:
-        raise TransitionError(f"You cannot {step.label} in a {cycle.get_kind_display().lower()}.")
+        kind = cycle.get_kind_display().lower()
+        raise TransitionError(
+            f"You cannot {step.label} in {'an' if kind[0] in 'aeiou' else 'a'} {kind}."
+        )
+
+
+def check(user, name, cycle) -> None:
+    """Refuse, changing nothing, a step the cycle's kind, its state or the person's part does not
+    allow."""
+    check_kind(name, cycle)
+    step = STEPS[name]
     if cycle.state not in step.sources:
         raise TransitionError(
             f"You cannot {step.label} while the case is “{cycle.get_state_display().lower()}”."

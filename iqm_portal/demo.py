@@ -29,6 +29,13 @@ from moderation.models import Decision, Finding, Outcome
 from portfolios.domain import add_link, submit_portfolio
 from publishing.domain import publish
 from publishing.models import Publication
+from reviews.domain import (
+    add_priority,
+    ratify,
+    save_ratification,
+    save_update,
+    submit_update,
+)
 from schools.models import Area, School
 from workshops import domain as workshops
 from workshops.models import Booking, Workshop
@@ -181,7 +188,20 @@ DEMO_PEOPLE = [
     ("chair@bathnes.test", "Charlie Chair", "bathnes", Role.PANEL_CHAIR, None),
     ("admin@iqm.test", "Nat National", "iqm", Role.AUTHORITY_ADMIN, None),
     ("moderator@bathnes.test", "Jordan Moderator", "iqm", Role.MODERATOR, None),
-    ("head@cooper.test", "Hayden Head", "iqm", Role.HEAD_TEACHER, "The Cooper School"),
+    # The annual reviews: The Cooper School's Flagship review, Three Ways' Centre of Excellence.
+    ("head@iqm.test", "Hilary Head", "iqm", Role.HEAD_TEACHER, "The Cooper School"),
+    ("mentor@iqm.test", "Mel Mentor", "iqm", Role.MENTOR, None),
+    ("moderator@iqm.test", "Max Moderator", "iqm", Role.MODERATOR, None),
+    ("chair@iqm.test", "Cam Chair", "iqm", Role.PANEL_CHAIR, None),
+    ("panel@iqm.test", "Parker Panel", "iqm", Role.PANEL_MEMBER, None),
+    ("panel2@iqm.test", "Quinn Panel", "iqm", Role.PANEL_MEMBER, None),
+    (
+        "coordinator@bathnes.test",
+        "Chris Coordinator",
+        "bathnes",
+        Role.SCHOOL_COORDINATOR,
+        "Three Ways Special School",
+    ),
 ]
 PLATFORM_ADMIN = ("platform@iqm-portal.test", "Pip Platform")
 
@@ -262,13 +282,12 @@ def load_demo():
             _decided_cycle(_validated_cycle(bathnes, decided, mentor, coordinator), coordinator)
         _workshops(bathnes, schools, mentor)
     with scope(authority=national):
-        _flagship_demo(
-            schools["iqm", "The Cooper School"], User.objects.get(email="head@cooper.test")
-        )
+        _flagship_demo(schools["iqm", "The Cooper School"], User.objects.get(email="head@iqm.test"))
     for authority in authorities.values():
         with scope(authority=authority):
             _past_awards(authority, schools)
             _clusters(authority, schools)
+            _annual_reviews(authority, schools)
             if not Publication.objects.exists():
                 publish(
                     authority, by=Membership.objects.filter(role=Role.AUTHORITY_ADMIN).first().user
@@ -752,6 +771,104 @@ def flagship_confirmed_demo(cycle, moderator):
         cycle=cycle,
         by=moderator,
         verdicts={key: ("confirmed", "Seen at the visit.") for key in COOPER_EVIDENCE},
+    )
+
+
+def _annual_reviews(authority, schools):
+    """The Cooper School's Flagship review completed (renewed today); Three Ways Special School's
+    Centre of Excellence review under way, its annual update part-written."""
+    people = {
+        user.email: user
+        for user in User.objects.filter(memberships__authority=authority).distinct()
+    }
+    if authority.slug == "iqm":
+        cooper = schools["iqm", "The Cooper School"]
+        if not Cycle.objects.filter(school=cooper).exists():
+            _renewed_review(cooper, people)
+    else:
+        three_ways = schools["bathnes", "Three Ways Special School"]
+        if not Cycle.objects.filter(school=three_ways).exists():
+            cycle = start_cycle(
+                authority=authority,
+                by=None,
+                school=three_ways,
+                kind=Cycle.Kind.CENTRE_OF_EXCELLENCE,
+                mentor=people["mentor@bathnes.test"],
+            )
+            for element in cycle.framework.elements.all()[:4]:
+                save_update(
+                    cycle=cycle,
+                    element=element,
+                    by=people["coordinator@bathnes.test"],
+                    version=0,
+                    data=_update_of(three_ways, element),
+                )
+
+
+def _update_of(school, element) -> dict:
+    return {
+        "progress": f"This year {school.name} has shared its work on “{element.title.lower()}” "
+        "with its partner schools, and the cluster's staff visited to see it in practice.",
+        "plans": "Next year: a joint enquiry with the cluster, reported at the summer meeting.",
+    }
+
+
+def _renewed_review(school, people):
+    """A Flagship review from the annual update to the panel's renewal, as the school, its
+    moderator and the national panel would make it."""
+    head, chair = people["head@iqm.test"], people["chair@iqm.test"]
+    moderator = people["moderator@iqm.test"]
+    cycle = start_cycle(
+        authority=school.authority,
+        by=None,
+        school=school,
+        kind=Cycle.Kind.FLAGSHIP,
+        mentor=people["mentor@iqm.test"],
+    )
+    elements = list(cycle.framework.elements.all())
+    for element in elements:
+        save_update(
+            cycle=cycle, element=element, by=head, version=0, data=_update_of(school, element)
+        )
+    flagship_evidence_demo(cycle, head)
+    submit_update(cycle=cycle, by=head)
+    moderation.plan_visit(
+        cycle=cycle, by=chair, moderators=[moderator], visit_date=timezone.localdate()
+    )
+    flagship_confirmed_demo(cycle, moderator)
+    save_ratification(
+        cycle=cycle,
+        by=moderator,
+        version=0,
+        summary=(
+            "The school leads its cluster with energy: partner schools' staff describe visits "
+            "that changed their practice, and the research project is published."
+        ),
+        recommendation="renew",
+        progress={
+            e.pk: ("ratified", "Seen in lessons and in the cluster's work.") for e in elements
+        },
+    )
+    for element, action in [
+        (elements[0], "Publish the year's pupil progress enquiry with the cluster."),
+        (elements[7], "Open the family learning programme to the partner schools' parents."),
+    ]:
+        add_priority(
+            cycle=cycle,
+            by=moderator,
+            element=element,
+            action=action,
+            lead="Hilary Head",
+            by_when=timezone.localdate() + timedelta(days=300),
+        )
+    ratify(cycle=cycle, by=moderator)
+    moderation.open_vote(cycle=cycle, by=chair)
+    for member in (people["panel@iqm.test"], people["panel2@iqm.test"], chair):
+        moderation.cast_ballot(cycle=cycle, by=member, outcome=Outcome.AWARD, tier=Tier.FLAGSHIP)
+    moderation.record_decision(
+        cycle=cycle,
+        by=chair,
+        rationale="The visit ratified progress on every element; the panel renews Flagship.",
     )
 
 

@@ -12,6 +12,7 @@ authority_patterns = [
     path("", include("assessments.urls")),
     path("cycles/<int:cycle_pk>/portfolio/", include("portfolios.urls")),
     path("", include("moderation.urls")),
+    path("cycles/<int:cycle_pk>/annual-review/", include("reviews.urls")),
     path("", include("awards.urls")),
     path("", include("clusters.urls")),
     path("", include("notifications.urls")),

@@ -9,9 +9,16 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import Membership, Role
-from assessments.domain import lock_cycle, take
+from assessments.domain import TIER_OF_KIND, lock_cycle, take
 from assessments.models import Cycle
-from assessments.workflow import TransitionError, check, conflicts, moderator_ids
+from assessments.workflow import (
+    REVIEW_KINDS,
+    TransitionError,
+    check,
+    conflicts,
+    moderator_ids,
+    step_of,
+)
 from audit.domain import record
 from awards.domain import make_award, require_eligible, withdraw_awards
 from awards.models import Tier
@@ -100,13 +107,23 @@ def declare_conflict(*, authority, person, school, reason) -> Conflict:
     return conflict
 
 
+def renewal_tier(cycle) -> Tier | None:
+    """The tier a review renews; None for an assessment."""
+    return TIER_OF_KIND[cycle.kind] if cycle.kind in REVIEW_KINDS else None
+
+
 @transaction.atomic
 def plan_visit(*, cycle, by, moderators, visit_date) -> Visit:
-    """Exactly two moderators, neither the school's mentor nor anyone with a declared conflict."""
+    """An assessment's visit has exactly two moderators, a review's annual visit one (or two);
+    none of them the school's mentor nor anyone with a declared conflict."""
     cycle = lock_cycle(cycle)
-    check(by, "plan_visit", cycle)
+    step = step_of(cycle, "plan_visit", "plan_annual_visit")
+    check(by, step, cycle)
     moderators = list(dict.fromkeys(moderators))
-    if len(moderators) != 2:
+    review = renewal_tier(cycle) is not None
+    if review and len(moderators) not in (1, 2):
+        raise ValidationError({"moderators": "Choose one moderator (or two) for the annual visit."})
+    if not review and len(moderators) != 2:
         raise ValidationError({"moderators": "Choose exactly two moderators: every visit has two."})
     allowed = set(Membership.objects.filter(role=Role.MODERATOR).values_list("user", flat=True))
     conflicted = conflicts(cycle)
@@ -124,7 +141,8 @@ def plan_visit(*, cycle, by, moderators, visit_date) -> Visit:
         raise ValidationError({"visit_date": "The visit date cannot be in the past."})
     visit = Visit.objects.create(cycle=cycle, date=visit_date, planned_by=by)
     visit.moderators.set(moderators)
-    Report.objects.create(cycle=cycle)
+    if not review:  # a review's visit is written up as its ratification (reviews)
+        Report.objects.create(cycle=cycle)
     record(
         authority=cycle.authority,
         actor=by,
@@ -133,13 +151,13 @@ def plan_visit(*, cycle, by, moderators, visit_date) -> Visit:
         school=cycle.school,
         after={"date": visit_date.isoformat(), "moderators": sorted(m.pk for m in moderators)},
     )
-    return take("plan_visit", cycle, by)
+    return take(step, cycle, by)
 
 
 @transaction.atomic
 def add_note(*, cycle, by, kind, who, notes, subject="", focus="", elements=()) -> VisitNote:
     cycle = lock_cycle(cycle)
-    check(by, "write_report", cycle)
+    check(by, step_of(cycle, "write_report", "write_ratification"), cycle)
     note = VisitNote.objects.create(
         visit=cycle.visit, kind=kind, who=who, notes=notes, subject=subject, focus=focus, author=by
     )
@@ -246,9 +264,10 @@ def why_not_voting(user, cycle) -> str | None:
 @transaction.atomic
 def open_vote(*, cycle, by) -> PanelVote:
     cycle = lock_cycle(cycle)
-    check(by, "open_vote", cycle)
+    step = step_of(cycle, "open_vote", "open_review_vote")
+    check(by, step, cycle)
     vote = PanelVote.objects.create(cycle=cycle, opened_by=by)
-    take("open_vote", cycle, by)
+    take(step, cycle, by)
     return vote
 
 
@@ -264,6 +283,7 @@ def cast_ballot(*, cycle, by, outcome, tier="", comment="") -> Ballot:
     ):
         raise ValidationError("You have already voted on this case.")
     check(by, "vote", cycle)
+    _check_review_option(cycle, outcome, tier)
     if outcome == Outcome.AWARD and not tier:
         raise ValidationError({"tier": "Choose the tier you vote to award."})
     if outcome == Outcome.AWARD:
@@ -285,12 +305,25 @@ def cast_ballot(*, cycle, by, outcome, tier="", comment="") -> Ballot:
     return ballot
 
 
+def _check_review_option(cycle, outcome, tier):
+    """A review renews its own tier (an award of it) or lets it lapse (not award)."""
+    renewing = renewal_tier(cycle)
+    if renewing is None:
+        return
+    if outcome == Outcome.DEFER:
+        raise ValidationError("A review is renewed or lapses: choose one of those.")
+    if outcome == Outcome.AWARD and tier != renewing:
+        raise ValidationError({"tier": f"This review can renew only the {renewing.label}."})
+
+
 def tally(cycle) -> Counter:
     return Counter(ballot.option for ballot in cycle.panel_vote.ballots.all())
 
 
-def option_label(option):
+def option_label(option, review=False):
     outcome, tier = option
+    if review:
+        return "renew" if outcome == Outcome.AWARD else "lapse"
     return (
         f"award: {Tier(tier).label}" if outcome == Outcome.AWARD else Outcome(outcome).label.lower()
     )
@@ -304,6 +337,7 @@ def record_decision(*, cycle, by, rationale, casting=None) -> Decision:
     check(by, "decide", cycle)
     if not rationale.strip():
         raise ValidationError({"rationale": "Record the panel's reasons with its decision."})
+    review = renewal_tier(cycle) is not None
     votes = tally(cycle)
     quorum = cycle.authority.panel_quorum
     if sum(votes.values()) < quorum:
@@ -319,7 +353,7 @@ def record_decision(*, cycle, by, rationale, casting=None) -> Decision:
     else:
         raise TransitionError(
             "The vote is tied between "
-            + " and ".join(option_label(o) for o in top)
+            + " and ".join(option_label(o, review) for o in top)
             + ": as chair, give the casting vote."
         )
     outcome, tier = option
@@ -328,7 +362,7 @@ def record_decision(*, cycle, by, rationale, casting=None) -> Decision:
         outcome=outcome,
         tier=tier,
         rationale=rationale.strip(),
-        votes={option_label(o): n for o, n in ranked},
+        votes={option_label(o, review): n for o, n in ranked},
         recorded_by=by,
     )
     PanelVote.objects.filter(pk=cycle.panel_vote.pk).update(closed_at=timezone.now())
@@ -355,6 +389,7 @@ def correct_decision(*, decision, by, outcome, tier, rationale, reason) -> Decis
         raise ValidationError({"reason": "Say why the decision is being corrected."})
     if Decision.objects.filter(corrects=decision).exists():
         raise TransitionError("This decision has already been corrected: correct the newest one.")
+    _check_review_option(cycle, outcome, tier)
     correction = Decision.objects.create(
         cycle=cycle,
         outcome=outcome,

@@ -15,8 +15,15 @@ def _tiers(options):
     return allowed, refused
 
 
-def _options(tiers):
+def _options(tiers, renewing=None):
+    """A review (`renewing` its tier) is renewed or lapses; an assessment awards one of the tiers
+    open to the school, defers or does not award."""
+    if renewing:
+        tiers = [(tier, reason) for tier, reason in tiers if tier == renewing]
     allowed, refused = _tiers(tiers)
+    if renewing:
+        choices = [("award:" + tier, f"Renew: {label}") for tier, label in allowed]
+        return choices + [("not_award:", "Lapse")], refused
     choices = [("award:" + tier, f"Award: {label}") for tier, label in allowed]
     return choices + [("defer:", "Defer"), ("not_award:", "Not award")], refused
 
@@ -26,9 +33,9 @@ class TierOptionsMixin:
 
     option_fields = ()
 
-    def __init__(self, *args, tiers, **kwargs):
+    def __init__(self, *args, tiers, renewing=None, **kwargs):
         super().__init__(*args, **kwargs)
-        choices, refused = _options(tiers)
+        choices, refused = _options(tiers, renewing)
         for name in self.option_fields:
             field = self.fields[name]
             field.choices = field.choices[:1] + choices if not field.required else choices
@@ -52,8 +59,10 @@ class VisitForm(forms.Form):
         label="Date of the visit", widget=forms.DateInput(attrs={"type": "date"})
     )
 
-    def __init__(self, *args, authority, **kwargs):
+    def __init__(self, *args, authority, review=False, **kwargs):
         super().__init__(*args, **kwargs)
+        if review:
+            self.fields["moderators"].help_text = "One is enough for an annual visit; two allowed."
         self.fields["moderators"].queryset = User.objects.filter(
             memberships__authority=authority, memberships__role=Role.MODERATOR
         ).distinct()

@@ -100,11 +100,13 @@ def desk_check(request, authority_slug, cycle_pk):
 def visit(request, authority_slug, cycle_pk):
     cycle = get_cycle(request, cycle_pk)
     actions = workflow.allowed(request.user, cycle)
+    review = domain.renewal_tier(cycle) is not None
     plan_form = None
-    if "plan_visit" in actions:
+    if {"plan_visit", "plan_annual_visit"} & actions:
         plan_form = VisitForm(
             request.POST if request.method == "POST" and "plan" in request.POST else None,
             authority=request.authority,
+            review=review,
         )
         if plan_form.is_bound and plan_form.is_valid():
             try:
@@ -125,7 +127,7 @@ def visit(request, authority_slug, cycle_pk):
                 return redirect("moderation:visit", authority_slug, cycle.pk)
     the_visit = getattr(cycle, "visit", None)
     note_form = None
-    if "write_report" in actions:
+    if {"write_report", "write_ratification"} & actions:
         note_form = NoteForm(
             request.POST if request.method == "POST" and "note" in request.POST else None,
             cycle=cycle,
@@ -164,6 +166,7 @@ def visit(request, authority_slug, cycle_pk):
             "plan_form": plan_form,
             "note_form": note_form,
             "notes": notes,
+            "review": review,
         },
     )
 
@@ -269,6 +272,7 @@ def panel(request, authority_slug, cycle_pk):
     actions = workflow.allowed(request.user, cycle)
     is_chair = workflow.is_acting_chair.test(request.user, cycle)
     tiers = tier_options(cycle.school)
+    renewing = domain.renewal_tier(cycle)
     decisions = list(Decision.objects.filter(cycle=cycle).select_related("recorded_by"))
     return render(
         request,
@@ -282,12 +286,16 @@ def panel(request, authority_slug, cycle_pk):
             "my_conflict": workflow.is_on_panel.test(request.user, cycle)
             and domain.why_not_voting(request.user, cycle),
             "actions": actions,
-            "ballot_form": BallotForm(tiers=tiers),
-            "decision_form": DecisionForm(tiers=tiers),
-            "correction_form": CorrectionForm(tiers=tiers),
+            "ballot_form": BallotForm(tiers=tiers, renewing=renewing),
+            "decision_form": DecisionForm(tiers=tiers, renewing=renewing),
+            "correction_form": CorrectionForm(tiers=tiers, renewing=renewing),
+            "review": renewing is not None,
             "decisions": decisions,
             "quorum": request.authority.panel_quorum,
-            "tally": [(domain.option_label(o), n) for o, n in domain.tally(cycle).most_common()]
+            "tally": [
+                (domain.option_label(o, renewing is not None), n)
+                for o, n in domain.tally(cycle).most_common()
+            ]
             if vote
             else [],
         },
@@ -298,12 +306,13 @@ def panel(request, authority_slug, cycle_pk):
 @authority_view()
 def panel_action(request, authority_slug, cycle_pk, action):
     cycle = get_cycle(request, cycle_pk)
+    options = {"tiers": tier_options(cycle.school), "renewing": domain.renewal_tier(cycle)}
     try:
         if action == "open":
             domain.open_vote(cycle=cycle, by=request.user)
             messages.success(request, "The vote is open; the panel members have been told.")
         elif action == "vote":
-            form = BallotForm(request.POST, tiers=tier_options(cycle.school))
+            form = BallotForm(request.POST, **options)
             if not form.is_valid():
                 raise ValidationError("Choose how you vote.")
             outcome, tier = form.option_value()
@@ -316,7 +325,7 @@ def panel_action(request, authority_slug, cycle_pk, action):
             )
             messages.success(request, "Your vote is recorded.")
         elif action == "decide":
-            form = DecisionForm(request.POST, tiers=tier_options(cycle.school))
+            form = DecisionForm(request.POST, **options)
             if not form.is_valid():
                 raise ValidationError([e for errors in form.errors.values() for e in errors])
             casting = (
@@ -332,7 +341,7 @@ def panel_action(request, authority_slug, cycle_pk, action):
             )
             messages.success(request, "The decision is recorded.")
         elif action == "correct":
-            form = CorrectionForm(request.POST, tiers=tier_options(cycle.school))
+            form = CorrectionForm(request.POST, **options)
             if not form.is_valid():
                 raise ValidationError([e for errors in form.errors.values() for e in errors])
             outcome, tier = form.cleaned_data["option"].split(":")

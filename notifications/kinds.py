@@ -342,6 +342,55 @@ KINDS: dict[str, Kind] = {
                 "targets": "- 4 Staffing: Train lunchtime staff (Lee Lead, due 1 May 2027)",
             },
         ),
+        # The annual review (Centre of Excellence and Flagship)
+        _kind(
+            "update.submitted",
+            "Annual update submitted",
+            "A Centre of Excellence or Flagship school submits its annual update. To its mentor, "
+            "the panel chair and the authority admins.",
+            "{{ school }} has submitted its annual update",
+            "{{ submitted_by }} has submitted the annual update of {{ school }} for its "
+            "{{ review }}. The annual visit can now be planned.",
+            {
+                **SCHOOL,
+                "submitted_by": "Who submitted it.",
+                "review": "The kind of review, e.g. “centre of excellence review”.",
+            },
+            {
+                **SAMPLE_SCHOOL,
+                "submitted_by": "Hana Head",
+                "review": "centre of excellence review",
+            },
+        ),
+        _kind(
+            "annual_visit.planned",
+            "Annual visit planned",
+            "A review's annual visit is given a date. To the school's coordinator and head "
+            "teacher, and the visiting moderator(s).",
+            'Annual visit to {{ school }} on {{ visit_date|date:"j F Y" }}',
+            '{{ moderators }} will visit {{ school }} on {{ visit_date|date:"l j F Y" }} '
+            "to ratify the year's progress and agree the annual development plan.",
+            {
+                **SCHOOL,
+                "visit_date": "The day of the visit (a date: use the date filter to format it).",
+                "moderators": "The name of the moderator, or the two moderators.",
+            },
+            {**SAMPLE_SCHOOL, "visit_date": date(2026, 3, 12), "moderators": "Mo Moderator"},
+        ),
+        _kind(
+            "review.ratified",
+            "Annual visit ratified",
+            "The visiting moderator(s) sign the ratification of a review's annual visit. To the "
+            "authority admins and the panel chair.",
+            "The annual visit to {{ school }} is ratified",
+            "The moderators have ratified the annual visit to {{ school }}. "
+            "They recommend: {{ recommendation }}. The panel's vote can now be opened.",
+            {
+                **SCHOOL,
+                "recommendation": "The recommendation, e.g. “renew the Centre of Excellence”.",
+            },
+            {**SAMPLE_SCHOOL, "recommendation": "renew the Centre of Excellence"},
+        ),
     ]
 }
 

@@ -9,8 +9,9 @@ from django.utils import timezone
 
 from accounts.models import Membership
 from accounts.roles import SCHOOL_LEADS
+from assessments.domain import TIER_OF_KIND
 from assessments.signals import cycle_stepped
-from assessments.workflow import AWARD_TOLD, STEPS, people_told
+from assessments.workflow import AWARD_TOLD, REVIEW_KINDS, STEPS, people_told
 from awards.domain import award_made, plaque_sent
 from workshops.domain import place_given
 
@@ -29,15 +30,29 @@ KIND_OF_STEP = {
     "open_vote": "vote.opened",
     "decide": "decision.recorded",
     "correct_decision": "decision.corrected",
+    "submit_update": "update.submitted",
+    "plan_annual_visit": "annual_visit.planned",
+    "ratify": "review.ratified",
+    "open_review_vote": "vote.opened",
 }
 assert set(KIND_OF_STEP) == {name for name, step in STEPS.items() if step.tell}, (
     "every step that tells people sends an email of its own"
 )
 
 
-def _outcome(record) -> str:
+def _outcome(record, cycle) -> str:
+    if cycle.kind in REVIEW_KINDS:  # a review renews its tier or lets it lapse
+        return "renew" if record.tier else "lapse"
     text = record.get_outcome_display().lower()
     return text + (f": {record.get_tier_display()}" if record.tier else "")
+
+
+def _ratified(cycle) -> str:
+    ratification = cycle.ratification
+    tier = TIER_OF_KIND[cycle.kind].label
+    if ratification.recommendation == "renew":
+        return f"renew the {tier}"
+    return f"let the {tier} lapse"
 
 
 def context_for(cycle, name, by) -> dict:
@@ -52,11 +67,15 @@ def context_for(cycle, name, by) -> dict:
             context["comment"] = cycle.return_comment
     elif name == "return_portfolio":
         context["reasons"] = cycle.return_comment
-    elif name == "plan_visit":
+    elif name in ("plan_visit", "plan_annual_visit"):
         context |= {
             "visit_date": cycle.visit.date,
             "moderators": " and ".join(str(m) for m in cycle.visit.moderators.all()),
         }
+    elif name in ("ratify", "open_review_vote"):
+        context["recommendation"] = _ratified(cycle)
+    elif name == "submit_update":
+        context |= {"submitted_by": str(by), "review": cycle.get_kind_display().lower()}
     elif name in ("sign_report", "open_vote"):
         report = cycle.report
         context["recommendation"] = report.get_recommendation_display().lower() + (
@@ -64,7 +83,7 @@ def context_for(cycle, name, by) -> dict:
         )
     elif name in ("decide", "correct_decision"):
         decision = cycle.decisions.last()
-        context |= {"decision": _outcome(decision), "rationale": decision.rationale}
+        context |= {"decision": _outcome(decision, cycle), "rationale": decision.rationale}
         if name == "correct_decision":
             context["reason"] = decision.correction_reason
     return context

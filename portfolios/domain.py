@@ -10,7 +10,14 @@ from django.utils import timezone
 
 from assessments.domain import lock_cycle, take
 from assessments.models import Cycle
-from assessments.workflow import PORTFOLIO_OPEN, STEPS, TransitionError, check, is_school_lead
+from assessments.workflow import (
+    PORTFOLIO_OPEN,
+    STEPS,
+    TransitionError,
+    check,
+    check_kind,
+    is_school_lead,
+)
 from audit.domain import record
 
 from .models import EvidenceFile, EvidenceItem, ItemComment, PortfolioSubmission
@@ -40,6 +47,7 @@ def is_locked(cycle) -> bool:
 
 def _require_adder(cycle, by):
     """The person first (their message is the one that helps), then the portfolio's state."""
+    check_kind("add_evidence", cycle)
     step = STEPS["add_evidence"]
     if not step.who.test(by, cycle):
         raise PermissionDenied(step.refusal)

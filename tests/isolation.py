@@ -64,6 +64,7 @@ class Case:
     denied: int = 403
     data: Callable | None = None  # (world, kwargs) -> what a POST sends
     changes: Callable | None = None  # (world, kwargs) -> the data a POST changes, read afresh
+    kind: str = Cycle.Kind.INITIAL  # the world's cycle is made this kind of cycle first
 
 
 def _membership(world, owner):
@@ -485,6 +486,101 @@ def _upload(world, kwargs):
         "files": [
             SimpleUploadedFile("plan.pdf", b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
         ]
+    }
+
+
+# B1, the annual review: the world's school's cycle made a Centre of Excellence review.
+REVIEW_ORDER = [
+    State.REGISTERED,
+    State.ANNUAL_UPDATE,
+    State.UPDATE_SUBMITTED,
+    State.VISIT_PLANNED,
+    State.RATIFIED,
+    State.WITH_PANEL,
+    State.DECIDED,
+]
+
+
+def sees_review(state) -> frozenset:
+    """Who may see the world's review in `state`: its school's staff, its mentor and the admin
+    always; the chair from the update's submission, as they plan the visit; its one visiting
+    moderator from the visit's planning; the panel (without a conflict) once it is ratified."""
+    seen = SCHOOL | {"mentor", "authority_admin"}
+    at = REVIEW_ORDER.index(state)
+    if at >= REVIEW_ORDER.index(State.UPDATE_SUBMITTED):
+        seen |= {"panel_chair"}
+    if at >= REVIEW_ORDER.index(State.VISIT_PLANNED):
+        seen |= {"moderator"}
+    if at >= REVIEW_ORDER.index(State.RATIFIED):
+        seen |= PANEL
+    return seen
+
+
+def on_review(access=None, state=State.REGISTERED, **options) -> Case:
+    seen = sees_review(state)
+    return Case(
+        seen if access is None else access,
+        state=state,
+        sees=seen,
+        kind=Cycle.Kind.CENTRE_OF_EXCELLENCE,
+        **options,
+    )
+
+
+def _review(world, owner):
+    """The owner's cycle as a review (the world's is one already), so a view that drops its scope
+    would find the outsider's review, not an assessment it has no page for."""
+    with scopes_disabled():
+        Cycle.objects.filter(pk=_cycle_of(world, owner).pk).update(
+            kind=Cycle.Kind.CENTRE_OF_EXCELLENCE
+        )
+    return _cycle(world, owner)
+
+
+def _ratification(world, owner):
+    from reviews.models import Ratification
+
+    with scopes_disabled():
+        Ratification.objects.get_or_create(cycle=_cycle_of(world, owner))
+    return _review(world, owner)
+
+
+def _review_element(world, owner):
+    return {**_element(world, owner), **_review(world, owner)}
+
+
+def _priority(world, owner):
+    from reviews.models import Priority, Ratification
+
+    cycle = _cycle_of(world, owner)
+    _review(world, owner)
+    with scopes_disabled():
+        ratification, _ = Ratification.objects.get_or_create(cycle=cycle)
+        priority = Priority.objects.create(
+            ratification=ratification,
+            element=cycle.framework.elements.first(),
+            action="Share",
+            lead="Lee",
+            by_when=timezone.localdate(),
+        )
+    return {"cycle_pk": cycle.pk, "priority_pk": priority.pk}
+
+
+def _priorities(world, kwargs):
+    from reviews.models import Priority
+
+    with scopes_disabled():
+        return Priority.objects.filter(ratification__cycle=kwargs["cycle_pk"]).count()
+
+
+def _new_priority(world, kwargs):
+    with scopes_disabled():
+        element = Cycle.objects.get(pk=kwargs["cycle_pk"]).framework.elements.first()
+    return {
+        "element": element.pk,
+        "action": "Open the library to the cluster.",
+        "lead": "Lee",
+        "by_when": (timezone.localdate() + timedelta(days=30)).isoformat(),
     }
 
 
@@ -1014,6 +1110,50 @@ URLS = {
         data=lambda w, k: {"assessments_verdict": "confirmed"},
         changes=_criteria_checks,
     ),
+    # B1, the annual review (reviews): the update is the review's page, seen by all who see it.
+    "reviews:update": on_review(objects=_review),
+    "reviews:update_element": on_review(objects=_review_element),
+    "reviews:submit": on_review(
+        LEADS,
+        objects=_review,
+        state=State.ANNUAL_UPDATE,
+        method="post",
+        ok=302,
+        denied=302,
+        changes=_state,
+    ),
+    # A draft ratification: the visiting moderator and the admin only.
+    "reviews:ratification": on_review(
+        {"moderator"} | ADMIN, objects=_ratification, state=State.VISIT_PLANNED
+    ),
+    "reviews:priority_add": on_review(
+        {"moderator"},
+        objects=_review,
+        state=State.VISIT_PLANNED,
+        method="post",
+        ok=302,
+        denied=302,
+        data=_new_priority,
+        changes=_priorities,
+    ),
+    "reviews:priority_remove": on_review(
+        {"moderator"},
+        objects=_priority,
+        state=State.VISIT_PLANNED,
+        method="post",
+        ok=302,
+        denied=302,
+        changes=_priorities,
+    ),
+    "reviews:sign": on_review(
+        {"moderator"},
+        objects=_review,
+        state=State.VISIT_PLANNED,
+        method="post",
+        ok=302,
+        denied=302,
+        changes=_state,
+    ),
 }
 
 
@@ -1192,8 +1332,8 @@ def check(client_factory, name, case, world, staff_user) -> list[str]:
         )
         return problems
 
-    if case.state != State.REGISTERED:
-        advance(world, case.state)
+    if case.state != State.REGISTERED or case.kind != Cycle.Kind.INITIAL:
+        advance(world, case.state, case.kind)
     kwargs = url_kwargs(name, case, world, world.authority)
     url = reverse(name, kwargs=kwargs)
     expect("signed out", url, 302, attempt(client_factory(), case, url, world, kwargs), False, True)

@@ -133,7 +133,7 @@ def test_the_national_authority_lists_the_cooper_school_as_flagship(demo, client
         history = Award.objects.filter(school__name="The Cooper School").order_by("awarded_on")
         assert [award.tier for award in history] == [Tier.QUALITY_MARK] * 2 + [
             Tier.CENTRE_OF_EXCELLENCE
-        ] * 7 + [Tier.FLAGSHIP]
+        ] * 7 + [Tier.FLAGSHIP] * 2
 
 
 def test_the_overview_shows_the_seed_schools_and_the_portals_assessments(demo, client):
@@ -262,7 +262,7 @@ def test_the_cooper_school_keeps_its_research_project(demo, client):
         ]
         year = timezone.localdate().year
         assert [o.year for o in project.outputs.all()] == [year, year - 1, year - 2]
-    client.force_login(User.objects.get(email="head@cooper.test"))
+    client.force_login(User.objects.get(email="head@iqm.test"))
     page = client.get(reverse("flagship:research", args=["iqm", project.school_id]))
     assert page.status_code == 200
     assert page.context["can_edit"] is True
@@ -289,7 +289,7 @@ def test_the_demo_fills_in_and_confirms_the_flagship_criteria(demo):
             mentor=User.objects.get(email="admin@iqm.test"),
             state=Cycle.State.ANNUAL_UPDATE,
         )
-        flagship_evidence_demo(review, User.objects.get(email="head@cooper.test"))
+        flagship_evidence_demo(review, User.objects.get(email="head@iqm.test"))
         Cycle.objects.filter(pk=review.pk).update(state=Cycle.State.VISIT_PLANNED)
         review.refresh_from_db()
         Visit.objects.create(cycle=review, date=date.today(), planned_by=moderator)
@@ -297,3 +297,26 @@ def test_the_demo_fills_in_and_confirms_the_flagship_criteria(demo):
         flagship_confirmed_demo(review, moderator)
         assert unconfirmed_criteria(review) == []
         assert review.flagship_criteria.exclude(evidence="").count() == 9
+
+
+def test_the_cooper_school_has_a_completed_annual_review(demo):
+    """Its Flagship review renewed today, through the update, the visit and the panel."""
+    with scope(authority=Authority.objects.get(slug="iqm")):
+        cycle = Cycle.objects.get(school__name="The Cooper School")
+        assert (cycle.kind, cycle.state) == (Cycle.Kind.FLAGSHIP, Cycle.State.DECIDED)
+        assert [u.is_complete for u in cycle.updates.all()] == [True] * 10
+        assert [m.email for m in cycle.visit.moderators.all()] == ["moderator@iqm.test"]
+        assert cycle.ratification.ratified_at is not None
+        assert cycle.ratification.priorities.count() == 2
+        award = Award.objects.get(decision__cycle=cycle)
+        assert (award.tier, award.awarded_on) == (Tier.FLAGSHIP, timezone.localdate())
+
+
+def test_three_ways_has_a_centre_of_excellence_review_under_way(demo):
+    with scope(authority=Authority.objects.get(slug="bathnes")):
+        cycle = Cycle.objects.get(school__name="Three Ways Special School")
+        assert (cycle.kind, cycle.state) == (
+            Cycle.Kind.CENTRE_OF_EXCELLENCE,
+            Cycle.State.ANNUAL_UPDATE,
+        )
+        assert cycle.updates.count() == 4

@@ -19,6 +19,7 @@ import moderation.views
 import notifications.views
 import portfolios.views
 import reports.views
+import reviews.views
 import schools.access
 import schools.views
 import workshops.views
@@ -150,6 +151,7 @@ def test_harness_catches_a_view_that_drops_its_scope(name, world, staff_user, mo
         workshops.views,
         clusters.access,
         clusters.views,
+        reviews.views,
     ):
         monkeypatch.setattr(module, "get_object_or_404", _unscoped_get_object_or_404)
     problems = check(make_client, name, URLS[name], world, staff_user)

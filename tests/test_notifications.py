@@ -537,6 +537,9 @@ def test_the_template_list_names_every_kind_and_what_this_authority_changed(admi
         ("award.review_due", False),
         ("award.lapsed", False),
         ("targets.overdue", False),
+        ("update.submitted", False),
+        ("annual_visit.planned", False),
+        ("review.ratified", False),
     ]
 
 
