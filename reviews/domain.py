@@ -14,6 +14,9 @@ from django.utils import timezone
 from assessments.domain import lock_cycle, take
 from assessments.workflow import STEPS, TransitionError, check, moderator_ids
 from audit.domain import record
+from awards.domain import years_after
+from clusters.domain import activities_between
+from flagship.domain import unconfirmed_criteria
 
 from .models import TEXT_LIMIT, ElementProgress, Priority, Ratification, Update
 
@@ -195,6 +198,12 @@ def ratify(*, cycle, by) -> Ratification:
             "Judge the progress of every element, write the summary, agree at least one priority "
             "of the development plan and recommend renew or lapse before signing."
         )
+    if missing := unconfirmed_criteria(cycle):
+        raise TransitionError(
+            "Confirm every Flagship criterion before signing. Not yet confirmed: "
+            + "; ".join(missing)
+            + "."
+        )
     ratification.signed_by.add(by)
     record(
         authority=cycle.authority,
@@ -208,3 +217,10 @@ def ratify(*, cycle, by) -> Ratification:
         ratification.save(update_fields=["ratified_at"])
         take("ratify", cycle, by, logged={"recommendation": ratification.recommendation})
     return ratification
+
+
+def cluster_year(cycle):
+    """What the school's cluster did in the year the review looks back on, to the update's
+    submission (or today): what the annual update draws on."""
+    end = timezone.localdate(cycle.submitted_at) if cycle.submitted_at else timezone.localdate()
+    return activities_between(cycle.school, years_after(end, -1), end)

@@ -44,6 +44,7 @@ def update(request, authority_slug, cycle_pk):
             "complete": sum(1 for r in rows if r["status"] == "complete"),
             "actions": actions,
             "pages": workflow.pages(request.user, cycle, actions),
+            "activities": domain.cluster_year(cycle),
         },
     )
 
