@@ -189,19 +189,21 @@ def test_the_cooper_schools_route_to_flagship_is_unbroken_and_its_awards_last_as
     demo,
 ):
     """The Quality Mark 12 and 9 years ago (three years each), Centre of Excellence renewed each
-    year without a gap, then Flagship, current today; so it is eligible for Flagship."""
+    year without a gap, then Flagship, renewed today by its annual review; so it is eligible for
+    Flagship."""
     today = timezone.localdate()
     with scope(authority=Authority.objects.get(slug="iqm")):
         cooper = School.objects.get(name="The Cooper School")
         awards = list(Award.objects.filter(school=cooper).order_by("awarded_on"))
-        assert [(a.expires_on.year - a.awarded_on.year) for a in awards] == [3, 3] + [1] * 8
+        assert [(a.expires_on.year - a.awarded_on.year) for a in awards] == [3, 3] + [1] * 9
         assert [a.awarded_on.year for a in awards[:2]] == [today.year - 12, today.year - 9]
-        excellence = awards[2:]
+        excellence, renewal = awards[2:-1], awards[-1]
         assert all(
             later.awarded_on == earlier.expires_on
             for earlier, later in zip(excellence, excellence[1:], strict=False)
         )
-        assert awards[-1].awarded_on <= today <= awards[-1].expires_on
+        assert excellence[-1].awarded_on <= today <= excellence[-1].expires_on
+        assert (renewal.tier, renewal.awarded_on) == (Tier.FLAGSHIP, today)
         assert excellence_since(history_of(cooper), today) == excellence[0].awarded_on
         assert eligibility(cooper, Tier.FLAGSHIP).eligible
 
@@ -228,8 +230,15 @@ def test_the_cooper_schools_page_shows_its_history_and_cluster(demo, client):
         cooper = School.objects.get(name="The Cooper School")
         glory_farm = School.objects.get(name="Glory Farm Primary School")
         entries = school_history(cooper)["entries"]
-    # Newest first; each award followed without a break by the next, the Flagship current.
-    assert [(e.item.tier, e.status) for e in entries] == [(Tier.FLAGSHIP, "current")] + [
+    # Newest first: today's renewal (the award, the panel's decision, the review registered),
+    # then the Flagship it renews, still current, and the awards before it, each followed without
+    # a break by the next.
+    assert [(e.what, e.status) for e in entries[:3]] == [
+        ("award", "current"),
+        ("decision", ""),
+        ("cycle", ""),
+    ]
+    assert [(e.item.tier, e.status) for e in entries[3:]] == [(Tier.FLAGSHIP, "current")] + [
         (Tier.CENTRE_OF_EXCELLENCE, "expired")
     ] * 7 + [(Tier.QUALITY_MARK, "expired")] * 2
     text = client.get(reverse("schools:detail", args=["iqm", cooper.pk])).content.decode()
