@@ -466,7 +466,9 @@ def test_the_criteria_of_another_kind_of_cycle_are_not_found(client, world):
 def test_the_cycle_and_school_pages_link_to_the_flagship_pages(client, world):
     review = flagship_review(world, State.ANNUAL_UPDATE)
     client.force_login(world.people["head_teacher"])
-    cycle_page = client.get(reverse("assessments:cycle", args=["bathnes", review.pk])).content
+    cycle_page = client.get(
+        reverse("assessments:cycle", args=["bathnes", review.pk]), follow=True
+    ).content
     assert reverse("flagship:criteria", args=["bathnes", review.pk]).encode() in cycle_page
     initial = client.get(reverse("assessments:cycle", args=["bathnes", world.cycle.pk])).content
     assert b"Flagship criteria" not in initial
