@@ -561,6 +561,7 @@ STEPS = {
         ),
         # The Flagship review's checklist of the nine criteria (flagship app): the school writes
         # its evidence during the annual update; the visiting moderator confirms each criterion.
+        # "My work" asks for the update and the ratification, whose pages link to the criteria.
         Step(
             "write_flagship_evidence",
             "write the evidence for the Flagship criteria",
@@ -568,8 +569,6 @@ STEPS = {
             is_school_lead,
             "Only the head teacher or the coordinator writes the school's evidence for the "
             "Flagship criteria.",
-            task="write the evidence for the Flagship criteria",
-            page="flagship:criteria",
             kinds=frozenset({Kind.FLAGSHIP}),
         ),
         Step(
@@ -579,8 +578,6 @@ STEPS = {
             is_acting_moderator,
             "Only the visiting moderators, with no conflict with the school, confirm the Flagship "
             "criteria.",
-            task="confirm the Flagship criteria",
-            page="flagship:criteria",
             kinds=frozenset({Kind.FLAGSHIP}),
         ),
     ]

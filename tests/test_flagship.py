@@ -584,19 +584,26 @@ def test_the_criteria_page_query_count_does_not_grow(client, world, n, django_as
     assert response.context["confirmed"] == n
 
 
-def test_my_work_asks_the_school_for_its_evidence(world):
-    """(The moderator's "my work" names the first step that asks for them with the visit planned,
-    which is the assessment's report until the annual review's steps name their kinds.)"""
+def test_my_work_asks_for_the_update_and_the_ratification_whose_pages_link_to_the_criteria(
+    world,
+):
     from assessments.work import my_work
 
     update = flagship_review(world, State.ANNUAL_UPDATE)
     visit = flagship_review(world, State.VISIT_PLANNED, school=world.other_school)
     with scope(authority=world.authority):
         head = my_work(world.people["head_teacher"], world.authority)
+        moderator = my_work(world.people["moderator"], world.authority)
         assert "confirm_criteria" in workflow.allowed(world.people["moderator"], visit)
-    assert [(t.text, t.url) for t in head if "Flagship" in t.text] == [
+    assert [(t.text, t.url) for t in head if t.url.startswith(f"/bathnes/cycles/{update.pk}/")] == [
         (
-            "Chandag Infant: write the evidence for the Flagship criteria",
-            f"/bathnes/cycles/{update.pk}/flagship-criteria/",
+            "Chandag Infant: write the annual update",
+            reverse("reviews:update", args=["bathnes", update.pk]),
+        )
+    ]
+    assert [(t.text, t.url) for t in moderator] == [
+        (
+            "Castle Primary: ratify the year's progress and agree the development plan",
+            reverse("reviews:ratification", args=["bathnes", visit.pk]),
         )
     ]
