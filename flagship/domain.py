@@ -286,6 +286,9 @@ def confirm_criteria(*, cycle, by, verdicts: dict) -> list[CriterionCheck]:
         row.save()
         changed.append(row)
     if changed:
+        # A moderator's signature stands for the verdicts it saw: a changed one is signed afresh.
+        if ratification := getattr(cycle, "ratification", None):
+            ratification.signed_by.clear()
         record(
             authority=cycle.authority,
             actor=by,

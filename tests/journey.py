@@ -14,13 +14,15 @@ from assessments.models import Cycle
 from assessments.workflow import REVIEW_KINDS
 from awards.domain import years_after
 from awards.models import Award, Tier
+from flagship import domain as flagship
+from flagship.models import CRITERIA
 from moderation import domain as moderation
 from moderation.models import Outcome
 from portfolios import domain as portfolios
 from reviews import domain as reviews
 
 from .assessment_helpers import complete_self_review, review_all, submit
-from .factories import SchoolFactory
+from .factories import SchoolFactory, give_partners
 
 State = Cycle.State
 ORDER = list(State)
@@ -117,17 +119,22 @@ REVIEW_ORDER = [
 
 def make_review(world, kind):
     """The world's school made eligible for the review of `kind` (a current Quality Mark, two
-    partner schools, and for Flagship a Centre of Excellence held for four years) and its cycle,
+    partner schools, and for Flagship an earlier Quality Mark and a Centre of Excellence held for
+    four years) and its cycle,
     only just registered, made that review."""
     today = date.today()
     with scope(authority=world.authority):
         school = world.school
         awards = [(Tier.QUALITY_MARK, years_after(today, -5), years_after(today, 1))]
         if kind == Cycle.Kind.FLAGSHIP:
-            awards += [
-                (Tier.CENTRE_OF_EXCELLENCE, years_after(today, -n), years_after(today, 1 - n))
-                for n in range(4, 0, -1)
-            ] + [(Tier.FLAGSHIP, years_after(today, -1), today + timedelta(days=30))]
+            awards += (
+                [(Tier.QUALITY_MARK, years_after(today, -8), years_after(today, -5))]
+                + [
+                    (Tier.CENTRE_OF_EXCELLENCE, years_after(today, -n), years_after(today, 1 - n))
+                    for n in range(4, 0, -1)
+                ]
+                + [(Tier.FLAGSHIP, years_after(today, -1), today + timedelta(days=30))]
+            )
         else:
             awards.append(
                 (Tier.CENTRE_OF_EXCELLENCE, years_after(today, -1), today + timedelta(days=30))
@@ -140,10 +147,13 @@ def make_review(world, kind):
                 awarded_on=awarded_on,
                 expires_on=expires_on,
             )
-        for name in ("Partner One Primary", "Partner Two Primary"):
-            school.partners.add(
+        give_partners(
+            school,
+            *(
                 SchoolFactory(authority=world.authority, area=world.area, name=name)
-            )
+                for name in ("Partner One Primary", "Partner Two Primary")
+            ),
+        )
         Cycle.objects.filter(pk=world.cycle.pk).update(kind=kind)
         world.cycle.refresh_from_db()
     return world.cycle
@@ -200,6 +210,12 @@ def _annual_visit_planned(world, cycle, people):
         cycle=cycle, by=people["panel_chair"], moderators=[people["moderator"]], visit_date=TOMORROW
     )
     write_ratification(cycle, people["moderator"])
+    if cycle.kind == Cycle.Kind.FLAGSHIP:
+        flagship.confirm_criteria(
+            cycle=cycle,
+            by=people["moderator"],
+            verdicts={key: ("confirmed", "Seen.") for key, _ in CRITERIA},
+        )
 
 
 def _ratified(world, cycle, people):
