@@ -5,11 +5,22 @@ however long the history."""
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from awards.domain import eligibilities, history_of
+from awards.models import Award
 
 from .models import Cycle
+
+
+def working_towards(on):
+    """A school with no current award is working towards the mark while it has a cycle the panel
+    has not yet decided, or once an award of its has lapsed (expired, not withdrawn): as a
+    condition on schools, for the published list and the overview alike."""
+    undecided = Cycle.objects.filter(school=OuterRef("pk")).exclude(state=Cycle.State.DECIDED)
+    lapsed = Award.objects.filter(school=OuterRef("pk"), withdrawn_at=None, expires_on__lt=on)
+    return Exists(undecided) | Exists(lapsed)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Case, Count, IntegerField, Q, When
 from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -32,6 +32,7 @@ def awards_in_force(on=None):
     on = on or timezone.localdate()
     return Award.objects.filter(withdrawn_at=None, awarded_on__lte=on, expires_on__gte=on)
 
+
 EXCELLENCE = frozenset({Tier.CENTRE_OF_EXCELLENCE, Tier.FLAGSHIP})
 PARTNERS_NEEDED = 2
 EXCELLENCE_YEARS = 3
@@ -40,6 +41,22 @@ ASSESSMENTS_NEEDED = 2
 
 def current_awards(school, on=None):
     return awards_in_force(on).filter(school=school)
+
+
+def tier_rank():
+    """Quality Mark < Centre of Excellence < Flagship, as an expression to order awards by."""
+    whens = [When(tier=tier, then=rank) for rank, tier in enumerate(Tier)]
+    return Case(*whens, output_field=IntegerField())
+
+
+def highest_first(awards):
+    """The awards, the highest tier first and, within a tier, the latest."""
+    return awards.annotate(rank=tier_rank()).order_by("-rank", "-awarded_on", "-pk")
+
+
+def highest_current_award(school, on=None) -> Award | None:
+    """The award the school holds on the day: its highest in force, as the published list says."""
+    return highest_first(current_awards(school, on)).first()
 
 
 def years_after(day: date, years: int) -> date:

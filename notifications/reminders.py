@@ -129,7 +129,7 @@ def remind_awards(authority, today: date) -> int:
         expires_on__gte=today - LAPSE_CATCH_UP,
         # Generous: award_milestone decides exactly.
         expires_on__lte=today + timedelta(days=31 * lead + 1),
-    ).select_related("school")
+    ).select_related("school", "decision")
     due = [(a, m) for a in window if (m := award_milestone(a, today, lead))]
     if not due:
         return 0
@@ -137,7 +137,7 @@ def remind_awards(authority, today: date) -> int:
     held = list(Award.objects.filter(school__in=schools, withdrawn_at=None))
     reviews = list(
         Cycle.objects.filter(school__in=schools, kind__in=REVIEW_KINDS).values_list(
-            "school", "created_at"
+            "pk", "school", "created_at"
         )
     )
     claimed = _claimed(What.AWARD, [award.pk for award, _ in due])
@@ -168,9 +168,14 @@ def _superseded(award, held) -> bool:
 
 
 def _review_registered(award, reviews) -> bool:
+    """A review of the school registered since the award was made, other than the review that
+    made it (registered and decided on the award's day)."""
+    made_by = award.decision.cycle_id if award.decision else None
     return any(
-        school == award.school_id and timezone.localdate(registered) >= award.awarded_on
-        for school, registered in reviews
+        school == award.school_id
+        and pk != made_by
+        and timezone.localdate(registered) >= award.awarded_on
+        for pk, school, registered in reviews
     )
 
 

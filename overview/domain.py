@@ -4,7 +4,7 @@ CSV are drawn.
 Every figure is counted in the database (GROUP BY, with one or two queries), so the overview costs
 the same number of queries whatever the number of schools, cycles or years. The counts follow the
 published list where they overlap: a school's award is its highest current one, and a school
-without one is "working towards" if it has a cycle the panel has not yet decided.
+without one is "working towards" by the list's own rule (`assessments.history.working_towards`).
 """
 
 import calendar
@@ -15,26 +15,25 @@ from datetime import date, timedelta
 
 from django.db.models import (
     Aggregate,
-    Case,
+    BooleanField,
     Count,
     DurationField,
     Exists,
     ExpressionWrapper,
     F,
-    IntegerField,
     Max,
     Min,
     OuterRef,
     Q,
     Subquery,
-    When,
 )
 
 from accounts.models import Membership, Role
+from assessments.history import working_towards
 from assessments.models import Cycle, FrameworkVersion, Rating
 from assessments.ratings import authority_ratings
 from authorities.spreadsheets import text_cell
-from awards.domain import years_after
+from awards.domain import awards_in_force, highest_first, years_after
 from awards.models import Award, Tier
 from moderation.models import Decision, Visit
 from schools.models import School
@@ -100,10 +99,6 @@ def _day(day: date) -> str:
     return f"{day.day} {day:%B %Y}"
 
 
-def _current(awards, today):
-    return awards.filter(withdrawn_at=None, awarded_on__lte=today, expires_on__gte=today)
-
-
 def _totals(rows) -> list:
     return [sum(column) for column in zip(*(values for _, values in rows), strict=True)]
 
@@ -136,22 +131,13 @@ def schools_by_state(authority, today) -> Figure:
 
 
 def awards_by_area(authority, today) -> Figure:
-    rank = Case(
-        When(tier=Tier.FLAGSHIP, then=3),
-        When(tier=Tier.CENTRE_OF_EXCELLENCE, then=2),
-        default=1,
-        output_field=IntegerField(),
-    )
-    highest = (
-        _current(Award.objects.filter(school=OuterRef("pk")), today)
-        .annotate(rank=rank)
-        .order_by("-rank")
-        .values("tier")
-    )
-    undecided = Cycle.objects.filter(school=OuterRef("pk")).exclude(state=Cycle.State.DECIDED)
+    highest = highest_first(awards_in_force(today).filter(school=OuterRef("pk"))).values("tier")
     groups = (
         School.objects.filter(authority=authority)
-        .annotate(held=Subquery(highest[:1]), working=Exists(undecided))
+        .annotate(
+            held=Subquery(highest[:1]),
+            working=ExpressionWrapper(working_towards(today), output_field=BooleanField()),
+        )
         .order_by()
         .values("area__position", "area__name", "held", "working")
         .annotate(schools=Count("pk"))
@@ -171,8 +157,8 @@ def awards_by_area(authority, today) -> Figure:
         slug="awards-by-area",
         title="Awards by tier in each area",
         about="Each school once, with its highest current award; a school without one is "
-        "working towards the mark if it has a cycle the panel has not yet decided, as on the "
-        "published list.",
+        "working towards the mark if it has a cycle the panel has not yet decided or its award "
+        "lapsed, as on the published list.",
         row_heading="Area",
         columns=columns,
         rows=rows,
@@ -191,7 +177,8 @@ def expiring_awards(authority, today) -> Figure:
     )
     counts = {
         row["tier"]: [row["six"], row["twelve"]]
-        for row in _current(Award.objects.filter(authority=authority), today)
+        for row in awards_in_force(today)
+        .filter(authority=authority)
         .filter(expires_on__lte=in_twelve)
         .exclude(Exists(renewed))
         .order_by()

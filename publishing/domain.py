@@ -26,10 +26,9 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from assessments.models import Cycle
+from assessments.history import working_towards
 from audit.domain import record
 from authorities.models import Authority
 from authorities.spreadsheets import text_cell
@@ -73,11 +72,9 @@ def _highest_awards(authority, on) -> list[Award]:
 
 
 def _working_towards(authority, awarded_school_ids, on) -> list[str]:
-    undecided = Cycle.objects.filter(school=OuterRef("pk")).exclude(state=Cycle.State.DECIDED)
-    lapsed = Award.objects.filter(school=OuterRef("pk"), withdrawn_at=None, expires_on__lt=on)
-    schools = School.objects.filter(
-        Exists(undecided) | Exists(lapsed), authority=authority
-    ).exclude(pk__in=awarded_school_ids)
+    schools = School.objects.filter(working_towards(on), authority=authority).exclude(
+        pk__in=awarded_school_ids
+    )
     return sorted(schools.values_list("name", flat=True), key=str.casefold)
 
 

@@ -154,3 +154,20 @@ def test_the_school_and_its_authority_see_when_it_may_apply(client, world):
         ) in text
         assert ("<dt>Flagship</dt><dd> <strong>Eligible from 3 March 2027</strong>") in text
         assert "The school has held it since 3 March 2024: three years on 3 March 2027." in text
+
+
+def test_the_school_page_shows_the_highest_current_award_not_the_newest(admin_client, world):
+    """A Centre of Excellence school reassessed for its Quality Mark shows its Centre of
+    Excellence, as the published list does."""
+    today = timezone.localdate()
+    with scope(authority=world.authority):
+        for tier, days in [(Tier.CENTRE_OF_EXCELLENCE, 200), (Tier.QUALITY_MARK, 10)]:
+            Award.objects.create(
+                authority=world.authority,
+                school=world.school,
+                tier=tier,
+                awarded_on=today - timedelta(days=days),
+                expires_on=today + timedelta(days=100),
+            )
+    page = admin_client.get(reverse("schools:detail", args=["bathnes", world.school.pk]))
+    assert page.content.decode().count("<strong>Centre of Excellence</strong>, awarded") == 1

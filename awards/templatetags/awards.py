@@ -1,14 +1,14 @@
 from django import template
 
-from awards.domain import current_awards
+from awards.domain import highest_current_award
 
 register = template.Library()
 
 
 @register.simple_tag
 def current_award(school):
-    """The school's award in force today, or None."""
-    return current_awards(school).first()
+    """The school's highest award in force today, or None."""
+    return highest_current_award(school)
 
 
 @register.simple_tag
