@@ -68,3 +68,9 @@ is_desk_checker = is_panel_chair | is_authority_admin
 # evidence). The admin runs the scheme; the chair plans the visits, so weighs the moderators' load,
 # and answers for how long cases take to reach the panel.
 may_see_overview = is_authority_admin | is_panel_chair
+
+
+@rules.predicate
+def leads_school(user, school):
+    """The school's head teacher or coordinator (a predicate on the school, not a cycle)."""
+    return bool(school_roles(user, school.pk, school.authority_id) & SCHOOL_LEADS)

@@ -22,6 +22,7 @@ from accounts.roles import (
     is_desk_checker,
     is_on_panel,
     is_panel_chair,
+    leads_school,
     memberships,
     remember,
     school_ids,
@@ -696,29 +697,13 @@ TARGETS_OVERDUE_TOLD = (is_school_lead, is_cycle_mentor)
 # The Flagship criteria and research project (flagship app)
 
 # The moderator's verdicts on the criteria are a draft of the visit until it is ratified.
-CRITERIA_FINAL = frozenset({State.RATIFIED, State.WITH_PANEL, State.DECIDED})
-
-
-@rules.predicate
-def criteria_are_final(user, cycle):
-    return cycle.state in CRITERIA_FINAL
-
-
-may_see_verdicts = (
-    is_assigned_moderator | is_authority_admin | (criteria_are_final & may_view_cycle)
-)
+may_see_verdicts = is_assigned_moderator | is_authority_admin | (is_ratified & may_view_cycle)
 
 
 def flagship_review_under_way(school) -> Cycle | None:
     return (
         Cycle.objects.filter(school=school, kind=Kind.FLAGSHIP).exclude(state=State.DECIDED).first()
     )
-
-
-@rules.predicate
-def leads_school(user, school):
-    """The school's head teacher or coordinator (a predicate on the school, not a cycle)."""
-    return bool(school_roles(user, school.pk, school.authority_id) & SCHOOL_LEADS)
 
 
 @rules.predicate

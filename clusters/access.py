@@ -6,19 +6,13 @@ import rules
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from accounts.roles import SCHOOL_LEADS, is_authority_admin, school_roles
+from accounts.roles import SCHOOL_LEADS, is_authority_admin, leads_school, school_roles
 
 from .models import Cluster
 
 
 def _roles_at_lead_school(user, cluster):
     return school_roles(user, cluster.lead_school_id, cluster.authority_id)
-
-
-@rules.predicate
-def is_school_lead(user, school):
-    """The school's head teacher or coordinator (a school, not a cycle, as cycles sit above)."""
-    return bool(school_roles(user, school.pk, school.authority_id) & SCHOOL_LEADS)
 
 
 @rules.predicate
@@ -41,7 +35,7 @@ def is_lead_school_mentor(user, cluster):
     return user.pk == cluster.__dict__["_mentor_id"]
 
 
-may_start_cluster = is_authority_admin | is_school_lead  # on a school
+may_start_cluster = is_authority_admin | leads_school  # on a school
 may_manage_cluster = is_authority_admin | is_cluster_lead
 may_view_cluster = may_manage_cluster | is_lead_school_staff | is_lead_school_mentor
 

@@ -8,11 +8,10 @@ from django.utils import timezone
 from assessments.domain import lock_cycle
 from assessments.models import Cycle
 from assessments.workflow import (
-    STEPS,
     TransitionError,
     check,
-    flagship_review_under_way,
     leads_school,
+    research_is_open,
 )
 from audit.domain import record, snapshot
 from schools.models import School
@@ -37,8 +36,7 @@ OUTPUT_FIELDS = ("title", "kind", "published_in", "url", "year")
 
 def lock_reason(school) -> str:
     """Why the school's leads cannot change the research project now; empty if they can."""
-    review = flagship_review_under_way(school)
-    if review is None or review.state in STEPS["write_flagship_evidence"].sources:
+    if research_is_open(None, school):
         return ""
     return (
         "The annual update has been submitted: the research project can be read but not changed "

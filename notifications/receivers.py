@@ -7,11 +7,9 @@ from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Membership
-from accounts.roles import SCHOOL_LEADS
 from assessments.domain import TIER_OF_KIND
 from assessments.signals import cycle_stepped
-from assessments.workflow import AWARD_TOLD, REVIEW_KINDS, STEPS, people_told
+from assessments.workflow import AWARD_TOLD, REVIEW_KINDS, STEPS, is_school_lead, people_told
 from awards.domain import award_made, plaque_sent
 from workshops.domain import place_given
 
@@ -129,14 +127,11 @@ def tell_of_award(sender, award, by, **kwargs):
 @receiver(plaque_sent, dispatch_uid="notifications.plaque_sent")
 def tell_of_plaque(sender, plaque, by, **kwargs):
     award = plaque.award
-    leads = Membership.objects.filter(
-        authority=award.authority, school=award.school, role__in=SCHOOL_LEADS, user__is_active=True
-    ).select_related("user")
     notify(
         authority=award.authority,
         key="plaque.sent",
         dedupe_key=f"plaque.{plaque.pk}.sent",
-        recipients=sorted({membership.user for membership in leads}, key=lambda u: u.email),
+        recipients=people_told(award, (is_school_lead,)),
         context={
             "school": award.school.name,
             "tier": award.get_tier_display(),

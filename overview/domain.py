@@ -32,6 +32,7 @@ from accounts.models import Membership, Role
 from assessments.history import working_towards
 from assessments.models import Cycle, FrameworkVersion, Rating
 from assessments.ratings import authority_ratings
+from assessments.workflow import STEPS
 from authorities.spreadsheets import text_cell
 from awards.domain import awards_in_force, highest_first, years_after
 from awards.models import Award, Tier
@@ -43,9 +44,8 @@ from . import charts
 NO_AREA = "Other schools"  # as on the published list
 NO_CYCLE = "No cycle"
 WORKING_TOWARDS = "Working towards"
-# A visit is in a moderator's hands from its planning until the report is signed (an assessment)
-# or the visit has ratified the annual update (a review).
-OPEN_VISIT_STATES = (Cycle.State.VISIT_PLANNED, Cycle.State.UPDATE_SUBMITTED)
+# A visit is open while its moderators write: the report, or a review's ratification.
+OPEN_VISIT_STATES = STEPS["write_report"].sources | STEPS["write_ratification"].sources
 DECISIONS_OVER_YEARS = 3
 
 

@@ -10,6 +10,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
 from accounts.models import User
@@ -21,6 +22,7 @@ from awards.models import Award, Tier
 from flagship import domain
 from flagship.models import CRITERIA, CriterionCheck, KeyStep, ResearchOutput, ResearchProject
 from moderation.models import Visit
+from reviews.models import Ratification
 
 State = Cycle.State
 LEADS = {"school_coordinator", "head_teacher"}
@@ -454,6 +456,7 @@ def test_the_moderator_confirms_on_the_criteria_page_and_the_school_sees_it_once
     assert "Only one assessment." not in client.get(page).content.decode()
     with scopes_disabled():
         Cycle.objects.filter(pk=review.pk).update(state=State.RATIFIED)
+        Ratification.objects.create(cycle=review, ratified_at=timezone.now())
     assert "Only one assessment." in client.get(page).content.decode()
 
 
