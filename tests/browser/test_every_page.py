@@ -429,22 +429,25 @@ MOTION = """
     v.trim().endsWith("ms") ? parseFloat(v) / 1000 : parseFloat(v) || 0));
   const moving = [];
   for (const el of document.querySelectorAll("*")) {
-    for (const pseudo of [null, "::before", "::after"]) {
-      const style = getComputedStyle(el, pseudo);
-      const animated = style.animationName !== "none" &&
-        seconds(style.animationDuration) * (parseFloat(style.animationIterationCount) || 1) > 0.01;
-      const transition = style.transitionProperty !== "none" &&
-        seconds(style.transitionDuration) + seconds(style.transitionDelay) > 0.01;
-      if (animated || transition) {
-        moving.push(el.tagName.toLowerCase() + (pseudo || "") + (el.className &&
-          typeof el.className === "string" ? "." + el.className.trim().split(/\\s+/).join(".")
-          : "") + (animated ? ` animation ${style.animationName} ${style.animationDuration}`
-          : ` transition ${style.transitionProperty} ${style.transitionDuration}`));
-      }
+    const style = getComputedStyle(el);
+    const animated = style.animationName !== "none" &&
+      seconds(style.animationDuration) * (parseFloat(style.animationIterationCount) || 1) > 0.01;
+    const transition = style.transitionProperty !== "none" &&
+      seconds(style.transitionDuration) + seconds(style.transitionDelay) > 0.01;
+    if (animated || transition) {
+      moving.push(el.tagName.toLowerCase() + (el.className && typeof el.className === "string"
+        ? "." + el.className.trim().split(/\\s+/).join(".") : "") + (animated
+        ? ` animation ${style.animationName} ${style.animationDuration}`
+        : ` transition ${style.transitionProperty} ${style.transitionDuration}`));
     }
   }
   return [...new Set(moving)].slice(0, 8);
 }
+"""
+
+SCROLLABLE = """
+() => axe.run(document, {runOnly: {type: "rule", values: ["scrollable-region-focusable"]}})
+  .then((results) => results.violations.flatMap((v) => v.nodes.map((n) => n.target.join(" "))))
 """
 
 
@@ -605,6 +608,13 @@ def check_page(tab, path, where, shots=None):
             problems.append(
                 f"scrolls sideways at {width}px: {overflow['scrollWidth']}px wide; "
                 + "; ".join(overflow["culprits"])
+            )
+        # Checked wide, axe sees no scrolling box; narrow, each must be reachable by keyboard.
+        unreachable = tab.evaluate(SCROLLABLE)
+        if unreachable:
+            problems.append(
+                f"at {width}px, scrollable boxes no keyboard can reach (axe "
+                "scrollable-region-focusable): " + "; ".join(unreachable)
             )
         if shots and width == 320:
             tab.screenshot(path=os.path.join(SCREENSHOTS, f"{shots}-320.png"), full_page=True)
