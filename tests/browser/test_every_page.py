@@ -446,8 +446,14 @@ MOTION = """
 """
 
 SCROLLABLE = """
-() => axe.run(document, {runOnly: {type: "rule", values: ["scrollable-region-focusable"]}})
-  .then((results) => results.violations.flatMap((v) => v.nodes.map((n) => n.target.join(" "))))
+async () => {
+  // After the page's own resize handlers (static/js/scroll-regions.js) have run.
+  await new Promise((done) => requestAnimationFrame(() => setTimeout(done, 0)));
+  const results = await axe.run(document, {
+    runOnly: {type: "rule", values: ["scrollable-region-focusable"]},
+  });
+  return results.violations.flatMap((v) => v.nodes.map((n) => n.target.join(" ")));
+}
 """
 
 
