@@ -171,6 +171,9 @@ def send_note(request, authority_slug, cycle_pk):
     was written offline and perhaps more than once: saved once for its client id. Answers in
     JSON: the note as the page lists it, or why it was refused."""
     cycle = get_cycle(request, cycle_pk)
+    if request.POST.get("author", str(request.user.pk)) != str(request.user.pk):
+        # Written by the person signed in before: not to be saved as the one signed in now.
+        return JsonResponse({"error": "Someone else is signed in on this device."}, status=409)
     form = NoteForm(request.POST, cycle=cycle)
     form.fields["client_id"].required = True
     if not form.is_valid():

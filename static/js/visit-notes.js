@@ -14,6 +14,8 @@
   var queueBox = document.getElementById("note-queue");
   var queueList = queueBox.querySelector("ol");
   var statusBox = document.getElementById("note-status");
+  // By name, not through form.elements: the form has a field called "elements".
+  function field(name) { return form.querySelector("[name=" + name + "]"); }
   var sending = false, signedOut = false, sentSome = false, retry = null, retryDelay = 5000;
 
   // The queue: every note of this browser not yet sent, oldest first, with its visit's address
@@ -47,7 +49,7 @@
   function plural(n) { return n + (n === 1 ? " note" : " notes"); }
   function csrfToken() {
     var match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
-    return match ? decodeURIComponent(match[1]) : form.querySelector("[name=csrfmiddlewaretoken]").value;
+    return match ? decodeURIComponent(match[1]) : field("csrfmiddlewaretoken").value;
   }
 
   // What the page shows: the waiting notes, and one status line a screen reader announces.
@@ -79,7 +81,7 @@
       discard.addEventListener("click", function () {
         update(note.id);
         render();
-        form.elements.kind.focus();
+        field("kind").focus();
       });
       li.appendChild(again);
       li.appendChild(document.createTextNode(" "));
@@ -107,7 +109,7 @@
     notes.forEach(function (n) { queueList.appendChild(item(n)); });
     queueBox.hidden = notes.length === 0;
     if (pending && signedOut) {
-      status("You are signed out – " + plural(pending) + " waiting to send.", {
+      status("Not signed in – " + plural(pending) + " waiting to send.", {
         text: "Sign in to send them",
         href: form.dataset.loginUrl + "?next=" + encodeURIComponent(location.pathname),
       });
@@ -134,6 +136,7 @@
     var body = new FormData();
     next.fields.forEach(function (pair) { body.append(pair[0], pair[1]); });
     body.append("client_id", next.id);
+    body.append("author", next.user);
     fetch(sendUrl, {
       method: "POST",
       body: body,
@@ -141,7 +144,8 @@
       redirect: "manual",
       headers: { "X-CSRFToken": csrfToken(), Accept: "application/json" },
     }).then(function (response) {
-      if (response.type === "opaqueredirect") return { signedOut: true };
+      // Signed out (sent to the sign-in page), or someone else signed in meanwhile.
+      if (response.type === "opaqueredirect" || response.status === 409) return { signedOut: true };
       if (response.status >= 500) throw new Error("The portal did not answer.");
       return response.json().then(function (data) {
         return { ok: response.ok, data: data };
@@ -185,13 +189,13 @@
     new FormData(form).forEach(function (value, name) {
       if (name !== "csrfmiddlewaretoken" && name !== "client_id" && name !== "note") fields.push([name, value]);
     });
-    var kind = form.elements.kind;
+    var kind = field("kind");
     var note = {
       id: newId(),
       user: user,
       url: sendUrl,
-      title: kind.options[kind.selectedIndex].text + ": " + form.elements.who.value,
-      notes: form.elements.notes.value,
+      title: kind.options[kind.selectedIndex].text + ": " + field("who").value,
+      notes: field("notes").value,
       fields: fields,
     };
     try {
@@ -203,7 +207,7 @@
     form.reset();
     sentSome = false;
     flush();
-    form.elements.kind.focus();
+    field("kind").focus();
   });
 
   window.addEventListener("online", flush);
