@@ -30,6 +30,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("platform/authorities/", views.platform_authorities, name="platform_authorities"),
     path("admin/", admin.site.urls),
+    path("visit-worker.js", include("moderation.worker_urls")),  # the visit pages' service worker
     path(
         "awards/", include("publishing.directory_urls")
     ),  # a reserved slug: no authority can take it

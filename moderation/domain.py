@@ -155,11 +155,28 @@ def plan_visit(*, cycle, by, moderators, visit_date) -> Visit:
 
 
 @transaction.atomic
-def add_note(*, cycle, by, kind, who, notes, subject="", focus="", elements=()) -> VisitNote:
-    cycle = lock_cycle(cycle)
+def add_note(
+    *, cycle, by, kind, who, notes, subject="", focus="", elements=(), client_id=None
+) -> VisitNote:
+    """Add a visit note. A note sent again with the `client_id` it was first sent with (by a phone
+    that lost its signal before the answer came) is not added twice: the first one is returned."""
+    cycle = lock_cycle(cycle)  # one note at a time per cycle, so a retry finds the first
+    if client_id is not None:
+        sent = VisitNote.objects.filter(visit__cycle=cycle, client_id=client_id).first()
+        if sent is not None:
+            if sent.author_id != by.pk:
+                raise ValidationError("This note was sent by someone else.")
+            return sent
     check(by, step_of(cycle, "write_report", "write_ratification"), cycle)
     note = VisitNote.objects.create(
-        visit=cycle.visit, kind=kind, who=who, notes=notes, subject=subject, focus=focus, author=by
+        visit=cycle.visit,
+        kind=kind,
+        who=who,
+        notes=notes,
+        subject=subject,
+        focus=focus,
+        author=by,
+        client_id=client_id,
     )
     note.elements.set(elements)
     return note

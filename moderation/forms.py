@@ -1,3 +1,5 @@
+import uuid
+
 from django import forms
 
 from accounts.models import Role, User
@@ -76,6 +78,11 @@ class NoteForm(forms.ModelForm):
         label="Elements it bears on",
     )
 
+    # A new id with each blank form, so the same note submitted twice is saved once (the visit
+    # page's script gives each note it queues its own). Not required: a page opened before it
+    # existed still sends its note.
+    client_id = forms.UUIDField(required=False, widget=forms.HiddenInput)
+
     class Meta:
         model = VisitNote
         fields = ["kind", "who", "subject", "focus", "notes", "elements"]
@@ -84,6 +91,12 @@ class NoteForm(forms.ModelForm):
     def __init__(self, *args, cycle, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["elements"].queryset = Element.objects.filter(framework=cycle.framework_id)
+        if not self.is_bound:
+            self.initial["client_id"] = uuid.uuid4()
+
+    def note(self) -> dict:
+        """The note's fields, as moderation.domain.add_note takes them."""
+        return {name: self.cleaned_data[name] for name in [*self.Meta.fields, "client_id"]}
 
 
 class ReportForm(forms.Form):

@@ -77,11 +77,17 @@ class VisitNote(models.Model):
     elements = models.ManyToManyField(Element, blank=True, related_name="+")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    # Made by the page that wrote the note, so a note sent again (a phone that lost its signal
+    # before the answer came, a form submitted twice) is saved once.
+    client_id = models.UUIDField(null=True, blank=True, editable=False)
 
     objects = ScopedManager(authority="visit__cycle__authority")
 
     class Meta:
         ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint("visit", "client_id", name="visitnote_unique_client_id")
+        ]
 
     def __str__(self):
         return f"{self.get_kind_display()}: {self.who}"

@@ -8,6 +8,7 @@ urlpatterns = [
     path("moderation/conflicts/", views.conflicts, name="conflicts"),
     path("cycles/<int:cycle_pk>/desk-check/", views.desk_check, name="desk_check"),
     path("cycles/<int:cycle_pk>/visit/", views.visit, name="visit"),
+    path("cycles/<int:cycle_pk>/visit/send-note/", views.send_note, name="send_note"),
     path("cycles/<int:cycle_pk>/report/", views.report, name="report"),
     path("cycles/<int:cycle_pk>/report/sign/", views.sign, name="sign"),
     path("cycles/<int:cycle_pk>/panel/", views.panel, name="panel"),

@@ -1,6 +1,9 @@
 from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -133,20 +136,10 @@ def visit(request, authority_slug, cycle_pk):
             cycle=cycle,
         )
         if note_form.is_bound and note_form.is_valid():
-            data = note_form.cleaned_data
             try:
-                domain.add_note(
-                    cycle=cycle,
-                    by=request.user,
-                    kind=data["kind"],
-                    who=data["who"],
-                    notes=data["notes"],
-                    subject=data["subject"],
-                    focus=data["focus"],
-                    elements=data["elements"],
-                )
-            except (TransitionError, PermissionDenied) as error:
-                note_form.add_error(None, str(error))  # the report was signed meanwhile, say
+                domain.add_note(cycle=cycle, by=request.user, **note_form.note())
+            except (TransitionError, PermissionDenied, ValidationError) as error:
+                note_form.add_error(None, _error(error))  # the report was signed meanwhile, say
             else:
                 messages.success(request, "Note saved.")
                 return redirect("moderation:visit", authority_slug, cycle.pk)
@@ -169,6 +162,42 @@ def visit(request, authority_slug, cycle_pk):
             "review": review,
         },
     )
+
+
+@require_POST
+@authority_view()
+def send_note(request, authority_slug, cycle_pk):
+    """A note sent by the visit page's script (static/js/visit-notes.js), perhaps hours after it
+    was written offline and perhaps more than once: saved once for its client id. Answers in
+    JSON: the note as the page lists it, or why it was refused."""
+    cycle = get_cycle(request, cycle_pk)
+    if request.POST.get("author", str(request.user.pk)) != str(request.user.pk):
+        # Written by the person signed in before: not to be saved as the one signed in now.
+        return JsonResponse({"error": "Someone else is signed in on this device."}, status=409)
+    form = NoteForm(request.POST, cycle=cycle)
+    form.fields["client_id"].required = True
+    if not form.is_valid():
+        errors = [
+            (f"{form[name].label}: " if name in form.fields else "") + " ".join(messages_)
+            for name, messages_ in form.errors.items()
+        ]
+        return JsonResponse({"error": " ".join(errors)}, status=400)
+    try:
+        note = domain.add_note(cycle=cycle, by=request.user, **form.note())
+    except (TransitionError, PermissionDenied, ValidationError) as error:
+        return JsonResponse({"error": _error(error)}, status=403)
+    html = render_to_string("moderation/_note.html", {"note": note}, request)
+    return JsonResponse({"id": note.pk, "client_id": str(note.client_id), "html": html})
+
+
+@login_not_required
+def visit_worker(request):
+    """The visit pages' service worker, served from the site's root so that it may control
+    them (a script under /static/ may only control pages under /static/). It holds no data, and
+    it is fetched again on each update check, signed in or not."""
+    response = render(request, "moderation/visit-worker.js", content_type="text/javascript")
+    response["Cache-Control"] = "no-cache"
+    return response
 
 
 @authority_view()

@@ -1376,3 +1376,30 @@ def check(client_factory, name, case, world, staff_user) -> list[str]:
         else:
             expect(who, url, case.denied, attempt(client, case, url, world, kwargs), False)
     return problems
+
+
+# Issue 13, item 4: visit notes sent from a phone that was offline, and the visit pages' service
+# worker (a script with no data in it, fetched again on each update check, signed in or not).
+def _visit_notes(world, kwargs):
+    from moderation.models import VisitNote
+
+    with scopes_disabled():
+        return VisitNote.objects.filter(visit__cycle=kwargs["cycle_pk"]).count()
+
+
+URLS |= {
+    "visit_worker:script": Case(PUBLIC),
+    "moderation:send_note": on_cycle(
+        MODERATORS,
+        objects=_cycle,
+        state=State.VISIT_PLANNED,
+        method="post",
+        data=lambda w, k: {
+            "kind": "staff",
+            "who": "SENCo",
+            "notes": "Met.",
+            "client_id": "6f1f4f3e-2d0a-4c55-9a55-0e6f1c1b7a10",
+        },
+        changes=_visit_notes,
+    ),
+}

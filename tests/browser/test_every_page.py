@@ -359,6 +359,7 @@ def _logo(d):
 
 NOT_PAGES = {
     "healthz": NotPage(lambda d: {}, "text/plain"),
+    "visit_worker:script": NotPage(lambda d: {}, "text/javascript"),
     "awards:logo_svg": NotPage(_logo, "image/svg+xml"),
     "awards:logo_png": NotPage(_logo, "image/png"),
     "reports:download": NotPage(_render_job, "application/pdf"),

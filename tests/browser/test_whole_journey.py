@@ -88,7 +88,7 @@ def test_a_new_authority_from_its_creation_to_the_national_directory(
     # The moderators visit, take notes and sign the report.
     moderator = person("moderator1@somersetvale.test")
     take_note(moderator, cycle_path, "Pupils describe the buddy bench; everyone has a friend.")
-    # needs i13-offline: take_note_offline(moderator, "Year 2 lesson: every pupil took part.")
+    take_note_offline(moderator, "Year 2 lesson: every pupil took part.")
     write_and_sign_report(moderator, cycle_path)
     second_moderator = person("moderator2@somersetvale.test")
     sign_report(second_moderator, cycle_path, signed_by="2 of 2")
@@ -305,15 +305,15 @@ def take_note(page, cycle_path, notes):
 
 def take_note_offline(page, notes):
     """On the visit page, with no signal: the note waits in the browser and is sent when the
-    connection returns (issue 13, item 4; branch i13-offline)."""
+    connection returns."""
     page.context.set_offline(True)
     page.get_by_label("Kind").select_option(label="Lesson observation")
     page.get_by_label("Who or which class").fill("Year 2")
     page.get_by_label("Notes").fill(notes)
     page.get_by_role("button", name="Save the note").click()
-    expect(page.get_by_role("status")).to_contain_text("not yet sent")
+    expect(page.get_by_role("status")).to_have_text("Offline – 1 note waiting to send")
     page.context.set_offline(False)
-    expect(page.get_by_role("status")).to_contain_text("All notes sent")
+    expect(page.get_by_role("status")).to_have_text("All notes sent")
     page.a11y.check()
     expect(page.get_by_role("article").filter(has_text=notes)).to_have_count(1)
 

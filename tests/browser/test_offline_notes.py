@@ -1,0 +1,136 @@
+"""A moderator's notes in a school without signal (issue 13, item 4): the visit page opens
+offline from the service worker, keeps the notes written there and lists them as not yet sent,
+and sends them in order, each once, when the connection returns."""
+
+from django_scopes import scopes_disabled
+from playwright.sync_api import expect
+
+from assessments.models import Cycle
+from moderation.models import VisitNote
+
+from ..journey import advance
+from .conftest import visit
+from .test_self_review import PASSWORD, sign_in
+
+NOTES = [
+    ("Meeting with pupils", "School council", "They know the buddy bench and use it."),
+    ("Lesson observation", "Year 2 phonics", "Every child reads aloud; the TA pre-teaches."),
+]
+
+
+def kept_offline(page, path):
+    """Wait until the service worker has kept the visit page and its files."""
+    page.wait_for_function(
+        """async (path) => {
+            const keys = await (await caches.open("iqm-visit-pages")).keys();
+            const paths = keys.map((request) => new URL(request.url).pathname);
+            return paths.includes(path) && paths.some((p) => p.endsWith(".css"))
+              && paths.some((p) => /visit-notes.*\\.js$/.test(p));
+        }""",
+        arg=path,
+    )
+
+
+NETWORK = "fetch('/healthz', {cache: 'no-store'}).then(() => 'online', () => 'offline')"
+QUEUE = "JSON.parse(localStorage.getItem('iqm.visit-notes') || '[]').map((n) => n.title)"
+OWNER = "caches.match('/visit-worker.js?owner').then((r) => r.text())"
+
+
+def write(page, kind, who, notes):
+    page.get_by_label("Kind").select_option(label=kind)
+    page.get_by_label("Who or which class").fill(who)
+    page.get_by_label("Notes").fill(notes)
+    page.get_by_role("button", name="Save the note").click()
+
+
+def saved(cycle):
+    with scopes_disabled():
+        return list(
+            VisitNote.objects.filter(visit__cycle=cycle)
+            .order_by("created_at", "pk")
+            .values_list("who", "notes")
+        )
+
+
+def test_notes_written_offline_are_kept_and_sent_in_order_once(page, world):
+    cycle = advance(world, Cycle.State.VISIT_PLANNED)
+    path = f"/bathnes/cycles/{cycle.pk}/visit/"
+    sign_in(page, "moderator@bathnes.test")
+    visit(page, path)
+    kept_offline(page, path)
+
+    page.context.set_offline(True)
+    assert page.evaluate(NETWORK) == "offline"
+    for kind, who, notes in NOTES:
+        write(page, kind, who, notes)
+    waiting = page.get_by_role("region", name="Not yet sent")
+    expect(waiting.get_by_role("listitem")).to_have_count(2)
+    expect(waiting.get_by_role("listitem").first).to_contain_text(
+        "Meeting with pupils: School council · Waiting to send"
+    )
+    expect(page.get_by_role("status")).to_have_text("Offline – 2 notes waiting to send")
+    page.a11y.check()
+
+    # The page opens again without a connection, with the notes still waiting.
+    assert page.reload().from_service_worker
+    page.a11y.wait()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Moderation visit")
+    expect(waiting.get_by_role("listitem")).to_have_text(
+        [f"{kind}: {who} · Waiting to send{notes}" for kind, who, notes in NOTES]
+    )
+    expect(page.get_by_role("status")).to_have_text("Offline – 2 notes waiting to send")
+    assert saved(cycle) == []
+
+    page.context.set_offline(False)
+    expect(page.get_by_role("status")).to_have_text("All notes sent")
+    expect(waiting).to_be_hidden()
+    expect(page.get_by_role("article")).to_have_count(2)
+    expect(page.get_by_role("article").first).to_contain_text("Meeting with pupils: School council")
+    expect(page.get_by_role("article").last).to_contain_text("Lesson observation: Year 2 phonics")
+    page.a11y.check()
+    assert saved(cycle) == [(who, notes) for _, who, notes in NOTES]
+
+    # Opened again, the page sends nothing twice.
+    visit(page, path)
+    expect(page.get_by_role("article")).to_have_count(2)
+    expect(page.get_by_role("region", name="Not yet sent")).to_be_hidden()
+    assert saved(cycle) == [(who, notes) for _, who, notes in NOTES]
+
+
+def test_notes_left_on_the_device_are_not_the_next_persons(page, world):
+    """A moderator's note still waiting when their session ends is kept, with a link to sign in
+    again; a colleague who signs in on the same phone instead neither sees it nor sends it as
+    theirs, and the pages the service worker keeps become the colleague's."""
+    cycle = advance(world, Cycle.State.VISIT_PLANNED)
+    path = f"/bathnes/cycles/{cycle.pk}/visit/"
+    sign_in(page, "moderator@bathnes.test")
+    visit(page, path)
+    kept_offline(page, path)
+    assert page.evaluate(OWNER) == str(world.people["moderator"].pk)
+    page.context.set_offline(True)
+    write(page, *NOTES[0])
+    expect(page.get_by_role("status")).to_have_text("Offline – 1 note waiting to send")
+    assert page.evaluate(QUEUE) == ["Meeting with pupils: School council"]
+
+    page.context.clear_cookies(name="sessionid")  # the session ends meanwhile
+    page.context.set_offline(False)
+    expect(page.get_by_role("status")).to_have_text(
+        "Not signed in – 1 note waiting to send. Sign in to send them"
+    )
+    page.a11y.check()
+    assert saved(cycle) == []
+
+    page.get_by_role("link", name="Sign in to send them").click()
+    page.a11y.wait()
+    page.get_by_label("Email address").fill("moderator2@bathnes.test")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("main").get_by_role("button", name="Sign in").click()
+    page.a11y.wait()
+    assert page.url.endswith(path)
+    expect(page.get_by_role("region", name="Not yet sent")).to_be_hidden()
+    assert page.evaluate(QUEUE) == []
+    page.wait_for_function(
+        f"(owner) => {OWNER}.then((text) => text === owner)", arg=str(world.people["moderator2"].pk)
+    )
+    kept_offline(page, path)
+    assert saved(cycle) == []
