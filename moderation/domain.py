@@ -225,14 +225,11 @@ def delete_note(*, note, by) -> None:
 # The report
 
 
-def beside_elements(cycle) -> dict:
+def beside_elements(cycle, elements) -> dict:
     """Element id to what the moderators write its finding beside: the school's rating (its
     answer), the mentor's validated rating (its review), the visit notes tied to it and its
     evidence. The same few queries whatever the number of notes and items."""
-    beside = {
-        e.pk: {"answer": None, "review": None, "notes": [], "evidence": []}
-        for e in cycle.framework.elements.all()
-    }
+    beside = {e.pk: {"answer": None, "review": None, "notes": [], "evidence": []} for e in elements}
     for answer in cycle.answers.all():
         beside[answer.element_id]["answer"] = answer
     for review in cycle.reviews.all():

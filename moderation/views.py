@@ -295,7 +295,7 @@ def _report_page(request, cycle, report_, bound=None, sign_errors=None, status=2
                     form.errors[name] = form.error_class(message)
             return _section(key, form, row)
 
-        beside = domain.beside_elements(cycle)
+        beside = domain.beside_elements(cycle, elements)
         context.update(
             context_section=section("context", report_),
             overall_section=section("overall", report_, tiers=tiers),

@@ -1376,3 +1376,39 @@ def check(client_factory, name, case, world, staff_user) -> list[str]:
         else:
             expect(who, url, case.denied, attempt(client, case, url, world, kwargs), False)
     return problems
+
+
+# Issue 13, item 3, the report: a visit note is edited or deleted by the visit's two moderators
+# while they write the report.
+def _visit_note(world, owner):
+    from moderation.models import Visit, VisitNote
+
+    cycle = _cycle_of(world, owner)
+    author = world.people["moderator"] if owner == world.authority else world.outsider
+    with scopes_disabled():
+        visit, _ = Visit.objects.get_or_create(
+            cycle=cycle, defaults={"date": date(2026, 7, 1), "planned_by": author}
+        )
+        note = VisitNote.objects.create(
+            visit=visit, kind="staff", who="SENCo", notes="Knows every pupil.", author=author
+        )
+    return {"cycle_pk": cycle.pk, "note_pk": note.pk}
+
+
+def _visit_notes(world, kwargs):
+    from moderation.models import VisitNote
+
+    return _count(VisitNote, visit__cycle="cycle_pk")(world, kwargs)
+
+
+URLS |= {
+    "moderation:note_edit": on_cycle(MODERATORS, objects=_visit_note, state=State.VISIT_PLANNED),
+    "moderation:note_delete": on_cycle(
+        MODERATORS,
+        objects=_visit_note,
+        state=State.VISIT_PLANNED,
+        method="post",
+        ok=302,
+        changes=_visit_notes,
+    ),
+}
