@@ -260,7 +260,10 @@ def _save_section(request, cycle, report_):
     section = _section(key, form, row, conflict)
     if request.htmx:
         return render(
-            request, "moderation/_section_status.html", {"section": section}, status=status
+            request,
+            "moderation/_section_status.html",
+            {"cycle": cycle, "section": section},
+            status=status,
         )
     if status == 200:
         messages.success(request, "Saved. Both moderators sign the report once it is finished.")
