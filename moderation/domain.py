@@ -276,6 +276,8 @@ def save_section(*, cycle, by, section, version, data) -> Report | Finding:
             raise ValidationError("This is not a section of the report.")
         if getattr(row, version_field) != version:
             raise Stale(row)
+        if all(getattr(row, field) == data[field] for field in fields):
+            return row  # nothing changed (a field left, say): the signatures stand
         if section == "overall":
             _check_recommendation(cycle, data["recommendation"], data["tier"])
         for field in fields:

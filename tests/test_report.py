@@ -119,6 +119,9 @@ def test_a_change_takes_back_the_signatures_and_a_final_report_is_not_changed(wo
     _complete(draft, first)
     domain.sign_report(cycle=draft, by=first)
     report = Report.objects.get(cycle=draft)
+    unchanged = {"context": "A school."}  # saved again as the field is left: no change
+    domain.save_section(cycle=draft, by=second, section="context", version=1, data=unchanged)
+    assert (list(report.signed_by.all()), report.context_version) == ([first], 1)
     domain.save_section(
         cycle=draft, by=second, section="context", version=1, data={"context": "Changed."}
     )
