@@ -58,12 +58,13 @@ def kind_options(school) -> list[tuple[str, str | None]]:
     ]
 
 
-class StaleAnswer(Exception):
-    """Someone else saved this answer since the copy being saved was loaded."""
+class Stale(Exception):
+    """Someone else saved this since the copy being saved was loaded: an autosave's conflict (a
+    self-review answer, a section of the moderators' report). `current` is what they saved."""
 
-    def __init__(self, current: Answer):
+    def __init__(self, current):
         self.current = current
-        super().__init__("Someone else has saved this element since you opened it.")
+        super().__init__("Someone else has saved this since you opened it.")
 
 
 # Framework versions
@@ -245,7 +246,7 @@ def can_edit_element(user, cycle, element) -> bool:
 
 def save_answer(*, cycle, element, by, version: int, data: dict) -> Answer:
     """Autosave of one element. Refused, changing nothing, when the cycle is with the mentor, when
-    the person may not edit this element, or when `version` is not the saved one (StaleAnswer)."""
+    the person may not edit this element, or when `version` is not the saved one (Stale)."""
     errors = validate_answer(element, data)
     if errors:
         raise ValidationError(errors)
@@ -260,7 +261,7 @@ def save_answer(*, cycle, element, by, version: int, data: dict) -> Answer:
             raise PermissionDenied("You can edit only the elements your coordinator has given you.")
         answer, _ = Answer.objects.select_for_update().get_or_create(cycle=cycle, element=element)
         if answer.version != version:
-            raise StaleAnswer(answer)
+            raise Stale(answer)
         for field in ANSWER_TEXTS:
             setattr(answer, field, data.get(field, ""))
         answer.rating = data.get("rating")

@@ -167,7 +167,7 @@ def element_detail(request, authority_slug, cycle_pk, element_pk):
                     version=form.cleaned_data["version"],
                     data=form.answer_data(),
                 )
-            except domain.StaleAnswer as stale:
+            except domain.Stale as stale:
                 context.update(
                     conflict=stale.current,
                     mine=form.answer_data(),

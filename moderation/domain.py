@@ -9,17 +9,18 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import Membership, Role
-from assessments.domain import TIER_OF_KIND, lock_cycle, take
+from assessments.domain import TIER_OF_KIND, Stale, lock_cycle, take
 from assessments.models import Cycle
 from assessments.workflow import (
     REVIEW_KINDS,
+    STEPS,
     TransitionError,
     check,
     conflicts,
     moderator_ids,
     step_of,
 )
-from audit.domain import record
+from audit.domain import record, snapshot
 from awards.domain import make_award, require_eligible, withdraw_awards
 from awards.models import Tier
 
@@ -182,9 +183,129 @@ def add_note(
     return note
 
 
+NOTE_FIELDS = ("kind", "who", "subject", "focus", "notes")
+
+
+def check_notes_open(cycle, by) -> None:
+    """Notes are changed by the moderators who may write them, until the visit's report (or a
+    review's ratification) is signed."""
+    step = step_of(cycle, "write_report", "write_ratification")
+    if cycle.state not in STEPS[step].sources:
+        raise TransitionError(
+            "The report is signed: its visit notes are part of the record and cannot be changed."
+        )
+    check(by, step, cycle)
+
+
+def _note_snapshot(note):
+    return {
+        **snapshot(note, NOTE_FIELDS),
+        "elements": sorted(e.pk for e in note.elements.all()),
+    }
+
+
+@transaction.atomic
+def edit_note(*, note, by, kind, who, notes, subject="", focus="", elements=()) -> VisitNote:
+    cycle = lock_cycle(note.visit.cycle)
+    check_notes_open(cycle, by)
+    before = _note_snapshot(note)
+    note.kind, note.who, note.notes, note.subject, note.focus = kind, who, notes, subject, focus
+    note.save()
+    note.elements.set(elements)
+    record(
+        authority=cycle.authority,
+        actor=by,
+        action="visit_note.edited",
+        obj=note,
+        school=cycle.school,
+        before=before,
+        after=_note_snapshot(note),
+    )
+    return note
+
+
+@transaction.atomic
+def delete_note(*, note, by) -> None:
+    cycle = lock_cycle(note.visit.cycle)
+    check_notes_open(cycle, by)
+    record(
+        authority=cycle.authority,
+        actor=by,
+        action="visit_note.deleted",
+        obj=note,
+        school=cycle.school,
+        before=_note_snapshot(note),
+    )
+    note.delete()
+
+
 # The report
 
 
+def beside_elements(cycle, elements) -> dict:
+    """Element id to what the moderators write its finding beside: the school's rating (its
+    answer), the mentor's validated rating (its review), the visit notes tied to it and its
+    evidence. The same few queries whatever the number of notes and items."""
+    beside = {e.pk: {"answer": None, "review": None, "notes": [], "evidence": []} for e in elements}
+    for answer in cycle.answers.all():
+        beside[answer.element_id]["answer"] = answer
+    for review in cycle.reviews.all():
+        beside[review.element_id]["review"] = review
+    notes = VisitNote.objects.filter(visit__cycle=cycle).select_related("author")
+    for note in notes.prefetch_related("elements"):
+        for element in note.elements.all():
+            beside[element.pk]["notes"].append(note)
+    for item in cycle.evidence.prefetch_related("elements"):
+        for element in item.elements.all():
+            beside[element.pk]["evidence"].append(item)
+    return beside
+
+
+REPORT_SECTIONS = {  # section: (its version field, its fields)
+    "context": ("context_version", ("context",)),
+    "overall": ("version", ("strengths", "next_steps", "recommendation", "tier", "revisit_by")),
+}
+FINDING_FIELDS = ("strengths", "development", "judgement")
+
+
+def save_section(*, cycle, by, section, version, data) -> Report | Finding:
+    """Autosave of one section of the draft report: its "context", its "overall" judgement and
+    recommendation, or an element's finding (`section` is then the Element). Refused, changing
+    nothing, once the report is final, or when `version` is not the section's saved one (Stale,
+    with what was saved): the two moderators write at once and neither overwrites the other
+    unseen. A change takes back any signature: the report is signed as it stands."""
+    with transaction.atomic():
+        cycle = lock_cycle(cycle)
+        check(by, "write_report", cycle)
+        report = Report.objects.select_for_update().get(cycle=cycle)
+        if report.finalised_at:
+            raise TransitionError(
+                "The report is signed by both moderators: it is final and cannot be changed."
+            )
+        if section in REPORT_SECTIONS:
+            row, (version_field, fields) = report, REPORT_SECTIONS[section]
+        elif getattr(section, "framework_id", None) == cycle.framework_id:
+            row, _ = Finding.objects.select_for_update().get_or_create(
+                report=report, element=section
+            )
+            version_field, fields = "version", FINDING_FIELDS
+        else:
+            raise ValidationError("This is not a section of the report.")
+        if getattr(row, version_field) != version:
+            raise Stale(row)
+        if all(getattr(row, field) == data[field] for field in fields):
+            return row  # nothing changed (a field left, say): the signatures stand
+        if section == "overall":
+            _check_recommendation(cycle, data["recommendation"], data["tier"])
+        for field in fields:
+            setattr(row, field, data[field])
+        setattr(row, version_field, version + 1)
+        row.save()
+        report.signed_by.clear()
+    return row
+
+
+@transaction.atomic
 def save_report(
     *,
     cycle,
@@ -198,63 +319,79 @@ def save_report(
     revisit_by,
     findings,
 ) -> Report:
-    """Save the draft; `findings` maps element id to (strengths, development, judgement).
-    A save from an out-of-date copy is refused, so two moderators do not overwrite each other."""
-    with transaction.atomic():
-        cycle = lock_cycle(cycle)
-        check(by, "write_report", cycle)
-        report = Report.objects.select_for_update().get(cycle=cycle)
-        if report.finalised_at:
-            raise TransitionError(
-                "The report is signed by both moderators: it is final and cannot be changed."
-            )
-        if report.version != version:
-            raise TransitionError(
-                "Your co-moderator saved the report since you opened it: "
-                "reload it to see their changes."
-            )
-        _check_recommendation(cycle, recommendation, tier, revisit_by)
-        report.context, report.strengths, report.next_steps = context, strengths, next_steps
-        report.recommendation, report.tier, report.revisit_by = recommendation, tier, revisit_by
-        report.version += 1
-        report.save()
-        report.signed_by.clear()  # a change needs both signatures again
-        for element_id, (element_strengths, development, judgement) in findings.items():
-            Finding.objects.update_or_create(
-                report=report,
-                element_id=element_id,
-                defaults={
-                    "strengths": element_strengths,
-                    "development": development,
-                    "judgement": judgement,
-                },
-            )
+    """The whole draft at once, for the demo and tests: each section through save_section, the
+    overall one at `version`, the context and the findings (element id to strengths, development
+    and judgement) at their saved versions."""
+    report = Report.objects.get(cycle=cycle)
+    save_section(
+        cycle=cycle,
+        by=by,
+        section="context",
+        version=report.context_version,
+        data={"context": context},
+    )
+    overall = {"strengths": strengths, "next_steps": next_steps, "recommendation": recommendation}
+    save_section(
+        cycle=cycle,
+        by=by,
+        section="overall",
+        version=version,
+        data={**overall, "tier": tier, "revisit_by": revisit_by},
+    )
+    saved = {f.element_id: f.version for f in report.findings.all()}
+    for element in cycle.framework.elements.filter(pk__in=findings):
+        save_section(
+            cycle=cycle,
+            by=by,
+            section=element,
+            version=saved.get(element.pk, 0),
+            data=dict(zip(FINDING_FIELDS, findings[element.pk], strict=True)),
+        )
+    report.refresh_from_db()
     return report
 
 
-def _check_recommendation(cycle, recommendation, tier, revisit_by):
-    if recommendation == Outcome.AWARD and not tier:
-        raise ValidationError({"tier": "Choose the tier the moderators recommend."})
-    if recommendation == Outcome.AWARD:
+def _check_recommendation(cycle, recommendation, tier):
+    """A draft may name no tier yet (signing needs one); a tier named is one the school may be
+    awarded, and only with an award."""
+    if tier and recommendation != Outcome.AWARD:
+        raise ValidationError(
+            {"tier": "Only an award has a tier: choose “–”, or recommend an award."}
+        )
+    if tier:
         require_eligible(cycle.school, tier)
-    if recommendation != Outcome.AWARD and tier:
-        raise ValidationError({"tier": "Only an award has a tier."})
-    if recommendation == Outcome.DEFER and revisit_by is None:
-        raise ValidationError({"revisit_by": "A deferral needs the date of the revisit."})
+
+
+def sign_errors(cycle, report) -> dict:
+    """What is still to write before the report can be signed: field name to message, for each
+    field the form labels "required to sign"."""
+    errors = {}
+    if not report.context.strip():
+        errors["context"] = "Write the school's context."
+    judged = set(report.findings.exclude(judgement="").values_list("element", flat=True))
+    for element in cycle.framework.elements.all():
+        if element.pk not in judged:
+            errors[f"element-{element.pk}-judgement"] = (
+                f"Give element {element.number}, {element.title}, a judgement."
+            )
+    if not report.recommendation:
+        errors["recommendation"] = "Make a recommendation: award, defer or not award."
+    elif report.recommendation == Outcome.AWARD and not report.tier:
+        errors["tier"] = "Choose the tier the moderators recommend."
+    elif report.recommendation == Outcome.DEFER and report.revisit_by is None:
+        errors["revisit_by"] = "A deferral needs the date of the revisit."
+    return errors
 
 
 @transaction.atomic
 def sign_report(*, cycle, by) -> Report:
-    """A moderator signs; when both have, the report is final and the case goes to the panel."""
+    """A moderator signs; when both have, the report is final and the case goes to the panel.
+    Refused with every field still to write (ValidationError, by field) until it is complete."""
     cycle = lock_cycle(cycle)
     check(by, "sign_report", cycle)
     report = Report.objects.select_for_update().get(cycle=cycle)
-    elements = cycle.framework.elements.count()
-    findings = report.findings.exclude(judgement="").count()
-    if not report.recommendation or findings < elements or not report.context.strip():
-        raise TransitionError(
-            "Write the context, a judgement for every element and a recommendation before signing."
-        )
+    if errors := sign_errors(cycle, report):
+        raise ValidationError(errors)
     report.signed_by.add(by)
     record(
         authority=cycle.authority, actor=by, action="report.signed", obj=report, school=cycle.school

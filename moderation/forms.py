@@ -6,7 +6,7 @@ from accounts.models import Role, User
 from assessments.models import Element
 from schools.models import School
 
-from .models import Outcome, VisitNote
+from .models import Finding, Outcome, VisitNote
 
 
 def _tiers(options):
@@ -99,68 +99,92 @@ class NoteForm(forms.ModelForm):
         return {name: self.cleaned_data[name] for name in [*self.Meta.fields, "client_id"]}
 
 
-class ReportForm(forms.Form):
-    version = forms.IntegerField(widget=forms.HiddenInput)
-    context = forms.CharField(
-        max_length=10000,
+class SectionForm(forms.Form):
+    """One autosaved section of the report (moderation.domain.save_section): its fields and the
+    version they were loaded at. `to_sign` names the fields signing needs, so their labels say
+    so rather than "(optional)"."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+    to_sign: dict = {}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, when in self.to_sign.items():
+            self.fields[name].required_for = when
+
+    def data_of(self, row) -> dict:
+        return {name: getattr(row, name) for name in self.fields if name != "version"}
+
+    def compare(self, theirs) -> list:
+        """For a conflict: each field's label, their saved value and this form's, in words."""
+
+        def shown(field, value):
+            if value in (None, ""):
+                return "–"
+            choices = dict(getattr(field, "choices", ()))
+            return choices.get(value, value)
+
+        return [
+            (f.label, shown(f.field, getattr(theirs, f.name)), shown(f.field, f.data))
+            for f in self
+            if f.name != "version"
+        ]
+
+
+def _text(label, limit, rows=3, **kwargs):
+    return forms.CharField(
+        max_length=limit,
         required=False,
-        widget=forms.Textarea(attrs={"rows": 4}),
-        label="The school's context",
+        label=label,
+        widget=forms.Textarea(attrs={"rows": rows}),
+        **kwargs,
     )
-    strengths = forms.CharField(
-        max_length=10000,
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 4}),
-        label="Overall strengths",
+
+
+class ContextForm(SectionForm):
+    context = _text(
+        "The school's context",
+        10000,
+        rows=5,
+        help_text="The school and its pupils, and the visit: whom you met, what you observed.",
     )
-    next_steps = forms.CharField(
-        max_length=10000, required=False, widget=forms.Textarea(attrs={"rows": 4})
+    to_sign = {"context": "required to sign"}
+
+
+class OverallForm(SectionForm):
+    strengths = _text("Overall strengths", 10000, rows=4)
+    next_steps = _text("Next steps", 10000, rows=4)
+    recommendation = forms.ChoiceField(
+        choices=[("", "Not yet made")] + Outcome.choices, required=False
     )
-    recommendation = forms.ChoiceField(choices=[("", "Not yet")] + Outcome.choices, required=False)
     tier = forms.ChoiceField(choices=[("", "–")], required=False)
     revisit_by = forms.DateField(
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
-        help_text="For a deferral: when the moderators revisit.",
+        help_text="When the moderators revisit.",
     )
+    to_sign = {
+        "recommendation": "required to sign",
+        "tier": "required to sign an award",
+        "revisit_by": "required to sign a deferral",
+    }
 
-    def __init__(self, *args, elements, tiers, **kwargs):
+    def __init__(self, *args, tiers, **kwargs):
         super().__init__(*args, **kwargs)
         allowed, refused = _tiers(tiers)
         self.fields["tier"].choices += allowed
-        self.fields["tier"].help_text = " ".join(filter(None, ["For an award.", refused]))
-        self.elements = elements
-        for e in elements:
-            self.fields[f"strengths-{e.pk}"] = forms.CharField(
-                max_length=5000,
-                required=False,
-                label=f"{e.number}. Strengths",
-                widget=forms.Textarea(attrs={"rows": 2}),
-            )
-            self.fields[f"development-{e.pk}"] = forms.CharField(
-                max_length=5000,
-                required=False,
-                label=f"{e.number}. Areas for development",
-                widget=forms.Textarea(attrs={"rows": 2}),
-            )
-            self.fields[f"judgement-{e.pk}"] = forms.ChoiceField(
-                choices=[("", "Not yet judged"), ("met", "Met"), ("not_yet", "Not yet met")],
-                required=False,
-                label=f"{e.number}. Judgement",
-            )
+        self.fields["tier"].help_text = refused
 
-    def element_groups(self):
-        return [
-            (e, [self[f"strengths-{e.pk}"], self[f"development-{e.pk}"], self[f"judgement-{e.pk}"]])
-            for e in self.elements
-        ]
 
-    def findings(self):
-        d = self.cleaned_data
-        return {
-            e.pk: (d[f"strengths-{e.pk}"], d[f"development-{e.pk}"], d[f"judgement-{e.pk}"])
-            for e in self.elements
-        }
+class FindingForm(SectionForm):
+    """An element's finding (its fields' ids name the element: the page has one per element)."""
+
+    strengths = _text("Strengths", 5000)
+    development = _text("Areas for development", 5000)
+    judgement = forms.ChoiceField(
+        choices=[("", "Not yet judged")] + Finding.Judgement.choices, required=False
+    )
+    to_sign = {"judgement": "required to sign"}
 
 
 class BallotForm(TierOptionsMixin, forms.Form):

@@ -94,7 +94,12 @@ class VisitNote(models.Model):
 
 
 class Report(models.Model):
-    """The two moderators' report: a draft until both have signed it, then final and read-only."""
+    """The two moderators' report: a draft until both have signed it, then final and read-only.
+
+    The two write it at once, each section saving as they type: the context (`context_version`),
+    the overall judgement and recommendation (`version`) and each element's finding (its own
+    `version`) are versioned apart, so one moderator's save refuses only a stale copy of the same
+    section (moderation.domain.save_section)."""
 
     cycle = models.OneToOneField(Cycle, on_delete=models.CASCADE, related_name="report")
     context = models.TextField(blank=True, max_length=10000)
@@ -108,6 +113,7 @@ class Report(models.Model):
     signed_by = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
     finalised_at = models.DateTimeField(null=True, blank=True)
     version = models.PositiveIntegerField(default=0)
+    context_version = models.PositiveIntegerField(default=0)
 
     objects = ScopedManager(authority="cycle__authority")
 
@@ -126,6 +132,7 @@ class Finding(models.Model):
     strengths = models.TextField(blank=True, max_length=5000)
     development = models.TextField("areas for development", blank=True, max_length=5000)
     judgement = models.CharField(max_length=10, choices=Judgement.choices, blank=True)
+    version = models.PositiveIntegerField(default=0)
 
     objects = ScopedManager(authority="report__cycle__authority")
 

@@ -1,16 +1,17 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.roles import is_authority_admin, is_authority_staff
 from assessments import workflow
 from assessments.access import get_cycle
-from assessments.models import Cycle
+from assessments.models import Cycle, Element
 from assessments.workflow import TransitionError
 from authorities.access import authority_view
 from awards.domain import tier_options
@@ -19,14 +20,16 @@ from . import domain
 from .forms import (
     BallotForm,
     ConflictForm,
+    ContextForm,
     CorrectionForm,
     DecisionForm,
+    FindingForm,
     NoteForm,
-    ReportForm,
+    OverallForm,
     ReturnPortfolioForm,
     VisitForm,
 )
-from .models import Conflict, Decision, Report
+from .models import Conflict, Decision, Report, VisitNote
 
 State = Cycle.State
 
@@ -186,7 +189,9 @@ def send_note(request, authority_slug, cycle_pk):
         note = domain.add_note(cycle=cycle, by=request.user, **form.note())
     except (TransitionError, PermissionDenied, ValidationError) as error:
         return JsonResponse({"error": _error(error)}, status=403)
-    html = render_to_string("moderation/_note.html", {"note": note}, request)
+    html = render_to_string(
+        "moderation/_note.html", {"note": note, "cycle": cycle, "editable": True}, request
+    )
     return JsonResponse({"id": note.pk, "client_id": str(note.client_id), "html": html})
 
 
@@ -202,79 +207,136 @@ def visit_worker(request):
 
 @authority_view()
 def report(request, authority_slug, cycle_pk):
+    """The report: read-only once final (or for the admin); for the two moderators, a form of
+    sections that save as they type, each element beside what bears on it."""
     cycle = get_cycle(request, cycle_pk)
     report_ = get_object_or_404(Report.objects.prefetch_related("signed_by"), cycle=cycle)
     _require(workflow.may_see_report, request, cycle)
+    if request.method == "POST":
+        return _save_section(request, cycle, report_)
+    return _report_page(request, cycle, report_)
+
+
+def _section(key, form, row=None, conflict=None):
+    """What a section's save status shows: the form, what was saved, or a conflict."""
+    return {
+        "key": key,
+        "level": 4 if key.startswith("element-") else 3,  # of the conflict's heading
+        "form": form,
+        "saved": row,
+        "conflict": conflict,
+        "their_version": getattr(conflict, _version_field(key), None),
+        "comparison": form.compare(conflict) if conflict else [],
+    }
+
+
+def _version_field(key):
+    return domain.REPORT_SECTIONS[key][0] if key in domain.REPORT_SECTIONS else "version"
+
+
+def _section_form(key, row, data=None, **kwargs):
+    """The form of the section `key` ("context", "overall" or "element-<pk>"), bound to `data`
+    or showing `row`, its saved state (None for an element not yet written)."""
+    form_class = {"context": ContextForm, "overall": OverallForm}.get(key, FindingForm)
+    if form_class is FindingForm:  # one on the page for each element
+        kwargs["auto_id"] = f"id_{key}-%s"
+    if data is not None:
+        return form_class(data, **kwargs)
+    form = form_class(**kwargs)
+    if row is not None:
+        form.initial = {"version": getattr(row, _version_field(key)), **form.data_of(row)}
+    else:
+        form.initial = {"version": 0}
+    return form
+
+
+def _field_name(key, name):
+    """A section's field as domain.sign_errors names it: an element's are named after it."""
+    return name if key in domain.REPORT_SECTIONS else f"{key}-{name}"
+
+
+def _save_section(request, cycle, report_):
+    if not workflow.STEPS["write_report"].test(request.user, cycle) or report_.finalised_at:
+        raise PermissionDenied
+    key = request.POST.get("section", "")
+    element = None
+    if key not in domain.REPORT_SECTIONS:
+        element_pk = key.removeprefix("element-")
+        if not element_pk.isdigit():
+            raise Http404
+        element = get_object_or_404(Element, pk=element_pk, framework=cycle.framework_id)
+    tiers = {"tiers": tier_options(cycle.school)} if key == "overall" else {}
+    form = _section_form(key, None, request.POST, **tiers)
+    row, conflict, status = None, None, 422
+    if form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "version"}
+        try:
+            row = domain.save_section(
+                cycle=cycle,
+                by=request.user,
+                section=element or key,
+                version=form.cleaned_data["version"],
+                data=data,
+            )
+        except domain.Stale as stale:
+            conflict, status = stale.current, 409
+        except ValidationError as error:
+            form.add_error(None, error)
+        except (TransitionError, PermissionDenied) as error:
+            form.add_error(None, str(error))
+            status = 403 if isinstance(error, PermissionDenied) else 422
+        else:
+            form, status = _section_form(key, row, **tiers), 200
+    section = _section(key, form, row, conflict)
+    if request.htmx:
+        return render(
+            request,
+            "moderation/_section_status.html",
+            {"cycle": cycle, "section": section},
+            status=status,
+        )
+    if status == 200:
+        messages.success(request, "Saved. Both moderators sign the report once it is finished.")
+        return redirect(
+            reverse("moderation:report", args=[request.authority.slug, cycle.pk]) + f"#{key}"
+        )
+    return _report_page(request, cycle, report_, bound=section, status=status)
+
+
+def _report_page(request, cycle, report_, bound=None, sign_errors=None, status=200):
     elements = list(cycle.framework.elements.all())
     findings = {f.element_id: f for f in report_.findings.all()}
-    actions = workflow.allowed(request.user, cycle)
-    editable = "write_report" in actions and not report_.finalised_at
-    initial = {
-        "version": report_.version,
-        "context": report_.context,
-        "strengths": report_.strengths,
-        "next_steps": report_.next_steps,
-        "recommendation": report_.recommendation,
-        "tier": report_.tier,
-        "revisit_by": report_.revisit_by,
+    editable = workflow.STEPS["write_report"].test(request.user, cycle) and not report_.finalised_at
+    context = {
+        "cycle": cycle,
+        "report": report_,
+        "editable": editable,
+        "rows": [(e, findings.get(e.pk)) for e in elements],
+        "can_sign": workflow.STEPS["sign_report"].test(request.user, cycle),
+        "signed": [u.pk for u in report_.signed_by.all()],
+        "sign_errors": sign_errors or {},
     }
-    for e in elements:
-        if f := findings.get(e.pk):
-            initial.update(
-                {
-                    f"strengths-{e.pk}": f.strengths,
-                    f"development-{e.pk}": f.development,
-                    f"judgement-{e.pk}": f.judgement,
-                }
-            )
-    form = ReportForm(
-        request.POST if request.method == "POST" else None,
-        elements=elements,
-        tiers=tier_options(cycle.school),
-        initial=initial,
-    )
-    if request.method == "POST":
-        if not editable:
-            raise PermissionDenied
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                domain.save_report(
-                    cycle=cycle,
-                    by=request.user,
-                    version=data["version"],
-                    context=data["context"],
-                    strengths=data["strengths"],
-                    next_steps=data["next_steps"],
-                    recommendation=data["recommendation"],
-                    tier=data["tier"],
-                    revisit_by=data["revisit_by"],
-                    findings=form.findings(),
-                )
-            except ValidationError as error:
-                for field, errors in error.message_dict.items():
-                    form.add_error(field, errors)
-            except (TransitionError, PermissionDenied) as error:
-                form.add_error(None, str(error))
-            else:
-                messages.success(
-                    request, "Report saved. Both moderators sign it once it is finished."
-                )
-                return redirect("moderation:report", authority_slug, cycle.pk)
-    return render(
-        request,
-        "moderation/report.html",
-        {
-            "cycle": cycle,
-            "report": report_,
-            "form": form,
-            "editable": editable,
-            "findings": findings,
-            "rows": [(e, findings.get(e.pk)) for e in elements],
-            "can_sign": "sign_report" in actions,
-            "signed": [u.pk for u in report_.signed_by.all()],
-        },
-    )
+    if editable:
+        tiers = tier_options(cycle.school)
+
+        def section(key, row, **kwargs):
+            if bound and bound["key"] == key:
+                return bound
+            form = _section_form(key, row, **kwargs)
+            for name in form.fields:  # what signing still needs, marked at its field too
+                if message := context["sign_errors"].get(_field_name(key, name)):
+                    form.errors[name] = form.error_class(message)
+            return _section(key, form, row)
+
+        beside = domain.beside_elements(cycle, elements)
+        context.update(
+            context_section=section("context", report_),
+            overall_section=section("overall", report_, tiers=tiers),
+            elements=[
+                (e, section(f"element-{e.pk}", findings.get(e.pk)), beside[e.pk]) for e in elements
+            ],
+        )
+    return render(request, "moderation/report.html", context, status=status)
 
 
 @require_POST
@@ -283,11 +345,88 @@ def sign(request, authority_slug, cycle_pk):
     cycle = get_cycle(request, cycle_pk)
     try:
         domain.sign_report(cycle=cycle, by=request.user)
+    except ValidationError as error:  # what is still to write, shown with the report
+        report_ = get_object_or_404(Report.objects.prefetch_related("signed_by"), cycle=cycle)
+        return _report_page(request, cycle, report_, sign_errors=error.message_dict, status=422)
     except (TransitionError, PermissionDenied) as error:
         messages.error(request, _error(error))
     else:
         messages.success(request, "You have signed the report.")
     return redirect("moderation:report", authority_slug, cycle.pk)
+
+
+@authority_view()
+def note_edit(request, authority_slug, cycle_pk, note_pk):
+    cycle = get_cycle(request, cycle_pk)
+    note = _note(request, cycle, note_pk)
+    form = NoteForm(
+        request.POST if request.method == "POST" else None,
+        cycle=cycle,
+        instance=note,
+        initial={"elements": list(note.elements.all())},
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            domain.edit_note(
+                note=note,
+                by=request.user,
+                kind=data["kind"],
+                who=data["who"],
+                notes=data["notes"],
+                subject=data["subject"],
+                focus=data["focus"],
+                elements=data["elements"],
+            )
+        except (TransitionError, PermissionDenied) as error:
+            messages.error(request, _error(error))
+        else:
+            messages.success(request, "Note saved.")
+        return redirect("moderation:visit", authority_slug, cycle.pk)
+    return render(
+        request,
+        "moderation/note_edit.html",
+        {"cycle": cycle, "note": note, "form": form, "closed": _notes_closed(request, cycle)},
+    )
+
+
+@authority_view()
+def note_delete(request, authority_slug, cycle_pk, note_pk):
+    cycle = get_cycle(request, cycle_pk)
+    note = _note(request, cycle, note_pk)
+    if request.method == "POST":
+        try:
+            domain.delete_note(note=note, by=request.user)
+        except (TransitionError, PermissionDenied) as error:
+            messages.error(request, _error(error))
+        else:
+            messages.success(request, "Note deleted.")
+        return redirect("moderation:visit", authority_slug, cycle.pk)
+    return render(
+        request,
+        "moderation/note_delete.html",
+        {"cycle": cycle, "note": note, "closed": _notes_closed(request, cycle)},
+    )
+
+
+def _note(request, cycle, note_pk):
+    """A note of the cycle's visit, for the moderators who write its notes; once the report is
+    signed they are told why it can no longer be changed (domain.check_notes_open)."""
+    note = get_object_or_404(
+        VisitNote.objects.select_related("visit__cycle", "author"), pk=note_pk, visit__cycle=cycle
+    )
+    step = workflow.STEPS[workflow.step_of(cycle, "write_report", "write_ratification")]
+    _require(step.who, request, cycle)
+    return note
+
+
+def _notes_closed(request, cycle) -> str:
+    """Why the visit's notes can no longer be changed; empty while they can."""
+    try:
+        domain.check_notes_open(cycle, request.user)
+    except (TransitionError, PermissionDenied) as error:
+        return _error(error)
+    return ""
 
 
 @authority_view()

@@ -1378,15 +1378,31 @@ def check(client_factory, name, case, world, staff_user) -> list[str]:
     return problems
 
 
-# Issue 13, item 4: visit notes sent from a phone that was offline, and the visit pages' service
-# worker (a script with no data in it, fetched again on each update check, signed in or not).
+# Issue 13, item 3, the report: a visit note is edited or deleted by the visit's two moderators
+# while they write the report.
+def _visit_note(world, owner):
+    from moderation.models import Visit, VisitNote
+
+    cycle = _cycle_of(world, owner)
+    author = world.people["moderator"] if owner == world.authority else world.outsider
+    with scopes_disabled():
+        visit, _ = Visit.objects.get_or_create(
+            cycle=cycle, defaults={"date": date(2026, 7, 1), "planned_by": author}
+        )
+        note = VisitNote.objects.create(
+            visit=visit, kind="staff", who="SENCo", notes="Knows every pupil.", author=author
+        )
+    return {"cycle_pk": cycle.pk, "note_pk": note.pk}
+
+
 def _visit_notes(world, kwargs):
     from moderation.models import VisitNote
 
-    with scopes_disabled():
-        return VisitNote.objects.filter(visit__cycle=kwargs["cycle_pk"]).count()
+    return _count(VisitNote, visit__cycle="cycle_pk")(world, kwargs)
 
 
+# Issue 13, item 4: visit notes sent from a phone that was offline, and the visit pages' service
+# worker (a script with no data in it, fetched again on each update check, signed in or not).
 URLS |= {
     "visit_worker:script": Case(PUBLIC),
     "moderation:send_note": on_cycle(
@@ -1400,6 +1416,19 @@ URLS |= {
             "notes": "Met.",
             "client_id": "6f1f4f3e-2d0a-4c55-9a55-0e6f1c1b7a10",
         },
+        changes=_visit_notes,
+    ),
+}
+
+
+URLS |= {
+    "moderation:note_edit": on_cycle(MODERATORS, objects=_visit_note, state=State.VISIT_PLANNED),
+    "moderation:note_delete": on_cycle(
+        MODERATORS,
+        objects=_visit_note,
+        state=State.VISIT_PLANNED,
+        method="post",
+        ok=302,
         changes=_visit_notes,
     ),
 }

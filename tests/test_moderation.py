@@ -329,12 +329,12 @@ def test_the_report_and_the_vote_offer_only_the_tiers_the_school_may_be_awarded(
     client.force_login(world.people["moderator"])
     tier = (
         client.get(reverse("moderation:report", args=["bathnes", cycle.pk]))
-        .context["form"]
+        .context["overall_section"]["form"]
         .fields["tier"]
     )
     assert (tier.choices, tier.help_text) == (
         [("", "–"), ("quality_mark", "Inclusion Quality Mark")],
-        f"For an award. {NO_QUALITY_MARK} {no_flagship(0)}",
+        f"{NO_QUALITY_MARK} {no_flagship(0)}",
     )
     with scope(authority=world.authority):
         with pytest.raises(ValidationError) as raised:

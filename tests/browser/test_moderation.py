@@ -75,12 +75,12 @@ def test_from_submitted_portfolio_to_award(page, browser, axe, base_url, world):
     # The moderator writes the report and signs it; the second moderator signs too.
     visit(phone, f"/bathnes/cycles/{cycle.pk}/report/")
     phone.get_by_label("The school's context").fill("An infant school of 180 pupils in Keynsham.")
-    phone.get_by_label("Recommendation").select_option(label="Award")
+    phone.get_by_role("combobox", name="Recommendation").select_option(label="Award")
     phone.get_by_label("Tier").select_option(label="Inclusion Quality Mark")
     for judgement in phone.get_by_label("Judgement").all():
         judgement.select_option(label="Met")
-    phone.get_by_role("button", name="Save the report").click()
-    phone.a11y.wait()
+    # Each section saves itself: the context, each element and the recommendation.
+    expect(phone.locator(".save-status").filter(has_text="Saved at")).to_have_count(12)
     phone.get_by_role("button", name="Sign the report").click()
     phone.a11y.wait()
     expect(phone.get_by_text("Signed by 1 of 2 moderators.")).to_be_visible()
