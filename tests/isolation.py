@@ -1376,3 +1376,23 @@ def check(client_factory, name, case, world, staff_user) -> list[str]:
         else:
             expect(who, url, case.denied, attempt(client, case, url, world, kwargs), False)
     return problems
+
+
+# Issue 13, mentor validation: agreeing with the school's rating on every element not decided.
+def _mentor_reviews(world, kwargs):
+    from assessments.models import MentorReview
+
+    return _count(MentorReview, cycle_id="cycle_pk")(world, kwargs)
+
+
+URLS |= {
+    "assessments:agree_with_remaining": on_cycle(
+        {"mentor"},
+        objects=_cycle,
+        state=State.SUBMITTED,
+        method="post",
+        ok=302,
+        denied=302,
+        changes=_mentor_reviews,
+    ),
+}

@@ -1,10 +1,15 @@
-// Autosave of a self-review element (htmx does the request; this file decides when, and keeps
-// a draft in the browser so nothing typed is lost if the tab closes or the network drops).
+// Autosave of each form[data-autosave] on the page: a self-review element, or the mentor's
+// decision on each element (htmx does the request; this file decides when, and keeps a draft in
+// the browser so nothing typed is lost if the tab closes or the network drops). A form's status
+// box is the element named by its data-status (default "save-status"); a form with a version
+// input is told of conflicts; a submit button with data-check picks that choice, then saves.
 (function () {
   "use strict";
-  var form = document.querySelector("form[data-autosave]");
-  if (!form) return;
+  document.querySelectorAll("form[data-autosave]").forEach(autosave);
+
+function autosave(form) {
   var key = form.dataset.draftKey;
+  var statusId = form.dataset.status || "save-status";
   var versionInput = form.querySelector("input[name=version]");
   var timer = null, retryDelay = 2000, dirty = false;
 
@@ -17,12 +22,13 @@
   }
   function storeDraft() {
     try {
-      localStorage.setItem(key, JSON.stringify({ base: versionInput.value, fields: fields() }));
+      var base = versionInput ? versionInput.value : null;
+      localStorage.setItem(key, JSON.stringify({ base: base, fields: fields() }));
     } catch (e) { /* storage full or disabled: the server save still runs */ }
   }
   function clearDraft() { try { localStorage.removeItem(key); } catch (e) {} }
   function status(html) {
-    var box = document.getElementById("save-status");
+    var box = document.getElementById(statusId);
     if (box) box.innerHTML = html;
   }
   function save() {
@@ -38,12 +44,16 @@
 
   form.addEventListener("input", function () { schedule(800); });
   form.addEventListener("change", function () { schedule(300); });
-  form.addEventListener("submit", function (event) { event.preventDefault(); save(); });
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var choice = event.submitter && event.submitter.dataset.check;
+    if (choice) { document.getElementById(choice).checked = true; schedule(0); } else save();
+  });
 
   form.addEventListener("htmx:beforeRequest", function () { status("<p>Saving…</p>"); });
   form.addEventListener("htmx:afterSwap", function () {
-    var box = document.getElementById("save-status");
-    if (!box) return;
+    var box = document.getElementById(statusId);
+    if (!box || !versionInput) return;
     versionInput.value = box.dataset.version;
     if (box.hasAttribute("data-conflict")) {
       var keep = box.querySelector("[data-keep-mine]");
@@ -102,10 +112,11 @@
       } else { el.value = pair[1]; }
       seen[pair[0]] = true;
     });
-    versionInput.value = draft.base;
+    if (versionInput) versionInput.value = draft.base;
     status("<p>Your unsaved changes from earlier have been put back. Saving…</p>");
     schedule(0);
   } else {
     clearDraft();
   }
+}
 })();
