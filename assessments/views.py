@@ -295,7 +295,7 @@ def review(request, authority_slug, cycle_pk):
             form.add_error(None, str(error))
             status = 422
     if request.htmx:
-        rows = _review_rows(cycle, form if status != 200 else None, element)
+        rows = _review_rows(cycle, invalid=(element, form) if status != 200 else None)
         row = next(r for r in rows if r["element"] == element)
         return render(
             request,
@@ -312,8 +312,10 @@ def review(request, authority_slug, cycle_pk):
     return _review_page(request, cycle, invalid=(element, form), status=status)
 
 
-def _review_rows(cycle, invalid_form=None, invalid_element=None):
-    """The elements with the mentor's decision and its form, and the school's statement ratings."""
+def _review_rows(cycle, invalid=None):
+    """The elements with the mentor's decision and its form (`invalid`: an element and the form
+    it was refused with), and the school's statement ratings."""
+    invalid_element, invalid_form = invalid or (None, None)
     rows = domain.element_rows(cycle)
     for row in rows:
         element, answer, review = row["element"], row["answer"], row["review"]
@@ -339,9 +341,8 @@ def _decided(rows):
     return sum(1 for r in rows if r["decision"] in domain.DECIDED)
 
 
-def _review_page(request, cycle, *, invalid=(None, None), refused=False, status=200):
-    element, form = invalid
-    rows = _review_rows(cycle, form, element)
+def _review_page(request, cycle, *, invalid=None, refused=False, status=200):
+    rows = _review_rows(cycle, invalid)
     return render(
         request,
         "assessments/review.html",
