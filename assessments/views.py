@@ -274,7 +274,8 @@ def review(request, authority_slug, cycle_pk):
     _require(workflow.may_see_mentor_review, request, cycle)
     if request.method != "POST":
         return _review_page(request, cycle)
-    _require(workflow.STEPS["review"], request, cycle)
+    # The domain refuses a save the workflow does not allow, so a page left open after a
+    # return or validation is told why in its status rather than sent an error page.
     element = get_object_or_404(
         Element, pk=request.POST.get("element"), framework=cycle.framework_id
     )

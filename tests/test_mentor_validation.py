@@ -350,3 +350,19 @@ def test_the_page_and_its_saves_cost_the_same_queries_for_one_element_or_ten(cli
     assert _queries(client, "post", reverse(AGREE_ALL, args=["bathnes", small.pk])) == _queries(
         client, "post", reverse(AGREE_ALL, args=["bathnes", world.cycle.pk])
     )
+
+
+def test_a_page_left_open_after_a_return_is_told_why_its_save_is_refused(client, submitted):
+    world = submitted
+    decide(world, 1, agree=True, comment="Kept.")
+    client.force_login(world.people["mentor"])
+    client.post(
+        reverse("assessments:return", args=["bathnes", world.cycle.pk]), {"comment": "More."}
+    )
+    response = htmx_save(client, world, 1, rating=Rating.EMBEDDED, comment="Changed.")
+    assert response.status_code == 422
+    assert (
+        "Not saved: You cannot review the self-review while the case is “self-review”."
+        in response.content.decode()
+    )
+    assert decisions(world) == {1: ("agreed", Rating.ESTABLISHED, "Kept.")}

@@ -34,7 +34,9 @@ def walk_through_the_validation(page, base_url, world):
     element1 = page.get_by_role("region", name="1. Pupil progress")
     statements = cycle.framework.elements.get(number=1).descriptors.count()
     expect(element1.locator(".statement-ratings dd")).to_have_text(["Established"] * statements)
-    element1.get_by_role("button", name="Agree with the school's rating of element 1").click()
+    element1.get_by_role(
+        "button", name="Agree with the school's rating (Established) on element 1"
+    ).click()
     expect(element1.get_by_role("status")).to_contain_text(
         re.compile(r"Agreed with the school's rating, Established\. Saved at \d\d:\d\d\.")
     )
