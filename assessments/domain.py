@@ -16,6 +16,7 @@ from schools.models import School
 
 from .frameworks import FrameworkFileError, parse_framework
 from .models import (
+    REVIEW_COMMENT_LIMIT,
     TEXT_LIMIT,
     Answer,
     Assignment,
@@ -302,7 +303,7 @@ def elements_of(cycle):
 
 def element_rows(cycle, with_reviews=True):
     """Each element with its answer, its status and (for those who may see it) the mentor's
-    review: the self-review's task list."""
+    review and decision: the self-review's task list."""
     answers = {a.element_id: a for a in cycle.answers.all()}
     reviews = {r.element_id: r for r in cycle.reviews.all()} if with_reviews else {}
     rows = []
@@ -320,9 +321,25 @@ def element_rows(cycle, with_reviews=True):
                 "answer": answer,
                 "status": status,
                 "review": reviews.get(element.pk),
+                "decision": decision(reviews.get(element.pk), answer),
             }
         )
     return rows
+
+
+# The mentor's decision on an element. Changed: decided before the school changed its rating
+# (after a return), so to be made again.
+UNDECIDED, CHANGED, AGREED, ADJUSTED = "undecided", "changed", "agreed", "adjusted"
+DECIDED = frozenset({AGREED, ADJUSTED})
+
+
+def decision(review, answer) -> str:
+    if review is None or review.rating is None:
+        return UNDECIDED
+    school = answer.rating if answer else None
+    if review.school_rating is not None and review.school_rating != school:
+        return CHANGED
+    return AGREED if review.rating == school else ADJUSTED
 
 
 def answer_is_complete(answer, element) -> bool:
@@ -403,19 +420,53 @@ def submit_to_mentor(*, cycle, by) -> Cycle:
 
 
 @transaction.atomic
-def review_element(*, cycle, element, by, rating, comment) -> MentorReview:
+def review_element(*, cycle, element, by, rating=None, comment="", agree=False) -> MentorReview:
+    """The mentor's autosave of one element: agree with the school's rating, choose a rating, or
+    only the comment so far. A rating once chosen is changed, never taken away."""
     cycle = lock_cycle(cycle)
     check(by, "review", cycle)
-    if rating not in Rating.values:
-        raise ValidationError({"rating": "Choose one of the ratings shown."})
-    if len(comment) > 2000:
-        raise ValidationError(
-            {"comment": f"Keep the comment to 2,000 characters or fewer (it has {len(comment):,})."}
+    errors = {}
+    if rating is not None and rating not in Rating.values:
+        errors["rating"] = "Choose one of the ratings shown."
+    if len(comment) > REVIEW_COMMENT_LIMIT:
+        errors["comment"] = (
+            f"Keep the comment to {REVIEW_COMMENT_LIMIT:,} characters or fewer "
+            f"(it has {len(comment):,})."
         )
-    review, _ = MentorReview.objects.update_or_create(
-        cycle=cycle, element=element, defaults={"rating": rating, "comment": comment}
+    if errors:
+        raise ValidationError(errors)
+    answer = Answer.objects.filter(cycle=cycle, element=element).first()
+    school = answer.rating if answer else None
+    if agree:
+        rating = school
+    review = MentorReview.objects.filter(cycle=cycle, element=element).first() or MentorReview(
+        cycle=cycle, element=element
     )
+    if rating is not None:
+        review.rating, review.school_rating = rating, school
+    review.comment = comment
+    review.save()
     return review
+
+
+@transaction.atomic
+def agree_with_remaining(*, cycle, by) -> list[Element]:
+    """Agree with the school's rating on every element not decided (or decided before the school
+    changed its rating); those agreed or adjusted stay as they are, comments and all."""
+    cycle = lock_cycle(cycle)
+    check(by, "review", cycle)
+    now, agreed, new, changed = timezone.now(), [], [], []
+    for row in element_rows(cycle):
+        if row["decision"] in DECIDED or row["answer"] is None or row["answer"].rating is None:
+            continue
+        review = row["review"] or MentorReview(cycle=cycle, element=row["element"])
+        review.rating = review.school_rating = row["answer"].rating
+        review.updated_at = now
+        (changed if review.pk else new).append(review)
+        agreed.append(row["element"])
+    MentorReview.objects.bulk_create(new)
+    MentorReview.objects.bulk_update(changed, ["rating", "school_rating", "updated_at"])
+    return agreed
 
 
 @transaction.atomic
@@ -433,8 +484,7 @@ def return_to_school(*, cycle, by, comment) -> Cycle:
 def validate(*, cycle, by) -> Cycle:
     cycle = lock_cycle(cycle)
     check(by, "validate", cycle)
-    reviewed = set(cycle.reviews.values_list("element_id", flat=True))
-    missing = [e.number for e in cycle.framework.elements.all() if e.pk not in reviewed]
+    missing = [r["element"].number for r in element_rows(cycle) if r["decision"] not in DECIDED]
     if missing:
         raise TransitionError(
             "Agree or adjust the rating of every element first: "

@@ -4,7 +4,7 @@ from accounts.models import Role, User
 from schools.models import School
 
 from .domain import kind_options
-from .models import TEXT_LIMIT, Cycle, Element, Rating, Target
+from .models import REVIEW_COMMENT_LIMIT, TEXT_LIMIT, Cycle, Element, Rating, Target
 
 RATING_CHOICES = [(str(value), label) for value, label in Rating.choices]
 
@@ -131,15 +131,27 @@ class AssignmentForm(forms.Form):
 
 
 class ReviewForm(forms.Form):
+    """The mentor's decision on one element, autosaved: nothing is chosen until they choose."""
+
     rating = forms.TypedChoiceField(
-        choices=RATING_CHOICES, coerce=int, widget=forms.RadioSelect, label="Mentor's rating"
+        choices=RATING_CHOICES,
+        coerce=int,
+        required=False,
+        empty_value=None,
+        widget=forms.RadioSelect,
+        label="Or adjust the rating",
     )
     comment = forms.CharField(
         required=False,
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=REVIEW_COMMENT_LIMIT,
+        widget=forms.Textarea(
+            attrs={"rows": 3, "maxlength": REVIEW_COMMENT_LIMIT, "data-count": REVIEW_COMMENT_LIMIT}
+        ),
         label="Comment for the school",
+        help_text="If you adjust the rating, say why.",
     )
+    # The "agree" button's value when the page is sent without its script.
+    agree = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
 
 class ReturnForm(forms.Form):

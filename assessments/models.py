@@ -7,6 +7,7 @@ from authorities.models import Authority
 from schools.models import School
 
 TEXT_LIMIT = 5000  # characters in each of an answer's texts
+REVIEW_COMMENT_LIMIT = 2000  # characters in the mentor's comment on an element
 
 
 class Rating(models.IntegerChoices):
@@ -230,12 +231,21 @@ class Submission(models.Model):
 
 class MentorReview(models.Model):
     """The mentor's view of one element: agree with the school's rating or adjust it, with a
-    comment."""
+    comment. Saved as the mentor works, so a comment may be kept before a rating is chosen."""
 
     cycle = models.ForeignKey(Cycle, on_delete=models.CASCADE, related_name="reviews")
     element = models.ForeignKey(Element, on_delete=models.PROTECT, related_name="+")
-    rating = models.PositiveSmallIntegerField(choices=Rating.choices)
-    comment = models.TextField(blank=True, max_length=2000)
+    rating = models.PositiveSmallIntegerField(
+        choices=Rating.choices, null=True, blank=True, help_text="Empty: not decided yet."
+    )
+    school_rating = models.PositiveSmallIntegerField(
+        choices=Rating.choices,
+        null=True,
+        blank=True,
+        help_text="The school's rating when the mentor chose theirs: if the school changes it "
+        "after a return, the mentor decides again. Empty on reviews made before it was kept.",
+    )
+    comment = models.TextField(blank=True, max_length=REVIEW_COMMENT_LIMIT)
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = ScopedManager(authority="cycle__authority")

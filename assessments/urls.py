@@ -16,6 +16,11 @@ urlpatterns = [
         name="unassign",
     ),
     path("cycles/<int:cycle_pk>/review/", views.review, name="review"),
+    path(
+        "cycles/<int:cycle_pk>/review/agree-with-remaining/",
+        views.agree_with_remaining,
+        name="agree_with_remaining",
+    ),
     path("cycles/<int:cycle_pk>/return/", views.cycle_return, name="return"),
     path("cycles/<int:cycle_pk>/validate/", views.cycle_validate, name="validate"),
     path("cycles/<int:cycle_pk>/compare/", views.compare, name="compare"),

@@ -4,6 +4,7 @@ from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -267,58 +268,118 @@ def unassign(request, authority_slug, cycle_pk, assignment_pk):
 
 @authority_view()
 def review(request, authority_slug, cycle_pk):
-    """The mentor's page: the school's answers element by element, the school's rating beside
-    theirs; read-only for the admin, and for the school once validated."""
+    """The mentor's page: the school's answers element by element, and the mentor's decision on
+    each, saved as they make it; read-only for the admin, and for the school once validated."""
     cycle = get_cycle(request, cycle_pk)
     _require(workflow.may_see_mentor_review, request, cycle)
-    rows = domain.element_rows(cycle)
-    can_act = workflow.STEPS["review"].test(request.user, cycle)
-    errors = {}
-    if request.method == "POST":
-        if not can_act:
-            raise PermissionDenied
-        element = get_object_or_404(
-            Element, pk=request.POST.get("element"), framework=cycle.framework_id
-        )
-        form = ReviewForm(request.POST, prefix=f"e{element.pk}")
-        if form.is_valid():
-            try:
-                domain.review_element(
-                    cycle=cycle, element=element, by=request.user, **form.cleaned_data
-                )
-            except (domain.TransitionError, PermissionDenied, ValidationError) as error:
-                messages.error(
-                    request, error.messages[0] if isinstance(error, ValidationError) else str(error)
-                )
-            else:
-                messages.success(request, f"Your rating of element {element.number} is saved.")
-                return HttpResponseRedirect(
-                    reverse("assessments:review", args=[authority_slug, cycle.pk])
-                    + f"#element-{element.pk}"
-                )
-        errors[element.pk] = form
-    for row in rows:
-        pk = row["element"].pk
-        initial = (
-            {"rating": row["review"].rating, "comment": row["review"].comment}
-            if row["review"]
-            else (
-                {"rating": row["answer"].rating}
-                if row["answer"] and row["answer"].rating is not None
-                else {}
+    if request.method != "POST":
+        return _review_page(request, cycle)
+    # The domain refuses a save the workflow does not allow, so a page left open after a
+    # return or validation is told why in its status rather than sent an error page.
+    element = get_object_or_404(
+        Element, pk=request.POST.get("element"), framework=cycle.framework_id
+    )
+    form = ReviewForm(request.POST, prefix=f"e{element.pk}")
+    status = 200
+    if not form.is_valid():
+        status = 422
+    else:
+        try:
+            domain.review_element(
+                cycle=cycle, element=element, by=request.user, **form.cleaned_data
             )
+        except ValidationError as error:
+            for field, messages_ in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, messages_)
+            status = 422
+        except (domain.TransitionError, PermissionDenied) as error:
+            form.add_error(None, str(error))
+            status = 422
+    if request.htmx:
+        rows = _review_rows(cycle, invalid=(element, form) if status != 200 else None)
+        row = next(r for r in rows if r["element"] == element)
+        return render(
+            request,
+            "assessments/_review_status.html",
+            {"cycle": cycle, "row": row, "decided": _decided(rows), "rows": rows},
+            status=status,
         )
-        row["form"] = errors.get(pk) or ReviewForm(prefix=f"e{pk}", initial=initial)
+    if status == 200:
+        messages.success(request, f"Your decision on element {element.number} is saved.")
+        return HttpResponseRedirect(
+            reverse("assessments:review", args=[authority_slug, cycle.pk])
+            + f"#element-{element.pk}"
+        )
+    return _review_page(request, cycle, invalid=(element, form), status=status)
+
+
+def _review_rows(cycle, invalid=None):
+    """The elements with the mentor's decision and its form (`invalid`: an element and the form
+    it was refused with), and the school's statement ratings."""
+    invalid_element, invalid_form = invalid or (None, None)
+    rows = domain.element_rows(cycle)
+    for row in rows:
+        element, answer, review = row["element"], row["answer"], row["review"]
+        ratings = answer.ratings if answer else {}
+        row["statements"] = [
+            (d, Rating(ratings[str(d.pk)]).label if ratings.get(str(d.pk)) is not None else None)
+            for d in element.descriptors.all()
+        ]
+        if element == invalid_element:
+            row["form"] = invalid_form
+        else:
+            row["form"] = ReviewForm(
+                prefix=f"e{element.pk}",
+                initial={"rating": review.rating, "comment": review.comment} if review else {},
+            )
+        school = answer.rating if answer else None
+        # The "agree" button picks the school's rating among the radios, then saves.
+        row["agree_id"] = f"{row['form']['rating'].auto_id}_{school}" if school is not None else ""
+    return rows
+
+
+def _decided(rows):
+    return sum(1 for r in rows if r["decision"] in domain.DECIDED)
+
+
+def _review_page(request, cycle, *, invalid=None, refused=False, status=200):
+    rows = _review_rows(cycle, invalid)
     return render(
         request,
         "assessments/review.html",
         {
             "cycle": cycle,
             "rows": rows,
+            "decided": _decided(rows),
+            "undecided": [r for r in rows if r["decision"] not in domain.DECIDED]
+            if refused
+            else [],
             "return_form": ReturnForm(),
-            "can_act": can_act,
+            "can_act": workflow.STEPS["review"].test(request.user, cycle),
         },
+        status=status,
     )
+
+
+@require_POST
+@authority_view()
+def agree_with_remaining(request, authority_slug, cycle_pk):
+    cycle = get_cycle(request, cycle_pk)
+    try:
+        agreed = domain.agree_with_remaining(cycle=cycle, by=request.user)
+    except (domain.TransitionError, PermissionDenied) as error:
+        _refused(request, error)
+    else:
+        if agreed:
+            numbers = ", ".join(str(e.number) for e in agreed)
+            messages.success(
+                request,
+                f"You agreed with the school's rating of element{pluralize(len(agreed))} "
+                f"{numbers}.",
+            )
+        else:
+            messages.info(request, "Every element was already decided: nothing has changed.")
+    return redirect("assessments:review", authority_slug, cycle.pk)
 
 
 @require_POST
@@ -335,7 +396,9 @@ def cycle_return(request, authority_slug, cycle_pk):
             _refused(request, error)
         else:
             messages.success(
-                request, "The self-review is back with the school, with your comments."
+                request,
+                "The self-review is back with the school, with your comments. Your decisions "
+                "on its elements are kept for when it comes back.",
             )
             return redirect("assessments:cycle", authority_slug, cycle.pk)
     else:
@@ -350,6 +413,9 @@ def cycle_validate(request, authority_slug, cycle_pk):
     try:
         domain.validate(cycle=cycle, by=request.user)
     except (domain.TransitionError, PermissionDenied) as error:
+        if workflow.STEPS["validate"].test(request.user, cycle):
+            # Theirs to validate, with elements still to decide: the page says which.
+            return _review_page(request, cycle, refused=True, status=422)
         _refused(request, error)
         return redirect("assessments:review", authority_slug, cycle.pk)
     messages.success(

@@ -1432,3 +1432,23 @@ URLS |= {
         changes=_visit_notes,
     ),
 }
+
+
+# Issue 13, mentor validation: agreeing with the school's rating on every element not decided.
+def _mentor_reviews(world, kwargs):
+    from assessments.models import MentorReview
+
+    return _count(MentorReview, cycle_id="cycle_pk")(world, kwargs)
+
+
+URLS |= {
+    "assessments:agree_with_remaining": on_cycle(
+        {"mentor"},
+        objects=_cycle,
+        state=State.SUBMITTED,
+        method="post",
+        ok=302,
+        denied=302,
+        changes=_mentor_reviews,
+    ),
+}
