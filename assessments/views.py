@@ -207,6 +207,35 @@ def _answer_form(answer, descriptors):
     return AnswerForm(initial=initial, descriptors=descriptors)
 
 
+@authority_view()
+def cycle_submit_check(request, authority_slug, cycle_pk):
+    """Check before submitting to the mentor: what is sent, what follows, who is told."""
+    cycle = get_cycle(request, cycle_pk)
+    try:
+        workflow.check(request.user, "submit", cycle)
+    except domain.TransitionError as error:
+        _refused(request, error)
+        return redirect("assessments:cycle", authority_slug, cycle.pk)
+    rows = domain.element_rows(cycle, with_reviews=False)
+    incomplete = [r for r in rows if r["status"] != "complete"]
+    return render(
+        request,
+        "assessments/submit_check.html",
+        {
+            "cycle": cycle,
+            "rows": rows,
+            "complete": len(rows) - len(incomplete),
+            "incomplete": incomplete,
+            "blocked": "Complete every element listed above first." if incomplete else "",
+            "step": workflow.STEPS["submit"],
+            "told": workflow.told_of(cycle, "submit"),
+            "confirm_url": reverse("assessments:submit", args=[authority_slug, cycle.pk]),
+            "confirm_label": "Submit to the mentor",
+            "back_url": reverse("assessments:cycle", args=[authority_slug, cycle.pk]),
+        },
+    )
+
+
 @require_POST
 @authority_view()
 def cycle_submit(request, authority_slug, cycle_pk):

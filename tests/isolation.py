@@ -1376,3 +1376,15 @@ def check(client_factory, name, case, world, staff_user) -> list[str]:
         else:
             expect(who, url, case.denied, attempt(client, case, url, world, kwargs), False)
     return problems
+
+
+# Issue 13, part "steps": the check pages before what cannot be undone. They only read: for whoever
+# may take the step now.
+URLS |= {
+    "assessments:submit_check": on_cycle(LEADS, objects=_cycle, state=State.SELF_REVIEW),
+    "portfolios:submit_check": on_cycle(LEADS, objects=_cycle, state=State.VALIDATED),
+    "moderation:sign_check": on_cycle(
+        MODERATORS, objects=_unsigned_report, state=State.VISIT_PLANNED
+    ),
+    "moderation:decide_check": on_cycle({"panel_chair"}, objects=_cycle, state=State.WITH_PANEL),
+}
