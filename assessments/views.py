@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from authorities.access import ADMIN, authority_view
 
-from . import domain, workflow
+from . import domain, outcomes, workflow
 from .access import get_cycle
 from .charts import rating_chart
 from .forms import (
@@ -74,7 +74,12 @@ def cycle_start(request, authority_slug):
                 request, f"{cycle.school.name} is registered, with {cycle.mentor} as mentor."
             )
             return redirect("assessments:cycle", authority_slug, cycle.pk)
-    return render(request, "assessments/cycle_start.html", {"form": form})
+    return render(
+        request,
+        "assessments/cycle_start.html",
+        # No mentor in the authority: no school can be registered until one is invited.
+        {"form": form, "no_mentor": not form.fields["mentor"].queryset.exists()},
+    )
 
 
 @authority_view()
@@ -104,12 +109,23 @@ def cycle_detail(request, authority_slug, cycle_pk):
         }
         for r in rows
     ]
+    given = {}
+    for assignment in cycle.assignments.select_related("person").order_by("person__full_name"):
+        given.setdefault(assignment.element_id, []).append(assignment.person)
+    for row in rows:
+        row["given_to"] = given.get(row["element"].pk, [])
+        row["yours"] = user in row["given_to"]
     actions = workflow.allowed(user, cycle)
     return render(
         request,
         "assessments/cycle_detail.html",
         {
             "cycle": cycle,
+            "case_name": outcomes.case_name(cycle),
+            "outcome": outcomes.outcome_of(
+                cycle, for_school=workflow.is_school_staff.test(user, cycle)
+            ),
+            "mine": [row for row in rows if row["yours"]],
             "rows": rows,
             "complete": complete,
             "chart": rating_chart(

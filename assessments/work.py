@@ -2,9 +2,13 @@
 
 from dataclasses import dataclass
 
+from django.db.models import Prefetch, Q
 from django.urls import NoReverseMatch, reverse
 
-from . import workflow
+from accounts.roles import memberships, school_ids
+
+from . import outcomes, workflow
+from .models import Assignment, Cycle
 
 
 @dataclass
@@ -30,3 +34,56 @@ def my_work(user, authority) -> list[Task]:
             detail = cycle.return_comment
         found.append(Task(text, url, detail))
     return found
+
+
+@dataclass
+class Case:
+    """One of the person's cases, for the dashboard: its name, what happened and what comes next,
+    and the elements given to them."""
+
+    cycle: object
+    name: str
+    outcome: outcomes.Outcome
+    elements: list
+
+
+def my_cases(user, authority):
+    """The cases the person is part of (their school's, those they mentor, those they visit), the
+    latest of each school, by school: a query, for the dashboard to page through."""
+    if not memberships(user, authority.pk):
+        return Cycle.objects.none()
+    mine = (
+        Q(school__in=school_ids(user, authority.pk))
+        | Q(mentor=user.pk)
+        | Q(pk__in=Cycle.objects.filter(visit__moderators=user.pk).values("pk"))
+    )
+    return (
+        workflow.visible_cycles(user, authority)
+        .filter(mine)
+        .select_related("school", "mentor", "visit", "report")
+        .prefetch_related(
+            "visit__moderators",
+            "decisions__award",
+            Prefetch(
+                "assignments",
+                queryset=Assignment.objects.filter(person=user.pk).select_related("element"),
+                to_attr="given_to_me",
+            ),
+        )
+        .order_by("school__name", "school_id", "-created_at")
+        .distinct("school__name", "school_id")
+    )
+
+
+def cases(user, authority, cycles) -> list[Case]:
+    """The dashboard's entries for these cycles (a page of `my_cases`)."""
+    staff_of = school_ids(user, authority.pk)
+    return [
+        Case(
+            cycle,
+            outcomes.case_name(cycle),
+            outcomes.outcome_of(cycle, for_school=cycle.school_id in staff_of),
+            sorted((a.element for a in cycle.given_to_me), key=lambda e: e.number),
+        )
+        for cycle in cycles
+    ]
