@@ -4,8 +4,8 @@ links back to it; a contributor sees their elements; an admin with no mentor to 
 with is told how to invite one."""
 
 import re
-from html import unescape
 from datetime import date, timedelta
+from html import unescape
 
 import pytest
 from django.test import Client
