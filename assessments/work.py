@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, Q
+from django.db.models import OuterRef, Prefetch, Q, Subquery
 from django.urls import NoReverseMatch, reverse
 
 from accounts.roles import memberships, school_ids
@@ -48,8 +48,9 @@ class Case:
 
 
 def my_cases(user, authority):
-    """The cases the person is part of (their school's, those they mentor, those they visit), the
-    latest of each school, by school: a query, for the dashboard to page through."""
+    """The cases the person is part of (their school's, those they mentor, those they visit), each
+    its school's latest (a new cycle supersedes the last), by school: a query, for the dashboard to
+    page through."""
     if not memberships(user, authority.pk):
         return Cycle.objects.none()
     mine = (
@@ -57,6 +58,7 @@ def my_cases(user, authority):
         | Q(mentor=user.pk)
         | Q(pk__in=Cycle.objects.filter(visit__moderators=user.pk).values("pk"))
     )
+    latest = Cycle.objects.filter(school=OuterRef("school")).order_by("-created_at", "-pk")
     return (
         workflow.visible_cycles(user, authority)
         .filter(mine)
@@ -70,8 +72,8 @@ def my_cases(user, authority):
                 to_attr="given_to_me",
             ),
         )
-        .order_by("school__name", "school_id", "-created_at")
-        .distinct("school__name", "school_id")
+        .filter(pk=Subquery(latest.values("pk")[:1]))
+        .order_by("school__name", "pk")
     )
 
 
