@@ -91,7 +91,10 @@ def people(request, authority_slug):
 
 @authority_view(*ADMIN)
 def invite(request, authority_slug):
-    form = InvitationForm(request.POST if request.method == "POST" else None)
+    form = InvitationForm(
+        request.POST if request.method == "POST" else None,
+        initial={"role": request.GET.get("role")},  # e.g. a mentor, from the registration page
+    )
     if request.method == "POST" and form.is_valid():
         try:
             domain.invite(authority=request.authority, by=request.user, **form.cleaned_data)

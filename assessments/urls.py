@@ -9,6 +9,7 @@ urlpatterns = [
     path("cycles/<int:cycle_pk>/", views.cycle_detail, name="cycle"),
     path("cycles/<int:cycle_pk>/elements/<int:element_pk>/", views.element_detail, name="element"),
     path("cycles/<int:cycle_pk>/submit/", views.cycle_submit, name="submit"),
+    path("cycles/<int:cycle_pk>/submit/check/", views.cycle_submit_check, name="submit_check"),
     path("cycles/<int:cycle_pk>/assignments/", views.assignments, name="assignments"),
     path(
         "cycles/<int:cycle_pk>/assignments/<int:assignment_pk>/remove/",

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from authorities.access import ADMIN, authority_view
 
-from . import domain, workflow
+from . import domain, outcomes, workflow
 from .access import get_cycle
 from .charts import rating_chart
 from .forms import (
@@ -75,7 +75,12 @@ def cycle_start(request, authority_slug):
                 request, f"{cycle.school.name} is registered, with {cycle.mentor} as mentor."
             )
             return redirect("assessments:cycle", authority_slug, cycle.pk)
-    return render(request, "assessments/cycle_start.html", {"form": form})
+    return render(
+        request,
+        "assessments/cycle_start.html",
+        # No mentor in the authority: no school can be registered until one is invited.
+        {"form": form, "no_mentor": not form.fields["mentor"].queryset.exists()},
+    )
 
 
 @authority_view()
@@ -105,12 +110,23 @@ def cycle_detail(request, authority_slug, cycle_pk):
         }
         for r in rows
     ]
+    given = {}
+    for assignment in cycle.assignments.select_related("person").order_by("person__full_name"):
+        given.setdefault(assignment.element_id, []).append(assignment.person)
+    for row in rows:
+        row["given_to"] = given.get(row["element"].pk, [])
+        row["yours"] = user in row["given_to"]
     actions = workflow.allowed(user, cycle)
     return render(
         request,
         "assessments/cycle_detail.html",
         {
             "cycle": cycle,
+            "case_name": outcomes.case_name(cycle),
+            "outcome": outcomes.outcome_of(
+                cycle, for_school=workflow.is_school_staff.test(user, cycle)
+            ),
+            "mine": [row for row in rows if row["yours"]],
             "rows": rows,
             "complete": complete,
             "chart": rating_chart(
@@ -206,6 +222,35 @@ def _answer_form(answer, descriptors):
             **{f"descriptor-{k}": v for k, v in answer.ratings.items()},
         }
     return AnswerForm(initial=initial, descriptors=descriptors)
+
+
+@authority_view()
+def cycle_submit_check(request, authority_slug, cycle_pk):
+    """Check before submitting to the mentor: what is sent, what follows, who is told."""
+    cycle = get_cycle(request, cycle_pk)
+    try:
+        workflow.check(request.user, "submit", cycle)
+    except domain.TransitionError as error:
+        _refused(request, error)
+        return redirect("assessments:cycle", authority_slug, cycle.pk)
+    rows = domain.element_rows(cycle, with_reviews=False)
+    incomplete = [r for r in rows if r["status"] != "complete"]
+    return render(
+        request,
+        "assessments/submit_check.html",
+        {
+            "cycle": cycle,
+            "rows": rows,
+            "complete": len(rows) - len(incomplete),
+            "incomplete": incomplete,
+            "blocked": "Complete every element listed above first." if incomplete else "",
+            "step": workflow.STEPS["submit"],
+            "told": workflow.told_of(cycle, "submit"),
+            "confirm_url": reverse("assessments:submit", args=[authority_slug, cycle.pk]),
+            "confirm_label": "Submit to the mentor",
+            "back_url": reverse("assessments:cycle", args=[authority_slug, cycle.pk]),
+        },
+    )
 
 
 @require_POST

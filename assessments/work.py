@@ -2,9 +2,13 @@
 
 from dataclasses import dataclass
 
+from django.db.models import OuterRef, Prefetch, Q, Subquery
 from django.urls import NoReverseMatch, reverse
 
-from . import workflow
+from accounts.roles import memberships, school_ids
+
+from . import outcomes, workflow
+from .models import Assignment, Cycle
 
 
 @dataclass
@@ -30,3 +34,58 @@ def my_work(user, authority) -> list[Task]:
             detail = cycle.return_comment
         found.append(Task(text, url, detail))
     return found
+
+
+@dataclass
+class Case:
+    """One of the person's cases, for the dashboard: its name, what happened and what comes next,
+    and the elements given to them."""
+
+    cycle: object
+    name: str
+    outcome: outcomes.Outcome
+    elements: list
+
+
+def my_cases(user, authority):
+    """The cases the person is part of (their school's, those they mentor, those they visit), each
+    its school's latest (a new cycle supersedes the last), by school: a query, for the dashboard to
+    page through."""
+    if not memberships(user, authority.pk):
+        return Cycle.objects.none()
+    mine = (
+        Q(school__in=school_ids(user, authority.pk))
+        | Q(mentor=user.pk)
+        | Q(pk__in=Cycle.objects.filter(visit__moderators=user.pk).values("pk"))
+    )
+    latest = Cycle.objects.filter(school=OuterRef("school")).order_by("-created_at", "-pk")
+    return (
+        workflow.visible_cycles(user, authority)
+        .filter(mine)
+        .select_related("school", "mentor", "visit", "report")
+        .prefetch_related(
+            "visit__moderators",
+            "decisions__award",
+            Prefetch(
+                "assignments",
+                queryset=Assignment.objects.filter(person=user.pk).select_related("element"),
+                to_attr="given_to_me",
+            ),
+        )
+        .filter(pk=Subquery(latest.values("pk")[:1]))
+        .order_by("school__name", "pk")
+    )
+
+
+def cases(user, authority, cycles) -> list[Case]:
+    """The dashboard's entries for these cycles (a page of `my_cases`)."""
+    staff_of = school_ids(user, authority.pk)
+    return [
+        Case(
+            cycle,
+            outcomes.case_name(cycle),
+            outcomes.outcome_of(cycle, for_school=cycle.school_id in staff_of),
+            sorted((a.element for a in cycle.given_to_me), key=lambda e: e.number),
+        )
+        for cycle in cycles
+    ]

@@ -669,6 +669,12 @@ def people_told(cycle, tell) -> list[User]:
     return told
 
 
+def told_of(cycle, name, *also) -> list[User]:
+    """Who will be told if the step `name` is taken on the cycle now (with `also`, more
+    predicates, such as AWARD_TOLD for a decision that awards): what a check page lists."""
+    return people_told(cycle, STEPS[name].tell + also)
+
+
 def tasks(user, authority) -> list[tuple[Cycle, Step]]:
     """ "My work": each cycle the person may see with the first step that asks for them."""
     if not memberships(user, authority.pk):

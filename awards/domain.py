@@ -235,22 +235,27 @@ def tier_options(school, on=None) -> list[tuple[Tier, str | None]]:
 # Making and withdrawing awards
 
 
-def make_award(*, school, tier, decision, by) -> Award:
-    """The award of a panel's decision, dated today; refused if the school may not have the tier."""
-    require_eligible(school, tier)
-    authority = school.authority
+def expiry(authority, tier, awarded_on) -> date:
+    """When an award of the tier made on `awarded_on` expires: the authority's term for it."""
     years = {
         Tier.QUALITY_MARK: authority.quality_mark_years,
         Tier.CENTRE_OF_EXCELLENCE: authority.centre_of_excellence_years,
         Tier.FLAGSHIP: authority.flagship_years,
     }[tier]
+    return years_after(awarded_on, years)
+
+
+def make_award(*, school, tier, decision, by) -> Award:
+    """The award of a panel's decision, dated today; refused if the school may not have the tier."""
+    require_eligible(school, tier)
+    authority = school.authority
     today = timezone.localdate()
     award = Award.objects.create(
         authority=authority,
         school=school,
         tier=tier,
         awarded_on=today,
-        expires_on=years_after(today, years),
+        expires_on=expiry(authority, tier, today),
         decision=decision,
     )
     record(

@@ -6,12 +6,13 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
 from accounts.models import Membership
 from accounts.roles import is_authority_admin
-from assessments.work import my_work
+from assessments.work import cases, my_cases, my_work
 from authorities.access import authority_view
 from authorities.forms import AuthorityForm
 from authorities.models import Authority
@@ -38,7 +39,14 @@ def healthz(request):
 
 @authority_view()
 def dashboard(request, authority_slug):
-    context = {"my_roles": request.memberships, "work": my_work(request.user, request.authority)}
+    user, authority = request.user, request.authority
+    page = Paginator(my_cases(user, authority), 10).get_page(request.GET.get("page"))
+    context = {
+        "my_roles": request.memberships,
+        "work": my_work(user, authority),
+        "cases": cases(user, authority, page),
+        "cases_page": page,
+    }
     if is_authority_admin.test(request.user, request.authority):
         context["counts"] = {
             "areas": Area.objects.count(),

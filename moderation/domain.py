@@ -3,6 +3,7 @@ save, audit log and notification, in one transaction; who may take each step, in
 and who is told is the workflow's (assessments/workflow.py)."""
 
 from collections import Counter
+from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -483,6 +484,27 @@ def option_label(option, review=False):
     )
 
 
+@dataclass(frozen=True)
+class VoteResult:
+    ranked: list  # (option, votes), most votes first
+    top: list  # the options with the most votes: one, or those tied
+    short_of_quorum: str  # why the panel cannot decide yet; empty once it can
+
+
+def vote_result(cycle) -> VoteResult:
+    """Where the vote stands: what a decision recorded now would be (the chair's check page reads
+    it; record_decision acts on it)."""
+    ranked = tally(cycle).most_common()
+    cast, quorum = sum(n for _, n in ranked), cycle.authority.panel_quorum
+    return VoteResult(
+        ranked=ranked,
+        top=[option for option, count in ranked if count == ranked[0][1]],
+        short_of_quorum=""
+        if cast >= quorum
+        else f"The panel needs {quorum} votes to decide; {cast} have been cast.",
+    )
+
+
 @transaction.atomic
 def record_decision(*, cycle, by, rationale, casting=None) -> Decision:
     """The chair closes the vote and records the decision: it needs the quorum and a simple
@@ -492,24 +514,20 @@ def record_decision(*, cycle, by, rationale, casting=None) -> Decision:
     if not rationale.strip():
         raise ValidationError({"rationale": "Record the panel's reasons with its decision."})
     review = renewal_tier(cycle) is not None
-    votes = tally(cycle)
-    quorum = cycle.authority.panel_quorum
-    if sum(votes.values()) < quorum:
-        raise TransitionError(
-            f"The panel needs {quorum} votes to decide; {sum(votes.values())} have been cast."
-        )
-    ranked = votes.most_common()
-    top = [option for option, count in ranked if count == ranked[0][1]]
-    if len(top) == 1:
-        option = top[0]
-    elif casting in top:
+    result = vote_result(cycle)
+    if result.short_of_quorum:
+        raise TransitionError(result.short_of_quorum)
+    if len(result.top) == 1:
+        option = result.top[0]
+    elif casting in result.top:
         option = casting
     else:
         raise TransitionError(
             "The vote is tied between "
-            + " and ".join(option_label(o, review) for o in top)
+            + " and ".join(option_label(o, review) for o in result.top)
             + ": as chair, give the casting vote."
         )
+    ranked = result.ranked
     outcome, tier = option
     decision = Decision.objects.create(
         cycle=cycle,

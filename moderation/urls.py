@@ -17,6 +17,8 @@ urlpatterns = [
     ),
     path("cycles/<int:cycle_pk>/report/", views.report, name="report"),
     path("cycles/<int:cycle_pk>/report/sign/", views.sign, name="sign"),
+    path("cycles/<int:cycle_pk>/report/sign/check/", views.sign_check, name="sign_check"),
     path("cycles/<int:cycle_pk>/panel/", views.panel, name="panel"),
+    path("cycles/<int:cycle_pk>/panel/decide/check/", views.decide_check, name="decide_check"),
     path("cycles/<int:cycle_pk>/panel/<str:action>/", views.panel_action, name="panel_action"),
 ]

@@ -14,7 +14,8 @@ from assessments.access import get_cycle
 from assessments.models import Cycle, Element
 from assessments.workflow import TransitionError
 from authorities.access import authority_view
-from awards.domain import tier_options
+from awards.domain import expiry, tier_options
+from awards.models import Tier
 
 from . import domain
 from .forms import (
@@ -29,7 +30,7 @@ from .forms import (
     ReturnPortfolioForm,
     VisitForm,
 )
-from .models import Conflict, Decision, Report, VisitNote
+from .models import Conflict, Decision, Outcome, Report, VisitNote
 
 State = Cycle.State
 
@@ -339,6 +340,47 @@ def _report_page(request, cycle, report_, bound=None, sign_errors=None, status=2
     return render(request, "moderation/report.html", context, status=status)
 
 
+@authority_view()
+def sign_check(request, authority_slug, cycle_pk):
+    """Check before signing: the report's recommendation, who has signed, what a signature does
+    (the second makes the report final) and who is told."""
+    cycle = get_cycle(request, cycle_pk)
+    report_ = get_object_or_404(Report.objects.prefetch_related("signed_by"), cycle=cycle)
+    back = reverse("moderation:report", args=[authority_slug, cycle.pk])
+    try:
+        workflow.check(request.user, "sign_report", cycle)
+    except TransitionError as error:
+        messages.error(request, _error(error))
+        return redirect(back)
+    signed = list(report_.signed_by.all())
+    blocked = ""
+    if request.user in signed:
+        blocked = "You have signed the report already."
+    elif errors := domain.sign_errors(cycle, report_):  # what to write first, linked to its fields
+        return _report_page(
+            request, cycle, report_, sign_errors=ValidationError(errors).message_dict
+        )
+    return render(
+        request,
+        "moderation/sign_check.html",
+        {
+            "cycle": cycle,
+            "report": report_,
+            "signed": signed,
+            "final": bool(signed) and not blocked,
+            "others": [m for m in cycle.visit.moderators.all() if m.pk != request.user.pk],
+            "judged": report_.findings.exclude(judgement="").count(),
+            "element_count": cycle.framework.elements.count(),
+            "blocked": blocked,
+            "step": workflow.STEPS["sign_report"],
+            "told": workflow.told_of(cycle, "sign_report"),
+            "confirm_url": reverse("moderation:sign", args=[authority_slug, cycle.pk]),
+            "confirm_label": "Sign the report",
+            "back_url": back,
+        },
+    )
+
+
 @require_POST
 @authority_view()
 def sign(request, authority_slug, cycle_pk):
@@ -455,7 +497,6 @@ def panel(request, authority_slug, cycle_pk):
             and domain.why_not_voting(request.user, cycle),
             "actions": actions,
             "ballot_form": BallotForm(tiers=tiers, renewing=renewing),
-            "decision_form": DecisionForm(tiers=tiers, renewing=renewing),
             "correction_form": CorrectionForm(tiers=tiers, renewing=renewing),
             "review": renewing is not None,
             "decisions": decisions,
@@ -470,11 +511,72 @@ def panel(request, authority_slug, cycle_pk):
     )
 
 
+def _decision_options(cycle):
+    return {"tiers": tier_options(cycle.school), "renewing": domain.renewal_tier(cycle)}
+
+
+@authority_view()
+def decide_check(request, authority_slug, cycle_pk):
+    """Check before recording the decision: the votes, the decision they make, what follows from
+    it (an award's term, a deferral's revisit) and who is told. The chair gives the panel's reasons
+    (and, on a tie, the casting vote) here; the button records the decision."""
+    cycle = get_cycle(request, cycle_pk)
+    try:
+        workflow.check(request.user, "decide", cycle)
+    except TransitionError as error:
+        messages.error(request, _error(error))
+        return redirect("moderation:panel", authority_slug, cycle.pk)
+    return _decide_check(request, cycle, DecisionForm(**_decision_options(cycle)))
+
+
+def _decide_check(request, cycle, form, status=200):
+    review = domain.renewal_tier(cycle) is not None
+    result = domain.vote_result(cycle)
+    decided = result.top[0] if len(result.top) == 1 else None
+    outcome, tier = decided or ("", "")
+    report_ = getattr(cycle, "report", None)
+    awards = any(option[0] == Outcome.AWARD for option in result.top)
+    return render(
+        request,
+        "moderation/decide_check.html",
+        {
+            "cycle": cycle,
+            "form": form,
+            "review": review,
+            "renewing": domain.renewal_tier(cycle),
+            "cast": sum(n for _, n in result.ranked),
+            "quorum": cycle.authority.panel_quorum,
+            "tally": [(domain.option_label(o, review), n) for o, n in result.ranked],
+            "outcome": domain.option_label(decided, review) if decided else "",
+            "outcome_key": outcome,
+            "tied": [domain.option_label(o, review) for o in result.top]
+            if len(result.top) > 1
+            else [],
+            "award_tier": Tier(tier) if outcome == Outcome.AWARD else None,
+            "expires_on": expiry(cycle.authority, tier, timezone.localdate())
+            if outcome == Outcome.AWARD
+            else None,
+            "revisit_by": report_.revisit_by if report_ else None,
+            "blocked": result.short_of_quorum,
+            "step": workflow.STEPS["decide"],
+            "told": workflow.told_of(cycle, "decide", *(workflow.AWARD_TOLD if awards else ())),
+            "confirm_url": reverse(
+                "moderation:panel_action", args=[cycle.authority.slug, cycle.pk, "decide"]
+            ),
+            "confirm_label": "Record the decision",
+            "back_url": reverse("moderation:panel", args=[cycle.authority.slug, cycle.pk]),
+        },
+        status=status,
+    )
+
+
 @require_POST
 @authority_view()
 def panel_action(request, authority_slug, cycle_pk, action):
     cycle = get_cycle(request, cycle_pk)
-    options = {"tiers": tier_options(cycle.school), "renewing": domain.renewal_tier(cycle)}
+    options = _decision_options(cycle)
+    if action == "decide":
+        return _decide(request, cycle, DecisionForm(request.POST, **options))
     try:
         if action == "open":
             domain.open_vote(cycle=cycle, by=request.user)
@@ -492,22 +594,6 @@ def panel_action(request, authority_slug, cycle_pk, action):
                 comment=form.cleaned_data["comment"],
             )
             messages.success(request, "Your vote is recorded.")
-        elif action == "decide":
-            form = DecisionForm(request.POST, **options)
-            if not form.is_valid():
-                raise ValidationError([e for errors in form.errors.values() for e in errors])
-            casting = (
-                tuple(form.cleaned_data["casting"].split(":"))
-                if form.cleaned_data["casting"]
-                else None
-            )
-            domain.record_decision(
-                cycle=cycle,
-                by=request.user,
-                rationale=form.cleaned_data["rationale"],
-                casting=casting,
-            )
-            messages.success(request, "The decision is recorded.")
         elif action == "correct":
             form = CorrectionForm(request.POST, **options)
             if not form.is_valid():
@@ -530,6 +616,31 @@ def panel_action(request, authority_slug, cycle_pk, action):
     except (TransitionError, ValidationError, PermissionDenied) as error:
         messages.error(request, _error(error))
     return redirect("moderation:panel", authority_slug, cycle.pk)
+
+
+def _decide(request, cycle, form):
+    """Record the decision; bad input or a refusal shows the check page again, with what the chair
+    wrote, and the error."""
+    try:
+        workflow.check(request.user, "decide", cycle)
+    except TransitionError as error:
+        messages.error(request, _error(error))
+        return redirect("moderation:panel", cycle.authority.slug, cycle.pk)
+    if form.is_valid():
+        casting = form.cleaned_data["casting"]
+        try:
+            domain.record_decision(
+                cycle=cycle,
+                by=request.user,
+                rationale=form.cleaned_data["rationale"],
+                casting=tuple(casting.split(":")) if casting else None,
+            )
+        except (TransitionError, ValidationError) as error:
+            form.add_error(None, _error(error))
+        else:
+            messages.success(request, "The decision is recorded.")
+            return redirect("moderation:panel", cycle.authority.slug, cycle.pk)
+    return _decide_check(request, cycle, form, status=422)
 
 
 @authority_view()

@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 MB = 1024 * 1024
 FILES_PER_REQUEST = 10
 ITEM_FIELDS = ("title", "description", "evidence_date", "url")
+NO_EVIDENCE = "Add some evidence before submitting the portfolio."
 
 
 class DuplicateEvidence(Exception):
@@ -285,7 +286,7 @@ def submit_portfolio(*, cycle, by) -> Cycle:
         raise TransitionError("The portfolio has already been submitted.")
     items = list(cycle.evidence.select_related("file").prefetch_related("elements"))
     if not items:
-        raise TransitionError("Add some evidence before submitting the portfolio.")
+        raise TransitionError(NO_EVIDENCE)
     PortfolioSubmission.objects.create(
         cycle=cycle,
         submitted_by=by,

@@ -12,4 +12,5 @@ urlpatterns = [
     path("items/<int:item_pk>/comments/", views.comment, name="comment"),
     path("items/<int:item_pk>/file/", views.download, name="download"),
     path("submit/", views.submit, name="submit"),
+    path("submit/check/", views.submit_check, name="submit_check"),
 ]

@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from assessments import workflow
 from assessments.access import get_cycle
 from assessments.models import Element
 from assessments.workflow import TransitionError
@@ -259,6 +260,44 @@ def download(request, authority_slug, cycle_pk, item_pk):
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
+
+
+@authority_view()
+def submit_check(request, authority_slug, cycle_pk):
+    """Check before submitting for moderation, with a warning naming the elements that have no
+    evidence."""
+    cycle = get_cycle(request, cycle_pk)
+    back = reverse("portfolios:portfolio", args=[authority_slug, cycle.pk])
+    try:
+        workflow.check(request.user, "submit_portfolio", cycle)
+    except TransitionError as error:
+        messages.error(request, str(error))
+        return redirect(back)
+    elements = list(Element.objects.filter(framework=cycle.framework_id).order_by("number"))
+    covered = set(
+        EvidenceItem.elements.through.objects.filter(evidenceitem__cycle=cycle).values_list(
+            "element", flat=True
+        )
+    )
+    item_count = cycle.evidence.count()
+    return render(
+        request,
+        "portfolios/submit_check.html",
+        {
+            "cycle": cycle,
+            "elements": elements,
+            "without": [e for e in elements if e.pk not in covered],
+            "covered_count": len(covered),
+            "item_count": item_count,
+            "unlinked": cycle.evidence.filter(elements=None).count(),
+            "blocked": "" if item_count else domain.NO_EVIDENCE,
+            "step": workflow.STEPS["submit_portfolio"],
+            "told": workflow.told_of(cycle, "submit_portfolio"),
+            "confirm_url": reverse("portfolios:submit", args=[authority_slug, cycle.pk]),
+            "confirm_label": "Submit the portfolio",
+            "back_url": back,
+        },
+    )
 
 
 @require_POST

@@ -1452,3 +1452,15 @@ URLS |= {
         changes=_mentor_reviews,
     ),
 }
+
+
+# Issue 13, part "steps": the check pages before what cannot be undone. They only read: for whoever
+# may take the step now.
+URLS |= {
+    "assessments:submit_check": on_cycle(LEADS, objects=_cycle, state=State.SELF_REVIEW),
+    "portfolios:submit_check": on_cycle(LEADS, objects=_cycle, state=State.VALIDATED),
+    "moderation:sign_check": on_cycle(
+        MODERATORS, objects=_unsigned_report, state=State.VISIT_PLANNED
+    ),
+    "moderation:decide_check": on_cycle({"panel_chair"}, objects=_cycle, state=State.WITH_PANEL),
+}

@@ -472,7 +472,7 @@ def test_dashboard_query_count_does_not_grow_with_cases(
 
     submitted_portfolios(world, extra)
     client.force_login(world.people["panel_chair"])
-    with django_assert_num_queries(7):  # ... the cases, and their schools' declared conflicts
+    with django_assert_num_queries(8):  # ... the cases, their schools' conflicts, their own cases
         response = client.get(reverse("dashboard", args=["bathnes"]))
     assert len(response.context["work"]) == extra
 

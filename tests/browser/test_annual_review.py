@@ -99,6 +99,8 @@ def test_annual_review_from_update_to_renewal(page, browser, axe, base_url, worl
                 tier=Tier.CENTRE_OF_EXCELLENCE,
             )
     visit(chair, f"{review}panel/")
+    chair.get_by_role("link", name="Record the decision").click()
+    chair.a11y.wait()
     chair.get_by_label("The panel's reasons").fill("Progress ratified on every element.")
     chair.get_by_role("button", name="Record the decision").click()
     chair.a11y.wait()

@@ -81,6 +81,8 @@ def test_from_submitted_portfolio_to_award(page, browser, axe, base_url, world):
         judgement.select_option(label="Met")
     # Each section saves itself: the context, each element and the recommendation.
     expect(phone.locator(".save-status").filter(has_text="Saved at")).to_have_count(12)
+    phone.get_by_role("link", name="Sign the report").click()
+    phone.a11y.wait()
     phone.get_by_role("button", name="Sign the report").click()
     phone.a11y.wait()
     expect(phone.get_by_text("Signed by 1 of 2 moderators.")).to_be_visible()
@@ -115,6 +117,8 @@ def test_from_submitted_portfolio_to_award(page, browser, axe, base_url, world):
             domain.cast_ballot(cycle=cycle, by=other, outcome=Outcome.AWARD, tier=Tier.QUALITY_MARK)
 
     visit(page, f"/bathnes/cycles/{cycle.pk}/panel/")
+    page.get_by_role("link", name="Record the decision").click()
+    page.a11y.wait()
     page.get_by_label("The panel's reasons").fill(
         "A clear, well-evidenced report; every element met."
     )

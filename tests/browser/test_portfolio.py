@@ -81,6 +81,8 @@ def test_upload_several_files_link_them_see_coverage_and_submit(page, base_url, 
     expect(coverage.get_by_role("row").nth(1)).to_contain_text("1 of 4")
     expect(coverage.get_by_role("row").nth(6)).to_contain_text("1 item")
 
+    page.get_by_role("link", name="Submit the portfolio").click()
+    page.a11y.wait()
     page.get_by_role("button", name="Submit the portfolio").click()
     page.a11y.wait()
     expect(page.get_by_role("status").filter(has_text="submitted for moderation")).to_have_text(

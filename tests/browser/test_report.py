@@ -108,7 +108,7 @@ def test_the_report_saves_as_you_type_and_shows_a_conflict_inline(page, world):
         )
 
     # Signing too early lists what is still to write, each linked to its field.
-    page.get_by_role("button", name="Sign the report").click()
+    page.get_by_role("link", name="Sign the report").click()
     page.a11y.wait()
     summary = page.get_by_role("alert").filter(has_text="The report cannot be signed yet")
     expect(summary.get_by_role("link")).to_have_count(10)  # nine judgements, a recommendation
