@@ -10,11 +10,11 @@ RATING_CHOICES = [(str(value), label) for value, label in Rating.choices]
 
 
 class StartCycleForm(forms.Form):
-    school = forms.ModelChoiceField(queryset=School.objects.none())
+    school = forms.ModelChoiceField(queryset=School.objects.none(), empty_label="Choose a school")
     kind = forms.ChoiceField(
         choices=Cycle.Kind.choices, initial=Cycle.Kind.INITIAL, label="Kind of assessment"
     )
-    mentor = forms.ModelChoiceField(queryset=User.objects.none())
+    mentor = forms.ModelChoiceField(queryset=User.objects.none(), empty_label="Choose a mentor")
 
     def __init__(self, *args, authority, **kwargs):
         super().__init__(*args, **kwargs)
@@ -119,8 +119,12 @@ class AnswerForm(forms.Form):
 
 
 class AssignmentForm(forms.Form):
-    person = forms.ModelChoiceField(queryset=User.objects.none(), label="Contributor")
-    element = forms.ModelChoiceField(queryset=Element.objects.none())
+    person = forms.ModelChoiceField(
+        queryset=User.objects.none(), label="Contributor", empty_label="Choose a person"
+    )
+    element = forms.ModelChoiceField(
+        queryset=Element.objects.none(), empty_label="Choose an element"
+    )
 
     def __init__(self, *args, cycle, **kwargs):
         super().__init__(*args, **kwargs)
@@ -154,7 +158,9 @@ class ReturnForm(forms.Form):
 
 
 class TargetForm(forms.ModelForm):
-    element = forms.ModelChoiceField(queryset=Element.objects.none())
+    element = forms.ModelChoiceField(
+        queryset=Element.objects.none(), empty_label="Choose an element"
+    )
 
     class Meta:
         model = Target

@@ -75,6 +75,7 @@ class NoteForm(forms.ModelForm):
         widget=forms.CheckboxSelectMultiple,
         label="Elements it bears on",
     )
+    kind = forms.ChoiceField(choices=[("", "Choose a kind"), *VisitNote.Kind.choices])
 
     class Meta:
         model = VisitNote
@@ -192,7 +193,7 @@ class CorrectionForm(TierOptionsMixin, forms.Form):
 
 
 class ConflictForm(forms.Form):
-    school = forms.ModelChoiceField(queryset=School.objects.none())
+    school = forms.ModelChoiceField(queryset=School.objects.none(), empty_label="Choose a school")
     reason = forms.CharField(
         max_length=300,
         label="The conflict",
