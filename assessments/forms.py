@@ -1,9 +1,10 @@
 from django import forms
+from django.utils.html import format_html
 
 from accounts.models import Role, User
 from schools.models import School
 
-from .domain import kind_options
+from .domain import kind_options, lead_choices
 from .models import TEXT_LIMIT, Cycle, Element, Rating, Target
 
 RATING_CHOICES = [(str(value), label) for value, label in Rating.choices]
@@ -171,9 +172,24 @@ class TargetForm(forms.ModelForm):
             "deadline": forms.DateInput(attrs={"type": "date"}),
         }
 
+    lead = forms.ModelChoiceField(
+        queryset=User.objects.none(),
+        label="Lead person",
+        empty_label="Choose a person",
+        help_text="Someone with a role at the school.",
+    )
+
     def __init__(self, *args, cycle, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["element"].queryset = cycle.framework.elements.all()
+        self.fields["lead"].queryset = lead_choices(cycle, self.instance)
+        if self.instance.lead_note:
+            # The hint is rendered as HTML: the note, typed by a person, is escaped.
+            self.fields["lead"].help_text = format_html(
+                "Written before leads were chosen from the school's people: “{}”. "
+                "Choose the person it means.",
+                self.instance.lead_note,
+            )
 
 
 class FrameworkImportForm(forms.Form):

@@ -103,7 +103,7 @@ def _summary_context(cycle):
         "school": cycle.school,
         "authority": cycle.authority,
         "rows": element_rows(cycle, with_reviews=cycle.validated_at is not None),
-        "targets": cycle.targets.select_related("element"),
+        "targets": cycle.targets.select_related("element", "lead"),
     }
 
 

@@ -8,8 +8,8 @@ from playwright.sync_api import expect
 from assessments import domain
 
 from ..assessment_helpers import complete_answer_data
-from .test_self_review import sign_in
 from .conftest import visit
+from .test_self_review import sign_in
 
 PHONE = {"width": 320, "height": 640}
 
