@@ -2,12 +2,16 @@
 sits with the form rather than over it; wide tables scroll in a focusable region of their own
 while the page never scrolls sideways; "Upload" with no file says what to do."""
 
+from datetime import date
+
 from django_scopes import scope
 from playwright.sync_api import expect
 
 from assessments import domain
+from assessments.models import Target
 
 from ..assessment_helpers import complete_answer_data
+from ..test_publishing import award, publish
 from .conftest import visit
 from .test_self_review import sign_in
 
@@ -56,3 +60,53 @@ def test_the_conflict_box_sits_above_the_form_not_over_it(page, world):
     page.set_viewport_size({"width": 1280, "height": 900})
     practice.scroll_into_view_if_needed()
     assert not overlaps(conflict.bounding_box(), practice.bounding_box())
+
+
+def _scrolls_in_its_own_region(page, name):
+    """The page fits 320 px; the table named `name` scrolls inside a focusable region named by
+    its caption, reached with the Tab key, with a visible cue."""
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    region = page.get_by_role("region", name=name, exact=True)
+    expect(region).to_have_attribute("tabindex", "0")
+    expect(region.get_by_role("table", name=name, exact=True)).to_be_visible()
+    width, room = region.evaluate("el => [el.scrollWidth, el.clientWidth]")
+    assert width > room  # the table is wider than the phone: it scrolls, here and only here
+    cue = region.evaluate("el => getComputedStyle(el, '::before').content")
+    assert cue.startswith('"Scroll sideways to see the whole table')
+    page.keyboard.press("Tab")
+    expect(region).to_be_focused()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function(
+        "name => [...document.querySelectorAll('.table-scroll')].some(el => el.scrollLeft > 0)",
+        arg=name,
+    )
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+
+
+def test_wide_tables_scroll_in_a_region_of_their_own_on_a_phone(page, world):
+    page.set_viewport_size(PHONE)
+    award(world.other_school)
+    publish(world.authority)
+    visit(page, "/bathnes/awards/")
+    page.get_by_role("heading", name="Bath", exact=True).click()  # the place before the table
+    _scrolls_in_its_own_region(page, "Awarded schools in Bath")
+
+    with scope(authority=world.authority):
+        domain.save_target(
+            cycle=world.cycle,
+            by=world.people["school_coordinator"],
+            target=Target(
+                element=world.cycle.framework.elements.get(number=3),
+                action="Governors' inclusion link visits each term, reported to the board.",
+                lead=world.people["head_teacher"],
+                deadline=date(2027, 7, 1),
+                success_criteria="Minutes show the visits.",
+            ),
+        )
+    sign_in(page, "school_coordinator@bathnes.test")
+    visit(page, f"/bathnes/cycles/{world.cycle.pk}/plan/")
+    expect(page.get_by_role("row").nth(1)).to_contain_text(
+        "3. Leadership and management" + "Governors' inclusion link visits"
+    )
+    page.get_by_role("link", name="Add a target").focus()
+    _scrolls_in_its_own_region(page, "Targets by element")
