@@ -15,7 +15,7 @@ class MultipleFileField(forms.FileField):
     def clean(self, data, initial=None):
         files = data if isinstance(data, (list, tuple)) else [data] if data else []
         if not files:
-            raise forms.ValidationError("Choose at least one file.")
+            raise forms.ValidationError("Choose a file to upload")
         if len(files) > FILES_PER_REQUEST:
             raise forms.ValidationError(f"Add up to {FILES_PER_REQUEST} files at a time.")
         return files

@@ -10,10 +10,10 @@ from playwright.sync_api import expect
 from assessments import domain
 from assessments.models import Target
 
-from ..assessment_helpers import complete_answer_data
+from ..assessment_helpers import complete_answer_data, validate
 from ..test_publishing import award, publish
 from .conftest import visit
-from .test_self_review import sign_in
+from .test_self_review import PASSWORD, sign_in
 
 PHONE = {"width": 320, "height": 640}
 
@@ -110,3 +110,37 @@ def test_wide_tables_scroll_in_a_region_of_their_own_on_a_phone(page, world):
     )
     page.get_by_role("link", name="Add a target").focus()
     _scrolls_in_its_own_region(page, "Targets by element")
+
+
+def test_upload_with_no_file_says_so_with_and_without_the_script(page, browser, base_url, world):
+    validate(world)
+    portfolio = f"/bathnes/cycles/{world.cycle.pk}/portfolio/"
+    sign_in(page, "school_coordinator@bathnes.test")
+    visit(page, portfolio)
+    page.get_by_role("button", name="Upload").click()
+    summary = page.get_by_role("alert")
+    expect(summary).to_be_focused()
+    expect(summary.get_by_role("link")).to_have_text("Files: Choose a file to upload")
+    expect(page.locator("#id_files_error")).to_have_text("Error: Choose a file to upload")
+    expect(page.get_by_label("Files")).to_have_attribute("aria-invalid", "true")
+    page.a11y.check()
+    summary.get_by_role("link").click()
+    expect(page.get_by_label("Files")).to_be_focused()
+    # Pressing it again does not pile up messages.
+    page.get_by_role("button", name="Upload").click()
+    expect(page.locator(".error-summary")).to_have_count(1)
+    expect(page.locator(".error-message")).to_have_count(1)
+
+    # Without the script the server answers the same.
+    context = browser.new_context(base_url=base_url, java_script_enabled=False)
+    plain = context.new_page()
+    plain.goto("/accounts/login/")
+    plain.get_by_label("Email address").fill("school_coordinator@bathnes.test")
+    plain.get_by_label("Password").fill(PASSWORD)
+    plain.get_by_role("main").get_by_role("button", name="Sign in").click()
+    plain.goto(portfolio)
+    plain.get_by_role("button", name="Upload").click()
+    expect(plain.get_by_role("heading", name="There is a problem")).to_be_visible()
+    expect(plain.locator(".error-summary a")).to_have_text("Files: Choose a file to upload")
+    expect(plain.locator("#id_files_error")).to_have_text("Error: Choose a file to upload")
+    context.close()
