@@ -486,3 +486,18 @@ def test_upload_with_no_file_says_choose_a_file_where_the_person_can_act(coordin
     assert (response.status_code, response.json()) == (422, {"error": "Choose a file to upload"})
     with scope(authority=world.authority):
         assert EvidenceItem.objects.count() == 0
+
+
+def test_the_forty_statements_are_grouped_under_their_elements(coordinator, world):
+    validate(world)
+    response = coordinator.get(reverse("portfolios:add_link", args=["bathnes", world.cycle.pk]))
+    html = response.content.decode()
+    groups = re.findall(
+        r'<h3 class="checkbox-group__heading">(.*?)</h3></legend>\s*<ul>(.*?)</ul>', html, re.S
+    )
+    with scopes_disabled():
+        elements = list(world.cycle.framework.elements.order_by("number"))
+        assert [heading for heading, _ in groups] == [str(e) for e in elements]
+        for (_, boxes), element in zip(groups, elements, strict=True):
+            labels = re.findall(r'name="descriptors" value="\d+"[^>]*>\s*(\d+\.\d+) ', boxes)
+            assert labels == [d.label for d in element.descriptors.order_by("number")]
