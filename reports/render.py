@@ -49,11 +49,15 @@ def _awards():
 
 
 def _certificate_context(award):
+    decision = award.decision
     return {
         "award": award,
         "school": award.school,
         "authority": award.authority,
         "tier": award.get_tier_display(),
+        # The award's own mark, as the seal between the two signatures.
+        "seal": mark_safe(logo.svg(award)),
+        "chair": decision.recorded_by if decision else None,
     }
 
 
