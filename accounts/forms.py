@@ -49,6 +49,7 @@ class InvitationForm(forms.Form):
     school = forms.ModelChoiceField(
         queryset=None,
         required=False,
+        empty_label="No school",
         help_text="Needed for school roles; leave empty for the others.",
     )
 

@@ -7,7 +7,7 @@ itself): what it asks of the object is only its authority, and for school roles 
 
 import rules
 
-from .models import SCHOOL_ROLES, STAFF_ROLES, Membership, Role
+from .models import SCHOOL_ROLES, STAFF_ROLES, Membership, Role, User
 
 SCHOOL_LEADS = frozenset({Role.HEAD_TEACHER, Role.SCHOOL_COORDINATOR})
 PANEL = frozenset({Role.PANEL_MEMBER, Role.PANEL_CHAIR})
@@ -68,6 +68,13 @@ is_desk_checker = is_panel_chair | is_authority_admin
 # evidence). The admin runs the scheme; the chair plans the visits, so weighs the moderators' load,
 # and answers for how long cases take to reach the panel.
 may_see_overview = is_authority_admin | is_panel_chair
+
+
+def people_of_school(school):
+    """Everyone who holds a role at the school, by name: who may lead one of its targets."""
+    return User.objects.filter(
+        memberships__school=school, memberships__role__in=SCHOOL_ROLES
+    ).distinct()
 
 
 @rules.predicate

@@ -2,11 +2,17 @@
 average as a marker across the row), as geometry for an SVG drawn by the template. The same
 figures are shown in a table beside it."""
 
+import textwrap
+
 from .models import Rating
 
 ROW_HEIGHT = 54
 BAR_HEIGHT = 14
 LABEL_WIDTH = 260
+# A label is written in up to two lines of at most this many characters, which at the labels'
+# 15px fit in the label column (about 7.5px a character), rather than run off the left edge.
+LABEL_CHARS = 30
+LINE_HEIGHT = 17
 SCALE_WIDTH = 360
 TOP = 40
 SERIES = [
@@ -52,9 +58,14 @@ def rating_chart(rows, with_mentor=True, with_previous=False, with_average=False
         "width": LABEL_WIDTH + SCALE_WIDTH + 140,
         "height": TOP + len(rows) * ROW_HEIGHT + 10,
         "labels": [
-            {"y": TOP + i * ROW_HEIGHT + BAR_HEIGHT, "text": row["label"]}
+            {
+                "y": TOP + i * ROW_HEIGHT + BAR_HEIGHT,
+                "text": row["label"],
+                "lines": textwrap.wrap(row["label"], LABEL_CHARS, max_lines=2, placeholder=" …"),
+            }
             for i, row in enumerate(rows)
         ],
+        "line_height": LINE_HEIGHT,
         "ticks": [
             {"x": round(LABEL_WIDTH + n * step, 1), "text": label} for n, label in Rating.choices
         ],

@@ -6,9 +6,11 @@ from pathlib import Path
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from accounts.models import Membership, Role
+from accounts.models import Membership, Role, User
+from accounts.roles import people_of_school
 from audit.domain import record
 from awards.domain import eligibility, history_of
 from awards.models import Tier
@@ -497,11 +499,25 @@ def validate(*, cycle, by) -> Cycle:
 # The action plan
 
 
+def lead_choices(cycle, target: Target | None = None):
+    """Who may lead a target: the school's people, and the target's saved lead even if they have
+    left since."""
+    people = people_of_school(cycle.school)
+    if target is None or not target.pk:
+        return people
+    saved = Target.objects.filter(pk=target.pk).values("lead")
+    return User.objects.filter(Q(pk__in=people.values("pk")) | Q(pk__in=saved))
+
+
 @transaction.atomic
 def save_target(*, cycle, by, target: Target) -> Target:
+    """Refused (ValidationError on "lead") when the lead is not a person of the school."""
     check(by, "plan_targets", cycle)
+    if target.lead_id is None or not lead_choices(cycle, target).filter(pk=target.lead_id).exists():
+        raise ValidationError({"lead": "Choose a person of the school to lead this target."})
     created = target.pk is None
     target.cycle = cycle
+    target.lead_note = ""  # the person chosen replaces the lead as first written
     target.save()
     record(
         authority=cycle.authority,

@@ -1,20 +1,21 @@
 from django import forms
+from django.utils.html import format_html
 
 from accounts.models import Role, User
 from schools.models import School
 
-from .domain import kind_options
+from .domain import kind_options, lead_choices
 from .models import REVIEW_COMMENT_LIMIT, TEXT_LIMIT, Cycle, Element, Rating, Target
 
 RATING_CHOICES = [(str(value), label) for value, label in Rating.choices]
 
 
 class StartCycleForm(forms.Form):
-    school = forms.ModelChoiceField(queryset=School.objects.none())
+    school = forms.ModelChoiceField(queryset=School.objects.none(), empty_label="Choose a school")
     kind = forms.ChoiceField(
         choices=Cycle.Kind.choices, initial=Cycle.Kind.INITIAL, label="Kind of assessment"
     )
-    mentor = forms.ModelChoiceField(queryset=User.objects.none())
+    mentor = forms.ModelChoiceField(queryset=User.objects.none(), empty_label="Choose a mentor")
 
     def __init__(self, *args, authority, **kwargs):
         super().__init__(*args, **kwargs)
@@ -119,8 +120,12 @@ class AnswerForm(forms.Form):
 
 
 class AssignmentForm(forms.Form):
-    person = forms.ModelChoiceField(queryset=User.objects.none(), label="Contributor")
-    element = forms.ModelChoiceField(queryset=Element.objects.none())
+    person = forms.ModelChoiceField(
+        queryset=User.objects.none(), label="Contributor", empty_label="Choose a person"
+    )
+    element = forms.ModelChoiceField(
+        queryset=Element.objects.none(), empty_label="Choose an element"
+    )
 
     def __init__(self, *args, cycle, **kwargs):
         super().__init__(*args, **kwargs)
@@ -166,7 +171,9 @@ class ReturnForm(forms.Form):
 
 
 class TargetForm(forms.ModelForm):
-    element = forms.ModelChoiceField(queryset=Element.objects.none())
+    element = forms.ModelChoiceField(
+        queryset=Element.objects.none(), empty_label="Choose an element"
+    )
 
     class Meta:
         model = Target
@@ -177,9 +184,24 @@ class TargetForm(forms.ModelForm):
             "deadline": forms.DateInput(attrs={"type": "date"}),
         }
 
+    lead = forms.ModelChoiceField(
+        queryset=User.objects.none(),
+        label="Lead person",
+        empty_label="Choose a person",
+        help_text="Someone with a role at the school.",
+    )
+
     def __init__(self, *args, cycle, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["element"].queryset = cycle.framework.elements.all()
+        self.fields["lead"].queryset = lead_choices(cycle, self.instance)
+        if self.instance.lead_note:
+            # The hint is rendered as HTML: the note, typed by a person, is escaped.
+            self.fields["lead"].help_text = format_html(
+                "Written before leads were chosen from the school's people: “{}”. "
+                "Choose the person it means.",
+                self.instance.lead_note,
+            )
 
 
 class FrameworkImportForm(forms.Form):

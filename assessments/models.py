@@ -272,7 +272,15 @@ class Target(models.Model):
     cycle = models.ForeignKey(Cycle, on_delete=models.CASCADE, related_name="targets")
     element = models.ForeignKey(Element, on_delete=models.PROTECT, related_name="+")
     action = models.TextField(max_length=1000)
-    lead = models.CharField("lead person", max_length=150)
+    lead = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="lead person",
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    # The lead as written when it was free text, kept where no one of the school matched it.
+    lead_note = models.CharField("lead as first written", max_length=150, blank=True)
     deadline = models.DateField()
     success_criteria = models.TextField(max_length=1000)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.NOT_STARTED)

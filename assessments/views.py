@@ -508,7 +508,7 @@ def compare(request, authority_slug, cycle_pk):
 @authority_view()
 def plan(request, authority_slug, cycle_pk):
     cycle = get_cycle(request, cycle_pk)
-    targets = cycle.targets.select_related("element")
+    targets = cycle.targets.select_related("element", "lead")
     return render(
         request,
         "assessments/plan.html",
@@ -532,9 +532,13 @@ def target_edit(request, authority_slug, cycle_pk, target_pk=None):
         request.POST if request.method == "POST" else None, instance=target, cycle=cycle
     )
     if request.method == "POST" and form.is_valid():
-        domain.save_target(cycle=cycle, by=request.user, target=form.instance)
-        messages.success(request, "Target saved.")
-        return redirect("assessments:plan", authority_slug, cycle.pk)
+        try:
+            domain.save_target(cycle=cycle, by=request.user, target=form.instance)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Target saved.")
+            return redirect("assessments:plan", authority_slug, cycle.pk)
     return render(
         request, "assessments/target_form.html", {"cycle": cycle, "form": form, "target": target}
     )

@@ -15,10 +15,11 @@ def _school_model():
 
 
 class AuditFilterForm(forms.Form):
-    school = forms.ModelChoiceField(queryset=None, required=False)
+    school = forms.ModelChoiceField(queryset=None, required=False, empty_label="Any school")
     person = forms.ModelChoiceField(
         queryset=User.objects.none(),
         required=False,
+        empty_label="Anyone",
         help_text="Changes made by this person or to their roles.",
     )
 

@@ -48,12 +48,12 @@ class ActivityForm(forms.ModelForm):
         label="Partner schools that attended",
         help_text="For a cluster meeting.",
     )
+    kind = forms.ChoiceField(choices=Activity.Kind.choices, widget=forms.RadioSelect)
 
     class Meta:
         model = Activity
         fields = ["kind", "date", "title", "description", "outcomes", "attended_by", "attendance"]
         widgets = {
-            "kind": forms.RadioSelect,
             "date": forms.DateInput(attrs={"type": "date"}),
             "description": forms.Textarea(attrs={"rows": 4}),
             "outcomes": forms.Textarea(attrs={"rows": 3}),

@@ -38,6 +38,7 @@ class KeyStepForm(forms.ModelForm):
 
 class OutputForm(forms.ModelForm):
     url = forms.URLField(label="Link", max_length=500, required=False, assume_scheme="https")
+    kind = forms.ChoiceField(choices=[("", "Choose a kind"), *ResearchOutput.Kind.choices])
 
     class Meta:
         model = ResearchOutput

@@ -482,7 +482,7 @@ def _decided_cycle(cycle, coordinator):
             target=Target(
                 element=element,
                 action=action,
-                lead="Chris Coordinator",
+                lead=coordinator,
                 deadline=timezone.localdate() + timedelta(days=180),
                 success_criteria=(
                     "Minutes and attendance show it happening; parents' survey responses improve."

@@ -77,6 +77,7 @@ class NoteForm(forms.ModelForm):
         widget=forms.CheckboxSelectMultiple,
         label="Elements it bears on",
     )
+    kind = forms.ChoiceField(choices=[("", "Choose a kind"), *VisitNote.Kind.choices])
 
     # A new id with each blank form, so the same note submitted twice is saved once (the visit
     # page's script gives each note it queues its own). Not required: a page opened before it
@@ -229,7 +230,7 @@ class CorrectionForm(TierOptionsMixin, forms.Form):
 
 
 class ConflictForm(forms.Form):
-    school = forms.ModelChoiceField(queryset=School.objects.none())
+    school = forms.ModelChoiceField(queryset=School.objects.none(), empty_label="Choose a school")
     reason = forms.CharField(
         max_length=300,
         label="The conflict",

@@ -231,7 +231,7 @@ def remind_targets(authority, today: date) -> int:
         Target.objects.filter(cycle__authority=authority, deadline__lt=today)
         .exclude(status=Target.Status.DONE)
         .exclude(cycle__state=Cycle.State.DECIDED)
-        .select_related("cycle__school", "element")
+        .select_related("cycle__school", "element", "lead")
         .order_by("cycle", "deadline", "pk")
     )
     claimed = _claimed(What.TARGET, [target.pk for target in overdue])
@@ -278,4 +278,5 @@ def _tell_of_targets(authority, targets, today) -> int:
 def _line(target) -> str:
     action = Truncator(" ".join(target.action.split())).chars(120)
     due = date_format(target.deadline, "j F Y")
-    return f"- {target.element.number} {target.element.title}: {action} ({target.lead}, due {due})"
+    lead = target.lead or target.lead_note
+    return f"- {target.element.number} {target.element.title}: {action} ({lead}, due {due})"

@@ -1,3 +1,5 @@
+from itertools import groupby
+
 from django import forms
 
 from assessments.models import Descriptor, Element
@@ -15,10 +17,16 @@ class MultipleFileField(forms.FileField):
     def clean(self, data, initial=None):
         files = data if isinstance(data, (list, tuple)) else [data] if data else []
         if not files:
-            raise forms.ValidationError("Choose at least one file.")
+            raise forms.ValidationError("Choose a file to upload")
         if len(files) > FILES_PER_REQUEST:
             raise forms.ValidationError(f"Add up to {FILES_PER_REQUEST} files at a time.")
         return files
+
+
+class GroupedCheckboxes(forms.CheckboxSelectMultiple):
+    """Checkboxes under a heading for each group of choices."""
+
+    template_name = "forms/widgets/grouped_checkboxes.html"
 
 
 class LinksMixin(forms.Form):
@@ -33,17 +41,22 @@ class LinksMixin(forms.Form):
     descriptors = forms.ModelMultipleChoiceField(
         queryset=Descriptor.objects.none(),
         required=False,
-        widget=forms.CheckboxSelectMultiple,
+        widget=GroupedCheckboxes,
         label="Statements it is evidence for",
     )
 
     def __init__(self, *args, cycle, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["elements"].queryset = Element.objects.filter(framework=cycle.framework_id)
-        self.fields["descriptors"].queryset = Descriptor.objects.filter(
-            element__framework=cycle.framework_id
-        ).select_related("element")
-        self.fields["descriptors"].label_from_instance = lambda d: f"{d.label} {d.text}"
+        descriptors = Descriptor.objects.filter(element__framework=cycle.framework_id)
+        self.fields["descriptors"].queryset = descriptors
+        # Under their elements, not one list of forty; read when the form is rendered.
+        self.fields["descriptors"].choices = lambda: [
+            (str(element), [(d.pk, f"{d.label} {d.text}") for d in group])
+            for element, group in groupby(
+                descriptors.select_related("element"), key=lambda d: d.element
+            )
+        ]
 
 
 class UploadForm(LinksMixin):

@@ -32,7 +32,10 @@ def get_item(request, cycle, item_pk) -> EvidenceItem:
 @authority_view()
 def portfolio(request, authority_slug, cycle_pk):
     """Coverage at a glance, then each element's evidence, or a plain "no evidence yet"."""
-    cycle = get_cycle(request, cycle_pk)
+    return _portfolio_page(request, get_cycle(request, cycle_pk))
+
+
+def _portfolio_page(request, cycle, upload_form=None):
     # A grouped query does not take the model's default ordering: it is named here.
     items = list(
         cycle.evidence.select_related("file")
@@ -73,7 +76,7 @@ def portfolio(request, authority_slug, cycle_pk):
             "item_count": len(items),
             "locked": domain.is_locked(cycle),
             "can_add": can_add,
-            "upload_form": UploadForm(cycle=cycle),
+            "upload_form": upload_form or UploadForm(cycle=cycle),
             "files_per_request": domain.FILES_PER_REQUEST,
             "can_submit": domain.can_submit(cycle, request.user),
             "submission": cycle.portfolio_submissions.first(),
@@ -91,12 +94,11 @@ def upload(request, authority_slug, cycle_pk):
     form = UploadForm(request.POST, request.FILES, cycle=cycle)
     wants_json = request.headers.get("Accept") == "application/json"
     if not form.is_valid():
-        errors = [e for field_errors in form.errors.values() for e in field_errors]
         if wants_json:
+            errors = [e for field_errors in form.errors.values() for e in field_errors]
             return JsonResponse({"error": " ".join(errors)}, status=422)
-        for error in errors:
-            messages.error(request, error)
-        return redirect("portfolios:portfolio", authority_slug, cycle.pk)
+        # The page again, its form's errors in the summary and at the field.
+        return _portfolio_page(request, cycle, upload_form=form)
     results = []
     for uploaded in form.cleaned_data["files"]:
         try:

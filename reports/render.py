@@ -49,11 +49,15 @@ def _awards():
 
 
 def _certificate_context(award):
+    decision = award.decision
     return {
         "award": award,
         "school": award.school,
         "authority": award.authority,
         "tier": award.get_tier_display(),
+        # The award's own mark, as the seal between the two signatures.
+        "seal": mark_safe(logo.svg(award)),
+        "chair": decision.recorded_by if decision else None,
     }
 
 
@@ -103,7 +107,7 @@ def _summary_context(cycle):
         "school": cycle.school,
         "authority": cycle.authority,
         "rows": element_rows(cycle, with_reviews=cycle.validated_at is not None),
-        "targets": cycle.targets.select_related("element"),
+        "targets": cycle.targets.select_related("element", "lead"),
     }
 
 

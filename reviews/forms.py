@@ -61,7 +61,9 @@ class RatificationForm(forms.Form):
 
 
 class PriorityForm(forms.ModelForm):
-    element = forms.ModelChoiceField(queryset=Element.objects.none())
+    element = forms.ModelChoiceField(
+        queryset=Element.objects.none(), empty_label="Choose an element"
+    )
 
     class Meta:
         model = Priority

@@ -23,7 +23,10 @@ class AreaForm(forms.ModelForm):
 
 class SchoolForm(forms.ModelForm):
     # Declared here because the default fields would query a scoped model when the class is built.
-    area = forms.ModelChoiceField(queryset=Area.objects.none(), required=False)
+    area = forms.ModelChoiceField(
+        queryset=Area.objects.none(), required=False, empty_label="No area"
+    )
+    phase = forms.ChoiceField(choices=[("", "Choose a phase"), *School.Phase.choices])
 
     class Meta:
         model = School

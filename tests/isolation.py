@@ -137,7 +137,7 @@ def _target(world, owner):
             cycle=cycle,
             element=cycle.framework.elements.first(),
             action="Act",
-            lead="Lee",
+            lead_note="Lee",
             deadline=timezone.localdate(),
             success_criteria="Done",
         )

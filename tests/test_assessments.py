@@ -1,3 +1,4 @@
+import re
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -635,7 +636,7 @@ def test_the_school_adds_a_target_and_overdue_ones_are_marked(client, world):
         {
             "element": element.pk,
             "action": "Train support staff",
-            "lead": "Ms Khan",
+            "lead": world.people["head_teacher"].pk,
             "deadline": (date.today() - timedelta(days=1)).isoformat(),
             "success_criteria": "All trained",
             "status": "on_track",
@@ -645,6 +646,103 @@ def test_the_school_adds_a_target_and_overdue_ones_are_marked(client, world):
     response = client.get(reverse("assessments:plan", args=["bathnes", world.cycle.pk]))
     assert [t.action for t in response.context["targets"]] == ["Train support staff"]
     assert "Overdue" in response.content.decode()
+    # The element by its number and name, the lead by name.
+    cells = re.findall(r"<td>(.*?)</td>", response.content.decode(), re.S)
+    assert cells[0] == "4. Staffing systems and organisation"
+    assert cells[2].strip() == "Head teacher"
+
+
+def test_a_targets_lead_is_chosen_from_the_schools_people_only(client, world):
+    """The form offers the school's people, and the server refuses anyone else: a person of
+    another school of the authority, its mentor, an outsider."""
+    client.force_login(world.people["school_coordinator"])
+    url = reverse("assessments:target_create", args=["bathnes", world.cycle.pk])
+    response = client.get(url)
+    offered = response.context["form"].fields["lead"].queryset
+    school_people = [p.full_name for p in offered]
+    assert school_people == sorted(
+        world.people[r].full_name
+        for r in ("head_teacher", "school_contributor", "school_coordinator")
+    )
+    assert "---------" not in response.content.decode()
+    assert '<option value="" selected>Choose a person</option>' in response.content.decode()
+    _, element = element_url(world, 4)
+    for stranger in [
+        world.others["other_school_coordinator"],
+        world.people["mentor"],
+        world.outsider,
+    ]:
+        response = client.post(
+            url,
+            {
+                "element": element.pk,
+                "action": "Act",
+                "lead": stranger.pk,
+                "deadline": "2027-01-31",
+                "success_criteria": "Done",
+                "status": "not_started",
+            },
+        )
+        assert response.status_code == 200
+        assert response.context["form"].errors == {
+            "lead": ["Select a valid choice. That choice is not one of the available choices."]
+        }
+    with scope(authority=world.authority):
+        assert Target.objects.count() == 0
+        # The domain refuses them too, whatever form or API calls it.
+        with pytest.raises(ValidationError) as refused:
+            domain.save_target(
+                cycle=world.cycle,
+                by=world.people["school_coordinator"],
+                target=Target(
+                    element=element,
+                    action="Act",
+                    lead=world.others["other_school_coordinator"],
+                    deadline=date(2027, 1, 31),
+                    success_criteria="Done",
+                ),
+            )
+        assert refused.value.message_dict == {
+            "lead": ["Choose a person of the school to lead this target."]
+        }
+        assert Target.objects.count() == 0
+
+
+def test_a_target_written_before_leads_were_people_shows_its_note_until_a_person_is_chosen(
+    client, world
+):
+    with scope(authority=world.authority):
+        target = Target.objects.create(
+            cycle=world.cycle,
+            element=world.cycle.framework.elements.get(number=2),
+            action="Pupil voice survey",
+            lead_note="The SENCo <b>",
+            deadline=date(2027, 1, 31),
+            success_criteria="Done",
+        )
+    client.force_login(world.people["school_coordinator"])
+    plan = reverse("assessments:plan", args=["bathnes", world.cycle.pk])
+    assert "Not chosen yet: written as “The SENCo &lt;b&gt;”" in client.get(plan).content.decode()
+    edit = reverse("assessments:target_edit", args=["bathnes", world.cycle.pk, target.pk])
+    assert (
+        "Written before leads were chosen from the school's people: “The SENCo &lt;b&gt;”."
+        in client.get(edit).content.decode()
+    )
+    response = client.post(
+        edit,
+        {
+            "element": target.element_id,
+            "action": "Pupil voice survey",
+            "lead": world.people["school_contributor"].pk,
+            "deadline": "2027-01-31",
+            "success_criteria": "Done",
+            "status": "on_track",
+        },
+    )
+    assert response.status_code == 302
+    with scope(authority=world.authority):
+        target.refresh_from_db()
+    assert (target.lead, target.lead_note) == (world.people["school_contributor"], "")
 
 
 @pytest.mark.parametrize(
@@ -685,7 +783,7 @@ def test_bad_targets_are_refused(client, world, changes, errors):
     data = {
         "element": element.pk,
         "action": "Act",
-        "lead": "Lee",
+        "lead": world.people["head_teacher"].pk,
         "deadline": "2027-01-31",
         "success_criteria": "Done",
         "status": "not_started",

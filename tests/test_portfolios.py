@@ -466,3 +466,38 @@ def test_item_page_query_count_does_not_grow(coordinator, world, django_assert_n
             reverse("portfolios:item", args=["bathnes", world.cycle.pk, item.pk])
         )
     assert len(response.context["comments"]) == extra
+
+
+def test_upload_with_no_file_says_choose_a_file_where_the_person_can_act(coordinator, world):
+    """Without the page's script the form posts nothing: the portfolio page comes back with the
+    error in its summary, linked to the field, and at the field; with it, JSON says the same."""
+    validate(world)
+    response = coordinator.post(upload_url(world), {})
+    assert response.status_code == 200
+    html = response.content.decode()
+    summary = re.search(r'<div class="error-summary".*?</div>', html, re.S).group(0)
+    assert re.findall(r'<a href="([^"]+)">([^<]+)</a>', summary) == [
+        ("#id_files", "Files: Choose a file to upload")
+    ]
+    assert re.findall(r'<p class="error-message" id="id_files_error">(.*?)</p>', html) == [
+        '<span class="visually-hidden">Error:</span> Choose a file to upload'
+    ]
+    response = post_files(coordinator, world)
+    assert (response.status_code, response.json()) == (422, {"error": "Choose a file to upload"})
+    with scope(authority=world.authority):
+        assert EvidenceItem.objects.count() == 0
+
+
+def test_the_forty_statements_are_grouped_under_their_elements(coordinator, world):
+    validate(world)
+    response = coordinator.get(reverse("portfolios:add_link", args=["bathnes", world.cycle.pk]))
+    html = response.content.decode()
+    groups = re.findall(
+        r'<h3 class="checkbox-group__heading">(.*?)</h3></legend>\s*<ul>(.*?)</ul>', html, re.S
+    )
+    with scopes_disabled():
+        elements = list(world.cycle.framework.elements.order_by("number"))
+        assert [heading for heading, _ in groups] == [str(e) for e in elements]
+        for (_, boxes), element in zip(groups, elements, strict=True):
+            labels = re.findall(r'name="descriptors" value="\d+"[^>]*>\s*(\d+\.\d+) ', boxes)
+            assert labels == [d.label for d in element.descriptors.order_by("number")]

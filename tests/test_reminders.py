@@ -29,7 +29,7 @@ from notifications.models import OutboxMessage, Reminder
 from publishing import domain as publishing
 
 from .assessment_helpers import at_once
-from .factories import SchoolFactory
+from .factories import SchoolFactory, UserFactory
 from .test_worker import wait_for
 
 UK = ZoneInfo(settings.TIME_ZONE)
@@ -79,7 +79,7 @@ def target(world, deadline, status=Target.Status.NOT_STARTED, cycle=None):
             cycle=cycle,
             element=element,
             action="Train the lunchtime staff in the behaviour policy",
-            lead="Lee Lead",
+            lead=UserFactory(full_name="Lee Lead"),
             deadline=deadline,
             success_criteria="Every lunchtime supervisor trained",
             status=status,

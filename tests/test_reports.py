@@ -537,3 +537,28 @@ def test_a_certificate_made_before_its_award_was_withdrawn_is_no_longer_served(
     for name in ("reports:job", "reports:download"):
         response = client.get(reverse(name, args=["bathnes", job.pk]))
         assert (name, response.status_code, response.context["reason"]) == (name, 403, reason)
+
+
+def test_the_certificate_ends_with_the_signatures_seal_and_reference(
+    world, django_capture_on_commit_callbacks
+):
+    """Below the award and its dates (the page's lower third, as rendered and looked at): the
+    panel chair's signature for the authority, the award's seal, IQM's, and the reference."""
+    award = make_award(world, tier=Tier.QUALITY_MARK)
+    job = reload(request_certificate(world, award, django_capture_on_commit_callbacks))
+    text = " ".join(page_text(read_pdf(job)).split())
+    dates = "Awarded 1 July 2026 · valid until 1 July 2029"
+    assert dates in text
+    after = text[text.index(dates) + len(dates) :]
+    for expected in [
+        "Chair of the moderation panel",
+        "Bath & North East Somerset",
+        "The national award for inclusion in schools",
+        f"Certificate {award.pk} · Bath & North East Somerset · to be renewed by 1 July 2029",
+    ]:
+        assert expected in after
+    # The seal is the award's mark, drawn (its letters as outlines) between the signatures.
+    with scope(authority=world.authority):
+        html = render.build_html("certificate", award)
+    seal = html[html.index('<div class="seal">') :]
+    assert seal.index("<svg") < seal.index("</svg>") < seal.index("</div>")

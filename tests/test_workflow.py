@@ -59,7 +59,7 @@ TAKE = {
         target=Target(
             element=_element(c),
             action="Act",
-            lead="Lee",
+            lead=w.people["head_teacher"],
             deadline=TOMORROW,
             success_criteria="Done",
         ),

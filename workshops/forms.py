@@ -1,6 +1,7 @@
 from django import forms
 from django.db.models import Q
 
+from accounts.models import User
 from assessments.models import Element
 
 from .models import Booking, Workshop
@@ -17,6 +18,11 @@ class WorkshopForm(forms.ModelForm):
         required=False,
         widget=forms.CheckboxSelectMultiple,
         label="Elements covered",
+    )
+    mentor = forms.ModelChoiceField(
+        queryset=User.objects.none(),
+        empty_label="Choose a mentor",
+        help_text=Workshop._meta.get_field("mentor").help_text,
     )
 
     class Meta:

@@ -70,10 +70,56 @@
     });
   }
 
+  // The same error summary and field error as the page shows without this script.
+  var NO_FILE = "Choose a file to upload";
+  function clearError() {
+    form.querySelectorAll(".error-summary, #" + input.id + "_error").forEach(function (el) { el.remove(); });
+    input.closest(".form-group").classList.remove("form-group--error");
+    input.removeAttribute("aria-invalid");
+  }
+  function showError(message) {
+    clearError();
+    var group = input.closest(".form-group");
+    group.classList.add("form-group--error");
+    var error = document.createElement("p");
+    error.className = "error-message";
+    error.id = input.id + "_error";
+    var hidden = document.createElement("span");
+    hidden.className = "visually-hidden";
+    hidden.textContent = "Error:";
+    error.append(hidden, " " + message);
+    group.insertBefore(error, input);
+    input.setAttribute("aria-invalid", "true");
+    var described = (input.getAttribute("aria-describedby") || "").split(" ").filter(function (id) { return id && id !== error.id; });
+    input.setAttribute("aria-describedby", described.concat(error.id).join(" "));
+    var summary = document.createElement("div");
+    summary.className = "error-summary";
+    summary.setAttribute("role", "alert");
+    summary.setAttribute("aria-labelledby", "error-summary-title");
+    summary.tabIndex = -1;
+    var title = document.createElement("h2");
+    title.id = "error-summary-title";
+    title.className = "error-summary__title";
+    title.textContent = "There is a problem";
+    var items = document.createElement("ul");
+    items.className = "error-summary__list";
+    var item = document.createElement("li");
+    var link = document.createElement("a");
+    link.href = "#" + input.id;
+    link.textContent = group.querySelector("label").textContent.trim() + ": " + message;
+    link.addEventListener("click", function (event) { event.preventDefault(); input.focus(); });
+    item.append(link);
+    items.append(item);
+    summary.append(title, items);
+    form.insertBefore(summary, zone);
+    summary.focus();
+  }
+
   function uploadAll(files) {
     list.innerHTML = "";
     files = Array.prototype.slice.call(files, 0);
-    if (!files.length) return;
+    if (!files.length) { showError(NO_FILE); return; }
+    clearError();
     if (files.length > limit) {
       var li = document.createElement("li");
       li.className = "upload-progress__item upload-progress__item--error";
