@@ -1376,3 +1376,9 @@ def check(client_factory, name, case, world, staff_user) -> list[str]:
         else:
             expect(who, url, case.denied, attempt(client, case, url, world, kwargs), False)
     return problems
+
+
+# Issue 13, accessibility (keys): the accessibility statement, public like the home page.
+URLS |= {
+    "accessibility": Case(PUBLIC),
+}
