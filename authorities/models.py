@@ -4,7 +4,18 @@ from django.db import models
 
 # First path segments the portal itself uses: an authority may not take one as its slug.
 RESERVED_SLUGS = frozenset(
-    {"accounts", "admin", "api", "awards", "platform", "static", "media", "healthz", "switch"}
+    {
+        "accessibility",
+        "accounts",
+        "admin",
+        "api",
+        "awards",
+        "platform",
+        "static",
+        "media",
+        "healthz",
+        "switch",
+    }
 )
 
 

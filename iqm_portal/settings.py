@@ -243,6 +243,10 @@ vars().update(EMAIL_CONFIG)
 # worker for a dead one.
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="IQM Portal <no-reply@iqm-portal.test>")
+# Where the accessibility statement asks people to report a problem or ask for another format.
+ACCESSIBILITY_CONTACT_EMAIL = env.str(
+    "ACCESSIBILITY_CONTACT_EMAIL", default="accessibility@iqm-portal.test"
+)
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"

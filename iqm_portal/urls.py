@@ -27,6 +27,7 @@ authority_patterns = [
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("accessibility/", views.accessibility, name="accessibility"),
     path("accounts/", include("accounts.urls")),
     path("platform/authorities/", views.platform_authorities, name="platform_authorities"),
     path("admin/", admin.site.urls),

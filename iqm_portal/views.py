@@ -3,6 +3,7 @@ dashboard, the platform admin's authorities) and so belong to no single app belo
 
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -30,6 +31,12 @@ def home(request):
     if len(authorities) == 1 and not request.user.is_staff:
         return redirect("dashboard", authority_slug=authorities[0].slug)
     return render(request, "home.html", {"authorities": authorities})
+
+
+@login_not_required
+def accessibility(request):
+    """The accessibility statement the UK public sector bodies' regulations ask for."""
+    return render(request, "accessibility.html", {"contact": settings.ACCESSIBILITY_CONTACT_EMAIL})
 
 
 @login_not_required

@@ -1464,3 +1464,9 @@ URLS |= {
     ),
     "moderation:decide_check": on_cycle({"panel_chair"}, objects=_cycle, state=State.WITH_PANEL),
 }
+
+
+# Issue 13, accessibility (keys): the accessibility statement, public like the home page.
+URLS |= {
+    "accessibility": Case(PUBLIC),
+}

@@ -236,7 +236,7 @@ def test_the_page(client, councils):
     )
     assert '<a href="/awards/bristol/' in content
     assert '<option value="flagship" selected>Flagship</option>' in content
-    assert "<title>Schools with an IQM award: 1 found</title>" in content
+    assert "<title>Schools with an IQM award: 1 found – IQM Portal</title>" in content
 
 
 def test_htmx_gets_the_results_the_count_and_the_areas_alone(client, councils):

@@ -6,6 +6,7 @@
   if (!form) return;
   var input = form.querySelector("input[type=file]");
   var list = form.querySelector("[data-progress]");
+  var announce = form.querySelector("[data-upload-status]"); // a live region: what screen readers hear
   var zone = form.querySelector("[data-dropzone]");
   var limit = parseInt(form.dataset.limit, 10);
   var token = form.querySelector("input[name=csrfmiddlewaretoken]").value;
@@ -125,10 +126,15 @@
       li.className = "upload-progress__item upload-progress__item--error";
       li.textContent = "Add up to " + limit + " files at a time.";
       list.append(li);
+      announce.textContent = li.textContent;
       return;
     }
     var rows = files.map(line);
+    announce.textContent = "Uploading " + files.length + " file" + (files.length > 1 ? "s" : "") + "…";
     Promise.all(files.map(function (file, i) { return send(file, rows[i]); })).then(function (outcomes) {
+      var added = outcomes.filter(Boolean).length;
+      announce.textContent = added + " of " + files.length + " file" + (files.length > 1 ? "s" : "") + " added." +
+        (added < files.length ? " The list says why the others were not." : "");
       var done = document.createElement("li");
       var link = document.createElement("a");
       link.href = window.location.pathname;

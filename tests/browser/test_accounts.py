@@ -17,7 +17,7 @@ def test_an_admin_signs_in_finds_the_way_round_and_sees_form_errors(page, base_u
     admin = world.people["authority_admin"]
 
     visit(page, "/")
-    expect(page).to_have_title("IQM Portal")
+    expect(page).to_have_title("Inclusion Quality Mark assessments – IQM Portal")
     expect(page.get_by_role("heading", level=1)).to_have_text("The IQM Portal")
 
     page.get_by_role("main").get_by_role("link", name="Sign in").click()
