@@ -162,6 +162,7 @@ def test_the_school_completes_an_element_and_submits_by_keyboard(page, world):
 
     follow(page, page.get_by_role("link", name="Back to the elements"))
     expect(page.get_by_text("10 of 10 elements complete")).to_be_visible()
+    follow(page, page.get_by_role("link", name="Submit to the mentor"))
     tab_to(page, page.get_by_role("button", name="Submit to the mentor"))
     press_and_load(page)
     expect(page.get_by_role("status").filter(has_text="sent to")).to_have_text(

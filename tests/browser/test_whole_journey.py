@@ -219,6 +219,12 @@ def complete_self_review(page):
 
 
 def submit_to_mentor(page):
+    """From the case page, through the check of what will happen and who is told."""
+    page.get_by_role("link", name="Submit to the mentor").click()
+    page.a11y.wait()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Submit the self-review to Mina Mentor?"
+    )
     page.get_by_role("button", name="Submit to the mentor").click()
     page.a11y.wait()
     expect(page.get_by_role("status").filter(has_text="sent to")).to_have_text(
@@ -231,9 +237,9 @@ def validate_self_review(page, cycle_path):
     visit(page, cycle_path)
     page.get_by_role("link", name="Validate the self-review").click()
     page.a11y.wait()
-    for number in range(1, 11):
-        page.get_by_role("button", name=f"Save my rating of element {number}", exact=True).click()
-        page.a11y.wait()
+    page.get_by_role("button", name="Agree with all remaining").click()
+    page.a11y.wait()
+    expect(page.locator("#decided-count")).to_have_text("10 of 10 elements decided.")
     page.get_by_role("button", name="Validate the self-review").click()
     page.a11y.wait()
     expect(page.get_by_role("status").filter(has_text="validated")).to_have_text(
@@ -259,6 +265,8 @@ def submit_portfolio(page, cycle_path):
     page.get_by_role("link", name="Show the updated portfolio").click()
     page.a11y.wait()
     expect(page.get_by_text("No evidence yet.")).to_have_count(0)
+    page.get_by_role("link", name="Submit the portfolio").click()
+    page.a11y.wait()
     page.get_by_role("button", name="Submit the portfolio").click()
     page.a11y.wait()
     expect(page.get_by_role("status").filter(has_text="submitted for moderation")).to_have_text(
@@ -325,13 +333,15 @@ def write_and_sign_report(page, cycle_path):
     page.get_by_label("Tier").select_option(label=TIER)
     for judgement in page.get_by_label("Judgement").all():
         judgement.select_option(label="Met")
-    page.get_by_role("button", name="Save the report").click()
-    page.a11y.wait()
+    # Each section saves itself: the context, each element and the recommendation.
+    expect(page.locator(".save-status").filter(has_text="Saved at")).to_have_count(12)
     sign_report(page, cycle_path, signed_by="1 of 2")
 
 
 def sign_report(page, cycle_path, signed_by):
     visit(page, f"{cycle_path}report/")
+    page.get_by_role("link", name="Sign the report").click()
+    page.a11y.wait()
     page.get_by_role("button", name="Sign the report").click()
     page.a11y.wait()
     if signed_by == "2 of 2":
@@ -356,6 +366,8 @@ def cast_vote(page, cycle_path):
 
 def record_decision(page, cycle_path):
     visit(page, f"{cycle_path}panel/")
+    page.get_by_role("link", name="Record the decision").click()
+    page.a11y.wait()
     page.get_by_label("The panel's reasons").fill("A clear, well-evidenced report.")
     page.get_by_role("button", name="Record the decision").click()
     page.a11y.wait()
