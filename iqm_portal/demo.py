@@ -276,10 +276,10 @@ def load_demo():
         coordinator = User.objects.get(email="coordinator@bathnes.test")
         validated = schools["bathnes", VALIDATED_SCHOOL]
         if not Cycle.objects.filter(school=validated).exists():
-            _validated_cycle(bathnes, validated, mentor, coordinator)
+            validated_cycle(bathnes, validated, mentor, coordinator)
         decided = schools["bathnes", DECIDED_SCHOOL]
         if not Cycle.objects.filter(school=decided).exists():
-            _decided_cycle(_validated_cycle(bathnes, decided, mentor, coordinator), coordinator)
+            _decided_cycle(validated_cycle(bathnes, decided, mentor, coordinator), coordinator)
         _workshops(bathnes, schools, mentor)
     with scope(authority=national):
         _flagship_demo(schools["iqm", "The Cooper School"], User.objects.get(email="head@iqm.test"))
@@ -425,7 +425,7 @@ def _cooper_activities(cluster):
             activity.attended_by.set(cluster.partners.all())
 
 
-def _validated_cycle(authority, school, mentor, coordinator) -> Cycle:
+def validated_cycle(authority, school, mentor, coordinator) -> Cycle:
     """A self-review filled in, submitted and validated, as the school and its mentor would."""
     cycle = start_cycle(
         authority=authority, by=None, school=school, kind=Cycle.Kind.INITIAL, mentor=mentor
@@ -458,10 +458,28 @@ def _decided_cycle(cycle, coordinator):
     """The rest of an assessment, as the people of B&NES would make it: an action plan and the
     portfolio, the desk check, the visit, a report signed by both moderators, the panel's vote
     and the chair's decision to award the Quality Mark."""
-    people = {
+    reported_cycle(cycle, coordinator)
+    voted_cycle(cycle)
+    moderation.record_decision(
+        cycle=cycle,
+        by=_bathnes_people()["chair"],
+        rationale=(
+            "The report shows every element met, with strong evidence from pupils, parents and "
+            "governors. The panel agrees with the moderators' recommendation."
+        ),
+    )
+
+
+def _bathnes_people():
+    return {
         user.email.split("@")[0]: user
         for user in User.objects.filter(email__endswith="@bathnes.test")
     }
+
+
+def reported_cycle(cycle, coordinator):
+    """A validated case taken on to its visit and a report written, not yet signed."""
+    people = _bathnes_people()
     chair, first, second = people["chair"], people["moderator"], people["moderator2"]
     elements = list(cycle.framework.elements.all())
     for element, action, status in [
@@ -533,21 +551,18 @@ def _decided_cycle(cycle, coordinator):
             for element in elements
         },
     )
-    moderation.sign_report(cycle=cycle, by=first)
-    moderation.sign_report(cycle=cycle, by=second)
-    moderation.open_vote(cycle=cycle, by=chair)
-    for member in (people["panel"], people["panel2"], chair):
+
+
+def voted_cycle(cycle):
+    """A reported case signed by both moderators and voted on by the panel, to be decided."""
+    people = _bathnes_people()
+    moderation.sign_report(cycle=cycle, by=people["moderator"])
+    moderation.sign_report(cycle=cycle, by=people["moderator2"])
+    moderation.open_vote(cycle=cycle, by=people["chair"])
+    for member in (people["panel"], people["panel2"], people["chair"]):
         moderation.cast_ballot(
             cycle=cycle, by=member, outcome=Outcome.AWARD, tier=Tier.QUALITY_MARK
         )
-    moderation.record_decision(
-        cycle=cycle,
-        by=chair,
-        rationale=(
-            "The report shows every element met, with strong evidence from pupils, parents and "
-            "governors. The panel agrees with the moderators' recommendation."
-        ),
-    )
 
 
 def _workshops(authority, schools, mentor):

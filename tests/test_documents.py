@@ -294,7 +294,9 @@ def test_school_staff_and_the_mentor_get_the_documents_from_the_cycle_page(
     }
     for who in ("coordinator", "mentor"):
         client.force_login(demo.person(who))
+        # The case's outcome offers the certificate first; the case's documents follow.
         assert pdf_buttons(client.get(cycle_page).content.decode()) == [
+            (request_url("certificate", demo.decision.award), "Get the certificate (PDF)"),
             (request_url("summary", demo.cycle), "Get the self-review summary (PDF)"),
             (request_url("report", demo.report), "Get the assessment report (PDF)"),
             (request_url("letter", demo.decision), "Get the decision letter (PDF)"),

@@ -25,7 +25,7 @@ from django.core.management import call_command
 from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
-from django_scopes import scopes_disabled
+from django_scopes import scope, scopes_disabled
 
 from iqm_portal.demo import (
     DECIDED_SCHOOL,
@@ -256,6 +256,54 @@ def _output():
     return ResearchOutput
 
 
+def _case_at(stage):
+    """A case of a school of its own (the demo's cases are before or past the visit), taken by
+    the demo's steps to its report written ("reported") or to the panel's votes ("voted")."""
+
+    def make(d):
+        from accounts.models import Membership, Role
+        from assessments.models import Cycle
+        from iqm_portal.demo import reported_cycle, validated_cycle, voted_cycle
+        from moderation.domain import add_note
+        from schools.models import School
+
+        name = f"Every Page {stage.title()} Primary"
+        with scopes_disabled():
+            found = Cycle.objects.filter(school__name=name).first()
+            if found:
+                return found
+            authority = d.school(DEMO_SCHOOL).authority
+        with scope(authority=authority):
+            school = School.objects.create(
+                authority=authority, name=name, urn=f"9{len(stage):05}", phase=School.Phase.PRIMARY
+            )
+            coordinator = d.person("coordinator@bathnes.test")
+            Membership.objects.create(
+                authority=authority, user=coordinator, role=Role.SCHOOL_COORDINATOR, school=school
+            )
+            cycle = validated_cycle(authority, school, d.person("mentor@bathnes.test"), coordinator)
+            reported_cycle(cycle, coordinator)
+            add_note(
+                cycle=cycle,
+                by=d.person("moderator@bathnes.test"),
+                kind="pupils",
+                who="School council",
+                notes="Every pupil has a say.",
+                elements=[],
+            )
+            if stage == "voted":
+                voted_cycle(cycle)
+        return cycle
+
+    return make
+
+
+def _note(d):
+    cycle = _case_at("reported")(d)
+    with scopes_disabled():
+        return {"cycle_pk": cycle.pk, "note_pk": cycle.visit.notes.first().pk}
+
+
 def _area(d):
     with scopes_disabled():
         return {"area_pk": d.school(DEMO_SCHOOL).area_id}
@@ -270,6 +318,7 @@ IQM = {"authority_slug": "iqm"}
 # Every GET pattern that answers with a page, and how to reach it in the demo.
 PAGES = {
     "home": Page(),
+    "accessibility": Page(screenshot=True),
     "accounts:login": Page(),
     "accounts:password_reset": Page(),
     "accounts:password_reset_done": Page(),
@@ -299,6 +348,7 @@ PAGES = {
     "assessments:cycle": Page(cycle_of(DEMO_SCHOOL), screenshot=True),
     "assessments:element": Page(element_of(DEMO_SCHOOL), screenshot=True),
     "assessments:assignments": Page(cycle_of(DEMO_SCHOOL)),
+    "assessments:submit_check": Page(cycle_of(DEMO_SCHOOL)),
     "assessments:review": Page(cycle_of(VALIDATED_SCHOOL), role="mentor", screenshot=True),
     "assessments:compare": Page(cycle_of(VALIDATED_SCHOOL), role="mentor"),
     "assessments:plan": Page(cycle_of(DECIDED_SCHOOL), screenshot=True),
@@ -308,10 +358,18 @@ PAGES = {
     "portfolios:portfolio": Page(cycle_of(DECIDED_SCHOOL), screenshot=True),
     "portfolios:add_link": Page(cycle_of(VALIDATED_SCHOOL)),
     "portfolios:item": Page(_item),
+    "portfolios:submit_check": Page(cycle_of(VALIDATED_SCHOOL), screenshot=True),
     "moderation:queue": Page(),
     "moderation:conflicts": Page(),
     "moderation:visit": Page(cycle_of(DECIDED_SCHOOL), role="panel_chair", screenshot=True),
     "moderation:report": Page(cycle_of(DECIDED_SCHOOL), role="moderator", screenshot=True),
+    "moderation:note_edit": Page(_note, role="moderator"),
+    "moderation:sign_check": Page(
+        lambda d: {"cycle_pk": _case_at("reported")(d).pk}, role="moderator", screenshot=True
+    ),
+    "moderation:decide_check": Page(
+        lambda d: {"cycle_pk": _case_at("voted")(d).pk}, role="panel_chair", screenshot=True
+    ),
     "moderation:panel": Page(cycle_of(DECIDED_SCHOOL), role="panel_chair", screenshot=True),
     "reviews:update": Page(cycle_of(THREE_WAYS), screenshot=True),
     "reviews:update_element": Page(element_of(THREE_WAYS)),
