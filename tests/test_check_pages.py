@@ -186,8 +186,10 @@ def test_an_unfinished_report_is_checked_against_what_signing_needs(world):
     assert unchanged(world) == before
     assert response.templates[0].name == "moderation/report.html"
     assert "The report cannot be signed yet" in text(response)
+    with scope(authority=world.authority):
+        elements = list(world.cycle.framework.elements.all())
     assert list(response.context["sign_errors"]) == [
-        f"element-{element.pk}-judgement" for element in world.cycle.framework.elements.all()
+        f"element-{element.pk}-judgement" for element in elements
     ]
 
 
