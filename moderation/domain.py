@@ -168,6 +168,7 @@ def add_note(
         if sent is not None:
             if sent.author_id != by.pk:
                 raise ValidationError("This note was sent by someone else.")
+            sent.signatures_taken_back = False
             return sent
     check(by, step_of(cycle, "write_report", "write_ratification"), cycle)
     note = VisitNote.objects.create(
@@ -181,7 +182,17 @@ def add_note(
         client_id=client_id,
     )
     note.elements.set(elements)
+    note.signatures_taken_back = take_back_signatures(cycle)
     return note
+
+
+def take_back_signatures(cycle) -> bool:
+    """A change to the draft report, or to the visit notes it rests on, takes back any signature:
+    the report is signed as it stands. Says whether there was one to take back."""
+    signatures = Report.signed_by.through.objects.filter(
+        report__cycle=cycle, report__finalised_at__isnull=True
+    )
+    return signatures.delete()[0] > 0
 
 
 NOTE_FIELDS = ("kind", "who", "subject", "focus", "notes")
@@ -222,11 +233,13 @@ def edit_note(*, note, by, kind, who, notes, subject="", focus="", elements=()) 
         before=before,
         after=_note_snapshot(note),
     )
+    note.signatures_taken_back = take_back_signatures(cycle)
     return note
 
 
 @transaction.atomic
-def delete_note(*, note, by) -> None:
+def delete_note(*, note, by) -> bool:
+    """Delete a note; says whether a signature on the report was taken back."""
     cycle = lock_cycle(note.visit.cycle)
     check_notes_open(cycle, by)
     record(
@@ -238,6 +251,7 @@ def delete_note(*, note, by) -> None:
         before=_note_snapshot(note),
     )
     note.delete()
+    return take_back_signatures(cycle)
 
 
 # The report
@@ -302,7 +316,7 @@ def save_section(*, cycle, by, section, version, data) -> Report | Finding:
             setattr(row, field, data[field])
         setattr(row, version_field, version + 1)
         row.save()
-        report.signed_by.clear()
+        take_back_signatures(cycle)
     return row
 
 

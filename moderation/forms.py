@@ -103,15 +103,19 @@ class NoteForm(forms.ModelForm):
 class SectionForm(forms.Form):
     """One autosaved section of the report (moderation.domain.save_section): its fields and the
     version they were loaded at. `to_sign` names the fields signing needs, so their labels say
-    so rather than "(optional)"."""
+    so rather than "(optional)". `of` names what the section is of, for screen readers, when the
+    page has several sections with the same labels (" for element 3")."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
     to_sign: dict = {}
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, of="", **kwargs):
         super().__init__(*args, **kwargs)
         for name, when in self.to_sign.items():
             self.fields[name].required_for = when
+        if of:
+            for field in self.fields.values():
+                field.hidden_label = f" for {of}"
 
     def data_of(self, row) -> dict:
         return {name: getattr(row, name) for name in self.fields if name != "version"}

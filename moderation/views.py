@@ -141,11 +141,11 @@ def visit(request, authority_slug, cycle_pk):
         )
         if note_form.is_bound and note_form.is_valid():
             try:
-                domain.add_note(cycle=cycle, by=request.user, **note_form.note())
+                note = domain.add_note(cycle=cycle, by=request.user, **note_form.note())
             except (TransitionError, PermissionDenied, ValidationError) as error:
                 note_form.add_error(None, _error(error))  # the report was signed meanwhile, say
             else:
-                messages.success(request, "Note saved.")
+                messages.success(request, "Note saved." + _unsigned(note.signatures_taken_back))
                 return redirect("moderation:visit", authority_slug, cycle.pk)
     if request.method == "POST" and plan_form is None and note_form is None:
         raise PermissionDenied
@@ -218,13 +218,15 @@ def report(request, authority_slug, cycle_pk):
     return _report_page(request, cycle, report_)
 
 
-def _section(key, form, row=None, conflict=None):
-    """What a section's save status shows: the form, what was saved, or a conflict."""
+def _section(key, form, row=None, conflict=None, saved_at=None):
+    """What a section's save status shows: the form, what was saved, or a conflict; `saved_at`
+    only in the answer to a save."""
     return {
         "key": key,
         "level": 4 if key.startswith("element-") else 3,  # of the conflict's heading
         "form": form,
         "saved": row,
+        "saved_at": saved_at,
         "conflict": conflict,
         "their_version": getattr(conflict, _version_field(key), None),
         "comparison": form.compare(conflict) if conflict else [],
@@ -235,15 +237,19 @@ def _version_field(key):
     return domain.REPORT_SECTIONS[key][0] if key in domain.REPORT_SECTIONS else "version"
 
 
-def _section_form(key, row, data=None, **kwargs):
-    """The form of the section `key` ("context", "overall" or "element-<pk>"), bound to `data`
-    or showing `row`, its saved state (None for an element not yet written)."""
+def _section_form(key, row, data=None, element=None, **kwargs):
+    """The form of the section `key` ("context", "overall" or "element-<pk>", of `element`),
+    bound to `data` or showing `row`, its saved state (None for an element not yet written)."""
     form_class = {"context": ContextForm, "overall": OverallForm}.get(key, FindingForm)
     if form_class is FindingForm:  # one on the page for each element
         kwargs["auto_id"] = f"id_{key}-%s"
+        kwargs["of"] = f"element {element.number}"
+    form = form_class(data, **kwargs) if data is not None else form_class(**kwargs)
+    # Each section has a version: its input's id names the section (the other fields' names are
+    # unique to their section, and domain.sign_errors names them so).
+    form.fields["version"].widget.attrs["id"] = f"id_{key}-version"
     if data is not None:
-        return form_class(data, **kwargs)
-    form = form_class(**kwargs)
+        return form
     if row is not None:
         form.initial = {"version": getattr(row, _version_field(key)), **form.data_of(row)}
     else:
@@ -256,9 +262,10 @@ def _field_name(key, name):
     return name if key in domain.REPORT_SECTIONS else f"{key}-{name}"
 
 
+SIGNED = "The report is signed: it can no longer be changed."
+
+
 def _save_section(request, cycle, report_):
-    if not workflow.STEPS["write_report"].test(request.user, cycle) or report_.finalised_at:
-        raise PermissionDenied
     key = request.POST.get("section", "")
     element = None
     if key not in domain.REPORT_SECTIONS:
@@ -267,9 +274,15 @@ def _save_section(request, cycle, report_):
             raise Http404
         element = get_object_or_404(Element, pk=element_pk, framework=cycle.framework_id)
     tiers = {"tiers": tier_options(cycle.school)} if key == "overall" else {}
-    form = _section_form(key, None, request.POST, **tiers)
-    row, conflict, status = None, None, 422
-    if form.is_valid():
+    form = _section_form(key, None, request.POST, element=element, **tiers)
+    row, conflict, saved_at, status = None, None, None, 422
+    step = workflow.STEPS["write_report"]
+    if report_.finalised_at or not step.test(request.user, cycle):
+        # Signed by both while the page was open, say: nothing is saved, and the section says why.
+        signed = report_.finalised_at or cycle.state not in step.sources
+        form.add_error(None, SIGNED if signed else step.refusal)
+        status = 403
+    elif form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k != "version"}
         try:
             row = domain.save_section(
@@ -287,8 +300,9 @@ def _save_section(request, cycle, report_):
             form.add_error(None, str(error))
             status = 403 if isinstance(error, PermissionDenied) else 422
         else:
-            form, status = _section_form(key, row, **tiers), 200
-    section = _section(key, form, row, conflict)
+            form, status = _section_form(key, row, element=element, **tiers), 200
+            saved_at = timezone.now()
+    section = _section(key, form, row, conflict, saved_at)
     if request.htmx:
         return render(
             request,
@@ -301,6 +315,8 @@ def _save_section(request, cycle, report_):
         return redirect(
             reverse("moderation:report", args=[request.authority.slug, cycle.pk]) + f"#{key}"
         )
+    if status == 403:
+        messages.error(request, " ".join(form.non_field_errors()))
     return _report_page(request, cycle, report_, bound=section, status=status)
 
 
@@ -334,7 +350,8 @@ def _report_page(request, cycle, report_, bound=None, sign_errors=None, status=2
             context_section=section("context", report_),
             overall_section=section("overall", report_, tiers=tiers),
             elements=[
-                (e, section(f"element-{e.pk}", findings.get(e.pk)), beside[e.pk]) for e in elements
+                (e, section(f"element-{e.pk}", findings.get(e.pk), element=e), beside[e.pk])
+                for e in elements
             ],
         )
     return render(request, "moderation/report.html", context, status=status)
@@ -410,7 +427,7 @@ def note_edit(request, authority_slug, cycle_pk, note_pk):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            domain.edit_note(
+            note = domain.edit_note(
                 note=note,
                 by=request.user,
                 kind=data["kind"],
@@ -423,7 +440,7 @@ def note_edit(request, authority_slug, cycle_pk, note_pk):
         except (TransitionError, PermissionDenied) as error:
             messages.error(request, _error(error))
         else:
-            messages.success(request, "Note saved.")
+            messages.success(request, "Note saved." + _unsigned(note.signatures_taken_back))
         return redirect("moderation:visit", authority_slug, cycle.pk)
     return render(
         request,
@@ -438,17 +455,24 @@ def note_delete(request, authority_slug, cycle_pk, note_pk):
     note = _note(request, cycle, note_pk)
     if request.method == "POST":
         try:
-            domain.delete_note(note=note, by=request.user)
+            unsigned = domain.delete_note(note=note, by=request.user)
         except (TransitionError, PermissionDenied) as error:
             messages.error(request, _error(error))
         else:
-            messages.success(request, "Note deleted.")
+            messages.success(request, "Note deleted." + _unsigned(unsigned))
         return redirect("moderation:visit", authority_slug, cycle.pk)
     return render(
         request,
         "moderation/note_delete.html",
         {"cycle": cycle, "note": note, "closed": _notes_closed(request, cycle)},
     )
+
+
+def _unsigned(signatures_taken_back):
+    """What a success message adds when a note's change took back a signature on the report."""
+    if not signatures_taken_back:
+        return ""
+    return " The report's signature is taken back: sign it again once it is finished."
 
 
 def _note(request, cycle, note_pk):

@@ -3,7 +3,8 @@ conflict when both change the same section, honest "required to sign" fields che
 each element beside its ratings, visit notes and evidence, and visit notes edited or deleted until
 the report is signed."""
 
-from datetime import date, timedelta
+import re
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -416,3 +417,103 @@ def test_a_note_is_edited_then_refused_once_the_report_is_signed(client, world, 
     refused = client.post(_url(draft, "moderation:note_delete", note_pk=note.pk), follow=True)
     assert [str(m) for m in refused.context["messages"]] == [signed]
     assert draft.visit.notes.count() == 1
+
+
+SIGNED = "The report is signed: it can no longer be changed."
+TAKEN_BACK = " The report's signature is taken back: sign it again once it is finished."
+
+
+def test_a_save_after_the_second_signature_says_so_in_its_section(client, world, draft):
+    first, second = world.people["moderator"], world.people["moderator2"]
+    _complete(draft, first)
+    client.force_login(first)
+    page = client.get(_url(draft))  # open while the co-moderator signs
+    assert page.context["editable"] is True
+    domain.sign_report(cycle=draft, by=first)
+    domain.sign_report(cycle=draft, by=second)
+    data = {"section": "context", "version": 1, "context": "Changed."}
+    refused = client.post(_url(draft), data, headers={"HX-Request": "true"})
+    assert (refused.status_code, [t.name for t in refused.templates][0]) == (
+        403,
+        "moderation/_section_status.html",
+    )
+    html = refused.content.decode().strip()
+    assert html.startswith('<div id="save-status-context"') and "<html" not in html
+    assert f"<p>Not saved:</p><ul><li>{SIGNED}</li></ul>" in html
+    plain = client.post(_url(draft), data)
+    assert (plain.status_code, [str(m) for m in plain.context["messages"]]) == (403, [SIGNED])
+    assert Report.objects.get(cycle=draft).context == "A school."
+
+
+def test_saved_at_only_in_the_answer_to_a_save_in_a_live_region_that_stays(
+    client, world, draft, time_machine
+):
+    client.force_login(world.people["moderator"])
+    html = client.get(_url(draft)).content.decode()
+    assert "Saved at" not in html
+    assert html.count("<p>Not written yet.</p>") == draft.framework.elements.count()
+    # Each status box sits in a live region that stays; the box alone is swapped, carrying its
+    # version for static/js/autosave.js.
+    assert (
+        '<div class="save-status-region" role="status">\n<div id="save-status-context" '
+        'class="save-status save-status--inline" data-version="0">'
+    ) in html
+    assert 'hx-target="#save-status-context" hx-swap="outerHTML"' in html
+    time_machine.move_to(datetime(2026, 12, 3, 9, 41, tzinfo=UTC), tick=False)
+    saved = client.post(
+        _url(draft),
+        {"section": "context", "version": 0, "context": "Small."},
+        headers={"HX-Request": "true"},
+    )
+    assert saved.content.decode().strip() == (
+        '<div id="save-status-context" class="save-status save-status--inline" '
+        'data-version="1">\n\n  <p>Saved at <time datetime="2026-12-03T09:41:00+00:00">09:41'
+        "</time>.</p>\n\n</div>"
+    )
+
+
+def test_a_note_changed_after_one_signature_takes_it_back(client, world, draft):
+    first, second = world.people["moderator"], world.people["moderator2"]
+    _complete(draft, first)
+    report = Report.objects.get(cycle=draft)
+    domain.sign_report(cycle=draft, by=first)
+    note = _note(draft, second)
+    assert (note.signatures_taken_back, list(report.signed_by.all())) == (True, [])
+    assert _note(draft, second).signatures_taken_back is False  # nothing left to take back
+    domain.sign_report(cycle=draft, by=first)
+    client.force_login(second)
+    edited = client.post(
+        _url(draft, "moderation:note_edit", note_pk=note.pk),
+        {"kind": "staff", "who": "SENCo", "notes": "Knows every pupil.", "elements": []},
+        follow=True,
+    )
+    assert [str(m) for m in edited.context["messages"]] == ["Note saved." + TAKEN_BACK]
+    assert list(report.signed_by.all()) == []
+    domain.sign_report(cycle=draft, by=second)
+    assert domain.delete_note(note=note, by=first) is True
+    assert (list(report.signed_by.all()), draft.visit.notes.count()) == ([], 1)
+    draft.refresh_from_db()
+    assert draft.state == State.VISIT_PLANNED
+
+
+def test_each_sections_labels_name_its_element_and_ids_are_unique(client, world, draft):
+    client.force_login(world.people["moderator"])
+    html = client.get(_url(draft)).content.decode()
+    first = draft.framework.elements.get(number=1)
+    label = f'<label class="label" for="id_element-{first.pk}-strengths">Strengths'
+    assert f'{label}<span class="visually-hidden"> for element 1</span>' in html
+    count = draft.framework.elements.count()
+    assert html.count('<span class="visually-hidden"> for element 1</span>') == 3
+    assert html.count('<span class="visually-hidden"> for element ') == 3 * count
+    ids = re.findall(r'\bid="([^"]+)"', html)
+    assert [i for i in set(ids) if ids.count(i) > 1] == []
+    assert ('id="id_context-version"', 'id="id_overall-version"') == tuple(
+        f'id="{i}"' for i in ids if i in ("id_context-version", "id_overall-version")
+    )
+
+
+def test_the_title_says_error_when_the_report_cannot_be_signed_yet(client, world, draft):
+    client.force_login(world.people["moderator"])
+    html = client.get(_url(draft, "moderation:sign_check")).content.decode()
+    assert f"<title>Error: Assessment report – {draft.school.name} – IQM Portal</title>" in html
+    assert "<title>Assessment report – " in client.get(_url(draft)).content.decode()
