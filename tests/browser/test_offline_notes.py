@@ -158,7 +158,9 @@ def test_each_refused_notes_buttons_name_it_and_focus_stays_in_the_list(page, wo
         write(page, kind, who, notes)
     sign_the_report(world, cycle)  # meanwhile: notes are closed
     page.context.set_offline(False)
-    expect(page.get_by_role("status")).to_have_text("2 notes could not be sent: see “Not yet sent”.")
+    expect(page.get_by_role("status")).to_have_text(
+        "2 notes could not be sent: see “Not yet sent”."
+    )
     waiting = page.get_by_role("region", name="Not yet sent")
     first, second = (f"“{kind}: {who}”" for kind, who, _ in NOTES)
     names = [f"Try again to send the note {first}", f"Discard this note {first}"]
@@ -172,7 +174,9 @@ def test_each_refused_notes_buttons_name_it_and_focus_stays_in_the_list(page, wo
     expect(page.locator("#note-status")).to_be_focused()
     expect(waiting.get_by_role("listitem").first).to_contain_text("Not sent:")
     waiting.get_by_role("button", name=f"Discard this note {first}").click()
-    expect(waiting.get_by_role("button", name=f"Try again to send the note {second}")).to_be_focused()
+    expect(
+        waiting.get_by_role("button", name=f"Try again to send the note {second}")
+    ).to_be_focused()
     waiting.get_by_role("button", name=f"Discard this note {second}").click()
     expect(waiting).to_be_hidden()
     expect(page.get_by_label("Kind")).to_be_focused()
