@@ -19,7 +19,8 @@
   var sending = false, signedOut = false, sentSome = false, retry = null, retryDelay = 5000;
 
   // The queue: every note of this browser not yet sent, oldest first, with its visit's address
-  // and its author. Another person's notes are not theirs to see or send: they are dropped.
+  // and its author. Only the signed-in person's own notes are listed and sent; another person's
+  // stay on the device, untouched, until their author signs in here again and sends them.
   function load() {
     try { return JSON.parse(localStorage.getItem(KEY)) || []; } catch (e) { return []; }
   }
@@ -34,7 +35,7 @@
     store(all);
   }
   try {
-    store(load().filter(function (n) { return n.user === user; }));
+    store(load());
   } catch (e) { return; } // no storage here: the form posts as it always did
 
   function newId() {
@@ -59,6 +60,13 @@
     if (text) node.textContent = text;
     return node;
   }
+  // Each note's buttons name the note too, for those who hear them out of their list item.
+  function button(text, hidden) {
+    var node = element("button", "button button--secondary", text);
+    node.type = "button";
+    node.appendChild(element("span", "visually-hidden", hidden));
+    return node;
+  }
   function item(note) {
     var li = element("li", "comment note-queue__item");
     var meta = element("p", "comment__meta");
@@ -69,19 +77,16 @@
     li.appendChild(meta);
     li.appendChild(element("p", "note-queue__text", note.notes));
     if (note.error) {
-      var again = element("button", "button button--secondary", "Try again");
-      again.type = "button";
+      var again = button("Try again", " to send the note “" + note.title + "”");
       again.addEventListener("click", function () {
         update(note.id, function (n) { delete n.error; });
         signedOut = false;
         flush();
       });
-      var discard = element("button", "button button--secondary", "Discard this note");
-      discard.type = "button";
+      var discard = button("Discard this note", " “" + note.title + "”");
       discard.addEventListener("click", function () {
         update(note.id);
         render();
-        field("kind").focus();
       });
       li.appendChild(again);
       li.appendChild(document.createTextNode(" "));
@@ -105,6 +110,10 @@
     var notes = waiting();
     var pending = notes.filter(function (n) { return !n.error; }).length;
     var failed = notes.length - pending;
+    // Focus on a button of the list would fall to the page's start when the list is rebuilt: it
+    // goes to the same place in the new list (the next note's button), or else to the status.
+    var focused = Array.prototype.indexOf.call(queueList.children,
+      document.activeElement && document.activeElement.closest("li"));
     queueList.textContent = "";
     notes.forEach(function (n) { queueList.appendChild(item(n)); });
     queueBox.hidden = notes.length === 0;
@@ -121,7 +130,15 @@
       status(plural(failed) + " could not be sent: see “Not yet sent”.");
     } else if (sentSome) {
       status("All notes sent");
+    } else {
+      status("");
     }
+    if (focused < 0) return;
+    var place = queueList.children[Math.min(focused, queueList.children.length - 1)];
+    var next = place && place.querySelector("button");
+    if (next) next.focus();
+    else if (statusBox.textContent) statusBox.focus();
+    else field("kind").focus();
   }
 
   // Sending: the oldest waiting note first, the next once the portal has answered.

@@ -9,7 +9,6 @@ const STATIC_URL = "{% get_static_prefix %}";
 const CACHE = "iqm-visit-pages";
 const VISIT_PAGE = /^\/[^/]+\/cycles\/\d+\/visit\/$/;
 const OWNER = new URL("?owner", self.location).href; // whose pages the cache holds
-const SLOW = 6000; // after this many ms without an answer, the kept copy is shown
 
 self.addEventListener("install", () => self.skipWaiting());
 self.addEventListener("activate", (event) => event.waitUntil(self.clients.claim()));
@@ -72,26 +71,27 @@ async function keep(user, urls) {
   }
 }
 
-// A visit page: from the network, kept as it comes; the kept copy when there is no network, or
-// while it is too slow to answer.
+// A visit page: from the network, kept as it comes; the kept copy only when the network fails
+// (offline). A slow answer is waited for: the copy may be another person's page, or out of date.
 async function page(event, url) {
   const cache = await caches.open(CACHE);
   const key = pageKey(url);
-  const fromNetwork = fetch(event.request).then(async (response) => {
-    if (response.ok && response.type === "basic") {
-      await cache.put(key, response.clone());
-    } else if (response.type === "opaqueredirect") {
-      await forgetPages(cache); // signed out: to the sign-in page
-    } else if (response.status === 403 || response.status === 404) {
-      await cache.delete(key);
-    }
-    return response;
-  });
-  event.waitUntil(fromNetwork.catch(() => null));
-  const kept = await cache.match(key, { ignoreVary: true });
-  if (!kept) return fromNetwork;
-  const slow = new Promise((resolve) => setTimeout(() => resolve(kept), SLOW));
-  return Promise.race([fromNetwork.catch(() => kept), slow]);
+  let response;
+  try {
+    response = await fetch(event.request);
+  } catch (error) {
+    const kept = await cache.match(key, { ignoreVary: true });
+    if (kept) return kept;
+    throw error;
+  }
+  if (response.ok && response.type === "basic") {
+    await cache.put(key, response.clone());
+  } else if (response.type === "opaqueredirect") {
+    await forgetPages(cache); // signed out: to the sign-in page
+  } else if (response.status === 403 || response.status === 404) {
+    await cache.delete(key);
+  }
+  return response;
 }
 
 // A file of the page: from the network (or the browser's own cache) while there is one, and the

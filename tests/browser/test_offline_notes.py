@@ -9,6 +9,7 @@ from assessments.models import Cycle
 from moderation.models import VisitNote
 
 from ..journey import advance
+from ..test_offline_notes import sign_the_report
 from .conftest import visit
 from .test_self_review import PASSWORD, sign_in
 
@@ -99,8 +100,9 @@ def test_notes_written_offline_are_kept_and_sent_in_order_once(page, world):
 
 def test_notes_left_on_the_device_are_not_the_next_persons(page, world):
     """A moderator's note still waiting when their session ends is kept, with a link to sign in
-    again; a colleague who signs in on the same phone instead neither sees it nor sends it as
-    theirs, and the pages the service worker keeps become the colleague's."""
+    again; a colleague who signs in on the same phone instead neither sees it nor sends it, nor
+    loses it: it is sent when its author signs in again. The pages the service worker keeps
+    become the colleague's."""
     cycle = advance(world, Cycle.State.VISIT_PLANNED)
     path = f"/bathnes/cycles/{cycle.pk}/visit/"
     sign_in(page, "moderator@bathnes.test")
@@ -128,9 +130,55 @@ def test_notes_left_on_the_device_are_not_the_next_persons(page, world):
     page.a11y.wait()
     assert page.url.endswith(path)
     expect(page.get_by_role("region", name="Not yet sent")).to_be_hidden()
-    assert page.evaluate(QUEUE) == []
     page.wait_for_function(
         f"(owner) => {OWNER}.then((text) => text === owner)", arg=str(world.people["moderator2"].pk)
     )
     kept_offline(page, path)
+    expect(page.get_by_role("status")).to_have_text("")
+    assert page.evaluate(QUEUE) == ["Meeting with pupils: School council"]
+    assert saved(cycle) == []
+
+    page.get_by_role("button", name="Sign out").click()
+    sign_in(page, "moderator@bathnes.test")
+    visit(page, path)
+    expect(page.get_by_role("status")).to_have_text("All notes sent")
+    expect(page.get_by_role("article")).to_have_count(1)
+    assert page.evaluate(QUEUE) == []
+    assert saved(cycle) == [NOTES[0][1:]]
+
+
+def test_each_refused_notes_buttons_name_it_and_focus_stays_in_the_list(page, world):
+    cycle = advance(world, Cycle.State.VISIT_PLANNED)
+    path = f"/bathnes/cycles/{cycle.pk}/visit/"
+    sign_in(page, "moderator@bathnes.test")
+    visit(page, path)
+    kept_offline(page, path)
+    page.context.set_offline(True)
+    for kind, who, notes in NOTES:
+        write(page, kind, who, notes)
+    sign_the_report(world, cycle)  # meanwhile: notes are closed
+    page.context.set_offline(False)
+    expect(page.get_by_role("status")).to_have_text(
+        "2 notes could not be sent: see “Not yet sent”."
+    )
+    waiting = page.get_by_role("region", name="Not yet sent")
+    first, second = (f"“{kind}: {who}”" for kind, who, _ in NOTES)
+    names = [f"Try again to send the note {first}", f"Discard this note {first}"]
+    names += [f"Try again to send the note {second}", f"Discard this note {second}"]
+    expect(waiting.get_by_role("button")).to_have_count(4)
+    for index, name in enumerate(names):
+        expect(waiting.get_by_role("button").nth(index)).to_have_accessible_name(name)
+    page.a11y.check()
+
+    waiting.get_by_role("button", name=f"Try again to send the note {first}").click()
+    expect(page.locator("#note-status")).to_be_focused()
+    expect(waiting.get_by_role("listitem").first).to_contain_text("Not sent:")
+    waiting.get_by_role("button", name=f"Discard this note {first}").click()
+    expect(
+        waiting.get_by_role("button", name=f"Try again to send the note {second}")
+    ).to_be_focused()
+    waiting.get_by_role("button", name=f"Discard this note {second}").click()
+    expect(waiting).to_be_hidden()
+    expect(page.get_by_label("Kind")).to_be_focused()
+    assert page.evaluate(QUEUE) == []
     assert saved(cycle) == []
