@@ -7,25 +7,23 @@
 // been sent and answered, so a last edit is never left behind by the page that follows.
 (function () {
   "use strict";
-  var flushes = [];
+  var savers = [];
   document.querySelectorAll("form[data-autosave]").forEach(function (form) {
-    flushes.push(autosave(form));
+    savers.push(autosave(form));
   });
-  if (flushes.length) document.addEventListener("submit", submitAfterSaves);
+  if (savers.length) document.addEventListener("submit", submitAfterSaves);
 
 function submitAfterSaves(event) {
   var other = event.target;
   if (other.hasAttribute("data-autosave")) return;
-  if (other.dataset.saved) { delete other.dataset.saved; return; }
+  var pending = savers.filter(function (saver) { return saver.pending(); });
+  if (!pending.length) return;
   event.preventDefault();
-  var left = flushes.length, failed = false;
-  flushes.forEach(function (flush) {
-    flush(function (saved) {
+  var left = pending.length, failed = false;
+  pending.forEach(function (saver) {
+    saver.flush(function (saved) {
       failed = failed || !saved;
-      if (--left) return;
-      if (failed) return;
-      other.dataset.saved = "true";
-      other.requestSubmit(event.submitter);
+      if (!--left && !failed) other.requestSubmit(event.submitter);
     });
   });
 }
@@ -172,10 +170,12 @@ function autosave(form) {
     clearDraft();
   }
 
-  // Sends what is waiting now and calls done(saved) once it is answered.
-  return function flush(done) {
-    if (!dirty && !inFlight) { done(true); return; }
-    if (dirty) { waiting.push(done); save(); } else answering.push(done);
+  // flush sends what is waiting now and calls done(saved) once it is answered.
+  return {
+    pending: function () { return dirty || inFlight; },
+    flush: function (done) {
+      if (dirty) { waiting.push(done); save(); } else answering.push(done);
+    }
   };
 }
 })();
