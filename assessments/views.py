@@ -378,8 +378,8 @@ def _review_rows(cycle, invalid=None):
                 initial={"rating": review.rating, "comment": review.comment} if review else {},
             )
         school = answer.rating if answer else None
-        # The "agree" button picks the school's rating among the radios, then saves.
-        row["agree_id"] = f"{row['form']['rating'].auto_id}_{school}" if school is not None else ""
+        # The "agree" button picks the radio of the school's rating, then saves.
+        row["agree"] = str(school) if school is not None else ""
     return rows
 
 

@@ -2,6 +2,8 @@
 comment), saved as it is made, "agree with all remaining", validation refused while any element is
 undecided, and nothing lost on a return."""
 
+import re
+
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
@@ -220,8 +222,17 @@ def test_nothing_looks_agreed_before_the_mentor_decides(client, submitted):
         ("3.3", "Developing"),
         ("3.4", "Developing"),
     ]
-    assert 'data-check="id_e{}-rating_2"'.format(rows[2]["element"].pk) in body
-    assert "Developing (the school's rating)" in body
+    # The "agree" button names the school's rating by its value, not by the radio's position.
+    pk = rows[2]["element"].pk
+    agree = f'id="agree-{pk}" name="e{pk}-agree" value="on" data-check="{Rating.DEVELOPING}">'
+    assert agree in body
+    assert body.count("(the school's rating)") == 10
+    assert re.findall(r'value="(\d)"[^>]*>\s*<label[^>]*>[^<]*\(the school', body)[2] == str(
+        Rating.DEVELOPING
+    )
+    # A draft kept in the browser belongs to the person who typed it.
+    mentor = world.people["mentor"].pk
+    assert f'data-draft-key="iqm-review-{mentor}-bathnes-{world.cycle.pk}-{pk}"' in body
 
 
 def test_each_decision_is_saved_as_it_is_made_with_its_marker_and_the_count(client, submitted):
@@ -278,6 +289,7 @@ def test_validate_is_refused_with_a_summary_linking_to_each_undecided_element(cl
     assert [row["element"].number for row in response.context["undecided"]] == list(range(2, 11))
     assert all(link in body for link in links)
     assert 'class="error-summary" role="alert"' in body
+    assert "<title>Error: Mentor's validation – " in body
     world.cycle.refresh_from_db()
     assert world.cycle.state == State.SUBMITTED
 

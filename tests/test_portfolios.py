@@ -475,6 +475,7 @@ def test_upload_with_no_file_says_choose_a_file_where_the_person_can_act(coordin
     response = coordinator.post(upload_url(world), {})
     assert response.status_code == 200
     html = response.content.decode()
+    assert "<title>Error: Portfolio – " in html
     summary = re.search(r'<div class="error-summary".*?</div>', html, re.S).group(0)
     assert re.findall(r'<a href="([^"]+)">([^<]+)</a>', summary) == [
         ("#id_files", "Files: Choose a file to upload")

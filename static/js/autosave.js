@@ -2,15 +2,39 @@
 // decision on each element, or each section of the moderators' report (htmx does the request;
 // this file decides when, and keeps a draft in the browser so nothing typed is lost if the tab
 // closes or the network drops). A form's status box is its hx-target; a form with a version
-// input is told of conflicts; a submit button with data-check picks that choice, then saves.
+// input is told of conflicts; a submit button with data-check picks the radio of that value,
+// then saves. Any other form on the page (Validate, Return) waits until every pending save has
+// been sent and answered, so a last edit is never left behind by the page that follows.
 (function () {
   "use strict";
-  document.querySelectorAll("form[data-autosave]").forEach(autosave);
+  var savers = [];
+  document.querySelectorAll("form[data-autosave]").forEach(function (form) {
+    savers.push(autosave(form));
+  });
+  if (savers.length) document.addEventListener("submit", submitAfterSaves);
+
+function submitAfterSaves(event) {
+  var other = event.target;
+  if (other.hasAttribute("data-autosave")) return;
+  var pending = savers.filter(function (saver) { return saver.pending(); });
+  if (!pending.length) return;
+  event.preventDefault();
+  var left = pending.length, failed = false;
+  pending.forEach(function (saver) {
+    saver.flush(function (saved) {
+      failed = failed || !saved;
+      if (!--left && !failed) other.requestSubmit(event.submitter);
+    });
+  });
+}
 
 function autosave(form) {
   var key = form.dataset.draftKey;
   var versionInput = form.querySelector("input[name=version]");
   var timer = null, retryDelay = 2000, dirty = false;
+  // Typing counts edits; an answered save clears `dirty` only if nothing was typed since it was
+  // sent. Flush callbacks wait for the next save to start (`waiting`), then for its answer.
+  var edits = 0, sentEdits = 0, inFlight = false, waiting = [], answering = [];
 
   function fields() {
     var pairs = [];
@@ -37,6 +61,7 @@ function autosave(form) {
   }
   function schedule(delay) {
     dirty = true;
+    edits++;
     storeDraft();
     clearTimeout(timer);
     timer = setTimeout(save, delay);
@@ -47,10 +72,19 @@ function autosave(form) {
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     var choice = event.submitter && event.submitter.dataset.check;
-    if (choice) { document.getElementById(choice).checked = true; schedule(0); } else save();
+    if (choice) {
+      form.querySelector('input[type=radio][value="' + CSS.escape(choice) + '"]').checked = true;
+      schedule(0);
+    } else save();
   });
 
-  form.addEventListener("htmx:beforeRequest", function () { status("<p>Saving…</p>"); });
+  form.addEventListener("htmx:beforeRequest", function () {
+    inFlight = true;
+    sentEdits = edits;
+    answering = answering.concat(waiting);
+    waiting = [];
+    status("<p>Saving…</p>");
+  });
   form.addEventListener("htmx:afterSwap", function () {
     var box = statusBox();
     if (!box || !versionInput) return;
@@ -58,10 +92,15 @@ function autosave(form) {
     if (box.hasAttribute("data-conflict")) {
       var keep = box.querySelector("[data-keep-mine]");
       keep.addEventListener("click", function () { versionInput.value = keep.dataset.keepMine; save(); });
-      box.querySelector("[data-take-theirs]").addEventListener("click", function () {
+      box.querySelector("[data-take-theirs]").addEventListener("click", function (event) {
+        // Their version is on the server: load it afresh (the link may be this very page, where
+        // following it would only scroll), at its section.
+        event.preventDefault();
         dirty = false;
         clearTimeout(timer);
         clearDraft();
+        history.replaceState(history.state, "", event.currentTarget.href);
+        location.reload();
       });
       var conflict = box.querySelector(".conflict");
       conflict.setAttribute("tabindex", "-1");
@@ -70,7 +109,12 @@ function autosave(form) {
   });
   form.addEventListener("htmx:afterRequest", function (event) {
     var code = event.detail.xhr ? event.detail.xhr.status : 0;
-    if (code === 200) { dirty = false; retryDelay = 2000; clearDraft(); return; }
+    inFlight = false;
+    var answered = answering;
+    answering = [];
+    if ((code === 200 || code === 422) && edits === sentEdits) dirty = false;
+    if (code === 200) retryDelay = 2000;
+    if (code === 200 && !dirty) clearDraft();
     if (code === 0 || code >= 500) {
       status('<p class="save-status__error">Not saved: the connection was lost. Your work is kept in this browser; trying again in ' +
         Math.round(retryDelay / 1000) + " seconds.</p>");
@@ -78,6 +122,13 @@ function autosave(form) {
       timer = setTimeout(save, retryDelay);
       retryDelay = Math.min(retryDelay * 2, 60000);
     }
+    if (code !== 200 && answered.length) {
+      var box = statusBox();
+      box.insertAdjacentHTML("afterbegin", '<p class="save-status__error">Nothing else was done, as this is not saved.</p>');
+      box.setAttribute("tabindex", "-1");
+      box.focus();
+    }
+    answered.forEach(function (done) { done(code === 200); });
   });
 
   window.addEventListener("beforeunload", function (event) {
@@ -118,5 +169,13 @@ function autosave(form) {
   } else {
     clearDraft();
   }
+
+  // flush sends what is waiting now and calls done(saved) once it is answered.
+  return {
+    pending: function () { return dirty || inFlight; },
+    flush: function (done) {
+      if (dirty) { waiting.push(done); save(); } else answering.push(done);
+    }
+  };
 }
 })();

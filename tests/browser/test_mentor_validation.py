@@ -100,6 +100,7 @@ def walk_through_the_validation(page, base_url, world):
     summary = page.get_by_role("alert")
     expect(summary).to_be_focused()
     expect(summary.get_by_role("heading")).to_have_text("You cannot validate yet")
+    expect(page).to_have_title(re.compile(r"^Error: Mentor's validation – "))
     expect(summary.get_by_role("link")).to_have_text(
         [
             "2. Pupil attitudes, values and personal development: not decided",
@@ -135,10 +136,36 @@ def walk_through_the_validation(page, base_url, world):
         (10, Rating.ESTABLISHED, ""),
     ]
 
+    # A comment typed just before validating is saved first, not left behind.
+    element7 = page.get_by_role("region", name="7. Resources and ICT")
+    element7.get_by_label("Comment for the school").fill("Typed as I pressed Validate.")
     page.get_by_role("button", name="Validate the self-review").click()
-    page.a11y.wait()
     expect(page.get_by_role("status").filter(has_text="validated")).to_have_text(
         "The self-review is validated. The school can see your ratings and comments."
     )
+    page.a11y.wait()
+    assert cycle.reviews.get(element__number=7).comment == "Typed as I pressed Validate."
     cycle.refresh_from_db()
     assert cycle.state == Cycle.State.VALIDATED
+
+
+def test_a_comment_typed_just_before_returning_is_saved_first(page, base_url, world):
+    complete_self_review(world)
+    submit(world)
+    cycle = world.cycle
+    sign_in(page, "mentor@bathnes.test")
+    visit(page, f"/bathnes/cycles/{cycle.pk}/review/")
+    element2 = page.get_by_role(
+        "region", name="2. Pupil attitudes, values and personal development"
+    )
+    element2.get_by_label("Comment for the school").fill("Ask the pupils first.")
+    page.get_by_label("What the school should change").fill("Please look at element 2 again.")
+    page.get_by_role("button", name="Return with comments").click()
+    expect(page.get_by_role("status").filter(has_text="back with the school")).to_contain_text(
+        "The self-review is back with the school, with your comments."
+    )
+    page.a11y.wait()
+    with scope(authority=world.authority):
+        cycle.refresh_from_db()
+        assert cycle.state == Cycle.State.SELF_REVIEW
+        assert cycle.reviews.get(element__number=2).comment == "Ask the pupils first."

@@ -3,6 +3,7 @@ moderator saved the same section meanwhile, both versions are shown inline, besi
 not over it, to keep one or the other; axe on every page and after each change in place.
 Screenshots of the report at 1280 and 320 px go to test-results/screenshots/ (ignored by git)."""
 
+import re
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -104,6 +105,35 @@ def test_the_report_saves_as_you_type_and_shows_a_conflict_inline(page, world):
         report = Report.objects.get(cycle=cycle)
         assert (report.context, report.context_version) == (
             "An infant school of 180 pupils, in Bath.",
+            theirs.context_version + 1,
+        )
+
+    # Using theirs loads the page afresh at the section, with their text at their version.
+    with scope(authority=world.authority):
+        theirs = domain.save_section(
+            cycle=cycle,
+            by=second,
+            section="context",
+            version=Report.objects.get(cycle=cycle).context_version,
+            data={"context": "An infant school in Keynsham, of 180 pupils."},
+        )
+    context.get_by_label("The school's context").fill("Mine, which I will let go.")
+    context.get_by_role("alert").get_by_role("link", name="Use their version").click()
+    page.a11y.wait()
+    expect(page).to_have_url(re.compile(r"/report/#\w+$"))
+    expect(context.get_by_label("The school's context")).to_have_value(
+        "An infant school in Keynsham, of 180 pupils."
+    )
+    expect(context.get_by_role("alert")).to_have_count(0)
+    with page.expect_response(lambda response: response.request.method == "POST"):
+        context.get_by_label("The school's context").fill(
+            "An infant school in Keynsham, 180 pupils."
+        )
+    expect(context.get_by_role("status")).to_contain_text("Saved at")
+    with scope(authority=world.authority):
+        report = Report.objects.get(cycle=cycle)
+        assert (report.context, report.context_version) == (
+            "An infant school in Keynsham, 180 pupils.",
             theirs.context_version + 1,
         )
 
