@@ -298,6 +298,24 @@ def _case_at(stage):
     return make
 
 
+def _in_self_review(d):
+    """The demo school's case with its first element answered, so it is in self-review."""
+    from assessments.domain import save_answer
+    from assessments.models import Cycle, Rating
+
+    cycle = d.cycle(DEMO_SCHOOL)
+    with scope(authority=cycle.authority):
+        if cycle.state == Cycle.State.REGISTERED:
+            save_answer(
+                cycle=cycle,
+                element=cycle.framework.elements.get(number=1),
+                by=d.person("head@bathnes.test"),
+                version=0,
+                data={"rating": Rating.ESTABLISHED, "practice": "Every pupil is known by name."},
+            )
+    return {"cycle_pk": cycle.pk}
+
+
 def _note(d):
     cycle = _case_at("reported")(d)
     with scopes_disabled():
@@ -348,7 +366,7 @@ PAGES = {
     "assessments:cycle": Page(cycle_of(DEMO_SCHOOL), screenshot=True),
     "assessments:element": Page(element_of(DEMO_SCHOOL), screenshot=True),
     "assessments:assignments": Page(cycle_of(DEMO_SCHOOL)),
-    "assessments:submit_check": Page(cycle_of(DEMO_SCHOOL)),
+    "assessments:submit_check": Page(_in_self_review, role="head_teacher"),
     "assessments:review": Page(cycle_of(VALIDATED_SCHOOL), role="mentor", screenshot=True),
     "assessments:compare": Page(cycle_of(VALIDATED_SCHOOL), role="mentor"),
     "assessments:plan": Page(cycle_of(DECIDED_SCHOOL), screenshot=True),
