@@ -142,6 +142,8 @@ def test_notes_left_on_the_device_are_not_the_next_persons(page, world):
     assert saved(cycle) == []
 
     page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url("**/accounts/login/")
+    page.a11y.wait()  # the sign-in page is checked before the next visit leaves it
     sign_in(page, "moderator@bathnes.test")
     visit(page, path)
     expect(page.get_by_role("status")).to_have_text("All notes sent")
