@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from django.db.models import OuterRef, Prefetch, Q, Subquery
+from django.db.models import OuterRef, Prefetch, Subquery
 from django.urls import NoReverseMatch, reverse
 
 from accounts.roles import memberships, school_ids
@@ -53,15 +53,10 @@ def my_cases(user, authority):
     page through."""
     if not memberships(user, authority.pk):
         return Cycle.objects.none()
-    mine = (
-        Q(school__in=school_ids(user, authority.pk))
-        | Q(mentor=user.pk)
-        | Q(pk__in=Cycle.objects.filter(visit__moderators=user.pk).values("pk"))
-    )
     latest = Cycle.objects.filter(school=OuterRef("school")).order_by("-created_at", "-pk")
     return (
         workflow.visible_cycles(user, authority)
-        .filter(mine)
+        .filter(workflow.has_part_in(user, authority))
         .select_related("school", "mentor", "visit", "report")
         .prefetch_related(
             "visit__moderators",

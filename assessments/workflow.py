@@ -199,17 +199,22 @@ may_see_visit_notes = (
 may_see_panel = is_authority_admin | is_assigned_moderator | (is_on_panel & ~is_conflicted)
 
 
+def has_part_in(user, authority) -> Q:
+    """The cycles the person has a part in: their school's, those they mentor, those they visit."""
+    return (
+        Q(school__in=school_ids(user, authority.pk))
+        | Q(mentor=user.pk)
+        | Q(pk__in=Cycle.objects.filter(visit__moderators=user.pk).values("pk"))
+    )
+
+
 def visible_cycles(user, authority):
     """The cycles of the active authority that the person may see: `may_view_cycle` as a query."""
     if not user.is_authenticated:
         return Cycle.objects.none()
     if is_authority_admin(user, authority):
         return Cycle.objects.all()
-    seen = (
-        Q(school__in=school_ids(user, authority.pk))
-        | Q(mentor=user.pk)
-        | Q(pk__in=Cycle.objects.filter(visit__moderators=user.pk).values("pk"))
-    )
+    seen = has_part_in(user, authority)
     if is_on_panel(user, authority):
         states = PANEL_STATES | (PLANNING_STATES if is_panel_chair(user, authority) else set())
         seen |= (
