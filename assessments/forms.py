@@ -23,6 +23,9 @@ class StartCycleForm(forms.Form):
         self.fields["mentor"].queryset = User.objects.filter(
             memberships__authority=authority, memberships__role=Role.MENTOR
         ).distinct()
+        # The page refreshes the form when the school changes (htmx); a mentor chosen while that
+        # refresh is on its way is kept rather than replaced by the answer's empty choice.
+        self.fields["mentor"].widget.attrs["hx-preserve"] = "true"
         school = self.chosen_school()
         if school is not None:
             self._offer_kinds(school, kind_options(school))

@@ -46,3 +46,20 @@ def test_school_pages_are_accessible(page, base_url, world):
     expect(page.get_by_role("alert").get_by_role("heading")).to_have_text("There is a problem")
     visit(page, f"/bathnes/schools/{world.school.pk}/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Chandag Infant")
+
+
+def test_a_mentor_chosen_while_the_kinds_refresh_is_kept(page, world):
+    """Choosing the school refreshes the form with the kinds it may have; a mentor chosen before
+    that refresh arrives stays chosen."""
+    sign_in(page, "authority_admin@bathnes.test")
+    visit(page, "/bathnes/cycles/new/")
+    held = []  # the refresh waits here until released
+    page.route("**/bathnes/cycles/new/?*", lambda route: held.append(route))
+    with page.expect_request("**/bathnes/cycles/new/?*"):
+        page.get_by_label("School").select_option(label="Chandag Infant")
+    page.get_by_label("Mentor").select_option(label="Mentor")
+    held[0].continue_()
+    expect(page.get_by_text("Not offered to this school.")).to_be_visible()
+    expect(page.get_by_label("Mentor")).to_have_value(str(world.people["mentor"].pk))
+    expect(page.get_by_label("School")).to_have_value(str(world.school.pk))
+    page.a11y.check()

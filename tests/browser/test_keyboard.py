@@ -174,6 +174,9 @@ def test_the_school_completes_an_element_and_submits_by_keyboard(page, world):
 
 def test_a_portfolio_upload_by_keyboard_is_announced(page, world):
     cycle = advance(world, Cycle.State.VALIDATED)
+    # Playwright turns on file-chooser interception without waiting for the browser to confirm
+    # it; listening from the start means it is on long before Space opens the chooser.
+    page.on("filechooser", lambda chooser: None)
 
     sign_in_by_keyboard(page, "school_coordinator@bathnes.test")
     follow(page, nav_link(page, "Self-reviews"))
