@@ -41,6 +41,9 @@ services:
 browser:
 	@scripts/browser.sh
 
+# Tests run in parallel, one pytest-xdist worker a core (each with its own database and Redis db).
+PYTEST_ARGS ?= --numprocesses=auto --maxprocesses=8 --dist=worksteal
+
 test: install lint services browser
 	$(TEST_ENV) $(PY) manage.py collectstatic --noinput --verbosity 0
 	$(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)

@@ -1,7 +1,9 @@
 """The fixture world: an authority with a person in every role and a school, and an outsider
 authority with its own admin and school whose data must never show through."""
 
+import os
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 import pytest
 from django.core.cache import cache
@@ -18,6 +20,23 @@ from .factories import (
     SchoolFactory,
     UserFactory,
 )
+
+
+def pytest_configure(config):
+    """Under pytest-xdist each worker takes a Redis database of its own, below the suite's
+    (pytest-django already gives each its own PostgreSQL database): the cache is cleared before
+    every test and real-worker tests purge the queue, which must not reach another worker's."""
+    from django.conf import settings
+
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker or not settings.REDIS_URL:
+        return
+    url = urlsplit(settings.REDIS_URL)
+    database = int(url.path.strip("/") or 0) - int(worker.removeprefix("gw"))
+    assert database >= 0, f"too many xdist workers for {settings.REDIS_URL}"
+    settings.REDIS_URL = url._replace(path=f"/{database}").geturl()
+    settings.CACHES["default"]["LOCATION"] = settings.REDIS_URL
+    settings.CELERY_BROKER_URL = settings.REDIS_URL
 
 
 @dataclass

@@ -101,3 +101,14 @@ def test_make_passes_the_port_to_the_portal(port):
         check=True,
     )
     assert result.stdout.split() == [port or "8000"] * 2
+
+
+def test_the_cache_and_the_broker_use_this_test_process_redis(settings):
+    """Each pytest-xdist worker has a Redis database of its own (tests/conftest.py): the cache and
+    Celery must both have taken it, or one worker's cache.clear() empties another's queue."""
+    from django.core.cache import cache
+
+    from iqm_portal.celery import app
+
+    assert app.conf.broker_url == settings.REDIS_URL
+    assert cache._cache._servers == [settings.REDIS_URL]
