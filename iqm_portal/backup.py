@@ -114,13 +114,11 @@ def _program_major(program):
 
 
 def _pg_environment(settings_dict):
-    """libpq's environment variables for a connection: the password never goes on a command line,
-    where any user of the machine could read it in the process list."""
-    environment = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith("PG")  # nothing of the caller's own libpq settings leaks in
-    }
+    """libpq's environment variables for a Django connection: the password never goes on a command
+    line, where any user of the machine could read it in the process list."""
+    # The rest of the environment stays: libpq reads it for Django's own connection too (PGSSL...,
+    # PGCONNECT_TIMEOUT), and pg_dump must connect as Django does.
+    environment = dict(os.environ)
     options = settings_dict.get("OPTIONS", {})
     pairs = {
         "PGHOST": settings_dict.get("HOST"),
@@ -324,11 +322,14 @@ def backups_in(folder):
     folder = Path(folder)
     if not folder.is_dir():
         return []
-    return sorted(
-        path
-        for path in folder.iterdir()
-        if path.is_dir() and NAME.match(path.name) and (path / MANIFEST).is_file()
-    )
+    found = []
+    for path in folder.iterdir():
+        if path.is_dir() and NAME.match(path.name):
+            try:
+                found.append((read_manifest(path)["started_at"], path.name, path))
+            except BackupError:
+                continue  # not a finished backup of ours: left alone
+    return [path for *_, path in sorted(found)]
 
 
 def prune(folder, keep, *, log=print):
