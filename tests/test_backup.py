@@ -9,6 +9,7 @@ import io
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import uuid
@@ -418,3 +419,52 @@ def test_keep_removes_all_but_the_newest_backups(db, tmp_path):
     assert sorted(path.name for path in folder.iterdir()) == sorted(
         [path.name for path in kept] + ["notes"]
     )
+
+
+def test_on_a_laptop_the_sqlite_file_and_the_media_folder_are_backed_up_and_restored(tmp_path):
+    """The SQLite default: the database file copied with SQLite's backup API, restored into a new
+    file, with the same rows in every table."""
+    laptop = {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "MEDIA_ROOT": str(tmp_path / "media"),
+    }
+    assert manage("migrate", "--noinput", "-v0", environment=laptop).returncode == 0
+    evidence = tmp_path / "media" / "portfolios" / "1" / "plan.pdf"
+    evidence.parent.mkdir(parents=True)
+    evidence.write_bytes(PDF)
+    made = manage("backup", "--to", str(tmp_path / "backups"), environment=laptop)
+    assert made.returncode == 0, made.stderr
+    (folder,) = backup.backups_in(tmp_path / "backups")
+    assert json.loads((folder / "manifest.json").read_text())["database"]["vendor"] == "sqlite"
+
+    elsewhere = {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'restored.sqlite3'}",
+        "MEDIA_ROOT": str(tmp_path / "restored-media"),
+    }
+    done = manage("restore", "--from", str(folder), environment=elsewhere)
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == (
+        f"Restored {folder} into the SQLite file {tmp_path / 'restored.sqlite3'}: 1 files written "
+        "and checked, 0 already there with the same content, 0 replaced."
+    )
+    assert (tmp_path / "restored-media" / "portfolios" / "1" / "plan.pdf").read_bytes() == PDF
+
+    def rows(path):
+        with sqlite3.connect(path) as database:
+            tables = [
+                name
+                for (name,) in database.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
+                )
+            ]
+            counts = {
+                table: database.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
+                for table in tables
+            }
+        database.close()
+        return counts
+
+    original = rows(tmp_path / "db.sqlite3")
+    assert original["django_migrations"] > 50 and original["auth_permission"] > 0
+    assert rows(tmp_path / "restored.sqlite3") == original
