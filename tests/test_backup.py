@@ -352,6 +352,20 @@ def test_a_name_in_the_manifest_cannot_reach_outside_the_backup(made, tmp_path):
     assert str(refused.value) == "Unsafe file name in the backup: '../../../etc/passwd'"
 
 
+def test_a_backup_from_a_newer_version_of_the_portal_is_refused(made):
+    manifest = json.loads((made / "manifest.json").read_text())
+    manifest["migrations"]["portfolios"].append("9999_from_the_future")
+    (made / "manifest.json").write_text(json.dumps(manifest))
+
+    with pytest.raises(CommandError) as refused:
+        call_command("restore", source=str(made), force=True, stdout=io.StringIO())
+
+    assert str(refused.value) == (
+        "The backup was made by a newer version of the portal (migrations this code does not "
+        "have: portfolios.9999_from_the_future). Deploy that version, then restore."
+    )
+
+
 def test_a_folder_without_a_manifest_is_not_a_backup(db, tmp_path):
     with pytest.raises(CommandError) as refused:
         call_command("restore", source=str(tmp_path), stdout=io.StringIO())
