@@ -9,7 +9,8 @@ export PORT  # the settings make SITE_URL, the address in emails, from it
 TEST_ENV := DATABASE_URL=$${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/iqm_portal} \
 	REDIS_URL=$${TEST_REDIS_URL:-redis://127.0.0.1:6379/15} SECRET_KEY=test-only-secret DEBUG=0
 
-.PHONY: run test lint install worker beat services browser migrate demo bench-pdf bench-directory clean
+.PHONY: run test lint install worker beat services browser migrate demo bench-pdf bench-directory clean \
+	backup restore
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -61,6 +62,18 @@ bench-pdf: demo
 # it: SQLite by default, or DATABASE_URL=postgres://… make bench-directory.
 bench-directory: migrate
 	DEBUG=$${DEBUG:-1} $(PY) manage.py bench_directory
+
+# Back up the database and every stored file into a new directory under BACKUP_DIR (README, "Backups").
+# With PostgreSQL it needs pg_dump and pg_restore of the server's major version (15 here: Debian's
+# postgresql-client-15, /usr/lib/postgresql/15/bin): from PG_BINDIR, else `pg_config --bindir`, else PATH.
+#   make backup [TO=/srv/backups/iqm] [KEEP=14]
+#   make restore FROM=backups/iqm-backup-<time> [FORCE=1]
+backup: install
+	DEBUG=$${DEBUG:-1} $(PY) manage.py backup $(if $(TO),--to "$(TO)") $(if $(KEEP),--keep $(KEEP))
+
+restore: install
+	@test -n "$(FROM)" || { echo "Say which backup: make restore FROM=backups/iqm-backup-<time> [FORCE=1]"; exit 2; }
+	DEBUG=$${DEBUG:-1} $(PY) manage.py restore --from "$(FROM)" $(if $(FORCE),--force)
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3 media

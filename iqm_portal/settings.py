@@ -339,3 +339,11 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"axes": {"level": "WARNING"}, "weasyprint.progress": {"level": "WARNING"}},
 }
+
+# Backups (iqm_portal/backup.py; `make backup`, `make restore`). PG_BINDIR: the folder of pg_dump
+# and pg_restore, of the server's major version; empty: `pg_config --bindir`, then PATH.
+# BACKUP_DIR: where `manage.py backup` writes when not given --to. BACKUP_KEEP: how many backups it
+# keeps there, the newest; 0 keeps them all (retention is then the operator's).
+PG_BINDIR = env.str("PG_BINDIR", default="")
+BACKUP_DIR = Path(env.str("BACKUP_DIR", default=str(BASE_DIR / "backups")))
+BACKUP_KEEP = env.int("BACKUP_KEEP", default=0)
