@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from authorities.access import ADMIN, authority_view
@@ -17,6 +18,7 @@ PAGE_SIZE = 50
 
 
 @login_not_required
+@never_cache  # the invitation's link is its key: what it shows is not kept, signed in or not
 def accept_invitation(request, token):
     try:
         invitation = domain.find_invitation(token)

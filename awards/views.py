@@ -40,8 +40,7 @@ def award_logo(request, authority_slug, school_pk, pk, extension):
         )
         response["X-Content-Type-Options"] = "nosniff"
     response["ETag"] = etag
-    # Private: only signed-in staff may fetch it. An hour, then a cheap revalidation by ETag.
-    response["Cache-Control"] = "private, max-age=3600"
+    # Not kept, like every response to a signed-in person (iqm_portal/middleware.py).
     return response
 
 

@@ -28,6 +28,9 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # Links in emails: by default the address `make run` serves, runserver on 127.0.0.1:$PORT.
 SITE_URL = env.str("SITE_URL", default=f"http://127.0.0.1:{env.int('PORT', default=8000)}")
 SITE_URL = SITE_URL.rstrip("/")
+# Served over https (a deployment): HSTS, the redirect to https and secure cookies default on.
+# The laptop default (http://127.0.0.1:8000) keeps them off, so `make run` works over http.
+HTTPS = SITE_URL.startswith("https://")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -66,15 +69,19 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "iqm_portal.middleware.NoStoreMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Nothing above reads a request's body; a body over MAX_REQUEST_MB is refused here, unread.
+    "iqm_portal.middleware.RequestSizeLimitMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "authorities.middleware.AuthorityMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -214,13 +221,93 @@ AXES_ENABLE_ADMIN = False  # its records name the people who sign in (accounts/a
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_SECURE = env.bool(
-    "SECURE_COOKIES", default=not DEBUG and not SITE_URL.startswith("http://")
-)
+SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=HTTPS)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# Behind a proxy that ends TLS, the header it sets on every request it passes on (and overwrites
+# when a client sends it): "Header-Name: value", or empty when the portal ends TLS itself. Without
+# it Django takes every request for http, and the redirect to https would never end.
+_proxy_ssl_header = env.str(
+    "SECURE_PROXY_SSL_HEADER", default="X-Forwarded-Proto: https" if HTTPS else ""
+)
+if _proxy_ssl_header.strip():
+    _name, _, _value = _proxy_ssl_header.partition(":")
+    if not _name.strip() or not _value.strip():
+        raise ImproperlyConfigured(
+            'SECURE_PROXY_SSL_HEADER must be "Header-Name: value", e.g. "X-Forwarded-Proto: https".'
+        )
+    SECURE_PROXY_SSL_HEADER = (
+        "HTTP_" + _name.strip().upper().replace("-", "_"),
+        _value.strip(),
+    )
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=HTTPS)
+# Load balancers' and Docker's health checks ask over plain http from inside.
+SECURE_REDIRECT_EXEMPT = env.list("SECURE_REDIRECT_EXEMPT", default=[r"^healthz$"])
+# HSTS: a year, for the portal's host and every name under it. `preload` only allows the host to
+# be put on the browsers' built-in list, which someone must ask for at hstspreload.org (it takes
+# only a registrable domain, so it never applies to a portal on an authority's subdomain); turn
+# it off if that must never happen, and check --deploy will say so (security.W021).
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=365 * 24 * 3600 if HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# Browser features no page of the portal uses, off for the portal and anything it might frame.
+# Passkeys (WebAuthn) are its own: publickey-credentials-* stay allowed for the portal itself.
+PERMISSIONS_POLICY = {
+    **{
+        feature: []
+        for feature in (
+            "accelerometer",
+            "ambient-light-sensor",
+            "autoplay",
+            "bluetooth",
+            "browsing-topics",
+            "camera",
+            "clipboard-read",
+            "display-capture",
+            "encrypted-media",
+            "geolocation",
+            "gyroscope",
+            "hid",
+            "identity-credentials-get",
+            "idle-detection",
+            "interest-cohort",
+            "local-fonts",
+            "magnetometer",
+            "microphone",
+            "midi",
+            "otp-credentials",
+            "payment",
+            "picture-in-picture",
+            "screen-wake-lock",
+            "serial",
+            "usb",
+            "web-share",
+            "window-management",
+            "xr-spatial-tracking",
+        )
+    },
+    "fullscreen": ["self"],  # browsers' PDF viewers offer it on the portal's own PDFs
+    "publickey-credentials-create": ["self"],
+    "publickey-credentials-get": ["self"],
+}
+
+# The largest request body the portal reads, checked against Content-Length before any of it is
+# read (iqm_portal/middleware.py). The largest legitimate one is a portfolio upload: one file per
+# request from the page's script, up to the authority's limit for one file (20 MB by default, 200
+# at most), or without script up to 10 files at once (portfolios.domain.FILES_PER_REQUEST): 210
+# MB takes one file at the highest limit, or ten at the default one, and their form.
+MAX_REQUEST_MB = env.int("MAX_REQUEST_MB", default=210)
+# Django's own limits, kept explicit: the fields of a form other than its files (2.5 MB, Django's
+# default; a self-review answer or a report section is far smaller), and how many files one
+# request may carry (the upload form takes ten and says so past that; more is no browser's doing).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+DATA_UPLOAD_MAX_NUMBER_FILES = 20
+# An upload over this is written to a temporary file as it arrives rather than held in memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {

@@ -55,7 +55,7 @@ def test_svg_names_the_tier_and_year_and_is_well_formed(world, coordinator):
         response["Content-Disposition"]
         == 'attachment; filename="iqm-chandag-infant-centre-of-excellence-2025.svg"'
     )
-    assert response["Cache-Control"] == "private, max-age=3600"
+    assert response["Cache-Control"] == "max-age=0, no-cache, no-store, must-revalidate, private"
     assert response["X-Content-Type-Options"] == "nosniff"
     root = ET.fromstring(response.content)
     assert root.tag == f"{SVG}svg"
