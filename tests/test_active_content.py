@@ -148,9 +148,9 @@ HOSTILE_PDFS = {
     "file-attachment-annotation": (pdf(page={"/Annots": file_attachment_annotation()}), ATTACHED),
     # /J#53 is /JS and /J#61vaScript is /JavaScript written with hex escapes, as PDF allows.
     "hex-escaped-names": (
-        pdf(root={"/OpenAction": JS}).replace(b"/JavaScript", b"/J#61vaScript").replace(
-            b"/JS", b"/J#53"
-        ),
+        pdf(root={"/OpenAction": JS})
+        .replace(b"/JavaScript", b"/J#61vaScript")
+        .replace(b"/JS", b"/J#53"),
         SCRIPT,
     ),
     "javascript-in-compressed-object-stream": (
@@ -238,9 +238,7 @@ def with_member(content: bytes, member: str, data: bytes) -> bytes:
 # A legacy Word file whose directory names the VBA project's stream (Macros/VBA/_VBA_PROJECT).
 DOC_WITH_MACROS = ole(b"\xec\xa5\xc1\x00") + "_VBA_PROJECT".encode("utf-16-le") + b"\x00" * 40
 XLS_WITH_MACROS = (
-    ole(b"\x09\x08\x10\x00\x00\x06\x05\x00")
-    + "_VBA_PROJECT_CUR".encode("utf-16-le")
-    + b"\x00" * 40
+    ole(b"\x09\x08\x10\x00\x00\x06\x05\x00") + "_VBA_PROJECT_CUR".encode("utf-16-le") + b"\x00" * 40
 )
 
 MACROS = {
