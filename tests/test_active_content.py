@@ -13,7 +13,14 @@ import pypdf
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django_scopes import scopes_disabled
-from pypdf.generic import ArrayObject, DictionaryObject, NameObject, NumberObject, TextStringObject
+from pypdf.generic import (
+    ArrayObject,
+    DictionaryObject,
+    NameObject,
+    NumberObject,
+    StreamObject,
+    TextStringObject,
+)
 
 from audit.models import AuditEntry
 from portfolios.models import EvidenceFile, EvidenceItem
@@ -328,3 +335,25 @@ def test_the_refusal_reaches_the_uploader_and_nothing_is_kept(
             AuditEntry.objects.count(),
         ) == (0, 0, logged)
     assert stored_files() == []
+
+
+def stream_pdf(data: bytes) -> bytes:
+    """A PDF whose page's content stream holds `data` (as compressed images and fonts hold any
+    bytes at all)."""
+    writer = pypdf.PdfWriter()
+    page = writer.add_blank_page(200, 200)
+    stream = StreamObject()
+    stream.set_data(data)
+    page[NameObject("/Contents")] = writer._add_object(stream)
+    return written(writer)
+
+
+def test_names_that_turn_up_inside_stream_data_are_not_taken_for_active_content():
+    content = stream_pdf(b"q 1 0 0 1 0 0 cm /JS gs /Launch /EmbeddedFile Q\n")
+    assert b"/JS gs /Launch" in content
+    assert inspect_upload(upload("scan.pdf", content), max_bytes=LIMIT).extension == "pdf"
+
+
+def test_a_stream_left_open_does_not_hide_what_comes_before_it():
+    content = pdf(root={"/OpenAction": JS}) + b"\n9 0 obj<</Length 5>>stream\n" + b"x" * 1000
+    assert refusal(upload("open.pdf", content)).startswith("“open.pdf” contains JavaScript")
