@@ -18,7 +18,7 @@ class PlaintextConfig(AppConfig):
         pre_save.connect(neutralise_text_fields, dispatch_uid="plaintext.neutralise")
 
 
-def _own(model) -> bool:
+def is_portal_model(model) -> bool:
     """The portal's models, not Django's or a library's (their text is not typed by users)."""
     config = apps.app_configs.get(model._meta.app_label)  # none for Django's migration records
     if config is None:
@@ -40,7 +40,7 @@ def text_fields(model) -> list[str]:
                 for field in model._meta.concrete_fields
                 if isinstance(field, (models.CharField, models.TextField))
             ]
-            if _own(model)
+            if is_portal_model(model)
             else []
         )
     return _text_fields[model]

@@ -39,7 +39,7 @@ from accounts.domain import hash_token
 from accounts.models import Invitation, Role, User
 from assessments.models import Cycle
 from audit.models import AuditEntry
-from plaintext.apps import _own
+from plaintext.apps import is_portal_model
 from portfolios import domain as portfolios
 from portfolios.models import EvidenceItem
 
@@ -61,7 +61,7 @@ def fingerprint() -> dict:
     rows = {}
     with scopes_disabled():
         for model in apps.get_models():
-            if not _own(model) or model is AuditEntry:
+            if not is_portal_model(model) or model is AuditEntry:
                 continue
             fields = [f.attname for f in model._meta.concrete_fields if f.attname != "last_login"]
             rows[model._meta.label] = list(model._base_manager.order_by("pk").values_list(*fields))
