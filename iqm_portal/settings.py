@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "rules",
     "axes",
     "csp",
+    "plaintext",  # issue 14: free text neutralised before it is saved
     "iqm_portal",
     "accounts",
     "authorities",

@@ -3,6 +3,13 @@
 The type is decided from the content (magic bytes, via `filetype`), never from the name or
 the browser's Content-Type; the name's extension must then agree with it. Each refusal is an
 `UploadRefused` whose message names the file and tells the uploader what to do.
+
+Active content is REFUSED, never cleaned: PDFs with JavaScript, launch actions or files attached
+inside them, and Office files with macros. Evidence is kept exactly as the school made it (its
+SHA-256 is recorded at submission and the moderators and panel see those bytes); a cleaned copy
+would be a different document that nobody at the school has read, and a cleaner that removes a
+script can also break the page it sat on without anyone noticing. The school can always make a
+clean copy itself (print to PDF, save as .docx) and knows what it is then submitting.
 """
 
 from __future__ import annotations
@@ -18,8 +25,10 @@ from dataclasses import dataclass
 from typing import Callable
 
 import filetype
+import pypdf
 from django.core.files.uploadedfile import UploadedFile
 from PIL import Image
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
 
 ALLOWED_TYPES: dict[str, tuple[str, str]] = {
     "pdf": ("application/pdf", "PDF"),
@@ -65,6 +74,31 @@ ARCHIVES = {
     "rpm",
 }
 ZIPPED_OFFICE = {"docx", "xlsx", "pptx", "odt", "ods", "odp"}
+OLE_OFFICE = {"doc", "xls", "ppt"}
+# Office's own extensions for files that carry macros (and add-ins and templates, which do too).
+MACRO_EXTENSIONS = {
+    "docm": "Word Document (.docx)",
+    "dotm": "Word Document (.docx)",
+    "xlsm": "Excel Workbook (.xlsx)",
+    "xltm": "Excel Workbook (.xlsx)",
+    "xlsb": "Excel Workbook (.xlsx)",
+    "xlam": "Excel Workbook (.xlsx)",
+    "pptm": "PowerPoint Presentation (.pptx)",
+    "potm": "PowerPoint Presentation (.pptx)",
+    "ppsm": "PowerPoint Presentation (.pptx)",
+    "ppam": "PowerPoint Presentation (.pptx)",
+}
+SAVE_AS = {
+    "docx": "Word Document (.docx)",
+    "xlsx": "Excel Workbook (.xlsx)",
+    "pptx": "PowerPoint Presentation (.pptx)",
+    "doc": "Word Document (.docx)",
+    "xls": "Excel Workbook (.xlsx)",
+    "ppt": "PowerPoint Presentation (.pptx)",
+    "odt": "OpenDocument Text (.odt) with no macros",
+    "ods": "OpenDocument Spreadsheet (.ods) with no macros",
+    "odp": "OpenDocument Presentation (.odp) with no macros",
+}
 
 MAX_NAME_LENGTH = 200
 MAX_ZIP_ENTRIES = 2_000
@@ -152,6 +186,11 @@ def _extension(name: str) -> str:
         raise UploadRefused(
             f"{_q(name)} has no file extension such as .pdf or .docx: "
             "add the right one and upload it again."
+        )
+    if written in MACRO_EXTENSIONS:
+        raise UploadRefused(
+            f"{_q(name)} is an Office file with macros, which could run code on the computer of "
+            f"whoever opens it: save it as a {MACRO_EXTENSIONS[written]} or as PDF and upload that."
         )
     if written in ARCHIVES:
         raise UploadRefused(
@@ -304,6 +343,176 @@ def _check_zip(uploaded: UploadedFile, name: str, extension: str, size: int) -> 
             f"{q} has parts stored outside the document (absolute or .. paths), which is not "
             "safe: open it, save it again and upload it."
         )
+    if any(_is_macro_part(member.filename) for member in members) or _declares_macros(uploaded):
+        raise _macros(name, extension)
+
+
+def _is_macro_part(member: str) -> bool:
+    """Office keeps a VBA project in vbaProject.bin (vbaData.xml beside it); OpenDocument keeps
+    its macros under Basic/ and Scripts/."""
+    lowered = member.replace("\\", "/").lower()
+    return lowered.rsplit("/", 1)[-1] in ("vbaproject.bin", "vbadata.xml") or lowered.startswith(
+        ("basic/", "scripts/")
+    )
+
+
+def _declares_macros(uploaded: UploadedFile) -> bool:
+    """A .docm renamed .docx still says so in its content types (…macroEnabled.main+xml)."""
+    uploaded.seek(0)
+    with zipfile.ZipFile(uploaded) as archive:
+        try:
+            info = archive.getinfo("[Content_Types].xml")
+        except KeyError:
+            return False
+        if info.file_size > 1024 * 1024:
+            return True  # no real package lists a megabyte of content types
+        return b"macroenabled" in archive.read(info).lower()
+
+
+def _macros(name: str, extension: str) -> UploadRefused:
+    return UploadRefused(
+        f"{_q(name)} contains macros, which could run code on the computer of whoever opens it: "
+        f"save it as a {SAVE_AS[extension]} or as PDF and upload that."
+    )
+
+
+# Legacy (97-2003) Office files ---------------------------------------------------------------
+
+# The VBA project's stream, as its name is written in the compound file's directory (UTF-16LE):
+# Word keeps it under Macros/VBA/, Excel under _VBA_PROJECT_CUR/VBA/. Directory entries are never
+# compressed, so reading the bytes finds it without parsing the file.
+VBA_PROJECT_ENTRY = "_VBA_PROJECT".encode("utf-16-le")
+
+
+def _check_ole(uploaded: UploadedFile, name: str, extension: str, size: int) -> None:
+    if _contains(uploaded, VBA_PROJECT_ENTRY):
+        raise _macros(name, extension)
+
+
+def _contains(uploaded: UploadedFile, needle: bytes) -> bool:
+    uploaded.seek(0)
+    tail = b""
+    while chunk := uploaded.read(SNIFF_BYTES):
+        if needle in tail + chunk:
+            return True
+        tail = chunk[-len(needle) :]
+    return False
+
+
+# PDF -----------------------------------------------------------------------------------------
+
+# Names that make a PDF do something when it is opened or clicked, or carry other files.
+# /OpenAction and /AA (additional actions) are not in the list themselves: they are harmless
+# when they go to a page, and what makes them dangerous (a /JavaScript or /Launch action) is.
+PDF_SCRIPT = {"/JS", "/JavaScript", "/XFA", "/RichMedia"}
+PDF_LAUNCH = {"/Launch"}
+PDF_ATTACHED = {"/EmbeddedFile", "/EmbeddedFiles", "/FileAttachment", "/GoToE"}
+PDF_ACTIVE = PDF_SCRIPT | PDF_LAUNCH | PDF_ATTACHED
+PDF_MAX_OBJECTS = 500_000
+# A name token as written in the file, with its #xx escapes (/J#53 is /JS).
+PDF_NAME = re.compile(rb"/[^\s/\[\]<>(){}%]+")
+# Where a stream's data starts: its `stream` keyword (not the end of an `endstream`) and EOL.
+PDF_STREAM_START = re.compile(rb"(?<!end)stream\r?\n")
+
+
+def _check_pdf(uploaded: UploadedFile, name: str, extension: str, size: int) -> None:
+    """Refuse a PDF that can run script, start programs or carry other files.
+
+    pypdf reads the document's objects (including those packed in compressed object streams and,
+    when a PDF is encrypted with an empty password, decrypted) and every name in them is looked at.
+    The raw bytes are read too, for objects that are outside the cross-reference table but that a
+    lenient viewer repairing the file would still find; a file pypdf cannot read at all is judged
+    on those bytes alone, as it was before (viewers open many slightly broken PDFs).
+    """
+    found = _pdf_raw_names(uploaded) & PDF_ACTIVE
+    if not found:
+        found = _pdf_object_names(uploaded, name) & PDF_ACTIVE
+    q = _q(name)
+    if found & PDF_SCRIPT:
+        raise UploadRefused(
+            f"{q} contains JavaScript, which could run on the computer of whoever opens it: "
+            "print it to a new PDF (for example with “Microsoft Print to PDF” or “Save as PDF”) "
+            "and upload that."
+        )
+    if found & PDF_LAUNCH:
+        raise UploadRefused(
+            f"{q} contains an action that starts other programs: "
+            "print it to a new PDF (for example with “Microsoft Print to PDF” or “Save as PDF”) "
+            "and upload that."
+        )
+    if found:
+        raise UploadRefused(
+            f"{q} has other files attached inside it, which we cannot check: save the PDF "
+            "without attachments, and upload each attached document on its own."
+        )
+
+
+def _pdf_raw_names(uploaded: UploadedFile) -> set[str]:
+    """The names written in the file's dictionaries, stream data left out: compressed images and
+    fonts are random bytes in which "/JS " turns up by chance (about once in 250 MB)."""
+    uploaded.seek(0)
+    data = uploaded.read()
+    return {_pdf_name(token) for token in PDF_NAME.findall(_outside_streams(data))}
+
+
+def _outside_streams(data: bytes) -> bytes:
+    """`data` without the bytes between each `stream` and its `endstream` (read once, forward)."""
+    kept, at = [], 0
+    while match := PDF_STREAM_START.search(data, at):
+        kept.append(data[at : match.start()])
+        end = data.find(b"endstream", match.end())
+        at = len(data) if end < 0 else end + len(b"endstream")
+    kept.append(data[at:])
+    return b" ".join(kept)
+
+
+def _pdf_name(token: bytes) -> str:
+    decoded = re.sub(rb"#([0-9A-Fa-f]{2})", lambda m: bytes([int(m[1], 16)]), token)
+    return decoded.decode("latin-1")
+
+
+def _pdf_object_names(uploaded: UploadedFile, name: str) -> set[str]:
+    uploaded.seek(0)
+    try:
+        reader = pypdf.PdfReader(uploaded, strict=False)
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise UploadRefused(
+                f"{_q(name)} is protected by a password, so we cannot check it: save it "
+                "without the password and upload it again."
+            )
+        return _walk(reader.trailer, name)
+    except UploadRefused:
+        raise
+    except Exception:  # pypdf reports broken files through many exception types
+        return set()
+
+
+def _walk(root, name: str) -> set[str]:
+    """Every key and name value reachable from the trailer (each object visited once)."""
+    names: set[str] = set()
+    seen: set[tuple[int, int]] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, IndirectObject):
+            key = (node.idnum, node.generation)
+            if key in seen:
+                continue
+            seen.add(key)
+            if len(seen) > PDF_MAX_OBJECTS:
+                raise UploadRefused(
+                    f"{_q(name)} has more than {PDF_MAX_OBJECTS:,} objects inside, which is too "
+                    "many to check: print it to a new PDF and upload that."
+                )
+            node = node.get_object()
+        if isinstance(node, DictionaryObject):  # streams too: their dictionary, not their data
+            names.update(str(k) for k in node.keys())
+            stack.extend(node.values())
+        elif isinstance(node, ArrayObject):
+            stack.extend(node)
+        elif isinstance(node, NameObject):
+            names.add(str(node))
+    return names
 
 
 # Images --------------------------------------------------------------------------------------
@@ -418,5 +627,7 @@ def _check_jpeg(uploaded: UploadedFile, name: str, extension: str, size: int) ->
 CONTENT_CHECKS: dict[str, Callable[[UploadedFile, str, str, int], None]] = {
     "png": _check_png,
     "jpg": _check_jpeg,
+    "pdf": _check_pdf,
     **{extension: _check_zip for extension in ZIPPED_OFFICE},
+    **{extension: _check_ole for extension in OLE_OFFICE},
 }

@@ -6,12 +6,14 @@ from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.vary import vary_on_headers
 
+from plaintext import neutralised
 from schools.models import School
 
 from . import directory
 
 
 @login_not_required
+@neutralised
 @vary_on_headers("HX-Request")  # the same address answers htmx with the results alone
 def search(request):
     results = directory.find(request.GET)
@@ -24,6 +26,7 @@ def search(request):
 
 
 @login_not_required
+@neutralised
 def school(request, authority, urn):
     published = directory.published_school(authority, urn)
     if published is None:

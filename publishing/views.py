@@ -13,6 +13,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_safe
 
 from authorities.access import ADMIN, authority_view
+from plaintext import neutralise, neutralised
 
 from . import domain
 from .models import Publication
@@ -120,6 +121,7 @@ def _public_list(view):
 
     @require_safe
     @authority_view(public=True)
+    @neutralised
     @wraps(view)
     def wrapper(request, authority_slug, version=None):
         publication = domain.find(request.authority, version)
@@ -138,7 +140,7 @@ def _cached(publication, kind, make) -> str:
     key = f"publishing:{publication.authority_id}:v{publication.version}:{kind}"
     text = cache.get(key)
     if text is None:
-        text = make(publication.content)
+        text = neutralise(make(publication.content))  # a version published before input was clean
         cache.set(key, text, CACHE_SECONDS)
     return text
 

@@ -28,6 +28,7 @@ from authorities.tasks import enqueue
 from awards import logo
 from awards.models import Award
 from moderation.models import Decision, Report
+from plaintext import neutralise
 
 from .fetcher import BASE_URL, fetcher
 from .models import RenderJob
@@ -248,10 +249,12 @@ def kind_of(kind) -> Kind:
 
 
 def build_html(kind, obj) -> str:
-    """The document's HTML. Templates autoescape everything users typed."""
+    """The document's HTML. Templates autoescape everything users typed, and the whole page is
+    neutralised (plaintext): no bidirectional override or invisible character typed before they
+    were removed at input, or arriving in bulk, can make an official document read otherwise."""
     spec = kind_of(kind)
-    return render_to_string(
-        spec.template, {"title": RenderJob.Kind(kind).label, **spec.context(obj)}
+    return neutralise(
+        render_to_string(spec.template, {"title": RenderJob.Kind(kind).label, **spec.context(obj)})
     )
 
 
