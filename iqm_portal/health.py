@@ -29,8 +29,8 @@ def note_worker_seen(**_signal_kwargs):
     each event heartbeat, every two seconds). A failure here must never stop the worker."""
     try:
         cache.set(WORKER_SEEN_KEY, time.time(), timeout=None)
-    except Exception:  # noqa: BLE001 - Redis is down: the worker's own reconnection handles it
-        logger.warning("Could not record the worker's heartbeat", exc_info=True)
+    except Exception as exc:  # noqa: BLE001 - Redis is down: the worker reconnects by itself
+        logger.warning("Could not record the worker's heartbeat: %s", type(exc).__name__)
 
 
 def check_database():
