@@ -6,10 +6,7 @@ from collections import Counter
 
 import pytest
 from celery import Celery
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django_scopes import scope
 
 from iqm_portal.health import WORKER_SEEN_KEY
 
@@ -46,7 +43,7 @@ def worker_seen(redis):
 @pytest.mark.real_worker
 @pytest.mark.django_db
 def test_tasks_queued_while_no_worker_runs_outlive_a_redis_restart_and_each_runs_once(
-    private_redis, celery_worker_process, tmp_path
+    private_redis, celery_worker_process, tmp_path  # noqa: F811
 ):
     log, client = tmp_path / "runs", sender(private_redis)
     for n in range(5):
@@ -71,7 +68,7 @@ def nothing_left_to_deliver(redis):
 
 
 @pytest.fixture
-def portal_on_private_redis(settings, private_redis):
+def portal_on_private_redis(settings, private_redis):  # noqa: F811
     """This process's portal (its cache, /ready/) on the private Redis, tasks to a worker."""
     settings.REDIS_URL = private_redis.url
     settings.CACHES = {
@@ -90,7 +87,7 @@ def readiness(client):
 @pytest.mark.real_worker
 @pytest.mark.django_db
 def test_a_busy_worker_resumes_after_a_redis_restart_and_runs_every_waiting_task_once(
-    private_redis, celery_worker_process, portal_on_private_redis, tmp_path, client
+    private_redis, celery_worker_process, portal_on_private_redis, tmp_path, client  # noqa: F811
 ):
     log, release, tasks = tmp_path / "runs", tmp_path / "release", sender(private_redis)
     celery_worker_process.start()
