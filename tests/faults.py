@@ -72,9 +72,11 @@ class PostgresCut:
             for sock in self.sockets:
                 try:  # a reset, not a polite close
                     sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\0\0\0\0\0\0\0")
-                    sock.close()
+                    # shutdown wakes the pump blocked on it; close alone would leave its fd open.
+                    sock.shutdown(socket.SHUT_RDWR)
                 except OSError:
                     pass
+                sock.close()
             self.sockets.clear()
 
     @property
