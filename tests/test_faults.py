@@ -28,7 +28,7 @@ RECORD, HOLD = "tests.fault_tasks.record", "tests.fault_tasks.hold"
 
 def sender(redis):
     """A Celery client of the private Redis, sending as the portal does (to the `iqm` queue)."""
-    client = Celery("faults", broker=redis.url)
+    client = Celery("faults", broker=redis.url, set_as_current=False)  # the portal keeps its app
     client.conf.task_default_queue = "iqm"
     return client
 
