@@ -10,6 +10,7 @@ from django_scopes import scope
 from playwright.sync_api import expect
 
 from .. import faults
+from ..assessment_helpers import complete_self_review, submit
 from ..faults import wait_for
 from .conftest import visit
 from .test_self_review import second_tab, sign_in
@@ -99,3 +100,35 @@ def test_the_answer_is_sent_at_once_when_the_browser_is_back_online(page, world,
         10,
         "the answer in the database",
     )
+
+
+def test_a_comment_not_saved_is_sent_with_the_next_save_that_succeeds(page, world, postgres_cut):
+    """On the mentor's page, one decision's save succeeding sends another's left unsaved; the
+    page's clock is stopped, so no retry timer could have sent it."""
+    complete_self_review(world)
+    submit(world)
+    page.clock.install()
+    sign_in(page, "mentor@bathnes.test")
+    visit(page, f"/bathnes/cycles/{world.cycle.pk}/review/")
+    page.clock.pause_at(page.evaluate("Date.now()") + 1000)
+    element2 = page.get_by_role(
+        "region", name="2. Pupil attitudes, values and personal development"
+    )
+    element5 = page.get_by_role("region", name="5. The learning environment")
+
+    postgres_cut.cut()
+    comment2 = element2.get_by_label("Comment for the school")
+    comment2.fill("Ask the pupils first.")
+    comment2.blur()  # its `change` now, not when the next comment is typed
+    page.clock.run_for(1000)  # the typing pause before a save
+    expect(element2.get_by_role("status")).to_contain_text(NOT_SAVED)
+
+    postgres_cut.restore()
+    element5.get_by_label("Comment for the school").fill("Ask about the quiet room.")
+    page.clock.run_for(1000)  # element 2's retry is due only a second later
+    expect(element5.get_by_role("status")).to_contain_text("Your comment is saved")
+    expect(element2.get_by_role("status")).to_contain_text("Your comment is saved")
+    connection.close()  # the test's own connection was cut with the rest
+    with scope(authority=world.authority):
+        comments = dict(world.cycle.reviews.values_list("element__number", "comment"))
+    assert comments == {2: "Ask the pupils first.", 5: "Ask about the quiet room."}
