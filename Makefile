@@ -9,8 +9,8 @@ export PORT  # the settings make SITE_URL, the address in emails, from it
 TEST_ENV := DATABASE_URL=$${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/iqm_portal} \
 	REDIS_URL=$${TEST_REDIS_URL:-redis://127.0.0.1:6379/15} SECRET_KEY=test-only-secret DEBUG=0
 
-.PHONY: run test lint install worker beat services browser migrate demo bench-pdf bench-directory clean \
-	backup restore
+.PHONY: run test faults lint install worker beat services browser migrate demo bench-pdf \
+	bench-directory clean backup restore
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -48,6 +48,13 @@ PYTEST_ARGS ?= --numprocesses=auto --maxprocesses=8 --dist=worksteal
 test: install lint services browser
 	$(TEST_ENV) $(PY) manage.py collectstatic --noinput --verbosity 0
 	$(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)
+
+# The fault tests alone (also part of `make test`): a private Redis restarted with tasks queued, and
+# the database cut during requests and while an answer is typed in Chromium (tests/faults.py).
+# They need redis-server installed; they never stop the shared PostgreSQL or Redis.
+faults: install services browser
+	$(TEST_ENV) $(PY) manage.py collectstatic --noinput --verbosity 0
+	$(TEST_ENV) $(PY) -m pytest -m faults $(PYTEST_ARGS)
 
 # ruff, and the apps' layers (import-linter's contract in pyproject.toml).
 lint: install

@@ -14,6 +14,8 @@ RESERVED_SLUGS = frozenset(
         "static",
         "media",
         "healthz",
+        "health",
+        "ready",
         "switch",
     }
 )

@@ -134,6 +134,12 @@ DATABASES = {
     )
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A database that does not answer fails a request in seconds, with the 503 page, rather than
+    # holding it until the browser gives up.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5)
+    )
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -155,6 +161,14 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "iqm"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A worker that loses Redis (a restart, a failover) reconnects for as long as it takes, rather than
+# exiting after Celery's default 100 attempts; what was queued waits in Redis, which must therefore
+# persist its data (appendonly, on a volume: docker-compose.yml, README "Faults").
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# /ready/ reports a worker as seen if one sent its heartbeat (every 2 s; iqm_portal/celery.py)
+# within this many seconds.
+WORKER_SEEN_WITHIN = env.int("WORKER_SEEN_WITHIN_SECONDS", default=60)
 # A message Redis delivered and that was never acknowledged (the whole worker was killed, so nothing
 # put it back) is delivered again once it is this many seconds old, by the next worker to start or
 # by a live worker's periodic sweep. Tasks are acknowledged when they end (acks_late), so this must

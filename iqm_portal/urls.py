@@ -24,9 +24,13 @@ authority_patterns = [
     path("", include("flagship.urls")),
 ]
 
+handler500 = "iqm_portal.views.server_error"
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("health/", views.health_view, name="health"),
+    path("ready/", views.ready, name="ready"),
     path("accessibility/", views.accessibility, name="accessibility"),
     path("accounts/", include("accounts.urls")),
     path("platform/authorities/", views.platform_authorities, name="platform_authorities"),

@@ -1,6 +1,7 @@
 """The project's own pages: the home page, and the pages that draw on several apps (the authority
 dashboard, the platform admin's authorities) and so belong to no single app below."""
 
+import sys
 from functools import wraps
 
 from django.conf import settings
@@ -8,8 +9,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template import loader
+from django.views import defaults
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
 
 from accounts.models import Membership
 from accounts.roles import is_authority_admin
@@ -19,7 +24,7 @@ from authorities.forms import AuthorityForm
 from authorities.models import Authority
 from schools.models import Area, School
 
-from . import platform
+from . import health, platform
 
 
 @login_not_required
@@ -42,6 +47,41 @@ def accessibility(request):
 @login_not_required
 def healthz(request):
     return HttpResponse("ok", content_type="text/plain")
+
+
+@login_not_required
+@never_cache
+@require_safe
+def health_view(request):
+    """Liveness: the process answers. It asks nothing of the database, Redis or the storage, so a
+    failing service never gets a healthy process restarted."""
+    return JsonResponse({"status": "ok"})
+
+
+@login_not_required
+@never_cache
+@require_safe
+def ready(request):
+    """Readiness: the database, Redis, the file storage and a recently seen worker; 503 if any
+    fails. Each check's status word only: what failed, and where, is in the log."""
+    result = health.readiness()
+    return JsonResponse(result, status=200 if result["status"] == "ready" else 503)
+
+
+RETRY_AFTER_SECONDS = 60
+
+
+def server_error(request):
+    """handler500: a database that cannot be reached is a 503 saying so and that nothing is lost;
+    anything else is Django's 500 page. Neither touches the database or the session: the
+    template is rendered with no request context."""
+    if not health.database_unreachable(sys.exc_info()[1]):
+        return defaults.server_error(request)
+    template = "_database_unavailable.html" if request.headers.get("HX-Request") else "503.html"
+    response = HttpResponse(loader.get_template(template).render(), status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @authority_view()

@@ -1470,3 +1470,11 @@ URLS |= {
 URLS |= {
     "accessibility": Case(PUBLIC),
 }
+
+
+# issue 14: faults. Liveness and readiness, public like /healthz (the suite runs tasks in-process,
+# so /ready/ needs no worker here and answers 200).
+URLS |= {
+    "health": Case(PUBLIC),
+    "ready": Case(PUBLIC),
+}

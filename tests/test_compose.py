@@ -163,6 +163,26 @@ def test_web_waits_for_healthy_services():
         "postgres": {"condition": "service_healthy"},
         "redis": {"condition": "service_healthy"},
     }
-    assert "/healthz" in " ".join(SERVICES["web"]["healthcheck"]["test"])
+    assert "http://127.0.0.1:8000/health/" in " ".join(SERVICES["web"]["healthcheck"]["test"])
     for service in ("worker", "beat"):
         assert SERVICES[service]["depends_on"] == {"web": {"condition": "service_healthy"}}
+
+
+def test_the_worker_is_healthy_when_the_portal_is_ready():
+    """Its healthcheck asks web's /ready/, which reports this worker's heartbeat; with a Host
+    header ALLOWED_HOSTS accepts."""
+    probe = " ".join(SERVICES["worker"]["healthcheck"]["test"])
+    assert "http://web:8000/ready/" in probe
+    host = probe.split("'Host': '")[1].split("'")[0]
+    assert host in SERVICES["web"]["environment"]["ALLOWED_HOSTS"].split(",")
+
+
+def test_the_broker_redis_persists_what_is_queued():
+    """Queued tasks live only in Redis: an append-only file on a volume keeps them across a
+    restart (tests/test_faults.py restarts one with tasks queued), and no key is evicted."""
+    redis = SERVICES["redis"]
+    assert redis["command"] == [
+        "redis-server", "--appendonly", "yes", "--maxmemory-policy", "noeviction"
+    ]  # fmt: skip
+    assert redis["volumes"] == ["redis-data:/data"]
+    assert "redis-data" in COMPOSE["volumes"]

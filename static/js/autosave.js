@@ -35,6 +35,7 @@ function autosave(form) {
   // Typing counts edits; an answered save clears `dirty` only if nothing was typed since it was
   // sent. Flush callbacks wait for the next save to start (`waiting`), then for its answer.
   var edits = 0, sentEdits = 0, inFlight = false, waiting = [], answering = [];
+  var failing = false;  // the last save found no network or no server able to save it
 
   function fields() {
     var pairs = [];
@@ -115,9 +116,14 @@ function autosave(form) {
     if ((code === 200 || code === 422) && edits === sentEdits) dirty = false;
     if (code === 200) retryDelay = 2000;
     if (code === 200 && !dirty) clearDraft();
-    if (code === 0 || code >= 500) {
-      status('<p class="save-status__error">Not saved: the connection was lost. Your work is kept in this browser; trying again in ' +
-        Math.round(retryDelay / 1000) + " seconds.</p>");
+    failing = code === 0 || code >= 500;
+    if (failing) {
+      // The network is down (0) or the server could not save it (a 503: its database is down).
+      // The draft stays in localStorage; it is sent again after a growing delay, or at once when
+      // the browser comes back online or another request on the page succeeds.
+      status('<p class="save-status__error">Not saved yet — will retry in ' + Math.round(retryDelay / 1000) +
+        " seconds. " + (code === 0 ? "The connection was lost" : "The portal could not save it just now") +
+        "; your work is kept in this browser.</p>");
       clearTimeout(timer);
       timer = setTimeout(save, retryDelay);
       retryDelay = Math.min(retryDelay * 2, 60000);
@@ -129,6 +135,17 @@ function autosave(form) {
       box.focus();
     }
     answered.forEach(function (done) { done(code === 200); });
+  });
+
+  function retryNow() {
+    if (!failing || inFlight) return;
+    clearTimeout(timer);
+    save();
+  }
+  window.addEventListener("online", retryNow);
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var xhr = event.detail.xhr;
+    if (event.target !== form && xhr && xhr.status >= 200 && xhr.status < 300) retryNow();
   });
 
   window.addEventListener("beforeunload", function (event) {

@@ -449,6 +449,9 @@ NOT_PAGES = {
     # A file of the school's evidence: the demo's evidence is a link, and
     # tests/browser/test_portfolio.py uploads and downloads a file.
     "portfolios:download": None,
+    # issue 14: faults. Liveness and readiness, for probes.
+    "health": NotPage(lambda d: {}, "application/json"),
+    "ready": NotPage(lambda d: {}, "application/json"),
 }
 # The Django admin's own pages (admin:*) are Django's, for platform admins; not checked here.
 

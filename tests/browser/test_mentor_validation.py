@@ -83,7 +83,8 @@ def walk_through_the_validation(page, base_url, world):
     element6 = page.get_by_role("region", name="6. Teaching and learning")
     element6.get_by_label("Comment for the school").fill("Typed on the train.")
     expect(element6.get_by_role("status")).to_contain_text(
-        "Not saved: the connection was lost. Your work is kept in this browser"
+        "Not saved yet — will retry in 2 seconds. The connection was lost; your work is kept in "
+        "this browser."
     )
     page.on("dialog", lambda dialog: dialog.accept())  # "Leave the page? Changes may not be saved."
     visit(page, f"/bathnes/cycles/{cycle.pk}/")

@@ -203,7 +203,8 @@ def test_a_dropped_connection_is_shown_and_the_save_retried_and_a_closed_tab_los
     page.route("**/elements/**", offline)
     page.get_by_label("Strengths").fill("Typed while the network was down.")
     expect(page.get_by_role("status")).to_contain_text(
-        "Not saved: the connection was lost. Your work is kept in this browser"
+        "Not saved yet — will retry in 2 seconds. The connection was lost; your work is kept in "
+        "this browser."
     )
     page.a11y.check()
     page.unroute("**/elements/**", offline)
