@@ -223,20 +223,21 @@ def qr_svg(device: TOTPDevice) -> str:
     )
 
 
-@transaction.atomic
 def confirm_app(request, user, device: TOTPDevice, code: str) -> list[str]:
     """Confirm the app being set up with a code from it; returns new recovery codes when the
-    person had none (shown once), else []."""
+    person had none (shown once), else []. A wrong code is logged, and counts towards
+    django-otp's throttle, outside the transaction of the change."""
     if not device.verify_token(_normalise(code)):
         record_event(user=user, action="second_factor_failed", request=request, detail="set-up")
         raise ValidationError(
             "That code is not right. Check the app shows the IQM Portal, and enter its newest code."
         )
-    device.confirmed = True
-    device.name = APP_NAME
-    device.save(update_fields=["confirmed", "name"])
-    record_event(user=user, action="second_factor_added", request=request, detail=APP_NAME)
-    codes = [] if recovery_device(user) else _new_codes(user)
+    with transaction.atomic():
+        device.confirmed = True
+        device.name = APP_NAME
+        device.save(update_fields=["confirmed", "name"])
+        record_event(user=user, action="second_factor_added", request=request, detail=APP_NAME)
+        codes = [] if recovery_device(user) else _new_codes(user)
     mark_verified(request, device)
     return codes
 
