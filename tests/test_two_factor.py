@@ -441,3 +441,26 @@ def test_the_platform_admin_signs_in_with_a_code_before_the_platform_pages(world
         "/accounts/two-factor/set-up/"
     )
     assert User.objects.get(pk=staff.pk).second_factor_offered_at is None
+
+
+def test_an_operator_resets_a_person_who_lost_their_factors(world):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    admin = world.people["authority_admin"]
+    app_for(admin)
+    out = StringIO()
+    call_command("reset_second_factor", "Authority_Admin@bathnes.test", stdout=out)
+    assert out.getvalue() == "Removed 1 second factor(s) of authority_admin@bathnes.test.\n"
+    assert TOTPDevice.objects.filter(user=admin).count() == 0
+    assert events(admin) == [("second_factor_removed", "reset by an operator")]
+    client = Client()
+    assert sign_in(client, admin)["Location"] == "/accounts/two-factor/set-up/"
+
+
+def test_the_admin_site_shows_no_second_factor_secrets():
+    from django.contrib import admin
+
+    assert not admin.site.is_registered(TOTPDevice)
+    assert not admin.site.is_registered(StaticDevice)
