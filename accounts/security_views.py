@@ -52,6 +52,7 @@ class SignInView(auth_views.LoginView):
         if state == two_factor.SET_UP:
             return _with_next("accounts:set_up", nxt)
         if two_factor.should_offer(self.request.user):
+            two_factor.offered(self.request.user)  # once, whether taken up or not
             return _with_next("accounts:offer", nxt)
         return nxt or self.get_default_redirect_url()
 
@@ -134,9 +135,6 @@ def recovery_codes(request):
 
 
 def offer(request):
-    user = request.user
-    if user.second_factor_offered_at is None:
-        two_factor.offered(user)
     return render(request, "accounts/two_factor/offer.html", {"next": _next(request, "")})
 
 
