@@ -34,6 +34,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField("platform admin", default=False)
     date_joined = models.DateTimeField(default=timezone.now)
+    # When an optional second factor was offered after sign-in (accounts/two_factor.py): once.
+    second_factor_offered_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = UserManager()
 

@@ -1,18 +1,12 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from . import views
-from .forms import LoginForm, QueuedPasswordResetForm
+from . import security_views, views
+from .forms import QueuedPasswordResetForm
 
 app_name = "accounts"
 urlpatterns = [
-    path(
-        "login/",
-        auth_views.LoginView.as_view(
-            authentication_form=LoginForm, redirect_authenticated_user=True
-        ),
-        name="login",
-    ),
+    path("login/", security_views.SignInView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "password-reset/",
@@ -42,4 +36,19 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("invitations/<str:token>/", views.accept_invitation, name="accept_invitation"),
+    # Issue 14: the second factor at sign-in, and the "Sign-in and security" pages.
+    path("two-factor/", security_views.verify, name="verify"),
+    path("two-factor/set-up/", security_views.set_up, name="set_up"),
+    path("two-factor/offer/", security_views.offer, name="offer"),
+    path("two-factor/recovery-codes/", security_views.recovery_codes, name="recovery_codes"),
+    path("security/", security_views.security, name="security"),
+    path("security/confirm/", security_views.confirm, name="confirm"),
+    path(
+        "security/recovery-codes/new/",
+        security_views.regenerate_codes,
+        name="regenerate_recovery_codes",
+    ),
+    path("security/apps/<int:device_pk>/remove/", security_views.remove_app, name="remove_app"),
+    path("security/password/", security_views.change_password, name="change_password"),
+    path("security/email/", security_views.change_email, name="change_email"),
 ]

@@ -43,6 +43,9 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django.forms",
     "django_htmx",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "rules",
     "axes",
     "csp",
@@ -78,6 +81,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "iqm_portal.middleware.NoStoreMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # Sends a session that owes a second factor to the page that asks for it (reads the session
+    # only; django-otp's OTPMiddleware is not used, as it reads the device on every request).
+    "accounts.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -221,6 +227,11 @@ AUTHENTICATION_BACKENDS = [
     "rules.permissions.ObjectPermissionBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+# Second factors (accounts/two_factor.py): a change to how a person signs in (password, email,
+# second factor) asks for the password (and a code) again when they last proved who they are more
+# than this many seconds ago.
+REAUTH_SECONDS = env.int("REAUTH_SECONDS", default=300)
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="IQM Portal")
 INVITATION_VALID_DAYS = env.int("INVITATION_VALID_DAYS", default=7)
 
 # Login throttling: five failures for one email from one address lock it for fifteen minutes.

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.core.cache import cache
+from django.test import Client
 from django_scopes import scope
 
 from accounts.models import SCHOOL_ROLES, Role
@@ -186,3 +187,30 @@ def worker(settings):
         connection.default_channel.queue_purge(settings.CELERY_TASK_DEFAULT_QUEUE)
     with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10) as running:
         yield running
+
+
+@pytest.fixture(autouse=True)
+def _force_login_passes_the_second_factor(monkeypatch):
+    """`Client.force_login` stands for signing in completely: for a person who needs a second
+    factor (accounts/two_factor.py: admins, chairs, moderators, platform admins) or has one, the
+    session is also verified with a real authenticator app of theirs (tests/second_factor.py),
+    made if they have none, exactly as the code page does (django-otp's session key). Pass
+    `second_factor=False` to sign in with the password only, as the login page leaves a session
+    before the code is entered."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    from accounts.two_factor import STATE_KEY, has_second_factor, needs_second_factor
+
+    from .second_factor import app_for
+
+    force_login = Client.force_login
+
+    def signed_in(self, user, backend=None, second_factor=True):
+        force_login(self, user, backend)
+        if second_factor and (needs_second_factor(user) or has_second_factor(user)):
+            session = self.session
+            session[DEVICE_ID_SESSION_KEY] = app_for(user).persistent_id
+            session.pop(STATE_KEY, None)
+            session.save()
+
+    monkeypatch.setattr(Client, "force_login", signed_in)

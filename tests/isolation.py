@@ -1478,3 +1478,26 @@ URLS |= {
     "health": Case(PUBLIC),
     "ready": Case(PUBLIC),
 }
+
+
+# Issue 14: mfa. The second factor's pages and "Sign-in and security" are a signed-in person's own,
+# with no authority in the URL: signed out, each is the way to the login page (GET and POST).
+# tests/test_two_factor.py checks every person of the world, the outsider and a platform admin.
+URLS |= {
+    name: Case(PUBLIC, public_status=302)
+    for name in (
+        "accounts:verify",
+        "accounts:set_up",
+        "accounts:offer",
+        "accounts:recovery_codes",
+        "accounts:security",
+        "accounts:confirm",
+        "accounts:change_password",
+        "accounts:change_email",
+    )
+} | {
+    "accounts:regenerate_recovery_codes": Case(PUBLIC, method="post", public_status=302),
+    "accounts:remove_app": Case(
+        PUBLIC, method="post", public_status=302, objects=lambda w, o: {"device_pk": 1}
+    ),
+}

@@ -2,15 +2,20 @@
 
 from playwright.sync_api import expect
 
+from ..second_factor import app_if_needed
 from .conftest import visit
+from .test_self_review import pass_second_factor
 
 PASSWORD = "correct horse battery staple"
 
 
 def sign_in(page, email, password):
+    app = app_if_needed(email)
     page.get_by_label("Email address").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("main").get_by_role("button", name="Sign in").click()
+    page.a11y.wait()
+    pass_second_factor(page, app)
 
 
 def test_an_admin_signs_in_finds_the_way_round_and_sees_form_errors(page, base_url, world):

@@ -4,7 +4,7 @@ on the way shows its focus, and focus is never trapped. Status messages are anno
 regions that are in the page before their text changes, and error summaries take focus and lead
 to their fields."""
 
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 from django_scopes import scope
 from playwright.sync_api import expect
@@ -17,6 +17,7 @@ from reports.models import RenderJob
 
 from ..assessment_helpers import complete_answer_data
 from ..journey import advance
+from ..second_factor import app_if_needed, code_for
 from .conftest import visit
 from .test_self_review import PASSWORD
 
@@ -82,6 +83,7 @@ def follow(page, link):
 
 
 def sign_in_by_keyboard(page, email):
+    app = app_if_needed(email)
     visit(page, "/accounts/login/")
     tab_to(page, page.get_by_label("Email address"))
     page.keyboard.type(email)
@@ -89,6 +91,13 @@ def sign_in_by_keyboard(page, email):
     expect(page.get_by_label("Password")).to_be_focused()
     page.keyboard.type(PASSWORD)
     press_and_load(page)
+    path = urlsplit(page.url).path
+    if path == "/accounts/two-factor/":  # the code from the person's app
+        tab_to(page, page.get_by_label("Code"))
+        page.keyboard.type(code_for(app))
+        press_and_load(page)
+    elif path == "/accounts/two-factor/offer/":  # optional roles, once
+        follow(page, page.get_by_role("link", name="Not now"))
 
 
 def saved(response, **fields):

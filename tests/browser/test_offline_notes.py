@@ -9,9 +9,10 @@ from assessments.models import Cycle
 from moderation.models import VisitNote
 
 from ..journey import advance
+from ..second_factor import app_if_needed
 from ..test_offline_notes import sign_the_report
 from .conftest import visit
-from .test_self_review import PASSWORD, sign_in
+from .test_self_review import PASSWORD, pass_second_factor, sign_in
 
 NOTES = [
     ("Meeting with pupils", "School council", "They know the buddy bench and use it."),
@@ -127,10 +128,12 @@ def test_notes_left_on_the_device_are_not_the_next_persons(page, world):
 
     page.get_by_role("link", name="Sign in to send them").click()
     page.a11y.wait()
+    app = app_if_needed("moderator2@bathnes.test")
     page.get_by_label("Email address").fill("moderator2@bathnes.test")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("main").get_by_role("button", name="Sign in").click()
     page.a11y.wait()
+    pass_second_factor(page, app)
     assert page.url.endswith(path)
     expect(page.get_by_role("region", name="Not yet sent")).to_be_hidden()
     page.wait_for_function(

@@ -1,6 +1,8 @@
 """The self-review in a browser: autosave, a conflict between two people, submission, the
 mentor returning it and then validating it, with axe on every page."""
 
+from urllib.parse import urlsplit
+
 from django.utils import timezone
 from django_scopes import scope
 from playwright.sync_api import expect
@@ -8,17 +10,36 @@ from playwright.sync_api import expect
 from assessments.models import Cycle
 
 from ..assessment_helpers import complete_self_review, review_all
+from ..second_factor import app_if_needed, code_for
 from .conftest import A11yGuard, visit
 
 PASSWORD = "correct horse battery staple"
 
 
 def sign_in(page, email, password=PASSWORD):
+    """Signs in through the login page, and then as the person would: with a code from their
+    authenticator app (made in the database first when their roles need one and they have none),
+    or past the offer of one (optional roles, once)."""
+    app = app_if_needed(email)
     visit(page, "/accounts/login/")
     page.get_by_label("Email address").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("main").get_by_role("button", name="Sign in").click()
     page.a11y.wait()
+    pass_second_factor(page, app)
+
+
+def pass_second_factor(page, app):
+    """After the password: the code the person's app shows now, or "Not now" to the offer."""
+    path = urlsplit(page.url).path
+    if path == "/accounts/two-factor/":
+        assert app is not None, "the code page, for a person with no app"
+        page.get_by_label("Code").fill(code_for(app))
+        page.get_by_role("button", name="Continue").click()
+        page.a11y.wait()
+    elif path == "/accounts/two-factor/offer/":
+        page.get_by_role("link", name="Not now").click()
+        page.a11y.wait()
 
 
 def second_tab(browser, axe, base_url):

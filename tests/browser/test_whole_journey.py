@@ -10,11 +10,13 @@ checks every page. One function per step, so a step's pages can change without t
 
 import io
 import re
+from base64 import b32decode
 from datetime import date, timedelta
 from urllib.parse import urlsplit
 
 import pytest
 from django.core import mail
+from django_otp.oath import TOTP
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
@@ -159,6 +161,29 @@ def accept_invitation(page, email, full_name):
     page.a11y.wait()
     expect(page.get_by_role("status")).to_have_text(f"Welcome to {AUTHORITY}.")
     expect(page.get_by_role("navigation", name="Your account")).to_contain_text(full_name)
+    if urlsplit(page.url).path == "/accounts/two-factor/set-up/":
+        set_up_authenticator_app(page)
+
+
+def set_up_authenticator_app(page):
+    """A role that needs a second factor sets up an app at once: the person types the key shown
+    on the page into their app (computed here as the app would), then enters its code, and is
+    shown their recovery codes once."""
+    expect(page.get_by_role("heading", level=1)).to_have_text("Set up an authenticator app")
+    qr_code = page.get_by_role("img", name="QR code to scan with your authenticator app")
+    expect(qr_code).to_be_visible()
+    key = page.locator("#secret-key").inner_text().replace(" ", "")
+    app = TOTP(b32decode(key + "=" * (-len(key) % 8)))
+    page.get_by_label("Code from the app").fill(str(app.token()).zfill(6))
+    page.get_by_role("button", name="Turn on the app").click()
+    page.a11y.wait()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your recovery codes")
+    expect(page.get_by_role("list", name="Recovery codes").get_by_role("listitem")).to_have_count(
+        10
+    )
+    page.get_by_role("link", name="Continue").click()
+    page.a11y.wait()
+    expect(page).to_have_url(re.compile(rf"/{SLUG}/$"))
 
 
 def import_schools(page):
