@@ -5,9 +5,27 @@ from django.utils.http import urlencode
 from . import two_factor
 
 # Pages a person may open while their session still owes a second factor.
+# Passkeys' endpoints (accounts/passkey_urls.py) are the person's own: their ceremonies answer for
+# the signed-in person only, and check what the session owes themselves.
 OPEN_WHILE_OWED = {
-    two_factor.VERIFY: frozenset({"accounts:verify", "accounts:logout"}),
-    two_factor.SET_UP: frozenset({"accounts:set_up", "accounts:logout"}),
+    two_factor.VERIFY: frozenset(
+        {
+            "accounts:verify",
+            "accounts:logout",
+            "otp_webauthn:credential-authentication-begin",
+            "otp_webauthn:credential-authentication-complete",
+            "otp_webauthn:js-i18n-catalog",
+        }
+    ),
+    two_factor.SET_UP: frozenset(
+        {
+            "accounts:set_up",
+            "accounts:logout",
+            "otp_webauthn:credential-registration-begin",
+            "otp_webauthn:credential-registration-complete",
+            "otp_webauthn:js-i18n-catalog",
+        }
+    ),
 }
 
 

@@ -15,6 +15,8 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_POST
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.models import WebAuthnCredential
+from django_otp_webauthn.templatetags.otp_webauthn import get_configuration
 
 from . import two_factor
 from .forms import LoginForm
@@ -57,6 +59,17 @@ class SignInView(auth_views.LoginView):
         return nxt or self.get_default_redirect_url()
 
 
+def passkey_config(request, nxt="") -> dict:
+    """django-otp-webauthn's scripts' configuration (its endpoints, the CSRF token), given to
+    templates/accounts/two_factor/passkey_scripts.html; registration goes on to `nxt`."""
+    extra = {}
+    if nxt:
+        extra["completeRegistrationUrl"] = _with_next(
+            "otp_webauthn:credential-registration-complete", nxt
+        )
+    return get_configuration(request, extra)
+
+
 def recently_authenticated(view):
     """Changes to how a person signs in ask for the password (and a code, for a person with a
     factor) again when they last proved who they are more than REAUTH_SECONDS ago."""
@@ -85,7 +98,15 @@ def verify(request):
         else:
             return redirect(_next(request))
     return render(
-        request, "accounts/two_factor/verify.html", {"form": form, "next": _next(request, "")}
+        request,
+        "accounts/two_factor/verify.html",
+        {
+            "form": form,
+            "next": _next(request, ""),
+            "has_passkey": two_factor.has_passkey(request.user),
+            "has_app": two_factor.has_app(request.user),
+            "passkey_config": passkey_config(request),
+        },
     )
 
 
@@ -120,6 +141,7 @@ def set_up(request):
             "required": two_factor.needs_second_factor(user),
             "first": not two_factor.has_second_factor(user),
             "next": _next(request, ""),
+            "passkey_config": passkey_config(request, _next(request, "")),
         },
     )
 
@@ -146,6 +168,7 @@ def security(request):
         "accounts/security.html",
         {
             "apps": two_factor.apps(user),
+            "passkeys": two_factor.passkeys(user),
             "codes_left": device.token_set.count() if device else None,
             "required": two_factor.needs_second_factor(user),
         },
@@ -200,6 +223,29 @@ def remove_app(request, device_pk):
         messages.error(request, error.messages[0])
     else:
         messages.success(request, "Authenticator app removed.")
+    return redirect("accounts:security")
+
+
+@recently_authenticated
+def add_passkey(request):
+    """The passkey's ceremony runs in the browser (django-otp-webauthn's script) against
+    accounts/passkey_views.py; this page holds its button."""
+    return render(
+        request, "accounts/two_factor/add_passkey.html", {"passkey_config": passkey_config(request)}
+    )
+
+
+@require_POST
+@recently_authenticated
+def remove_passkey(request, device_pk):
+    try:
+        two_factor.remove_passkey(request, request.user, device_pk)
+    except WebAuthnCredential.DoesNotExist:
+        raise Http404("No such passkey.") from None
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(request, "Passkey removed.")
     return redirect("accounts:security")
 
 

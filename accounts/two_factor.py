@@ -1,8 +1,10 @@
 """Second factors: who needs one, and every change to a person's factors.
 
 The factors are django-otp's devices: an authenticator app (TOTP, `otp_totp`, which refuses a
-code already used through its `last_t`) and single-use recovery codes (`otp_static`, a code is
-deleted when used). No cryptography is written here.
+code already used through its `last_t`), a passkey (WebAuthn, django-otp-webauthn's
+`WebAuthnCredential`, whose ceremonies are the library's views, extended in
+accounts/passkey_views.py) and single-use recovery codes (`otp_static`, a code is deleted when
+used). No cryptography is written here.
 
 Who needs a second factor is the predicate `needs_second_factor`, read by the login view, the
 middleware (accounts/middleware.py), the pages and the tests. Whether this session still owes one
@@ -27,6 +29,7 @@ from django_otp import DEVICE_ID_SESSION_KEY, devices_for_user
 from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.models import WebAuthnCredential
 from django_scopes import scopes_disabled
 
 from authorities.tasks import enqueue
@@ -41,6 +44,7 @@ ROLES_NEEDING_A_SECOND_FACTOR = frozenset({Role.AUTHORITY_ADMIN, Role.PANEL_CHAI
 RECOVERY_CODES = 10
 APP_NAME = "Authenticator app"
 RECOVERY_NAME = "Recovery codes"
+PASSKEY_NAME = "Passkey"
 
 # What this session still owes: "verify" (the person has a factor: ask for a code) or "set_up"
 # (the person needs a factor and has none). Absent once verified, or when nothing is owed.
@@ -76,9 +80,31 @@ def recovery_device(user) -> StaticDevice | None:
     return StaticDevice.objects.filter(user=user, name=RECOVERY_NAME).first()
 
 
-def has_second_factor(user) -> bool:
-    """An authenticator app (recovery codes alone are a way back in, not a factor)."""
+def passkeys(user) -> list[WebAuthnCredential]:
+    return list(
+        WebAuthnCredential.objects.filter(user=user, confirmed=True).order_by("created_at", "pk")
+    )
+
+
+def has_app(user) -> bool:
     return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+def has_passkey(user) -> bool:
+    return WebAuthnCredential.objects.filter(user=user, confirmed=True).exists()
+
+
+def has_second_factor(user) -> bool:
+    """An authenticator app or a passkey (recovery codes alone are a way back in, not a
+    factor)."""
+    return has_app(user) or has_passkey(user)
+
+
+def _factors(user) -> int:
+    return (
+        TOTPDevice.objects.filter(user=user, confirmed=True).count()
+        + WebAuthnCredential.objects.filter(user=user, confirmed=True).count()
+    )
 
 
 # Sessions ---------------------------------------------------------------------------------------
@@ -253,7 +279,9 @@ def _new_codes(user) -> list[str]:
 @transaction.atomic
 def regenerate_recovery_codes(request, user) -> list[str]:
     if not has_second_factor(user):
-        raise ValidationError("Add an authenticator app first: recovery codes go with it.")
+        raise ValidationError(
+            "Add an authenticator app or a passkey first: recovery codes go with them."
+        )
     codes = _new_codes(user)
     record_event(user=user, action="recovery_codes_regenerated", request=request)
     return codes
@@ -261,23 +289,81 @@ def regenerate_recovery_codes(request, user) -> list[str]:
 
 @transaction.atomic
 def remove_app(request, user, device_pk: int) -> None:
-    """Remove one of the person's apps; with the last one go the recovery codes. A person who
-    needs a second factor cannot remove their last app."""
+    """Remove one of the person's apps (TOTPDevice.DoesNotExist when it is not theirs)."""
     device = TOTPDevice.objects.select_for_update().filter(user=user, pk=device_pk).first()
     if device is None:
         raise TOTPDevice.DoesNotExist
-    others = TOTPDevice.objects.filter(user=user, confirmed=True).exclude(pk=device.pk)
-    if not others.exists() and device.confirmed and needs_second_factor(user):
+    _remove(request, user, device, APP_NAME)
+
+
+@transaction.atomic
+def remove_passkey(request, user, device_pk: int) -> None:
+    """Remove one of the person's passkeys (WebAuthnCredential.DoesNotExist when not theirs)."""
+    device = WebAuthnCredential.objects.select_for_update().filter(user=user, pk=device_pk).first()
+    if device is None:
+        raise WebAuthnCredential.DoesNotExist
+    _remove(request, user, device, "passkey")
+
+
+def _remove(request, user, device, what: str) -> None:
+    """A person who needs a second factor cannot remove their last one (app or passkey); with
+    the last one go the recovery codes. Rows of the person's devices are locked first, so two
+    removals at once cannot both pass the rule."""
+    list(TOTPDevice.objects.select_for_update().filter(user=user).values_list("pk", flat=True))
+    list(
+        WebAuthnCredential.objects.select_for_update()
+        .filter(user=user)
+        .values_list("pk", flat=True)
+    )
+    last = device.confirmed and _factors(user) == 1
+    if last and needs_second_factor(user):
         raise ValidationError(
-            "Your roles need a second factor, so you cannot remove your only authenticator app. "
-            "Add another one first."
+            f"Your roles need a second factor, so you cannot remove your only {what.lower()}. "
+            "Add another authenticator app or a passkey first."
         )
     device.delete()
-    removed = APP_NAME
-    if not others.exists():
+    removed = what
+    if not has_second_factor(user):
         StaticDevice.objects.filter(user=user, name=RECOVERY_NAME).delete()
         removed += " and recovery codes"
     record_event(user=user, action="second_factor_removed", request=request, detail=removed)
+
+
+# Passkeys: the ceremonies are django-otp-webauthn's; what they change is here. ---------------
+
+
+def may_add_passkey(request) -> bool:
+    """At first sign-in set-up, or (like every change to how a person signs in) when the person
+    proved who they are recently and their session owes nothing."""
+    state = owed(request)
+    if state == SET_UP:
+        return True
+    return state is None and authenticated_recently(request)
+
+
+def passkey_added(request, user, device: WebAuthnCredential) -> list[str]:
+    """A passkey just registered by the library's ceremony: named, logged, and with new
+    recovery codes when it is the person's first factor (returned, to be shown once). The
+    session counts as verified, as after setting up an app."""
+    with transaction.atomic():
+        device.name = PASSKEY_NAME
+        device.save(update_fields=["name"])
+        record_event(user=user, action="second_factor_added", request=request, detail="passkey")
+        codes = [] if recovery_device(user) else _new_codes(user)
+    if not is_verified(request):
+        mark_verified(request, device)
+    return codes
+
+
+def passkey_verified(request, user, device: WebAuthnCredential) -> None:
+    mark_verified(request, device)
+    record_event(user=user, action="second_factor_verified", request=request, detail="passkey")
+
+
+def passkey_failed(request, user, why: str) -> None:
+    record_event(
+        user=user, action="second_factor_failed", request=request, detail=f"passkey: {why}"
+    )
 
 
 # Email ------------------------------------------------------------------------------------------
@@ -305,6 +391,8 @@ def reset(user) -> int:
     """An operator removes every factor of a person who lost them (reset_second_factor)."""
     removed = TOTPDevice.objects.filter(user=user, confirmed=True).count()
     TOTPDevice.objects.filter(user=user).delete()
+    removed += WebAuthnCredential.objects.filter(user=user, confirmed=True).count()
+    WebAuthnCredential.objects.filter(user=user).delete()
     removed += StaticDevice.objects.filter(user=user).count()
     StaticDevice.objects.filter(user=user).delete()
     record_event(user=user, action="second_factor_removed", detail="reset by an operator")

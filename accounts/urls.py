@@ -49,6 +49,13 @@ urlpatterns = [
         name="regenerate_recovery_codes",
     ),
     path("security/apps/<int:device_pk>/remove/", security_views.remove_app, name="remove_app"),
+    # Issue 14: passkeys (their ceremonies' endpoints: accounts/passkey_urls.py).
+    path("security/passkeys/add/", security_views.add_passkey, name="add_passkey"),
+    path(
+        "security/passkeys/<int:device_pk>/remove/",
+        security_views.remove_passkey,
+        name="remove_passkey",
+    ),
     path("security/password/", security_views.change_password, name="change_password"),
     path("security/email/", security_views.change_email, name="change_email"),
 ]

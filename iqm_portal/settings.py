@@ -6,6 +6,7 @@ real Celery workers.
 """
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from celery.schedules import crontab
@@ -46,6 +47,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "django_otp_webauthn",  # issue 14: passkeys
     "rules",
     "axes",
     "csp",
@@ -232,6 +234,20 @@ AUTHENTICATION_BACKENDS = [
 # than this many seconds ago.
 REAUTH_SECONDS = env.int("REAUTH_SECONDS", default=300)
 OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="IQM Portal")
+# Passkeys (WebAuthn, django-otp-webauthn) as a second factor, never alone (no passwordless
+# sign-in). The relying party is SITE_URL's host, and SITE_URL the one origin a passkey is accepted
+# from. Browsers refuse an IP address as a relying party: the laptop default (127.0.0.1) becomes
+# localhost, so passkeys work on http://localhost:$PORT. Changing the id orphans every passkey.
+_SITE = urlsplit(SITE_URL)
+_PASSKEY_HOST = "localhost" if _SITE.hostname == "127.0.0.1" else _SITE.hostname
+OTP_WEBAUTHN_RP_ID = env.str("PASSKEY_RP_ID", default=_PASSKEY_HOST)
+OTP_WEBAUTHN_RP_NAME = env.str("PASSKEY_RP_NAME", default=OTP_TOTP_ISSUER)
+OTP_WEBAUTHN_ALLOWED_ORIGINS = env.list(
+    "PASSKEY_ORIGINS",
+    default=[f"{_SITE.scheme}://{_SITE.netloc.replace(_SITE.hostname, _PASSKEY_HOST, 1)}"],
+)
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
+OTP_WEBAUTHN_TIMEOUT_SECONDS = env.int("PASSKEY_TIMEOUT_SECONDS", default=120)
 INVITATION_VALID_DAYS = env.int("INVITATION_VALID_DAYS", default=7)
 
 # Login throttling: five failures for one email from one address lock it for fifteen minutes.

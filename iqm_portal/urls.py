@@ -33,6 +33,7 @@ urlpatterns = [
     path("ready/", views.ready, name="ready"),
     path("accessibility/", views.accessibility, name="accessibility"),
     path("accounts/", include("accounts.urls")),
+    path("accounts/passkeys/", include("accounts.passkey_urls")),  # issue 14: passkeys
     path("platform/authorities/", views.platform_authorities, name="platform_authorities"),
     path("admin/", admin.site.urls),
     path("visit-worker.js", include("moderation.worker_urls")),  # the visit pages' service worker

@@ -1501,3 +1501,24 @@ URLS |= {
         PUBLIC, method="post", public_status=302, objects=lambda w, o: {"device_pk": 1}
     ),
 }
+
+
+# issue 14: passkeys. The passkey pages are a signed-in person's own, like the second factor's
+# above; the ceremonies' endpoints (django-otp-webauthn's, accounts/passkey_urls.py) answer the
+# signed-in person only, at the step their session is at (tests/test_passkeys.py): signed out,
+# each is the way to the login page.
+URLS |= {
+    "accounts:add_passkey": Case(PUBLIC, public_status=302),
+    "accounts:remove_passkey": Case(
+        PUBLIC, method="post", public_status=302, objects=lambda w, o: {"device_pk": 1}
+    ),
+    "otp_webauthn:js-i18n-catalog": Case(PUBLIC, public_status=302),
+} | {
+    f"otp_webauthn:credential-{step}": Case(PUBLIC, method="post", public_status=302)
+    for step in (
+        "registration-begin",
+        "registration-complete",
+        "authentication-begin",
+        "authentication-complete",
+    )
+}

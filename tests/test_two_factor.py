@@ -265,7 +265,7 @@ def test_a_required_person_cannot_remove_their_last_app_but_may_after_adding_ano
     response = client.post(f"/accounts/security/apps/{first.pk}/remove/", follow=True)
     assert [str(m) for m in response.context["messages"]] == [
         "Your roles need a second factor, so you cannot remove your only authenticator app. "
-        "Add another one first."
+        "Add another authenticator app or a passkey first."
     ]
     assert TOTPDevice.objects.filter(user=admin).count() == 1
 

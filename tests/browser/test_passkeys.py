@@ -1,0 +1,104 @@
+"""Passkeys in Chromium, with the browser's own WebAuthn machinery and a virtual authenticator
+(Chrome DevTools Protocol) standing for the person's device: django-otp-webauthn's script, served
+by the portal under its CSP, makes and uses a real credential, which the server checks."""
+
+from django_otp_webauthn.models import WebAuthnCredential
+from playwright.sync_api import expect
+
+from ..second_factor import app_for, code_for
+from ..test_two_factor import events
+from .conftest import visit
+from .test_self_review import PASSWORD, sign_in
+
+
+def virtual_authenticator(page) -> tuple:
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable")
+    added = cdp.send(
+        "WebAuthn.addVirtualAuthenticator",
+        {
+            "options": {
+                "protocol": "ctap2",
+                "transport": "internal",
+                "hasResidentKey": True,
+                "hasUserVerification": True,
+                "isUserVerified": True,
+            }
+        },
+    )
+    return cdp, added["authenticatorId"]
+
+
+def sign_out(page):
+    page.get_by_role("button", name="Sign out").click()
+    page.a11y.wait()
+
+
+def password(page, email):
+    visit(page, "/accounts/login/")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("main").get_by_role("button", name="Sign in").click()
+    page.a11y.wait()
+
+
+def test_a_moderator_adds_a_passkey_and_signs_in_with_it_or_with_a_code(
+    page, base_url, world, settings
+):
+    settings.OTP_WEBAUTHN_RP_ID = "localhost"
+    settings.OTP_WEBAUTHN_ALLOWED_ORIGINS = [base_url]
+    settings.OTP_WEBAUTHN_TIMEOUT_SECONDS = 3  # the check without the device gives up soon
+    assert base_url.startswith("http://localhost:")
+    moderator = world.people["moderator"]
+    cdp, authenticator = virtual_authenticator(page)
+
+    # Signed in with the password and the app, the moderator adds a passkey.
+    sign_in(page, moderator.email)
+    dashboard = page.url
+    visit(page, "/accounts/security/")
+    page.get_by_role("link", name="Add a passkey").click()
+    page.a11y.wait()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Add a passkey")
+    page.get_by_role("button", name="Add a passkey").click()
+    # Their first recovery codes come with it (the app was made without them), shown once.
+    expect(page).to_have_url(f"{base_url}/accounts/two-factor/recovery-codes/")
+    page.a11y.wait()
+    visit(page, "/accounts/security/")
+    passkeys = page.get_by_role("table").filter(has_text="Passkey")
+    expect(passkeys.get_by_role("row")).to_have_count(2)
+    expect(passkeys.get_by_role("row").nth(1)).to_contain_text("Passkey 1")
+    expect(passkeys.get_by_role("row").nth(1)).to_contain_text("Not yet")
+    assert WebAuthnCredential.objects.filter(user=moderator, confirmed=True).count() == 1
+
+    # Signed out and in again: the password, then the passkey, and the dashboard.
+    sign_out(page)
+    password(page, moderator.email)
+    expect(page).to_have_url(f"{base_url}/accounts/two-factor/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Enter your code")
+    page.get_by_role("button", name="Use a passkey").click()
+    expect(page).to_have_url(dashboard)
+    page.a11y.wait()
+    assert WebAuthnCredential.objects.get(user=moderator).last_used_at is not None
+
+    # Without the device, the passkey cannot be used: the page says so and what to do instead,
+    # and a code from the app still works.
+    sign_out(page)
+    cdp.send("WebAuthn.removeVirtualAuthenticator", {"authenticatorId": authenticator})
+    password(page, moderator.email)
+    page.get_by_role("button", name="Use a passkey").click()
+    expect(page.get_by_role("status")).to_have_text(
+        "Your passkey could not be used: it was cancelled, or is not on this device. "
+        "Try again, or enter a code from your authenticator app or a recovery code instead.",
+        timeout=15_000,
+    )
+    expect(page).to_have_url(f"{base_url}/accounts/two-factor/")
+    page.a11y.check()
+    page.get_by_label("Code").fill(code_for(app_for(moderator)))
+    page.get_by_role("button", name="Continue").click()
+    expect(page).to_have_url(dashboard)
+    page.a11y.wait()
+
+    assert [e for e in events(moderator) if e[1] == "passkey"] == [
+        ("second_factor_added", "passkey"),
+        ("second_factor_verified", "passkey"),
+    ]
