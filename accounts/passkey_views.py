@@ -67,8 +67,8 @@ class CompleteRegistration(_Registration, library.CompleteCredentialRegistration
 
 class _Authentication:
     def check_can_authenticate(self):
-        """Only after the password, while the session owes its second factor."""
-        if two_factor.owed(self.request) != two_factor.VERIFY:
+        """Only after the password: at sign-in, or at re-authentication."""
+        if not two_factor.awaits_passkey(self.request):
             raise exceptions.NotAuthenticated(detail="Sign in with your password first.")
 
 
@@ -82,7 +82,7 @@ class CompleteAuthentication(_Authentication, library.CompleteCredentialAuthenti
 
     def handle_exception(self, exc):
         if isinstance(exc, exceptions.OTPWebAuthnApiError) and self.request.user.is_authenticated:
-            if two_factor.owed(self.request) == two_factor.VERIFY:
+            if two_factor.awaits_passkey(self.request):
                 two_factor.passkey_failed(self.request, self.request.user, exc.code)
             why = REFUSED.get(exc.code, "The passkey could not be checked.")
             return JsonResponse(

@@ -176,11 +176,23 @@ def security(request):
 
 
 def confirm(request):
-    """Re-authentication: the password, and a code for a person with a factor."""
+    """Re-authentication: the password, and a code for a person with an app; a person whose only
+    factor is a passkey uses it after the password (accounts/passkey_views.py)."""
     user = request.user
-    with_code = two_factor.has_second_factor(user)
+    with_code = two_factor.has_app(user)
+    with_passkey = not with_code and two_factor.has_passkey(user)
     form = ConfirmForm(request.POST or None, user=user, with_code=with_code)
     if request.method == "POST" and form.is_valid():
+        if with_passkey:
+            two_factor.password_confirmed(request)
+            return render(
+                request,
+                "accounts/two_factor/confirm_passkey.html",
+                {
+                    "next": _next(request, reverse("accounts:security")),
+                    "passkey_config": passkey_config(request),
+                },
+            )
         if with_code and not two_factor.check_code(user, form.cleaned_data["code"]):
             record_event(
                 user=user,

@@ -53,6 +53,10 @@ VERIFY = "verify"
 SET_UP = "set_up"
 # When the person last proved who they are (password, code): seconds since the epoch.
 AUTHENTICATED_AT_KEY = "authenticated_at"
+# When a person whose only factor is a passkey gave their password to re-authenticate: the passkey
+# must follow within PASSKEY_AFTER_PASSWORD seconds.
+PASSWORD_CONFIRMED_KEY = "password_confirmed_at"
+PASSKEY_AFTER_PASSWORD = 300
 # Recovery codes just made, shown once by the next page.
 NEW_CODES_KEY = "new_recovery_codes"
 
@@ -355,9 +359,26 @@ def passkey_added(request, user, device: WebAuthnCredential) -> list[str]:
     return codes
 
 
+def password_confirmed(request) -> None:
+    request.session[PASSWORD_CONFIRMED_KEY] = time.time()
+
+
+def awaits_passkey(request) -> bool:
+    """After the password at sign-in, or at re-authentication (recently)."""
+    if owed(request) == VERIFY:
+        return True
+    then = request.session.get(PASSWORD_CONFIRMED_KEY, 0)
+    return is_verified(request) and time.time() - then <= PASSKEY_AFTER_PASSWORD
+
+
 def passkey_verified(request, user, device: WebAuthnCredential) -> None:
-    mark_verified(request, device)
-    record_event(user=user, action="second_factor_verified", request=request, detail="passkey")
+    """The passkey was checked: the session's second factor, or a re-authentication."""
+    if owed(request) == VERIFY:
+        mark_verified(request, device)
+        record_event(user=user, action="second_factor_verified", request=request, detail="passkey")
+    else:
+        request.session.pop(PASSWORD_CONFIRMED_KEY, None)
+        mark_authenticated(request)
 
 
 def passkey_failed(request, user, why: str) -> None:

@@ -234,3 +234,26 @@ def test_an_operator_reset_removes_passkeys_too(world):
     passkey_for(person)
     two_factor.reset(person)
     assert WebAuthnCredential.objects.filter(user=person).count() == 0
+
+
+def test_re_authentication_of_a_passkey_only_person_is_the_password_then_the_passkey(
+    world, time_machine
+):
+    mentor = world.people["mentor"]
+    time_machine.move_to("2026-11-02 09:00:00+00:00", tick=False)
+    client = signed_in_with(mentor, passkey_for(mentor))
+    time_machine.move_to("2026-11-02 09:06:00+00:00", tick=False)
+    assert client.post(BEGIN_AUTH).status_code == 403  # not before the password
+    confirm = "/accounts/security/confirm/?next=%2Faccounts%2Fsecurity%2Fpasskeys%2Fadd%2F"
+    form = client.get(confirm)
+    assert list(form.context["form"].fields) == ["password"]
+    response = client.post(confirm, {"password": "correct horse battery staple"})
+    assert [t.name for t in response.templates][0] == "accounts/two_factor/confirm_passkey.html"
+    assert response.context["next"] == "/accounts/security/passkeys/add/"
+    # The password alone does not re-authenticate: the passkey must follow.
+    assert client.get("/accounts/security/passkeys/add/")["Location"].startswith(
+        "/accounts/security/confirm/"
+    )
+    assert client.post(BEGIN_AUTH).status_code == 200
+    time_machine.move_to("2026-11-02 09:12:00+00:00", tick=False)
+    assert client.post(BEGIN_AUTH).status_code == 403

@@ -19,8 +19,9 @@
     var status = document.getElementById("passkey-verification-status-message");
     if (status) {
       status.textContent =
+        status.dataset.failed ||
         "Your passkey could not be used: it was cancelled, or is not on this device. " +
-        "Try again, or enter a code from your authenticator app or a recovery code instead.";
+          "Try again, or enter a code from your authenticator app or a recovery code instead.";
     }
   });
 })();

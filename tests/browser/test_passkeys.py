@@ -102,3 +102,35 @@ def test_a_moderator_adds_a_passkey_and_signs_in_with_it_or_with_a_code(
         ("second_factor_added", "passkey"),
         ("second_factor_verified", "passkey"),
     ]
+
+
+def test_a_panel_chair_sets_up_a_passkey_instead_of_an_app_at_first_sign_in(
+    page, base_url, world, settings
+):
+    settings.OTP_WEBAUTHN_RP_ID = "localhost"
+    settings.OTP_WEBAUTHN_ALLOWED_ORIGINS = [base_url]
+    chair = world.people["panel_chair"]
+    virtual_authenticator(page)
+
+    password(page, chair.email)
+    expect(page).to_have_url(f"{base_url}/accounts/two-factor/set-up/")
+    expect(page.get_by_role("heading", level=2)).to_have_text("Or use a passkey")
+    page.get_by_role("button", name="Use a passkey instead").click()
+    expect(page).to_have_url(f"{base_url}/accounts/two-factor/recovery-codes/?next=%2F")
+    page.a11y.wait()
+    expect(page.get_by_role("list", name="Recovery codes").get_by_role("listitem")).to_have_count(
+        10
+    )
+    page.get_by_role("link", name="Continue").click()
+    page.a11y.wait()
+    expect(page).not_to_have_url(f"{base_url}/accounts/two-factor/set-up/")
+    assert WebAuthnCredential.objects.filter(user=chair, confirmed=True).count() == 1
+    assert events(chair) == [("second_factor_added", "passkey")]
+
+    # Next time: the passkey, with a recovery code as the way round (no app to ask a code of).
+    sign_out(page)
+    password(page, chair.email)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Use your passkey")
+    page.get_by_role("button", name="Use a passkey").click()
+    page.wait_for_url(lambda url: "/two-factor/" not in url)
+    page.a11y.wait()
