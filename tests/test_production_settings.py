@@ -72,6 +72,7 @@ def test_check_deploy_fails_for_a_deployment_left_on_http():
     lines = result.stderr.splitlines()
     reported = sorted(line.split(")")[0] + ")" for line in lines if ": (" in line)
     assert reported == [
+        "?: (otp_webauthn.E031)",  # issue 14: passkeys' origin (SITE_URL) is not secure
         "?: (security.W004)",
         "?: (security.W008)",
         "?: (security.W012)",
