@@ -2,13 +2,28 @@
 (Chrome DevTools Protocol) standing for the person's device: django-otp-webauthn's script, served
 by the portal under its CSP, makes and uses a real credential, which the server checks."""
 
+from importlib import import_module
+
+import pytest
+from django.conf import settings
 from django_otp_webauthn.models import WebAuthnCredential
 from playwright.sync_api import expect
+
+from accounts.two_factor import AUTHENTICATED_AT_KEY
 
 from ..second_factor import app_for, code_for
 from ..test_two_factor import events
 from .conftest import visit
 from .test_self_review import PASSWORD, sign_in
+
+
+@pytest.fixture
+def passkey_settings(settings, base_url):
+    """The live server's address is the passkeys' origin, and localhost their relying party."""
+    assert base_url.startswith("http://localhost:")
+    settings.OTP_WEBAUTHN_RP_ID = "localhost"
+    settings.OTP_WEBAUTHN_ALLOWED_ORIGINS = [base_url]
+    return settings
 
 
 def virtual_authenticator(page) -> tuple:
@@ -43,12 +58,9 @@ def password(page, email):
 
 
 def test_a_moderator_adds_a_passkey_and_signs_in_with_it_or_with_a_code(
-    page, base_url, world, settings
+    page, base_url, world, passkey_settings
 ):
-    settings.OTP_WEBAUTHN_RP_ID = "localhost"
-    settings.OTP_WEBAUTHN_ALLOWED_ORIGINS = [base_url]
-    settings.OTP_WEBAUTHN_TIMEOUT_SECONDS = 3  # the check without the device gives up soon
-    assert base_url.startswith("http://localhost:")
+    passkey_settings.OTP_WEBAUTHN_TIMEOUT_SECONDS = 3  # the check without the device gives up soon
     moderator = world.people["moderator"]
     cdp, authenticator = virtual_authenticator(page)
 
@@ -105,10 +117,8 @@ def test_a_moderator_adds_a_passkey_and_signs_in_with_it_or_with_a_code(
 
 
 def test_a_panel_chair_sets_up_a_passkey_instead_of_an_app_at_first_sign_in(
-    page, base_url, world, settings
+    page, base_url, world, passkey_settings
 ):
-    settings.OTP_WEBAUTHN_RP_ID = "localhost"
-    settings.OTP_WEBAUTHN_ALLOWED_ORIGINS = [base_url]
     chair = world.people["panel_chair"]
     virtual_authenticator(page)
 
@@ -134,3 +144,27 @@ def test_a_panel_chair_sets_up_a_passkey_instead_of_an_app_at_first_sign_in(
     page.get_by_role("button", name="Use a passkey").click()
     page.wait_for_url(lambda url: "/two-factor/" not in url)
     page.a11y.wait()
+
+    # Five minutes on, adding a passkey asks again: the password, then the passkey.
+    age_the_sign_in(page)
+    visit(page, "/accounts/security/passkeys/add/")
+    expect(page).to_have_url(
+        f"{base_url}/accounts/security/confirm/?next=%2Faccounts%2Fsecurity%2Fpasskeys%2Fadd%2F"
+    )
+    page.get_by_label("Your current password").fill(PASSWORD)
+    page.get_by_role("button", name="Continue").click()
+    page.a11y.wait()
+    expect(page.get_by_role("main")).to_contain_text("Your password is right. Now use your passkey")
+    page.get_by_role("button", name="Use a passkey").click()
+    expect(page).to_have_url(f"{base_url}/accounts/security/passkeys/add/")
+    page.a11y.wait()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Add a passkey")
+
+
+def age_the_sign_in(page):
+    """The session's last proof of who the person is, moved back past REAUTH_SECONDS (the
+    server's clock is left alone)."""
+    cookie = next(c for c in page.context.cookies() if c["name"] == settings.SESSION_COOKIE_NAME)
+    session = import_module(settings.SESSION_ENGINE).SessionStore(session_key=cookie["value"])
+    session[AUTHENTICATED_AT_KEY] -= settings.REAUTH_SECONDS + 1
+    session.save()
