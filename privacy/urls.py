@@ -18,5 +18,6 @@ urlpatterns = [
         {"kind": "pdf"},
         name="download_pdf",
     ),
-    path("<int:person_pk>/erase/", views.erase, name="erase"),
+    path("<int:person_pk>/erase/", views.erase_check, name="erase_check"),
+    path("<int:person_pk>/erase/confirm/", views.erase, name="erase"),
 ]

@@ -70,26 +70,35 @@ def download(request, authority_slug, person_pk, export_pk, kind):
     return response
 
 
+@require_GET
+@authority_view(*ADMIN)
+def erase_check(request, authority_slug, person_pk):
+    """The check page before erasure: what will happen, and that it cannot be undone."""
+    person = get_person(request, person_pk)
+    plan = domain.erasure_plan(authority=request.authority, person=person, by=request.user)
+    return _check_page(request, person, plan)
+
+
+@require_POST
 @authority_view(*ADMIN)
 def erase(request, authority_slug, person_pk):
-    """GET: the check page, saying what will happen; POST: erase."""
     person = get_person(request, person_pk)
-    back_url = reverse("people:person", args=[authority_slug, person.pk])
-    plan = domain.erasure_plan(authority=request.authority, person=person, by=request.user)
-    if request.method == "POST":
-        name = str(person)
-        try:
-            plan = domain.erase(authority=request.authority, person=person, by=request.user)
-        except ValidationError as error:
-            plan.blocked = error.messages[0]
-        else:
-            messages.success(
-                request,
-                f"{name} has been erased."
-                if plan.erases_account
-                else f"{name} has been erased from {request.authority.name}.",
-            )
-            return redirect("people:list", authority_slug)
+    name = str(person)
+    try:
+        plan = domain.erase(authority=request.authority, person=person, by=request.user)
+    except ValidationError:
+        plan = domain.erasure_plan(authority=request.authority, person=person, by=request.user)
+        return _check_page(request, person, plan, status=409)
+    messages.success(
+        request,
+        f"{name} has been erased."
+        if plan.erases_account
+        else f"{name} has been erased from {request.authority.name}.",
+    )
+    return redirect("people:list", authority_slug)
+
+
+def _check_page(request, person, plan, status=200):
     return render(
         request,
         "privacy/erase_check.html",
@@ -97,10 +106,11 @@ def erase(request, authority_slug, person_pk):
             "person": person,
             "plan": plan,
             "blocked": plan.blocked,
-            "confirm_url": request.path,
+            "confirm_url": reverse("privacy:erase", args=[request.authority.slug, person.pk]),
             "confirm_label": "Erase this person",
-            "back_url": back_url,
+            "back_url": reverse("people:person", args=[request.authority.slug, person.pk]),
             "told": [],
             "erased_name": domain.erased_name(person),
         },
+        status=status,
     )
