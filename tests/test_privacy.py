@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.contrib.auth import SESSION_KEY
+from django.contrib.auth.tokens import default_token_generator
 from django.contrib.sessions.models import Session
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -172,6 +173,7 @@ def test_erasing_a_person_keeps_their_work_under_the_replaced_name(admin_client,
             email=voter.email,
             role=Role.MODERATOR,
         )
+    reset_token = default_token_generator.make_token(voter)
     client = Client()  # the voter's browser; admin_client is the admin's
     client.force_login(voter)
     assert Session.objects.count() == 2
@@ -191,6 +193,7 @@ def test_erasing_a_person_keeps_their_work_under_the_replaced_name(admin_client,
     assert voter.full_name == f"Erased person #{voter.pk}"
     assert voter.email == f"erased-{voter.pk}@erased.invalid"
     assert voter.has_usable_password() is False
+    assert default_token_generator.check_token(voter, reset_token) is False
     assert voter.is_active is False
     assert [s.get_decoded()[SESSION_KEY] for s in Session.objects.all()] == [
         str(world.people["authority_admin"].pk)
