@@ -83,7 +83,9 @@ def _record(obj) -> dict:
 
 
 def _section(key, title, queryset) -> dict:
-    return {"source": key, "title": title, "records": [_record(obj) for obj in queryset]}
+    related = [f.name for f in queryset.model._meta.concrete_fields if f.many_to_one]
+    records = [_record(obj) for obj in queryset.select_related(*related)]
+    return {"source": key, "title": title, "records": records}
 
 
 def collect(authority, person) -> dict:
