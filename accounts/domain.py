@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
@@ -171,3 +171,17 @@ def remove_membership(*, membership, by):
         person=membership.user,
     )
     membership.delete()
+
+
+def people_of(authority):
+    """The people an authority holds data about: its members, and anyone its audit log names (a
+    former member, an erased person). Read inside the authority's scope."""
+    from audit.models import AuditEntry
+
+    members = Membership.objects.filter(authority=authority).values("user")
+    named = AuditEntry.objects.filter(authority=authority)
+    return User.objects.filter(
+        models.Q(pk__in=members)
+        | models.Q(pk__in=named.values("actor"))
+        | models.Q(pk__in=named.values("person"))
+    )

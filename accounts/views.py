@@ -134,3 +134,11 @@ def remove_membership(request, authority_slug, membership_pk):
     else:
         messages.success(request, f"{membership} removed.")
     return redirect("people:list", authority_slug=authority_slug)
+
+
+@authority_view(*ADMIN)
+def person(request, authority_slug, person_pk):
+    """One person of the authority: their roles here, and what can be done about their data."""
+    person = get_object_or_404(domain.people_of(request.authority), pk=person_pk)
+    memberships = Membership.objects.filter(user=person).select_related("school")
+    return render(request, "accounts/person.html", {"person": person, "memberships": memberships})

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "publishing",
     "feedback",
     "overview",
+    "privacy",
     "django_ratelimit",
 ]
 
@@ -201,6 +202,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.tasks.send_reminders",
         "schedule": crontab(hour=5, minute=30),
     },
+    # Delete the evidence files of cycles decided longer ago than EVIDENCE_RETENTION_YEARS.
+    "privacy-evidence-retention": {
+        "task": "privacy.tasks.apply_evidence_retention",
+        "schedule": crontab(hour=2, minute=15),
+    },
+    # Delete subject access exports past their expiry.
+    "privacy-expire-exports": {"task": "privacy.tasks.expire_exports", "schedule": 3600.0},
 }
 
 AUTH_USER_MODEL = "accounts.User"
@@ -233,6 +241,12 @@ AUTHENTICATION_BACKENDS = [
 REAUTH_SECONDS = env.int("REAUTH_SECONDS", default=300)
 OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="IQM Portal")
 INVITATION_VALID_DAYS = env.int("INVITATION_VALID_DAYS", default=7)
+# Privacy (privacy/): evidence files of cycles decided more than this many years ago are deleted
+# (the records stay; 0: keep them for ever). Six years: the Limitation Act's period for a claim,
+# what a local authority's retention schedule commonly gives a school's assessment records.
+EVIDENCE_RETENTION_YEARS = env.int("EVIDENCE_RETENTION_YEARS", default=6)
+# How long a subject access export may be downloaded before its files are deleted.
+PRIVACY_EXPORT_VALID_DAYS = env.int("PRIVACY_EXPORT_VALID_DAYS", default=7)
 
 # Login throttling: five failures for one email from one address lock it for fifteen minutes.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)

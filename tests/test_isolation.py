@@ -18,6 +18,7 @@ import flagship.views
 import moderation.views
 import notifications.views
 import portfolios.views
+import privacy.views
 import reports.views
 import reviews.views
 import schools.access
@@ -152,6 +153,7 @@ def test_harness_catches_a_view_that_drops_its_scope(name, world, staff_user, mo
         clusters.access,
         clusters.views,
         reviews.views,
+        privacy.views,  # issue 14: privacy
     ):
         monkeypatch.setattr(module, "get_object_or_404", _unscoped_get_object_or_404)
     problems = check(make_client, name, URLS[name], world, staff_user)
