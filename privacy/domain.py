@@ -26,6 +26,7 @@ from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
 from accounts import domain as accounts
+from accounts import two_factor
 from accounts.models import Invitation, Membership, Role, User
 from assessments.models import Cycle
 from audit.domain import record
@@ -95,6 +96,10 @@ def collect(authority, person) -> dict:
     with scope(authority=authority):
         for user_field, title in inventory.covered_fields():
             model = user_field.model
+            if user_field.key in inventory.ACCOUNT:
+                queryset = model.objects.filter(**{user_field.lookup: person})
+                sections.append(_section(user_field.key, title, queryset.order_by("pk")))
+                continue
             if not _is_scoped(model):
                 not_read.append(user_field.key)
                 log.error("Subject access: %s is not scoped, so it was not read.", user_field.key)
@@ -299,6 +304,7 @@ def erase(*, authority, person, by) -> ErasurePlan:
             person.set_unusable_password()
             person.save()
             end_sessions(person)
+            two_factor.reset(person, reason="the person was erased")
         record(
             authority=authority,
             actor=by,

@@ -50,7 +50,12 @@ COVERED = {
     "publishing.Publication.published_by": "Lists of awarded schools they published",
     "privacy.SubjectAccessExport.person": "Earlier subject access exports about them",
     "privacy.SubjectAccessExport.requested_by": "Subject access exports they asked for",
+    "otp_totp.TOTPDevice.user": "Their authenticator apps (never the secret key)",
+    "otp_static.StaticDevice.user": "Their recovery codes (never the codes)",
 }
+# The account's own records, which belong to no authority (its second factors): read for the
+# person whichever authority asks, like the account's name and email.
+ACCOUNT = {"otp_totp.TOTPDevice.user", "otp_static.StaticDevice.user"}
 
 EXCLUDED = {
     "admin.LogEntry.user": (
@@ -70,7 +75,7 @@ BY_EMAIL = [
     ("feedback.TesterSignup", "email", "Their sign-up as a website tester"),
 ]
 # Never exported: secrets, and copies of what other fields already hold.
-SKIPPED_FIELDS = {"password", "token_hash", "html", "input_hash"}
+SKIPPED_FIELDS = {"password", "token_hash", "html", "input_hash", "key"}
 
 
 @dataclass(frozen=True)
