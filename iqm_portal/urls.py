@@ -24,6 +24,8 @@ authority_patterns = [
     path("", include("flagship.urls")),
 ]
 
+handler403 = views.permission_denied
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),

@@ -10,7 +10,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.views import defaults
 
+from accounts import security_log
 from accounts.models import Membership
 from accounts.roles import is_authority_admin
 from assessments.work import cases, my_cases, my_work
@@ -94,3 +96,9 @@ def platform_authorities(request):
     return render(
         request, "authorities/platform.html", {"form": form, "authorities": Authority.objects.all()}
     )
+
+
+def permission_denied(request, exception=None):
+    """handler403: a refusal shown to a signed-in person goes to the security log."""
+    security_log.permission_refused(request)
+    return defaults.permission_denied(request, exception)

@@ -115,6 +115,12 @@ function autosave(form) {
     if ((code === 200 || code === 422) && edits === sentEdits) dirty = false;
     if (code === 200) retryDelay = 2000;
     if (code === 200 && !dirty) clearDraft();
+    if (code === 401) {
+      // The session ended (idle or absolute timeout): the answer says so, with a link to sign in
+      // and come back here, where the draft kept in this browser is put back and saved.
+      storeDraft();
+      status(event.detail.xhr.responseText);
+    }
     if (code === 0 || code >= 500) {
       status('<p class="save-status__error">Not saved: the connection was lost. Your work is kept in this browser; trying again in ' +
         Math.round(retryDelay / 1000) + " seconds.</p>");
