@@ -236,7 +236,7 @@ def test_an_autosave_after_the_timeout_is_told_and_nothing_is_saved(client, worl
     assert response.status_code == 401
     login_link = f"{LOGIN}?next={url}"
     assert response.content.decode().strip() == (
-        '<p class="save-status__error" role="alert">Not saved: You were signed out after '
+        '<p class="save-status__error">Not saved: You were signed out after '
         "30 minutes without activity. Sign in again to carry on where you were. "
         f'Your work is kept in this browser. <a href="{login_link}">Sign in again</a> '
         "and it will be saved.</p>"

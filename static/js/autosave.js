@@ -117,8 +117,10 @@ function autosave(form) {
     if (code === 200 && !dirty) clearDraft();
     if (code === 401) {
       // The session ended (idle or absolute timeout): the answer says so, with a link to sign in
-      // and come back here, where the draft kept in this browser is put back and saved.
+      // and come back here, where the draft kept in this browser is put back and saved. Leaving
+      // for that link loses nothing, so it is not questioned (beforeunload).
       storeDraft();
+      dirty = false;
       status(event.detail.xhr.responseText);
     }
     if (code === 0 || code >= 500) {
