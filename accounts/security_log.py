@@ -37,9 +37,9 @@ def client_ip(request) -> str:
 def record_event(*, user, action, request=None, detail=""):
     """Write one audit entry per authority the person is a member of (by them, about them).
 
-    An event on an authority's page (a refusal) goes to that authority only, so another
-    authority's admins do not learn of the pages it holds. With no authority at all, the event
-    goes to the security logger.
+    A refusal on an authority's page goes to that authority only, so another authority's admins
+    do not learn of the pages it holds. With no authority at all, the event goes to the security
+    logger.
     """
     ip = client_ip(request)
     with scopes_disabled():
@@ -47,7 +47,7 @@ def record_event(*, user, action, request=None, detail=""):
             Membership.objects.filter(user=user).values_list("authority_id", flat=True)
         )
         here = getattr(request, "authority", None)
-        if here is not None and here.pk in authority_ids:
+        if action == PERMISSION_REFUSED and here is not None and here.pk in authority_ids:
             authority_ids = {here.pk}
         entries = [
             AuditEntry.objects.create(
@@ -63,7 +63,7 @@ def record_event(*, user, action, request=None, detail=""):
             for authority_id in sorted(authority_ids)
         ]
     if not entries:
-        logger.info("%s user_id=%s ip=%s detail=%s", action, user.pk, ip, detail)
+        logger.info("%s user_id=%s ip=%s detail=%r", action, user.pk, ip, detail)
     return entries
 
 

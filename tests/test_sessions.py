@@ -18,7 +18,7 @@ from accounts import domain, security_log
 from accounts.models import Membership, Role, User, UserSession
 from audit.models import AuditEntry
 
-from .factories import MembershipFactory
+from .factories import MembershipFactory, UserFactory
 
 LOGIN = reverse("accounts:login")
 PASSWORD = "correct horse battery staple"  # the world's people's password (tests/factories.py)
@@ -344,6 +344,30 @@ def test_signing_in_and_out_is_logged_in_every_authority_of_the_person(client, w
         str(mentor.pk),
         "Mentor",
     )
+
+
+def test_a_timeout_on_one_authoritys_page_is_logged_in_each_authority(client, world):
+    mentor = world.people["mentor"]
+    MembershipFactory(authority=world.outsider_authority, user=mentor, role=Role.MODERATOR)
+    with time_machine.travel(START, tick=False) as clock:
+        sign_in(client)
+        clock.shift(timedelta(hours=1))
+        client.get(reverse("dashboard", args=["outsider"]))
+    for authority in (world.authority, world.outsider_authority):
+        assert security_entries(authority, action="signed_out") == [
+            ("signed_out", "mentor@bathnes.test", ip("Session ended: idle timeout"))
+        ]
+
+
+def test_a_person_with_no_authority_is_logged_by_the_security_logger(client, db, caplog):
+    platform_admin = UserFactory(email="platform@iqm-portal.test", is_staff=True)
+    with caplog.at_level(logging.INFO, logger="iqm_portal.security"):
+        assert sign_in(client, "platform@iqm-portal.test").status_code == 302
+    assert [r.getMessage() for r in caplog.records if r.name == "iqm_portal.security"] == [
+        f"signed_in user_id={platform_admin.pk} ip=127.0.0.1 detail=''"
+    ]
+    with scopes_disabled():
+        assert AuditEntry.objects.count() == 0
 
 
 def test_failures_and_the_lock_out_are_logged(client, world):
