@@ -85,17 +85,21 @@ def duration(seconds: int) -> str:
     return "1 minute" if minutes == 1 else f"{minutes} minutes"
 
 
-def ended_message(reason: str) -> str:
+def why_ended(reason: str | None) -> str:
     if reason == ABSOLUTE:
-        why = (
+        return (
             f"For your security you are signed out {duration(settings.SESSION_ABSOLUTE_TIMEOUT)}"
             " after signing in."
         )
-    else:
-        why = (
+    if reason == IDLE:
+        return (
             f"You were signed out after {duration(settings.SESSION_IDLE_TIMEOUT)} without activity."
         )
-    return f"{why} Sign in again to carry on where you were."
+    return "You are signed out."
+
+
+def ended_message(reason: str) -> str:
+    return f"{why_ended(reason)} Sign in again to carry on where you were."
 
 
 def is_htmx(request) -> bool:
@@ -125,7 +129,7 @@ def sign_in_again(request, reason: str | None):
             request,
             "accounts/session_ended.html",
             {
-                "reason": ended_message(reason) if reason else "You are signed out.",
+                "reason": why_ended(reason),
                 "login_url": redirect_to_login(back)["Location"]
                 if back
                 else resolve_url(settings.LOGIN_URL),

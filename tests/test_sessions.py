@@ -237,7 +237,7 @@ def test_an_autosave_after_the_timeout_is_told_and_nothing_is_saved(client, worl
     login_link = f"{LOGIN}?next={url}"
     assert response.content.decode().strip() == (
         '<p class="save-status__error">Not saved: You were signed out after '
-        "30 minutes without activity. Sign in again to carry on where you were. "
+        "30 minutes without activity. "
         f'Your work is kept in this browser. <a href="{login_link}">Sign in again</a> '
         "and it will be saved.</p>"
     )

@@ -37,9 +37,8 @@ def test_an_autosave_after_the_idle_timeout_keeps_the_work_through_signing_in(
         page.get_by_label("What the school does").fill("Written after a long lunch.")
         status = page.locator("#save-status")
         expect(status).to_have_text(
-            "Not saved: You were signed out after 30 minutes without activity. Sign in again to "
-            "carry on where you were. Your work is kept in this browser. Sign in again and it "
-            "will be saved."
+            "Not saved: You were signed out after 30 minutes without activity. Your work is kept "
+            "in this browser. Sign in again and it will be saved."
         )
         page.a11y.check()
         with scope(authority=world.authority):
