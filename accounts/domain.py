@@ -14,6 +14,7 @@ from audit.domain import record, snapshot
 from authorities.tasks import enqueue
 
 from .models import Invitation, Membership, Role, User
+from .sessions import end_sessions
 from .tasks import send_invitation
 
 MEMBERSHIP_FIELDS = ("user", "role", "school")
@@ -151,7 +152,7 @@ def revoke_invitation(*, invitation, by):
 @transaction.atomic
 def remove_membership(*, membership, by):
     """Take a role away. The last authority admin cannot be removed, so no authority is left
-    unrun."""
+    unrun. A person left with no role anywhere is signed out everywhere."""
     admins = set(
         Membership.objects.select_for_update()
         .filter(role=Role.AUTHORITY_ADMIN)
@@ -171,6 +172,9 @@ def remove_membership(*, membership, by):
         person=membership.user,
     )
     membership.delete()
+    with scopes_disabled():
+        if not Membership.objects.filter(user_id=membership.user_id).exists():
+            end_sessions(membership.user)
 
 
 def people_of(authority):

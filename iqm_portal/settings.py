@@ -81,6 +81,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "iqm_portal.middleware.NoStoreMiddleware",
+    # Before LoginRequiredMiddleware: a timed-out session is ended and sent to sign in with a
+    # message, and an htmx request (an autosave) gets a 401 its page can show, not a login page.
+    "accounts.sessions.SessionTimeoutMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     # Sends a session that owes a second factor to the page that asks for it (reads the session
     # only; django-otp's OTPMiddleware is not used, as it reads the device on every request).
@@ -224,7 +227,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-        "OPTIONS": {"min_length": 10},
+        "OPTIONS": {"min_length": env.int("PASSWORD_MIN_LENGTH", default=12)},
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
@@ -258,7 +261,21 @@ AXES_USERNAME_FORM_FIELD = "username"  # the login form's field, which holds the
 AXES_USERNAME_CALLABLE = "accounts.lockout.lockout_username"
 AXES_VERBOSE = False
 AXES_ENABLE_ADMIN = False  # its records name the people who sign in (accounts/admin.py)
+# Password-reset requests (accounts/views.py), counted in the default cache: per client address,
+# and per account (the email, however it is spelt). Over either, the same "check your email" page
+# is shown and nothing is sent.
+PASSWORD_RESET_RATE_PER_ADDRESS = env.str("PASSWORD_RESET_RATE_PER_ADDRESS", default="10/h")
+PASSWORD_RESET_RATE_PER_ACCOUNT = env.str("PASSWORD_RESET_RATE_PER_ACCOUNT", default="3/h")
 
+# Sessions live in accounts.UserSession, which names the person signed in, so disabling a person
+# (or removing their last role) deletes their sessions at once (accounts/sessions.py).
+SESSION_ENGINE = "accounts.sessions"
+# A session ends after this long without a request, and this long after signing in whatever the
+# activity; the person signs in again and comes back to the page they were on.
+SESSION_IDLE_TIMEOUT = env.int("SESSION_IDLE_TIMEOUT_MINUTES", default=30) * 60  # seconds
+SESSION_ABSOLUTE_TIMEOUT = env.int("SESSION_ABSOLUTE_TIMEOUT_HOURS", default=12) * 3600  # seconds
+# The cookie and the stored session go at the absolute timeout (not Django's two weeks).
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_TIMEOUT
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=HTTPS)
@@ -464,7 +481,12 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"axes": {"level": "WARNING"}, "weasyprint.progress": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        "weasyprint.progress": {"level": "WARNING"},
+        # Security events with no authority to log them in (accounts/security_log.py).
+        "iqm_portal.security": {"level": "INFO"},
+    },
 }
 
 # Backups (iqm_portal/backup.py; `make backup`, `make restore`). PG_BINDIR: the folder of pg_dump

@@ -26,6 +26,7 @@ authority_patterns = [
 ]
 
 handler500 = "iqm_portal.views.server_error"
+handler403 = "iqm_portal.views.permission_denied"
 
 urlpatterns = [
     path("", views.home, name="home"),

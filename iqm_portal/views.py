@@ -16,6 +16,7 @@ from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from accounts import security_log
 from accounts.models import Membership
 from accounts.roles import is_authority_admin
 from assessments.work import cases, my_cases, my_work
@@ -134,3 +135,9 @@ def platform_authorities(request):
     return render(
         request, "authorities/platform.html", {"form": form, "authorities": Authority.objects.all()}
     )
+
+
+def permission_denied(request, exception=None):
+    """handler403: a refusal shown to a signed-in person goes to the security log."""
+    security_log.permission_refused(request)
+    return defaults.permission_denied(request, exception)

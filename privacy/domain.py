@@ -15,7 +15,6 @@ from datetime import timedelta
 
 from django.apps import apps
 from django.conf import settings
-from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.serializers.json import DjangoJSONEncoder
@@ -28,6 +27,7 @@ from django_scopes import scope, scopes_disabled
 from accounts import domain as accounts
 from accounts import two_factor
 from accounts.models import Invitation, Membership, Role, User
+from accounts.sessions import end_sessions
 from assessments.models import Cycle
 from audit.domain import record
 from audit.models import AuditEntry
@@ -365,16 +365,6 @@ def redact_audit(person, *, old_name, old_email) -> int:
         if connection.vendor == "postgresql":
             cursor.execute("SET LOCAL iqm.audit_redaction = 'off'")
     return changed
-
-
-def end_sessions(person) -> int:
-    """Delete every session signed in as the person (the database session store)."""
-    ended = 0
-    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
-        if session.get_decoded().get("_auth_user_id") == str(person.pk):
-            session.delete()
-            ended += 1
-    return ended
 
 
 # Retention ---------------------------------------------------------------------------------------

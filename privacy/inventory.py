@@ -58,6 +58,10 @@ COVERED = {
 ACCOUNT = {"otp_totp.TOTPDevice.user", "otp_static.StaticDevice.user"}
 
 EXCLUDED = {
+    "accounts.UserSession.user": (
+        "A signed-in browser's session: its key is a secret, it lasts hours, and it holds no "
+        "record of the person's work; erasing the person ends every one."
+    ),
     "admin.LogEntry.user": (
         "Django's admin site is for platform admins only and holds no authority's data; its log "
         "is not an authority's record (AXES_ENABLE_ADMIN is off for the same reason)."
