@@ -127,6 +127,14 @@ DATABASES = {
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+# The database role the application works as (authorities/rls.py): it owns no table and is no
+# superuser, so PostgreSQL's row-level security binds it. Each connection SET ROLEs to it; migrate
+# and flush run as the connecting user, the tables' owner. Empty: work as the connecting user
+# (row-level security then binds only if that user is neither owner nor superuser).
+DATABASE_APP_ROLE = env.str(
+    "DATABASE_APP_ROLE",
+    default="iqm_app" if DATABASES["default"]["ENGINE"].endswith("postgresql") else "",
+)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
