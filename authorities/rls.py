@@ -114,6 +114,10 @@ def on_connection_created(sender, connection, **kwargs):
         return
     if execute_wrapper not in connection.execute_wrappers:
         connection.execute_wrappers.append(execute_wrapper)
+    with connection.connection.cursor() as cursor:
+        # The policies' per-row checks raise the planner's cost estimates of large scans past
+        # jit_above_cost, and compiling then takes a second where the query takes milliseconds.
+        cursor.execute("SET jit = off")
     _set_role(connection)
 
 
