@@ -29,6 +29,7 @@ migrate, `sync()` grants the role its privileges and (re)creates every policy fr
 from contextlib import contextmanager
 from contextvars import ContextVar
 
+import environ
 from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -123,22 +124,46 @@ def on_connection_created(sender, connection, **kwargs):
 
 @contextmanager
 def as_owner():
-    """Run as the connection's own user (the tables' owner): for migrate and flush only."""
+    """Run as the tables' owner, for migrate and flush only: the connecting user (without the
+    SET ROLE), or MIGRATE_DATABASE_URL's user when the portal itself connects as its own role."""
     global _as_owner
-    previous = _as_owner
+    if _as_owner:
+        yield
+        return
     _as_owner = True
-    opened = [c for c in connections.all(initialized_only=True) if c.connection and _uses_rls(c)]
-    for connection in opened:
-        with connection.connection.cursor() as cursor:
-            cursor.execute("RESET ROLE")
+    try:
+        with _owner_credentials():
+            for connection in connections.all(initialized_only=True):
+                if connection.connection and _uses_rls(connection):
+                    with connection.connection.cursor() as cursor:
+                        cursor.execute("RESET ROLE")
+            yield
+    finally:
+        _as_owner = False
+        for connection in connections.all(initialized_only=True):
+            if connection.connection and _uses_rls(connection):
+                _set_role(connection)
+
+
+CREDENTIALS = ("USER", "PASSWORD", "HOST", "PORT")
+
+
+@contextmanager
+def _owner_credentials():
+    url = settings.MIGRATE_DATABASE_URL
+    connection = connections["default"]
+    if not url or not _uses_rls(connection):
+        yield
+        return
+    owner = environ.Env.db_url_config(url)
+    saved = {key: connection.settings_dict.get(key) for key in CREDENTIALS}
+    connection.close()
+    connection.settings_dict.update({key: owner.get(key, "") for key in CREDENTIALS})
     try:
         yield
     finally:
-        _as_owner = previous
-        if not previous:
-            for connection in connections.all(initialized_only=True):
-                if connection.connection and _uses_rls(connection):
-                    _set_role(connection)
+        connection.close()
+        connection.settings_dict.update(saved)
 
 
 # Policies -----------------------------------------------------------------------------------
@@ -216,8 +241,8 @@ def sync(using="default"):
                         f"that runs migrations. ({error})"
                     ) from error
             cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
-            if not cursor.fetchone()[0]:
-                cursor.execute(f"GRANT {quoted} TO current_user")
+            if not cursor.fetchone()[0] and not settings.MIGRATE_DATABASE_URL:
+                cursor.execute(f"GRANT {quoted} TO current_user")  # so that it may SET ROLE
             schema = connection.ops.quote_name(_schema(cursor))
             cursor.execute(f"GRANT USAGE ON SCHEMA {schema} TO {quoted}")
             cursor.execute(

@@ -135,6 +135,9 @@ DATABASE_APP_ROLE = env.str(
     "DATABASE_APP_ROLE",
     default="iqm_app" if DATABASES["default"]["ENGINE"].endswith("postgresql") else "",
 )
+# Where migrate and flush connect, as the tables' owner, when DATABASE_URL is the portal's own
+# login role (DATABASE_APP_ROLE the same role): only its user, password, host and port are used.
+MIGRATE_DATABASE_URL = env.str("MIGRATE_DATABASE_URL", default="")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")

@@ -201,3 +201,53 @@ def test_a_task_sees_nothing_of_the_previous_tasks_authority(world, worker):
         ("outsider", ["Outsider Academy"]),
         (None, []),
     ]
+
+
+def test_a_persons_authorities_are_read_across_authorities(client, world):
+    """The navigation lists every authority the person works in, from inside one authority's
+    scope, where the database shows only that authority's memberships."""
+    from django.urls import reverse
+
+    from .factories import MembershipFactory
+
+    person = world.people["authority_admin"]
+    MembershipFactory(authority=world.outsider_authority, user=person, role="mentor")
+    client.force_login(person)
+    response = client.get(reverse("dashboard", args=["bathnes"]))
+    assert [a.slug for a in response.context["my_authorities"]] == ["bathnes", "outsider"]
+    client.force_login(world.outsider)
+    assert client.get(reverse("home")).url == reverse("dashboard", args=["outsider"])
+
+
+@pytest.fixture
+def login_role():
+    """A login role of this test's own (roles are the whole cluster's), made as the owner."""
+    import psycopg2
+
+    name = "iqm_rls_test_owner"
+    params = {
+        k: v
+        for k, v in connection.get_connection_params().items()
+        if k not in ("database", "dbname")
+    }
+    admin = psycopg2.connect(**params, dbname="postgres")
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(f"DROP ROLE IF EXISTS {name}")
+        cursor.execute(f"CREATE ROLE {name} LOGIN")
+    yield name
+    connection.close()
+    with admin.cursor() as cursor:
+        cursor.execute(f"DROP ROLE {name}")
+    admin.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migrate_and_flush_may_connect_as_another_user(settings, login_role):
+    """With MIGRATE_DATABASE_URL the portal's DATABASE_URL may be its own login role: migrate
+    and flush (rls.as_owner) connect as the owner, and the portal's next query as itself."""
+    settings.MIGRATE_DATABASE_URL = f"postgres://{login_role}@127.0.0.1:5432/ignored"
+    assert raw("SELECT current_user, session_user") == [("iqm_app", "postgres")]
+    with rls.as_owner():
+        assert raw("SELECT current_user, session_user") == [(login_role, login_role)]
+    assert raw("SELECT current_user, session_user") == [("iqm_app", "postgres")]
