@@ -131,6 +131,7 @@ def as_owner():
         yield
         return
     _as_owner = True
+    token = unscoped_mode.set(ALL)  # a data migration reads every authority's rows
     try:
         with _owner_credentials():
             for connection in connections.all(initialized_only=True):
@@ -140,6 +141,7 @@ def as_owner():
             yield
     finally:
         _as_owner = False
+        unscoped_mode.reset(token)
         for connection in connections.all(initialized_only=True):
             if connection.connection and _uses_rls(connection):
                 _set_role(connection)
@@ -221,10 +223,17 @@ def policies() -> dict[str, str]:
 
 def sync(using="default"):
     """Create the application's role if need be, grant it the tables, and (re)create every
-    authority-owned table's policy. Idempotent; runs as the owner after every migrate."""
+    authority-owned table's policy. Idempotent; runs as the owner after every migrate. The
+    policies follow today's models, so they are made only once every migration is applied (a
+    migration back to an old state, in a test, keeps the grants; its DROP … CASCADE takes the
+    policies of what it drops)."""
+    from django.db.migrations.executor import MigrationExecutor
+
     connection = connections[using]
     if not _uses_rls(connection):
         return
+    executor = MigrationExecutor(connection)
+    up_to_date = not executor.migration_plan(executor.loader.graph.leaf_nodes())
     role = app_role()
     with connection.cursor() as cursor:
         existing = set(connection.introspection.table_names(cursor))
@@ -249,7 +258,7 @@ def sync(using="default"):
                 f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} TO {quoted}"
             )
             cursor.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {schema} TO {quoted}")
-        for table, condition in policies().items():
+        for table, condition in policies().items() if up_to_date else ():
             if table not in existing:
                 continue
             name = _quote(table)

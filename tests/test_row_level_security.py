@@ -186,21 +186,31 @@ def schools_seen_unscoped():
     SEEN.append((None, raw(SCHOOLS), raw("SELECT pg_backend_pid()")[0]))
 
 
+@shared_task(name="tests.test_row_level_security.close_connection")
+def close_connection():
+    connection.close()
+    SEEN.append("closed")
+
+
 @pytest.mark.real_worker
 @pytest.mark.django_db(transaction=True)
-def test_a_task_sees_nothing_of_the_previous_tasks_authority(world, worker):
+def test_a_task_sees_nothing_of_the_previous_tasks_authority(world, worker, monkeypatch):
+    # One worker process, and one connection kept from task to task (closed by the last task).
+    monkeypatch.setitem(connection.settings_dict, "CONN_MAX_AGE", 60)
     SEEN.clear()
     schools_seen.delay(world.authority.pk)
     schools_seen.delay(world.outsider_authority.pk)
     schools_seen_unscoped.delay()
+    close_connection.delay()
     deadline = time.monotonic() + 20
-    while len(SEEN) < 3 and time.monotonic() < deadline:
+    while len(SEEN) < 4 and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert [(slug, names) for slug, names, _ in SEEN] == [
+    assert [(slug, names) for slug, names, _ in SEEN[:3]] == [
         ("bathnes", ["Castle Primary", "Chandag Infant"]),
         ("outsider", ["Outsider Academy"]),
         (None, []),
     ]
+    assert len({pid for _, _, pid in SEEN[:3]}) == 1  # the same database session throughout
 
 
 def test_a_persons_authorities_are_read_across_authorities(client, world):
