@@ -126,6 +126,14 @@ def _test_code_sees_every_authority():
     rls.unscoped_mode.reset(token)
 
 
+@pytest.fixture
+def database_owner():
+    """For a test that runs migrations itself (not through the migrate command): the tables'
+    owner, as migrate runs."""
+    with rls.as_owner():
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _fast_passwords(settings):
     # Argon2 is the portal's hasher (tests/test_accounts.py checks); fixtures need not pay for it.
