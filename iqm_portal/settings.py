@@ -151,6 +151,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5)
     )
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+# The database role the application works as (authorities/rls.py): it owns no table and is no
+# superuser, so PostgreSQL's row-level security binds it. Each connection SET ROLEs to it; migrate
+# and flush run as the connecting user, the tables' owner. Empty: work as the connecting user
+# (row-level security then binds only if that user is neither owner nor superuser).
+DATABASE_APP_ROLE = env.str(
+    "DATABASE_APP_ROLE",
+    default="iqm_app" if DATABASES["default"]["ENGINE"].endswith("postgresql") else "",
+)
+# Where migrate and flush connect, as the tables' owner, when DATABASE_URL is the portal's own
+# login role (DATABASE_APP_ROLE the same role): only its user, password, host and port are used.
+MIGRATE_DATABASE_URL = env.str("MIGRATE_DATABASE_URL", default="")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")

@@ -21,6 +21,7 @@ from accounts.models import Membership
 from accounts.roles import is_authority_admin
 from assessments.work import cases, my_cases, my_work
 from authorities.access import authority_view
+from authorities.domain import authorities_of
 from authorities.forms import AuthorityForm
 from authorities.models import Authority
 from schools.models import Area, School
@@ -33,7 +34,7 @@ def home(request):
     """Signed out: what the portal is. Signed in: the authorities the person works in."""
     if not request.user.is_authenticated:
         return render(request, "home.html")
-    authorities = list(Authority.objects.filter(memberships__user=request.user).distinct())
+    authorities = authorities_of(request.user)
     if len(authorities) == 1 and not request.user.is_staff:
         return redirect("dashboard", authority_slug=authorities[0].slug)
     return render(request, "home.html", {"authorities": authorities})
