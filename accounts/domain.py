@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
@@ -14,6 +14,7 @@ from audit.domain import record, snapshot
 from authorities.tasks import enqueue
 
 from .models import Invitation, Membership, Role, User
+from .sessions import end_sessions
 from .tasks import send_invitation
 
 MEMBERSHIP_FIELDS = ("user", "role", "school")
@@ -151,7 +152,7 @@ def revoke_invitation(*, invitation, by):
 @transaction.atomic
 def remove_membership(*, membership, by):
     """Take a role away. The last authority admin cannot be removed, so no authority is left
-    unrun."""
+    unrun. A person left with no role anywhere is signed out everywhere."""
     admins = set(
         Membership.objects.select_for_update()
         .filter(role=Role.AUTHORITY_ADMIN)
@@ -171,3 +172,20 @@ def remove_membership(*, membership, by):
         person=membership.user,
     )
     membership.delete()
+    with scopes_disabled():
+        if not Membership.objects.filter(user_id=membership.user_id).exists():
+            end_sessions(membership.user)
+
+
+def people_of(authority):
+    """The people an authority holds data about: its members, and anyone its audit log names (a
+    former member, an erased person). Read inside the authority's scope."""
+    from audit.models import AuditEntry
+
+    members = Membership.objects.filter(authority=authority).values("user")
+    named = AuditEntry.objects.filter(authority=authority)
+    return User.objects.filter(
+        models.Q(pk__in=members)
+        | models.Q(pk__in=named.values("actor"))
+        | models.Q(pk__in=named.values("person"))
+    )

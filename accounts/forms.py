@@ -1,4 +1,5 @@
 from django import forms
+from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 
@@ -25,7 +26,8 @@ class LoginForm(AuthenticationForm):
 
 
 class QueuedPasswordResetForm(PasswordResetForm):
-    """Sends the reset email from a worker, not from the request."""
+    """Sends the reset email from a worker, not from the request; the link starts with
+    settings.SITE_URL, never the request's Host header, which a client chooses."""
 
     def send_mail(
         self,
@@ -38,6 +40,7 @@ class QueuedPasswordResetForm(PasswordResetForm):
     ):
         from django.template import loader
 
+        context = {**context, "site_url": settings.SITE_URL}
         subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
         body = loader.render_to_string(email_template_name, context)
         enqueue(send_email, subject, body, [to_email])

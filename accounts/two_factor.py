@@ -408,13 +408,13 @@ def change_email(request, user, email: str) -> None:
 
 
 @transaction.atomic
-def reset(user) -> int:
-    """An operator removes every factor of a person who lost them (reset_second_factor)."""
+def reset(user, reason="reset by an operator") -> int:
+    """Every factor of the person removed: they lost them (reset_second_factor), or were erased."""
     removed = TOTPDevice.objects.filter(user=user, confirmed=True).count()
     TOTPDevice.objects.filter(user=user).delete()
     removed += WebAuthnCredential.objects.filter(user=user, confirmed=True).count()
     WebAuthnCredential.objects.filter(user=user).delete()
     removed += StaticDevice.objects.filter(user=user).count()
     StaticDevice.objects.filter(user=user).delete()
-    record_event(user=user, action="second_factor_removed", detail="reset by an operator")
+    record_event(user=user, action="second_factor_removed", detail=reason)
     return removed

@@ -1,20 +1,71 @@
+import logging
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
+from django_ratelimit.core import is_ratelimited
 
 from authorities.access import ADMIN, authority_view
 
 from . import domain
 from .domain import InvitationError
-from .forms import AcceptInvitationForm, InvitationForm
+from .forms import AcceptInvitationForm, InvitationForm, QueuedPasswordResetForm
 from .models import Invitation, Membership, Role, User
+from .security_log import email_digest
 
 PAGE_SIZE = 50
+
+logger = logging.getLogger("iqm_portal.security")
+
+
+def reset_request_limited(request, email: str) -> bool:
+    """Whether this reset request is over the limit per client address or per account (the
+    email, however it is spelt). Both are counted on every request."""
+    account = email.strip().lower()
+    by_address = is_ratelimited(
+        request,
+        group="accounts.password_reset.address",
+        key="ip",
+        rate=settings.PASSWORD_RESET_RATE_PER_ADDRESS,
+        increment=True,
+    )
+    by_account = is_ratelimited(
+        request,
+        group="accounts.password_reset.account",
+        key=lambda group, request: account,
+        rate=settings.PASSWORD_RESET_RATE_PER_ACCOUNT,
+        increment=True,
+    )
+    return by_address or by_account
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's reset request, rate-limited: over the limit, the same "check your email" page is
+    shown (no one learns whether an account exists, or that a limit was hit) and nothing is sent.
+    """
+
+    form_class = QueuedPasswordResetForm
+    email_template_name = "accounts/email/password_reset.txt"
+    subject_template_name = "accounts/email/password_reset_subject.txt"
+
+    def form_valid(self, form):
+        email = form.cleaned_data["email"]
+        if reset_request_limited(self.request, email):
+            logger.warning(
+                "password_reset_limited email=%s ip=%s",
+                email_digest(email),
+                self.request.META.get("REMOTE_ADDR", ""),
+            )
+            return HttpResponseRedirect(self.get_success_url())
+        return super().form_valid(form)
 
 
 @login_not_required
@@ -134,3 +185,11 @@ def remove_membership(request, authority_slug, membership_pk):
     else:
         messages.success(request, f"{membership} removed.")
     return redirect("people:list", authority_slug=authority_slug)
+
+
+@authority_view(*ADMIN)
+def person(request, authority_slug, person_pk):
+    """One person of the authority: their roles here, and what can be done about their data."""
+    person = get_object_or_404(domain.people_of(request.authority), pk=person_pk)
+    memberships = Membership.objects.filter(user=person).select_related("school")
+    return render(request, "accounts/person.html", {"person": person, "memberships": memberships})

@@ -9,6 +9,16 @@ class AppendOnlyError(Exception):
     pass
 
 
+# The security log's events (accounts/security_log.py), as the audit log page names them.
+SECURITY_ACTIONS = {
+    "signed_in": "Signed in",
+    "signed_out": "Signed out",
+    "sign_in_failed": "Sign-in failed (wrong password)",
+    "locked_out": "Sign-in locked after too many failures",
+    "permission_refused": "Refused a page their role does not include",
+}
+
+
 class AuditEntry(models.Model):
     """One change: who did what to which object, and its fields before and after.
 
@@ -54,6 +64,11 @@ class AuditEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("Audit entries cannot be deleted.")
+
+    @property
+    def security_label(self):
+        """The words for a security event, or "" for a change to an object."""
+        return SECURITY_ACTIONS.get(self.action, "")
 
     @property
     def changes(self):

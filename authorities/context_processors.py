@@ -8,14 +8,14 @@ from accounts.roles import (
     may_see_overview,
 )
 
-from .models import Authority
+from .domain import authorities_of
 
 
 def authority(request):
     def my_authorities():
         if not request.user.is_authenticated:
             return []
-        return list(Authority.objects.filter(memberships__user=request.user).distinct())
+        return authorities_of(request.user)
 
     def may():
         """What the person's roles open in the navigation (each page checks again)."""

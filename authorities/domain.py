@@ -1,8 +1,18 @@
 from django.db import transaction
+from django_scopes import scopes_disabled
 
 from audit.domain import record, snapshot
 
 from .models import Authority
+
+
+def authorities_of(user) -> list[Authority]:
+    """The authorities a person is a member of. Their memberships span authorities, so this
+    reads outside any one authority's scope (the database's row-level security would otherwise
+    show only the memberships of the authority in the URL: authorities/rls.py)."""
+    with scopes_disabled():
+        return list(Authority.objects.filter(memberships__user=user).distinct())
+
 
 SETTINGS_FIELDS = (
     "name",

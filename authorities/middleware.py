@@ -7,6 +7,7 @@ from django_scopes import scope
 from accounts.models import Membership
 from accounts.roles import authority_id_of, remember
 
+from . import rls
 from .models import Authority
 
 
@@ -21,6 +22,10 @@ class AuthorityMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        with rls.request_context():
+            return self._call(request)
+
+    def _call(self, request):
         request.authority = None
         request.memberships = []
         request.roles = frozenset()

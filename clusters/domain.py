@@ -58,6 +58,13 @@ def _school_by_urn(urn, authority) -> School | None:
         )
 
 
+def name_of_partner(cluster, school) -> str:
+    """What a partner school of the portal is stored as: nothing for one of the cluster's own
+    authority (its name is read live), its name for another authority's (which the cluster's
+    authority may not read: see Partner.name)."""
+    return "" if school.authority_id == cluster.authority_id else school.name
+
+
 @transaction.atomic
 def start_cluster(*, school, name, by) -> Cluster:
     School.objects.select_for_update().get(pk=school.pk)  # two leads at once: one cluster
@@ -92,7 +99,9 @@ def add_partner(*, cluster, by, urn="", name="") -> Partner:
         raise ValidationError({"urn": f"{school.name} is already a partner."})
     if not school and active.filter(school=None, name__iexact=name).exists():
         raise ValidationError({"name": f"{name} is already a partner."})
-    partner = Partner.objects.create(cluster=cluster, school=school, name="" if school else name)
+    partner = Partner.objects.create(
+        cluster=cluster, school=school, name=name_of_partner(cluster, school) if school else name
+    )
     record(
         authority=cluster.authority,
         actor=by,

@@ -28,6 +28,9 @@ class Partner(models.Model):
     school = models.ForeignKey(
         School, on_delete=models.PROTECT, null=True, blank=True, related_name="partnerships"
     )
+    # A school outside the portal; or a school of another authority, by the name it had when it
+    # joined: the cluster's authority may not read another authority's schools (row-level security,
+    # authorities/rls.py), and shows a partner school of another authority only by its name.
     name = models.CharField(max_length=150, blank=True, help_text="A school outside the portal.")
     added_at = models.DateTimeField(auto_now_add=True)
     # Kept when removed, so the meetings it attended still name it.
@@ -56,7 +59,7 @@ class Partner(models.Model):
 
     @property
     def display_name(self) -> str:
-        return self.school.name if self.school_id else self.name
+        return self.name or self.school.name
 
 
 class Activity(models.Model):

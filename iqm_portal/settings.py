@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "publishing",
     "feedback",
     "overview",
+    "privacy",
     "django_ratelimit",
 ]
 
@@ -82,6 +83,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "iqm_portal.middleware.NoStoreMiddleware",
+    # Before LoginRequiredMiddleware: a timed-out session is ended and sent to sign in with a
+    # message, and an htmx request (an autosave) gets a 401 its page can show, not a login page.
+    "accounts.sessions.SessionTimeoutMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     # Sends a session that owes a second factor to the page that asks for it (reads the session
     # only; django-otp's OTPMiddleware is not used, as it reads the device on every request).
@@ -149,6 +153,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5)
     )
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+# The database role the application works as (authorities/rls.py): it owns no table and is no
+# superuser, so PostgreSQL's row-level security binds it. Each connection SET ROLEs to it; migrate
+# and flush run as the connecting user, the tables' owner. Empty: work as the connecting user
+# (row-level security then binds only if that user is neither owner nor superuser).
+DATABASE_APP_ROLE = env.str(
+    "DATABASE_APP_ROLE",
+    default="iqm_app" if DATABASES["default"]["ENGINE"].endswith("postgresql") else "",
+)
+# Where migrate and flush connect, as the tables' owner, when DATABASE_URL is the portal's own
+# login role (DATABASE_APP_ROLE the same role): only its user, password, host and port are used.
+MIGRATE_DATABASE_URL = env.str("MIGRATE_DATABASE_URL", default="")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -203,6 +218,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.tasks.send_reminders",
         "schedule": crontab(hour=5, minute=30),
     },
+    # Delete the evidence files of cycles decided longer ago than EVIDENCE_RETENTION_YEARS.
+    "privacy-evidence-retention": {
+        "task": "privacy.tasks.apply_evidence_retention",
+        "schedule": crontab(hour=2, minute=15),
+    },
+    # Delete subject access exports past their expiry.
+    "privacy-expire-exports": {"task": "privacy.tasks.expire_exports", "schedule": 3600.0},
 }
 
 AUTH_USER_MODEL = "accounts.User"
@@ -218,7 +240,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-        "OPTIONS": {"min_length": 10},
+        "OPTIONS": {"min_length": env.int("PASSWORD_MIN_LENGTH", default=12)},
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
@@ -249,6 +271,12 @@ OTP_WEBAUTHN_ALLOWED_ORIGINS = env.list(
 OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
 OTP_WEBAUTHN_TIMEOUT_SECONDS = env.int("PASSKEY_TIMEOUT_SECONDS", default=120)
 INVITATION_VALID_DAYS = env.int("INVITATION_VALID_DAYS", default=7)
+# Privacy (privacy/): evidence files of cycles decided more than this many years ago are deleted
+# (the records stay; 0: keep them for ever). Six years: the Limitation Act's period for a claim,
+# what a local authority's retention schedule commonly gives a school's assessment records.
+EVIDENCE_RETENTION_YEARS = env.int("EVIDENCE_RETENTION_YEARS", default=6)
+# How long a subject access export may be downloaded before its files are deleted.
+PRIVACY_EXPORT_VALID_DAYS = env.int("PRIVACY_EXPORT_VALID_DAYS", default=7)
 
 # Login throttling: five failures for one email from one address lock it for fifteen minutes.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
@@ -260,7 +288,21 @@ AXES_USERNAME_FORM_FIELD = "username"  # the login form's field, which holds the
 AXES_USERNAME_CALLABLE = "accounts.lockout.lockout_username"
 AXES_VERBOSE = False
 AXES_ENABLE_ADMIN = False  # its records name the people who sign in (accounts/admin.py)
+# Password-reset requests (accounts/views.py), counted in the default cache: per client address,
+# and per account (the email, however it is spelt). Over either, the same "check your email" page
+# is shown and nothing is sent.
+PASSWORD_RESET_RATE_PER_ADDRESS = env.str("PASSWORD_RESET_RATE_PER_ADDRESS", default="10/h")
+PASSWORD_RESET_RATE_PER_ACCOUNT = env.str("PASSWORD_RESET_RATE_PER_ACCOUNT", default="3/h")
 
+# Sessions live in accounts.UserSession, which names the person signed in, so disabling a person
+# (or removing their last role) deletes their sessions at once (accounts/sessions.py).
+SESSION_ENGINE = "accounts.sessions"
+# A session ends after this long without a request, and this long after signing in whatever the
+# activity; the person signs in again and comes back to the page they were on.
+SESSION_IDLE_TIMEOUT = env.int("SESSION_IDLE_TIMEOUT_MINUTES", default=30) * 60  # seconds
+SESSION_ABSOLUTE_TIMEOUT = env.int("SESSION_ABSOLUTE_TIMEOUT_HOURS", default=12) * 3600  # seconds
+# The cookie and the stored session go at the absolute timeout (not Django's two weeks).
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_TIMEOUT
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=HTTPS)
@@ -466,7 +508,12 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"axes": {"level": "WARNING"}, "weasyprint.progress": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        "weasyprint.progress": {"level": "WARNING"},
+        # Security events with no authority to log them in (accounts/security_log.py).
+        "iqm_portal.security": {"level": "INFO"},
+    },
 }
 
 # Backups (iqm_portal/backup.py; `make backup`, `make restore`). PG_BINDIR: the folder of pg_dump

@@ -8,6 +8,7 @@ authority_patterns = [
     path("", include("authorities.urls")),
     path("schools/", include("schools.urls")),
     path("people/", include("accounts.people_urls")),
+    path("people/", include("privacy.urls")),
     path("audit/", include("audit.urls")),
     path("", include("assessments.urls")),
     path("cycles/<int:cycle_pk>/portfolio/", include("portfolios.urls")),
@@ -25,6 +26,7 @@ authority_patterns = [
 ]
 
 handler500 = "iqm_portal.views.server_error"
+handler403 = "iqm_portal.views.permission_denied"
 
 urlpatterns = [
     path("", views.home, name="home"),

@@ -16,10 +16,12 @@ from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from accounts import security_log
 from accounts.models import Membership
 from accounts.roles import is_authority_admin
 from assessments.work import cases, my_cases, my_work
 from authorities.access import authority_view
+from authorities.domain import authorities_of
 from authorities.forms import AuthorityForm
 from authorities.models import Authority
 from schools.models import Area, School
@@ -32,7 +34,7 @@ def home(request):
     """Signed out: what the portal is. Signed in: the authorities the person works in."""
     if not request.user.is_authenticated:
         return render(request, "home.html")
-    authorities = list(Authority.objects.filter(memberships__user=request.user).distinct())
+    authorities = authorities_of(request.user)
     if len(authorities) == 1 and not request.user.is_staff:
         return redirect("dashboard", authority_slug=authorities[0].slug)
     return render(request, "home.html", {"authorities": authorities})
@@ -134,3 +136,9 @@ def platform_authorities(request):
     return render(
         request, "authorities/platform.html", {"form": form, "authorities": Authority.objects.all()}
     )
+
+
+def permission_denied(request, exception=None):
+    """handler403: a refusal shown to a signed-in person goes to the security log."""
+    security_log.permission_refused(request)
+    return defaults.permission_denied(request, exception)

@@ -116,6 +116,9 @@ def add_file(*, cycle, by, uploaded, elements=(), descriptors=()) -> EvidenceIte
             if evidence_file is None:
                 evidence_file = _store(authority, inspected, uploaded)
                 stored = evidence_file.file.name
+            elif evidence_file.file_deleted_at:
+                # Deleted under the retention policy; the same content is uploaded again.
+                stored = _restore(evidence_file, uploaded)
             item = EvidenceItem.objects.create(
                 cycle=cycle,
                 file=evidence_file,
@@ -163,6 +166,14 @@ def _store(authority, inspected: Inspected, uploaded) -> EvidenceFile:
         evidence_file.file.storage.delete(evidence_file.file.name)
         return EvidenceFile.objects.get(sha256=inspected.sha256)
     return evidence_file
+
+
+def _restore(evidence_file, uploaded) -> str:
+    uploaded.seek(0)
+    evidence_file.file.save("upload", uploaded, save=False)
+    evidence_file.file_deleted_at = None
+    evidence_file.save(update_fields=["file", "file_deleted_at"])
+    return evidence_file.file.name
 
 
 def _title(name):

@@ -23,6 +23,11 @@ class EvidenceFile(models.Model):
     content_type = models.CharField(max_length=120)
     extension = models.CharField(max_length=10)
     created_at = models.DateTimeField(auto_now_add=True)
+    file_deleted_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the file was deleted under the retention policy (the row is kept).",
+    )
 
     objects = ScopedManager(authority="authority")
 
@@ -33,6 +38,12 @@ class EvidenceFile(models.Model):
 
     def __str__(self):
         return self.file.name
+
+    @property
+    def retention_note(self):
+        if self.file_deleted_at is None:
+            return ""
+        return f"File deleted under the retention policy on {self.file_deleted_at:%-d %B %Y}"
 
     @property
     def shown_inline(self):

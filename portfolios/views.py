@@ -240,6 +240,10 @@ def download(request, authority_slug, cycle_pk, item_pk):
     if item.file is None:
         return redirect(item.url)
     stored = item.file
+    if stored.file_deleted_at:
+        return render(
+            request, "portfolios/file_deleted.html", {"cycle": cycle, "item": item}, status=410
+        )
     digest = hashlib.sha256()
     with stored.file.open("rb") as handle:
         for chunk in handle.chunks():

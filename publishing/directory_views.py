@@ -1,10 +1,13 @@
 """The national directory's public pages: /awards/, and each school as its authority published
 it."""
 
+from functools import wraps
+
 from django.contrib.auth.decorators import login_not_required
 from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.vary import vary_on_headers
+from django_scopes import scopes_disabled
 
 from plaintext import neutralised
 from schools.models import School
@@ -12,9 +15,24 @@ from schools.models import School
 from . import directory
 
 
+def national(view):
+    """The directory reads every authority's published rows (publishing/directory.py): the whole
+    view, rendering too, runs outside any one authority's scope, as the querysets it builds are
+    read only when the page is rendered (the database's row-level security would otherwise show
+    none of them: authorities/rls.py)."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        with scopes_disabled():
+            return view(request, *args, **kwargs)
+
+    return wrapped
+
+
 @login_not_required
 @neutralised
 @vary_on_headers("HX-Request")  # the same address answers htmx with the results alone
+@national
 def search(request):
     results = directory.find(request.GET)
     live = request.htmx and not request.htmx.history_restore_request
@@ -27,6 +45,7 @@ def search(request):
 
 @login_not_required
 @neutralised
+@national
 def school(request, authority, urn):
     published = directory.published_school(authority, urn)
     if published is None:

@@ -12,6 +12,7 @@ from django_scopes import scope
 
 from accounts.models import SCHOOL_ROLES, Role
 from assessments.domain import install_default_framework, start_cycle
+from authorities import rls
 
 from .factories import (
     AreaFactory,
@@ -133,6 +134,24 @@ def start_cycle_for(authority, school, mentor):
 def admin_client(client, world):
     client.force_login(world.people["authority_admin"])
     return client
+
+
+@pytest.fixture(autouse=True)
+def _test_code_sees_every_authority():
+    """Row-level security (authorities/rls.py) binds every request and task the tests make; the
+    tests' own fixtures and assertions outside any scope see every row, as a management command
+    would. tests/test_row_level_security.py checks the application's own setting: nothing."""
+    token = rls.unscoped_mode.set(rls.ALL)
+    yield
+    rls.unscoped_mode.reset(token)
+
+
+@pytest.fixture
+def database_owner():
+    """For a test that runs migrations itself (not through the migrate command): the tables'
+    owner, as migrate runs."""
+    with rls.as_owner():
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -3,6 +3,7 @@ from django_scopes import scopes_disabled
 
 from accounts.models import Membership, Role, User
 from authorities.models import Authority
+from clusters.domain import name_of_partner
 from moderation.models import Conflict
 from schools.models import Area, School
 
@@ -100,6 +101,9 @@ class PartnerFactory(ScopesDisabledFactory):
     cluster = factory.SubFactory(ClusterFactory)
     school = factory.SubFactory(
         SchoolFactory, authority=factory.SelfAttribute("..cluster.authority")
+    )
+    name = factory.LazyAttribute(
+        lambda partner: name_of_partner(partner.cluster, partner.school) if partner.school else ""
     )
 
 

@@ -1522,3 +1522,55 @@ URLS |= {
         "authentication-complete",
     )
 }
+
+
+# issue 14: privacy. The person's page, their data's export and their erasure: the authority's
+# admins only; a person of another authority is "not found".
+def _person(world, owner):
+    with scopes_disabled():
+        return {"person_pk": MembershipFactory(authority=owner, role=Role.MENTOR).user_id}
+
+
+def _subject_export(world, owner):
+    from django.core.files.base import ContentFile
+
+    from privacy.models import SubjectAccessExport
+
+    with scopes_disabled():
+        person = MembershipFactory(authority=owner, role=Role.MENTOR).user
+        export = SubjectAccessExport(
+            authority=owner,
+            person=person,
+            state=SubjectAccessExport.State.DONE,
+            expires_at=timezone.now() + timedelta(days=1),
+        )
+        export.json_file.save("export.json", ContentFile(b"{}"), save=False)
+        export.pdf_file.save("export.pdf", ContentFile(b"%PDF-1.4"), save=False)
+        export.save()
+    return {"person_pk": person.pk, "export_pk": export.pk}
+
+
+def _exports_of(world, kwargs):
+    from privacy.models import SubjectAccessExport
+
+    with scopes_disabled():
+        return SubjectAccessExport.objects.filter(person_id=kwargs["person_pk"]).count()
+
+
+def _person_name(world, kwargs):
+    from accounts.models import User
+
+    return User.objects.get(pk=kwargs["person_pk"]).full_name
+
+
+URLS |= {
+    "people:person": Case(ADMIN, objects=_person),
+    "privacy:data": Case(ADMIN, objects=_person),
+    "privacy:request_export": Case(
+        ADMIN, objects=_person, method="post", ok=302, changes=_exports_of
+    ),
+    "privacy:download_json": Case(ADMIN, objects=_subject_export),
+    "privacy:download_pdf": Case(ADMIN, objects=_subject_export),
+    "privacy:erase_check": Case(ADMIN, objects=_person),
+    "privacy:erase": Case(ADMIN, objects=_person, method="post", ok=302, changes=_person_name),
+}

@@ -115,7 +115,7 @@ def test_password_reset_sends_a_link_that_sets_the_password(
     assert response.status_code == 302
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == ["mentor@bathnes.test"]
-    link = re.search(r"http://testserver(/accounts/reset/\S+)", mail.outbox[0].body).group(1)
+    link = re.search(rf"{settings.SITE_URL}(/accounts/reset/\S+)", mail.outbox[0].body).group(1)
     form_url = client.get(link)["Location"]
     response = client.post(
         form_url,

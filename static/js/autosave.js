@@ -116,6 +116,14 @@ function autosave(form) {
     if ((code === 200 || code === 422) && edits === sentEdits) dirty = false;
     if (code === 200) retryDelay = 2000;
     if (code === 200 && !dirty) clearDraft();
+    if (code === 401) {
+      // The session ended (idle or absolute timeout): the answer says so, with a link to sign in
+      // and come back here, where the draft kept in this browser is put back and saved. Leaving
+      // for that link loses nothing, so it is not questioned (beforeunload).
+      storeDraft();
+      dirty = false;
+      status(event.detail.xhr.responseText);
+    }
     failing = code === 0 || code >= 500;
     if (failing) {
       // The network is down (0) or the server could not save it (a 503: its database is down).

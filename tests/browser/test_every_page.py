@@ -455,6 +455,42 @@ NOT_PAGES = {
 }
 # The Django admin's own pages (admin:*) are Django's, for platform admins; not checked here.
 
+
+# Issue 14, privacy: a person's page, their data's exports, the check page before erasure; the
+# export's files (one made here, as the worker would).
+def _person(d):
+    return {"person_pk": d.person("mentor@bathnes.test").pk}
+
+
+def _subject_export(d):
+    from django.core.files.base import ContentFile
+
+    from privacy.models import SubjectAccessExport
+
+    person = d.person("mentor@bathnes.test")
+    with scopes_disabled():
+        export = SubjectAccessExport(
+            authority=d.school(DEMO_SCHOOL).authority,
+            person=person,
+            state=SubjectAccessExport.State.DONE,
+            expires_at=timezone.now() + timedelta(days=1),
+        )
+        export.json_file.save("export.json", ContentFile(b"{}"), save=False)
+        export.pdf_file.save("export.pdf", ContentFile(b"%PDF-1.4\n%%EOF\n"), save=False)
+        export.save()
+    return {"person_pk": person.pk, "export_pk": export.pk}
+
+
+PAGES |= {
+    "people:person": Page(_person),
+    "privacy:data": Page(_person),
+    "privacy:erase_check": Page(_person),
+}
+NOT_PAGES |= {
+    "privacy:download_json": NotPage(_subject_export, "application/json"),
+    "privacy:download_pdf": NotPage(_subject_export, "application/pdf"),
+}
+
 # The dashboard of each person of the demo, photographed too.
 DASHBOARDS = [
     "coordinator@bathnes.test",

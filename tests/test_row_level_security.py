@@ -1,0 +1,271 @@
+"""PostgreSQL row-level security, the second line behind django-scopes (authorities/rls.py)."""
+
+import os
+import time
+
+import pytest
+from celery import shared_task
+from django.apps import apps
+from django.db import ProgrammingError, connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django_scopes import scope, scopes_disabled
+
+from authorities import rls
+from authorities.tasks import authority_task
+from schools.models import School
+
+pytestmark = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="row-level security is PostgreSQL's"
+)
+
+
+@pytest.fixture
+def as_the_application():
+    """No scope means what it means in the application: nothing (the suite's own fixtures and
+    assertions otherwise see every row, tests/conftest.py)."""
+    token = rls.unscoped_mode.set("")
+    yield
+    rls.unscoped_mode.reset(token)
+
+
+def raw(sql, params=()):
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [row[0] if len(row) == 1 else row for row in cursor.fetchall()]
+
+
+SCHOOLS = "SELECT name FROM schools_school ORDER BY name"
+ALL_SCHOOLS = ["Castle Primary", "Chandag Infant", "Outsider Academy"]
+
+
+def test_a_raw_query_with_no_authority_set_reads_zero_rows(world, as_the_application):
+    assert raw(SCHOOLS) == []
+    assert raw("SELECT count(*) FROM accounts_membership") == [0]
+    assert raw("SELECT count(*) FROM assessments_element") == [0]  # through its framework
+    with scopes_disabled():
+        assert raw(SCHOOLS) == ALL_SCHOOLS  # the rows are there
+
+
+def test_a_raw_query_in_an_authoritys_scope_reads_only_its_rows(world, as_the_application):
+    with scope(authority=world.outsider_authority):
+        assert raw(SCHOOLS) == ["Outsider Academy"]
+        # A table with no authority column answers through its parent (element -> framework).
+        assert raw("SELECT count(*) FROM assessments_element") == [10]
+        assert raw("SELECT DISTINCT authority_id FROM assessments_cycle") == [
+            world.outsider_authority.pk
+        ]
+    with scope(authority=world.authority):
+        assert raw(SCHOOLS) == ["Castle Primary", "Chandag Infant"]
+    with scope(authority=[world.authority, world.outsider_authority]):
+        assert raw(SCHOOLS) == ALL_SCHOOLS
+
+
+def test_the_base_manager_is_bound_too(world, as_the_application):
+    """refresh_from_db() and forward foreign keys use the base manager, which django-scopes
+    does not filter: the database still refuses another authority's row."""
+    with scope(authority=world.authority), pytest.raises(School.DoesNotExist):
+        School._base_manager.get(pk=world.outsider_school.pk)
+    with pytest.raises(School.DoesNotExist):  # no scope at all
+        world.school.refresh_from_db()
+
+
+def test_writes_with_another_authoritys_id_are_refused(world, as_the_application):
+    with scope(authority=world.authority):
+        with (
+            pytest.raises(ProgrammingError, match="violates row-level security policy"),
+            transaction.atomic(),
+        ):
+            School.objects.create(
+                authority=world.outsider_authority, name="Planted", urn="999999", phase="infant"
+            )
+        with (
+            pytest.raises(ProgrammingError, match="violates row-level security policy"),
+            transaction.atomic(),
+        ):
+            raw_execute(
+                "UPDATE schools_school SET authority_id = %s WHERE id = %s",
+                [world.outsider_authority.pk, world.school.pk],
+            )
+        # Another authority's rows cannot be changed or deleted: to this scope they do not exist.
+        assert (
+            raw_rowcount(
+                "UPDATE schools_school SET name = 'X' WHERE id = %s", [world.outsider_school.pk]
+            )
+            == 0
+        )
+        assert (
+            raw_rowcount("DELETE FROM schools_school WHERE id = %s", [world.outsider_school.pk])
+            == 0
+        )
+    # django-scopes lets create() through with no scope; the database does not.
+    with (
+        pytest.raises(ProgrammingError, match="violates row-level security policy"),
+        transaction.atomic(),
+    ):
+        School.objects.create(authority=world.authority, area=world.area, name="Unscoped")
+    with scopes_disabled():
+        assert raw(SCHOOLS) == ALL_SCHOOLS
+
+
+def raw_execute(sql, params):
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def raw_rowcount(sql, params):
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
+def test_the_application_role_is_neither_owner_nor_superuser(db):
+    assert raw(
+        "SELECT current_user, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user"
+    ) == [("iqm_app", False, False)]
+    assert raw("SELECT count(*) FROM pg_tables WHERE tableowner = current_user") == [0]
+    assert raw("SELECT has_table_privilege('schools_school', 'TRUNCATE')") == [False]
+
+
+def test_every_authority_owned_table_is_forced_under_its_policy(db):
+    scoped = sorted(model._meta.db_table for model in apps.get_models() if rls.scoped_path(model))
+    assert len(scoped) >= 50
+    assert sorted(rls.policies()) == scoped
+    rows = raw(
+        "SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity, "
+        "(SELECT count(*) FROM pg_policy p WHERE p.polrelid = c.oid) "
+        "FROM pg_class c WHERE c.relname = ANY(%s) ORDER BY c.relname",
+        [scoped],
+    )
+    assert rows == [(table, True, True, 1) for table in scoped]
+
+
+def test_the_setting_follows_the_scope(world, as_the_application):
+    assert rls.mode() == ""
+    with scope(authority=world.authority):
+        assert rls.mode() == str(world.authority.pk)
+        with scopes_disabled():
+            assert rls.mode() == "all"
+        with scope(authority=None):
+            assert rls.mode() == ""
+    with CaptureQueriesContext(connection) as queries, scope(authority=world.authority):
+        raw(SCHOOLS)
+    # The setting rides in the statement's own string: one query to the database, not two.
+    assert [q["sql"] for q in queries.captured_queries] == [
+        f"SELECT set_config('iqm.authority', '{world.authority.pk}', true); {SCHOOLS}"
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_setting_ends_with_its_transaction(as_the_application):
+    with scope(authority=42):
+        raw("SELECT 1")
+        with transaction.atomic():
+            raw("SELECT 1")
+            assert unwrapped("SELECT current_setting('iqm.authority', true)") == "42"
+    assert unwrapped("SELECT current_setting('iqm.authority', true)") == ""
+
+
+def unwrapped(sql):
+    """A statement sent without the execute wrapper's setting."""
+    with connection.connection.cursor() as cursor:
+        cursor.execute(sql)
+        return cursor.fetchone()[0]
+
+
+# One worker process, one task after another -------------------------------------------------
+
+SEEN = []
+
+
+@authority_task()
+def schools_seen(authority):
+    SEEN.append((authority.slug, raw(SCHOOLS), (os.getpid(), raw("SELECT pg_backend_pid()")[0])))
+
+
+@shared_task(name="tests.test_row_level_security.schools_seen_unscoped")
+def schools_seen_unscoped():
+    SEEN.append((None, raw(SCHOOLS), (os.getpid(), raw("SELECT pg_backend_pid()")[0])))
+
+
+@shared_task(name="tests.test_row_level_security.close_connection")
+def close_connection():
+    connection.close()
+    SEEN.append("closed")
+
+
+@pytest.mark.real_worker
+@pytest.mark.django_db(transaction=True)
+def test_a_task_sees_nothing_of_the_previous_tasks_authority(world, worker, monkeypatch):
+    from iqm_portal.celery import app
+
+    # The worker keeps its database connection from task to task (Celery's Django fixup would
+    # close it after each), so a setting that outlived its task would show in the next.
+    fixup = next(f for f in app._fixups if hasattr(f, "worker_fixup"))
+    monkeypatch.setattr(fixup.worker_fixup, "db_reuse_max", 100)
+    SEEN.clear()
+    schools_seen.delay(world.authority.pk)
+    schools_seen.delay(world.outsider_authority.pk)
+    schools_seen_unscoped.delay()
+    close_connection.delay()
+    deadline = time.monotonic() + 20
+    while len(SEEN) < 4 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [(slug, names) for slug, names, _ in SEEN[:3]] == [
+        ("bathnes", ["Castle Primary", "Chandag Infant"]),
+        ("outsider", ["Outsider Academy"]),
+        (None, []),
+    ]
+    # One worker process (the real worker runs in a thread of this one: tests/conftest.py) and
+    # one database session, one task after another.
+    assert len({session for _, _, session in SEEN[:3]}) == 1
+    assert SEEN[0][2][0] == os.getpid()
+
+
+def test_a_persons_authorities_are_read_across_authorities(client, world):
+    """The navigation lists every authority the person works in, from inside one authority's
+    scope, where the database shows only that authority's memberships."""
+    from django.urls import reverse
+
+    from .factories import MembershipFactory
+
+    person = world.people["authority_admin"]
+    MembershipFactory(authority=world.outsider_authority, user=person, role="mentor")
+    client.force_login(person)
+    response = client.get(reverse("dashboard", args=["bathnes"]))
+    assert [a.slug for a in response.context["my_authorities"]] == ["bathnes", "outsider"]
+    client.force_login(world.outsider)
+    assert client.get(reverse("home")).url == reverse("dashboard", args=["outsider"])
+
+
+@pytest.fixture
+def login_role():
+    """A login role of this test's own (roles are the whole cluster's), made as the owner."""
+    import psycopg2
+
+    name = "iqm_rls_test_owner"
+    params = {
+        k: v
+        for k, v in connection.get_connection_params().items()
+        if k not in ("database", "dbname")
+    }
+    admin = psycopg2.connect(**params, dbname="postgres")
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(f"DROP ROLE IF EXISTS {name}")
+        cursor.execute(f"CREATE ROLE {name} LOGIN")
+    yield name
+    connection.close()
+    with admin.cursor() as cursor:
+        cursor.execute(f"DROP ROLE {name}")
+    admin.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migrate_and_flush_may_connect_as_another_user(settings, login_role):
+    """With MIGRATE_DATABASE_URL the portal's DATABASE_URL may be its own login role: migrate
+    and flush (rls.as_owner) connect as the owner, and the portal's next query as itself."""
+    settings.MIGRATE_DATABASE_URL = f"postgres://{login_role}@127.0.0.1:5432/ignored"
+    assert raw("SELECT current_user, session_user") == [("iqm_app", "postgres")]
+    with rls.as_owner():
+        assert raw("SELECT current_user, session_user") == [(login_role, login_role)]
+    assert raw("SELECT current_user, session_user") == [("iqm_app", "postgres")]
