@@ -52,12 +52,21 @@ COVERED = {
     "privacy.SubjectAccessExport.requested_by": "Subject access exports they asked for",
     "otp_totp.TOTPDevice.user": "Their authenticator apps (never the secret key)",
     "otp_static.StaticDevice.user": "Their recovery codes (never the codes)",
+    "django_otp_webauthn.WebAuthnCredential.user": "Their passkeys (never the keys)",
 }
 # The account's own records, which belong to no authority (its second factors): read for the
 # person whichever authority asks, like the account's name and email.
-ACCOUNT = {"otp_totp.TOTPDevice.user", "otp_static.StaticDevice.user"}
+ACCOUNT = {
+    "otp_totp.TOTPDevice.user",
+    "otp_static.StaticDevice.user",
+    "django_otp_webauthn.WebAuthnCredential.user",
+}
 
 EXCLUDED = {
+    "django_otp_webauthn.WebAuthnUserHandle.user": (
+        "The random handle the person's passkeys carry instead of their name or email: it says "
+        "nothing about them."
+    ),
     "accounts.UserSession.user": (
         "A signed-in browser's session: its key is a secret, it lasts hours, and it holds no "
         "record of the person's work; erasing the person ends every one."
@@ -79,7 +88,16 @@ BY_EMAIL = [
     ("feedback.TesterSignup", "email", "Their sign-up as a website tester"),
 ]
 # Never exported: secrets, and copies of what other fields already hold.
-SKIPPED_FIELDS = {"password", "token_hash", "html", "input_hash", "key"}
+SKIPPED_FIELDS = {
+    "password",
+    "token_hash",
+    "html",
+    "input_hash",
+    "key",
+    "credential_id",
+    "credential_id_sha256",
+    "public_key",
+}
 
 
 @dataclass(frozen=True)
