@@ -325,7 +325,9 @@ if _proxy_ssl_header.strip():
     )
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=HTTPS)
 # Load balancers' and Docker's health checks ask over plain http from inside.
-SECURE_REDIRECT_EXEMPT = env.list("SECURE_REDIRECT_EXEMPT", default=[r"^healthz$"])
+SECURE_REDIRECT_EXEMPT = env.list(
+    "SECURE_REDIRECT_EXEMPT", default=[r"^healthz$", r"^health/$", r"^ready/$"]
+)
 # HSTS: a year, for the portal's host and every name under it. `preload` only allows the host to
 # be put on the browsers' built-in list, which someone must ask for at hstspreload.org (it takes
 # only a registrable domain, so it never applies to a portal on an authority's subdomain); turn

@@ -212,8 +212,11 @@ def test_http_is_redirected_to_https_and_https_gets_hsts(deployed):
 
 @pytest.mark.django_db
 def test_health_checks_over_plain_http_are_not_redirected(deployed):
-    response = Client().get("/healthz")
+    client = Client()
+    response = client.get("/healthz")
     assert (response.status_code, response.content) == (200, b"ok")
+    assert client.get("/health/").status_code == 200
+    assert client.get("/ready/").status_code == 200
 
 
 # Permissions-Policy
