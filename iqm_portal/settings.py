@@ -152,6 +152,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
         "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5)
     )
+    # A server-side cursor (QuerySet.iterator(), which form choices use) is declared apart from
+    # the statement that sets the authority for row-level security (authorities/rls.py), so it
+    # would read nothing: results are fetched in chunks on the client instead.
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 # The database role the application works as (authorities/rls.py): it owns no table and is no
 # superuser, so PostgreSQL's row-level security binds it. Each connection SET ROLEs to it; migrate
