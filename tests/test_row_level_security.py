@@ -269,3 +269,13 @@ def test_migrate_and_flush_may_connect_as_another_user(settings, login_role):
     with rls.as_owner():
         assert raw("SELECT current_user, session_user") == [(login_role, login_role)]
     assert raw("SELECT current_user, session_user") == [("iqm_app", "postgres")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_iterating_a_queryset_outside_a_transaction_reads_the_scope_rows(world, as_the_application):
+    """Form choices iterate their queryset (QuerySet.iterator()); a server-side cursor would be
+    declared apart from the statement that sets the authority, and read nothing."""
+    assert connection.get_autocommit()
+    with scope(authority=world.authority):
+        names = [school.name for school in School.objects.order_by("name").iterator()]
+    assert names == ["Castle Primary", "Chandag Infant"]
