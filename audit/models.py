@@ -16,6 +16,13 @@ SECURITY_ACTIONS = {
     "sign_in_failed": "Sign-in failed (wrong password)",
     "locked_out": "Sign-in locked after too many failures",
     "permission_refused": "Refused a page their role does not include",
+    "second_factor_verified": "Passed the second factor",
+    "second_factor_failed": "Second factor refused",
+    "second_factor_added": "Added a second factor",
+    "second_factor_removed": "Removed a second factor",
+    "recovery_codes_regenerated": "Made new recovery codes",
+    "password_changed": "Changed their password",
+    "email_changed": "Changed their email address",
 }
 
 

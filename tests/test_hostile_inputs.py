@@ -36,7 +36,7 @@ from django.utils.html import escape
 from django_scopes import scope, scopes_disabled
 
 from accounts.domain import hash_token
-from accounts.models import Invitation, Role, User
+from accounts.models import Invitation, Role, User, UserSession
 from assessments.models import Cycle
 from audit.models import AuditEntry
 from plaintext.apps import is_portal_model
@@ -57,11 +57,12 @@ PASSWORD = "correct horse battery staple"
 
 def fingerprint() -> dict:
     """Every row of every portal model, field by field; not the audit log (a refusal may be
-    recorded there) nor when someone last signed in."""
+    recorded there), nor the sessions (each request touches its own), nor when someone last
+    signed in."""
     rows = {}
     with scopes_disabled():
         for model in apps.get_models():
-            if not is_portal_model(model) or model is AuditEntry:
+            if not is_portal_model(model) or model in (AuditEntry, UserSession):
                 continue
             fields = [f.attname for f in model._meta.concrete_fields if f.attname != "last_login"]
             rows[model._meta.label] = list(model._base_manager.order_by("pk").values_list(*fields))

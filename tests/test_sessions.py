@@ -19,6 +19,7 @@ from accounts.models import Membership, Role, User, UserSession
 from audit.models import AuditEntry
 
 from .factories import MembershipFactory, UserFactory
+from .second_factor import app_for, code_for
 
 LOGIN = reverse("accounts:login")
 PASSWORD = "correct horse battery staple"  # the world's people's password (tests/factories.py)
@@ -292,7 +293,7 @@ def dashboard_status(c):
 
 def test_making_a_person_inactive_ends_all_their_sessions(world):
     laptop, phone, colleague = signed_in_clients(
-        "mentor@bathnes.test", "Mentor@Bathnes.test", "moderator@bathnes.test"
+        "mentor@bathnes.test", "Mentor@Bathnes.test", "panel_member@bathnes.test"
     )
     mentor = world.people["mentor"]
     assert UserSession.objects.filter(user=mentor).count() == 2
@@ -306,7 +307,7 @@ def test_making_a_person_inactive_ends_all_their_sessions(world):
 
 def test_removing_a_persons_last_role_ends_their_sessions(admin_client, world):
     mentor = world.people["mentor"]
-    MembershipFactory(authority=world.outsider_authority, user=mentor, role=Role.MODERATOR)
+    MembershipFactory(authority=world.outsider_authority, user=mentor, role=Role.MENTOR)
     (mentor_client,) = signed_in_clients("mentor@bathnes.test")
     with scope(authority=world.authority):
         membership = Membership.objects.get(user=mentor)
@@ -416,14 +417,17 @@ def test_an_outsiders_404_is_not_a_refusal(client, world):
 
 def test_the_audit_log_names_the_security_events(client, world):
     sign_in(client, "mentor@bathnes.test", password="wrong")
+    device = app_for(world.people["authority_admin"])
     sign_in(client, "authority_admin@bathnes.test")
+    client.post(reverse("accounts:verify"), {"code": code_for(device)})
     response = client.get(reverse("audit:log", args=["bathnes"]))
     rows = [
         re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row)).strip()
         for row in re.findall(r"<tr><td>.*?</tr>", response.content.decode(), re.S)
     ]
     # Newest first; the time (first cell) left out.
-    assert [row.split(" ", 4)[4] for row in rows[:2]] == [
+    assert [row.split(" ", 4)[4] for row in rows[:3]] == [
+        "Authority admin Passed the second factor authenticator app code From address 127.0.0.1",
         "Authority admin Signed in From address 127.0.0.1",
         "Mentor Sign-in failed (wrong password) From address 127.0.0.1",
     ]

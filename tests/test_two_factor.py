@@ -13,6 +13,7 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_scopes import scopes_disabled
 
+from accounts import security_log
 from accounts.models import Role, User
 from accounts.two_factor import needs_second_factor
 from audit.models import AuditEntry
@@ -32,9 +33,12 @@ def sign_in(client, user, next_url=""):
 
 
 def events(user, action=None):
-    """(action, detail) of the person's security events in the audit log, oldest first."""
+    """(action, detail) of the person's security events in the audit log, oldest first, but for
+    signing in and out (tests/test_sessions.py's)."""
     with scopes_disabled():
-        entries = AuditEntry.objects.filter(person=user, object_type="accounts.User")
+        entries = AuditEntry.objects.filter(person=user, object_type="accounts.User").exclude(
+            action__in=[security_log.SIGNED_IN, security_log.SIGNED_OUT]
+        )
         if action:
             entries = entries.filter(action=action)
         return [(e.action, e.after["detail"]) for e in entries.order_by("created_at", "id")]
