@@ -194,17 +194,22 @@ def verify_code(request, user, code: str):
         kind = "recovery code"
     waits = []
     for device in candidates:
-        allowed, why = device.verify_is_allowed()
-        if not allowed:
-            waits.append(why.get("locked_until") if why else None)
-            continue
-        if device.verify_token(code):
+        with transaction.atomic():
+            device = _locked(device)
+            allowed, why = device.verify_is_allowed()
+            if not allowed:
+                waits.append(why.get("locked_until") if why else None)
+                continue
+            accepted = device.verify_token(code)
+        if accepted:
             mark_verified(request, device)
             record_event(user=user, action="second_factor_verified", request=request, detail=kind)
             return device
     record_event(user=user, action="second_factor_failed", request=request, detail=kind)
     if candidates and len(waits) == len(candidates):
-        raise CodeRefused("Too many wrong codes. Wait a minute, then try again.")
+        until = max((w for w in waits if w), default=None)
+        when = f"after {timezone.localtime(until):%H:%M:%S}" if until else "in a minute"
+        raise CodeRefused(f"Too many wrong codes. Try again {when}.")
     raise CodeRefused(
         "That code is not right, or has been used already. Check it and try again."
         if code
@@ -218,9 +223,18 @@ def check_code(user, code: str) -> bool:
     code = _normalise(code)
     devices = apps(user) if code.isdigit() else [d for d in [recovery_device(user)] if d]
     for device in devices:
-        if device.verify_is_allowed()[0] and device.verify_token(code):
-            return True
+        with transaction.atomic():
+            device = _locked(device)
+            if device.verify_is_allowed()[0] and device.verify_token(code):
+                return True
     return False
+
+
+def _locked(device):
+    """The device read afresh and locked until the transaction ends: two requests with the same
+    code check and use it one after the other, so the second finds it used (django-otp's
+    verify_token reads, then writes, with nothing held in between)."""
+    return type(device).objects.select_for_update().get(pk=device.pk)
 
 
 # Set-up and changes -----------------------------------------------------------------------------

@@ -3,10 +3,12 @@ sign-in, replays and recovery codes refused the second time, re-authentication b
 and the audit log of it all. Codes are computed as a phone's app would (tests/second_factor.py)."""
 
 import re
+import threading
 from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.db import connection, transaction
 from django.test import Client
 from django.urls import reverse
 from django_otp.plugins.otp_static.models import StaticDevice
@@ -20,6 +22,8 @@ from audit.models import AuditEntry
 
 from .factories import UserFactory
 from .second_factor import app_for, code_for
+from .test_reminders import _waiting_on_a_lock
+from .test_worker import wait_for
 
 PASSWORD = "correct horse battery staple"
 REQUIRED = ["authority_admin", "panel_chair", "moderator"]
@@ -205,7 +209,7 @@ def test_wrong_codes_are_throttled(world, frozen):
     # Two failures: django-otp refuses any code for two seconds, the right one too.
     response = client.post("/accounts/two-factor/", {"code": code_for(device)})
     assert response.context["form"].errors == {
-        "code": ["Too many wrong codes. Wait a minute, then try again."]
+        "code": ["Too many wrong codes. Try again after 09:00:01."]
     }
     frozen.shift(timedelta(seconds=3))
     assert client.post("/accounts/two-factor/", {"code": code_for(device)}).status_code == 302
@@ -468,3 +472,35 @@ def test_the_admin_site_shows_no_second_factor_secrets():
 
     assert not admin.site.is_registered(TOTPDevice)
     assert not admin.site.is_registered(StaticDevice)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_code_sent_twice_at_once_is_accepted_once(world):
+    """Two sign-ins send the same code at the same moment: the second waits for the first's check
+    (the device is locked while a code is checked and used) and then finds the code used."""
+    moderator = world.people["moderator"]
+    device = app_for(moderator)
+    code = code_for(device)
+    first, second = Client(), Client()
+    sign_in(first, moderator)
+    sign_in(second, moderator)
+    answers = []
+
+    def send_second():
+        try:
+            answers.append(second.post("/accounts/two-factor/", {"code": code}).status_code)
+        finally:
+            connection.close()
+
+    with transaction.atomic():
+        TOTPDevice.objects.select_for_update().get(pk=device.pk)  # the first check is under way
+        thread = threading.Thread(target=send_second)
+        thread.start()
+        assert wait_for(lambda: _waiting_on_a_lock() == 1)
+        assert first.post("/accounts/two-factor/", {"code": code}).status_code == 302
+    thread.join()
+    assert answers == [200]  # the form again, refused
+    assert [action for action, _ in events(moderator)] == [
+        "second_factor_verified",
+        "second_factor_failed",
+    ]
