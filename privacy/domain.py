@@ -198,16 +198,23 @@ def delete_files(export) -> None:
 def expire_exports(now=None) -> int:
     """Delete the files of every export past its expiry (all authorities: a periodic sweep)."""
     now = now or timezone.now()
-    expired = 0
     with scopes_disabled():
-        for export in SubjectAccessExport.objects.filter(
-            state=SubjectAccessExport.State.DONE, expires_at__lte=now
-        ):
-            delete_files(export)
-            SubjectAccessExport.objects.filter(pk=export.pk).update(
-                state=SubjectAccessExport.State.EXPIRED, json_file="", pdf_file=""
+        return expire(
+            SubjectAccessExport.objects.filter(
+                state=SubjectAccessExport.State.DONE, expires_at__lte=now
             )
-            expired += 1
+        )
+
+
+def expire(exports) -> int:
+    """Delete these exports' files; each stays listed, as expired."""
+    expired = 0
+    for export in exports:
+        delete_files(export)
+        SubjectAccessExport.objects.filter(pk=export.pk).update(
+            state=SubjectAccessExport.State.EXPIRED, json_file="", pdf_file=""
+        )
+        expired += 1
     return expired
 
 
@@ -296,8 +303,15 @@ def erase(*, authority, person, by) -> ErasurePlan:
             to=erased_email(person), body="(Erased with the person it was sent to.)"
         )
         apps.get_model("feedback", "TesterSignup").objects.filter(email__iexact=old_email).delete()
+        # This authority's copies of what it held about them go too.
+        expire(
+            SubjectAccessExport.objects.filter(person=person).exclude(
+                state=SubjectAccessExport.State.EXPIRED
+            )
+        )
         if plan.erases_account:
-            redact_audit(person, old_name=person.full_name, old_email=old_email)
+            with scopes_disabled():  # the account is gone everywhere: so is its name
+                redact_audit(person, old_name=person.full_name, old_email=old_email)
             person.full_name = erased_name(person)
             person.email = erased_email(person)
             person.is_active = False
@@ -334,7 +348,7 @@ def _redacted(value, replacements):
 
 
 def redact_audit(person, *, old_name, old_email) -> int:
-    """Replace the person's name and email in the text this authority's audit log kept of them
+    """Replace the person's name and email in the text the audit log kept of them
     (an entry's description and its before/after snapshots: "Jane Smith: Mentor", an invitation's
     email). The rest of each entry stays; the trigger allows this only here (audit migration 0003).
     Entries read the person's name through their foreign keys, so those follow by themselves."""

@@ -173,6 +173,15 @@ def test_erasing_a_person_keeps_their_work_under_the_replaced_name(admin_client,
             email=voter.email,
             role=Role.MODERATOR,
         )
+        export = SubjectAccessExport(
+            authority=world.authority,
+            person=voter,
+            state=SubjectAccessExport.State.DONE,
+            expires_at=timezone.now() + timedelta(days=1),
+        )
+        export.json_file.save("export.json", ContentFile(b'{"full_name": "x"}'), save=False)
+        export.save()
+    exported = export.json_file.name
     reset_token = default_token_generator.make_token(voter)
     client = Client()  # the voter's browser; admin_client is the admin's
     client.force_login(voter)
@@ -195,6 +204,9 @@ def test_erasing_a_person_keeps_their_work_under_the_replaced_name(admin_client,
     assert voter.has_usable_password() is False
     assert default_token_generator.check_token(voter, reset_token) is False
     assert voter.is_active is False
+    export.refresh_from_db()
+    assert (export.state, export.json_file.name) == (SubjectAccessExport.State.EXPIRED, "")
+    assert not default_storage.exists(exported)
     assert [s.user_id for s in UserSession.objects.all()] == [world.people["authority_admin"].pk]
     assert client.get(reverse("dashboard", args=["bathnes"])).status_code == 302
     with scope(authority=world.authority):
