@@ -34,6 +34,8 @@ from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.recorder import MigrationRecorder
 
+from authorities.rls import as_owner
+
 FORMAT = 1
 MANIFEST = "manifest.json"
 FILES = "files"
@@ -145,6 +147,13 @@ def _run_pg(program, arguments, settings_dict):
         text=True,
     )
     if done.returncode != 0:
+        if "row-level security" in done.stderr:
+            raise BackupError(
+                f"{Path(program).name} cannot read past the tables' row-level security as "
+                f"{settings_dict.get('USER') or 'this user'}: back up as a role with BYPASSRLS "
+                "(once, as a superuser: ALTER ROLE <owner> BYPASSRLS;), the tables' owner "
+                "given in MIGRATE_DATABASE_URL when DATABASE_URL is the portal's own role."
+            )
         raise BackupError(
             f"{Path(program).name} failed (exit {done.returncode}): {done.stderr.strip()}"
         )
@@ -258,7 +267,8 @@ def create_backup(to, *, using="default", log=print):
         log(f"Dumping the {engine} database…")
         migrations = applied_migrations(connection)
         if engine == "postgresql":
-            _dump_postgresql(connection, dump)
+            with as_owner():  # MIGRATE_DATABASE_URL's owner, when the portal has its own role
+                _dump_postgresql(connection, dump)
             server = connection.pg_version
             server_version = f"{server // 10000}.{server % 10000}"
         else:
@@ -478,7 +488,8 @@ def restore_backup(backup, *, using="default", force=False, log=print):
     log(f"Restoring the database into the {where}…")
     dump = backup / manifest["database"]["file"]
     if engine == "postgresql":
-        _restore_postgresql(connection, dump, clean=bool(tables))
+        with as_owner():
+            _restore_postgresql(connection, dump, clean=bool(tables))
     else:
         connection.close()
         _sqlite_copy(dump, connection.settings_dict["NAME"])
