@@ -28,6 +28,10 @@ OPEN_WHILE_OWED = {
     ),
 }
 
+# Public pages that show a signed-in person something of their own (the home page lists their
+# authorities): not before the second factor.
+SIGNED_IN_CONTENT = frozenset({"home"})
+
 
 class SecondFactorMiddleware:
     """Sends a signed-in person whose session owes a second factor (accounts/two_factor.py) to the
@@ -50,7 +54,8 @@ class SecondFactorMiddleware:
         name = match.view_name if match else ""
         if name in OPEN_WHILE_OWED[state]:
             return None
-        if not getattr(view_func, "login_required", True) and not name.startswith("admin:"):
+        public = not getattr(view_func, "login_required", True) and not name.startswith("admin:")
+        if public and name not in SIGNED_IN_CONTENT:
             return None  # a public page (login_not_required): the same for everyone
         target = reverse("accounts:verify" if state == two_factor.VERIFY else "accounts:set_up")
         nxt = request.get_full_path() if request.method == "GET" else ""

@@ -173,6 +173,9 @@ def test_a_code_signs_in_and_the_same_code_is_refused_the_second_time(world, fro
     assert sign_in(client, moderator, "/bathnes/")["Location"] == (
         "/accounts/two-factor/?next=%2Fbathnes%2F"
     )
+    # The home page lists the person's authorities: not before the code either.
+    assert client.get("/")["Location"] == "/accounts/two-factor/"
+    assert client.get("/accessibility/").status_code == 200
     response = client.post("/accounts/two-factor/", {"code": code, "next": "/bathnes/"})
     assert response["Location"] == "/bathnes/"
     assert client.get("/bathnes/").status_code == 200
