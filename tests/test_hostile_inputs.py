@@ -11,10 +11,8 @@ Two sweeps add to the list: another authority's object in every POST address of 
 harness (tests/isolation.py, which already walks every URL for every visitor) with that address's
 own valid data, and script in every text value of those same forms.
 
-Replayed TOTP codes: PLACEHOLDER, being built with the second factor (issue 14, point 1) by
-another change. When it lands, add here an entry `totp-code-replayed` that signs in with a
-code, signs out, and signs in again with the same code within its 30-second step: refused, and
-no session made.
+A code from an authenticator app used a second time (signed in with it, signed out, the same
+code again within its 30 seconds) is refused like a reused link.
 """
 
 import re
@@ -45,6 +43,7 @@ from portfolios.models import EvidenceItem
 
 from .isolation import URLS, url_kwargs
 from .journey import advance
+from .second_factor import app_for, code_for
 
 State = Cycle.State
 XSS = '<script>alert("xss")</script><img src=x onerror=alert(1)>'
@@ -860,6 +859,21 @@ def _(world, capture):
     )
     assert "_auth_user_id" not in client.session
 
+
+
+@hostile("authenticator-code-replayed", "reuse")
+def _(world, capture):
+    moderator = world.people["moderator"]
+    code = code_for(app_for(moderator))
+    login = url("accounts:login")
+    client = client_of()
+    client.post(login, {"username": moderator.email, "password": PASSWORD})
+    assert client.post(url("accounts:verify"), {"code": code}).status_code == 302
+    client.post(url("accounts:logout"))
+    client.post(login, {"username": moderator.email, "password": PASSWORD})
+    refused(world, lambda: client.post(url("accounts:verify"), {"code": code}), (200,))
+    dashboard = client.get(url("dashboard", "bathnes"))
+    assert dashboard["Location"] == url("accounts:verify") + "?next=%2Fbathnes%2F"
 
 # The list -------------------------------------------------------------------------------------
 
