@@ -398,3 +398,22 @@ def test_the_person_page_offers_the_privacy_section(admin_client, world):
     assert reverse("privacy:erase_check", args=["bathnes", person.pk]) in page
     people = admin_client.get(reverse("people:list", args=["bathnes"])).content.decode()
     assert reverse("people:person", args=["bathnes", person.pk]) in people
+
+
+@pytest.mark.django_db
+def test_the_person_page_costs_the_same_queries_however_many_roles(admin_client, world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    person = world.people["mentor"]
+    page = reverse("people:person", args=["bathnes", person.pk])
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            assert admin_client.get(page).status_code == 200
+        return len(captured)
+
+    one = queries()
+    for role in (Role.MODERATOR, Role.PANEL_MEMBER):
+        MembershipFactory(authority=world.authority, user=person, role=role)
+    assert queries() == one

@@ -507,3 +507,26 @@ def test_one_code_sent_twice_at_once_is_accepted_once(world):
         "second_factor_verified",
         "second_factor_failed",
     ]
+
+
+def test_the_security_page_costs_the_same_queries_however_many_factors(world):
+    from django.test.utils import CaptureQueriesContext
+    from django_otp_webauthn.models import WebAuthnCredential
+
+    admin = world.people["authority_admin"]
+    client = Client()
+    client.force_login(admin)
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get("/accounts/security/").status_code == 200
+        return len(captured)
+
+    one = queries()
+    for n in range(3):
+        TOTPDevice.objects.create(user=admin, name=f"App {n}", confirmed=True)
+        WebAuthnCredential.objects.create(
+            user=admin, name=f"Passkey {n}", confirmed=True, credential_id=bytes([n]) * 16,
+            public_key=b"key", sign_count=0,
+        )
+    assert queries() == one
