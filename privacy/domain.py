@@ -27,7 +27,6 @@ from django_scopes import scope, scopes_disabled
 from accounts import domain as accounts
 from accounts import two_factor
 from accounts.models import Invitation, Membership, Role, User
-from accounts.sessions import end_sessions
 from assessments.models import Cycle
 from audit.domain import record
 from audit.models import AuditEntry
@@ -316,8 +315,7 @@ def erase(*, authority, person, by) -> ErasurePlan:
             person.email = erased_email(person)
             person.is_active = False
             person.set_unusable_password()
-            person.save()
-            end_sessions(person)
+            person.save()  # inactive: accounts.sessions ends every session of theirs
             two_factor.reset(person, reason="the person was erased")
         record(
             authority=authority,
