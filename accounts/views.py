@@ -19,7 +19,7 @@ from . import domain
 from .domain import InvitationError
 from .forms import AcceptInvitationForm, InvitationForm, QueuedPasswordResetForm
 from .models import Invitation, Membership, Role, User
-from .security_log import email_digest
+from .security_log import client_ip, email_digest
 
 PAGE_SIZE = 50
 
@@ -62,7 +62,7 @@ class PasswordResetView(auth_views.PasswordResetView):
             logger.warning(
                 "password_reset_limited email=%s ip=%s",
                 email_digest(email),
-                self.request.META.get("REMOTE_ADDR", ""),
+                client_ip(self.request),
             )
             return HttpResponseRedirect(self.get_success_url())
         return super().form_valid(form)
