@@ -161,3 +161,29 @@ class UserSession(AbstractBaseSession):
         from .sessions import SessionStore
 
         return SessionStore
+
+
+class ApiToken(models.Model):
+    """A personal API token (accounts/tokens.py): for one authority, read-only or read-write."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    authority = models.ForeignKey(Authority, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100, help_text="What the token is for, e.g. “MIS sync”.")
+    can_write = models.BooleanField(
+        "read and write",
+        default=False,
+        help_text="Without it the token can only read.",
+    )
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    hint = models.CharField(max_length=4, editable=False, help_text="The secret's last characters.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = ScopedManager(authority="authority")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.name} (…{self.hint})"

@@ -28,6 +28,7 @@ from accounts.roles import (
     school_ids,
     school_roles,
 )
+from schools.models import School
 
 from .models import Cycle
 
@@ -225,6 +226,14 @@ def visible_cycles(user, authority):
             )
         )
     return Cycle.objects.filter(seen)
+
+
+def visible_schools(user, authority):
+    """The schools of the active authority that the person may see: `may_view_school` as a query."""
+    if is_authority_admin(user, authority):
+        return School.objects.all()
+    seen = visible_cycles(user, authority).values("school")
+    return School.objects.filter(Q(pk__in=school_ids(user, authority.pk)) | Q(pk__in=seen))
 
 
 @rules.predicate

@@ -35,6 +35,7 @@ urlpatterns = [
     path("ready/", views.ready, name="ready"),
     path("accessibility/", views.accessibility, name="accessibility"),
     path("accounts/", include("accounts.urls")),
+    path("api/", include("api.urls")),  # issue 15: REST API v1
     path("accounts/passkeys/", include("accounts.passkey_urls")),  # issue 14: passkeys
     path("platform/authorities/", views.platform_authorities, name="platform_authorities"),
     path("admin/", admin.site.urls),

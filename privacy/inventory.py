@@ -53,6 +53,7 @@ COVERED = {
     "otp_totp.TOTPDevice.user": "Their authenticator apps (never the secret key)",
     "otp_static.StaticDevice.user": "Their recovery codes (never the codes)",
     "django_otp_webauthn.WebAuthnCredential.user": "Their passkeys (never the keys)",
+    "accounts.ApiToken.user": "Their API tokens (never the secret)",
 }
 # The account's own records, which belong to no authority (its second factors): read for the
 # person whichever authority asks, like the account's name and email.
@@ -91,6 +92,7 @@ BY_EMAIL = [
 SKIPPED_FIELDS = {
     "password",
     "token_hash",
+    "key_hash",
     "html",
     "input_hash",
     "key",

@@ -1,0 +1,38 @@
+"""What every endpoint of an authority shares: /api/v1/<authority-slug>/…, inside that
+authority's scope (the middleware's, as for its pages), for its members (api/permissions.py).
+Each endpoint's queryset is what the caller's roles let them see, read from the workflow's
+queries and predicates; writes go through the apps' domain functions."""
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import viewsets
+
+AUTHORITY = OpenApiParameter(
+    "authority_slug",
+    str,
+    OpenApiParameter.PATH,
+    description="The authority's slug, as in its web addresses (e.g. `bathnes`).",
+)
+
+
+@extend_schema(parameters=[AUTHORITY])
+class AuthorityViewSet(viewsets.GenericViewSet):
+    """Subclasses name their `model` and return what the caller may see from `visible()`."""
+
+    model = None
+    lookup_value_converter = "int"
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # the schema's generator, outside a scope
+            return self.model.objects.none()
+        return self.visible()
+
+    def visible(self):
+        raise NotImplementedError
+
+    @property
+    def authority(self):
+        return self.request.authority
+
+    @property
+    def user(self):
+        return self.request.user

@@ -1,0 +1,33 @@
+"""The OpenAPI schema's shared parts: every operation documents its problem responses."""
+
+from drf_spectacular.openapi import AutoSchema
+
+from .problems import CONTENT_TYPE, Problem
+
+READ_PROBLEMS = {
+    "401": "No token or session, or a token that is revoked or whose person is disabled.",
+    "404": "No such object here: another authority's or another school's objects are not found.",
+    "429": "Too many requests for this token: wait for the seconds in `Retry-After`.",
+}
+WRITE_PROBLEMS = {
+    "400": "What was sent is not valid: `errors` lists each field's message.",
+    "403": "The person's role does not allow this, or the token can only read.",
+    "409": "An illegal transition (the reason is in `detail`), or a stale `version` (the object "
+    "as it is now is in `current`).",
+}
+
+
+class ProblemSchema(AutoSchema):
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        problems = dict(READ_PROBLEMS)
+        if self.method not in ("GET", "HEAD", "OPTIONS"):
+            problems |= WRITE_PROBLEMS
+        else:
+            problems["403"] = "The person's role does not allow them to read this."
+        for code, description in problems.items():
+            if code not in responses:
+                response = self._get_response_for_code(Problem, code, [CONTENT_TYPE], direction)
+                response["description"] = description
+                responses[code] = response
+        return responses
