@@ -3,8 +3,13 @@ authority's scope (the middleware's, as for its pages), for its members (api/per
 Each endpoint's queryset is what the caller's roles let them see, read from the workflow's
 queries and predicates; writes go through the apps' domain functions."""
 
+from functools import cached_property
+
+from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import viewsets
+
+from assessments.workflow import visible_cycles
 
 AUTHORITY = OpenApiParameter(
     "authority_slug",
@@ -36,3 +41,19 @@ class AuthorityViewSet(viewsets.GenericViewSet):
     @property
     def user(self):
         return self.request.user
+
+
+CYCLE = OpenApiParameter("cycle_pk", int, OpenApiParameter.PATH, description="The cycle's id.")
+
+
+@extend_schema(parameters=[AUTHORITY, CYCLE])
+class CycleNestedViewSet(AuthorityViewSet):
+    """An endpoint under /cycles/<cycle_pk>/: the cycle is one the caller may see (the workflow's
+    `visible_cycles`), else a 404, as another authority's or another school's is."""
+
+    @cached_property
+    def cycle(self):
+        cycles = visible_cycles(self.user, self.authority).select_related(
+            "school", "framework", "mentor"
+        )
+        return get_object_or_404(cycles, pk=self.kwargs["cycle_pk"])
