@@ -11,7 +11,7 @@ from rest_framework.routers import SimpleRouter
 
 from authorities.access import Policy
 
-from . import views
+from . import plans, views
 
 router = SimpleRouter(use_regex_path=False)
 router.register("areas", views.AreaViewSet, basename="area")
@@ -27,3 +27,9 @@ urlpatterns = [
     path("v1/authorities/", views.AuthorityList.as_view({"get": "list"}), name="authorities"),
     path("v1/<slug:authority_slug>/", include(router.urls)),
 ]
+
+# Action-plan targets, element assignments, and a review's annual update, ratification and
+# development plan (api/plans.py), under /cycles/<cycle_pk>/ on its own routes.
+for pattern in plans.urls:
+    pattern.callback.authority_policy = Policy(public=True)
+urlpatterns.append(path("v1/<slug:authority_slug>/", include(plans.urls)))

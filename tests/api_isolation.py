@@ -216,3 +216,261 @@ API_URLS |= {
     ),
     "api:school-detail": ApiCase(SEES_SCHOOL, objects=_school, sees=SEES_SCHOOL),
 }
+
+
+# Action-plan targets, element assignments, and a review's annual update, ratification and
+# development plan (api/plans.py). Each route's write is here; its reads are checked by the same
+# harness in tests/test_api_plans.py.
+
+
+def _plan_target(world, owner):
+    """A target of the owner's cycle, led by a person of its school (a target with no lead
+    cannot be saved again until one is chosen)."""
+    from datetime import date
+
+    from assessments.models import Target
+
+    from .isolation import _cycle_of
+
+    cycle = _cycle_of(world, owner)
+    lead = world.people["school_coordinator"] if owner == world.authority else world.outsider
+    with scopes_disabled():
+        target = Target.objects.create(
+            cycle=cycle,
+            element=cycle.framework.elements.first(),
+            action="Train every assistant in precision teaching.",
+            lead=lead,
+            deadline=date(2027, 3, 31),
+            success_criteria="All trained.",
+        )
+    return {"cycle_pk": cycle.pk, "pk": target.pk}
+
+
+def _new_target(world, kwargs):
+    with scopes_disabled():
+        element = Cycle.objects.get(pk=kwargs["cycle_pk"]).framework.elements.first()
+    return {
+        "element": element.pk,
+        "action": "Run a parents' forum each term.",
+        "lead": world.people["head_teacher"].pk,
+        "deadline": "2027-07-01",
+        "success_criteria": "Three forums, minutes shared.",
+        "status": "on_track",
+    }
+
+
+def _targets(world, kwargs):
+    from assessments.models import Target
+
+    with scopes_disabled():
+        return Target.objects.filter(cycle=kwargs["cycle_pk"]).count()
+
+
+def _assignments(world, kwargs):
+    from assessments.models import Assignment
+
+    with scopes_disabled():
+        return Assignment.objects.filter(cycle=kwargs["cycle_pk"]).count()
+
+
+def _target_status(world, kwargs):
+    from assessments.models import Target
+
+    with scopes_disabled():
+        return Target.objects.get(pk=kwargs["pk"]).status
+
+
+def _api_assignment(world, owner):
+    from .isolation import _assignment
+
+    found = _assignment(world, owner)
+    return {"cycle_pk": found["cycle_pk"], "pk": found["assignment_pk"]}
+
+
+def _assignment_exists(world, kwargs):
+    from assessments.models import Assignment
+
+    with scopes_disabled():
+        return Assignment.objects.filter(pk=kwargs["pk"]).exists()
+
+
+def _new_assignment(world, kwargs):
+    with scopes_disabled():
+        element = Cycle.objects.get(pk=kwargs["cycle_pk"]).framework.elements.first()
+    return {"element": element.pk, "person": world.people["school_contributor"].pk}
+
+
+def _review_cycle(world, owner):
+    from .isolation import _review
+
+    return _review(world, owner)
+
+
+def _review_element(world, owner):
+    from .isolation import _review_element
+
+    return _review_element(world, owner)
+
+
+def _api_priority(world, owner):
+    from .isolation import _priority
+
+    found = _priority(world, owner)
+    return {"cycle_pk": found["cycle_pk"], "pk": found["priority_pk"]}
+
+
+def _priority_count(world, kwargs):
+    from .isolation import _priorities
+
+    return _priorities(world, kwargs)
+
+
+def _new_priority(world, kwargs):
+    from .isolation import _new_priority
+
+    return _new_priority(world, kwargs)
+
+
+def _cycle_state(world, kwargs):
+    with scopes_disabled():
+        return Cycle.objects.get(pk=kwargs["cycle_pk"]).state
+
+
+def _element_update(world, kwargs):
+    from reviews.models import Update
+
+    with scopes_disabled():
+        return list(
+            Update.objects.filter(
+                cycle=kwargs["cycle_pk"], element=kwargs["element_pk"]
+            ).values_list("version", "progress", "plans")
+        )
+
+
+def _ratification_draft(world, kwargs):
+    from reviews.models import Ratification
+
+    with scopes_disabled():
+        version = Ratification.objects.get(cycle=kwargs["cycle_pk"]).version
+    return {"version": version, "summary": "A strong year, seen in every class.", "progress": []}
+
+
+def _ratification_saved(world, kwargs):
+    from reviews.models import Ratification
+
+    with scopes_disabled():
+        return list(
+            Ratification.objects.filter(cycle=kwargs["cycle_pk"]).values_list("version", "summary")
+        )
+
+
+def _sees_review(state):
+    from .isolation import sees_review
+
+    return sees_review(state)
+
+
+REVIEW = Cycle.Kind.CENTRE_OF_EXCELLENCE
+
+API_URLS |= {
+    "api:target-list": ApiCase(
+        LEADS | {"mentor"},
+        objects=lambda world, owner: {"cycle_pk": _plan_target(world, owner)["cycle_pk"]},
+        sees=SEES_SCHOOL,
+        method="post",
+        ok=201,
+        data=_new_target,
+        changes=_targets,
+    ),
+    "api:target-detail": ApiCase(
+        LEADS | {"mentor"},
+        objects=_plan_target,
+        sees=SEES_SCHOOL,
+        method="patch",
+        data=lambda world, kwargs: {"status": "done"},
+        changes=_target_status,
+    ),
+    "api:assignment-list": ApiCase(
+        LEADS,
+        objects=lambda world, owner: {"cycle_pk": _api_assignment(world, owner)["cycle_pk"]},
+        sees=SEES_SCHOOL,
+        method="post",
+        ok=201,
+        data=_new_assignment,
+        changes=_assignments,
+    ),
+    "api:assignment-detail": ApiCase(
+        LEADS,
+        objects=_api_assignment,
+        sees=SEES_SCHOOL,
+        method="delete",
+        ok=204,
+        changes=_assignment_exists,
+    ),
+    # The annual update: read by all who see the review, written by its leads until submitted.
+    "api:annual-update-list": ApiCase(
+        _sees_review(State.REGISTERED),
+        objects=_review_cycle,
+        sees=_sees_review(State.REGISTERED),
+        kind=REVIEW,
+    ),
+    "api:annual-update-detail": ApiCase(
+        LEADS,
+        objects=_review_element,
+        sees=_sees_review(State.REGISTERED),
+        kind=REVIEW,
+        method="put",
+        data=lambda world, kwargs: {"version": 0, "progress": "Grown.", "plans": "More."},
+        changes=_element_update,
+    ),
+    "api:submit-update": ApiCase(
+        LEADS,
+        objects=_review_cycle,
+        sees=_sees_review(State.ANNUAL_UPDATE),
+        kind=REVIEW,
+        state=State.ANNUAL_UPDATE,
+        method="post",
+        changes=_cycle_state,
+    ),
+    # The ratification and the development plan: written and signed by the visiting moderator.
+    "api:ratification": ApiCase(
+        {"moderator"},
+        objects=_review_cycle,
+        sees=_sees_review(State.VISIT_PLANNED),
+        kind=REVIEW,
+        state=State.VISIT_PLANNED,
+        method="put",
+        data=_ratification_draft,
+        changes=_ratification_saved,
+    ),
+    "api:priority-list": ApiCase(
+        {"moderator"},
+        objects=_review_cycle,
+        sees=_sees_review(State.VISIT_PLANNED),
+        kind=REVIEW,
+        state=State.VISIT_PLANNED,
+        method="post",
+        ok=201,
+        data=_new_priority,
+        changes=_priority_count,
+    ),
+    "api:priority-detail": ApiCase(
+        {"moderator"},
+        objects=_api_priority,
+        sees=_sees_review(State.VISIT_PLANNED),
+        kind=REVIEW,
+        state=State.VISIT_PLANNED,
+        method="delete",
+        ok=204,
+        changes=_priority_count,
+    ),
+    "api:ratify": ApiCase(
+        {"moderator"},
+        objects=_review_cycle,
+        sees=_sees_review(State.VISIT_PLANNED),
+        kind=REVIEW,
+        state=State.VISIT_PLANNED,
+        method="post",
+        changes=_cycle_state,
+    ),
+}
