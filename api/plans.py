@@ -133,13 +133,17 @@ _WRITE_TARGET = (
         summary="The cycle's action plan",
         description="Every target of the cycle's action plan, for everyone who may see the cycle.",
     ),
-    retrieve=extend_schema(summary="One target of the action plan"),
+    retrieve=extend_schema(
+        summary="One target of the action plan",
+        description="For everyone who may see the cycle.",
+    ),
     create=extend_schema(summary="Add a target to the action plan", description=_WRITE_TARGET),
     update=extend_schema(summary="Change a target", description=_WRITE_TARGET),
     partial_update=extend_schema(
         summary="Change some of a target", description=_WRITE_TARGET + " Send only what changes."
     ),
 )
+@extend_schema(tags=["action plan"])
 class TargetViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -199,6 +203,15 @@ class AssignmentSerializer(serializers.ModelSerializer):
         return assessments.assign_element(cycle=view.cycle, by=view.user, **validated_data)
 
 
+class AssignmentFilter(FilterSet):
+    element = filters.NumberFilter(help_text="An element's id.")
+    person = filters.NumberFilter(help_text="A contributor's id.")
+
+    class Meta:
+        model = Assignment
+        fields = ["element", "person"]
+
+
 @extend_schema_view(
     list=extend_schema(
         summary="Who is given which element",
@@ -214,11 +227,13 @@ class AssignmentSerializer(serializers.ModelSerializer):
         description="The head teacher or the coordinator, while the self-review is open.",
     ),
 )
+@extend_schema(tags=["action plan"])
 class AssignmentViewSet(
     mixins.ListModelMixin, mixins.CreateModelMixin, mixins.DestroyModelMixin, CycleNestedViewSet
 ):
     model = Assignment
     serializer_class = AssignmentSerializer
+    filterset_class = AssignmentFilter
     ordering_fields = ["id", "element"]
 
     def visible(self):
@@ -254,7 +269,7 @@ class ReviewNestedViewSet(CycleNestedViewSet):
         return self.cycle
 
 
-class UpdateSerializer(serializers.Serializer):
+class AnnualUpdateSerializer(serializers.Serializer):
     """One element's row of the annual update (`reviews.domain.update_rows`), flattened."""
 
     element = serializers.IntegerField(help_text="The element's id.")
@@ -290,7 +305,7 @@ def _flat(row) -> dict:
     }
 
 
-class UpdateWrite(serializers.Serializer):
+class AnnualUpdateWrite(serializers.Serializer):
     version = serializers.IntegerField(
         min_value=0, help_text="The version read (0 for an element not yet written)."
     )
@@ -305,7 +320,9 @@ class UpdateWrite(serializers.Serializer):
 def _row(cycle, element) -> dict:
     """One element's row as `update_rows` makes it, for the API."""
     rows = reviews.update_rows(cycle)
-    return UpdateSerializer(_flat(next(r for r in rows if r["element"].pk == element.pk))).data
+    return AnnualUpdateSerializer(
+        _flat(next(r for r in rows if r["element"].pk == element.pk))
+    ).data
 
 
 ELEMENT = OpenApiParameter(
@@ -318,12 +335,13 @@ ELEMENT = OpenApiParameter(
         summary="The annual update",
         description="Each element of the review's framework with the school's update and its "
         "status, for everyone who may see the review. An assessment has none: 404.",
-        responses=UpdateSerializer(many=True),
+        responses=AnnualUpdateSerializer(many=True),
     ),
     retrieve=extend_schema(
         summary="One element's annual update",
+        description="The element's update and its `version`, to send back with a change.",
         parameters=[ELEMENT],
-        responses=UpdateSerializer,
+        responses=AnnualUpdateSerializer,
     ),
     update=extend_schema(
         summary="Save one element's annual update",
@@ -331,8 +349,8 @@ ELEMENT = OpenApiParameter(
         "first save starts the annual update. Send the `version` read: if someone saved since, "
         "409 `stale_version` with `current`, the element as it is now.",
         parameters=[ELEMENT],
-        request=UpdateWrite,
-        responses=UpdateSerializer,
+        request=AnnualUpdateWrite,
+        responses=AnnualUpdateSerializer,
         examples=[
             OpenApiExample(
                 "Save",
@@ -342,9 +360,10 @@ ELEMENT = OpenApiParameter(
         ],
     ),
 )
+@extend_schema(tags=["annual review"])
 class UpdateViewSet(ReviewNestedViewSet):
     model = Update
-    serializer_class = UpdateSerializer
+    serializer_class = AnnualUpdateSerializer
     lookup_url_kwarg = "element_pk"
     ordering_fields = []
     filter_backends = []
@@ -361,7 +380,7 @@ class UpdateViewSet(ReviewNestedViewSet):
         rows = reviews.update_rows(self.review)
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(
-            UpdateSerializer([_flat(row) for row in page], many=True).data
+            AnnualUpdateSerializer([_flat(row) for row in page], many=True).data
         )
 
     def retrieve(self, request, *args, **kwargs):
@@ -370,7 +389,7 @@ class UpdateViewSet(ReviewNestedViewSet):
     def update(self, request, *args, **kwargs):
         cycle, element = self.review, self._element()
         check(self.user, "write_update", cycle)
-        sent = UpdateWrite(data=request.data)
+        sent = AnnualUpdateWrite(data=request.data)
         sent.is_valid(raise_exception=True)
         data = sent.validated_data
         try:
@@ -407,6 +426,7 @@ class ReviewStateSerializer(serializers.ModelSerializer):
         responses={200: ReviewStateSerializer},
     )
 )
+@extend_schema(tags=["annual review"])
 class SubmitUpdateViewSet(ReviewNestedViewSet):
     model = Cycle
     serializer_class = ReviewStateSerializer
@@ -424,7 +444,7 @@ class SubmitUpdateViewSet(ReviewNestedViewSet):
 # The ratification and the development plan
 
 
-class ProgressSerializer(serializers.ModelSerializer):
+class ElementProgressSerializer(serializers.ModelSerializer):
     element = serializers.IntegerField(source="element_id", help_text="The element's id.")
 
     class Meta:
@@ -462,7 +482,7 @@ class PrioritySerializer(serializers.ModelSerializer):
 
 
 class RatificationSerializer(serializers.ModelSerializer):
-    progress = ProgressSerializer(
+    progress = ElementProgressSerializer(
         many=True, read_only=True, help_text="The visit's judgement of each element."
     )
     priorities = PrioritySerializer(
@@ -498,10 +518,10 @@ class RatificationSerializer(serializers.ModelSerializer):
         }
 
 
-class ProgressWrite(serializers.Serializer):
+class ElementProgressWrite(serializers.Serializer):
     element = serializers.IntegerField(help_text="The element's id.")
     judgement = serializers.ChoiceField(
-        choices=[""] + list(ElementProgress.Judgement.values),
+        choices=ElementProgress.Judgement.choices,
         allow_blank=True,
         default="",
         help_text="`ratified`, `not_yet`, or empty: not yet judged.",
@@ -517,12 +537,12 @@ class RatificationWrite(serializers.Serializer):
         max_length=10000, allow_blank=True, default="", help_text="Summary of the visit."
     )
     recommendation = serializers.ChoiceField(
-        choices=[""] + list(Ratification.Recommendation.values),
+        choices=Ratification.Recommendation.choices,
         allow_blank=True,
         default="",
         help_text="`renew`, `lapse`, or empty: not yet.",
     )
-    progress = ProgressWrite(
+    progress = ElementProgressWrite(
         many=True,
         default=list,
         help_text="Each element's judgement and comment; an element left out is not yet judged.",
@@ -572,6 +592,7 @@ _PRIVATE = (
 )
 
 
+@extend_schema(tags=["annual review"])
 class RatificationViewSet(ReviewNestedViewSet):
     model = Ratification
     serializer_class = RatificationSerializer
@@ -652,6 +673,7 @@ class RatificationViewSet(ReviewNestedViewSet):
         description="A visiting moderator with no conflict, while the visit is planned.",
     ),
 )
+@extend_schema(tags=["annual review"])
 class PriorityViewSet(
     mixins.ListModelMixin, mixins.CreateModelMixin, mixins.DestroyModelMixin, ReviewNestedViewSet
 ):

@@ -320,6 +320,8 @@ def test_the_coordinator_gives_and_takes_back_an_element(world):
     ]
     head = client.post(url, data | {"person": world.people["head_teacher"].pk}, format="json")
     assert head.status_code == 400  # only a contributor is given elements
+    assert client.get(url, {"person": contributor.pk}).json()["count"] == 1
+    assert client.get(url, {"person": world.people["head_teacher"].pk}).json()["count"] == 0
     taken = client.delete(
         _url(world, "assignment-detail", cycle_pk=world.cycle.pk, pk=assignment_pk)
     )
