@@ -137,7 +137,24 @@ _WRITE_TARGET = (
         summary="One target of the action plan",
         description="For everyone who may see the cycle.",
     ),
-    create=extend_schema(summary="Add a target to the action plan", description=_WRITE_TARGET),
+    create=extend_schema(
+        summary="Add a target to the action plan",
+        description=_WRITE_TARGET,
+        examples=[
+            OpenApiExample(
+                "A target",
+                value={
+                    "element": 3,
+                    "action": "Run a parents' forum each term.",
+                    "lead": 12,
+                    "deadline": "2027-07-01",
+                    "success_criteria": "Three forums held, their minutes shared.",
+                    "status": "not_started",
+                },
+                request_only=True,
+            )
+        ],
+    ),
     update=extend_schema(summary="Change a target", description=_WRITE_TARGET),
     partial_update=extend_schema(
         summary="Change some of a target", description=_WRITE_TARGET + " Send only what changes."

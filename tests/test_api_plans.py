@@ -447,9 +447,14 @@ def test_the_update_is_submitted_once_complete(world):
     assert late.status_code == 409
 
 
-@pytest.mark.parametrize("page_size", [50, 3])
-def test_the_update_costs_the_same_written_or_not(world, django_assert_num_queries, page_size):
-    advance(world, State.ANNUAL_UPDATE, REVIEW)  # every element written
+@pytest.mark.parametrize(
+    "state, page_size",
+    [(State.REGISTERED, 50), (State.ANNUAL_UPDATE, 50), (State.ANNUAL_UPDATE, 3)],
+)
+def test_the_update_costs_the_same_written_or_not(
+    world, django_assert_num_queries, state, page_size
+):
+    advance(world, state, REVIEW)  # nothing written, or every element
     client = token_client(world, "mentor")
     url = _url(world, "annual-update-list", cycle_pk=world.cycle.pk)
     client.get(url)
@@ -459,7 +464,8 @@ def test_the_update_costs_the_same_written_or_not(world, django_assert_num_queri
     body = response.json()
     assert body["count"] == 10
     assert len(body["results"]) == min(10, page_size)
-    assert {row["status"] for row in body["results"]} == {"complete"}
+    written = "complete" if state == State.ANNUAL_UPDATE else "not_started"
+    assert {row["status"] for row in body["results"]} == {written}
 
 
 # The ratification and the development plan
