@@ -5,6 +5,8 @@ Each endpoint does what the matching page of moderation/views.py does, with the 
 (`workflow.may_see_visit_notes`, `may_see_report`, `may_see_panel`) and the same domain functions
 (`moderation.domain`): the rules are theirs, not copied here."""
 
+import re
+
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
@@ -149,6 +151,10 @@ class VisitViewSet(CycleViewSet):
     )
     def plan(self, request, *args, **kwargs):
         cycle = self.cycle
+        # As the page offers the form only to who may plan now: refused before the data is read.
+        workflow.check(
+            request.user, workflow.step_of(cycle, "plan_visit", "plan_annual_visit"), cycle
+        )
         given = PlanVisitSerializer(data=request.data, authority=self.authority)
         given.is_valid(raise_exception=True)
         try:
@@ -586,10 +592,10 @@ class ReportViewSet(CycleViewSet):
         elif section == "overall":
             form, row = OverallSection, report
         else:
-            element_pk = section.removeprefix("element-")
-            if not element_pk.isdigit() or section == element_pk:
+            found = re.fullmatch(r"element-([0-9]{1,18})", section)
+            if found is None:
                 raise exceptions.NotFound("No such section of the report.")
-            element = get_object_or_404(Element, pk=element_pk, framework=cycle.framework_id)
+            element = get_object_or_404(Element, pk=found[1], framework=cycle.framework_id)
             form = FindingSection
             row = Finding.objects.filter(report=report, element=element).first()
         if not isinstance(request.data, dict):
@@ -927,6 +933,7 @@ class PanelViewSet(CycleViewSet):
         ],
     )
     def decide(self, request, *args, **kwargs):
+        workflow.check(request.user, "decide", self.cycle)  # as the page does, before the form
         given = DecideSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         casting = given.validated_data.get("casting")

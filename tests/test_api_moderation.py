@@ -178,6 +178,13 @@ def test_plan_the_visit_refused_by_field(world, sent, field):
         assert not Visit.objects.filter(cycle=world.cycle).exists()
 
 
+def test_who_may_not_plan_is_refused_before_what_they_send_is_read(world):
+    advance(world, State.READY_FOR_VISIT)
+    response = call(world, "school_coordinator", "post", cycle_url(world, "plan-visit"), {})
+    assert response.status_code == 403
+    assert problem(response)["detail"] == "Only the panel chair or an authority admin can do this."
+
+
 def test_plan_the_visit_twice_is_an_illegal_transition(world):
     advance(world, State.VISIT_PLANNED)
     people = world.people
@@ -390,6 +397,9 @@ def test_saving_sections(world):
         ("overall", {"version": 1, "tier": "flagship"}, 400, "tier"),
         ("nonsense", {"version": 1}, 404, None),
         ("element-999999", {"version": 0}, 404, None),
+        ("element-999999999999999999", {"version": 0}, 404, None),
+        ("element-99999999999999999999", {"version": 0}, 404, None),
+        ("element-²", {"version": 0}, 404, None),
     ],
 )
 def test_saving_a_section_refused(world, section, sent, status, field):
@@ -541,6 +551,8 @@ def test_deciding_needs_the_quorum_and_a_casting_vote_on_a_tie(world):
     assert tied.status_code == 409
     no_reasons = call(world, "panel_chair", "post", cycle_url(world, "decide"), {"rationale": ""})
     assert no_reasons.status_code == 400
+    not_chair = call(world, "panel2", "post", cycle_url(world, "decide"), {})
+    assert not_chair.status_code == 403
     decided = call(
         world,
         "panel_chair",
