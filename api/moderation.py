@@ -56,7 +56,7 @@ RECOMMENDATIONS = [
 ]
 
 
-class CycleViewSet(CycleNestedViewSet):
+class OnCycle(CycleNestedViewSet):
     """A cycle that is not the caller's to see is a 404 before anything else is read."""
 
     def initial(self, request, *args, **kwargs):
@@ -115,7 +115,7 @@ def _visit(cycle):
     )
 
 
-class VisitViewSet(CycleViewSet):
+class VisitViewSet(OnCycle):
     """The visit of a cycle: every person who may see the cycle reads it (as on its visit page);
     the panel chair or the authority admin plans it."""
 
@@ -182,8 +182,9 @@ class VisitNoteSerializer(serializers.ModelSerializer):
     client_id = serializers.UUIDField(
         required=False,
         allow_null=True,
-        help_text="An id the client makes for the note: a note sent again with the same one (a "
-        "retry after a lost answer) is saved once, and the first one is answered (200).",
+        help_text="An id the client makes for a new note: a note sent again with the same one (a "
+        "retry after a lost answer) is saved once, and the first one is answered (200). Not "
+        "changed by a PATCH.",
     )
     author_name = serializers.CharField(
         source="author.__str__", read_only=True, help_text="The author's name."
@@ -271,7 +272,7 @@ class VisitNoteViewSet(
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
     mixins.DestroyModelMixin,
-    CycleViewSet,
+    OnCycle,
 ):
     model = VisitNote
     serializer_class = VisitNoteSerializer
@@ -534,7 +535,7 @@ def _section_data(key, row):
     return data
 
 
-class ReportViewSet(CycleViewSet):
+class ReportViewSet(OnCycle):
     """The moderators' report: a draft for the two moderators and the admin until both have
     signed it; then final, read by everyone who may see the cycle."""
 
@@ -845,7 +846,7 @@ class DecideSerializer(serializers.Serializer):
     )
 
 
-class PanelViewSet(CycleViewSet):
+class PanelViewSet(OnCycle):
     """The panel's vote on a case: the panel members with no conflict, the visiting moderators
     (who may speak, not vote) and the authority admin see it."""
 
