@@ -11,11 +11,67 @@ from rest_framework.routers import SimpleRouter
 
 from authorities.access import Policy
 
-from . import plans, views
+from . import moderation, plans, views
 
 router = SimpleRouter(use_regex_path=False)
 router.register("areas", views.AreaViewSet, basename="area")
 router.register("schools", views.SchoolViewSet, basename="school")
+
+# Issue 15, moderation (api/moderation.py): the visit and its notes, the report, the panel's vote
+# and the decisions.
+router.register(
+    "cycles/<int:cycle_pk>/visit/notes", moderation.VisitNoteViewSet, basename="visit-note"
+)
+router.register("decisions", moderation.DecisionViewSet, basename="decision")
+moderation_urls = [
+    path(
+        "cycles/<int:cycle_pk>/visit/",
+        moderation.VisitViewSet.as_view({"get": "retrieve"}),
+        name="visit",
+    ),
+    path(
+        "cycles/<int:cycle_pk>/plan-visit/",
+        moderation.VisitViewSet.as_view({"post": "plan"}),
+        name="plan-visit",
+    ),
+    path(
+        "cycles/<int:cycle_pk>/report/",
+        moderation.ReportViewSet.as_view({"get": "retrieve"}),
+        name="report",
+    ),
+    path(
+        "cycles/<int:cycle_pk>/report/sections/<str:section>/",
+        moderation.ReportViewSet.as_view({"patch": "save_section"}),
+        name="report-section",
+    ),
+    path(
+        "cycles/<int:cycle_pk>/sign-report/",
+        moderation.ReportViewSet.as_view({"post": "sign"}),
+        name="sign-report",
+    ),
+    path(
+        "cycles/<int:cycle_pk>/panel/",
+        moderation.PanelViewSet.as_view({"get": "retrieve"}),
+        name="panel",
+    ),
+    path(
+        "cycles/<int:cycle_pk>/open-vote/",
+        moderation.PanelViewSet.as_view({"post": "open"}),
+        name="open-vote",
+    ),
+    path(
+        "cycles/<int:cycle_pk>/ballots/",
+        moderation.PanelViewSet.as_view({"post": "vote"}),
+        name="ballots",
+    ),
+    path(
+        "cycles/<int:cycle_pk>/decide/",
+        moderation.PanelViewSet.as_view({"post": "decide"}),
+        name="decide",
+    ),
+]
+for pattern in moderation_urls:
+    pattern.callback.authority_policy = Policy(public=True)
 
 for pattern in router.urls:
     pattern.callback.authority_policy = Policy(public=True)
@@ -26,6 +82,7 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("v1/authorities/", views.AuthorityList.as_view({"get": "list"}), name="authorities"),
     path("v1/<slug:authority_slug>/", include(router.urls)),
+    path("v1/<slug:authority_slug>/", include(moderation_urls)),  # issue 15, moderation
 ]
 
 # Action-plan targets, element assignments, and a review's annual update, ratification and

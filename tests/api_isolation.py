@@ -474,3 +474,190 @@ API_URLS |= {
         changes=_cycle_state,
     ),
 }
+
+
+# Issue 15, moderation (api/moderation.py): the visit and its notes, the report, the panel's vote
+# and the decisions. The pages' cases (tests/isolation.py) say who reads and writes each; the other
+# methods of the notes' routes are run through check_api in tests/test_api_moderation.py.
+def _mod_cycle(world, owner):
+    return {"cycle_pk": (world.cycle if owner == world.authority else world.outsider_cycle).pk}
+
+
+def _mod_state(world, kwargs):
+    with scopes_disabled():
+        return Cycle.objects.get(pk=kwargs["cycle_pk"]).state
+
+
+def _mod_visit_note(world, owner):
+    from datetime import date
+
+    from moderation.models import Visit, VisitNote
+
+    cycle = world.cycle if owner == world.authority else world.outsider_cycle
+    author = world.people["moderator"] if owner == world.authority else world.outsider
+    with scopes_disabled():
+        visit, _ = Visit.objects.get_or_create(
+            cycle=cycle, defaults={"date": date(2026, 7, 1), "planned_by": author}
+        )
+        note = VisitNote.objects.create(
+            visit=visit, kind="staff", who="SENCo", notes="Knows every pupil.", author=author
+        )
+    return {"cycle_pk": cycle.pk, "pk": note.pk}
+
+
+def _mod_notes(world, kwargs):
+    from moderation.models import VisitNote
+
+    with scopes_disabled():
+        return sorted(
+            VisitNote.objects.filter(visit__cycle=kwargs["cycle_pk"]).values_list(
+                "pk", "who", "notes"
+            )
+        )
+
+
+def _mod_report(world, kwargs):
+    from moderation.models import Report
+
+    with scopes_disabled():
+        report = Report.objects.get(cycle=kwargs["cycle_pk"])
+        return (report.context, report.context_version)
+
+
+def _mod_unsigned_report(world, owner):
+    """The draft report with no signature yet, so either moderator's signature changes it."""
+    from moderation.models import Report
+
+    kwargs = _mod_cycle(world, owner)
+    with scopes_disabled():
+        Report.objects.get_or_create(cycle_id=kwargs["cycle_pk"])[0].signed_by.clear()
+    return kwargs
+
+
+def _mod_signatures(world, kwargs):
+    from moderation.models import Report
+
+    with scopes_disabled():
+        return sorted(
+            Report.objects.get(cycle=kwargs["cycle_pk"]).signed_by.values_list("pk", flat=True)
+        )
+
+
+def _mod_no_ballots(world, owner):
+    """The open vote with no ballot yet, so every panel member who may vote changes it."""
+    from moderation.models import Ballot
+
+    kwargs = _mod_cycle(world, owner)
+    with scopes_disabled():
+        Ballot.objects.filter(vote__cycle=kwargs["cycle_pk"]).delete()
+    return kwargs
+
+
+def _mod_ballots(world, kwargs):
+    from moderation.models import Ballot
+
+    with scopes_disabled():
+        return Ballot.objects.filter(vote__cycle=kwargs["cycle_pk"]).count()
+
+
+def _mod_decision(world, owner):
+    from moderation.models import Decision, Outcome
+
+    cycle = world.cycle if owner == world.authority else world.outsider_cycle
+    with scopes_disabled():
+        decision = Decision.objects.filter(cycle=cycle).first() or Decision.objects.create(
+            cycle=cycle,
+            outcome=Outcome.DEFER,
+            rationale="Gaps to close first.",
+            votes={},
+            recorded_by=cycle.mentor,
+        )
+    return {"pk": decision.pk}
+
+
+def _mod_plan(world):
+    from datetime import date, timedelta
+
+    moderators = [world.people["moderator"].pk, world.people["moderator2"].pk]
+    return {"moderators": moderators, "date": (date.today() + timedelta(days=7)).isoformat()}
+
+
+def _mod_on_cycle(access, state, **options) -> ApiCase:
+    seen = sees_cycle(state)
+    return ApiCase(seen if access is None else access, state=state, sees=seen, **options)
+
+
+API_URLS |= {
+    "api:visit": _mod_on_cycle(None, State.VISIT_PLANNED, objects=_mod_cycle),
+    "api:plan-visit": _mod_on_cycle(
+        DESK,
+        State.READY_FOR_VISIT,
+        objects=_mod_cycle,
+        method="post",
+        ok=201,
+        data=lambda w, k: _mod_plan(w),
+        changes=_mod_state,
+    ),
+    # Private until the report is final: the visit's moderators and the admin.
+    "api:visit-note-list": _mod_on_cycle(
+        MODERATORS | ADMIN,
+        State.VISIT_PLANNED,
+        objects=_mod_cycle,
+        listed=lambda w, o: _mod_visit_note(w, o)["pk"],
+    ),
+    "api:visit-note-detail": _mod_on_cycle(
+        MODERATORS,
+        State.VISIT_PLANNED,
+        objects=_mod_visit_note,
+        method="patch",
+        data=lambda w, k: {"notes": "Knows every pupil by name."},
+        changes=_mod_notes,
+    ),
+    "api:report": _mod_on_cycle(MODERATORS | ADMIN, State.VISIT_PLANNED, objects=_mod_cycle),
+    "api:report-section": _mod_on_cycle(
+        MODERATORS,
+        State.VISIT_PLANNED,
+        objects=lambda w, o: {**_mod_cycle(w, o), "section": "context"},
+        method="patch",
+        data=lambda w, k: {"version": _mod_report(w, k)[1], "context": "A school of 210."},
+        changes=_mod_report,
+    ),
+    "api:sign-report": _mod_on_cycle(
+        MODERATORS,
+        State.VISIT_PLANNED,
+        objects=_mod_unsigned_report,
+        method="post",
+        changes=_mod_signatures,
+    ),
+    # The panel, the visiting moderators (who may speak) and the admin.
+    "api:panel": _mod_on_cycle(PANEL | MODERATORS | ADMIN, State.WITH_PANEL, objects=_mod_cycle),
+    "api:open-vote": _mod_on_cycle(
+        {"panel_chair"}, State.REPORTED, objects=_mod_cycle, method="post", changes=_mod_state
+    ),
+    "api:ballots": _mod_on_cycle(
+        PANEL,
+        State.WITH_PANEL,
+        objects=_mod_no_ballots,
+        method="post",
+        ok=201,
+        data=lambda w, k: {"outcome": "award", "tier": "quality_mark", "comment": "Clear."},
+        changes=_mod_ballots,
+    ),
+    "api:decide": _mod_on_cycle(
+        {"panel_chair"},
+        State.WITH_PANEL,
+        objects=_mod_cycle,
+        method="post",
+        ok=201,
+        data=lambda w, k: {"rationale": "Clear evidence."},
+        changes=_mod_state,
+    ),
+    # Every member lists the decisions of the cycles they may see.
+    "api:decision-list": ApiCase(
+        EVERYONE,
+        state=State.DECIDED,
+        sees=sees_cycle(State.DECIDED),
+        listed=lambda w, o: _mod_decision(w, o)["pk"],
+    ),
+    "api:decision-detail": _mod_on_cycle(None, State.DECIDED, objects=_mod_decision),
+}
