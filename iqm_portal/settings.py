@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "overview",
     "privacy",
     "api",  # issue 15: REST API v1
+    "webhooks",  # issue 15: webhooks
     "django_ratelimit",
     "rest_framework",
     "django_filters",
@@ -234,7 +235,13 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Delete subject access exports past their expiry.
     "privacy-expire-exports": {"task": "privacy.tasks.expire_exports", "schedule": 3600.0},
+    # Queue again webhook deliveries whose task was lost or whose worker died (webhooks/tasks.py).
+    "webhooks-sweep": {"task": "webhooks.tasks.sweep", "schedule": 60.0},
 }
+# Webhooks go only to https:// addresses on the public internet (webhooks/sending.py). True lets
+# tests and local development send to loopback and private addresses, over http:// too; never in
+# production.
+WEBHOOKS_ALLOW_PRIVATE = env.bool("WEBHOOKS_ALLOW_PRIVATE", default=False)
 
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"

@@ -23,6 +23,7 @@ authority_patterns = [
     path("", include("overview.urls")),
     path("workshops/", include("workshops.urls")),
     path("", include("flagship.urls")),
+    path("webhooks/", include("webhooks.urls")),  # issue 15: webhooks
 ]
 
 handler500 = "iqm_portal.views.server_error"

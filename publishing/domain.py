@@ -36,6 +36,7 @@ from awards.models import Award, Tier
 from schools.models import School
 
 from .models import Publication, PublishedSchool
+from .signals import list_published
 
 NO_AREA = "Other schools"  # the heading of awarded schools that have no area
 TIER_RANK = {
@@ -274,6 +275,7 @@ def publish(authority, by, confirmed=None) -> Publication:
             "working_towards": len(content["working_towards"]),
         },
     )
+    list_published.send(sender=Publication, publication=publication, by=by)
     return publication
 
 

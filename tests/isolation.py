@@ -1578,3 +1578,83 @@ URLS |= {
     "privacy:erase_check": Case(ADMIN, objects=_person),
     "privacy:erase": Case(ADMIN, objects=_person, method="post", ok=302, changes=_person_name),
 }
+
+
+# Issue 15, item 5: webhooks. An authority admin's pages only; another authority's endpoint, or a
+# delivery of it, is "not found". The address is a literal public IP: nothing is resolved, and
+# nothing is sent (each request is rolled back before its transaction could commit).
+WEBHOOK_URL = "https://1.1.1.1/iqm-events"
+
+
+def _webhook_of(owner):
+    from webhooks.models import Endpoint
+
+    with scopes_disabled():
+        return Endpoint.objects.create(
+            authority=owner,
+            name="Data warehouse",
+            url=WEBHOOK_URL,
+            events=["cycle.moved"],
+            secret=f"whsec_{uuid.uuid4().hex}",
+        )
+
+
+def _webhook(world, owner):
+    return {"endpoint_pk": _webhook_of(owner).pk}
+
+
+def _webhook_delivery(world, owner):
+    from webhooks.models import Delivery
+
+    endpoint = _webhook_of(owner)
+    with scopes_disabled():
+        delivery = Delivery.objects.create(
+            authority=owner,
+            endpoint=endpoint,
+            event_id=uuid.uuid4(),
+            event="ping",
+            payload={},
+            state=Delivery.State.FAILED,
+        )
+    return {"endpoint_pk": endpoint.pk, "delivery_pk": delivery.pk}
+
+
+def _webhook_form(world, kwargs):
+    return {
+        "name": "Warehouse",
+        "url": "https://1.1.1.1/changed",
+        "events": ["cycle.moved", "list.published"],
+        "is_active": "on",
+    }
+
+
+def _webhooks(world, kwargs):
+    from webhooks.models import Endpoint
+
+    with scopes_disabled():
+        return sorted(Endpoint.objects.values_list("pk", "name", "url", "secret"))
+
+
+def _webhook_deliveries(world, kwargs):
+    from webhooks.models import Delivery
+
+    with scopes_disabled():
+        return sorted(Delivery.objects.values_list("pk", "state"))
+
+
+URLS |= {
+    "webhooks:list": Case(ADMIN),
+    "webhooks:create": Case(ADMIN, method="post", ok=302, data=_webhook_form, changes=_webhooks),
+    "webhooks:detail": Case(ADMIN, objects=_webhook),
+    "webhooks:edit": Case(
+        ADMIN, objects=_webhook, method="post", ok=302, data=_webhook_form, changes=_webhooks
+    ),
+    "webhooks:delete": Case(ADMIN, objects=_webhook, method="post", ok=302, changes=_webhooks),
+    "webhooks:secret": Case(ADMIN, objects=_webhook, method="post", ok=302, changes=_webhooks),
+    "webhooks:test": Case(
+        ADMIN, objects=_webhook, method="post", ok=302, changes=_webhook_deliveries
+    ),
+    "webhooks:resend": Case(
+        ADMIN, objects=_webhook_delivery, method="post", ok=302, changes=_webhook_deliveries
+    ),
+}

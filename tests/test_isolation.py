@@ -24,6 +24,7 @@ import reports.views
 import reviews.views
 import schools.access
 import schools.views
+import webhooks.views
 import workshops.views
 from assessments import workflow
 from assessments.models import Cycle
@@ -164,6 +165,7 @@ def test_harness_catches_a_view_that_drops_its_scope(name, world, staff_user, mo
         clusters.views,
         reviews.views,
         privacy.views,  # issue 14: privacy
+        webhooks.views,  # issue 15: webhooks
     ):
         monkeypatch.setattr(module, "get_object_or_404", _unscoped_get_object_or_404)
     problems = check(make_client, name, URLS[name], world, staff_user)

@@ -1,0 +1,46 @@
+from django import forms
+
+from . import sending
+from .models import SUBSCRIBABLE, Endpoint
+
+
+class EndpointForm(forms.ModelForm):
+    events = forms.MultipleChoiceField(
+        label="Events to send",
+        choices=SUBSCRIBABLE,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose at least one event to send."},
+    )
+    url = forms.URLField(
+        label="Address (URL)",
+        max_length=500,
+        assume_scheme="https",
+        help_text=(
+            "Where the portal sends events, starting with https://. It must be on the public "
+            "internet: private, loopback and link-local addresses are refused."
+        ),
+        error_messages={
+            "required": "Enter the address to send events to.",
+            "invalid": "Enter a web address such as https://example.org/iqm-events.",
+        },
+    )
+
+    class Meta:
+        model = Endpoint
+        fields = ["name", "url", "events", "is_active"]
+        labels = {"name": "Name", "is_active": "Send events to it"}
+        help_texts = {
+            "name": "What your admins call it, for example “Data warehouse”.",
+            "is_active": "Untick to stop sending events for a while; they are not kept for later.",
+        }
+        error_messages = {
+            "name": {"required": "Enter a name for the endpoint."},
+        }
+
+    def clean_url(self):
+        url = self.cleaned_data["url"]
+        try:
+            sending.check(url)
+        except sending.Refused as refusal:
+            raise forms.ValidationError(str(refusal), code="refused") from None
+        return url
