@@ -11,11 +11,21 @@ from rest_framework.routers import SimpleRouter
 
 from authorities.access import Policy
 
-from . import views
+from . import cycles, views
 
 router = SimpleRouter(use_regex_path=False)
 router.register("areas", views.AreaViewSet, basename="area")
 router.register("schools", views.SchoolViewSet, basename="school")
+
+# Cycles, the self-review's answers and the mentor's review (api/cycles.py).
+router.register("cycles", cycles.CycleViewSet, basename="cycle")
+router.register("cycles/<int:cycle_pk>/answers", cycles.AnswerViewSet, basename="cycle-answer")
+router.register(
+    "cycles/<int:cycle_pk>/mentor-reviews",
+    cycles.MentorReviewViewSet,
+    basename="cycle-mentor-review",
+)
+# End of cycles.
 
 for pattern in router.urls:
     pattern.callback.authority_policy = Policy(public=True)
