@@ -41,7 +41,7 @@ ELEMENT = OpenApiParameter(
 # Serializers
 
 
-class Ref(serializers.Serializer):
+class NamedRef(serializers.Serializer):
     id = serializers.IntegerField(help_text="Its id.")
     name = serializers.CharField(help_text="Its name, as the portal shows it.")
 
@@ -49,20 +49,20 @@ class Ref(serializers.Serializer):
         return {"id": instance.pk, "name": str(getattr(instance, "name", instance))}
 
 
-class ElementRef(serializers.Serializer):
+class CycleElementRef(serializers.Serializer):
     id = serializers.IntegerField(help_text="The element's id: the `element_pk` of its routes.")
     number = serializers.IntegerField(help_text="Its number in the framework (1, 2, …).")
     code = serializers.CharField(help_text="Its code in the framework file.")
     title = serializers.CharField()
 
 
-class HistoryEntry(serializers.Serializer):
+class CycleHistoryEntry(serializers.Serializer):
     event = serializers.CharField(help_text="The step's event: registered, submitted, returned, …")
     label = serializers.CharField(help_text="What the step did, in words.")
     from_state = serializers.CharField(allow_null=True, help_text="The state before.")
     to_state = serializers.CharField(allow_null=True, help_text="The state after.")
     at = serializers.DateTimeField(help_text="When.")
-    by = Ref(allow_null=True, help_text="Who took the step (null: the system or an import).")
+    by = NamedRef(allow_null=True, help_text="Who took the step (null: the system or an import).")
 
 
 # What each step's audit event means, in words: read from the workflow's steps.
@@ -94,13 +94,13 @@ def history(cycle) -> list[dict]:
 
 
 class CycleSerializer(serializers.ModelSerializer):
-    school = Ref(help_text="The school.")
+    school = NamedRef(help_text="The school.")
     kind_label = serializers.CharField(source="get_kind_display", help_text="The kind, in words.")
     state_label = serializers.CharField(
         source="get_state_display", help_text="The state, in words."
     )
-    mentor = Ref(help_text="The school's mentor.")
-    framework = Ref(help_text="The framework version the self-review is on.")
+    mentor = NamedRef(help_text="The school's mentor.")
+    framework = NamedRef(help_text="The framework version the self-review is on.")
     return_comment = serializers.SerializerMethodField(
         help_text="Why the self-review or the portfolio was returned, while the school is "
         "changing it (as the cycle's page shows it); else empty."
@@ -155,9 +155,9 @@ class CycleDetailSerializer(CycleSerializer):
     class Meta(CycleSerializer.Meta):
         fields = [*CycleSerializer.Meta.fields, "history"]
 
-    @extend_schema_field(HistoryEntry(many=True))
+    @extend_schema_field(CycleHistoryEntry(many=True))
     def get_history(self, cycle):
-        return HistoryEntry(history(cycle), many=True).data
+        return CycleHistoryEntry(history(cycle), many=True).data
 
 
 class RegisterSerializer(serializers.Serializer):
@@ -183,7 +183,7 @@ RATING_HELP = "0 Not yet started, 1 Emerging, 2 Developing, 3 Established, 4 Emb
 class AnswerSerializer(serializers.Serializer):
     """One element of the self-review: the school's answer (as saved) beside the element."""
 
-    element = ElementRef()
+    element = CycleElementRef()
     status = serializers.CharField(help_text="complete, in_progress or not_started.")
     version = serializers.IntegerField(
         help_text="Send it back with a change: a save from an older version is refused (409)."
@@ -199,14 +199,14 @@ class AnswerSerializer(serializers.Serializer):
     strengths = serializers.CharField()
     development = serializers.CharField(help_text="Areas for development.")
     prefilled = serializers.BooleanField(help_text="Carried over from the previous cycle.")
-    updated_by = Ref(allow_null=True, help_text="Who saved it last.")
+    updated_by = NamedRef(allow_null=True, help_text="Who saved it last.")
     updated_at = serializers.DateTimeField(allow_null=True)
 
     def to_representation(self, row):
         element, answer = row["element"], row["answer"]
         ratings = answer.ratings if answer else {}
         return {
-            "element": ElementRef(element).data,
+            "element": CycleElementRef(element).data,
             "status": row["status"],
             "version": answer.version if answer else 0,
             "rating": answer.rating if answer else None,
@@ -217,7 +217,9 @@ class AnswerSerializer(serializers.Serializer):
             ],
             **{f: getattr(answer, f) if answer else "" for f in domain.ANSWER_TEXTS},
             "prefilled": answer.prefilled if answer else False,
-            "updated_by": Ref(answer.updated_by).data if answer and answer.updated_by else None,
+            "updated_by": NamedRef(answer.updated_by).data
+            if answer and answer.updated_by
+            else None,
             "updated_at": serializers.DateTimeField().to_representation(answer.updated_at)
             if answer and answer.updated_at
             else None,
@@ -258,7 +260,7 @@ class AnswerWrite(serializers.Serializer):
 
 
 class MentorReviewSerializer(serializers.Serializer):
-    element = ElementRef()
+    element = CycleElementRef()
     school_rating = serializers.IntegerField(
         allow_null=True, help_text="The school's rating of the element now."
     )
@@ -275,7 +277,7 @@ class MentorReviewSerializer(serializers.Serializer):
     def to_representation(self, row):
         answer, review = row["answer"], row["review"]
         return {
-            "element": ElementRef(row["element"]).data,
+            "element": CycleElementRef(row["element"]).data,
             "school_rating": answer.rating if answer else None,
             "rating": review.rating if review else None,
             "comment": review.comment if review else "",
@@ -311,7 +313,7 @@ class ReturnWrite(serializers.Serializer):
     comment = serializers.CharField(help_text="What the school should change.")
 
 
-class AgreedSerializer(serializers.Serializer):
+class AgreedWithRemaining(serializers.Serializer):
     agreed = serializers.ListField(
         child=serializers.IntegerField(), help_text="The ids of the elements agreed now."
     )
@@ -523,7 +525,11 @@ def _row(rows, element_pk) -> dict:
         description="One row per element of the cycle's framework, in order, with the school's "
         "answer as saved (an element never saved has version 0 and empty fields).",
     ),
-    retrieve=extend_schema(summary="One element's answer", parameters=[ELEMENT]),
+    retrieve=extend_schema(
+        summary="One element's answer",
+        description="The school's answer to one element, as saved, with its `version`.",
+        parameters=[ELEMENT],
+    ),
     update=extend_schema(
         summary="Save one element's answer",
         description="The whole answer, as the element's page saves it: the head teacher and the "
@@ -554,6 +560,7 @@ class AnswerViewSet(CycleNestedViewSet):
     model = Answer
     serializer_class = AnswerSerializer
     lookup_url_kwarg = "element_pk"
+    filter_backends = []  # the framework's elements, in their order
     http_method_names = ["get", "put", "head", "options"]
 
     def visible(self):
@@ -607,7 +614,11 @@ class AnswerViewSet(CycleNestedViewSet):
         "to the mentor and the authority admin until the mentor validates; then everyone who "
         "sees the cycle reads it (403 before).",
     ),
-    retrieve=extend_schema(summary="The mentor's review of one element", parameters=[ELEMENT]),
+    retrieve=extend_schema(
+        summary="The mentor's review of one element",
+        description="The mentor's decision on one element (private until validation, as the list).",
+        parameters=[ELEMENT],
+    ),
     update=extend_schema(
         summary="Review one element",
         description="The mentor, while the self-review is with them: agree with the school's "
@@ -629,6 +640,7 @@ class MentorReviewViewSet(CycleNestedViewSet):
     model = Answer  # the rows are the framework's elements; see rows()
     serializer_class = MentorReviewSerializer
     lookup_url_kwarg = "element_pk"
+    filter_backends = []  # the framework's elements, in their order
     http_method_names = ["get", "put", "post", "head", "options"]
 
     def visible(self):
@@ -669,7 +681,7 @@ class MentorReviewViewSet(CycleNestedViewSet):
         description="The mentor agrees with the school's rating on every element not yet agreed "
         "or adjusted (or decided before the school changed its rating); those decided stay.",
         request=None,
-        responses={200: AgreedSerializer},
+        responses={200: AgreedWithRemaining},
     )
     @action(detail=False, methods=["post"], url_path="agree-with-remaining")
     def agree_with_remaining(self, request, *args, **kwargs):
