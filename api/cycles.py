@@ -190,7 +190,7 @@ class AnswerSerializer(serializers.Serializer):
     )
     rating = serializers.IntegerField(allow_null=True, help_text=RATING_HELP)
     ratings = serializers.DictField(
-        child=serializers.IntegerField(),
+        child=serializers.IntegerField(allow_null=True),
         help_text="Each rated statement's id (as text) to its rating.",
     )
     statements = StatementRating(many=True, help_text="The element's statements, with ratings.")

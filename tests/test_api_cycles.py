@@ -149,6 +149,24 @@ def test_the_detail_has_history_and_the_callers_actions(world):
     assert mentor["actions"] == ["review", "return", "validate", "plan_targets", "comment_evidence"]
 
 
+def test_the_history_shows_only_the_workflows_steps(world):
+    """No ballot (who voted, before the decision), evidence or element given shows in it."""
+    advance(world, State.WITH_PANEL)
+    address = url(world, "cycle-detail", pk=world.cycle.pk)
+    events = [e["event"] for e in call(world, "head_teacher", "get", address).json()["history"]]
+    assert events == [
+        "registered",
+        "self_review_started",
+        "submitted",
+        "validated",
+        "portfolio_submitted",
+        "ready_for_visit",
+        "visit_planned",
+        "reported",
+        "with_panel",
+    ]
+
+
 # The authority, the token, the memberships, the count, the page (with the school, mentor,
 # framework, visit, report, panel vote and ratification), and the prefetches of the visit's
 # moderators and the schools' conflicts (the panel's ballots: none yet, so not read).
