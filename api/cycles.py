@@ -25,7 +25,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from assessments import domain, workflow
-from assessments.forms import StartCycleForm
+from assessments.forms import ReturnForm, StartCycleForm
 from assessments.models import Answer, Cycle, Rating
 from audit.models import AuditEntry
 
@@ -34,6 +34,7 @@ from .filtering import FilterSet
 from .problems import IllegalTransition, StaleVersion
 
 State = Cycle.State
+ID_MAX = 2**63 - 1  # the largest id the database has
 ELEMENT = OpenApiParameter(
     "element_pk", int, OpenApiParameter.PATH, description="The element's id (see `element.id`)."
 )
@@ -161,13 +162,15 @@ class CycleDetailSerializer(CycleSerializer):
 
 
 class RegisterSerializer(serializers.Serializer):
-    school = serializers.IntegerField(help_text="The school's id.")
+    school = serializers.IntegerField(min_value=1, max_value=ID_MAX, help_text="The school's id.")
     kind = serializers.ChoiceField(
         choices=Cycle.Kind.choices,
         help_text="A kind the school may be registered for now (a review needs the award "
         "before it).",
     )
-    mentor = serializers.IntegerField(help_text="The id of a mentor of this authority.")
+    mentor = serializers.IntegerField(
+        min_value=1, max_value=ID_MAX, help_text="The id of a mentor of this authority."
+    )
 
 
 class StatementRating(serializers.Serializer):
@@ -310,7 +313,16 @@ class MentorReviewWrite(serializers.Serializer):
 
 
 class ReturnWrite(serializers.Serializer):
-    comment = serializers.CharField(help_text="What the school should change.")
+    """What the mentor's page sends to return the self-review (ReturnForm), with its messages."""
+
+    comment = serializers.CharField(
+        max_length=ReturnForm.base_fields["comment"].max_length,
+        error_messages={
+            "required": ReturnForm.base_fields["comment"].error_messages["required"],
+            "blank": ReturnForm.base_fields["comment"].error_messages["required"],
+        },
+        help_text="What the school should change.",
+    )
 
 
 class AgreedWithRemaining(serializers.Serializer):
@@ -361,8 +373,19 @@ class CycleFilter(FilterSet):
         fields = ["state", "kind", "school", "area", "mentor"]
 
 
-def _step_responses(ok=CycleDetailSerializer):
-    return {200: ok}
+STEP_RESPONSES = {200: CycleDetailSerializer}
+
+
+def _valid(form):
+    """A browser page's form, valid, or its messages as the API's field errors."""
+    if not form.is_valid():
+        raise ValidationError(
+            {
+                "non_field_errors" if field == "__all__" else field: [e["message"] for e in errors]
+                for field, errors in form.errors.get_json_data().items()
+            }
+        )
+    return form
 
 
 @extend_schema_view(
@@ -428,16 +451,7 @@ class CycleViewSet(
         typed.is_valid(raise_exception=True)
         # The register page's own form: the school of this authority, a kind it may be
         # registered for (kind_options), a mentor of this authority.
-        form = StartCycleForm(typed.validated_data, authority=self.authority)
-        if not form.is_valid():
-            raise ValidationError(
-                {
-                    "non_field_errors" if field == "__all__" else field: [
-                        e["message"] for e in errors
-                    ]
-                    for field, errors in form.errors.get_json_data().items()
-                }
-            )
+        form = _valid(StartCycleForm(typed.validated_data, authority=self.authority))
         try:
             cycle = domain.start_cycle(authority=self.authority, by=self.user, **form.cleaned_data)
         except DjangoValidationError as error:
@@ -456,7 +470,7 @@ class CycleViewSet(
         description="The head teacher or the coordinator, once every element is complete. 409 "
         "names the elements still to complete.",
         request=None,
-        responses=_step_responses(),
+        responses=STEP_RESPONSES,
     )
     @action(detail=True, methods=["post"])
     def submit(self, request, *args, **kwargs):
@@ -469,7 +483,7 @@ class CycleViewSet(
         description="The mentor sends the self-review back with what to change; their decisions "
         "on its elements are kept for when it comes back.",
         request=ReturnWrite,
-        responses=_step_responses(),
+        responses=STEP_RESPONSES,
         examples=[
             OpenApiExample(
                 "Return", value={"comment": "Say more about element 3."}, request_only=True
@@ -489,7 +503,7 @@ class CycleViewSet(
         description="The mentor, once every element is agreed or adjusted: the school then sees "
         "the mentor's ratings and comments.",
         request=None,
-        responses=_step_responses(),
+        responses=STEP_RESPONSES,
     )
     @action(detail=True, methods=["post"])
     def validate(self, request, *args, **kwargs):

@@ -388,7 +388,10 @@ def test_from_self_review_to_validation(world):
     # Drafts: the school does not see the mentor's review before validation.
     assert call(world, "school_coordinator", "get", reviews).status_code == 403
     no_comment = call(world, "mentor", "post", url(world, "cycle-return", pk=world.cycle.pk))
-    assert no_comment.status_code == 400 and list(errors(no_comment)) == ["comment"]
+    assert no_comment.status_code == 400
+    assert errors(no_comment) == {
+        "comment": "Tell the school what to change before returning the self-review."
+    }
     validate_url = url(world, "cycle-validate", pk=world.cycle.pk)
     undecided = call(world, "mentor", "post", validate_url)
     assert undecided.status_code == 409
@@ -461,3 +464,26 @@ def test_a_read_only_token_takes_no_step(world):
     with scopes_disabled():
         world.cycle.refresh_from_db()
     assert world.cycle.state == State.SELF_REVIEW
+
+
+@pytest.mark.parametrize(
+    "body", [[], "text", 7, None, {"version": "x", "ratings": [1], "school": "x", "agree": "x"}]
+)
+def test_bodies_of_the_wrong_shape_are_a_400(world, body):
+    advance(world, State.SUBMITTED)
+    element = first_element(world)
+    for who, method, route, kwargs in [
+        ("authority_admin", "post", "cycle-list", {}),
+        ("school_coordinator", "put", "cycle-answer-detail", {"element_pk": element.pk}),
+        ("mentor", "put", "cycle-mentor-review-detail", {"element_pk": element.pk}),
+        ("mentor", "post", "cycle-return", {}),
+    ]:
+        kwargs = kwargs | ({"pk": world.cycle.pk} if route.startswith("cycle-r") else {})
+        if "element_pk" in kwargs:
+            kwargs["cycle_pk"] = world.cycle.pk
+        client = token_client(world, who)
+        address = url(world, route, **kwargs)
+        response = client.generic(
+            method.upper(), address, json.dumps(body), content_type="application/json"
+        )
+        assert response.status_code == 400, (route, body, response.content)
