@@ -4,13 +4,16 @@
 #   ADMIN_TOKEN=iqm_… COORDINATOR_TOKEN=iqm_… SCHOOL=12 MENTOR=7 sh scripts/api_example.sh
 # SCHOOL: the school's id (GET /schools/?urn=…); MENTOR: the id of a mentor of the authority.
 # The admin's token registers the school; the school coordinator's answers every element of the
-# self-review (each statement and the element rated 3, Established) and submits it.
+# self-review (each statement and the element rated 3, Established) and submits it. Besides curl,
+# only the shell's own tools (sed, tr, paste); an error's problem details are shown, and it stops.
 set -eu
 api="$IQM_URL/api/v1/$IQM_AUTHORITY"
 
-call() { # call TOKEN METHOD PATH [JSON]: the response's body; stops the script on an error
-  curl --silent --show-error --fail-with-body -X "$2" -H "Authorization: Bearer $1" \
-    -H "Content-Type: application/json" ${4:+--data "$4"} "$api$3"
+call() { # call TOKEN METHOD PATH [JSON]: the response's body; on an error, its problem, and stop
+  body=$(curl --silent --show-error --fail-with-body -X "$2" -H "Authorization: Bearer $1" \
+    -H "Content-Type: application/json" ${4:+--data "$4"} "$api$3") ||
+    { printf '%s\n' "$body" >&2; exit 1; }
+  printf '%s' "$body"
 }
 
 # 1. The admin registers the school, with its mentor. The cycle's id is its first field.
@@ -21,7 +24,8 @@ echo "Registered: cycle $cycle"
 
 # 2. The coordinator answers every element. JSON's own quotes are never escaped, so splitting
 # the answers at each "{" leaves each element ("id":…,"number":…,"code":…) at a line's start.
-elements=$(call "$COORDINATOR_TOKEN" GET "/cycles/$cycle/answers/?page_size=200" | tr '{' '\n' |
+answers=$(call "$COORDINATOR_TOKEN" GET "/cycles/$cycle/answers/?page_size=200")
+elements=$(printf '%s' "$answers" | tr '{' '\n' |
   sed -n 's/^"id":\([0-9]*\),"number":[0-9]*,"code":.*/\1/p')
 for element in $elements; do
   answer=$(call "$COORDINATOR_TOKEN" GET "/cycles/$cycle/answers/$element/")
@@ -36,6 +40,6 @@ for element in $elements; do
 done
 
 # 3. The coordinator submits the self-review to the mentor.
-state=$(call "$COORDINATOR_TOKEN" POST "/cycles/$cycle/submit/" |
-  sed 's/.*"state":"\([a-z_]*\)".*/\1/')
+submitted=$(call "$COORDINATOR_TOKEN" POST "/cycles/$cycle/submit/")
+state=$(printf '%s' "$submitted" | sed 's/.*"state":"\([a-z_]*\)".*/\1/')
 echo "Cycle $cycle: $state"

@@ -1,6 +1,7 @@
 """README's API script, run for real: curl against the live server with the world's admin's and
 coordinator's tokens takes a new cycle from registration to submission to the mentor."""
 
+import json
 import os
 import re
 import shutil
@@ -25,12 +26,11 @@ def test_readme_shows_the_script_as_it_is():
     assert shown.group(1) == SCRIPT.read_text()
 
 
-@pytest.mark.skipif(not shutil.which("curl"), reason="the script needs curl")
-def test_the_script_takes_a_cycle_to_the_mentor(world, live_server):
-    # The world's other school, with no cycle yet, and its coordinator.
+def run_script(world, live_server, *, can_write=True):
+    """The script, for the world's other school (no cycle yet) and its coordinator."""
     admin, coordinator = world.people["authority_admin"], world.others["other_school_coordinator"]
     with scopes_disabled():
-        admin_token = create_token(admin, world.authority, "script", can_write=True)[1]
+        admin_token = create_token(admin, world.authority, "script", can_write=can_write)[1]
         coordinator_token = create_token(coordinator, world.authority, "script", can_write=True)[1]
     env = {
         "PATH": os.environ["PATH"],
@@ -41,7 +41,16 @@ def test_the_script_takes_a_cycle_to_the_mentor(world, live_server):
         "SCHOOL": str(world.other_school.pk),
         "MENTOR": str(world.people["mentor"].pk),
     }
-    run = subprocess.run(["sh", str(SCRIPT)], env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run(["sh", str(SCRIPT)], env=env, capture_output=True, text=True, timeout=120)
+
+
+needs_curl = pytest.mark.skipif(not shutil.which("curl"), reason="the script needs curl")
+
+
+@needs_curl
+def test_the_script_takes_a_cycle_to_the_mentor(world, live_server):
+    coordinator = world.others["other_school_coordinator"]
+    run = run_script(world, live_server)
     assert run.returncode == 0, run.stdout + run.stderr
     with scopes_disabled():
         cycle = Cycle.objects.get(school=world.other_school)
@@ -53,3 +62,14 @@ def test_the_script_takes_a_cycle_to_the_mentor(world, live_server):
         assert {a.updated_by for a in answers.values()} == {coordinator}
     assert run.stdout.splitlines()[0] == f"Registered: cycle {cycle.pk}"
     assert run.stdout.splitlines()[-1] == f"Cycle {cycle.pk}: submitted"
+
+
+@needs_curl
+def test_the_script_stops_at_an_error_and_shows_its_problem(world, live_server):
+    run = run_script(world, live_server, can_write=False)
+    assert run.returncode == 1, (run.stdout, run.stderr)
+    curl, problem = run.stderr.splitlines()
+    assert curl == "curl: (22) The requested URL returned error: 403"
+    assert (run.stdout, json.loads(problem)["detail"]) == ("", "This token can only read.")
+    with scopes_disabled():
+        assert not Cycle.objects.filter(school=world.other_school).exists()
