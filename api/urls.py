@@ -11,11 +11,20 @@ from rest_framework.routers import SimpleRouter
 
 from authorities.access import Policy
 
-from . import moderation, plans, views
+from . import cycles, moderation, plans, views
 
 router = SimpleRouter(use_regex_path=False)
 router.register("areas", views.AreaViewSet, basename="area")
 router.register("schools", views.SchoolViewSet, basename="school")
+
+# Cycles, the self-review's answers and the mentor's review (api/cycles.py).
+router.register("cycles", cycles.CycleViewSet, basename="cycle")
+router.register("cycles/<int:cycle_pk>/answers", cycles.AnswerViewSet, basename="cycle-answer")
+router.register(
+    "cycles/<int:cycle_pk>/mentor-reviews",
+    cycles.MentorReviewViewSet,
+    basename="cycle-mentor-review",
+)
 
 # Issue 15, moderation (api/moderation.py): the visit and its notes, the report, the panel's vote
 # and the decisions.

@@ -661,3 +661,169 @@ API_URLS |= {
     ),
     "api:decision-detail": _mod_on_cycle(None, State.DECIDED, objects=_mod_decision),
 }
+
+
+# Cycles, the self-review's answers and the mentor's review (api/cycles.py). The matrix takes one
+# method a route: a route's other methods are in CYCLE_OTHER_METHODS, run through the same
+# `check_api` by tests/test_api_cycles.py.
+def _cycle_pk(world, owner):
+    return {"pk": (world.cycle if owner == world.authority else world.outsider_cycle).pk}
+
+
+def _on_cycle(world, owner):
+    return {"cycle_pk": _cycle_pk(world, owner)["pk"]}
+
+
+def _on_element(world, owner):
+    cycle = world.cycle if owner == world.authority else world.outsider_cycle
+    with scopes_disabled():
+        return {"cycle_pk": cycle.pk, "element_pk": cycle.framework.elements.first().pk}
+
+
+def _reviewed_cycle(world, owner):
+    from .assessment_helpers import review_all
+
+    if owner == world.authority:
+        review_all(world)
+    return _cycle_pk(world, owner)
+
+
+def _cycle_state(world, kwargs):
+    with scopes_disabled():
+        return Cycle.objects.get(pk=kwargs.get("pk") or kwargs.get("cycle_pk")).state
+
+
+def _answer_of(world, kwargs):
+    from assessments.models import Answer
+
+    with scopes_disabled():
+        answer = Answer.objects.filter(
+            cycle=kwargs["cycle_pk"], element=kwargs["element_pk"]
+        ).first()
+        return (answer.version, answer.practice) if answer else None
+
+
+def _answer_data(world, kwargs):
+    from assessments.models import Answer
+
+    with scopes_disabled():
+        answer = Answer.objects.filter(
+            cycle=kwargs["cycle_pk"], element=kwargs["element_pk"]
+        ).first()
+    return {"version": answer.version if answer else 0, "rating": 2, "practice": "Changed."}
+
+
+def _review_of(world, kwargs):
+    from assessments.models import MentorReview
+
+    with scopes_disabled():
+        review = MentorReview.objects.filter(
+            cycle=kwargs["cycle_pk"], element=kwargs["element_pk"]
+        ).first()
+        return (review.rating, review.comment) if review else None
+
+
+def _reviews_of(world, kwargs):
+    from assessments.models import MentorReview
+
+    with scopes_disabled():
+        return MentorReview.objects.filter(cycle=kwargs["cycle_pk"]).count()
+
+
+def _cycles_of_other_school(world, kwargs):
+    with scopes_disabled():
+        return Cycle.objects.filter(school=world.other_school).count()
+
+
+SEES_SELF_REVIEW = sees_cycle(State.SELF_REVIEW)
+SEES_SUBMITTED = sees_cycle(State.SUBMITTED)
+
+API_URLS |= {
+    "api:cycle-list": ApiCase(
+        EVERYONE, sees=SEES_SCHOOL, listed=lambda world, owner: _cycle_pk(world, owner)["pk"]
+    ),
+    "api:cycle-detail": ApiCase(SEES_SCHOOL, objects=_cycle_pk, sees=SEES_SCHOOL),
+    "api:cycle-submit": ApiCase(
+        LEADS,
+        objects=_cycle_pk,
+        method="post",
+        state=State.SELF_REVIEW,
+        sees=SEES_SELF_REVIEW,
+        changes=_cycle_state,
+    ),
+    "api:cycle-return": ApiCase(
+        frozenset({"mentor"}),
+        objects=_cycle_pk,
+        method="post",
+        state=State.SUBMITTED,
+        sees=SEES_SUBMITTED,
+        data=lambda world, kwargs: {"comment": "More evidence, please."},
+        changes=_cycle_state,
+    ),
+    "api:cycle-validate": ApiCase(
+        frozenset({"mentor"}),
+        objects=_reviewed_cycle,
+        method="post",
+        state=State.SUBMITTED,
+        sees=SEES_SUBMITTED,
+        changes=_cycle_state,
+    ),
+    "api:cycle-answer-list": ApiCase(SEES_SCHOOL, objects=_on_cycle, sees=SEES_SCHOOL),
+    # In the self-review the coordinator has given element 1 to the contributor (journey.advance).
+    "api:cycle-answer-detail": ApiCase(
+        SCHOOL,
+        objects=_on_element,
+        method="put",
+        state=State.SELF_REVIEW,
+        sees=SEES_SELF_REVIEW,
+        data=_answer_data,
+        changes=_answer_of,
+    ),
+    # The mentor's drafts: the mentor and the admin until validation (the browser's review page).
+    "api:cycle-mentor-review-list": ApiCase(
+        frozenset({"mentor", "authority_admin"}),
+        objects=_on_cycle,
+        state=State.SUBMITTED,
+        sees=SEES_SUBMITTED,
+    ),
+    "api:cycle-mentor-review-detail": ApiCase(
+        frozenset({"mentor"}),
+        objects=_on_element,
+        method="put",
+        state=State.SUBMITTED,
+        sees=SEES_SUBMITTED,
+        data=lambda world, kwargs: {"rating": 1, "comment": "Not yet whole-school."},
+        changes=_review_of,
+    ),
+    "api:cycle-mentor-review-agree-with-remaining": ApiCase(
+        frozenset({"mentor"}),
+        objects=_on_cycle,
+        method="post",
+        state=State.SUBMITTED,
+        sees=SEES_SUBMITTED,
+        changes=_reviews_of,
+    ),
+}
+
+# The same routes' other methods: registration (the admin), and reading one element's answer and
+# one element's review (after validation, everyone who sees the cycle reads the mentor's review).
+CYCLE_OTHER_METHODS = {
+    "api:cycle-list": ApiCase(
+        ADMIN,
+        method="post",
+        ok=201,
+        data=lambda world, kwargs: {
+            "school": world.other_school.pk,
+            "kind": Cycle.Kind.INITIAL,
+            "mentor": world.people["mentor"].pk,
+        },
+        changes=_cycles_of_other_school,
+    ),
+    "api:cycle-answer-detail": ApiCase(SEES_SCHOOL, objects=_on_element, sees=SEES_SCHOOL),
+    "api:cycle-mentor-review-detail": ApiCase(
+        sees_cycle(State.VALIDATED),
+        objects=_on_element,
+        state=State.VALIDATED,
+        sees=sees_cycle(State.VALIDATED),
+    ),
+}
