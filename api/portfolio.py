@@ -257,6 +257,18 @@ class SubmittedSerializer(PortfolioCycleSerializer):
         read_only_fields = fields
 
 
+class SubmitCheckSerializer(serializers.Serializer):
+    item_count = serializers.IntegerField(help_text="Items in the portfolio.")
+    unlinked_count = serializers.IntegerField(help_text="Items linked to no element.")
+    without_evidence = ElementBriefSerializer(
+        many=True, help_text="The framework's elements no item is linked to yet."
+    )
+    blocked = serializers.CharField(
+        allow_null=True,
+        help_text="Why the portfolio cannot be submitted yet (it has no evidence), or null.",
+    )
+
+
 class ReturnSerializer(serializers.Serializer):
     reasons = serializers.CharField(
         max_length=5000,
@@ -538,6 +550,27 @@ class PortfolioStepViewSet(CycleNestedViewSet):
 
     def visible(self):
         return Cycle.objects.none()  # each step acts on self.cycle
+
+    @extend_schema(
+        summary="Check the portfolio before submitting it",
+        description="What the browser's check page shows the head teacher or coordinator "
+        "before they submit: how many items there are, how many are linked to no element, and "
+        "which elements have no evidence. A 409 while the portfolio cannot be submitted (before "
+        "the mentor validates the self-review, or once submitted).",
+        responses={200: SubmitCheckSerializer},
+    )
+    def submit_check(self, request, **kwargs):
+        cycle = self.cycle
+        check(request.user, "submit_portfolio", cycle)
+        _, without = domain.coverage(cycle)
+        item_count = cycle.evidence.count()
+        found = {
+            "item_count": item_count,
+            "unlinked_count": cycle.evidence.filter(elements=None).count(),
+            "without_evidence": without,
+            "blocked": None if item_count else domain.NO_EVIDENCE,
+        }
+        return Response(SubmitCheckSerializer(found).data)
 
     @extend_schema(
         summary="Submit the portfolio for moderation",

@@ -28,7 +28,7 @@ _steps = portfolio.PortfolioStepViewSet
 portfolio_urls = [
     path(
         "cycles/<int:cycle_pk>/submit-portfolio/",
-        _steps.as_view({"post": "submit"}),
+        _steps.as_view({"get": "submit_check", "post": "submit"}),
         name="submit-portfolio",
     ),
     path(

@@ -368,6 +368,9 @@ PORTFOLIO_METHODS = {
         ok=204,
         changes=_item_pk,
     ),
+    ("api:submit-portfolio", "get"): ApiCase(
+        LEADS, objects=_cycle, sees=sees_cycle(State.VALIDATED), state=State.VALIDATED
+    ),
     ("api:evidence-comment-list", "post"): ApiCase(
         SCHOOL | {"mentor"},
         objects=_item,

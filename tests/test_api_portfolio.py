@@ -471,6 +471,15 @@ def test_submitting_names_the_elements_without_evidence(world):
     with scopes_disabled():
         EvidenceItem.objects.get(cycle=world.cycle).elements.set([first])
     address = url("submit-portfolio", world, cycle_pk=world.cycle.pk)
+    without = [{"id": e.pk, "number": e.number, "title": e.title} for e in elements(world)[1:]]
+    add_link(world, "Unlinked")
+    response = token_client(world, "head_teacher").get(address)
+    assert response.json() == {
+        "item_count": 2,
+        "unlinked_count": 1,
+        "without_evidence": without,
+        "blocked": None,
+    }
     response = token_client(world, "school_contributor").post(address)
     assert (response.status_code, problem(response)["detail"]) == (
         403,
@@ -482,10 +491,13 @@ def test_submitting_names_the_elements_without_evidence(world):
         "id": world.cycle.pk,
         "state": "portfolio_submitted",
         "state_label": "Portfolio submitted",
-        "without_evidence": [
-            {"id": e.pk, "number": e.number, "title": e.title} for e in elements(world)[1:]
-        ],
+        "without_evidence": without,
     }
+    response = token_client(world, "head_teacher").get(address)
+    assert (response.status_code, problem(response)["detail"]) == (
+        409,
+        "You cannot submit the portfolio while the case is “portfolio submitted”.",
+    )
     response = token_client(world, "head_teacher").post(address)
     assert (response.status_code, problem(response)["detail"]) == (
         409,
@@ -497,9 +509,17 @@ def test_an_empty_portfolio_is_not_submitted(world):
     advance(world, State.VALIDATED)
     with scopes_disabled():
         EvidenceItem.objects.filter(cycle=world.cycle).delete()
-    response = token_client(world, "school_coordinator").post(
-        url("submit-portfolio", world, cycle_pk=world.cycle.pk)
-    )
+    coordinator = token_client(world, "school_coordinator")
+    address = url("submit-portfolio", world, cycle_pk=world.cycle.pk)
+    assert coordinator.get(address).json() == {
+        "item_count": 0,
+        "unlinked_count": 0,
+        "without_evidence": [
+            {"id": e.pk, "number": e.number, "title": e.title} for e in elements(world)
+        ],
+        "blocked": domain.NO_EVIDENCE,
+    }
+    response = coordinator.post(address)
     assert (response.status_code, problem(response)["detail"]) == (409, domain.NO_EVIDENCE)
 
 
