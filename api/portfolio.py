@@ -7,7 +7,7 @@ download serves it."""
 
 from functools import cached_property
 
-from django.db.models import Count
+from django.db.models import Count, F
 from django.urls import reverse
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
@@ -115,7 +115,7 @@ class EvidenceItemSerializer(serializers.ModelSerializer):
     added_by_name = serializers.CharField(
         source="added_by.full_name", read_only=True, help_text="Their name."
     )
-    added_at = serializers.DateTimeField(source="created_at", read_only=True)
+    added_at = serializers.DateTimeField(source="created_at", read_only=True, help_text="When.")
     comment_count = serializers.IntegerField(read_only=True, help_text="Comments on the item.")
 
     class Meta:
@@ -359,7 +359,7 @@ class EvidenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CycleNes
     model = EvidenceItem
     serializer_class = EvidenceItemSerializer
     filterset_class = EvidenceFilter
-    ordering_fields = ["title", "created_at", "evidence_date", "id"]
+    ordering_fields = ["title", "added_at", "evidence_date", "id"]
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def visible(self):
@@ -367,7 +367,7 @@ class EvidenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CycleNes
             EvidenceItem.objects.filter(cycle=self.cycle)
             .select_related("file", "added_by")
             .prefetch_related("elements", "descriptors")
-            .annotate(comment_count=Count("comments", distinct=True))
+            .annotate(comment_count=Count("comments", distinct=True), added_at=F("created_at"))
             .order_by("title", "pk")
         )
 
@@ -612,10 +612,10 @@ class PortfolioStepViewSet(CycleNestedViewSet):
         ],
     )
     def return_portfolio(self, request, **kwargs):
-        self.cycle  # noqa: B018 (a cycle the caller may not see is a 404 before the body is read)
+        cycle = self.cycle  # a cycle the caller may not see is a 404 before the body is read
         serializer = ReturnSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         cycle = moderation.return_portfolio(
-            cycle=self.cycle, by=request.user, reasons=serializer.validated_data["reasons"]
+            cycle=cycle, by=request.user, reasons=serializer.validated_data["reasons"]
         )
         return Response(PortfolioCycleSerializer(cycle).data)

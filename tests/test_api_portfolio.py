@@ -151,6 +151,8 @@ def test_the_list_filters_by_element_and_kind_and_orders(coordinator, world):
     assert ids("?kind=file") == [gamma.pk]
     assert ids("?kind=link") == [alpha.pk, beta.pk]
     assert ids("?ordering=-title") == [gamma.pk, beta.pk, alpha.pk]
+    assert ids("?ordering=-added_at") == [gamma.pk, beta.pk, alpha.pk]
+    assert ids("?ordering=id") == [alpha.pk, beta.pk, gamma.pk]
     response = coordinator.get(evidence_url(world) + "?page_size=2&page=2")
     assert (response.json()["count"], [r["id"] for r in response.json()["results"]]) == (
         3,
