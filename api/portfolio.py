@@ -141,6 +141,7 @@ class EvidenceItemSerializer(serializers.ModelSerializer):
             "added_at",
             "comment_count",
         ]
+        read_only_fields = ["cycle", "title", "description"]
         extra_kwargs = {
             "cycle": {"help_text": "The cycle's id."},
             "title": {"help_text": "What the evidence is."},
