@@ -11,7 +11,7 @@ from rest_framework.routers import SimpleRouter
 
 from authorities.access import Policy
 
-from . import cycles, moderation, plans, views
+from . import cycles, moderation, plans, portfolio, views
 
 router = SimpleRouter(use_regex_path=False)
 router.register("areas", views.AreaViewSet, basename="area")
@@ -82,6 +82,34 @@ moderation_urls = [
 for pattern in moderation_urls:
     pattern.callback.authority_policy = Policy(public=True)
 
+# The portfolio of evidence, its submission and the desk check (api/portfolio.py).
+router.register("cycles/<int:cycle_pk>/evidence", portfolio.EvidenceViewSet, basename="evidence")
+router.register(
+    "cycles/<int:cycle_pk>/evidence/<int:item_pk>/comments",
+    portfolio.EvidenceCommentViewSet,
+    basename="evidence-comment",
+)
+_steps = portfolio.PortfolioStepViewSet
+portfolio_urls = [
+    path(
+        "cycles/<int:cycle_pk>/submit-portfolio/",
+        _steps.as_view({"get": "submit_check", "post": "submit"}),
+        name="submit-portfolio",
+    ),
+    path(
+        "cycles/<int:cycle_pk>/accept-for-visit/",
+        _steps.as_view({"post": "accept"}),
+        name="accept-for-visit",
+    ),
+    path(
+        "cycles/<int:cycle_pk>/return-portfolio/",
+        _steps.as_view({"post": "return_portfolio"}),
+        name="return-portfolio",
+    ),
+]
+for pattern in portfolio_urls:
+    pattern.callback.authority_policy = Policy(public=True)
+
 for pattern in router.urls:
     pattern.callback.authority_policy = Policy(public=True)
 
@@ -91,6 +119,7 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("v1/authorities/", views.AuthorityList.as_view({"get": "list"}), name="authorities"),
     path("v1/<slug:authority_slug>/", include(router.urls)),
+    path("v1/<slug:authority_slug>/", include(portfolio_urls)),
     path("v1/<slug:authority_slug>/", include(moderation_urls)),  # issue 15, moderation
 ]
 

@@ -9,7 +9,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from assessments.domain import lock_cycle, take
-from assessments.models import Cycle
+from assessments.models import Cycle, Element
 from assessments.workflow import (
     PORTFOLIO_OPEN,
     STEPS,
@@ -73,6 +73,18 @@ def can_submit(cycle, user) -> bool:
 def can_remove(item, user) -> bool:
     """The person who added it, or the school's leads."""
     return item.added_by_id == user.pk or is_school_lead(user, item.cycle)
+
+
+def coverage(cycle) -> tuple[list[Element], list[Element]]:
+    """The framework's elements, and those no item of the portfolio is linked to yet: what the
+    check before submitting warns of."""
+    elements = list(Element.objects.filter(framework=cycle.framework_id).order_by("number"))
+    covered = set(
+        EvidenceItem.elements.through.objects.filter(evidenceitem__cycle=cycle).values_list(
+            "element", flat=True
+        )
+    )
+    return elements, [e for e in elements if e.pk not in covered]
 
 
 def _links_snapshot(item):

@@ -1,10 +1,7 @@
-import hashlib
-import logging
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
-from django.http import FileResponse, JsonResponse
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -15,12 +12,10 @@ from assessments.models import Element
 from assessments.workflow import TransitionError
 from authorities.access import authority_view
 
-from . import domain
+from . import access, domain
 from .forms import CommentForm, ItemForm, LinkForm, UploadForm
 from .models import EvidenceItem, ItemComment
 from .uploads import UploadRefused
-
-log = logging.getLogger(__name__)
 
 
 def get_item(request, cycle, item_pk) -> EvidenceItem:
@@ -234,38 +229,23 @@ def comment(request, authority_slug, cycle_pk, item_pk):
 
 @authority_view()
 def download(request, authority_slug, cycle_pk, item_pk):
-    """Files are served only through here: access checked, content verified against its SHA-256."""
+    """Files are served only through here (and the API's download, through the same checks in
+    portfolios/access.py): access checked, content verified against its SHA-256."""
     cycle = get_cycle(request, cycle_pk)
     item = get_item(request, cycle, item_pk)
     if item.file is None:
         return redirect(item.url)
-    stored = item.file
-    if stored.file_deleted_at:
+    try:
+        handle = access.open_checked(item)
+    except access.FileGone:
         return render(
             request, "portfolios/file_deleted.html", {"cycle": cycle, "item": item}, status=410
         )
-    digest = hashlib.sha256()
-    with stored.file.open("rb") as handle:
-        for chunk in handle.chunks():
-            digest.update(chunk)
-    if digest.hexdigest() != stored.sha256:
-        log.error(
-            "Evidence file %s of authority %s does not match its SHA-256: not served.",
-            stored.file.name,
-            cycle.authority_id,
-        )
+    except access.FileDamaged:
         return render(
             request, "portfolios/file_damaged.html", {"cycle": cycle, "item": item}, status=500
         )
-    response = FileResponse(
-        stored.file.open("rb"),
-        content_type=stored.content_type,
-        as_attachment=not stored.shown_inline,
-        filename=item.original_name or f"evidence.{stored.extension}",
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return access.file_response(item, handle)
 
 
 @authority_view()
@@ -279,12 +259,7 @@ def submit_check(request, authority_slug, cycle_pk):
     except TransitionError as error:
         messages.error(request, str(error))
         return redirect(back)
-    elements = list(Element.objects.filter(framework=cycle.framework_id).order_by("number"))
-    covered = set(
-        EvidenceItem.elements.through.objects.filter(evidenceitem__cycle=cycle).values_list(
-            "element", flat=True
-        )
-    )
+    elements, without = domain.coverage(cycle)
     item_count = cycle.evidence.count()
     return render(
         request,
@@ -292,8 +267,8 @@ def submit_check(request, authority_slug, cycle_pk):
         {
             "cycle": cycle,
             "elements": elements,
-            "without": [e for e in elements if e.pk not in covered],
-            "covered_count": len(covered),
+            "without": without,
+            "covered_count": len(elements) - len(without),
             "item_count": item_count,
             "unlinked": cycle.evidence.filter(elements=None).count(),
             "blocked": "" if item_count else domain.NO_EVIDENCE,

@@ -66,6 +66,7 @@ class ApiCase:
     data: Callable | None = None
     changes: Callable | None = None
     listed: Callable | None = None
+    multipart: bool = False  # the data is sent as multipart/form-data (files), not JSON
 
 
 API_URLS: dict[str, ApiCase] = {}
@@ -101,18 +102,27 @@ def token_client(world, who, *, can_write=True):
 class _Caller:
     """Adapts an API client to the pages' harness's `attempt` (which calls `client.<method>`)."""
 
-    def __init__(self, client, method):
-        self.client, self.method = client, method
+    def __init__(self, client, method, multipart=False):
+        self.client, self.method, self.multipart = client, method, multipart
 
     def __getattr__(self, method):
         def call(url, data=None):
             if method == "get":
                 return self.client.get(url)
+            if self.multipart:
+                return self.client.generic(method.upper(), url, *_multipart(data or {}))
             return self.client.generic(
                 method.upper(), url, json.dumps(data or {}), content_type="application/json"
             )
 
         return call
+
+
+def _multipart(data):
+    """(body, content type) of `data` as a form with files."""
+    from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
+
+    return encode_multipart(BOUNDARY, data), MULTIPART_CONTENT
 
 
 def _ids(response) -> set:
@@ -131,7 +141,8 @@ def check_api(name, case, world, staff_user) -> list[str]:
     method = case.method.upper()
 
     def call(client, target=url, target_kwargs=kwargs):
-        return attempt(_Caller(client, case.method), case, target, world, target_kwargs)
+        caller = _Caller(client, case.method, case.multipart)
+        return attempt(caller, case, target, world, target_kwargs)
 
     def expect(who, status, outcome, allowed=None):
         response, changed = outcome
@@ -216,6 +227,7 @@ API_URLS |= {
     ),
     "api:school-detail": ApiCase(SEES_SCHOOL, objects=_school, sees=SEES_SCHOOL),
 }
+
 
 
 # Action-plan targets, element assignments, and a review's annual update, ratification and
@@ -825,5 +837,158 @@ CYCLE_OTHER_METHODS = {
         objects=_on_element,
         state=State.VALIDATED,
         sees=sees_cycle(State.VALIDATED),
+    ),
+}
+
+# Issue 15, the portfolio of evidence, its submission and the desk check (api/portfolio.py).
+from django.core.files.uploadedfile import SimpleUploadedFile  # noqa: E402
+
+from .isolation import _comments, _cycle, _evidence, _item, _items, _state  # noqa: E402
+
+PORTFOLIO_SEES = sees_cycle(State.REGISTERED)
+DESK_SEES = sees_cycle(State.PORTFOLIO_SUBMITTED)
+
+
+def _commented_item(world, owner):
+    """An item of the owner's cycle with one comment, remembered for `listed`."""
+    from portfolios.models import ItemComment
+
+    kwargs = _item(world, owner)
+    with scopes_disabled():
+        comment = ItemComment.objects.create(
+            item_id=kwargs["item_pk"],
+            author=world.people["mentor"] if owner == world.authority else world.outsider,
+            body="Is there a date on this?",
+        )
+    world.__dict__.setdefault("_portfolio_comments", {})[owner.pk] = comment.pk
+    return kwargs
+
+
+def _comment_listed(world, owner):
+    made = world.__dict__.setdefault("_portfolio_comments", {})
+    if owner.pk not in made:
+        _commented_item(world, owner)
+    return made[owner.pk]
+
+
+def _item_title(world, kwargs):
+    from portfolios.models import EvidenceItem
+
+    with scopes_disabled():
+        return EvidenceItem.objects.get(pk=kwargs["item_pk"]).title
+
+
+def _one_file(world, kwargs):
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    return {"file": SimpleUploadedFile("plan.pdf", pdf, content_type="application/pdf")}
+
+
+def _evidence_kwargs(world, owner):
+    return {"cycle_pk": _cycle(world, owner)["cycle_pk"]}
+
+
+def _item_kwargs(world, owner):
+    kwargs = _item(world, owner)
+    return {"cycle_pk": kwargs["cycle_pk"], "pk": kwargs["item_pk"]}
+
+
+def _item_pk(world, kwargs):
+    return _items(world, {"item_pk": kwargs["pk"]})
+
+
+def _title_of(world, kwargs):
+    return _item_title(world, {"item_pk": kwargs["pk"]})
+
+
+API_URLS |= {
+    "api:evidence-list": ApiCase(
+        PORTFOLIO_SEES,
+        objects=_evidence_kwargs,
+        sees=PORTFOLIO_SEES,
+        listed=lambda world, owner: _item(world, owner)["item_pk"],
+    ),
+    "api:evidence-detail": ApiCase(PORTFOLIO_SEES, objects=_item_kwargs, sees=PORTFOLIO_SEES),
+    "api:evidence-file": ApiCase(PORTFOLIO_SEES, objects=_item_kwargs, sees=PORTFOLIO_SEES),
+    "api:evidence-add-link": ApiCase(
+        SCHOOL,
+        objects=_evidence_kwargs,
+        sees=PORTFOLIO_SEES,
+        method="post",
+        ok=201,
+        data=lambda world, kwargs: {"url": "https://school.example/forum", "title": "Forum"},
+        changes=_evidence,
+    ),
+    "api:evidence-upload": ApiCase(
+        SCHOOL,
+        objects=_evidence_kwargs,
+        sees=sees_cycle(State.VALIDATED),
+        state=State.VALIDATED,
+        method="post",
+        ok=201,
+        data=_one_file,
+        changes=_evidence,
+        multipart=True,
+    ),
+    "api:evidence-comment-list": ApiCase(
+        PORTFOLIO_SEES, objects=_commented_item, sees=PORTFOLIO_SEES, listed=_comment_listed
+    ),
+    "api:submit-portfolio": ApiCase(
+        LEADS,
+        objects=_cycle,
+        sees=sees_cycle(State.VALIDATED),
+        state=State.VALIDATED,
+        method="post",
+        changes=_state,
+    ),
+    "api:accept-for-visit": ApiCase(
+        DESK,
+        objects=_cycle,
+        sees=DESK_SEES,
+        state=State.PORTFOLIO_SUBMITTED,
+        method="post",
+        changes=_state,
+    ),
+    "api:return-portfolio": ApiCase(
+        DESK,
+        objects=_cycle,
+        sees=DESK_SEES,
+        state=State.PORTFOLIO_SUBMITTED,
+        method="post",
+        data=lambda world, kwargs: {"reasons": "Element 3 has no evidence yet."},
+        changes=_state,
+    ),
+}
+
+# A route's other methods (the matrix above keys one case by route): run through the same
+# check_api by tests/test_api_portfolio.py.
+PORTFOLIO_METHODS = {
+    ("api:evidence-detail", "patch"): ApiCase(
+        SCHOOL,
+        objects=_item_kwargs,
+        sees=PORTFOLIO_SEES,
+        method="patch",
+        data=lambda world, kwargs: {"title": "Renamed"},
+        changes=_title_of,
+    ),
+    # The coordinator added it: they and the head teacher may remove it, not the contributor.
+    ("api:evidence-detail", "delete"): ApiCase(
+        LEADS,
+        objects=_item_kwargs,
+        sees=PORTFOLIO_SEES,
+        method="delete",
+        ok=204,
+        changes=_item_pk,
+    ),
+    ("api:submit-portfolio", "get"): ApiCase(
+        LEADS, objects=_cycle, sees=sees_cycle(State.VALIDATED), state=State.VALIDATED
+    ),
+    ("api:evidence-comment-list", "post"): ApiCase(
+        SCHOOL | {"mentor"},
+        objects=_item,
+        sees=PORTFOLIO_SEES,
+        method="post",
+        ok=201,
+        data=lambda world, kwargs: {"body": "Seen."},
+        changes=_comments,
     ),
 }
