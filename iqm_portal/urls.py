@@ -23,6 +23,7 @@ authority_patterns = [
     path("", include("overview.urls")),
     path("workshops/", include("workshops.urls")),
     path("", include("flagship.urls")),
+    path("api-tokens/", include("accounts.token_urls")),  # issue 15: personal API tokens
 ]
 
 handler500 = "iqm_portal.views.server_error"
