@@ -460,3 +460,23 @@ def _database_url():
 
     s = connection.settings_dict
     return f"postgres://{s['USER']}@{s['HOST']}:{s['PORT']}/{s['NAME']}"
+
+
+def test_a_session_owing_its_second_factor_cannot_use_the_api(world):
+    """The API's views are not login-required pages, so the second factor's middleware lets them
+    through: the API's session authentication refuses the half-signed-in session itself."""
+    half = api()
+    half.force_login(world.people["moderator"], second_factor=False)
+    response = half.get(areas_url())
+    assert response.status_code == 401
+    assert response.json()["detail"] == (
+        "Finish signing in with your second factor first, or send a personal API token."
+    )
+    assert half.get(reverse("api:authorities")).status_code == 401
+    whole = api()
+    whole.force_login(world.people["moderator"])
+    assert whole.get(areas_url()).status_code == 200
+    # A role that needs no second factor, with none: the password is the whole sign-in.
+    optional = api()
+    optional.force_login(world.people["school_coordinator"], second_factor=False)
+    assert optional.get(areas_url()).status_code == 200
