@@ -34,11 +34,12 @@ def client_ip(request) -> str:
     return request.META.get("REMOTE_ADDR", "") if request is not None else ""
 
 
-def record_event(*, user, action, request=None, detail=""):
+def record_event(*, user, action, request=None, detail="", authority=None):
     """Write one audit entry per authority the person is a member of (by them, about them).
 
     A refusal on an authority's page goes to that authority only, so another authority's admins
-    do not learn of the pages it holds. With no authority at all, the event goes to the security
+    do not learn of the pages it holds; so does an event about one `authority` (an API token of
+    it), while the person is its member. With no authority at all, the event goes to the security
     logger.
     """
     ip = client_ip(request)
@@ -49,6 +50,8 @@ def record_event(*, user, action, request=None, detail=""):
         here = getattr(request, "authority", None)
         if action == PERMISSION_REFUSED and here is not None and here.pk in authority_ids:
             authority_ids = {here.pk}
+        if authority is not None:
+            authority_ids &= {authority.pk}
         entries = [
             AuditEntry.objects.create(
                 authority_id=authority_id,

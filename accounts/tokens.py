@@ -3,27 +3,48 @@
 Only a SHA-256 hash of the secret is kept (a token is 256 random bits, so a fast hash is as safe
 as a slow one and a lookup costs one indexed query). A token works while it is not revoked and its
 person is active and still a member of its authority; the API checks the rest (api/permissions.py).
+Making and revoking one are security events, in the token's authority's audit log.
 """
 
 import hashlib
 import secrets
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
-from .models import ApiToken
+from .models import ApiToken, Membership
+from .security_log import record_event
 
 PREFIX = "iqm_"
+CREATED = "api_token.created"
+REVOKED = "api_token.revoked"
+# Last use is written at most this often, so a busy script does not write on every request.
+LAST_USED_EVERY = 60  # seconds
 
 
 def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+def _describe(token) -> str:
+    access = "read and write" if token.can_write else "read only"
+    return f"“{token.name}” (…{token.hint}), {access}"
+
+
 @transaction.atomic
-def create_token(user, authority, name, *, can_write=False) -> tuple[ApiToken, str]:
-    """The token and its secret, which is shown this once and never again."""
+def create_token(user, authority, name, *, can_write=False, request=None) -> tuple[ApiToken, str]:
+    """The token and its secret, which is shown this once and never again. Any active member of
+    the authority may make tokens for themselves there."""
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": "Enter a name for the token."})
+    if not user.is_active:
+        raise ValidationError(f"{user.email} is disabled: a disabled person cannot have tokens.")
+    with scopes_disabled():
+        if not Membership.objects.filter(user=user, authority=authority).exists():
+            raise ValidationError(f"{user.email} is not a member of {authority.name}.")
     secret = PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
         user=user,
@@ -33,13 +54,27 @@ def create_token(user, authority, name, *, can_write=False) -> tuple[ApiToken, s
         key_hash=digest(secret),
         hint=secret[-4:],
     )
+    record_event(
+        user=user, action=CREATED, request=request, detail=_describe(token), authority=authority
+    )
     return token, secret
 
 
-def revoke(token) -> None:
-    if token.revoked_at is None:
-        token.revoked_at = timezone.now()
-        token.save(update_fields=["revoked_at"])
+@transaction.atomic
+def revoke(token, *, request=None) -> bool:
+    """Whether the token was revoked now (False: it already was). It stops working at once."""
+    if token.revoked_at is not None:
+        return False
+    token.revoked_at = timezone.now()
+    token.save(update_fields=["revoked_at"])
+    record_event(
+        user=token.user,
+        action=REVOKED,
+        request=request,
+        detail=_describe(token),
+        authority=token.authority,
+    )
+    return True
 
 
 def authenticate(secret: str) -> ApiToken | None:
@@ -56,7 +91,10 @@ def authenticate(secret: str) -> ApiToken | None:
         if token is None:
             return None
         now = timezone.now()
-        if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+        if (
+            token.last_used_at is None
+            or (now - token.last_used_at).total_seconds() >= LAST_USED_EVERY
+        ):
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
             token.last_used_at = now
     return token

@@ -23,6 +23,8 @@ SECURITY_ACTIONS = {
     "recovery_codes_regenerated": "Made new recovery codes",
     "password_changed": "Changed their password",
     "email_changed": "Changed their email address",
+    "api_token.created": "Made a personal API token",
+    "api_token.revoked": "Revoked a personal API token",
 }
 
 

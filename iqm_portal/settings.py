@@ -547,7 +547,7 @@ BACKUP_KEEP = env.int("BACKUP_KEEP", default=0)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "api.authentication.TokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "api.authentication.SessionAuthentication",  # refuses a session owing its 2nd factor
     ],
     "DEFAULT_PERMISSION_CLASSES": ["api.permissions.AuthorityMember"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],

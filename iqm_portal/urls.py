@@ -24,6 +24,7 @@ authority_patterns = [
     path("workshops/", include("workshops.urls")),
     path("", include("flagship.urls")),
     path("webhooks/", include("webhooks.urls")),  # issue 15: webhooks
+    path("api-tokens/", include("accounts.token_urls")),  # issue 15: personal API tokens
 ]
 
 handler500 = "iqm_portal.views.server_error"

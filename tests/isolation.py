@@ -1658,3 +1658,48 @@ URLS |= {
         ADMIN, objects=_webhook_delivery, method="post", ok=302, changes=_webhook_deliveries
     ),
 }
+
+
+# issue 15: tokens. A person's own personal API tokens in one authority: any member opens the page
+# and makes tokens for themselves (the count of the authority's tokens grows); a token's revoke
+# pages are its person's only (here the mentor's), anyone else's "not found".
+def _api_token(world, owner):
+    from accounts import tokens
+
+    person = world.people["mentor"] if owner == world.authority else world.outsider
+    with scopes_disabled():
+        return {"token_pk": tokens.create_token(person, owner, "Isolation")[0].pk}
+
+
+def _api_tokens(world, kwargs):
+    from accounts.models import ApiToken
+
+    with scopes_disabled():
+        return ApiToken.objects.filter(authority=world.authority).count()
+
+
+def _api_token_revoked(world, kwargs):
+    from accounts.models import ApiToken
+
+    with scopes_disabled():
+        return ApiToken.objects.get(pk=kwargs["token_pk"]).revoked_at
+
+
+URLS |= {
+    "api_tokens:list": Case(EVERYONE),
+    "api_tokens:create": Case(
+        EVERYONE,
+        method="post",
+        data=lambda w, k: {"name": "Isolation", "can_write": "on"},
+        changes=_api_tokens,
+    ),
+    "api_tokens:revoke_check": Case({"mentor"}, objects=_api_token, sees=frozenset({"mentor"})),
+    "api_tokens:revoke": Case(
+        {"mentor"},
+        objects=_api_token,
+        sees=frozenset({"mentor"}),
+        method="post",
+        ok=302,
+        changes=_api_token_revoked,
+    ),
+}

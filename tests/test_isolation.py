@@ -9,6 +9,7 @@ from django.test import Client
 from django.urls import reverse
 from django_scopes import scopes_disabled
 
+import accounts.token_views
 import accounts.views
 import assessments.access
 import assessments.views
@@ -166,6 +167,7 @@ def test_harness_catches_a_view_that_drops_its_scope(name, world, staff_user, mo
         reviews.views,
         privacy.views,  # issue 14: privacy
         webhooks.views,  # issue 15: webhooks
+        accounts.token_views,  # issue 15: tokens
     ):
         monkeypatch.setattr(module, "get_object_or_404", _unscoped_get_object_or_404)
     problems = check(make_client, name, URLS[name], world, staff_user)

@@ -491,6 +491,34 @@ NOT_PAGES |= {
     "privacy:download_pdf": NotPage(_subject_export, "application/pdf"),
 }
 
+
+# issue 15: tokens. The person's API tokens page (with one token listed), and the check before
+# revoking one, as the demo's mentor whose token it is. The page that shows a new token's secret
+# answers the form's POST: tests/browser/test_api_tokens.py makes a token through the form.
+def _mentors_token(d):
+    from accounts import tokens
+    from accounts.models import ApiToken
+
+    mentor = d.person("mentor@bathnes.test")
+    authority = d.school(DEMO_SCHOOL).authority
+    with scopes_disabled():
+        token = ApiToken.objects.filter(user=mentor, name="Every page").first()
+        if token is None:
+            token = tokens.create_token(mentor, authority, "Every page", can_write=True)[0]
+    return {"token_pk": token.pk}
+
+
+def _mentor_with_a_token(d):
+    _mentors_token(d)
+    return {}
+
+
+PAGES |= {
+    "api_tokens:list": Page(_mentor_with_a_token, role="mentor"),
+    "api_tokens:revoke_check": Page(_mentors_token, role="mentor"),
+}
+
+
 # The dashboard of each person of the demo, photographed too.
 DASHBOARDS = [
     "coordinator@bathnes.test",
