@@ -11,11 +11,16 @@ from rest_framework.routers import SimpleRouter
 
 from authorities.access import Policy
 
-from . import views
+from . import records, views
 
 router = SimpleRouter(use_regex_path=False)
 router.register("areas", views.AreaViewSet, basename="area")
 router.register("schools", views.SchoolViewSet, basename="school")
+# Awards, clusters, published lists and render jobs (api/records.py).
+router.register("awards", records.AwardViewSet, basename="award")
+router.register("clusters", records.ClusterViewSet, basename="cluster")
+router.register("publications", records.PublicationViewSet, basename="publication")
+router.register("render-jobs", records.RenderJobViewSet, basename="render-job")
 
 for pattern in router.urls:
     pattern.callback.authority_policy = Policy(public=True)
