@@ -37,12 +37,15 @@ from assessments.workflow import visible_schools
 from awards.domain import awards_in_force, tier_rank
 from awards.models import Award, Tier
 from clusters import domain as clusters
-from clusters.access import may_view_cluster
+from clusters.access import may_manage_cluster, may_start_cluster, may_view_cluster
+from clusters.forms import ActivityForm, PartnerForm
 from clusters.models import Activity, Cluster, Partner
 from publishing import domain as publishing
 from publishing.models import Publication
 from reports import render as pdfs
 from reports.models import RenderJob
+from schools.access import get_school
+from schools.models import School
 
 from .base import AUTHORITY, AuthorityViewSet
 from .filtering import FilterSet
@@ -228,6 +231,76 @@ class ClusterFilter(FilterSet):
         fields = ["lead_school"]
 
 
+class StartClusterSerializer(serializers.Serializer):
+    lead_school = serializers.IntegerField(
+        min_value=1, help_text="The id of the school that leads it (one cluster a school)."
+    )
+    name = serializers.CharField(
+        max_length=Cluster._meta.get_field("name").max_length, help_text="The cluster's name."
+    )
+
+
+class PartnerRequestSerializer(serializers.Serializer):
+    urn = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text="The URN of a school in the portal, of any authority; or leave it out and give "
+        "`name`.",
+    )
+    name = serializers.CharField(
+        required=False, allow_blank=True, help_text="The name of a school outside the portal."
+    )
+
+
+class ActivityRequestSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(
+        choices=Activity.Kind.choices, help_text="What kind of activity it was."
+    )
+    date = serializers.DateField(help_text="The day it happened.")
+    title = serializers.CharField(help_text="Its title.")
+    description = serializers.CharField(help_text="What happened.")
+    outcomes = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="What came of it."
+    )
+    attended_by = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        required=False,
+        default=list,
+        help_text="For a meeting: the ids of the partners that came.",
+    )
+    attendance = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        min_value=0,
+        help_text="For a meeting: how many people came in all.",
+    )
+
+
+def _checked(serializer_class, data) -> dict:
+    sent = serializer_class(data=data)
+    sent.is_valid(raise_exception=True)
+    return sent.validated_data
+
+
+def _form_data(form) -> dict:
+    """A browser form's data, validated by the form (the same rules as the page), or a 400."""
+    if not form.is_valid():
+        raise serializers.ValidationError(
+            {
+                ("non_field_errors" if field == "__all__" else field): messages
+                for field, messages in form.errors.items()
+            }
+        )
+    return form.cleaned_data
+
+
+CLUSTER_WRITE = (
+    "Only the lead school's head teacher or coordinator, or the authority admin (else 403); a "
+    "cluster you may not see is a 404. Answers the cluster as it is now."
+)
+
+
 @extend_schema_view(
     list=extend_schema(
         summary="The clusters you may see",
@@ -239,14 +312,16 @@ class ClusterFilter(FilterSet):
         responses=ClusterDetailSerializer,
     ),
 )
-class ClusterViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, AuthorityViewSet):
+class ClusterViewSet(
+    mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, AuthorityViewSet
+):
     model = Cluster
     serializer_class = ClusterSerializer
     filterset_class = ClusterFilter
     ordering_fields = ["name", "created_at"]
 
     def get_serializer_class(self):
-        return ClusterDetailSerializer if self.action == "retrieve" else ClusterSerializer
+        return ClusterSerializer if self.action == "list" else ClusterDetailSerializer
 
     def visible(self):
         # The clusters led by a school the caller may see, each asked of clusters.access's
@@ -261,10 +336,138 @@ class ClusterViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Authority
         found = Cluster.objects.filter(pk__in=seen).prefetch_related(
             Prefetch("partners", queryset=partners, to_attr="current_partners")
         )
-        if self.action == "retrieve":
+        if self.action != "list":  # one cluster, read with its activities
             activities = Activity.objects.prefetch_related(clusters.attendance())
             found = found.prefetch_related(Prefetch("activities", queryset=activities))
         return found.order_by("name", "pk")
+
+    def _detail(self, cluster_pk, created=False):
+        """The cluster as it is now, with its activities."""
+        cluster = self.get_queryset().get(pk=cluster_pk)
+        return Response(
+            ClusterDetailSerializer(cluster, context=self.get_serializer_context()).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+    def _managed(self, pk) -> Cluster:
+        """clusters.views._managed: a cluster the caller may see, and may run."""
+        cluster = get_object_or_404(Cluster.objects.select_related("lead_school"), pk=pk)
+        if not may_view_cluster.test(self.user, cluster):
+            raise exceptions.NotFound("No such cluster.")
+        if not may_manage_cluster.test(self.user, cluster):
+            raise exceptions.PermissionDenied(
+                "Only the lead school's head teacher or coordinator, or an admin."
+            )
+        return cluster
+
+    @extend_schema(
+        summary="Start a cluster",
+        description="The lead school's head teacher or coordinator, or the admin, starts the "
+        "cluster it leads (a school you may not see is a 404; one that already leads a cluster, "
+        "a 400).",
+        request=StartClusterSerializer,
+        responses={201: ClusterDetailSerializer},
+    )
+    def create(self, request, authority_slug):
+        sent = _checked(StartClusterSerializer, request.data)
+        school = get_school(request, School.objects.all(), pk=sent["lead_school"])
+        if not may_start_cluster.test(self.user, school):
+            raise exceptions.PermissionDenied(
+                "Only the school's head teacher or coordinator, or an admin."
+            )
+        cluster = clusters.start_cluster(school=school, name=sent["name"], by=self.user)
+        return self._detail(cluster.pk, created=True)
+
+    @extend_schema(
+        summary="Add a partner school",
+        description="A school of the portal by its URN (of any authority: one of another "
+        "authority is shown by its name only), or a school outside the portal by its name. "
+        + CLUSTER_WRITE,
+        request=PartnerRequestSerializer,
+        responses={201: ClusterDetailSerializer},
+        examples=[
+            OpenApiExample("A school of the portal", {"urn": "109238"}),
+            OpenApiExample("A school outside it", {"name": "Longfields Primary School"}),
+        ],
+    )
+    @action(detail=True, methods=["post"], url_path="partners", url_name="partners")
+    def add_partner(self, request, authority_slug, pk):
+        cluster = self._managed(pk)
+        sent = _checked(PartnerRequestSerializer, request.data)
+        data = _form_data(PartnerForm(sent))
+        clusters.add_partner(cluster=cluster, by=self.user, urn=data["urn"], name=data["name"])
+        return self._detail(cluster.pk, created=True)
+
+    @extend_schema(
+        summary="Remove a partner school",
+        description="The partner leaves the cluster; the meetings it attended still name it. "
+        + CLUSTER_WRITE,
+        parameters=[
+            OpenApiParameter("partner_pk", int, OpenApiParameter.PATH, description="The partner.")
+        ],
+        request=None,
+        responses=ClusterDetailSerializer,
+    )
+    @action(
+        detail=True,
+        methods=["delete"],
+        url_path="partners/<int:partner_pk>",
+        url_name="partner",
+    )
+    def remove_partner(self, request, authority_slug, pk, partner_pk):
+        cluster = self._managed(pk)
+        partner = get_object_or_404(
+            Partner.objects.select_related("school"),
+            cluster=cluster,
+            pk=partner_pk,
+            removed_at=None,
+        )
+        clusters.remove_partner(partner=partner, by=self.user)
+        return self._detail(cluster.pk)
+
+    def _save_activity(self, cluster, activity, data):
+        form = ActivityForm(data, instance=activity, cluster=cluster)
+        cleaned = _form_data(form)
+        clusters.save_activity(
+            cluster=cluster,
+            by=self.user,
+            activity=form.instance,
+            attended_by=list(cleaned["attended_by"]),
+        )
+
+    @extend_schema(
+        summary="Log an activity",
+        description="A collaboration, a dissemination of practice, or a meeting (with the "
+        "partners that came and how many people). " + CLUSTER_WRITE,
+        request=ActivityRequestSerializer,
+        responses={201: ClusterDetailSerializer},
+    )
+    @action(detail=True, methods=["post"], url_path="activities", url_name="activities")
+    def log_activity(self, request, authority_slug, pk):
+        cluster = self._managed(pk)
+        self._save_activity(cluster, Activity(), _checked(ActivityRequestSerializer, request.data))
+        return self._detail(cluster.pk, created=True)
+
+    @extend_schema(
+        summary="Change an activity",
+        description="Sends the whole activity, as logging it does. " + CLUSTER_WRITE,
+        parameters=[
+            OpenApiParameter("activity_pk", int, OpenApiParameter.PATH, description="The activity.")
+        ],
+        request=ActivityRequestSerializer,
+        responses=ClusterDetailSerializer,
+    )
+    @action(
+        detail=True,
+        methods=["put"],
+        url_path="activities/<int:activity_pk>",
+        url_name="activity",
+    )
+    def change_activity(self, request, authority_slug, pk, activity_pk):
+        cluster = self._managed(pk)
+        activity = get_object_or_404(Activity, cluster=cluster, pk=activity_pk)
+        self._save_activity(cluster, activity, _checked(ActivityRequestSerializer, request.data))
+        return self._detail(cluster.pk)
 
 
 # Published lists

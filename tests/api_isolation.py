@@ -316,5 +316,99 @@ API_URLS |= {
     "api:render-job-file": ApiCase(SEES_SCHOOL, objects=_render_job_pk, sees=SEES_SCHOOL),
 }
 
+
+def _cluster_partner(world, owner):
+    from .isolation import _cluster_partner
+
+    found = _cluster_partner(world, owner)
+    return {"pk": found["cluster_pk"], "partner_pk": found["partner_pk"]}
+
+
+def _cluster_activity(world, owner):
+    from .isolation import _cluster_activity
+
+    found = _cluster_activity(world, owner)
+    return {"pk": found["cluster_pk"], "activity_pk": found["activity_pk"]}
+
+
+def _of_cluster(model_name, *fields):
+    def read(world, kwargs):
+        from django.apps import apps
+
+        with scopes_disabled():
+            rows = apps.get_model("clusters", model_name).objects.filter(cluster=kwargs["pk"])
+            return list(rows.order_by("pk").values_list("pk", *fields))
+
+    return read
+
+
+def _activity(world, kwargs):
+    return {
+        "kind": "meeting",
+        "date": "2026-06-01",
+        "title": "Summer cluster meeting",
+        "description": "Transition plans.",
+        "attendance": 7,
+    }
+
+
+# Who runs a cluster: its lead school's leads and the admin.
+CLUSTER_RUN = LEADS | ADMIN
+
+API_URLS |= {
+    "api:cluster-partners": ApiCase(
+        CLUSTER_RUN,
+        objects=lambda w, o: {"pk": _cluster_pk(w, o)},
+        sees=CLUSTER_SEES,
+        method="post",
+        ok=201,
+        data=lambda w, k: {"name": "Longfields Primary School"},
+        changes=_of_cluster("Partner", "removed_at"),
+    ),
+    "api:cluster-partner": ApiCase(
+        CLUSTER_RUN,
+        objects=_cluster_partner,
+        sees=CLUSTER_SEES,
+        method="delete",
+        changes=_of_cluster("Partner", "removed_at"),
+    ),
+    "api:cluster-activities": ApiCase(
+        CLUSTER_RUN,
+        objects=lambda w, o: {"pk": _cluster_pk(w, o)},
+        sees=CLUSTER_SEES,
+        method="post",
+        ok=201,
+        data=_activity,
+        changes=_of_cluster("Activity", "title"),
+    ),
+    "api:cluster-activity": ApiCase(
+        CLUSTER_RUN,
+        objects=_cluster_activity,
+        sees=CLUSTER_SEES,
+        method="put",
+        data=_activity,
+        changes=_of_cluster("Activity", "title"),
+    ),
+}
+
+
+def _clusters_led(world, kwargs):
+    from clusters.models import Cluster
+
+    with scopes_disabled():
+        return Cluster.objects.filter(lead_school=world.school).count()
+
+
+# POST /clusters/: the lead school's leads or the admin start its cluster (checked by
+# tests/test_api_records.py).
+START_CLUSTER = ApiCase(
+    CLUSTER_RUN,
+    sees=SEES_SCHOOL,
+    method="post",
+    ok=201,
+    data=lambda w, k: {"lead_school": w.school.pk, "name": "Chandag cluster"},
+    changes=_clusters_led,
+)
+
 # POST /publications/: the authority admin publishes the previewed list.
 PUBLISH = ApiCase(ADMIN, method="post", ok=201, data=_confirmed, changes=_publications)

@@ -14,7 +14,7 @@ from publishing import domain as publishing
 from publishing.models import Publication
 from reports.models import RenderJob
 
-from .api_isolation import PUBLISH, check_api, token_client
+from .api_isolation import PUBLISH, START_CLUSTER, check_api, token_client
 from .factories import ClusterFactory, PartnerFactory, SchoolFactory, UserFactory
 from .journey import advance
 
@@ -395,3 +395,94 @@ def test_a_render_job_goes_through_redis_to_the_worker(world, worker):
     assert b"".join(response.streaming_content).startswith(b"%PDF")
     with scope(authority=world.authority):
         assert RenderJob.objects.get().requested_by == world.people["authority_admin"]
+
+
+# Cluster writes
+
+
+def test_only_the_lead_schools_leads_or_the_admin_start_its_cluster(world, staff_user):
+    assert check_api("api:cluster-list", START_CLUSTER, world, staff_user) == []
+
+
+def test_the_lead_runs_the_cluster_through_the_api(world):
+    client = token_client(world, "school_coordinator")
+    response = client.post(
+        url("cluster-list"),
+        {"lead_school": world.school.pk, "name": "Keynsham cluster"},
+        format="json",
+    )
+    assert response.status_code == 201
+    cluster = response.json()
+    assert (cluster["name"], cluster["partners"], cluster["activities"]) == (
+        "Keynsham cluster",
+        [],
+        [],
+    )
+    again = client.post(
+        url("cluster-list"), {"lead_school": world.school.pk, "name": "Twice"}, format="json"
+    )
+    assert again.status_code == 400
+    assert again.json()["errors"] == [
+        {"field": None, "message": "This school already leads a cluster."}
+    ]
+
+    partners = url("cluster-partners", pk=cluster["id"])
+    response = client.post(partners, {"urn": world.outsider_school.urn}, format="json")
+    assert response.status_code == 201
+    [foreign] = response.json()["partners"]
+    assert (foreign["school"], foreign["name"]) == (None, "Outsider Academy")
+    response = client.post(partners, {"urn": world.other_school.urn}, format="json")
+    own = response.json()["partners"][1]
+    assert (own["school"], own["name"]) == (world.other_school.pk, "Castle Primary")
+    both = client.post(partners, {"urn": world.other_school.urn, "name": "X"}, format="json")
+    assert both.status_code == 400
+    assert both.json()["errors"][0]["message"].startswith("Give either the URN")
+    twice = client.post(partners, {"urn": world.other_school.urn}, format="json")
+    assert twice.json()["errors"] == [
+        {"field": "urn", "message": "Castle Primary is already a partner."}
+    ]
+
+    activities = url("cluster-activities", pk=cluster["id"])
+    meeting = {
+        "kind": "meeting",
+        "date": "2026-06-01",
+        "title": "Summer meeting",
+        "description": "Transition plans.",
+        "attended_by": [own["id"]],
+        "attendance": 9,
+    }
+    response = client.post(activities, meeting, format="json")
+    assert response.status_code == 201
+    [logged] = response.json()["activities"]
+    assert (logged["title"], logged["attended_by"], logged["attendance"]) == (
+        "Summer meeting",
+        [own["id"]],
+        9,
+    )
+    # Not a meeting: no attendance is kept.
+    response = client.put(
+        url("cluster-activity", pk=cluster["id"], activity_pk=logged["id"]),
+        {**meeting, "kind": "collaboration", "title": "Lesson study"},
+        format="json",
+    )
+    assert response.status_code == 200
+    [changed] = response.json()["activities"]
+    assert (changed["id"], changed["title"], changed["attended_by"], changed["attendance"]) == (
+        logged["id"],
+        "Lesson study",
+        [],
+        None,
+    )
+    missing = client.post(activities, {"kind": "meeting"}, format="json")
+    assert missing.status_code == 400
+    assert sorted(e["field"] for e in missing.json()["errors"]) == ["date", "description", "title"]
+
+    response = client.delete(url("cluster-partner", pk=cluster["id"], partner_pk=foreign["id"]))
+    assert response.status_code == 200
+    assert [p["id"] for p in response.json()["partners"]] == [own["id"]]
+    gone = client.delete(url("cluster-partner", pk=cluster["id"], partner_pk=foreign["id"]))
+    assert gone.status_code == 404
+    # The school's contributor sees the cluster but does not run it.
+    contributor = token_client(world, "school_contributor")
+    refused = contributor.post(partners, {"name": "Longfields"}, format="json")
+    assert refused.status_code == 403
