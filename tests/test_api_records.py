@@ -486,3 +486,29 @@ def test_the_lead_runs_the_cluster_through_the_api(world):
     contributor = token_client(world, "school_contributor")
     refused = contributor.post(partners, {"name": "Longfields"}, format="json")
     assert refused.status_code == 403
+
+
+def test_ids_out_of_any_range_are_not_found_not_server_errors(world, cluster):
+    client = token_client(world, "authority_admin")
+    huge = 10**20
+    assert client.get(url("award-list"), {"school": huge}).json()["count"] == 0
+    assert client.get(url("award-detail", pk=huge)).status_code == 404
+    assert client.get(url("cluster-detail", pk=huge)).status_code == 404
+    assert client.get(url("publication-detail", version=huge)).status_code == 404
+    assert client.get(url("render-job-detail", pk=huge)).status_code == 404
+    asked = client.post(
+        url("render-job-list"), {"kind": "certificate", "object_id": huge}, format="json"
+    )
+    assert asked.status_code == 404
+    started = client.post(url("cluster-list"), {"lead_school": huge, "name": "X"}, format="json")
+    assert started.status_code == 404
+    meeting = {
+        "kind": "meeting",
+        "date": "2026-06-01",
+        "title": "T",
+        "description": "D",
+        "attended_by": [huge],
+    }
+    logged = client.post(url("cluster-activities", pk=cluster.pk), meeting, format="json")
+    assert logged.status_code == 400
+    assert client.get(url("award-list"), {"awarded_on_after": "soon"}).status_code == 400
