@@ -15,6 +15,7 @@ from publishing.models import Publication
 from reports.models import RenderJob
 
 from .api_isolation import PUBLISH, START_CLUSTER, check_api, token_client
+from .conftest import start_cycle_for
 from .factories import ClusterFactory, PartnerFactory, SchoolFactory, UserFactory
 from .journey import advance
 
@@ -207,16 +208,23 @@ def test_only_the_lead_schools_people_its_mentor_and_the_admin_see_a_cluster(wor
     assert ids(filtered) == [other.pk]
 
 
+@pytest.mark.parametrize("who", ["authority_admin", "mentor"])
 @pytest.mark.parametrize("count", [1, 3])
-def test_the_cluster_list_costs_the_same_however_many_rows(world, django_assert_num_queries, count):
+def test_the_cluster_list_costs_the_same_however_many_rows(
+    world, django_assert_num_queries, count, who
+):
+    """The admin sees every cluster; the mentor, those of the schools whose latest case they
+    mentor, which the list reads with the clusters, not one cluster at a time."""
     schools = [world.school] + [SchoolFactory(authority=world.authority) for _ in range(2)]
     for school in schools[:count]:
+        if school != world.school:
+            start_cycle_for(world.authority, school, world.people["mentor"])
         cluster = ClusterFactory(lead_school=school)
         for _ in range(count):
             PartnerFactory(cluster=cluster)
-    client = token_client(world, "authority_admin")
-    # the token, its last use, memberships; the visible clusters (with their
-    # mentors), the count, the page, its partners
+    client = token_client(world, who)
+    # the token, its last use, memberships; the visible clusters (with their mentors), the
+    # count, the page, its partners
     client.get(url("cluster-list"))  # the authority is read once, then kept in the cache
     with django_assert_num_queries(7):
         response = client.get(url("cluster-list"), {"page_size": 2})
