@@ -11,11 +11,17 @@ from rest_framework.routers import SimpleRouter
 
 from authorities.access import Policy
 
-from . import cycles, moderation, plans, portfolio, views
+from . import cycles, moderation, plans, portfolio, records, views
 
 router = SimpleRouter(use_regex_path=False)
 router.register("areas", views.AreaViewSet, basename="area")
 router.register("schools", views.SchoolViewSet, basename="school")
+
+# Awards, clusters, published lists and render jobs (api/records.py).
+router.register("awards", records.AwardViewSet, basename="award")
+router.register("clusters", records.ClusterViewSet, basename="cluster")
+router.register("publications", records.PublicationViewSet, basename="publication")
+router.register("render-jobs", records.RenderJobViewSet, basename="render-job")
 
 # Cycles, the self-review's answers and the mentor's review (api/cycles.py).
 router.register("cycles", cycles.CycleViewSet, basename="cycle")

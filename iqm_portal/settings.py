@@ -578,5 +578,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",  # served by the app, no CDN
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        # Fields named `kind` of several models (api/records.py).
+        "ActivityKindEnum": "clusters.models.Activity.Kind",
+        "RenderJobKindEnum": "reports.models.RenderJob.Kind",
+    },
 }

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from typing import Callable
 
 from django.db import IntegrityError, transaction
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.utils.formats import date_format
 from django.utils.safestring import mark_safe
@@ -246,6 +248,42 @@ def cycle_documents(cycle, person) -> list:
 
 def kind_of(kind) -> Kind:
     return KINDS[RenderJob.Kind(kind)]
+
+
+def require_subject_access(person, kind, obj) -> None:
+    """Only someone who may see the PDF's subject (the workflow says who); to anyone else it does
+    not exist."""
+    if not kind_of(kind).may_have(person, obj):
+        raise Http404
+
+
+def subject_for(person, kind, pk):
+    """The subject of a PDF of this kind, if the person may have it; else a 404."""
+    subject = get_object_or_404(kind_of(kind).queryset(), pk=pk)
+    require_subject_access(person, kind, subject)
+    return subject
+
+
+def job_for(person, job_pk) -> tuple[RenderJob, object]:
+    """A job of this authority (another authority's is a 404 through the scoped manager) whose
+    subject the person may see, and that subject. Whether it may still be had (not a withdrawn
+    award's certificate) is `kind_of(job.kind).unavailable(subject)`."""
+    job = get_object_or_404(RenderJob.objects.all(), pk=job_pk)
+    return job, subject_for(person, job.kind, job.object_id)
+
+
+def pdf_response(job, subject) -> FileResponse:
+    """A done job's PDF, as an attachment that no browser runs or keeps (after the checks)."""
+    response = FileResponse(
+        job.file.open("rb"),
+        content_type="application/pdf",
+        as_attachment=True,
+        filename=kind_of(job.kind).filename(subject),
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 def build_html(kind, obj) -> str:

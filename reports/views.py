@@ -1,5 +1,4 @@
-from django.http import FileResponse, Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
@@ -9,21 +8,9 @@ from . import render as pdfs
 from .models import RenderJob
 
 
-def require_subject_access(request, kind, obj):
-    """Only someone who may see the PDF's subject (the workflow says who); to anyone else it does
-    not exist."""
-    if not pdfs.kind_of(kind).may_have(request.user, obj):
-        raise Http404
-
-
 def get_job(request, job_pk):
-    """A job of this authority (another authority's is a 404 through the scoped manager) whose
-    subject the visitor may see and which may still be had (not a withdrawn award's
-    certificate)."""
-    job = get_object_or_404(RenderJob.objects.all(), pk=job_pk)
-    subject = get_object_or_404(pdfs.kind_of(job.kind).queryset(), pk=job.object_id)
-    require_subject_access(request, job.kind, subject)
-    return job, subject
+    """A job of this authority whose subject the visitor may see (reports.render.job_for)."""
+    return pdfs.job_for(request.user, job_pk)
 
 
 def unavailable(request, kind, subject):
@@ -42,9 +29,7 @@ def unavailable(request, kind, subject):
 @authority_view()
 def request_pdf(request, authority_slug, kind, pk):
     """Ask for the PDF of one subject; `kind` comes from the URL pattern, never from the visitor."""
-    spec = pdfs.kind_of(kind)
-    subject = get_object_or_404(spec.queryset(), pk=pk)
-    require_subject_access(request, kind, subject)
+    subject = pdfs.subject_for(request.user, kind, pk)
     if refused := unavailable(request, kind, subject):
         return refused
     job = pdfs.request_render(request.authority, kind, subject, request.user)
@@ -76,13 +61,4 @@ def download(request, authority_slug, job_pk):
         return refused
     if job.state != RenderJob.State.DONE or not job.file:
         return redirect("reports:job", authority_slug, job.pk)
-    response = FileResponse(
-        job.file.open("rb"),
-        content_type="application/pdf",
-        as_attachment=True,
-        filename=pdfs.kind_of(job.kind).filename(subject),
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return pdfs.pdf_response(job, subject)
