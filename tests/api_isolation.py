@@ -229,7 +229,6 @@ API_URLS |= {
 }
 
 
-<<<<<<< HEAD
 
 # Action-plan targets, element assignments, and a review's annual update, ratification and
 # development plan (api/plans.py). Each route's write is here; its reads are checked by the same
@@ -485,183 +484,10 @@ API_URLS |= {
         state=State.VISIT_PLANNED,
         method="post",
         changes=_cycle_state,
-=======
-# Awards, clusters, published lists and render jobs (api/records.py).
-
-
-def _award_pk(world, owner):
-    from .isolation import _award
-
-    return _award(world, owner)["pk"]
-
-
-def _cluster_pk(world, owner):
-    from .isolation import _cluster_of
-
-    return _cluster_of(world, owner).pk
-
-
-def _publication_pk(world, owner):
-    from publishing.domain import publish
-
-    with scopes_disabled():
-        return publish(owner, None).pk
-
-
-def _publication_version(world, owner):
-    """Version 1 of the world's list; for the outsider, its version 2, which the world's
-    authority has not published (a version is a number within its authority)."""
-    _publication_pk(world, owner)
-    if owner == world.authority:
-        return {"version": 1}
-    _publication_pk(world, owner)
-    return {"version": 2}
-
-
-def _published_now(world, kwargs):
-    """(as `data`, run inside each rolled-back request) the world's list published, for the
-    current version to be there."""
-    _publication_pk(world, world.authority)
-    return {}
-
-
-def _publications(world, kwargs):
-    from publishing.models import Publication
-
-    with scopes_disabled():
-        return Publication.objects.count()
-
-
-def _confirmed(world, kwargs):
-    from publishing import domain
-
-    with scopes_disabled():
-        document = domain.current_list(world.authority)
-        current = domain.current_publication(world.authority)
-    return {"confirmed": domain.fingerprint(current.version + 1 if current else 1, document)}
-
-
-def _render_job_pk(world, owner):
-    from .isolation import _render_job
-
-    return {"pk": _render_job(world, owner)["job_pk"]}
-
-
-def _render_jobs(world, kwargs):
-    from reports.models import RenderJob
-
-    with scopes_disabled():
-        return RenderJob.objects.count()
-
-
-# Who sees a cluster: its lead school's staff, its mentor and the admin (clusters.access).
-CLUSTER_SEES = SCHOOL | {"mentor", "authority_admin"}
-
-API_URLS |= {
-    "api:award-list": ApiCase(EVERYONE, sees=SEES_SCHOOL, listed=_award_pk),
-    "api:award-detail": ApiCase(
-        SEES_SCHOOL, objects=lambda w, o: {"pk": _award_pk(w, o)}, sees=SEES_SCHOOL
-    ),
-    "api:cluster-list": ApiCase(EVERYONE, sees=CLUSTER_SEES, listed=_cluster_pk),
-    "api:cluster-detail": ApiCase(
-        CLUSTER_SEES, objects=lambda w, o: {"pk": _cluster_pk(w, o)}, sees=CLUSTER_SEES
-    ),
-    # The published list is public: every member reads it. The list's POST (publishing) is
-    # checked by tests/test_api_records.py with PUBLISH below.
-    "api:publication-list": ApiCase(EVERYONE, listed=_publication_pk),
-    "api:publication-detail": ApiCase(EVERYONE, objects=_publication_version),
-    "api:publication-current": ApiCase(EVERYONE, data=_published_now),
-    "api:publication-preview": ApiCase(ADMIN),
-    "api:render-job-list": ApiCase(
-        SEES_SCHOOL,
-        sees=SEES_SCHOOL,
-        method="post",
-        ok=201,
-        data=lambda w, k: {"kind": "certificate", "object_id": _award_pk(w, w.authority)},
-        changes=_render_jobs,
-    ),
-    "api:render-job-detail": ApiCase(SEES_SCHOOL, objects=_render_job_pk, sees=SEES_SCHOOL),
-    "api:render-job-file": ApiCase(SEES_SCHOOL, objects=_render_job_pk, sees=SEES_SCHOOL),
-}
-
-
-def _cluster_partner(world, owner):
-    from .isolation import _cluster_partner
-
-    found = _cluster_partner(world, owner)
-    return {"pk": found["cluster_pk"], "partner_pk": found["partner_pk"]}
-
-
-def _cluster_activity(world, owner):
-    from .isolation import _cluster_activity
-
-    found = _cluster_activity(world, owner)
-    return {"pk": found["cluster_pk"], "activity_pk": found["activity_pk"]}
-
-
-def _of_cluster(model_name, *fields):
-    def read(world, kwargs):
-        from django.apps import apps
-
-        with scopes_disabled():
-            rows = apps.get_model("clusters", model_name).objects.filter(cluster=kwargs["pk"])
-            return list(rows.order_by("pk").values_list("pk", *fields))
-
-    return read
-
-
-def _activity(world, kwargs):
-    return {
-        "kind": "meeting",
-        "date": "2026-06-01",
-        "title": "Summer cluster meeting",
-        "description": "Transition plans.",
-        "attendance": 7,
-    }
-
-
-# Who runs a cluster: its lead school's leads and the admin.
-CLUSTER_RUN = LEADS | ADMIN
-
-API_URLS |= {
-    "api:cluster-partners": ApiCase(
-        CLUSTER_RUN,
-        objects=lambda w, o: {"pk": _cluster_pk(w, o)},
-        sees=CLUSTER_SEES,
-        method="post",
-        ok=201,
-        data=lambda w, k: {"name": "Longfields Primary School"},
-        changes=_of_cluster("Partner", "removed_at"),
-    ),
-    "api:cluster-partner": ApiCase(
-        CLUSTER_RUN,
-        objects=_cluster_partner,
-        sees=CLUSTER_SEES,
-        method="delete",
-        changes=_of_cluster("Partner", "removed_at"),
-    ),
-    "api:cluster-activities": ApiCase(
-        CLUSTER_RUN,
-        objects=lambda w, o: {"pk": _cluster_pk(w, o)},
-        sees=CLUSTER_SEES,
-        method="post",
-        ok=201,
-        data=_activity,
-        changes=_of_cluster("Activity", "title"),
-    ),
-    "api:cluster-activity": ApiCase(
-        CLUSTER_RUN,
-        objects=_cluster_activity,
-        sees=CLUSTER_SEES,
-        method="put",
-        data=_activity,
-        changes=_of_cluster("Activity", "title"),
->>>>>>> i15-awards
     ),
 }
 
 
-<<<<<<< HEAD
 # Issue 15, moderation (api/moderation.py): the visit and its notes, the report, the panel's vote
 # and the decisions. The pages' cases (tests/isolation.py) say who reads and writes each; the other
 # methods of the notes' routes are run through check_api in tests/test_api_moderation.py.
@@ -1166,7 +992,182 @@ PORTFOLIO_METHODS = {
         changes=_comments,
     ),
 }
-=======
+
+
+# Awards, clusters, published lists and render jobs (api/records.py).
+
+
+def _award_pk(world, owner):
+    from .isolation import _award
+
+    return _award(world, owner)["pk"]
+
+
+def _cluster_pk(world, owner):
+    from .isolation import _cluster_of
+
+    return _cluster_of(world, owner).pk
+
+
+def _publication_pk(world, owner):
+    from publishing.domain import publish
+
+    with scopes_disabled():
+        return publish(owner, None).pk
+
+
+def _publication_version(world, owner):
+    """Version 1 of the world's list; for the outsider, its version 2, which the world's
+    authority has not published (a version is a number within its authority)."""
+    _publication_pk(world, owner)
+    if owner == world.authority:
+        return {"version": 1}
+    _publication_pk(world, owner)
+    return {"version": 2}
+
+
+def _published_now(world, kwargs):
+    """(as `data`, run inside each rolled-back request) the world's list published, for the
+    current version to be there."""
+    _publication_pk(world, world.authority)
+    return {}
+
+
+def _publications(world, kwargs):
+    from publishing.models import Publication
+
+    with scopes_disabled():
+        return Publication.objects.count()
+
+
+def _confirmed(world, kwargs):
+    from publishing import domain
+
+    with scopes_disabled():
+        document = domain.current_list(world.authority)
+        current = domain.current_publication(world.authority)
+    return {"confirmed": domain.fingerprint(current.version + 1 if current else 1, document)}
+
+
+def _render_job_pk(world, owner):
+    from .isolation import _render_job
+
+    return {"pk": _render_job(world, owner)["job_pk"]}
+
+
+def _render_jobs(world, kwargs):
+    from reports.models import RenderJob
+
+    with scopes_disabled():
+        return RenderJob.objects.count()
+
+
+# Who sees a cluster: its lead school's staff, its mentor and the admin (clusters.access).
+CLUSTER_SEES = SCHOOL | {"mentor", "authority_admin"}
+
+API_URLS |= {
+    "api:award-list": ApiCase(EVERYONE, sees=SEES_SCHOOL, listed=_award_pk),
+    "api:award-detail": ApiCase(
+        SEES_SCHOOL, objects=lambda w, o: {"pk": _award_pk(w, o)}, sees=SEES_SCHOOL
+    ),
+    "api:cluster-list": ApiCase(EVERYONE, sees=CLUSTER_SEES, listed=_cluster_pk),
+    "api:cluster-detail": ApiCase(
+        CLUSTER_SEES, objects=lambda w, o: {"pk": _cluster_pk(w, o)}, sees=CLUSTER_SEES
+    ),
+    # The published list is public: every member reads it. The list's POST (publishing) is
+    # checked by tests/test_api_records.py with PUBLISH below.
+    "api:publication-list": ApiCase(EVERYONE, listed=_publication_pk),
+    "api:publication-detail": ApiCase(EVERYONE, objects=_publication_version),
+    "api:publication-current": ApiCase(EVERYONE, data=_published_now),
+    "api:publication-preview": ApiCase(ADMIN),
+    "api:render-job-list": ApiCase(
+        SEES_SCHOOL,
+        sees=SEES_SCHOOL,
+        method="post",
+        ok=201,
+        data=lambda w, k: {"kind": "certificate", "object_id": _award_pk(w, w.authority)},
+        changes=_render_jobs,
+    ),
+    "api:render-job-detail": ApiCase(SEES_SCHOOL, objects=_render_job_pk, sees=SEES_SCHOOL),
+    "api:render-job-file": ApiCase(SEES_SCHOOL, objects=_render_job_pk, sees=SEES_SCHOOL),
+}
+
+
+def _cluster_partner(world, owner):
+    from .isolation import _cluster_partner
+
+    found = _cluster_partner(world, owner)
+    return {"pk": found["cluster_pk"], "partner_pk": found["partner_pk"]}
+
+
+def _cluster_activity(world, owner):
+    from .isolation import _cluster_activity
+
+    found = _cluster_activity(world, owner)
+    return {"pk": found["cluster_pk"], "activity_pk": found["activity_pk"]}
+
+
+def _of_cluster(model_name, *fields):
+    def read(world, kwargs):
+        from django.apps import apps
+
+        with scopes_disabled():
+            rows = apps.get_model("clusters", model_name).objects.filter(cluster=kwargs["pk"])
+            return list(rows.order_by("pk").values_list("pk", *fields))
+
+    return read
+
+
+def _activity(world, kwargs):
+    return {
+        "kind": "meeting",
+        "date": "2026-06-01",
+        "title": "Summer cluster meeting",
+        "description": "Transition plans.",
+        "attendance": 7,
+    }
+
+
+# Who runs a cluster: its lead school's leads and the admin.
+CLUSTER_RUN = LEADS | ADMIN
+
+API_URLS |= {
+    "api:cluster-partners": ApiCase(
+        CLUSTER_RUN,
+        objects=lambda w, o: {"pk": _cluster_pk(w, o)},
+        sees=CLUSTER_SEES,
+        method="post",
+        ok=201,
+        data=lambda w, k: {"name": "Longfields Primary School"},
+        changes=_of_cluster("Partner", "removed_at"),
+    ),
+    "api:cluster-partner": ApiCase(
+        CLUSTER_RUN,
+        objects=_cluster_partner,
+        sees=CLUSTER_SEES,
+        method="delete",
+        changes=_of_cluster("Partner", "removed_at"),
+    ),
+    "api:cluster-activities": ApiCase(
+        CLUSTER_RUN,
+        objects=lambda w, o: {"pk": _cluster_pk(w, o)},
+        sees=CLUSTER_SEES,
+        method="post",
+        ok=201,
+        data=_activity,
+        changes=_of_cluster("Activity", "title"),
+    ),
+    "api:cluster-activity": ApiCase(
+        CLUSTER_RUN,
+        objects=_cluster_activity,
+        sees=CLUSTER_SEES,
+        method="put",
+        data=_activity,
+        changes=_of_cluster("Activity", "title"),
+    ),
+}
+
+
 def _clusters_led(world, kwargs):
     from clusters.models import Cluster
 
@@ -1187,4 +1188,3 @@ START_CLUSTER = ApiCase(
 
 # POST /publications/: the authority admin publishes the previewed list.
 PUBLISH = ApiCase(ADMIN, method="post", ok=201, data=_confirmed, changes=_publications)
->>>>>>> i15-awards
