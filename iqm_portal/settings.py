@@ -578,9 +578,17 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",  # served by the app, no CDN
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Choice sets that share a field name (kind, state, judgement, recommendation), named apart.
     "ENUM_NAME_OVERRIDES": {
-        # Fields named `kind` of several models (api/records.py).
+        "CycleKindEnum": "assessments.models.Cycle.Kind",
+        "CycleStateEnum": "assessments.models.Cycle.State",
         "ActivityKindEnum": "clusters.models.Activity.Kind",
         "RenderJobKindEnum": "reports.models.RenderJob.Kind",
+        "RenderJobStateEnum": "reports.models.RenderJob.State",
+        "VisitNoteKindEnum": "moderation.models.VisitNote.Kind",
+        "FindingJudgementEnum": "moderation.models.Finding.Judgement",
+        "ReportRecommendationEnum": "api.moderation.RECOMMENDATIONS",
+        "ElementProgressJudgementEnum": "reviews.models.ElementProgress.Judgement",
+        "RatificationRecommendationEnum": "reviews.models.Ratification.Recommendation",
     },
 }
