@@ -40,6 +40,10 @@ class Endpoint(models.Model):
     def __str__(self):
         return self.name
 
+    @property
+    def event_labels(self):
+        return [Event(event).label for event in self.events]
+
     def wants(self, event) -> bool:
         return self.is_active and (event == Event.PING or event in self.events)
 

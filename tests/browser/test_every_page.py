@@ -519,6 +519,36 @@ PAGES |= {
 }
 
 
+# issue 15: webhooks. The authority's endpoints and one endpoint's page with its deliveries, as the
+# demo's admin (an endpoint made here; tests/browser/test_webhooks.py walks the forms).
+def _webhook_endpoint(d):
+    from webhooks.models import Endpoint
+
+    authority = d.school(DEMO_SCHOOL).authority
+    with scopes_disabled():
+        endpoint, _ = Endpoint.objects.get_or_create(
+            authority=authority,
+            name="Data warehouse",
+            defaults={
+                "url": "https://1.1.1.1/iqm-events",
+                "events": ["cycle.moved"],
+                "secret": "whsec_every_page",
+            },
+        )
+    return {"endpoint_pk": endpoint.pk}
+
+
+def _with_a_webhook(d):
+    _webhook_endpoint(d)
+    return {}
+
+
+PAGES |= {
+    "webhooks:list": Page(_with_a_webhook, role="authority_admin"),
+    "webhooks:detail": Page(_webhook_endpoint, role="authority_admin"),
+}
+
+
 # The dashboard of each person of the demo, photographed too.
 DASHBOARDS = [
     "coordinator@bathnes.test",
