@@ -241,8 +241,7 @@ API_URLS |= {
 
 
 # Action-plan targets, element assignments, and a review's annual update, ratification and
-# development plan (api/plans.py). Each route's write is here; its reads are checked by the same
-# harness in tests/test_api_plans.py.
+# development plan (api/plans.py): each route's write in API_URLS, its reads in API_METHODS below.
 
 
 def _plan_target(world, owner):
