@@ -2,14 +2,17 @@
 school (the pages' harness, tests/isolation.py, for the API).
 
 `API_URLS` says, for each named route, how to fill in its arguments, the state the world's cycle
-is brought to first, and who may call it; `test_api_isolation.py` fails for a route missing here.
+is brought to first, and who may call it, for one of its methods; `API_METHODS` holds the route's
+other methods, keyed by (route, method), and a method's second case in another state, keyed by
+(route, "method when…"). `test_api_isolation.py` runs every case, and fails for a (route, method)
+the API serves without a case here, or a case of a method the route does not serve.
 Each visitor calls with a read-write personal token of the world's authority (the outsider admin:
 of the outsider authority); signed out is a 401. Beside the status, the harness asserts on the
 data: a write changes what its case names for those allowed and nothing for anyone else (a
 read-only token changes nothing either), a list shows the world's object to exactly those who
 see it (`listed`) and never another authority's, and another authority's object is a 404.
 
-Blocks of `API_URLS |= {…}` are appended per endpoint group.
+Blocks of `API_URLS |= {…}` and `API_METHODS |= {…}` are appended per endpoint group.
 """
 
 import json
@@ -70,6 +73,14 @@ class ApiCase:
 
 
 API_URLS: dict[str, ApiCase] = {}
+API_METHODS: dict[tuple[str, str], ApiCase] = {}
+
+
+def api_cases() -> dict[str, tuple[str, ApiCase]]:
+    """Every case of the matrix, by its test id ("route method[ when…]"): (route, case)."""
+    cases = {f"{name} {case.method}": (name, case) for name, case in API_URLS.items()}
+    cases |= {f"{name} {what}": (name, case) for (name, what), case in API_METHODS.items()}
+    return cases
 
 
 def api_patterns() -> dict:
@@ -229,10 +240,8 @@ API_URLS |= {
 }
 
 
-
 # Action-plan targets, element assignments, and a review's annual update, ratification and
-# development plan (api/plans.py). Each route's write is here; its reads are checked by the same
-# harness in tests/test_api_plans.py.
+# development plan (api/plans.py): each route's write in API_URLS, its reads in API_METHODS below.
 
 
 def _plan_target(world, owner):
@@ -488,9 +497,84 @@ API_URLS |= {
 }
 
 
+# The action plan's and the review's reads, every visitor: those who may see the cycle read its
+# plan; only its leads read who is given which element; the review's update is read by all who
+# see it; its ratification and development plan by the visit and the admin until ratified, then
+# by all who see the review.
+def _target_action(world, kwargs):
+    from assessments.models import Target
+
+    with scopes_disabled():
+        return Target.objects.filter(pk=kwargs["pk"]).values_list("action", "status").first()
+
+
+API_METHODS |= {
+    ("api:target-list", "get"): ApiCase(
+        SEES_SCHOOL,
+        objects=lambda world, owner: {"cycle_pk": _plan_target(world, owner)["cycle_pk"]},
+        sees=SEES_SCHOOL,
+        listed=lambda world, owner: _plan_target(world, owner)["pk"],
+    ),
+    ("api:target-detail", "get"): ApiCase(SEES_SCHOOL, objects=_plan_target, sees=SEES_SCHOOL),
+    # The whole target sent again, changed.
+    ("api:target-detail", "put"): ApiCase(
+        LEADS | {"mentor"},
+        objects=_plan_target,
+        sees=SEES_SCHOOL,
+        method="put",
+        data=lambda world, kwargs: {
+            **_new_target(world, kwargs),
+            "action": "Train every assistant twice.",
+        },
+        changes=_target_action,
+    ),
+    ("api:assignment-list", "get"): ApiCase(
+        LEADS,
+        objects=lambda world, owner: {"cycle_pk": _api_assignment(world, owner)["cycle_pk"]},
+        sees=SEES_SCHOOL,
+        listed=lambda world, owner: _api_assignment(world, owner)["pk"],
+    ),
+    ("api:annual-update-detail", "get"): ApiCase(
+        _sees_review(State.REGISTERED),
+        objects=_review_element,
+        sees=_sees_review(State.REGISTERED),
+        kind=REVIEW,
+    ),
+    ("api:ratification", "get"): ApiCase(
+        {"moderator"} | ADMIN,
+        objects=_review_cycle,
+        sees=_sees_review(State.VISIT_PLANNED),
+        kind=REVIEW,
+        state=State.VISIT_PLANNED,
+    ),
+    ("api:ratification", "get when ratified"): ApiCase(
+        _sees_review(State.RATIFIED),
+        objects=_review_cycle,
+        sees=_sees_review(State.RATIFIED),
+        kind=REVIEW,
+        state=State.RATIFIED,
+    ),
+    ("api:priority-list", "get"): ApiCase(
+        {"moderator"} | ADMIN,
+        objects=lambda world, owner: {"cycle_pk": _api_priority(world, owner)["cycle_pk"]},
+        sees=_sees_review(State.VISIT_PLANNED),
+        kind=REVIEW,
+        state=State.VISIT_PLANNED,
+        listed=lambda world, owner: _api_priority(world, owner)["pk"],
+    ),
+    ("api:priority-list", "get when ratified"): ApiCase(
+        _sees_review(State.RATIFIED),
+        objects=lambda world, owner: {"cycle_pk": _api_priority(world, owner)["cycle_pk"]},
+        sees=_sees_review(State.RATIFIED),
+        kind=REVIEW,
+        state=State.RATIFIED,
+        listed=lambda world, owner: _api_priority(world, owner)["pk"],
+    ),
+}
+
+
 # Issue 15, moderation (api/moderation.py): the visit and its notes, the report, the panel's vote
-# and the decisions. The pages' cases (tests/isolation.py) say who reads and writes each; the other
-# methods of the notes' routes are run through check_api in tests/test_api_moderation.py.
+# and the decisions. The pages' cases (tests/isolation.py) say who reads and writes each.
 def _mod_cycle(world, owner):
     return {"cycle_pk": (world.cycle if owner == world.authority else world.outsider_cycle).pk}
 
@@ -675,9 +759,40 @@ API_URLS |= {
 }
 
 
-# Cycles, the self-review's answers and the mentor's review (api/cycles.py). The matrix takes one
-# method a route: a route's other methods are in CYCLE_OTHER_METHODS, run through the same
-# `check_api` by tests/test_api_cycles.py.
+def _mod_notes_count(world, kwargs):
+    from moderation.models import VisitNote
+
+    with scopes_disabled():
+        return VisitNote.objects.filter(visit__cycle=kwargs["cycle_pk"]).count()
+
+
+API_METHODS |= {
+    ("api:visit-note-list", "post"): _mod_on_cycle(
+        MODERATORS,
+        State.VISIT_PLANNED,
+        objects=_mod_cycle,
+        method="post",
+        ok=201,
+        data=lambda w, k: {"kind": "staff", "who": "SENCo", "notes": "Met."},
+        changes=_mod_notes_count,
+    ),
+    ("api:visit-note-detail", "get"): _mod_on_cycle(
+        MODERATORS | ADMIN, State.VISIT_PLANNED, objects=_mod_visit_note
+    ),
+    ("api:visit-note-detail", "delete"): _mod_on_cycle(
+        MODERATORS,
+        State.VISIT_PLANNED,
+        objects=_mod_visit_note,
+        method="delete",
+        ok=204,
+        changes=_mod_notes,
+    ),
+    # Once final, the report is read by everyone who may see the cycle.
+    ("api:report", "get when final"): _mod_on_cycle(None, State.REPORTED, objects=_mod_cycle),
+}
+
+
+# Cycles, the self-review's answers and the mentor's review (api/cycles.py).
 def _cycle_pk(world, owner):
     return {"pk": (world.cycle if owner == world.authority else world.outsider_cycle).pk}
 
@@ -819,8 +934,8 @@ API_URLS |= {
 
 # The same routes' other methods: registration (the admin), and reading one element's answer and
 # one element's review (after validation, everyone who sees the cycle reads the mentor's review).
-CYCLE_OTHER_METHODS = {
-    "api:cycle-list": ApiCase(
+API_METHODS |= {
+    ("api:cycle-list", "post"): ApiCase(
         ADMIN,
         method="post",
         ok=201,
@@ -831,8 +946,8 @@ CYCLE_OTHER_METHODS = {
         },
         changes=_cycles_of_other_school,
     ),
-    "api:cycle-answer-detail": ApiCase(SEES_SCHOOL, objects=_on_element, sees=SEES_SCHOOL),
-    "api:cycle-mentor-review-detail": ApiCase(
+    ("api:cycle-answer-detail", "get"): ApiCase(SEES_SCHOOL, objects=_on_element, sees=SEES_SCHOOL),
+    ("api:cycle-mentor-review-detail", "get"): ApiCase(
         sees_cycle(State.VALIDATED),
         objects=_on_element,
         state=State.VALIDATED,
@@ -959,9 +1074,7 @@ API_URLS |= {
     ),
 }
 
-# A route's other methods (the matrix above keys one case by route): run through the same
-# check_api by tests/test_api_portfolio.py.
-PORTFOLIO_METHODS = {
+API_METHODS |= {
     ("api:evidence-detail", "patch"): ApiCase(
         SCHOOL,
         objects=_item_kwargs,
@@ -1074,8 +1187,7 @@ API_URLS |= {
     "api:cluster-detail": ApiCase(
         CLUSTER_SEES, objects=lambda w, o: {"pk": _cluster_pk(w, o)}, sees=CLUSTER_SEES
     ),
-    # The published list is public: every member reads it. The list's POST (publishing) is
-    # checked by tests/test_api_records.py with PUBLISH below.
+    # The published list is public: every member reads it.
     "api:publication-list": ApiCase(EVERYONE, listed=_publication_pk),
     "api:publication-detail": ApiCase(EVERYONE, objects=_publication_version),
     "api:publication-current": ApiCase(EVERYONE, data=_published_now),
@@ -1175,16 +1287,18 @@ def _clusters_led(world, kwargs):
         return Cluster.objects.filter(lead_school=world.school).count()
 
 
-# POST /clusters/: the lead school's leads or the admin start its cluster (checked by
-# tests/test_api_records.py).
-START_CLUSTER = ApiCase(
-    CLUSTER_RUN,
-    sees=SEES_SCHOOL,
-    method="post",
-    ok=201,
-    data=lambda w, k: {"lead_school": w.school.pk, "name": "Chandag cluster"},
-    changes=_clusters_led,
-)
-
-# POST /publications/: the authority admin publishes the previewed list.
-PUBLISH = ApiCase(ADMIN, method="post", ok=201, data=_confirmed, changes=_publications)
+API_METHODS |= {
+    # The lead school's leads or the admin start its cluster.
+    ("api:cluster-list", "post"): ApiCase(
+        CLUSTER_RUN,
+        sees=SEES_SCHOOL,
+        method="post",
+        ok=201,
+        data=lambda w, k: {"lead_school": w.school.pk, "name": "Chandag cluster"},
+        changes=_clusters_led,
+    ),
+    # The authority admin publishes the previewed list.
+    ("api:publication-list", "post"): ApiCase(
+        ADMIN, method="post", ok=201, data=_confirmed, changes=_publications
+    ),
+}

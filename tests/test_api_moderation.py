@@ -1,7 +1,6 @@
 """The API's moderation endpoints (api/moderation.py): the visit and its notes, the report, the
 panel's vote and the decisions. Who may call each route is the matrix's (tests/api_isolation.py);
-here, the other methods of the notes' routes through the same harness, what each answers, and the
-cost of the lists."""
+here, what each answers and the cost of the lists."""
 
 import uuid
 from datetime import date, timedelta
@@ -14,28 +13,13 @@ from django_scopes import scopes_disabled
 from assessments.models import Cycle
 from moderation.models import Ballot, Decision, Outcome, Report, Visit, VisitNote
 
-from .api_isolation import (
-    ADMIN,
-    MODERATORS,
-    ApiCase,
-    _mod_cycle,
-    _mod_notes,
-    _mod_visit_note,
-    check_api,
-    sees_cycle,
-    token_client,
-)
+from .api_isolation import token_client
 from .conftest import start_cycle_for
-from .factories import SchoolFactory, UserFactory
+from .factories import SchoolFactory
 from .journey import advance
 
 State = Cycle.State
 TOMORROW = date.today() + timedelta(days=1)
-
-
-@pytest.fixture
-def staff_user(db):
-    return UserFactory(email="platform@example.org", is_staff=True, is_superuser=True)
 
 
 def url(world, name, **kwargs):
@@ -56,67 +40,6 @@ def call(world, who, method, target, data=None):
 def problem(response):
     assert response["Content-Type"] == "application/problem+json"
     return response.json()
-
-
-def _notes_count(world, kwargs):
-    with scopes_disabled():
-        return VisitNote.objects.filter(visit__cycle=kwargs["cycle_pk"]).count()
-
-
-# The other methods of the notes' routes, every visitor (the matrix holds GET of the list and
-# PATCH of a note).
-OTHER_METHODS = {
-    "add a note": (
-        "api:visit-note-list",
-        ApiCase(
-            MODERATORS,
-            objects=_mod_cycle,
-            state=State.VISIT_PLANNED,
-            sees=sees_cycle(State.VISIT_PLANNED),
-            method="post",
-            ok=201,
-            data=lambda w, k: {"kind": "staff", "who": "SENCo", "notes": "Met."},
-            changes=_notes_count,
-        ),
-    ),
-    "read a note": (
-        "api:visit-note-detail",
-        ApiCase(
-            MODERATORS | ADMIN,
-            objects=_mod_visit_note,
-            state=State.VISIT_PLANNED,
-            sees=sees_cycle(State.VISIT_PLANNED),
-        ),
-    ),
-    "delete a note": (
-        "api:visit-note-detail",
-        ApiCase(
-            MODERATORS,
-            objects=_mod_visit_note,
-            state=State.VISIT_PLANNED,
-            sees=sees_cycle(State.VISIT_PLANNED),
-            method="delete",
-            ok=204,
-            changes=_mod_notes,
-        ),
-    ),
-    # Once final, the report is read by everyone who may see the cycle.
-    "read the final report": (
-        "api:report",
-        ApiCase(
-            sees_cycle(State.REPORTED),
-            objects=_mod_cycle,
-            state=State.REPORTED,
-            sees=sees_cycle(State.REPORTED),
-        ),
-    ),
-}
-
-
-@pytest.mark.parametrize("what", sorted(OTHER_METHODS))
-def test_other_methods_every_visitor(what, world, staff_user):
-    name, case = OTHER_METHODS[what]
-    assert check_api(name, case, world, staff_user) == []
 
 
 # The visit

@@ -18,8 +18,7 @@ from portfolios import domain
 from portfolios.models import EvidenceFile, EvidenceItem, ItemComment
 from portfolios.uploads import UploadRefused, inspect_upload
 
-from .api_isolation import PORTFOLIO_METHODS, check_api, token_client
-from .factories import UserFactory
+from .api_isolation import token_client
 from .isolation import _item
 from .journey import advance
 
@@ -29,16 +28,6 @@ SCRIPTED_PDF = (
     b"%PDF-1.4\n1 0 obj<</Type/Catalog/OpenAction<</S/JavaScript/JS(app.alert(1))>>>>endobj\n"
     b"trailer<</Root 1 0 R>>\n%%EOF\n"
 )
-
-
-@pytest.fixture
-def staff_user(db):
-    return UserFactory(email="platform@example.org", is_staff=True, is_superuser=True)
-
-
-@pytest.mark.parametrize("route, method", sorted(PORTFOLIO_METHODS))
-def test_the_routes_other_methods_in_the_matrix(route, method, world, staff_user):
-    assert check_api(route, PORTFOLIO_METHODS[route, method], world, staff_user) == []
 
 
 def url(name, world, **kwargs):
