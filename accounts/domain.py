@@ -13,6 +13,7 @@ from django_scopes import scope, scopes_disabled
 from audit.domain import record, snapshot
 from authorities.tasks import enqueue
 
+from . import tokens
 from .models import Invitation, Membership, Role, User
 from .sessions import end_sessions
 from .tasks import send_invitation
@@ -152,7 +153,8 @@ def revoke_invitation(*, invitation, by):
 @transaction.atomic
 def remove_membership(*, membership, by):
     """Take a role away. The last authority admin cannot be removed, so no authority is left
-    unrun. A person left with no role anywhere is signed out everywhere."""
+    unrun. A person left with no role here has their API tokens here revoked; left with no role
+    anywhere, they are signed out everywhere."""
     admins = set(
         Membership.objects.select_for_update()
         .filter(role=Role.AUTHORITY_ADMIN)
@@ -172,6 +174,8 @@ def remove_membership(*, membership, by):
         person=membership.user,
     )
     membership.delete()
+    if not Membership.objects.filter(user_id=membership.user_id).exists():
+        tokens.revoke_all(membership.user, membership.authority)
     with scopes_disabled():
         if not Membership.objects.filter(user_id=membership.user_id).exists():
             end_sessions(membership.user)

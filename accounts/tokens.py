@@ -77,6 +77,13 @@ def revoke(token, *, request=None) -> bool:
     return True
 
 
+def revoke_all(user, authority) -> int:
+    """Revoke the person's live tokens for the authority (their last role there has ended), so a
+    later role there does not quietly bring an old token back. How many were revoked."""
+    live = ApiToken.objects.filter(user=user, authority=authority, revoked_at__isnull=True)
+    return sum(revoke(token) for token in live.select_related("user", "authority"))
+
+
 def authenticate(secret: str) -> ApiToken | None:
     """The live token with this secret, of any authority (the API then refuses it outside its
     own); its last use recorded at most once a minute."""

@@ -673,6 +673,9 @@ class CastBallotSerializer(serializers.Serializer):
 
 
 class DecisionSerializer(serializers.ModelSerializer):
+    """What the school and everyone who sees the case read in the decision letter: not the votes,
+    which only the panel page shows, to the chair."""
+
     school = serializers.IntegerField(source="cycle.school_id", read_only=True)
     correction = serializers.SerializerMethodField(
         help_text="The id of the decision that corrects this one; null if none."
@@ -687,7 +690,6 @@ class DecisionSerializer(serializers.ModelSerializer):
             "outcome",
             "tier",
             "rationale",
-            "votes",
             "recorded_by",
             "recorded_at",
             "corrects",

@@ -19,10 +19,10 @@ class AuthorityMember(permissions.BasePermission):
             return True  # the endpoints outside an authority list only the caller's own
         token = request.auth
         if token is not None and token.authority_id != authority.pk:
-            raise exceptions.NotFound("No such authority.")
+            raise exceptions.NotFound()
         memberships = list(Membership.objects.filter(user=user).select_related("school"))
         if not memberships:
-            raise exceptions.NotFound("No such authority.")
+            raise exceptions.NotFound()
         remember(user, authority.pk, memberships)
         request.memberships = memberships
         request.roles = frozenset(m.role for m in memberships)

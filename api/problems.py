@@ -12,7 +12,7 @@ from http import HTTPStatus
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -38,6 +38,23 @@ class StaleVersion(exceptions.APIException):
 class IllegalTransition(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_code = "illegal_transition"
+
+
+def is_api(request) -> bool:
+    return request.path_info.startswith("/api/")
+
+
+def problem_response(status_code, code, detail) -> JsonResponse:
+    """A problem answered outside DRF's views: an unknown authority or route, a body too large,
+    a server error."""
+    problem = {
+        "type": "about:blank",
+        "title": HTTPStatus(status_code).phrase,
+        "status": status_code,
+        "code": code,
+        "detail": detail,
+    }
+    return JsonResponse(problem, status=status_code, content_type=CONTENT_TYPE)
 
 
 def _errors(detail, field=None):

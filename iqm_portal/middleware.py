@@ -5,6 +5,8 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers
 
+from api import problems
+
 MB = 1024 * 1024
 
 
@@ -66,6 +68,9 @@ class RequestSizeLimitMiddleware:
 
 
 def _refuse(request, status, title, message):
+    if problems.is_api(request):
+        code = "too_large" if status == 413 else "length_required"
+        return problems.problem_response(status, code, message)
     if "application/json" in request.headers.get("Accept", ""):
         return JsonResponse({"error": message}, status=status)
     return render(request, "413.html", {"title": title, "message": message}, status=status)

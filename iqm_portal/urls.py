@@ -27,6 +27,7 @@ authority_patterns = [
     path("api-tokens/", include("accounts.token_urls")),  # issue 15: personal API tokens
 ]
 
+handler404 = "iqm_portal.views.not_found"
 handler500 = "iqm_portal.views.server_error"
 handler403 = "iqm_portal.views.permission_denied"
 

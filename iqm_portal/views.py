@@ -19,6 +19,7 @@ from django.views.decorators.http import require_safe
 from accounts import security_log
 from accounts.models import Membership
 from accounts.roles import is_authority_admin
+from api import problems
 from assessments.work import cases, my_cases, my_work
 from authorities.access import authority_view
 from authorities.domain import authorities_of
@@ -73,11 +74,31 @@ def ready(request):
 RETRY_AFTER_SECONDS = 60
 
 
+def not_found(request, exception):
+    """handler404: the API's not found (an unknown authority or route) is a problem, as its own
+    are, and the same whether or not the authority exists."""
+    if problems.is_api(request):
+        return problems.problem_response(404, "not_found", "Not found.")
+    return defaults.page_not_found(request, exception)
+
+
 def server_error(request):
     """handler500: a database that cannot be reached is a 503 saying so and that nothing is lost;
-    anything else is Django's 500 page. Neither touches the database or the session: the
-    template is rendered with no request context."""
-    if not health.database_unreachable(sys.exc_info()[1]):
+    anything else is Django's 500 page (the API's: a problem). Neither touches the database or the
+    session: the template is rendered with no request context."""
+    unreachable = health.database_unreachable(sys.exc_info()[1])
+    if problems.is_api(request):
+        response = problems.problem_response(
+            503 if unreachable else 500,
+            "unavailable" if unreachable else "server_error",
+            "The portal's database is out of reach: nothing was changed; try again shortly."
+            if unreachable
+            else "Something went wrong on the portal's side: nothing was changed. It is logged.",
+        )
+        if unreachable:
+            response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+    if not unreachable:
         return defaults.server_error(request)
     template = "_database_unavailable.html" if request.headers.get("HX-Request") else "503.html"
     response = HttpResponse(loader.get_template(template).render(), status=503)

@@ -487,7 +487,7 @@ def test_deciding_needs_the_quorum_and_a_casting_vote_on_a_tie(world):
     body = decided.json()
     assert (body["outcome"], body["tier"], body["rationale"]) == ("defer", "", "Close.")
     assert body["school"] == world.school.pk
-    assert body["votes"] == {"award: Inclusion Quality Mark": 1, "defer": 1, "not award": 1}
+    assert "votes" not in body  # the panel's split is the panel page's, for the chair
     with scopes_disabled():
         assert Cycle.objects.get(pk=world.cycle.pk).state == State.DECIDED
     after = call(world, "panel2", "get", cycle_url(world, "panel")).json()

@@ -14,7 +14,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
-from django_scopes import scopes_disabled
+from django_scopes import scope, scopes_disabled
 from rest_framework.test import APIClient
 
 from accounts import tokens
@@ -255,7 +255,25 @@ def test_a_person_removed_from_the_authority_gets_404(world):
     response = api(secret).get(areas_url())
     assert response.status_code == 404
     assert response["Content-Type"] == "application/problem+json"
-    assert response.json()["detail"] == "No such authority."
+    assert response.json()["detail"] == "Not found."
+
+
+def test_a_persons_tokens_are_revoked_when_their_last_role_here_ends(world):
+    """Through the people page's domain function: a later role here must not bring an old token
+    back."""
+    from accounts.domain import remove_membership
+
+    token, secret = make(world, "mentor", can_write=True)
+    mentor = world.people["mentor"]
+    with scope(authority=world.authority):
+        remove_membership(
+            membership=Membership.objects.get(user=mentor), by=world.people["authority_admin"]
+        )
+        token.refresh_from_db()
+        assert token.revoked_at is not None
+        Membership.objects.create(authority=world.authority, user=mentor, role="mentor")
+    response = api(secret).get(areas_url())
+    assert response.status_code == 401
 
 
 def test_another_authoritys_token_is_404_here(world):
