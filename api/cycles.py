@@ -141,7 +141,7 @@ class CycleSerializer(serializers.ModelSerializer):
         }
 
     def get_return_comment(self, cycle) -> str:
-        return cycle.return_comment if cycle.state in (State.SELF_REVIEW, State.VALIDATED) else ""
+        return cycle.return_comment if cycle.state in workflow.RETURN_STATES else ""
 
     def get_actions(self, cycle) -> list[str]:
         allowed = workflow.allowed(self.context["request"].user, cycle)
@@ -429,13 +429,16 @@ class CycleViewSet(
 
     def visible(self):
         # What `allowed` reads of each cycle (the visit and its moderators, the report, the
-        # panel's ballots, the ratification, the school's conflicts), read with the page.
+        # panel's ballots, the ratification, the school's conflicts, the elements given to
+        # contributors), read with the page.
         return (
             workflow.visible_cycles(self.user, self.authority)
             .select_related(
                 "school", "mentor", "framework", "visit", "report", "panel_vote", "ratification"
             )
-            .prefetch_related("visit__moderators", "panel_vote__ballots", "school__conflicts")
+            .prefetch_related(
+                "visit__moderators", "panel_vote__ballots", "school__conflicts", "assignments"
+            )
             .order_by("school__name", "-created_at", "pk")
         )
 

@@ -20,12 +20,13 @@ from drf_spectacular.utils import (
 from rest_framework import exceptions, mixins, serializers, status
 from rest_framework.response import Response
 
-from accounts.models import Role, User
+from accounts.models import User
 from assessments import workflow
 from assessments.domain import Stale
 from assessments.models import Element
 from awards.models import Tier
 from moderation import domain
+from moderation.forms import VisitForm
 from moderation.models import Ballot, Decision, Finding, Outcome, Report, Visit, VisitNote
 
 from .base import AuthorityViewSet, CycleNestedViewSet
@@ -103,10 +104,12 @@ class PlanVisitSerializer(serializers.Serializer):
 
     def __init__(self, *args, authority=None, **kwargs):
         super().__init__(*args, **kwargs)
+        moderators = self.fields["moderators"].child_relation
+        moderators.error_messages["does_not_exist"] = (
+            "{pk_value} is not a moderator of this authority."
+        )
         if authority is not None:  # the authority's moderators, as the page offers them
-            self.fields["moderators"].child_relation.queryset = User.objects.filter(
-                memberships__authority=authority, memberships__role=Role.MODERATOR
-            ).distinct()
+            moderators.queryset = VisitForm(authority=authority).fields["moderators"].queryset
 
 
 def _visit(cycle):

@@ -105,8 +105,9 @@ def is_given_elements(user, cycle):
 
 
 def _given_to(cycle) -> frozenset:
+    """(Read through `.all()`, so a prefetch of the cycles' `assignments` serves a whole list.)"""
     return _once(
-        cycle, "_given_to", lambda: frozenset(cycle.assignments.values_list("person", flat=True))
+        cycle, "_given_to", lambda: frozenset(a.person_id for a in cycle.assignments.all())
     )
 
 
@@ -610,6 +611,9 @@ NEXT_STATES = {
     for kind in Kind
 }
 
+# The states a return leaves a cycle in, with its reasons in `return_comment` until submitted again.
+RETURN_STATES = frozenset(STEPS[name].target for name in ("return", "return_portfolio"))
+
 for _step in STEPS.values():
     rules.add_perm(f"assessments.{_step.name}", rules.Predicate(_step.test, name=_step.name))
 rules.add_perm("assessments.view_cycle", may_view_cycle)
@@ -699,7 +703,9 @@ def tasks(user, authority) -> list[tuple[Cycle, Step]]:
         visible_cycles(user, authority)
         .filter(state__in=states)
         .select_related("school", "visit", "panel_vote")
-        .prefetch_related("visit__moderators", "panel_vote__ballots", "school__conflicts")
+        .prefetch_related(
+            "visit__moderators", "panel_vote__ballots", "school__conflicts", "assignments"
+        )
         .order_by("school__name", "pk")
     )
     found = []

@@ -159,8 +159,9 @@ def test_the_history_shows_only_the_workflows_steps(world):
 
 # The authority, the token, the memberships, the count, the page (with the school, mentor,
 # framework, visit, report, panel vote and ratification), and the prefetches of the visit's
-# moderators and the schools' conflicts (the panel's ballots: none yet, so not read).
-LIST_QUERIES = 7
+# moderators, the schools' conflicts and the elements given to contributors (the panel's ballots:
+# none yet, so not read).
+LIST_QUERIES = 8
 
 
 @pytest.mark.parametrize("who", ["authority_admin", "mentor", "school_coordinator"])
