@@ -7,12 +7,14 @@ import hmac
 import json
 import socket
 import threading
+import time
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import time_machine
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -23,7 +25,16 @@ from audit.models import AuditEntry
 from publishing.domain import publish
 from webhooks import domain, sending
 from webhooks.models import Delivery, Endpoint, Event
-from webhooks.tasks import BACKOFF_BASE, MAX_ATTEMPTS, deliver, sweep
+from webhooks.tasks import (
+    BACKOFF_BASE,
+    MAX_ATTEMPTS,
+    STUCK_AFTER,
+    attempt,
+    claim,
+    deliver,
+    record,
+    sweep,
+)
 
 from .assessment_helpers import complete_self_review, submit
 from .journey import advance
@@ -41,6 +52,9 @@ PRIVATE = [
     "https://0.0.0.0/hook",
     "https://240.0.0.1/hook",
     "https://localhost/hook",
+    "https://[2002:a9fe:a9fe::1]/hook",  # 6to4 of 169.254.169.254 (global to Python 3.11)
+    "https://[2002:0a00:0001::1]/hook",  # 6to4 of 10.0.0.1
+    "https://[2001:0:a00:1::1]/hook",  # Teredo through 10.0.0.1
 ]
 
 
@@ -299,16 +313,120 @@ def test_the_sweep_sends_what_lost_its_task_or_its_worker(
     assert len(receiver.received) == 2
 
 
-def test_a_switched_off_endpoint_is_sent_nothing(world, receiver):
+def test_a_late_attempt_does_not_overwrite_the_newer_attempts_outcome(world, receiver):
+    """Worker A's attempt outlives STUCK_AFTER; the sweep queues the row again and worker B
+    claims it. A's answer, arriving while B is sending, is not recorded; B's is."""
+    receiver.statuses = [500]
     endpoint = make_endpoint(world, receiver.url)
+    [delivery] = domain_send_test(world, endpoint)
+    with time_machine.travel(timezone.now(), tick=False) as traveller, scopes_disabled():
+        first = claim(delivery.pk)  # worker A
+        traveller.shift(STUCK_AFTER + timedelta(seconds=1))
+        assert sweep() == 1
+        second = claim(delivery.pk)  # worker B, from the sweep's task
+        assert (first.attempts, second.attempts) == (1, 2)
+        assert record(first, attempt(first)) == "superseded"  # A's answer: 500, too late
+        row = reload(delivery)
+        assert (row.state, row.attempts, row.status_code) == (State.SENDING, 2, None)
+        assert record(second, attempt(second)) == "sent"
+    row = reload(delivery)
+    assert (row.state, row.attempts, row.status_code, row.last_error) == (State.SENT, 2, 200, "")
+    assert len(receiver.received) == 2
+
+
+def test_the_sweep_fails_a_delivery_whose_last_attempt_stopped_its_worker(
+    world, receiver, django_capture_on_commit_callbacks
+):
+    """A delivery that kills its worker each time is not queued again for ever."""
+    endpoint = make_endpoint(world, receiver.url)
+    [last, earlier] = (domain_send_test(world, endpoint)[0] for _ in range(2))
+    stopped = timezone.now() - STUCK_AFTER - timedelta(seconds=1)
+    with scopes_disabled():
+        Delivery.objects.filter(pk=last.pk).update(
+            state=State.SENDING, attempts=MAX_ATTEMPTS, state_changed_at=stopped
+        )
+        Delivery.objects.filter(pk=earlier.pk).update(
+            state=State.SENDING, attempts=MAX_ATTEMPTS - 1, state_changed_at=stopped
+        )
+    with django_capture_on_commit_callbacks(execute=True) as queued:
+        assert sweep() == 2
+    assert len(queued) == 1  # only the one with an attempt left
+    failed = reload(last)
+    assert (failed.state, failed.attempts, failed.next_attempt_at) == (
+        State.FAILED,
+        MAX_ATTEMPTS,
+        None,
+    )
+    assert failed.last_error.startswith("The worker stopped while sending this, on the last")
+    assert (reload(earlier).state, reload(earlier).attempts) == (State.SENT, MAX_ATTEMPTS)
+    assert len(receiver.received) == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sweep() == 0
+
+
+def test_a_receiver_trickling_its_answer_is_cut_off_at_the_attempts_deadline(
+    world, settings, monkeypatch
+):
+    """Each byte comes well within the per-read timeout, but the whole attempt has a deadline
+    (lowered here to 1 s from 10 s): a real socket server sends a byte every half second."""
+    settings.WEBHOOKS_ALLOW_PRIVATE = True
+    monkeypatch.setattr(sending, "DEADLINE", 1)
+    server = socket.create_server(("127.0.0.1", 0))
+    done = threading.Event()
+
+    def trickle():
+        connection, _ = server.accept()
+        with connection:
+            connection.recv(65536)  # the request
+            connection.sendall(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+            for _ in range(16):  # 8 s of it, then a complete answer
+                if done.wait(0.5):
+                    return
+                try:
+                    connection.sendall(b"z")
+                except OSError:  # the portal hung up
+                    return
+            connection.sendall(b"\r\nContent-Length: 2\r\n\r\nok")
+
+    thread = threading.Thread(target=trickle, daemon=True)
+    thread.start()
+    try:
+        endpoint = make_endpoint(world, f"http://127.0.0.1:{server.getsockname()[1]}/slow")
+        [delivery] = domain_send_test(world, endpoint)
+        started = time.monotonic()
+        assert run(delivery) == "will retry"
+        took = time.monotonic() - started
+    finally:
+        done.set()
+        thread.join(5)
+        server.close()
+    assert 1 <= took < 3
+    slow = reload(delivery)
+    assert (slow.state, slow.status_code, slow.last_error) == (
+        State.QUEUED,
+        None,
+        "No complete answer within 1 s: the attempt was stopped.",
+    )
+
+
+def test_a_switched_off_endpoint_is_sent_its_test_events_only(world, receiver):
+    endpoint = make_endpoint(world, receiver.url)
+    complete_self_review(world)
+    [queued] = deliveries(endpoint=endpoint)  # written before it was switched off
     with scopes_disabled():
         Endpoint.objects.filter(pk=endpoint.pk).update(is_active=False)
-    complete_self_review(world)
-    assert deliveries(endpoint=endpoint) == []
-    [test] = domain_send_test(world, endpoint)  # a test event is queued, but not sent
-    assert run(test) == "failed"
-    assert reload(test).last_error == "Not sent: the endpoint is switched off."
+    assert run(queued) == "failed"
+    assert reload(queued).last_error == "Not sent: the endpoint is switched off."
+    submit(world)
+    assert deliveries(endpoint=endpoint) == [queued]  # no new event is written for it
     assert receiver.received == []
+
+    # "Send a test event" works on it, active or not (domain.send_test).
+    [test] = domain_send_test(world, endpoint)
+    assert run(test) == "sent"
+    [request] = receiver.received
+    assert request["headers"]["X-IQM-Event"] == "ping"
+    assert (reload(test).state, reload(test).status_code) == (State.SENT, 200)
 
 
 def test_events_are_written_in_the_transaction_of_the_change(world, receiver):
@@ -384,33 +502,58 @@ def test_private_and_loopback_addresses_are_refused_at_registration(admin_client
     )
     assert response.status_code == 200
     [error] = response.context["form"].errors["url"]
-    assert error.endswith(
-        "a private, loopback, link-local, multicast or reserved address: events are only sent "
-        "to public addresses on the internet."
-    )
+    assert error == sending.NOT_PUBLIC
     with pytest.raises(Exception) as refused, scope(authority=world.authority):
         domain.create_endpoint(
             authority=world.authority, by=None, name="Sneaky", url=url, events=["cycle.moved"]
         )
-    assert "public addresses" in str(refused.value)
+    assert str(refused.value) == str({"url": [sending.NOT_PUBLIC]})
     assert deliveries() == [] and not Endpoint.objects.exists()
 
 
-def test_the_refusal_names_the_host_and_its_address(admin_client):
-    response = admin_client.post(
-        reverse("webhooks:create", args=["bathnes"]),
-        {"name": "Metadata", "url": "https://169.254.169.254/latest/", "events": ["ping"]},
+def test_the_refusal_tells_the_admin_nothing_of_the_operators_network(
+    admin_client, monkeypatch, caplog
+):
+    """A private address, a name inside the operator's network and a name that does not resolve
+    are refused alike: the admin (of one tenant) learns neither the address nor whether the name
+    exists. The server's log has the detail."""
+    resolve = socket.getaddrinfo
+
+    def dns(host, port, *args, **kwargs):  # the names this test owns; nothing else is touched
+        if host == "nowhere.example.org":
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return resolve(
+            {"db.internal.example.org": "10.0.3.7"}.get(host, host), port, *args, **kwargs
+        )
+
+    monkeypatch.setattr(socket, "getaddrinfo", dns)
+    errors = {}
+    for url in [
+        "https://169.254.169.254/latest/",
+        "https://db.internal.example.org/",
+        "https://nowhere.example.org/",
+    ]:
+        response = admin_client.post(
+            reverse("webhooks:create", args=["bathnes"]),
+            {"name": "Probe", "url": url, "events": ["ping"]},
+        )
+        form = response.context["form"]
+        errors[url] = form.errors["url"]
+        assert "Select a valid choice. ping is not" in form.errors["events"][0]
+        assert "<title>Error: Register an endpoint – Webhooks – Bath" in response.content.decode()
+        assert "10.0.3.7" not in response.content.decode()
+    assert set(map(tuple, errors.values())) == {(sending.NOT_PUBLIC,)}
+    assert sending.NOT_PUBLIC == (
+        "This address is private, not on the public internet, or could not be reached: use an "
+        "https address of a public server."
     )
-    form = response.context["form"]
-    assert form.errors == {
-        "url": [
-            "The host “169.254.169.254” is at 169.254.169.254, a private, loopback, link-local, "
-            "multicast or reserved address: events are only sent to public addresses on the "
-            "internet."
-        ],
-        "events": ["Select a valid choice. ping is not one of the available choices."],
-    }
-    assert "<title>Error: Register an endpoint – Webhooks – Bath" in response.content.decode()
+    logged = [r.getMessage() for r in caplog.records if r.name == "webhooks.sending"]
+    assert logged == [
+        "Webhook address refused: '169.254.169.254' is at 169.254.169.254, not a public address.",
+        "Webhook address refused: 'db.internal.example.org' is at 10.0.3.7, not a public address.",
+        "Webhook address refused: 'nowhere.example.org' not resolved ([Errno -2] Name or service "
+        "not known).",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -440,6 +583,8 @@ def test_a_public_address_is_accepted():
         "/events?x=1",
         "1.1.1.1",
     )
+    # 6to4 is refused for what it carries, not for being 6to4: 2002:101:101:: is 1.1.1.1.
+    assert sending.check("https://[2002:101:101::1]/events").address == "2002:101:101::1"
 
 
 def test_private_addresses_are_refused_at_delivery_without_the_setting(world, receiver, settings):
@@ -455,10 +600,7 @@ def test_private_addresses_are_refused_at_delivery_without_the_setting(world, re
         Endpoint.objects.filter(pk=endpoint.pk).update(url=f"https://127.0.0.1:{receiver.port}/iqm")
         Delivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now())
     assert run(delivery) == "will retry"
-    assert reload(delivery).last_error == (
-        "The host “127.0.0.1” is at 127.0.0.1, a private, loopback, link-local, multicast or "
-        "reserved address: events are only sent to public addresses on the internet."
-    )
+    assert reload(delivery).last_error == sending.NOT_PUBLIC
     assert receiver.received == []
 
 
@@ -479,9 +621,7 @@ def test_a_name_that_resolves_elsewhere_at_delivery_is_refused_dns_rebinding(
     [delivery] = domain_send_test(world, endpoint)
     answers["hooks.example.org"] = "127.0.0.1"  # rebound
     assert run(delivery) == "will retry"
-    assert reload(delivery).last_error.startswith(
-        "The host “hooks.example.org” is at 127.0.0.1, a private, loopback"
-    )
+    assert reload(delivery).last_error == sending.NOT_PUBLIC
     assert receiver.received == []
 
     # With the setting on, the request goes to the address resolved and checked, under the name.
@@ -494,6 +634,50 @@ def test_a_name_that_resolves_elsewhere_at_delivery_is_refused_dns_rebinding(
     assert run(delivery) == "sent"
     [request] = receiver.received
     assert request["headers"]["Host"] == f"hooks.example.org:{receiver.port}"
+
+
+def test_an_endpoint_whose_host_went_bad_can_still_be_switched_off_and_renamed(
+    admin_client, world, settings, monkeypatch
+):
+    """The address is checked when it is new or changed, or the endpoint switched on; not when an
+    admin only renames it or switches it off (its deliveries are checked anyway)."""
+    resolve = socket.getaddrinfo
+    answers = {"hooks.example.org": "1.1.1.1"}
+
+    def dns(host, port, *args, **kwargs):  # the names this test owns; nothing else is touched
+        return resolve(answers.get(host, host), port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", dns)
+    settings.WEBHOOKS_ALLOW_PRIVATE = False
+    url = "https://hooks.example.org/iqm"
+    endpoint = make_endpoint(world, url)
+    answers["hooks.example.org"] = "10.0.3.7"  # the host went bad
+    edit = reverse("webhooks:edit", args=["bathnes", endpoint.pk])
+    fields = {"name": "Old warehouse", "url": url, "events": ["cycle.moved"]}
+    response = admin_client.post(edit, fields)  # renamed and switched off
+    assert response.status_code == 302
+    with scopes_disabled():
+        endpoint.refresh_from_db()
+    assert (endpoint.name, endpoint.url, endpoint.is_active) == ("Old warehouse", url, False)
+
+    # Switching it on again, or changing the address to another bad one, is checked.
+    for change in [{"is_active": "on"}, {"url": "https://hooks.example.org/other"}]:
+        response = admin_client.post(edit, fields | change)
+        assert response.status_code == 200
+        assert response.context["form"].errors == {"url": [sending.NOT_PUBLIC]}
+    with scope(authority=world.authority), pytest.raises(ValidationError) as refused:
+        domain.update_endpoint(
+            endpoint=endpoint, by=None, name="x", url=url, events=["cycle.moved"], is_active=True
+        )
+    assert refused.value.message_dict == {"url": [sending.NOT_PUBLIC]}
+    with scopes_disabled():
+        endpoint.refresh_from_db()
+    assert (endpoint.name, endpoint.url, endpoint.is_active) == ("Old warehouse", url, False)
+
+    answers["hooks.example.org"] = "1.1.1.1"  # fixed
+    assert admin_client.post(edit, fields | {"is_active": "on"}).status_code == 302
+    with scopes_disabled():
+        assert Endpoint.objects.get().is_active
 
 
 def test_a_redirect_is_not_followed(world, receiver):
@@ -586,11 +770,7 @@ def test_editing_sending_a_test_and_deleting(
     with django_capture_on_commit_callbacks(execute=True):
         admin_client.post(reverse("webhooks:test", args=["bathnes", endpoint.pk]))
     [test] = deliveries(endpoint=endpoint)
-    assert (test.event, reload(test).state) == ("ping", State.FAILED)  # it is switched off
-    with scopes_disabled():
-        Endpoint.objects.filter(pk=endpoint.pk).update(is_active=True)
-    with django_capture_on_commit_callbacks(execute=True):
-        admin_client.post(reverse("webhooks:test", args=["bathnes", endpoint.pk]))
+    assert (test.event, reload(test).state) == ("ping", State.SENT)  # switched off, yet tried
     [request] = receiver.received
     assert json.loads(request["body"])["data"] == {
         "message": "A test event from the IQM Portal.",

@@ -50,6 +50,14 @@ def check_url(url: str) -> None:
         raise ValidationError({"url": str(refusal)}) from None
 
 
+def check_change(endpoint, url: str, is_active: bool) -> None:
+    """Check the URL (check_url) of an endpoint registered (`endpoint` None) or changed, only when
+    it is new or changed or the endpoint is switched on: an admin can still rename, or switch off,
+    an endpoint whose host no longer resolves to a public address (each delivery checks again)."""
+    if endpoint is None or url != endpoint.url or (is_active and not endpoint.is_active):
+        check_url(url)
+
+
 def _clean_events(events) -> list[str]:
     chosen = [value for value, _ in Event.choices if value in set(events) and value != Event.PING]
     if not chosen:
@@ -90,8 +98,8 @@ def create_endpoint(*, authority, by, name, url, events, is_active=True) -> Endp
 
 @transaction.atomic
 def update_endpoint(*, endpoint, by, name, url, events, is_active) -> Endpoint:
-    check_url(url)
     endpoint = Endpoint.objects.select_for_update().get(pk=endpoint.pk)
+    check_change(endpoint, url, is_active)
     before = _audited(endpoint)
     endpoint.name, endpoint.url, endpoint.is_active = name, url, is_active
     endpoint.events = _clean_events(events)
@@ -164,7 +172,8 @@ def emit(*, authority, event, data) -> list[Delivery]:
 
 @transaction.atomic
 def send_test(*, endpoint, by) -> Delivery:
-    """A `ping` event to this endpoint only, active or not (to try it before switching it on)."""
+    """A `ping` event to this endpoint only, active or not (to try it before switching it on):
+    tasks.attempt sends a switched-off endpoint its test events, and nothing else."""
     [delivery] = _queue(
         endpoint.authority,
         [endpoint],

@@ -1,6 +1,7 @@
 from django import forms
+from django.core.exceptions import ValidationError
 
-from . import sending
+from . import domain
 from .models import SUBSCRIBABLE, Endpoint
 
 
@@ -37,10 +38,14 @@ class EndpointForm(forms.ModelForm):
             "name": {"required": "Enter a name for the endpoint."},
         }
 
-    def clean_url(self):
-        url = self.cleaned_data["url"]
-        try:
-            sending.check(url)
-        except sending.Refused as refusal:
-            raise forms.ValidationError(str(refusal), code="refused") from None
-        return url
+    def clean(self):
+        """The address is checked when it is new or changed, or the endpoint switched on
+        (domain.check_change), so one whose host went bad can still be switched off or renamed."""
+        data = super().clean()
+        if "url" in data:
+            current = self.instance if self.instance.pk else None
+            try:
+                domain.check_change(current, data["url"], data.get("is_active", False))
+            except ValidationError as error:
+                self.add_error(None, error)
+        return data

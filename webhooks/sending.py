@@ -7,8 +7,13 @@ unspecified ones. The host is resolved when the endpoint is registered and again
 delivery, and the request goes to the very address that was checked (the connection is pinned to
 it; TLS still verifies the certificate against the host's name), so a name that resolves to a
 public address at registration and to 127.0.0.1 later (DNS rebinding) is refused, not followed.
-WEBHOOKS_ALLOW_PRIVATE (for tests and local development only) lifts the address check and allows
-`http://`.
+An IPv6 address that carries an IPv4 one (IPv4-mapped ::ffff:0:0/96, 6to4 2002::/16, Teredo
+2001::/32) is refused unless the IPv4 address it carries is public too: Python 3.11 counts 6to4 as
+global, yet 2002:a9fe:a9fe::1 is 169.254.169.254 through a 6to4 relay. The admin is told only that
+the address is not public or could not be reached, never what the host resolved to, nor whether it
+resolved at all (which would let an authority admin map the operator's internal network): the
+detail goes to the server's log. WEBHOOKS_ALLOW_PRIVATE (for tests and local development only)
+lifts the address check and allows `http://`.
 
 How it is signed. Every request carries
 
@@ -24,15 +29,19 @@ compare with `hmac.compare_digest`, and refuse a `t` more than five minutes from
 replayed request). The body's `id` is the event's id: an event retried, or sent again by hand,
 keeps its id, so a receiver that has seen it may ignore it.
 
-The request: one POST, a 5-second timeout to connect and to each read, no redirect followed (a 3xx
-is a failed attempt), and no more than the first 500 characters of the answer kept.
+The request: one POST, a 5-second timeout to connect and to each read, and DEADLINE (10 seconds)
+for the whole attempt, counted across every read (a receiver trickling its answer a byte at a time
+is cut off there, not after minutes); no redirect followed (a 3xx is a failed attempt), and no
+more than the first 500 characters of the answer kept.
 """
 
 import hashlib
 import hmac
 import http.client
+import io
 import ipaddress
 import json
+import logging
 import socket
 import ssl
 import time
@@ -41,7 +50,13 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 
+log = logging.getLogger(__name__)
 TIMEOUT = 5  # seconds, to connect and for each read
+DEADLINE = 10  # seconds for the whole attempt: connecting, sending and every read of the answer
+NOT_PUBLIC = (
+    "This address is private, not on the public internet, or could not be reached: use an https "
+    "address of a public server."
+)
 EXCERPT = 500  # characters of the answer kept
 USER_AGENT = "IQM-Portal-Webhooks/1"
 
@@ -56,8 +71,13 @@ def allow_private() -> bool:
 
 def _public(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%", 1)[0])  # an IPv6 scope id ("fe80::1%eth0")
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped:
+            ip = ip.ipv4_mapped
+        else:
+            carried = [ip.sixtofour] if ip.sixtofour else list(ip.teredo or ())
+            if not all(_public(str(ipv4)) for ipv4 in carried):
+                return False
     return ip.is_global and not (
         ip.is_private
         or ip.is_loopback
@@ -96,19 +116,22 @@ def check(url: str) -> Target:
     port = port or (443 if parts.scheme == "https" else 80)
     try:
         found = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError):
-        raise Refused(f"The host “{parts.hostname}” could not be found.") from None
+    except (socket.gaierror, UnicodeError) as error:
+        log.warning("Webhook address refused: %r not resolved (%s).", parts.hostname, error)
+        raise Refused(NOT_PUBLIC) from None
     addresses = [info[4][0] for info in found]
     if not addresses:
-        raise Refused(f"The host “{parts.hostname}” could not be found.")
+        log.warning("Webhook address refused: %r resolved to no address.", parts.hostname)
+        raise Refused(NOT_PUBLIC)
     if not allow_private():
         for address in addresses:
             if not _public(address):
-                raise Refused(
-                    f"The host “{parts.hostname}” is at {address.split('%')[0]}, a private, "
-                    "loopback, link-local, multicast or reserved address: events are only sent "
-                    "to public addresses on the internet."
+                log.warning(
+                    "Webhook address refused: %r is at %s, not a public address.",
+                    parts.hostname,
+                    address,
                 )
+                raise Refused(NOT_PUBLIC)
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     return Target(parts.scheme, parts.hostname, port, path, addresses[0])
 
@@ -142,14 +165,58 @@ class Outcome:
     status: int | None  # the answer's status, None if there was none
     error: str  # empty if delivered
     excerpt: str  # the start of the answer
+    final: bool = False  # not to be tried again
 
     @property
     def delivered(self) -> bool:
         return not self.error
 
 
+class TooSlow(TimeoutError):
+    """The attempt's DEADLINE passed before the answer was read."""
+
+
+class _Reader(io.RawIOBase):
+    """The answer's bytes, read from the socket until the attempt's deadline and no later: each
+    read may wait TIMEOUT at most, and never past the deadline."""
+
+    def __init__(self, sock, deadline):
+        self.sock, self.deadline = sock, deadline
+        self.raw = sock.makefile("rb", buffering=0)  # keeps the socket open while it is read
+
+    def readable(self):
+        return True
+
+    def readinto(self, buffer):
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise TooSlow
+        self.sock.settimeout(min(TIMEOUT, left))
+        try:
+            return self.raw.readinto(buffer)
+        except TimeoutError:
+            if time.monotonic() >= self.deadline:
+                raise TooSlow from None
+            raise
+
+    def close(self):
+        self.raw.close()
+        super().close()
+
+
+class _Socket:
+    """What http.client's response reads from: the socket, through a _Reader."""
+
+    def __init__(self, sock, deadline):
+        self.sock, self.deadline = sock, deadline
+
+    def makefile(self, mode, *args, **kwargs):
+        return io.BufferedReader(_Reader(self.sock, self.deadline))
+
+
 def post(url: str, secret: str, event: str, delivery_id: str, payload: dict) -> Outcome:
     """Send once; never raises (what went wrong is the outcome's error)."""
+    deadline = time.monotonic() + DEADLINE
     try:
         target = check(url)
     except Refused as refusal:
@@ -162,22 +229,31 @@ def post(url: str, secret: str, event: str, delivery_id: str, payload: dict) -> 
         "X-IQM-Delivery": delivery_id,
         "X-IQM-Signature": signature(secret, int(time.time()), body),
     }
+    timeout = max(0.1, min(TIMEOUT, deadline - time.monotonic()))
     if target.scheme == "https":
         connection = http.client.HTTPSConnection(
-            target.host, target.port, timeout=TIMEOUT, context=ssl.create_default_context()
+            target.host, target.port, timeout=timeout, context=ssl.create_default_context()
         )
     else:
-        connection = http.client.HTTPConnection(target.host, target.port, timeout=TIMEOUT)
+        connection = http.client.HTTPConnection(target.host, target.port, timeout=timeout)
 
     def pinned(address, timeout, source_address=None):  # to the address checked, not a new lookup
         return socket.create_connection((target.address, address[1]), timeout, source_address)
 
+    def response(sock, *args, **kwargs):  # read under the attempt's deadline
+        return http.client.HTTPResponse(_Socket(sock, deadline), *args, **kwargs)
+
     connection._create_connection = pinned
+    connection.response_class = response
     try:
         connection.request("POST", target.path, body=body, headers=headers)
-        response = connection.getresponse()
-        excerpt = response.read(EXCERPT * 4).decode("utf-8", "replace")[:EXCERPT]
-        status = response.status
+        answer = connection.getresponse()
+        excerpt = answer.read(EXCERPT * 4).decode("utf-8", "replace")[:EXCERPT]
+        status = answer.status
+    except TooSlow:
+        return Outcome(
+            None, f"No complete answer within {DEADLINE} s: the attempt was stopped.", ""
+        )
     except (OSError, http.client.HTTPException) as error:
         return Outcome(None, f"{type(error).__name__}: {error}"[:2000], "")
     finally:

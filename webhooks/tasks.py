@@ -6,12 +6,16 @@ transaction with SKIP LOCKED and a conditional UPDATE, so one worker wins), send
 transaction, then records the outcome: sent, or back to queued with its next attempt's time
 (exponential backoff with jitter), or failed after MAX_ATTEMPTS, from which the admin can send it
 again. The next attempt is queued with a countdown; a task that arrives early finds the row not
-due and does nothing.
+due and does nothing. The outcome is written only if the row is still this attempt's (sending,
+with this attempt's number and start): an attempt the sweep has given up on, finishing late, does
+not overwrite the newer attempt's outcome.
 
 `sweep`, run by beat every minute, queues again what lost its task (the broker was down at
 commit, a countdown task was lost): rows queued and due for longer than GRACE, and rows left
-'sending' by a worker that died (STUCK_AFTER, well above the 5-second timeout). A receiver may
-then see a delivery twice; X-IQM-Delivery and the event's id are the same, so it can tell.
+'sending' by a worker that died (STUCK_AFTER, well above an attempt's overall deadline,
+sending.DEADLINE). A receiver may then see a delivery twice; X-IQM-Delivery and the event's id
+are the same, so it can tell. A row left 'sending' after its last attempt (one that keeps
+killing its worker) is failed, not queued again.
 """
 
 import logging
@@ -27,7 +31,7 @@ from django_scopes import scopes_disabled
 from authorities.tasks import authority_task
 
 from . import sending
-from .models import Delivery
+from .models import Delivery, Event
 
 log = logging.getLogger(__name__)
 State = Delivery.State
@@ -37,6 +41,7 @@ BACKOFF_CAP = 6 * 3600
 GRACE = timedelta(minutes=2)
 STUCK_AFTER = timedelta(minutes=5)
 SWEEP_BATCH = 500
+SWITCHED_OFF = "Not sent: the endpoint is switched off."
 
 
 def backoff(attempts: int) -> float:
@@ -59,15 +64,22 @@ def deliver(authority, delivery_id):
     delivery = claim(delivery_id)
     if delivery is None:
         return "not due"
+    return record(delivery, attempt(delivery))
+
+
+def attempt(delivery) -> sending.Outcome:
+    """Send the claimed delivery once. A switched-off endpoint is sent only test events (the
+    admin tries it before switching it on)."""
     endpoint = delivery.endpoint
-    if not endpoint.is_active:
-        outcome = sending.Outcome(None, "Not sent: the endpoint is switched off.", "")
-        last = True
-    else:
-        outcome = sending.post(
-            endpoint.url, endpoint.secret, delivery.event, str(delivery.uuid), delivery.payload
-        )
-        last = delivery.attempts >= MAX_ATTEMPTS
+    if not endpoint.is_active and delivery.event != Event.PING:
+        return sending.Outcome(None, SWITCHED_OFF, "", final=True)
+    return sending.post(
+        endpoint.url, endpoint.secret, delivery.event, str(delivery.uuid), delivery.payload
+    )
+
+
+def record(delivery, outcome) -> str:
+    """Write the attempt's outcome, if the row is still this attempt's, and queue the next."""
     now = timezone.now()
     changes = {
         "status_code": outcome.status,
@@ -78,18 +90,32 @@ def deliver(authority, delivery_id):
     if outcome.delivered:
         changes |= {"state": State.SENT, "delivered_at": now, "next_attempt_at": None}
         result = "sent"
-    elif last:
+    elif outcome.final or delivery.attempts >= MAX_ATTEMPTS:
         changes |= {"state": State.FAILED, "next_attempt_at": None}
         result = "failed"
     else:
         wait = backoff(delivery.attempts)
         changes |= {"state": State.QUEUED, "next_attempt_at": now + timedelta(seconds=wait)}
         result = "will retry"
-    # Whatever happened to the row meanwhile (requeued by the sweep, sent again by hand): this
-    # attempt's outcome is the latest.
-    Delivery.objects.filter(pk=delivery.pk, state=State.SENDING).update(**changes)
+    # Only if the row is still this attempt's: the sweep may have given it up as stuck and a newer
+    # attempt claimed it since (its outcome is the one to keep).
+    mine = Delivery.objects.filter(
+        pk=delivery.pk,
+        state=State.SENDING,
+        attempts=delivery.attempts,
+        last_attempt_at=delivery.last_attempt_at,
+    ).update(**changes)
+    if not mine:
+        log.warning(
+            "Webhook delivery %s: attempt %d finished after a newer one began; its outcome (%s) "
+            "is not recorded.",
+            delivery.uuid,
+            delivery.attempts,
+            outcome.error or "sent",
+        )
+        return "superseded"
     if result == "will retry":
-        queue_delivery(delivery.pk, authority.pk, countdown=wait)
+        queue_delivery(delivery.pk, delivery.authority_id, countdown=wait)
     if result != "sent":
         log.warning("Webhook delivery %s %s: %s", delivery.uuid, result, outcome.error)
     return result
@@ -129,9 +155,18 @@ def sweep() -> int:
                 | Q(state=State.SENDING, state_changed_at__lt=now - STUCK_AFTER)
             )
             .order_by("state_changed_at")
-            .values_list("pk", "authority_id", "state")[:SWEEP_BATCH]
+            .values_list("pk", "authority_id", "state", "attempts")[:SWEEP_BATCH]
         )
-        for pk, authority_id, state in rows:
+        for pk, authority_id, state, attempts in rows:
+            if state == State.SENDING and attempts >= MAX_ATTEMPTS:
+                Delivery.objects.filter(pk=pk, state=state).update(
+                    state=State.FAILED,
+                    next_attempt_at=None,
+                    state_changed_at=now,
+                    last_error="The worker stopped while sending this, on the last attempt, so it "
+                    "may or may not have arrived: it is not sent again unless you send it again.",
+                )
+                continue
             if state == State.SENDING:
                 Delivery.objects.filter(pk=pk, state=state).update(
                     state=State.QUEUED,
@@ -142,5 +177,5 @@ def sweep() -> int:
                 )
             queue_delivery(pk, authority_id)
     if rows:
-        log.warning("Queued %d lost or stuck webhook deliveries again.", len(rows))
+        log.warning("Queued again, or failed, %d lost or stuck webhook deliveries.", len(rows))
     return len(rows)
