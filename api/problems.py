@@ -12,7 +12,8 @@ from http import HTTPStatus
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, JsonResponse
+from django.views import defaults
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -125,3 +126,20 @@ class Problem(serializers.Serializer):
     current = serializers.JSONField(
         required=False, help_text="The object as it is now (409 stale_version only)."
     )
+
+
+def not_found(request, exception=None):
+    """Django's 404 handler (iqm_portal/urls.py): under /api/ a problem too, as the API's own
+    404s are (an unknown authority in the URL, a path that matches no route); elsewhere the page."""
+    if not request.path_info.startswith("/api/"):
+        return defaults.page_not_found(request, exception)
+    message = exception.args[0] if exception is not None and exception.args else None
+    detail = message if isinstance(message, str) and message else "Not found."
+    problem = {
+        "type": "about:blank",
+        "title": HTTPStatus.NOT_FOUND.phrase,
+        "status": 404,
+        "code": "not_found",
+        "detail": detail,
+    }
+    return JsonResponse(problem, status=404, content_type=CONTENT_TYPE)

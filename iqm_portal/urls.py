@@ -25,6 +25,7 @@ authority_patterns = [
     path("", include("flagship.urls")),
 ]
 
+handler404 = "api.problems.not_found"  # a problem under /api/, the page elsewhere
 handler500 = "iqm_portal.views.server_error"
 handler403 = "iqm_portal.views.permission_denied"
 

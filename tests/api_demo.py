@@ -1,0 +1,131 @@
+"""The demo data, loaded once per test module, for the API's generic tests (tests/test_api_fuzz.py,
+tests/test_api_lists.py): a read-write token of each role, and what each may not see.
+
+`load_demo` runs inside a transaction that stays open for the module and is rolled back after it,
+so the module's tests (each in a savepoint of its own, pytest-django's `db`) see the demo and the
+next module sees nothing of it. Under pytest-xdist each worker has its own database, so a module
+whose tests are spread over two workers loads the demo on each.
+"""
+
+import os
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections, transaction
+from django.test import override_settings
+from django_scopes import scope, scopes_disabled
+
+from accounts import tokens
+from accounts.models import User
+from api.throttling import PerToken
+from assessments.models import Cycle
+from assessments.workflow import visible_cycles, visible_schools
+from authorities import rls
+from authorities.models import Authority
+from schools.models import School
+
+AUTHORITY = "bathnes"
+# A read-write token of each role the issue names, all of the demo's Bath & North East Somerset
+# (iqm_portal/demo.py: DEMO_PEOPLE). The moderator is also a member of the national authority,
+# whose data their Bath token must still not reach.
+ROLES = {
+    "school_coordinator": "coordinator@bathnes.test",
+    "mentor": "mentor@bathnes.test",
+    "moderator": "moderator@bathnes.test",
+    "panel_chair": "chair@bathnes.test",
+    "authority_admin": "admin@bathnes.test",
+}
+
+
+@dataclass
+class Forbidden:
+    """What one caller must never be shown: ids of schools and cycles they may not see (of any
+    authority), and the names and URNs of those schools and the other authorities' names."""
+
+    schools: frozenset = frozenset()
+    cycles: frozenset = frozenset()
+    texts: frozenset = frozenset()
+
+
+@dataclass
+class Demo:
+    authority: Authority
+    users: dict = field(default_factory=dict)  # role -> User
+    tokens: dict = field(default_factory=dict)  # role -> secret (read-write)
+    forbidden: dict = field(default_factory=dict)  # role -> Forbidden
+
+
+@contextmanager
+def demo_loaded(media_root):
+    """The demo in a transaction rolled back at the end; requests made through a raw WSGI app
+    keep the connection (Django's test client does the same); the throttle out of the way."""
+    with ExitStack() as stack:
+        stack.enter_context(
+            override_settings(
+                PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+                STORAGES={
+                    **settings.STORAGES,
+                    "default": {
+                        "BACKEND": "django.core.files.storage.FileSystemStorage",
+                        "OPTIONS": {"location": media_root},
+                    },
+                },
+            )
+        )
+        unscoped = rls.unscoped_mode.set(rls.ALL)
+        stack.callback(rls.unscoped_mode.reset, unscoped)
+        # A request through the WSGI handler would close the connection (and so the open
+        # transaction) at its start and end; the test client disconnects these too.
+        for signal in (request_started, request_finished):
+            signal.disconnect(close_old_connections)
+            stack.callback(signal.connect, close_old_connections)
+        # Thousands of calls by one token: the per-token rate must not answer 429 here.
+        stack.callback(setattr, PerToken, "rate", getattr(PerToken, "rate", None))
+        PerToken.rate = "1000000/min"
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        try:
+            with open(os.devnull, "w") as quiet:
+                call_command("load_demo", stdout=quiet)
+            yield _demo()
+        finally:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
+
+
+def _demo() -> Demo:
+    with scopes_disabled():
+        authority = Authority.objects.get(slug=AUTHORITY)
+        others = list(Authority.objects.exclude(pk=authority.pk))
+        assert others, "the demo must hold a second authority"
+        all_schools = {s.pk: s for s in School.objects.all()}
+        all_cycles = set(Cycle.objects.values_list("pk", flat=True))
+        theirs = Cycle.objects.exclude(school__authority=authority)
+        assert theirs.exists(), "the other authorities must hold a cycle"
+        demo = Demo(authority=authority)
+        for role, email in ROLES.items():
+            user = User.objects.get(email=email)
+            demo.users[role] = user
+            demo.tokens[role] = tokens.create_token(
+                user, authority, f"fuzz {role}", can_write=True
+            )[1]
+    for role, user in demo.users.items():
+        with scope(authority=authority):
+            schools = set(visible_schools(user, authority).values_list("pk", flat=True))
+            cycles = set(visible_cycles(user, authority).values_list("pk", flat=True))
+        seen_texts = {t for pk in schools for t in (all_schools[pk].name, all_schools[pk].urn)}
+        hidden = [s for pk, s in all_schools.items() if pk not in schools]
+        texts = {t for s in hidden for t in (s.name, s.urn) if t}
+        texts |= {a.name for a in others}
+        # A hidden school's name that is part of a visible one ("Oldfield" in "Oldfield Park
+        # Junior") cannot be told apart in free text: such names are checked by id only.
+        texts = {t for t in texts if not any(t in seen for seen in seen_texts)}
+        demo.forbidden[role] = Forbidden(
+            schools=frozenset(set(all_schools) - schools),
+            cycles=frozenset(all_cycles - cycles),
+            texts=frozenset(texts),
+        )
+    return demo

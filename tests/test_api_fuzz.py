@@ -1,0 +1,218 @@
+"""Schemathesis against the API's own schema (issue 15, item 6): every operation of /api/schema/,
+called in-process through the WSGI application on the demo data (real PostgreSQL and Redis), with
+a read-write token of each role. No response may be a server error, break the schema (status
+code documented, content type, body), or show a school, cycle or name of another authority or of
+a school the caller may not see (`no_hidden_data`, from the workflow's `visible_schools` and
+`visible_cycles`).
+
+Each case runs in a transaction rolled back after it, so writes do not leak into the next case.
+Generation is derandomized (a fixed seed per operation) and bounded: a few examples an operation.
+"""
+
+import json
+import re
+from functools import cache
+
+import pytest
+import schemathesis
+from django.apps import apps
+from django.core.wsgi import get_wsgi_application
+from django.db import transaction
+from django.urls import Resolver404, resolve
+from django_scopes import scopes_disabled
+from drf_spectacular.generators import SchemaGenerator
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from assessments.models import Cycle
+
+from .api_demo import AUTHORITY, ROLES, demo_loaded
+
+# The schema /api/schema/ serves (test_the_fuzzed_schema_is_the_served_one checks it is the
+# same), made without a request: pytest collects one test per operation before any database.
+SCHEMA = json.loads(json.dumps(SchemaGenerator().get_schema(request=None, public=True)))
+MAX_EXAMPLES = 8
+
+CONFIG = schemathesis.Config.from_dict(
+    {
+        "seed": 15,
+        "phases": {
+            "examples": {"enabled": True},
+            "coverage": {"enabled": False},
+            "fuzzing": {"enabled": True},
+            "stateful": {"enabled": False},
+        },
+        "generation": {
+            "max-examples": MAX_EXAMPLES,
+            "deterministic": True,
+            "database": "none",
+            "mode": "all",
+        },
+    }
+)
+schema = schemathesis.openapi.from_dict(SCHEMA, config=CONFIG)
+schema.app = get_wsgi_application()
+
+
+def no_hidden_data(forbidden):
+    """A check: the JSON never names a school or cycle the caller may not see, nor a hidden
+    school's name or URN, nor another authority's name."""
+
+    def no_hidden_data(ctx, response, case):
+        if "json" not in response.headers.get("content-type", [""])[0]:
+            return None
+        body = response.json()
+        collection = _collection(case.operation.path)
+        tops = body.get("results", [body]) if isinstance(body, dict) else body
+        found = []
+        for row in tops if isinstance(tops, list) else []:
+            if isinstance(row, dict) and collection:
+                found += _hidden(collection, row.get("id"), forbidden)
+        found += _walk(body, forbidden)
+        assert not found, f"{case.method} {case.formatted_path}: shows {', '.join(found)}"
+        return True
+
+    return no_hidden_data
+
+
+def _collection(path):
+    """`schools` or `cycles` when the operation's objects are schools or cycles."""
+    match = re.search(r"/(schools|cycles)/(\{id\}/)?$", path)
+    return match and match.group(1)
+
+
+def _hidden(kind, value, forbidden):
+    ids = {"schools": forbidden.schools, "cycles": forbidden.cycles}[kind]
+    values = value if isinstance(value, list) else [value]
+    return [f"{kind[:-1]} {v}" for v in values if isinstance(v, int) and v in ids]
+
+
+def _walk(node, forbidden, key=None):
+    found = []
+    if isinstance(node, dict):
+        if "urn" in node:  # a school, wherever it is nested
+            found += _hidden("schools", node.get("id"), forbidden)
+        for name, value in node.items():
+            found += _walk(value, forbidden, name)
+    elif isinstance(node, list):
+        for value in node:
+            found += _walk(value, forbidden, key)
+    elif isinstance(node, int) and not isinstance(node, bool):
+        if key in ("school", "school_id", "schools"):
+            found += _hidden("schools", node, forbidden)
+        elif key in ("cycle", "cycle_id", "cycles"):
+            found += _hidden("cycles", node, forbidden)
+    elif isinstance(node, str):
+        found += [repr(text) for text in forbidden.texts if text in node]
+    return found
+
+
+# Generated path arguments, mostly turned into real ones: the caller's authority (sometimes
+# another authority, sometimes a made-up slug) and ids of real objects of every authority.
+REAL_IDS: dict = {}  # (path, parameter) -> sorted ids of the model, every authority's
+
+
+@schema.hook
+def map_path_parameters(context, path_parameters):
+    if not path_parameters:
+        return path_parameters
+    path = context.operation.path
+    mapped = dict(path_parameters)
+    for name, value in path_parameters.items():
+        if name == "authority_slug" and isinstance(value, str):
+            pick = sum(map(ord, value)) % 8
+            mapped[name] = value if pick == 7 else "iqm" if pick == 6 else AUTHORITY
+        elif isinstance(value, int) and not isinstance(value, bool) and value % 5 != 4:
+            ids = _real_ids(path, name)
+            if ids:
+                mapped[name] = ids[value % len(ids)]
+    return mapped
+
+
+@schema.hook
+def map_query(context, query):
+    """Pages that exist, mostly, and filters by real ids (`area=`, `school=`, … of any
+    authority): random numbers there only ever find nothing."""
+    if not query:
+        return query
+    mapped = dict(query)
+    for name, value in query.items():
+        if not isinstance(value, int) or isinstance(value, bool) or value % 5 == 4:
+            continue
+        if name == "page":
+            mapped[name] = 1 + value % 2
+        elif name == "page_size":
+            mapped[name] = value % 60
+        else:
+            ids = _real_ids(f"?{name}", f"{name}_pk")
+            if ids:
+                mapped[name] = ids[value % len(ids)]
+    return mapped
+
+
+def _real_ids(path, name):
+    if (path, name) in REAL_IDS:
+        return REAL_IDS[path, name]
+    model = _model_of(path, name)
+    if model is None:
+        REAL_IDS[path, name] = []
+        return []
+    with scopes_disabled():
+        REAL_IDS[path, name] = sorted(model._base_manager.values_list("pk", flat=True))
+    return REAL_IDS[path, name]
+
+
+@cache
+def _model_of(path, name):
+    """The model a path argument names: `id` the view's, `cycle_pk` a cycle, `<model>_pk`."""
+    if name == "cycle_pk":
+        return Cycle
+    if name.endswith("_pk"):
+        found = [m for m in apps.get_models() if m._meta.model_name == name[:-3].replace("_", "")]
+        return found[0] if len(found) == 1 else None
+    url = re.sub(r"\{authority_slug\}", AUTHORITY, path)
+    url = re.sub(r"\{[^}]+\}", "1", url)
+    try:
+        view = resolve(url).func
+    except Resolver404:
+        return None
+    cls = getattr(view, "cls", None)
+    model = getattr(cls, "model", None)
+    if model is None and getattr(cls, "queryset", None) is not None:
+        model = cls.queryset.model
+    return model
+
+
+@pytest.fixture(scope="module")
+def demo(django_db_setup, django_db_blocker, tmp_path_factory):
+    with django_db_blocker.unblock(), demo_loaded(tmp_path_factory.mktemp("media")) as loaded:
+        REAL_IDS.clear()
+        yield loaded
+        REAL_IDS.clear()
+
+
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
+
+
+@schema.parametrize()
+@settings(suppress_health_check=list(HealthCheck))  # `db`: each case rolls back on its own
+@pytest.mark.parametrize("role", ROLES)
+def test_api_fuzz(case, role, demo, db):
+    with transaction.atomic():
+        case.call_and_validate(
+            headers={"Authorization": f"Bearer {demo.tokens[role]}"},
+            checks=CHECKS + [no_hidden_data(demo.forbidden[role])],
+        )
+        transaction.set_rollback(True)
