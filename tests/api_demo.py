@@ -7,16 +7,22 @@ next module sees nothing of it. Under pytest-xdist each worker has its own datab
 whose tests are spread over two workers loads the demo on each.
 """
 
+import json
 import os
+import re
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 
+from django.apps import apps
 from django.conf import settings
 from django.core.management import call_command
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections, transaction
 from django.test import override_settings
+from django.urls import Resolver404, resolve
 from django_scopes import scope, scopes_disabled
+from drf_spectacular.generators import SchemaGenerator
 from rest_framework.throttling import SimpleRateThrottle
 
 from accounts import tokens
@@ -26,6 +32,8 @@ from assessments.models import Cycle
 from assessments.workflow import visible_cycles, visible_schools
 from authorities import rls
 from authorities.models import Authority
+from clusters.access import may_view_cluster
+from clusters.models import Cluster
 from publishing.models import Publication
 from schools.models import School
 
@@ -40,6 +48,11 @@ ROLES = {
     "panel_chair": "chair@bathnes.test",
     "authority_admin": "admin@bathnes.test",
 }
+
+
+# The schema /api/schema/ serves (tests/test_api_schema.py checks it is the same), made without a
+# request: pytest collects one test per operation before any database.
+SCHEMA = json.loads(json.dumps(SchemaGenerator().get_schema(request=None, public=True)))
 
 
 @dataclass
@@ -127,10 +140,28 @@ def _demo() -> Demo:
         with scope(authority=authority):
             schools = set(visible_schools(user, authority).values_list("pk", flat=True))
             cycles = set(visible_cycles(user, authority).values_list("pk", flat=True))
+            clusters = [
+                c.pk
+                for c in Cluster.objects.select_related("lead_school")
+                if may_view_cluster.test(user, c)
+            ]
+        # A cluster shows its schools to whoever may see it (clusters/access.py), as its page
+        # does; a partner of another authority by its name only.
+        partner_names = set()
+        with scopes_disabled():
+            for cluster in Cluster.objects.filter(pk__in=clusters):
+                schools.add(cluster.lead_school_id)
+                for partner in cluster.partners.select_related("school"):
+                    if partner.school is None:
+                        continue
+                    if partner.school.authority_id == authority.pk:
+                        schools.add(partner.school_id)
+                    else:
+                        partner_names.add(partner.school.name)
         seen_texts = {t for pk in schools for t in (all_schools[pk].name, all_schools[pk].urn)}
         hidden = [s for pk, s in all_schools.items() if pk not in schools]
         texts = {t for s in hidden for t in (s.name, s.urn) if t}
-        texts -= published
+        texts -= published | partner_names
         texts |= {a.name for a in others}
         # A hidden school's name that is part of a visible one ("Oldfield" in "Oldfield Park
         # Junior") cannot be told apart in free text: such names are checked by id only.
@@ -153,3 +184,32 @@ def _names(node):
     elif isinstance(node, list):
         for value in node:
             yield from _names(value)
+
+
+@lru_cache
+def model_of(path, name):
+    """The model a path argument names: `cycle_pk` a cycle, `<model>_pk` that model, else (`id`,
+    `item_pk`) the model of the view the path up to the argument reaches."""
+    if name == "cycle_pk":
+        return Cycle
+    if name.endswith("_pk"):
+        found = [m for m in apps.get_models() if m._meta.model_name == name[:-3].replace("_", "")]
+        if len(found) == 1:
+            return found[0]
+    elif name != "id":
+        return None
+    if "{%s}" % name not in path:
+        return None
+    url = path[: path.index("{%s}" % name)] + "1/"
+    url = re.sub(r"\{authority_slug\}", AUTHORITY, url)
+    url = re.sub(r"\{[^}]+\}", "1", url)
+    try:
+        cls = getattr(resolve(url).func, "cls", None)
+    except Resolver404:
+        return None
+    if getattr(cls, "model", None) is not None:
+        return cls.model
+    if getattr(cls, "queryset", None) is not None:
+        return cls.queryset.model
+    meta = getattr(getattr(cls, "serializer_class", None), "Meta", None)
+    return getattr(meta, "model", None)

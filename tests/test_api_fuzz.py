@@ -9,19 +9,14 @@ Each case runs in a transaction rolled back after it, so writes do not leak into
 Generation is derandomized (a fixed seed per operation) and bounded: a few examples an operation.
 """
 
-import json
 import re
-from functools import lru_cache
 
 import pytest
 import schemathesis
-from django.apps import apps
 from django.core.cache import cache
 from django.core.wsgi import get_wsgi_application
 from django.db import transaction
-from django.urls import Resolver404, resolve
 from django_scopes import scopes_disabled
-from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import (
     content_type_conformance,
@@ -31,13 +26,8 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from assessments.models import Cycle
+from .api_demo import AUTHORITY, ROLES, SCHEMA, demo_loaded, model_of
 
-from .api_demo import AUTHORITY, ROLES, demo_loaded
-
-# The schema /api/schema/ serves (test_the_fuzzed_schema_is_the_served_one checks it is the
-# same), made without a request: pytest collects one test per operation before any database.
-SCHEMA = json.loads(json.dumps(SchemaGenerator().get_schema(request=None, public=True)))
 MAX_EXAMPLES = 8
 
 CONFIG = schemathesis.Config.from_dict(
@@ -130,7 +120,7 @@ def map_path_parameters(context, path_parameters):
             pick = sum(map(ord, value)) % 8
             mapped[name] = value if pick == 7 else "iqm" if pick == 6 else AUTHORITY
         elif isinstance(value, int) and not isinstance(value, bool) and value % 5 != 4:
-            ids = _real_ids(path, name)
+            ids = REAL_IDS.get((path, name))
             if ids:
                 mapped[name] = ids[value % len(ids)]
     return mapped
@@ -151,49 +141,38 @@ def map_query(context, query):
         elif name == "page_size":
             mapped[name] = value % 60
         else:
-            ids = _real_ids(f"?{name}", f"{name}_pk")
+            ids = REAL_IDS.get((f"?{name}", name))
             if ids:
                 mapped[name] = ids[value % len(ids)]
     return mapped
 
 
-def _real_ids(path, name):
-    if (path, name) in REAL_IDS:
-        return REAL_IDS[path, name]
-    model = _model_of(path, name)
-    if model is None:
-        REAL_IDS[path, name] = []
-        return []
-    with scopes_disabled():
-        REAL_IDS[path, name] = sorted(model._base_manager.values_list("pk", flat=True))
-    return REAL_IDS[path, name]
-
-
-@lru_cache
-def _model_of(path, name):
-    """The model a path argument names: `id` the view's, `cycle_pk` a cycle, `<model>_pk`."""
-    if name == "cycle_pk":
-        return Cycle
-    if name.endswith("_pk"):
-        found = [m for m in apps.get_models() if m._meta.model_name == name[:-3].replace("_", "")]
-        return found[0] if len(found) == 1 else None
-    url = re.sub(r"\{authority_slug\}", AUTHORITY, path)
-    url = re.sub(r"\{[^}]+\}", "1", url)
-    try:
-        view = resolve(url).func
-    except Resolver404:
-        return None
-    cls = getattr(view, "cls", None)
-    model = getattr(cls, "model", None)
-    if model is None and getattr(cls, "queryset", None) is not None:
-        model = cls.queryset.model
-    return model
+def _read_real_ids():
+    """REAL_IDS for every integer argument of the schema, read once the demo is loaded (the
+    hooks also run while pytest collects, before any database)."""
+    for path, item in SCHEMA["paths"].items():
+        for operation in item.values():
+            for parameter in operation.get("parameters", []) if isinstance(operation, dict) else []:
+                name, where = parameter["name"], parameter["in"]
+                if parameter.get("schema", {}).get("type") != "integer":
+                    continue
+                if where == "path":
+                    model = model_of(path, name)
+                elif where == "query" and name not in ("page", "page_size"):
+                    model = model_of("?", f"{name}_pk")
+                    path_key = f"?{name}"
+                else:
+                    continue
+                if model is not None:
+                    with scopes_disabled():
+                        ids = sorted(model._base_manager.values_list("pk", flat=True))
+                    REAL_IDS[path if where == "path" else path_key, name] = ids
 
 
 @pytest.fixture(scope="module")
 def demo(django_db_setup, django_db_blocker, tmp_path_factory):
     with django_db_blocker.unblock(), demo_loaded(tmp_path_factory.mktemp("media")) as loaded:
-        REAL_IDS.clear()
+        _read_real_ids()
         yield loaded
         REAL_IDS.clear()
 
