@@ -71,6 +71,7 @@ class Demo:
     users: dict = field(default_factory=dict)  # role -> User
     tokens: dict = field(default_factory=dict)  # role -> secret (read-write)
     forbidden: dict = field(default_factory=dict)  # role -> Forbidden
+    cycles: dict = field(default_factory=dict)  # role -> ids of the cycles they may see
 
 
 @contextmanager
@@ -166,6 +167,7 @@ def _demo() -> Demo:
         # A hidden school's name that is part of a visible one ("Oldfield" in "Oldfield Park
         # Junior") cannot be told apart in free text: such names are checked by id only.
         texts = {t for t in texts if not any(t in seen for seen in seen_texts)}
+        demo.cycles[role] = sorted(cycles)
         demo.forbidden[role] = Forbidden(
             schools=frozenset(set(all_schools) - schools),
             cycles=frozenset(all_cycles - cycles),
@@ -193,9 +195,11 @@ def model_of(path, name):
     if name == "cycle_pk":
         return Cycle
     if name.endswith("_pk"):
-        found = [m for m in apps.get_models() if m._meta.model_name == name[:-3].replace("_", "")]
-        if len(found) == 1:
-            return found[0]
+        # `element_pk` an element; `lead_school_pk` (a body's `lead_school`) a school.
+        for candidate in (name[:-3].replace("_", ""), name[:-3].rsplit("_", 1)[-1]):
+            found = [m for m in apps.get_models() if m._meta.model_name == candidate]
+            if len(found) == 1:
+                return found[0]
     elif name != "id":
         return None
     if "{%s}" % name not in path:
