@@ -29,9 +29,15 @@ class ProblemSchema(AutoSchema):
             problems |= WRITE_PROBLEMS
         else:
             problems["403"] = "The person's role does not allow them to read this."
+            if self._is_list_view() and self._filters():
+                problems["400"] = "A filter's value is not valid: `errors` names each parameter."
         for code, description in problems.items():
             if code not in responses:
                 response = self._get_response_for_code(Problem, code, [CONTENT_TYPE], direction)
                 response["description"] = description
                 responses[code] = response
         return responses
+
+    def _filters(self):
+        view = self.view
+        return getattr(view, "filterset_class", None) or getattr(view, "filterset_fields", None)

@@ -860,7 +860,6 @@ def _(world, capture):
     assert "_auth_user_id" not in client.session
 
 
-
 @hostile("authenticator-code-replayed", "reuse")
 def _(world, capture):
     moderator = world.people["moderator"]
@@ -874,6 +873,7 @@ def _(world, capture):
     refused(world, lambda: client.post(url("accounts:verify"), {"code": code}), (200,))
     dashboard = client.get(url("dashboard", "bathnes"))
     assert dashboard["Location"] == url("accounts:verify") + "?next=%2Fbathnes%2F"
+
 
 # The list -------------------------------------------------------------------------------------
 

@@ -526,7 +526,11 @@ def test_the_security_page_costs_the_same_queries_however_many_factors(world):
     for n in range(3):
         TOTPDevice.objects.create(user=admin, name=f"App {n}", confirmed=True)
         WebAuthnCredential.objects.create(
-            user=admin, name=f"Passkey {n}", confirmed=True, credential_id=bytes([n]) * 16,
-            public_key=b"key", sign_count=0,
+            user=admin,
+            name=f"Passkey {n}",
+            confirmed=True,
+            credential_id=bytes([n]) * 16,
+            public_key=b"key",
+            sign_count=0,
         )
     assert queries() == one
