@@ -558,7 +558,10 @@ class PortfolioStepViewSet(CycleNestedViewSet):
         "before they submit: how many items there are, how many are linked to no element, and "
         "which elements have no evidence. A 409 while the portfolio cannot be submitted (before "
         "the mentor validates the self-review, or once submitted).",
-        responses={200: SubmitCheckSerializer},
+        responses={
+            200: SubmitCheckSerializer,
+            (409, CONTENT_TYPE): _problem("The portfolio cannot be submitted now: why, in detail."),
+        },
     )
     def submit_check(self, request, **kwargs):
         cycle = self.cycle

@@ -406,7 +406,7 @@ class ClusterViewSet(
             OpenApiParameter("partner_pk", int, OpenApiParameter.PATH, description="The partner.")
         ],
         request=None,
-        responses=ClusterDetailSerializer,
+        responses={200: ClusterDetailSerializer},  # the cluster as it is now, not a 204
     )
     @action(
         detail=True,

@@ -28,6 +28,24 @@ EXPECTED_QUERIES = {
     "api:authorities": 2,  # the token (and its person), the person's memberships
     "api:area-list": 5,
     "api:school-list": 5,
+    "api:award-list": 6,
+    "api:cluster-list": 7,
+    "api:cycle-list": 9,
+    "api:cycle-answer-list": 8,
+    "api:cycle-mentor-review-list": 9,
+    "api:assignment-list": 5,
+    "api:target-list": 6,
+    "api:evidence-list": 8,
+    "api:evidence-comment-list": 6,
+    "api:annual-update-list": 6,
+    "api:visit-note-list": 7,
+    "api:decision-list": 5,
+    "api:publication-list": 5,
+}
+# Lists the demo's Bath people cannot read (no Bath annual review is ratified in the demo): their
+# counts are asserted, at 1 and several rows and page sizes, where a test builds the data.
+MEASURED_ELSEWHERE = {
+    "/api/v1/{authority_slug}/cycles/{cycle_pk}/priorities/": "tests/test_api_plans.py",
 }
 
 
@@ -46,6 +64,7 @@ def _is_list(operation):
 LISTS = sorted(
     path for path, item in SCHEMA["paths"].items() if "get" in item and _is_list(item["get"])
 )
+MEASURED_HERE = [path for path in LISTS if path not in MEASURED_ELSEWHERE]
 
 
 @pytest.fixture(scope="module")
@@ -135,7 +154,11 @@ def test_every_list_route_is_measured():
     assert sorted(named - schema_lists) == [], "these lists do not answer a page in the schema"
 
 
-@pytest.mark.parametrize("path", LISTS)
+def test_the_lists_measured_elsewhere_are_lists():
+    assert set(MEASURED_ELSEWHERE) <= set(LISTS)
+
+
+@pytest.mark.parametrize("path", MEASURED_HERE)
 def test_a_list_costs_the_same_for_any_page_size(demo, db, path):
     client, url, _ = _reader(demo, path)
     name = resolve(url).view_name
