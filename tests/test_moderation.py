@@ -472,7 +472,8 @@ def test_dashboard_query_count_does_not_grow_with_cases(
 
     submitted_portfolios(world, extra)
     client.force_login(world.people["panel_chair"])
-    with django_assert_num_queries(8):  # ... the cases, their schools' conflicts, their own cases
+    # ... the cases, their schools' conflicts, the elements given to contributors, their own cases
+    with django_assert_num_queries(9):
         response = client.get(reverse("dashboard", args=["bathnes"]))
     assert len(response.context["work"]) == extra
 

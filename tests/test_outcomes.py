@@ -250,6 +250,8 @@ def test_the_dashboards_cases_cost_the_same_queries_however_many(
     decide(world, Outcome.AWARD, Tier.QUALITY_MARK)
     more_cases(world, extra)
     client = client_of(world, "mentor")
-    with django_assert_num_queries(13):  # ... the cases, their visits, decisions and awards
+    # ... "my work" (with the elements given to contributors), the cases, their visits, decisions
+    # and awards
+    with django_assert_num_queries(14):
         response = client.get(reverse("dashboard", args=["bathnes"]))
     assert len(response.context["cases"]) == extra + 1
