@@ -851,6 +851,15 @@ class DecideSerializer(serializers.Serializer):
     )
 
 
+class CorrectionSerializer(serializers.Serializer):
+    outcome = serializers.ChoiceField(choices=Outcome.choices, help_text="The corrected outcome.")
+    tier = serializers.ChoiceField(
+        choices=Tier.choices, required=False, allow_blank=True, help_text="With an award: its tier."
+    )
+    rationale = serializers.CharField(max_length=5000, help_text="The panel's reasons.")
+    reason = serializers.CharField(max_length=2000, help_text="Why the decision is corrected.")
+
+
 class PanelViewSet(OnCycle):
     """The panel's vote on a case: the panel members with no conflict, the visiting moderators
     (who may speak, not vote) and the authority admin see it."""
@@ -954,6 +963,32 @@ class PanelViewSet(OnCycle):
         )
         decision = _decisions().get(pk=decision.pk)
         return Response(DecisionSerializer(decision).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Correct the panel's decision",
+        description="The panel chair, with no conflict with the school, records a correction of "
+        "the newest decision (a mistake in what was recorded): the decision stays as it was and "
+        "the correction is a new decision linked to it (`corrects`); an award made with the old "
+        "one is withdrawn, and one is made with the new if it awards. The school's leads, the "
+        "mentor, the moderators and the admins are told. Answers the correction.",
+        request=CorrectionSerializer,
+        responses={201: DecisionSerializer},
+    )
+    def correct(self, request, *args, **kwargs):
+        workflow.check(request.user, "correct_decision", self.cycle)  # as the page, before the form
+        given = CorrectionSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        outcome = given.validated_data["outcome"]
+        correction = domain.correct_decision(
+            decision=Decision.objects.filter(cycle=self.cycle).last(),
+            by=request.user,
+            outcome=outcome,
+            tier=given.validated_data.get("tier", "") if outcome == Outcome.AWARD else "",
+            rationale=given.validated_data["rationale"],
+            reason=given.validated_data["reason"],
+        )
+        correction = _decisions().get(pk=correction.pk)
+        return Response(DecisionSerializer(correction).data, status=status.HTTP_201_CREATED)
 
 
 # Decisions

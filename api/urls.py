@@ -66,6 +66,7 @@ cycle_routes = [
     on_cycle("open-vote", panel, {"post": "open"}, "open-vote"),
     on_cycle("ballots", panel, {"post": "vote"}, "ballots"),
     on_cycle("decide", panel, {"post": "decide"}, "decide"),
+    on_cycle("correct-decision", panel, {"post": "correct"}, "correct-decision"),
 ]
 # Action-plan targets, element assignments, and a review's annual update, ratification and
 # development plan (api/plans.py) keep their own routes.

@@ -678,6 +678,13 @@ def _mod_plan(world):
     return {"moderators": moderators, "date": (date.today() + timedelta(days=7)).isoformat()}
 
 
+def _mod_decisions_of_cycle(world, kwargs):
+    from moderation.models import Decision
+
+    with scopes_disabled():
+        return list(Decision.objects.filter(cycle=kwargs["cycle_pk"]).values_list("pk", "outcome"))
+
+
 def _mod_on_cycle(access, state, **options) -> ApiCase:
     seen = sees_cycle(state)
     return ApiCase(seen if access is None else access, state=state, sees=seen, **options)
@@ -747,6 +754,19 @@ API_URLS |= {
         ok=201,
         data=lambda w, k: {"rationale": "Clear evidence."},
         changes=_mod_state,
+    ),
+    "api:correct-decision": _mod_on_cycle(
+        {"panel_chair"},
+        State.DECIDED,
+        objects=_mod_cycle,
+        method="post",
+        ok=201,
+        data=lambda w, k: {
+            "outcome": "defer",
+            "rationale": "Two elements not yet met.",
+            "reason": "The wrong outcome was recorded.",
+        },
+        changes=_mod_decisions_of_cycle,
     ),
     # Every member lists the decisions of the cycles they may see.
     "api:decision-list": ApiCase(

@@ -584,3 +584,32 @@ def test_decisions_list_costs_the_same_for_one_decision_or_three(world, django_a
     assert [d["correction"] for d in body["results"]][1] == body["results"][4]["id"]
     with django_assert_num_queries(DECISIONS_LIST_QUERIES):
         assert len(client.get(target + "?page_size=2").json()["results"]) == 2
+
+
+def test_the_chair_corrects_a_decision_and_the_award_follows_it(world):
+    from awards.models import Award
+
+    advance(world, State.DECIDED)
+    with scopes_disabled():
+        original = Decision.objects.get(cycle=world.cycle)
+        assert original.outcome == Outcome.AWARD
+        assert Award.objects.filter(decision=original, withdrawn_at=None).exists()
+    correction = {"outcome": "defer", "rationale": "Two elements not met.", "reason": ""}
+    refused = call(world, "panel_chair", "post", cycle_url(world, "correct-decision"), correction)
+    assert refused.status_code == 400
+    assert refused.json()["errors"] == [
+        {"field": "reason", "message": "This field may not be blank."}
+    ]
+    not_chair = call(world, "authority_admin", "post", cycle_url(world, "correct-decision"), {})
+    assert not_chair.status_code == 403
+    correction["reason"] = "The wrong outcome was recorded."
+    made = call(world, "panel_chair", "post", cycle_url(world, "correct-decision"), correction)
+    assert made.status_code == 201
+    body = made.json()
+    assert (body["outcome"], body["tier"], body["corrects"]) == ("defer", "", original.pk)
+    assert body["correction_reason"] == "The wrong outcome was recorded."
+    with scopes_disabled():
+        assert not Award.objects.filter(decision=original, withdrawn_at=None).exists()
+    listed = call(world, "school_coordinator", "get", url(world, "decision-list")).json()
+    by_id = {d["id"]: d for d in listed["results"]}
+    assert by_id[original.pk]["correction"] == body["id"]
