@@ -9,6 +9,7 @@ RESERVED_SLUGS = frozenset(
         "accounts",
         "admin",
         "api",
+        "authorities",  # /api/v1/authorities/ is the caller's list, not an authority
         "awards",
         "platform",
         "static",

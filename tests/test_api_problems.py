@@ -79,3 +79,12 @@ def test_pages_keep_their_html_error_pages(world):
     response = Client().get("/nowhere/")
     assert response.status_code == 404
     assert response["Content-Type"].startswith("text/html")
+
+
+def test_no_authority_may_take_the_slug_the_api_lists_authorities_at():
+    from django.core.exceptions import ValidationError
+
+    from authorities.models import validate_slug_not_reserved
+
+    with pytest.raises(ValidationError):
+        validate_slug_not_reserved("authorities")
