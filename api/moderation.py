@@ -680,6 +680,12 @@ class DecisionSerializer(serializers.ModelSerializer):
     which only the panel page shows, to the chair."""
 
     school = serializers.IntegerField(source="cycle.school_id", read_only=True)
+    tier = serializers.ChoiceField(
+        choices=Tier.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="With an award: the tier awarded (a review: renewed); empty otherwise.",
+    )
     correction = serializers.SerializerMethodField(
         help_text="The id of the decision that corrects this one; null if none."
     )
@@ -702,7 +708,6 @@ class DecisionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
         extra_kwargs = {
             "cycle": {"help_text": "The cycle's id."},
-            "tier": {"help_text": "With an award: the tier awarded (a review: renewed)."},
             "rationale": {"help_text": "The panel's reasons."},
             "recorded_by": {"help_text": "The id of the chair who recorded it."},
             "corrects": {"help_text": "The id of the decision this one corrects; null if none."},

@@ -575,6 +575,8 @@ def correct_decision(*, decision, by, outcome, tier, rationale, reason) -> Decis
         raise ValidationError({"reason": "Say why the decision is being corrected."})
     if Decision.objects.filter(corrects=decision).exists():
         raise TransitionError("This decision has already been corrected: correct the newest one.")
+    if outcome == Outcome.AWARD and not tier:
+        raise ValidationError({"tier": "Choose the tier the corrected decision awards."})
     _check_review_option(cycle, outcome, tier)
     correction = Decision.objects.create(
         cycle=cycle,

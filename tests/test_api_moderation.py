@@ -600,6 +600,17 @@ def test_the_chair_corrects_a_decision_and_the_award_follows_it(world):
     assert refused.json()["errors"] == [
         {"field": "reason", "message": "This field may not be blank."}
     ]
+    no_tier = call(
+        world,
+        "panel_chair",
+        "post",
+        cycle_url(world, "correct-decision"),
+        {"outcome": "award", "rationale": "Met.", "reason": "Recorded as a deferral by mistake."},
+    )
+    assert no_tier.status_code == 400
+    assert no_tier.json()["errors"] == [
+        {"field": "tier", "message": "Choose the tier the corrected decision awards."}
+    ]
     not_chair = call(world, "authority_admin", "post", cycle_url(world, "correct-decision"), {})
     assert not_chair.status_code == 403
     correction["reason"] = "The wrong outcome was recorded."
