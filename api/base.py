@@ -5,11 +5,10 @@ queries and predicates; writes go through the apps' domain functions."""
 
 from functools import cached_property
 
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import viewsets
 
-from assessments.workflow import visible_cycles
+from assessments.access import get_cycle
 
 AUTHORITY = OpenApiParameter(
     "authority_slug",
@@ -53,7 +52,4 @@ class CycleNestedViewSet(AuthorityViewSet):
 
     @cached_property
     def cycle(self):
-        cycles = visible_cycles(self.user, self.authority).select_related(
-            "school", "framework", "mentor"
-        )
-        return get_object_or_404(cycles, pk=self.kwargs["cycle_pk"])
+        return get_cycle(self.request, self.kwargs["cycle_pk"])  # the pages' own lookup

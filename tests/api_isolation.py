@@ -24,7 +24,8 @@ from django_scopes import scopes_disabled
 from rest_framework.test import APIClient
 
 from accounts import tokens
-from assessments.models import Cycle
+from assessments.models import Assignment, Cycle, MentorReview, Target
+from moderation.models import Ballot, VisitNote
 
 from .isolation import (
     ADMIN,
@@ -34,6 +35,7 @@ from .isolation import (
     MODERATORS,
     PANEL,
     SCHOOL,
+    _count,
     attempt,
     sees_cycle,
     url_kwargs,
@@ -280,18 +282,10 @@ def _new_target(world, kwargs):
     }
 
 
-def _targets(world, kwargs):
-    from assessments.models import Target
-
-    with scopes_disabled():
-        return Target.objects.filter(cycle=kwargs["cycle_pk"]).count()
+_targets = _count(Target, cycle="cycle_pk")
 
 
-def _assignments(world, kwargs):
-    from assessments.models import Assignment
-
-    with scopes_disabled():
-        return Assignment.objects.filter(cycle=kwargs["cycle_pk"]).count()
+_assignments = _count(Assignment, cycle="cycle_pk")
 
 
 def _target_status(world, kwargs):
@@ -649,11 +643,7 @@ def _mod_no_ballots(world, owner):
     return kwargs
 
 
-def _mod_ballots(world, kwargs):
-    from moderation.models import Ballot
-
-    with scopes_disabled():
-        return Ballot.objects.filter(vote__cycle=kwargs["cycle_pk"]).count()
+_mod_ballots = _count(Ballot, vote__cycle="cycle_pk")
 
 
 def _mod_decision(world, owner):
@@ -779,11 +769,7 @@ API_URLS |= {
 }
 
 
-def _mod_notes_count(world, kwargs):
-    from moderation.models import VisitNote
-
-    with scopes_disabled():
-        return VisitNote.objects.filter(visit__cycle=kwargs["cycle_pk"]).count()
+_mod_notes_count = _count(VisitNote, visit__cycle="cycle_pk")
 
 
 API_METHODS |= {
@@ -870,11 +856,7 @@ def _review_of(world, kwargs):
         return (review.rating, review.comment) if review else None
 
 
-def _reviews_of(world, kwargs):
-    from assessments.models import MentorReview
-
-    with scopes_disabled():
-        return MentorReview.objects.filter(cycle=kwargs["cycle_pk"]).count()
+_reviews_of = _count(MentorReview, cycle="cycle_pk")
 
 
 def _cycles_of_other_school(world, kwargs):
