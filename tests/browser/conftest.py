@@ -8,7 +8,9 @@ How the axe check covers every page:
   event, reporting back to Python through a binding: links, form submits (including the page
   a failed validation re-renders), redirects' final pages and `page.goto` alike;
 * a route holds each new top-level document request until the page being left has reported,
-  so a quick click can never outrun the check of the page it leaves;
+  so a quick click can never outrun the check of the page it leaves; the hold is released by the
+  report itself, or after `HOLD` seconds with an error naming the page that never reported (so a
+  stuck check fails as itself, never as a click that timed out waiting for its navigation);
 * a `framenavigated` recorder notes each URL the main frame reaches; when the test body ends,
   the last page's report is awaited, and the test fails with a readable list if any page had
   violations, or if a URL was reached that no check covered;
@@ -136,7 +138,10 @@ def page(request, browser, axe, live_server, transactional_db):
     request.node._a11y_guard = guard
     page.a11y = guard
     yield page
-    context.close()
+    for opened in browser.contexts:  # this test's, with any further tabs it opened and left open
+        for tab in opened.pages:
+            tab.unroute_all(behavior="ignoreErrors")  # a navigation still held dies with its tab
+        opened.close()
 
 
 @pytest.fixture
@@ -165,6 +170,7 @@ AXE_RUNNER = """
     })));
   report("start");
   window.addEventListener("load", () => setTimeout(() => {
+    report("loaded");
     if (document.contentType !== "text/html") {
       report("skipped", {reason: document.contentType});
       return;
@@ -181,7 +187,8 @@ AXE_RUNNER = """
 class A11yGuard:
     """Runs axe on every page a test reaches and keeps the violations for the verdict."""
 
-    TIMEOUT = 20  # seconds to wait for a page's check
+    TIMEOUT = 20  # seconds to wait for a page's check when the test asks to
+    HOLD = 6  # seconds a navigation may wait for the page it leaves: under the actions' 10 s
 
     def __init__(self, page, axe):
         self.page = page
@@ -206,10 +213,13 @@ class A11yGuard:
         if source["page"] != self.page:
             return
         document = self.documents.setdefault(
-            message["id"], {"url": message["url"], "done": False, "checked": False}
+            message["id"], {"url": message["url"], "done": False, "checked": False, "loaded": None}
         )
         event = message["event"]
         if event == "start":
+            return
+        if event == "loaded":
+            document["loaded"] = time.monotonic()
             return
         document["done"] = True
         if event == "checked":
@@ -247,23 +257,25 @@ class A11yGuard:
     def _on_route(self, route):
         request = route.request
         if request.is_navigation_request() and request.frame == self.page.main_frame:
-            self._wait_for_pending()  # the page being left reports before it goes
+            self._wait_for_pending(self.HOLD)  # the page being left reports before it goes
         route.fallback()
 
     # Waiting and verdicts.
     def _pending(self):
         return [doc for doc in self.documents.values() if not doc["done"]]
 
-    def _wait_for_pending(self):
-        deadline = time.monotonic() + self.TIMEOUT
+    def _wait_for_pending(self, timeout=TIMEOUT):
+        deadline = time.monotonic() + timeout
         while self._pending() and time.monotonic() < deadline:
             self.page.wait_for_timeout(25)  # lets the Playwright dispatcher deliver the reports
         for doc in self._pending():
             doc["done"] = True
-            self.errors.append(
-                f"{doc['url']}: no axe report within {self.TIMEOUT}s "
-                "(did the page never finish loading?)"
+            progress = (
+                f"its axe check ran {time.monotonic() - doc['loaded']:.1f}s without finishing"
+                if doc["loaded"]
+                else "it never finished loading"
             )
+            self.errors.append(f"{doc['url']}: no axe report within {timeout}s: {progress}")
 
     def wait(self):
         """Wait until the page has loaded and axe has checked it; fail at once on violations."""

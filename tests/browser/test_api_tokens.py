@@ -45,7 +45,8 @@ def test_a_moderator_makes_copies_and_revokes_a_token(page, base_url, world):
 
     api = APIClient(raise_request_exception=False)
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
-    assert api.get("/api/v1/bathnes/areas/").status_code == 200
+    response = api.get("/api/v1/bathnes/areas/")
+    assert response.status_code == 200, response.content
 
     page.get_by_role("link", name="Back to your API tokens").click()
     expect(page.locator("body")).not_to_contain_text(secret)
@@ -58,6 +59,7 @@ def test_a_moderator_makes_copies_and_revokes_a_token(page, base_url, world):
         "Token “Data warehouse” revoked: it no longer works."
     )
     expect(page.get_by_role("row").filter(has_text="Data warehouse")).to_contain_text("Revoked")
-    assert api.get("/api/v1/bathnes/areas/").status_code == 401
+    response = api.get("/api/v1/bathnes/areas/")
+    assert response.status_code == 401, response.content
     with scopes_disabled():
         assert ApiToken.objects.get().revoked_at is not None
