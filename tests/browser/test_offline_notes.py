@@ -2,6 +2,8 @@
 offline from the service worker, keeps the notes written there and lists them as not yet sent,
 and sends them in order, each once, when the connection returns."""
 
+import itertools
+
 from django_scopes import scopes_disabled
 from playwright.sync_api import expect
 
@@ -20,22 +22,46 @@ NOTES = [
 ]
 
 
-def kept_offline(page, path):
-    """Wait until the service worker has kept the visit page and its files."""
+_polls = itertools.count()
+
+
+def wait_for(page, condition, arg=None):
+    """Wait until an async page `condition` resolves truthy. Playwright's wait_for_function takes
+    a returned promise as a truthy answer at once, so the promise's result is polled instead."""
     page.wait_for_function(
-        """async (path) => {
-            const keys = await (await caches.open("iqm-visit-pages")).keys();
-            const paths = keys.map((request) => new URL(request.url).pathname);
-            return paths.includes(path) && paths.some((p) => p.endsWith(".css"))
+        f"""([id, arg]) => {{
+            const poll = ((window.__polls ??= {{}})[id] ??= {{running: false, held: false}});
+            if (!poll.running) {{
+                poll.running = true;
+                ({condition})(arg).then(
+                    (held) => Object.assign(poll, {{held, running: false}}),
+                    () => Object.assign(poll, {{running: false}}),
+                );
+            }}
+            return poll.held;
+        }}""",
+        arg=[next(_polls), arg],
+    )
+
+
+def kept_offline(page, path, person):
+    """Wait until the service worker has kept the visit page and its files, as `person`'s."""
+    wait_for(
+        page,
+        """async ([path, owner]) => {
+            const cache = await caches.open("iqm-visit-pages");
+            const paths = (await cache.keys()).map((request) => new URL(request.url).pathname);
+            const kept = await cache.match("/visit-worker.js?owner");
+            return Boolean(kept) && (await kept.text()) === owner && paths.includes(path)
+              && paths.some((p) => p.endsWith(".css"))
               && paths.some((p) => /visit-notes.*\\.js$/.test(p));
         }""",
-        arg=path,
+        [path, str(person.pk)],
     )
 
 
 NETWORK = "fetch('/healthz', {cache: 'no-store'}).then(() => 'online', () => 'offline')"
 QUEUE = "JSON.parse(localStorage.getItem('iqm.visit-notes') || '[]').map((n) => n.title)"
-OWNER = "caches.match('/visit-worker.js?owner').then((r) => r.text())"
 
 
 def write(page, kind, who, notes):
@@ -59,7 +85,7 @@ def test_notes_written_offline_are_kept_and_sent_in_order_once(page, world):
     path = f"/bathnes/cycles/{cycle.pk}/visit/"
     sign_in(page, "moderator@bathnes.test")
     visit(page, path)
-    kept_offline(page, path)
+    kept_offline(page, path, world.people["moderator"])
 
     page.context.set_offline(True)
     assert page.evaluate(NETWORK) == "offline"
@@ -111,8 +137,7 @@ def test_notes_left_on_the_device_are_not_the_next_persons(page, world):
     path = f"/bathnes/cycles/{cycle.pk}/visit/"
     sign_in(page, "moderator@bathnes.test")
     visit(page, path)
-    kept_offline(page, path)
-    assert page.evaluate(OWNER) == str(world.people["moderator"].pk)
+    kept_offline(page, path, world.people["moderator"])
     page.context.set_offline(True)
     write(page, *NOTES[0])
     expect(page.get_by_role("status")).to_have_text("Offline – 1 note waiting to send")
@@ -136,10 +161,7 @@ def test_notes_left_on_the_device_are_not_the_next_persons(page, world):
     pass_second_factor(page, app)
     assert page.url.endswith(path)
     expect(page.get_by_role("region", name="Not yet sent")).to_be_hidden()
-    page.wait_for_function(
-        f"(owner) => {OWNER}.then((text) => text === owner)", arg=str(world.people["moderator2"].pk)
-    )
-    kept_offline(page, path)
+    kept_offline(page, path, world.people["moderator2"])
     expect(page.get_by_role("status")).to_have_text("")
     assert page.evaluate(QUEUE) == ["Meeting with pupils: School council"]
     assert saved(cycle) == []
@@ -160,7 +182,7 @@ def test_each_refused_notes_buttons_name_it_and_focus_stays_in_the_list(page, wo
     path = f"/bathnes/cycles/{cycle.pk}/visit/"
     sign_in(page, "moderator@bathnes.test")
     visit(page, path)
-    kept_offline(page, path)
+    kept_offline(page, path, world.people["moderator"])
     page.context.set_offline(True)
     for kind, who, notes in NOTES:
         write(page, kind, who, notes)
