@@ -73,6 +73,7 @@ def outcome_of(cycle, for_school=False) -> Outcome:
         return _decided(cycle)
     mentor = str(cycle.mentor)
     the_school = "you" if for_school else "the school"
+    s = "" if for_school else "s"  # the verbs' ending after the_school
     if cycle.state == State.REGISTERED:
         kind = cycle.get_kind_display().lower()
         return Outcome(
@@ -81,15 +82,15 @@ def outcome_of(cycle, for_school=False) -> Outcome:
             f"{_date(cycle.created_at)}, with {mentor} as mentor.",
             "The head teacher or the coordinator writes the annual update."
             if cycle.kind in REVIEW_KINDS
-            else f"Next, {the_school} start{'' if for_school else 's'} the self-review: for each "
+            else f"Next, {the_school} start{s} the self-review: for each "
             "element, rate the statements and say what the school does.",
         )
     if cycle.state == State.SELF_REVIEW and cycle.return_comment:
         return Outcome(
             "returned",
             f"Returned by {mentor}" + (", your mentor." if for_school else " to the school."),
-            f"Next, {the_school} change{'' if for_school else 's'} the self-review where the "
-            "mentor asks, and submit it again.",
+            f"Next, {the_school} change{s} the self-review where the mentor asks, and "
+            f"submit{s} it again.",
             reasons=cycle.return_comment,
             reasons_by="The mentor's comments",
         )
@@ -97,8 +98,7 @@ def outcome_of(cycle, for_school=False) -> Outcome:
         return Outcome(
             "portfolio_returned",
             "The panel returned the portfolio: it is not yet ready for a visit.",
-            f"Next, {the_school} change{'' if for_school else 's'} the portfolio and submit it "
-            "again.",
+            f"Next, {the_school} change{s} the portfolio and submit{s} it again.",
             reasons=cycle.return_comment,
             reasons_by="The panel's reasons",
         )
@@ -106,8 +106,8 @@ def outcome_of(cycle, for_school=False) -> Outcome:
         return Outcome(
             "validated",
             f"Validated by {mentor} on {_date(cycle.validated_at)}.",
-            f"Next, {the_school} build{'' if for_school else 's'} the portfolio of evidence and "
-            "submit it for moderation.",
+            f"Next, {the_school} build{s} the portfolio of evidence and submit{s} it for "
+            "moderation.",
         )
     if cycle.state == State.VISIT_PLANNED:
         visit = cycle.visit

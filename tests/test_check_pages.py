@@ -146,6 +146,19 @@ def test_submitting_the_portfolio_warns_of_the_elements_without_evidence(world):
     assert sent("cycle.portfolio_submitted") == sorted(told_names(response))
 
 
+def test_a_portfolio_without_evidence_is_blocked_first_and_not_said_to_be_submittable(world):
+    advance(world, State.VALIDATED)
+    with scope(authority=world.authority):
+        world.cycle.evidence.all().delete()
+    check_url = reverse("portfolios:submit_check", args=["bathnes", world.cycle.pk])
+    page = text(client_of(world, "school_coordinator").get(check_url))
+    blocked = "You cannot do this yet Add some evidence before submitting the portfolio."
+    assert page.index(blocked) < page.index("Evidence 0 items") < page.index("What will happen")
+    assert "10 elements without evidence" in page
+    assert "You can still submit" not in page
+    assert "Submit the portfolio</button>" not in page
+
+
 def test_the_second_signature_is_checked_as_the_one_that_makes_the_report_final(world):
     advance(world, State.VISIT_PLANNED)  # the second moderator has signed
     moderator = client_of(world, "moderator")

@@ -80,7 +80,7 @@ def test_the_school_and_the_mentor_see_a_return_with_the_mentors_comments(world)
     )
     assert region(dashboard(world, "mentor").content.decode(), cycle) == (
         "Returned by Mentor to the school. The mentor's comments: More on parents. "
-        "Next, the school changes the self-review where the mentor asks, and submit it again."
+        "Next, the school changes the self-review where the mentor asks, and submits it again."
     )
 
 

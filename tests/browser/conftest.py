@@ -8,9 +8,10 @@ How the axe check covers every page:
   event, reporting back to Python through a binding: links, form submits (including the page
   a failed validation re-renders), redirects' final pages and `page.goto` alike;
 * a route holds each new top-level document request until the page being left has reported,
-  so a quick click can never outrun the check of the page it leaves; the hold is released by the
-  report itself, or after `HOLD` seconds with an error naming the page that never reported (so a
-  stuck check fails as itself, never as a click that timed out waiting for its navigation);
+  so a quick click can never outrun the check of the page it leaves; the hold ends with the
+  report, or after 60% of the page's action timeout with an error naming the page that never
+  reported (a stuck check fails as itself, not as a click that timed out waiting for its
+  navigation), withdrawn if the report still comes before the page goes;
 * a `framenavigated` recorder notes each URL the main frame reaches; when the test body ends,
   the last page's report is awaited, and the test fails with a readable list if any page had
   violations, or if a URL was reached that no check covered;
@@ -68,9 +69,9 @@ def pytest_runtest_call(item):
         result = yield
     except BaseException:
         # The test failed on its own: show what axe had found so far beside its traceback.
-        if guard is not None and (guard.errors or guard.reports):
+        if guard is not None and guard.problems(still_pending=True):
             item.add_report_section(
-                "call", "accessibility", "\n\n".join(guard.errors + guard.reports)
+                "call", "accessibility", "\n\n".join(guard.problems(still_pending=True))
             )
         raise
     if guard is not None:
@@ -132,16 +133,19 @@ def page(request, browser, axe, live_server, transactional_db):
     context = browser.new_context(
         base_url=live_server.url, locale="en-GB", viewport={"width": 1280, "height": 900}
     )
-    context.set_default_timeout(10_000)
     page = context.new_page()
     guard = A11yGuard(page, axe)
     request.node._a11y_guard = guard
     page.a11y = guard
+    before = set(browser.contexts) - {context}
     yield page
-    for opened in browser.contexts:  # this test's, with any further tabs it opened and left open
-        for tab in opened.pages:
-            tab.unroute_all(behavior="ignoreErrors")  # a navigation still held dies with its tab
-        opened.close()
+    for opened in set(browser.contexts) - before:  # with any further tabs the test left open
+        try:
+            for tab in opened.pages:
+                # Stops a callback still holding a navigation, which would otherwise raise later.
+                tab.unroute_all(behavior="ignoreErrors")
+        finally:
+            opened.close()
 
 
 @pytest.fixture
@@ -188,11 +192,11 @@ class A11yGuard:
     """Runs axe on every page a test reaches and keeps the violations for the verdict."""
 
     TIMEOUT = 20  # seconds to wait for a page's check when the test asks to
-    HOLD = 6  # seconds a navigation may wait for the page it leaves: under the actions' 10 s
 
-    def __init__(self, page, axe):
+    def __init__(self, page, axe, timeout=10):
         self.page = page
         self.axe = axe
+        self.set_timeout(timeout)
         self.navigations = []  # every URL the main frame reached, in order
         self.documents = {}  # in-page id -> {"url", "done", "checked"}, in the order they started
         self.reports = []  # one readable block per page with violations
@@ -208,6 +212,11 @@ class A11yGuard:
         page.on("pageerror", self._on_page_error)
         page.route("**/*", self._on_route)
 
+    def set_timeout(self, seconds):
+        """The page's action timeout; a navigation waits for the page it leaves for 60% of it."""
+        self.page.set_default_timeout(seconds * 1000)
+        self.hold = 0.6 * seconds
+
     # What the browser tells us.
     def _on_report(self, source, message):
         if source["page"] != self.page:
@@ -222,6 +231,7 @@ class A11yGuard:
             document["loaded"] = time.monotonic()
             return
         document["done"] = True
+        document.pop("overdue", None)  # reported after all, before the page went
         if event == "checked":
             document["checked"] = True
             document["url"] = message["url"]
@@ -257,25 +267,41 @@ class A11yGuard:
     def _on_route(self, route):
         request = route.request
         if request.is_navigation_request() and request.frame == self.page.main_frame:
-            self._wait_for_pending(self.HOLD)  # the page being left reports before it goes
+            self._wait_for_pending(self.hold)  # the page being left reports before it goes
         route.fallback()
 
     # Waiting and verdicts.
     def _pending(self):
         return [doc for doc in self.documents.values() if not doc["done"]]
 
-    def _wait_for_pending(self, timeout=TIMEOUT):
+    def _wait_for_pending(self, timeout=None):
+        timeout = self.TIMEOUT if timeout is None else timeout
         deadline = time.monotonic() + timeout
         while self._pending() and time.monotonic() < deadline:
             self.page.wait_for_timeout(25)  # lets the Playwright dispatcher deliver the reports
+        if self._pending():
+            self.page.wait_for_timeout(0)  # a report already on its way is still taken
         for doc in self._pending():
             doc["done"] = True
-            progress = (
-                f"its axe check ran {time.monotonic() - doc['loaded']:.1f}s without finishing"
-                if doc["loaded"]
-                else "it never finished loading"
+            doc["overdue"] = (
+                f"{doc['url']}: no axe report within {timeout:g}s: {self._progress(doc)}"
             )
-            self.errors.append(f"{doc['url']}: no axe report within {timeout}s: {progress}")
+
+    @staticmethod
+    def _progress(doc):
+        if doc["loaded"]:
+            return f"its axe check had run {time.monotonic() - doc['loaded']:.1f}s"
+        return "it had not finished loading"
+
+    def problems(self, still_pending=False):
+        """What fails the test: errors, overdue checks, violations (and, when the test failed on
+        its own, the pages whose check was still running, which may be why)."""
+        overdue = [doc["overdue"] for doc in self.documents.values() if "overdue" in doc]
+        pending = [
+            f"{doc['url']}: its check was still running: {self._progress(doc)}"
+            for doc in (self._pending() if still_pending else [])
+        ]
+        return self.errors + overdue + pending + self.reports
 
     def wait(self):
         """Wait until the page has loaded and axe has checked it; fail at once on violations."""
@@ -308,9 +334,11 @@ class A11yGuard:
         self._raise()
 
     def _raise(self):
-        problems = self.errors + self.reports
+        problems = self.problems()
         if problems:
             self.errors, self.reports = [], []
+            for doc in self.documents.values():
+                doc.pop("overdue", None)
             pytest.fail(
                 "Accessibility (axe, WCAG 2.2 AA) and page-load problems:\n\n"
                 + "\n\n".join(problems),

@@ -665,7 +665,6 @@ class Tabs:
             context = self.browser.new_context(
                 base_url=self.base_url, locale="en-GB", viewport=WIDE, reduced_motion="reduce"
             )
-            context.set_default_timeout(10_000)
             tab = context.new_page()
             tab.a11y = A11yGuard(tab, self.axe)
             if email is not None:
@@ -833,7 +832,6 @@ def test_sign_in_and_security_pages(demo, browser, axe, live_server, request):
     context = browser.new_context(
         base_url=live_server.url, locale="en-GB", viewport=WIDE, reduced_motion="reduce"
     )
-    context.set_default_timeout(10_000)
     tab = context.new_page()
     tab.a11y = A11yGuard(tab, axe)
     request.node._a11y_guard = tab.a11y

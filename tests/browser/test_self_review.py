@@ -46,7 +46,6 @@ def second_tab(browser, axe, base_url):
     context = browser.new_context(
         base_url=base_url, locale="en-GB", viewport={"width": 1280, "height": 900}
     )
-    context.set_default_timeout(10_000)
     page = context.new_page()
     page.a11y = A11yGuard(page, axe)
     return page

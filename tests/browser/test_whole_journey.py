@@ -59,12 +59,12 @@ def test_a_new_authority_from_its_creation_to_the_national_directory(
 ):
     settings.SITE_URL = base_url  # the emails' links lead to this live server
     people = []  # every person's page, to finish their axe checks at the end
-    page.context.set_default_timeout(TIMEOUT)
+    page.a11y.set_timeout(TIMEOUT / 1000)
 
     def person(email=None):
         """A browser of one's own, signed in when `email` is given."""
         tab = second_tab(browser, axe, base_url)
-        tab.context.set_default_timeout(TIMEOUT)
+        tab.a11y.set_timeout(TIMEOUT / 1000)
         people.append(tab)
         if email:
             sign_in(tab, email)
