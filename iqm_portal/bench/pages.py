@@ -78,13 +78,17 @@ CYCLES = {
 }
 
 
-def largest_authority() -> Authority:
+def find_authority(slug: str | None = None) -> Authority:
+    """The authority named, or the one with the most schools, with its number of schools."""
     with scopes_disabled():
+        authorities = Authority.objects.annotate(school_count=Count("schools"))
         found = (
-            Authority.objects.annotate(n=Count("schools")).filter(n__gt=0).order_by("-n").first()
+            authorities.filter(slug=slug).first()
+            if slug
+            else authorities.order_by("-school_count", "pk").first()
         )
     if found is None:
-        raise Missing("the database has no authority with schools: generate the data first")
+        raise Missing(f"no authority {slug!r}" if slug else "no authority: generate the data")
     return found
 
 

@@ -4,12 +4,17 @@ import json
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db.models import Count
 from django_scopes import scopes_disabled
 
-from authorities.models import Authority
-from iqm_portal.bench import budgets
-from iqm_portal.bench.pages import PAGES, PAGES_BY_KEY, Missing, Visitors, find_subjects
+from iqm_portal.bench import budgets, data
+from iqm_portal.bench.pages import (
+    PAGES,
+    PAGES_BY_KEY,
+    Missing,
+    Visitors,
+    find_authority,
+    find_subjects,
+)
 from iqm_portal.bench.runner import measure, profile
 from schools.models import School
 
@@ -22,6 +27,13 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
+        parser.add_argument(
+            "--generate",
+            metavar="ARGS",
+            help="First make sure the database holds the data set of `generate_scale_data ARGS` "
+            "(made anew unless this database already holds it: iqm_portal/bench/data.py). The "
+            "cache is emptied: give the bench a database and a Redis database of its own.",
+        )
         parser.add_argument(
             "--authority", help="The authority's slug (default: the one with the most schools)."
         )
@@ -61,7 +73,15 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if options["growth"]:
             return self.growth(*options["growth"])
-        authority = self.authority(options["authority"])
+        if options["generate"]:
+            try:
+                data.prepare(options["generate"], log=self.stderr.write)
+            except data.NotOurs as why:
+                raise CommandError(str(why)) from None
+        try:
+            authority = find_authority(options["authority"])
+        except Missing as why:
+            raise CommandError(f"There is {why}.") from None
         subjects = find_subjects(authority)
         visitors = Visitors(authority)
         try:
@@ -81,16 +101,6 @@ class Command(BaseCommand):
         finally:
             visitors.leave()
         self.report(authority, results, missing, options)
-
-    def authority(self, slug):
-        with scopes_disabled():
-            authorities = Authority.objects.annotate(school_count=Count("schools")).order_by(
-                "-school_count", "pk"
-            )
-            found = authorities.filter(slug=slug).first() if slug else authorities.first()
-        if found is None:
-            raise CommandError(f"No authority {slug!r}." if slug else "No authority: load data.")
-        return found
 
     def pages(self, keys):
         if not keys:
