@@ -119,7 +119,9 @@ class BulkWriter:
             )
             # COPY goes to the stage (no policy there) on the driver's own cursor.
             cursor.cursor.copy_expert(f'COPY "{stage}" ({columns}) FROM STDIN', data)
-            cursor.execute(f'INSERT INTO "{table.name}" ({columns}) SELECT {columns} FROM "{stage}"')
+            cursor.execute(
+                f'INSERT INTO "{table.name}" ({columns}) SELECT {columns} FROM "{stage}"'
+            )
             cursor.execute(f'TRUNCATE "{stage}"')
         self.written[table.model] = self.written.get(table.model, 0) + len(table.rows)
         table.rows = []

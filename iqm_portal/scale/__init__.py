@@ -160,9 +160,7 @@ def generate(*, authorities: int, schools: int, seed: int, reset=False, say=prin
         password = make_password(SCALE_PASSWORD)
         made = _authorities(sizes, seed)
         frameworks = _frameworks(made)
-        audit_targets = apportion(
-            round(NATIONAL_AUDIT_ENTRIES * schools / NATIONAL_SCHOOLS), sizes
-        )
+        audit_targets = apportion(round(NATIONAL_AUDIT_ENTRIES * schools / NATIONAL_SCHOOLS), sizes)
         writer, guest = BulkWriter(), None
         for batch in _batches(list(enumerate(zip(made, sizes, audit_targets, strict=True)))):
             with transaction.atomic():
@@ -265,11 +263,6 @@ def _platform_admin(password, seed, now):
 
 def _summary(started, largest, size) -> Summary:
     counts = {model._meta.label: model.objects.count() for model in COUNTED}
-    states = dict(
-        Cycle.objects.values_list("state").annotate(n=Count("pk")).order_by("state")
-    )
-    tiers = dict(
-        awards_in_force().values_list("tier").annotate(n=Count("pk")).order_by("tier")
-    )
+    states = dict(Cycle.objects.values_list("state").annotate(n=Count("pk")).order_by("state"))
+    tiers = dict(awards_in_force().values_list("tier").annotate(n=Count("pk")).order_by("tier"))
     return Summary(time.monotonic() - started, counts, states, tiers, (largest, size))
-

@@ -21,7 +21,6 @@ from assessments.models import (
     Assignment,
     Cycle,
     MentorReview,
-    Rating,
     Submission,
     Target,
 )
@@ -49,6 +48,7 @@ from schools.models import Area, School
 from workshops.models import Booking, Workshop
 
 from . import texts
+from .placeholders import placeholder
 from .plan import (
     DAYS_TO,
     KNOWN_PEOPLE,
@@ -60,11 +60,9 @@ from .plan import (
     UNDER_WAY,
     VISIT_AFTER_PLANNING,
     evidence_items,
-    slug,
     step_into,
     story_counts,
 )
-from .placeholders import placeholder
 
 State = Cycle.State
 Kind = Cycle.Kind
@@ -525,7 +523,9 @@ class AuthorityBuilder:
         path = PATHS[kind][: PATHS[kind].index(state) + 1]
         moments = [end]
         for reached in reversed(path[1:]):
-            moments.append(moments[-1] - timedelta(days=DAYS_TO[reached] * self.rng.uniform(0.6, 1.4)))
+            moments.append(
+                moments[-1] - timedelta(days=DAYS_TO[reached] * self.rng.uniform(0.6, 1.4))
+            )
         return dict(zip(path, reversed(moments), strict=True))
 
     def start(self, place, kind, state, end, outcome) -> Case:
@@ -651,7 +651,9 @@ class AuthorityBuilder:
         for element_id, _, _, descriptors in self.elements:
             rating = self.rng.randint(1, 4)
             complete = not writing or self.rng.random() < done_share
-            ratings = {str(d): max(0, min(4, rating + self.rng.choice((-1, 0, 0, 1)))) for d in descriptors}
+            ratings = {
+                str(d): max(0, min(4, rating + self.rng.choice((-1, 0, 0, 1)))) for d in descriptors
+            }
             if not complete:
                 ratings = dict(list(ratings.items())[: self.rng.randrange(len(ratings))])
             data = {
@@ -958,7 +960,9 @@ class AuthorityBuilder:
             version=2 if recommendation else 0,
             context_version=1 if final or begun else 0,
         )
-        judged = self.elements if final else self.elements[: self.rng.randint(0, 10) if begun else 0]
+        judged = (
+            self.elements if final else self.elements[: self.rng.randint(0, 10) if begun else 0]
+        )
         for element_id, _, _, _ in judged:
             met = outcome == Outcome.AWARD or self.rng.random() < 0.6
             self.add(
@@ -994,7 +998,9 @@ class AuthorityBuilder:
                 cycle_id=case.id,
                 element_id=element_id,
                 version=self.rng.randint(1, 4),
-                progress=texts.UPDATE_PROGRESS.format(school=case.place.name, element=title.lower()),
+                progress=texts.UPDATE_PROGRESS.format(
+                    school=case.place.name, element=title.lower()
+                ),
                 plans=texts.UPDATE_PLANS if complete else "",
                 updated_by_id=self.rng.choice(case.place.leads).id,
                 updated_at=self.between(start, end),
@@ -1006,7 +1012,9 @@ class AuthorityBuilder:
         if case.kind != Kind.FLAGSHIP or not case.reached(State.ANNUAL_UPDATE):
             return
         writing = case.state == State.ANNUAL_UPDATE
-        written = self.between(case.at[State.ANNUAL_UPDATE], case.at.get(State.UPDATE_SUBMITTED, self.now))
+        written = self.between(
+            case.at[State.ANNUAL_UPDATE], case.at.get(State.UPDATE_SUBMITTED, self.now)
+        )
         judging = case.reached(State.VISIT_PLANNED) and case.visit_date <= self.today
         ratified = case.reached(State.RATIFIED)
         verdicts = {}
@@ -1106,7 +1114,9 @@ class AuthorityBuilder:
         text = str(Ratification(cycle_id=case.id, ratified_at=case.at[State.RATIFIED]))
         for moderator in case.moderators:
             self.add(
-                Ratification.signed_by.through, ratification_id=ratification_id, user_id=moderator.id
+                Ratification.signed_by.through,
+                ratification_id=ratification_id,
+                user_id=moderator.id,
             )
             self.audit(
                 case.at[State.RATIFIED],
@@ -1318,7 +1328,9 @@ class AuthorityBuilder:
         """A panel member and a moderator each declared a conflict with a school outside the
         scheme (so no case they take part in is one they are conflicted on)."""
         outside = [school for school in self.schools if school.story == "outside"]
-        for person, school in zip([self.panel_members[-1], self.moderators[-1]], outside, strict=False):
+        for person, school in zip(
+            [self.panel_members[-1], self.moderators[-1]], outside, strict=False
+        ):
             self.add(
                 Conflict,
                 authority_id=self.authority.pk,
@@ -1327,6 +1339,9 @@ class AuthorityBuilder:
                 reason="Governor of the school",
                 created_at=self.now - timedelta(days=200),
             )
+
+    def address(self) -> str:
+        return f"10.{self.number % 256}.{self.rng.randrange(256)}.{self.rng.randrange(1, 255)}"
 
     def security_log(self, entries: int):
         """Sign-ins and sign-outs of the authority's people over three years, up to `entries`."""
@@ -1342,6 +1357,6 @@ class AuthorityBuilder:
                 object_type=User._meta.label,
                 object_id=str(person.id),
                 object_repr=person.name,
-                after={"detail": "", "ip": f"10.{self.number}.{self.rng.randrange(256)}.{self.rng.randrange(1, 255)}"},
+                after={"detail": "", "ip": self.address()},
                 created_at=self.now - timedelta(days=1095 * self.rng.random()),
             )

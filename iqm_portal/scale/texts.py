@@ -3,10 +3,10 @@ number generator so that the same seed always writes the same words."""
 
 from schools.models import School
 
-FIRST_NAMES = """Aaliyah Adam Aisha Alex Alfie Amara Amelia Anil Archie Ava Ben Bethan Callum Charlotte
-Chloe Chris Daniel Deepa Dylan Eilidh Eleanor Ella Emily Ethan Fatima Finn Freya George Grace
-Hannah Harry Hassan Isla Jack Jacob Jade James Jasmine Joseph Kai Katie Layla Leo Liam Lily Lucy
-Maya Megan Mia Mohammed Noah Olivia Oscar Owen Priya Rhys Rosie Ruby Ryan Sam Sara Sofia Thomas
+FIRST_NAMES = """Aaliyah Adam Aisha Alex Alfie Amara Amelia Anil Archie Ava Ben Bethan Callum
+Charlotte Chloe Chris Daniel Deepa Dylan Eilidh Eleanor Ella Emily Ethan Fatima Finn Freya George
+Grace Hannah Harry Hassan Isla Jack Jacob Jade James Jasmine Joseph Kai Katie Layla Leo Liam Lily
+Lucy Maya Megan Mia Mohammed Noah Olivia Oscar Owen Priya Rhys Rosie Ruby Ryan Sam Sara Sofia Thomas
 Tom Yusuf Zara Zoe""".split()
 SURNAMES = """Adams Ahmed Ali Allen Anderson Bailey Baker Begum Bell Bennett Brown Campbell Carter
 Chapman Clarke Collins Cooper Cox Davies Davis Edwards Evans Fisher Green Griffiths Hall Harris
@@ -50,13 +50,18 @@ PHASES = [
     (School.Phase.SPECIAL, 4, 40, 260),
     (School.Phase.ALTERNATIVE, 1, 15, 90),
 ]
-ESTABLISHMENT_TYPES = ["Academy converter", "Community school", "Voluntary aided school", "Free school"]
+ESTABLISHMENT_TYPES = [
+    "Academy converter",
+    "Community school",
+    "Voluntary aided school",
+    "Free school",
+]
 STREETS = ["Church Road", "School Lane", "Station Road", "Park Avenue", "Mill Lane", "High Street"]
 AREA_WORDS = ["North", "South", "East", "West", "Central", "Rural", "Valley", "Coast"]
 
 # What the self-review, reviews and reports say: a few sentences, picked and joined.
 PRACTICE = [
-    "Every pupil's progress is reviewed each half term by the class teacher and the inclusion lead.",
+    "Every pupil's progress is reviewed each half term by the teacher and the inclusion lead.",
     "Pupils with SEND have a one-page profile, written with them and their families.",
     "Teaching assistants are deployed to classes by need, and trained termly.",
     "The school council meets fortnightly and has changed the behaviour policy this year.",

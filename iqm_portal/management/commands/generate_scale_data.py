@@ -25,7 +25,9 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, authorities, schools, seed, reset, **options):
-        self.stdout.write(f"Making {authorities} authorities with {schools:,} schools (seed {seed}):")
+        self.stdout.write(
+            f"Making {authorities} authorities with {schools:,} schools (seed {seed}):"
+        )
         try:
             summary = generate(
                 authorities=authorities,
@@ -44,10 +46,13 @@ class Command(BaseCommand):
             write(f"  {label:<32} {count:>10,}")
         write("Cycles by state: " + ", ".join(f"{s} {n:,}" for s, n in summary.states.items()))
         write("Awards in force: " + ", ".join(f"{t} {n:,}" for t, n in summary.tiers.items()))
-        write(f"Sign in as any of these (password {SCALE_PASSWORD}; second factor: "
-              f"iqm_portal.scale.second_factor_code(email, seed={seed})):")
+        write(
+            f"Sign in as any of these (password {SCALE_PASSWORD}; second factor: "
+            f"iqm_portal.scale.second_factor_code(email, seed={seed})):"
+        )
         for email, role in known_emails():
             write(f"  {email:<32} {role}")
         write(f"Showcase cases in {slug}:")
         for cycle in showcase_cases():
-            write(f"  /{slug}/cycles/{cycle.pk}/  {cycle.get_kind_display()}, {cycle.get_state_display()}")
+            what = f"{cycle.get_kind_display()}, {cycle.get_state_display()}"
+            write(f"  /{slug}/cycles/{cycle.pk}/  {what}")
