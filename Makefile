@@ -77,7 +77,7 @@ bench-directory: migrate
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/iqm_bench
 BENCH_REDIS_URL ?= redis://127.0.0.1:6379/7
 BENCH_OUT ?= bench-results
-BENCH_SMALL ?= --schools 1000 --seed 1
+BENCH_SMALL ?= --authorities 150 --schools 1000 --seed 1
 BENCH_LARGE ?= --authorities 150 --schools 24000 --seed 1
 BENCH_ENV := REDIS_URL=$(BENCH_REDIS_URL) SECRET_KEY=bench-only-secret DEBUG=0
 BENCH_ARGS ?=
