@@ -169,7 +169,7 @@ def test_visitors_leave_ending_their_sessions_and_revoking_their_token(client, w
     visitors = Visitors(world.authority)
     admin = world.people["authority_admin"]
     session = visitors.credentials(admin)
-    token = visitors.credentials(admin, api=True)
+    token = visitors.credentials(admin, token_for="api-schools")
     assert visitors.credentials(admin) is session  # one session a person
     response = client.get(reverse("api:school-list", args=["bathnes"]), headers=token.headers())
     assert response.status_code == 200
@@ -283,7 +283,9 @@ def test_hammer_sends_the_count_asked_and_counts_failures():
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        measured = hammer(server.server_port, Call("/", Credentials()), requests=40, seconds=30)
+        measured = hammer(
+            server.server_port, Call("/", Credentials()), requests=40, seconds=30
+        ).timings()
     finally:
         server.shutdown()
     assert (measured.requests, measured.errors, Alternating.served) == (40, 20, 40)

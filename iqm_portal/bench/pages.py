@@ -172,9 +172,9 @@ def _device(user):
     return found or TOTPDevice.objects.create(user=user, name=BENCH_DEVICE, confirmed=True)
 
 
-def make_token(user, authority) -> str:
+def make_token(user, authority, name: str) -> str:
     with scope(authority=authority):
-        _, secret = tokens.create_token(user, authority, BENCH_TOKEN, can_write=False)
+        _, secret = tokens.create_token(user, authority, f"{BENCH_TOKEN}: {name}", can_write=False)
     return secret
 
 
@@ -201,21 +201,26 @@ class Credentials:
 
 
 class Visitors:
-    """The bench's people: one session each (and one API token), made when first needed and
-    ended by `leave()`."""
+    """The bench's people: one session each, made when first needed, and API tokens (one per
+    script: `token_for` names it), all ended by `leave()`.
+
+    A token per API page, as each script has its own: the API allows a token API_RATE requests a
+    minute, which one token for every page would pass."""
 
     def __init__(self, authority):
         self.authority = authority
         self.sessions: dict[int, Credentials] = {}
-        self.tokens: dict[int, Credentials] = {}
+        self.tokens: dict[tuple, Credentials] = {}
 
-    def credentials(self, user, api: bool = False) -> Credentials:
+    def credentials(self, user, token_for: str = "") -> Credentials:
         if user is None:
             return Credentials()
-        if api:
-            if user.pk not in self.tokens:
-                self.tokens[user.pk] = Credentials(token=make_token(user, self.authority))
-            return self.tokens[user.pk]
+        if token_for:
+            if (user.pk, token_for) not in self.tokens:
+                self.tokens[user.pk, token_for] = Credentials(
+                    token=make_token(user, self.authority, token_for)
+                )
+            return self.tokens[user.pk, token_for]
         if user.pk not in self.sessions:
             self.sessions[user.pk] = Credentials(session_key=sign_in(user))
         return self.sessions[user.pk]
@@ -371,7 +376,9 @@ class Page:
         return reverse(self.url, kwargs=kwargs)
 
     def call(self, subjects: Subjects, visitors: Visitors) -> Call:
-        credentials = visitors.credentials(self.person(subjects), api=self.api)
+        credentials = visitors.credentials(
+            self.person(subjects), token_for=self.key if self.api else ""
+        )
         if self.kind != Kind.AUTOSAVE:
             return Call(self.path(subjects), credentials)
         return Autosave(

@@ -3,6 +3,7 @@ profiles taken in-process."""
 
 import cProfile
 import itertools
+import math
 import os
 import pstats
 import signal
@@ -36,6 +37,10 @@ FLOOR_PATH = "/"
 # Before measuring, each page is asked this many times per worker, with as many at once as there
 # are workers: a worker's first request of a page pays for lazy imports and caches (up to a second).
 WARM_ROUNDS = 4
+# The floor and the page take turns, ROUNDS times, so that both meet the same moments of a busy
+# machine; the floor runs FLOOR_SECONDS in all (thousands of requests).
+ROUNDS = 4
+FLOOR_SECONDS = 1.0
 STARTUP_SECONDS = 60
 
 
@@ -126,9 +131,26 @@ def servers(portal_port: int = 0, floor_port: int = 0):
             yield portal, floor
 
 
+@dataclass(frozen=True)
+class Sample:
+    """Each request's time (seconds), the wall time they took together, and the failures."""
+
+    seconds: tuple = ()
+    wall: float = 0.0
+    errors: int = 0
+
+    def __add__(self, other: "Sample") -> "Sample":
+        return Sample(
+            self.seconds + other.seconds, self.wall + other.wall, self.errors + other.errors
+        )
+
+    def timings(self) -> Timings:
+        return Timings.of(list(self.seconds), self.wall, self.errors)
+
+
 def hammer(
     port: int, call: Call, *, requests: int, seconds: float, concurrency: int = CONCURRENCY
-) -> Timings:
+) -> Sample:
     """Sends `call` `requests` times (fewer if `seconds` run out first), `concurrency` at once,
     each client on its own connection, and times each request. Any status but 200 is an error."""
     deadline = time.perf_counter() + seconds
@@ -155,7 +177,7 @@ def hammer(
     for thread in threads:
         thread.join()
     wall = time.perf_counter() - start
-    return Timings.of([t for each in times for t in each], wall, errors=sum(errors))
+    return Sample(tuple(t for each in times for t in each), wall, sum(errors))
 
 
 def warm(port: int, call: Call) -> None:
@@ -286,8 +308,18 @@ def measure(
         for _, call in work.calls:
             warm(portal.port, call)
         for page, call in work.calls:
-            floor_timings = hammer(floor.port, floor_call, requests=requests, seconds=seconds)
-            timings = hammer(portal.port, call, requests=requests, seconds=seconds)
+            floor_sample, sample = Sample(), Sample()
+            for _ in range(ROUNDS):
+                floor_sample += hammer(
+                    floor.port, floor_call, requests=10**9, seconds=FLOOR_SECONDS / ROUNDS
+                )
+                sample += hammer(
+                    portal.port,
+                    call,
+                    requests=math.ceil(requests / ROUNDS),
+                    seconds=seconds / ROUNDS,
+                )
+            timings, floor_timings = sample.timings(), floor_sample.timings()
             queries, status = count_queries(call)
             result = Result(
                 key=page.key,
