@@ -4,7 +4,8 @@ Each page is opened by the role that uses it, in one authority (by default the l
 cycle that shows it at its fullest: the biggest portfolio, a visit with its notes, a panel with its
 votes. Everything is found in the data already in the database; the bench adds only what a person
 would: a session per person (signed in through Django's own `login()`, with the second factor
-verified as the code page verifies it), one read-only API token, and the autosaves it sends.
+verified as the code page verifies it), a read-only API token per API page, and the autosaves it
+sends.
 """
 
 import re
