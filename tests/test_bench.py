@@ -3,11 +3,14 @@ the growth check, signing in through the real session store, the autosave's vers
 the client at a fixed concurrency, and reading locust's statistics. No full run: that is
 `make bench`'s."""
 
+import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from io import StringIO
 
 import pytest
 from django.conf import settings
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django_scopes import scopes_disabled
 
@@ -135,6 +138,22 @@ def test_growth_is_measured_in_floors():
 
 def test_a_page_measured_only_once_is_not_compared():
     assert budgets.growth([result(10.0)], [Result(**{**result(10.0).__dict__, "key": "new"})]) == []
+
+
+def run_json(schools, *results):
+    return {"schools": schools, "results": [r.as_dict() for r in results]}
+
+
+def test_the_growth_check_compares_two_runs_json(tmp_path):
+    small, large = tmp_path / "small.json", tmp_path / "large.json"
+    small.write_text(json.dumps(run_json(1000, result(10.0))))
+    large.write_text(json.dumps(run_json(24000, result(12.5))))
+    out = StringIO()
+    call_command("bench", "--growth", str(small), str(large), stdout=out)
+    assert out.getvalue().splitlines()[2] == "| a page | 10.0 | 12.5 | +25% | yes |"
+    large.write_text(json.dumps(run_json(24000, result(12.6))))
+    with pytest.raises(CommandError, match="Grew more than 25%: page"):
+        call_command("bench", "--growth", str(small), str(large), stdout=StringIO())
 
 
 # Signing in ---------------------------------------------------------------------------------
