@@ -131,8 +131,8 @@ def test_growth_is_measured_in_floors():
     assert rows[0].ratio == pytest.approx(0.25)
     assert rows[1].ratio == pytest.approx(0.3)
     assert budgets.growth_table(rows, "1,000 schools", "24,000 schools").splitlines()[2:] == [
-        "| a page | 10.0 | 12.5 | +25% | yes |",
-        "| a page | 10.0 | 13.0 | +30% | NO |",
+        "| a page | mentor | 10.0 | 12.5 | +25% | yes |",
+        "| a page | mentor | 10.0 | 13.0 | +30% | NO |",
     ]
 
 
@@ -150,7 +150,7 @@ def test_the_growth_check_compares_two_runs_json(tmp_path):
     large.write_text(json.dumps(run_json(24000, result(12.5))))
     out = StringIO()
     call_command("bench", "--growth", str(small), str(large), stdout=out)
-    assert out.getvalue().splitlines()[2] == "| a page | 10.0 | 12.5 | +25% | yes |"
+    assert out.getvalue().splitlines()[2] == "| a page | mentor | 10.0 | 12.5 | +25% | yes |"
     large.write_text(json.dumps(run_json(24000, result(12.6))))
     with pytest.raises(CommandError, match="Grew more than 25%: page"):
         call_command("bench", "--growth", str(small), str(large), stdout=StringIO())

@@ -140,6 +140,7 @@ def table(results: list[Result]) -> str:
 class Growth:
     key: str
     name: str
+    role: str
     small: float  # median in floor medians, on the small data set
     large: float
 
@@ -159,7 +160,13 @@ def growth(small: list[Result], large: list[Result]) -> list[Growth]:
     drifts more than that between them."""
     before = {result.key: result for result in small}
     return [
-        Growth(result.key, result.name, before[result.key].median_floors, result.median_floors)
+        Growth(
+            result.key,
+            result.name,
+            result.role,
+            before[result.key].median_floors,
+            result.median_floors,
+        )
         for result in large
         if result.key in before
     ]
@@ -167,13 +174,13 @@ def growth(small: list[Result], large: list[Result]) -> list[Growth]:
 
 def growth_table(rows: list[Growth], small_label: str, large_label: str) -> str:
     lines = [
-        f"| page | median × floor, {small_label} | median × floor, {large_label} | growth "
-        f"| within {MAX_GROWTH:.0%} |",
-        "| --- | ---: | ---: | ---: | --- |",
+        f"| page | role | median × floor, {small_label} | median × floor, {large_label} "
+        f"| growth | within {MAX_GROWTH:.0%} |",
+        "| --- | --- | ---: | ---: | ---: | --- |",
     ]
     for row in rows:
         lines.append(
-            f"| {row.name} | {row.small:.1f} | {row.large:.1f} | {row.ratio:+.0%} "
+            f"| {row.name} | {row.role} | {row.small:.1f} | {row.large:.1f} | {row.ratio:+.0%} "
             f"| {'yes' if row.ok else 'NO'} |"
         )
     return "\n".join(lines)
