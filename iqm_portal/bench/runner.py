@@ -199,7 +199,9 @@ def in_process(request: Request):
     """The request answered by the portal in this process, as gunicorn's workers would."""
     headers = {"Host": HOST, **request.headers}
     content_type = headers.pop("Content-Type", "application/octet-stream")
-    return _client().generic(
+    client = _client()
+    client.cookies.clear()  # only the request's own: no cookie an earlier answer set
+    return client.generic(
         request.method, request.path, request.body, content_type=content_type, headers=headers
     )
 
