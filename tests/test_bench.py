@@ -30,7 +30,7 @@ from iqm_portal.bench.pages import (
     person,
     sign_in,
 )
-from iqm_portal.bench.runner import count_queries, hammer, in_process, plan
+from iqm_portal.bench.runner import _client, count_queries, hammer, in_process, plan
 
 from .assessment_helpers import complete_self_review
 from .factories import SchoolFactory
@@ -242,6 +242,16 @@ def test_queries_are_counted_in_process_as_the_tests_count_them(
     with django_assert_num_queries(queries):
         response = with_session(client, call.credentials.session_key).get(call.path)
     assert response.status_code == 200
+
+
+def test_in_process_requests_carry_only_their_own_cookies(world):
+    subjects = find_subjects(world.authority)
+    signed_in = PAGES_BY_KEY["cycle"].call(subjects, Visitors(world.authority))
+    assert in_process(signed_in.request()).wsgi_request.user == world.people["school_coordinator"]
+    _client().cookies[settings.SESSION_COOKIE_NAME] = signed_in.credentials.session_key
+    public = in_process(Call(reverse("directory:search"), Credentials()).request())
+    assert public.status_code == 200
+    assert not public.wsgi_request.user.is_authenticated
 
 
 def test_autosaves_send_the_version_each_save_returns(world):
