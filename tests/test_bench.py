@@ -348,8 +348,13 @@ def test_locust_statistics_are_read_and_judged(tmp_path):
     assert load.verdict(rows, failing, floor_ms=0.4) == [
         "4 of 3000 requests failed (more than 0.1%)"
     ]
-    assert load.table(rows, total, 0.4).splitlines()[2] == (
-        "| autosave | 1000 | 1 | 20 | 35 | 88 | yes |"
+    assert load.table(rows, total, 0.4).splitlines()[2:] == [
+        "| autosave | 1000 | 1 | 20 | 35 | 88 | yes |",
+        "| public list | 2000 | 1 | 8 | 15 | 38 | yes |",
+        "| Aggregated | 3000 | 2 | 10 | 30 | 75 | yes |",
+    ]
+    assert load.table(rows, failing, 0.4).splitlines()[-1] == (
+        "| Aggregated | 3000 | 4 | 10 | 30 | 75 | NO: 4 of 3000 requests failed (more than 0.1%) |"
     )
 
 
