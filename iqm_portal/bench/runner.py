@@ -303,6 +303,18 @@ def plan(subjects: Subjects, visitors: Visitors, pages: list[Page] = PAGES) -> P
     return Plan(calls, missing)
 
 
+def beside_the_floor(
+    port: int, call: Call, floor_port: int, *, requests: int, seconds: float
+) -> tuple[Timings, Timings]:
+    """The page's timings and the floor's, taking turns."""
+    page, floor = Sample(), Sample()
+    floor_call = Call(FLOOR_PATH, Credentials())
+    for _ in range(ROUNDS):
+        floor += hammer(floor_port, floor_call, requests=10**9, seconds=FLOOR_SECONDS / ROUNDS)
+        page += hammer(port, call, requests=math.ceil(requests / ROUNDS), seconds=seconds / ROUNDS)
+    return page.timings(), floor.timings()
+
+
 def measure(
     subjects: Subjects,
     visitors: Visitors,
@@ -324,24 +336,15 @@ def measure(
         for _, call in work.calls:
             warm(portal.port, call)
         for page, call in work.calls:
-            floor_sample, sample = Sample(), Sample()
-            for _ in range(ROUNDS):
-                floor_sample += hammer(
-                    floor.port, floor_call, requests=10**9, seconds=FLOOR_SECONDS / ROUNDS
-                )
-                sample += hammer(
-                    portal.port,
-                    call,
-                    requests=math.ceil(requests / ROUNDS),
-                    seconds=seconds / ROUNDS,
-                )
-            timings, floor_timings = sample.timings(), floor_sample.timings()
+            timings, floor_timings = beside_the_floor(
+                portal.port, call, floor.port, requests=requests, seconds=seconds
+            )
             queries, status = count_queries(call)
             result = Result(
                 key=page.key,
                 name=page.name,
                 role=page.role,
-                path=call.request().path,
+                path=call.path,
                 kind=page.kind,
                 timings=timings,
                 floor=floor_timings,
