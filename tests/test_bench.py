@@ -121,18 +121,32 @@ def test_a_result_survives_its_json():
     assert Result.from_dict(original.as_dict()) == original
 
 
-def test_growth_is_measured_in_floors():
-    small = [result(10.0, floor_ms=1.0), result(10.0, floor_ms=1.0)]
-    small[1] = Result(**{**small[1].__dict__, "key": "other"})
-    # Twice as slow a machine: the same page in floors has not grown.
-    large = [result(25.0, floor_ms=2.0), Result(**{**result(13.0).__dict__, "key": "other"})]
+def test_growth_is_measured_in_floors_and_queries():
+    small = [
+        result(10.0, floor_ms=1.0),
+        Result(**{**result(10.0).__dict__, "key": "other"}),
+        Result(**{**result(10.0).__dict__, "key": "third"}),
+    ]
+    large = [
+        # Twice as slow a machine: the same page, in floors, has grown by a quarter.
+        result(25.0, floor_ms=2.0),
+        Result(**{**result(13.0).__dict__, "key": "other"}),
+        Result(**{**result(10.0, queries=6).__dict__, "key": "third"}),
+    ]
     rows = budgets.growth(small, large)
-    assert [(row.key, row.ok) for row in rows] == [("page", True), ("other", False)]
+    assert [(row.key, row.misses()) for row in rows] == [
+        ("page", []),
+        ("other", ["median +30%"]),
+        ("third", ["queries 5 → 6"]),
+    ]
     assert rows[0].ratio == pytest.approx(0.25)
-    assert rows[1].ratio == pytest.approx(0.3)
-    assert budgets.growth_table(rows, "1,000 schools", "24,000 schools").splitlines()[2:] == [
-        "| a page | mentor | 10.0 | 12.5 | +25% | yes |",
-        "| a page | mentor | 10.0 | 13.0 | +30% | NO |",
+    assert budgets.growth_table(rows, "1,000 schools", "24,000 schools").splitlines() == [
+        "| page | role | median × floor, 1,000 schools | median × floor, 24,000 schools | growth "
+        "| queries | budget ok |",
+        "| --- | --- | ---: | ---: | ---: | ---: | --- |",
+        "| a page | mentor | 10.0 | 12.5 | +25% | 5 → 5 | yes |",
+        "| a page | mentor | 10.0 | 13.0 | +30% | 5 → 5 | NO: median +30% |",
+        "| a page | mentor | 10.0 | 10.0 | +0% | 5 → 6 | NO: queries 5 → 6 |",
     ]
 
 
@@ -150,9 +164,11 @@ def test_the_growth_check_compares_two_runs_json(tmp_path):
     large.write_text(json.dumps(run_json(24000, result(12.5))))
     out = StringIO()
     call_command("bench", "--growth", str(small), str(large), stdout=out)
-    assert out.getvalue().splitlines()[2] == "| a page | mentor | 10.0 | 12.5 | +25% | yes |"
+    assert out.getvalue().splitlines()[2] == (
+        "| a page | mentor | 10.0 | 12.5 | +25% | 5 → 5 | yes |"
+    )
     large.write_text(json.dumps(run_json(24000, result(12.6))))
-    with pytest.raises(CommandError, match="Grew more than 25%: page"):
+    with pytest.raises(CommandError, match=r"^Grew .* large: page \(median \+26%\)$"):
         call_command("bench", "--growth", str(small), str(large), stdout=StringIO())
 
 

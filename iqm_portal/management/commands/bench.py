@@ -161,10 +161,11 @@ class Command(BaseCommand):
                 rows, f"{small['schools']:,} schools", f"{large['schools']:,} schools"
             )
         )
-        grown = [row for row in rows if not row.ok]
+        grown = [row for row in rows if row.misses()]
         if grown:
             raise CommandError(
-                f"Grew more than {budgets.MAX_GROWTH:.0%}: " + ", ".join(row.key for row in grown)
+                "Grew from the small data set to the large: "
+                + "; ".join(f"{row.key} ({', '.join(row.misses())})" for row in grown)
             )
 
 
