@@ -10,7 +10,7 @@ TEST_ENV := DATABASE_URL=$${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:543
 	REDIS_URL=$${TEST_REDIS_URL:-redis://127.0.0.1:6379/15} SECRET_KEY=test-only-secret DEBUG=0
 
 .PHONY: run test faults lint install worker beat services browser migrate demo bench-pdf \
-	bench-directory clean backup restore
+	bench-directory bench load clean backup restore
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -69,6 +69,40 @@ bench-pdf: demo
 # it: SQLite by default, or DATABASE_URL=postgres://… make bench-directory.
 bench-directory: migrate
 	DEBUG=$${DEBUG:-1} $(PY) manage.py bench_directory
+
+# The key pages under gunicorn (3 sync workers, 2 requests at once) beside a bare Django view, at
+# 1,000 and then 24,000 schools, each data set in a PostgreSQL database of its own (made by
+# generate_scale_data once, kept for the next run) with a Redis database of its own (emptied);
+# then the growth check between them. Tables on stdout, JSON in BENCH_OUT. README, "Performance".
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/iqm_bench
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/7
+BENCH_OUT ?= bench-results
+BENCH_SMALL ?= --authorities 150 --schools 1000 --seed 1
+BENCH_LARGE ?= --authorities 150 --schools 24000 --seed 1
+BENCH_ENV := REDIS_URL=$(BENCH_REDIS_URL) SECRET_KEY=bench-only-secret DEBUG=0
+BENCH_ARGS ?=
+
+bench: install services
+	mkdir -p $(BENCH_OUT)
+	$(BENCH_ENV) $(PY) manage.py collectstatic --noinput --verbosity 0
+	@status=0; \
+	$(BENCH_ENV) DATABASE_URL=$(BENCH_DATABASE_URL)_1000 $(PY) manage.py bench $(BENCH_ARGS) \
+		--generate "$(BENCH_SMALL)" --json $(BENCH_OUT)/bench-1000.json || status=1; \
+	$(BENCH_ENV) DATABASE_URL=$(BENCH_DATABASE_URL)_24000 $(PY) manage.py bench $(BENCH_ARGS) \
+		--generate "$(BENCH_LARGE)" --json $(BENCH_OUT)/bench-24000.json || status=1; \
+	$(BENCH_ENV) $(PY) manage.py bench --growth $(BENCH_OUT)/bench-1000.json \
+		$(BENCH_OUT)/bench-24000.json || status=1; \
+	exit $$status
+
+# locust's scenario (iqm_portal/bench/locustfile.py) against gunicorn on loopback, on the 24,000
+# schools of `make bench` (made first if missing): LOAD_USERS people for LOAD_SECONDS seconds.
+LOAD_USERS ?= 20
+LOAD_SECONDS ?= 60
+
+load: install services
+	$(BENCH_ENV) $(PY) manage.py collectstatic --noinput --verbosity 0
+	$(BENCH_ENV) DATABASE_URL=$(BENCH_DATABASE_URL)_24000 $(PY) manage.py load \
+		--generate "$(BENCH_LARGE)" --users $(LOAD_USERS) --seconds $(LOAD_SECONDS)
 
 # Back up the database and every stored file into a new directory under BACKUP_DIR (README, "Backups").
 # With PostgreSQL it needs pg_dump and pg_restore of the server's major version (15 here: Debian's
