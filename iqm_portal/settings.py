@@ -177,9 +177,10 @@ if DATABASE_REPLICA_URL:
     }
     DATABASE_ROUTERS = ["authorities.replica.ReplicaRouter"]
 # The database role the application works as (authorities/rls.py): it owns no table and is no
-# superuser, so PostgreSQL's row-level security binds it. Each connection SET ROLEs to it; migrate
-# and flush run as the connecting user, the tables' owner. Empty: work as the connecting user
-# (row-level security then binds only if that user is neither owner nor superuser).
+# superuser, so PostgreSQL's row-level security binds it. Every statement takes it on for its
+# transaction (so it holds behind a pooler in transaction mode); migrate and flush run as the
+# connecting user, the tables' owner. Empty: work as the connecting user (row-level security then
+# binds only if that user is neither owner nor superuser).
 DATABASE_APP_ROLE = env.str(
     "DATABASE_APP_ROLE",
     default="iqm_app" if DATABASES["default"]["ENGINE"].endswith("postgresql") else "",
