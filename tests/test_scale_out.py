@@ -228,7 +228,8 @@ class Browser:
         factor and all (tests/conftest.py): it is a row in the database, nothing more."""
         client = Client()
         client.force_login(user)
-        self.session.cookies.set(settings.SESSION_COOKIE_NAME, client.cookies["sessionid"].value)
+        name = settings.SESSION_COOKIE_NAME
+        self.session.cookies.set(name, client.cookies[name].value)
         return self
 
 
