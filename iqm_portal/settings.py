@@ -593,6 +593,9 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "api.problems.handler",
     "DEFAULT_THROTTLE_CLASSES": ["api.throttling.PerToken"],
     "DEFAULT_THROTTLE_RATES": {"token": env.str("API_RATE", default="600/min")},
+    # REMOTE_ADDR is already the client's (PROXY_COUNT); DRF would otherwise believe a client's
+    # own X-Forwarded-For.
+    "NUM_PROXIES": 0,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {

@@ -29,6 +29,7 @@ from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
 from accounts.models import User, UserSession
+from api.throttling import PerToken
 from authorities.replica import REPLICA, ReplicaRouter, from_replica
 from awards.models import Award, Tier
 from iqm_portal.middleware import ClientAddressMiddleware
@@ -466,6 +467,15 @@ def test_the_client_address_is_the_one_the_outermost_proxy_saw(
     middleware = ClientAddressMiddleware(lambda request: seen.append(request.META["REMOTE_ADDR"]))
     middleware(RequestFactory().get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=forwarded))
     assert seen == [address]
+
+
+def test_the_api_throttle_believes_no_forwarded_address_of_its_own():
+    """The middleware has made REMOTE_ADDR the client's; a client's own X-Forwarded-For must not
+    give it a fresh count."""
+    request = RequestFactory().get(
+        "/", REMOTE_ADDR="198.51.100.7", HTTP_X_FORWARDED_FOR="203.0.113.66"
+    )
+    assert PerToken().get_ident(request) == "198.51.100.7"
 
 
 # --- A read replica for the public pages ---------------------------------------------------------
