@@ -14,12 +14,15 @@ the application already enters is the single way in:
 - no scope: empty, and every authority-owned table reads as empty and refuses writes.
 
 Every statement the application sends carries its setting: a connection execute wrapper puts
-`SELECT set_config('iqm.authority', …, true);` in front of it, in the same simple-query string.
-`true` makes it transaction-local (`SET LOCAL`): in an atomic block it lasts until the next
-statement sets it again; in autocommit the two statements form one implicit transaction. So a
-setting never outlives its transaction, and a Celery worker's next task starts from nothing.
+`SELECT set_config('iqm.authority', …, true), set_config('role', 'iqm_app', true);` in front of
+it, in the same simple-query string. `true` makes both transaction-local (`SET LOCAL`): in an
+atomic block they last until the next statement sets them again; in autocommit the two statements
+form one implicit transaction. So a setting never outlives its transaction, a Celery worker's next
+task starts from nothing, and nothing rests on the database session: behind a pooler in
+transaction mode (PgBouncer), where each transaction may run on another server connection, every
+statement still runs as the application's role, in its scope.
 
-The application connects as the owner of the tables and immediately `SET ROLE`s to
+The application connects as the owner of the tables (or as a login role of its own) and works as
 `DATABASE_APP_ROLE`, which owns nothing and is no superuser, so the policies apply (FORCE makes
 them apply to the owner too). `migrate` and `flush` run as the owner (`as_owner()`); after each
 migrate, `sync()` grants the role its privileges and (re)creates every policy from the ORM's
@@ -70,7 +73,12 @@ def mode() -> str:
 def prefix() -> str:
     value = mode()
     assert value == ALL or all(part.isdigit() for part in value.split(",") if part), value
-    return f"SELECT set_config('{SETTING}', '{value}', true); "
+    calls = f"set_config('{SETTING}', '{value}', true)"
+    role = "" if _as_owner else app_role()
+    if role:
+        quoted = role.replace("'", "''")
+        calls += f", set_config('role', '{quoted}', true)"
+    return f"SELECT {calls}; "
 
 
 # Transaction control reads no table, and a ROLLBACK TO SAVEPOINT runs in an aborted transaction,
@@ -103,13 +111,6 @@ def _uses_rls(connection) -> bool:
     return connection.vendor == "postgresql" and connection.alias != NO_DB_ALIAS
 
 
-def _set_role(connection):
-    role = app_role()
-    if role and not _as_owner:
-        with connection.connection.cursor() as cursor:
-            cursor.execute(f"SET ROLE {connection.ops.quote_name(role)}")
-
-
 def on_connection_created(sender, connection, **kwargs):
     if not _uses_rls(connection):
         return
@@ -118,14 +119,15 @@ def on_connection_created(sender, connection, **kwargs):
     with connection.connection.cursor() as cursor:
         # The policies' per-row checks raise the planner's cost estimates of large scans past
         # jit_above_cost, and compiling then takes a second where the query takes milliseconds.
+        # A session setting, which a pooler in transaction mode does not keep: there, turn JIT
+        # off for the whole database (README, "Running across machines").
         cursor.execute("SET jit = off")
-    _set_role(connection)
 
 
 @contextmanager
 def as_owner():
-    """Run as the tables' owner, for migrate and flush only: the connecting user (without the
-    SET ROLE), or MIGRATE_DATABASE_URL's user when the portal itself connects as its own role."""
+    """Run as the tables' owner, for migrate and flush only: the connecting user (statements
+    set no role), or MIGRATE_DATABASE_URL's user when the portal itself connects as its own role."""
     global _as_owner
     if _as_owner:
         yield
@@ -134,17 +136,10 @@ def as_owner():
     token = unscoped_mode.set(ALL)  # a data migration reads every authority's rows
     try:
         with _owner_credentials():
-            for connection in connections.all(initialized_only=True):
-                if connection.connection and _uses_rls(connection):
-                    with connection.connection.cursor() as cursor:
-                        cursor.execute("RESET ROLE")
             yield
     finally:
         _as_owner = False
         unscoped_mode.reset(token)
-        for connection in connections.all(initialized_only=True):
-            if connection.connection and _uses_rls(connection):
-                _set_role(connection)
 
 
 CREDENTIALS = ("USER", "PASSWORD", "HOST", "PORT")

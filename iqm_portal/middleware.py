@@ -1,4 +1,6 @@
-"""Two site-wide rules that no view should have to remember."""
+"""Site-wide rules that no view should have to remember."""
+
+import ipaddress
 
 from django.conf import settings
 from django.http import JsonResponse
@@ -8,6 +10,33 @@ from django.utils.cache import add_never_cache_headers
 from api import problems
 
 MB = 1024 * 1024
+
+
+class ClientAddressMiddleware:
+    """Behind PROXY_COUNT proxies (a load balancer, nginx), REMOTE_ADDR is the nearest proxy's
+    address, the same for everyone: the client's is the one the outermost proxy received the
+    request from, which it added to X-Forwarded-For. Each proxy adds one address at the end, so
+    that one is PROXY_COUNT places from the end; anything before it came from the client and is
+    not believed. Everything that counts per address (the login lockout, the password-reset and
+    feedback limits, the security log) then counts each client apart.
+
+    A request with fewer addresses than that came around the proxies, and keeps its REMOTE_ADDR.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.proxies = settings.PROXY_COUNT
+
+    def __call__(self, request):
+        if self.proxies:
+            forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+            if len(forwarded) >= self.proxies:
+                address = forwarded[-self.proxies].strip()
+                try:
+                    request.META["REMOTE_ADDR"] = str(ipaddress.ip_address(address))
+                except ValueError:
+                    pass
+        return self.get_response(request)
 
 
 class NoStoreMiddleware:

@@ -81,6 +81,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "iqm_portal.middleware.ClientAddressMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -163,10 +164,23 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # would read nothing: results are fetched in chunks on the client instead.
     DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+# A read replica (a hot standby of DATABASE_URL's database) that the public pages read from
+# (authorities/replica.py), connected to as the primary is but at its own address.
+DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")
+if DATABASE_REPLICA_URL:
+    _replica = database_config(DATABASE_REPLICA_URL)
+    DATABASES["replica"] = {
+        **DATABASES["default"],
+        **_replica,
+        "OPTIONS": {**DATABASES["default"].get("OPTIONS", {}), **_replica.get("OPTIONS", {})},
+        "TEST": {"MIRROR": "default"},
+    }
+    DATABASE_ROUTERS = ["authorities.replica.ReplicaRouter"]
 # The database role the application works as (authorities/rls.py): it owns no table and is no
-# superuser, so PostgreSQL's row-level security binds it. Each connection SET ROLEs to it; migrate
-# and flush run as the connecting user, the tables' owner. Empty: work as the connecting user
-# (row-level security then binds only if that user is neither owner nor superuser).
+# superuser, so PostgreSQL's row-level security binds it. Every statement takes it on for its
+# transaction (so it holds behind a pooler in transaction mode); migrate and flush run as the
+# connecting user, the tables' owner. Empty: work as the connecting user (row-level security then
+# binds only if that user is neither owner nor superuser).
 DATABASE_APP_ROLE = env.str(
     "DATABASE_APP_ROLE",
     default="iqm_app" if DATABASES["default"]["ENGINE"].endswith("postgresql") else "",
@@ -193,6 +207,16 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "iqm"
+# The tasks that make PDFs (long, and hungry for CPU and memory) go to PDF_QUEUE, the others to
+# "iqm". By default that is the same queue, which `make worker` takes. Across machines,
+# PDF_QUEUE=pdf lets workers sized for rendering take the PDFs (`--queues=pdf`) while others send
+# the emails and webhooks (`--queues=iqm`) without waiting behind them (README, "Running across
+# machines").
+PDF_QUEUE = env.str("PDF_QUEUE", default=CELERY_TASK_DEFAULT_QUEUE)
+CELERY_TASK_ROUTES = {
+    "reports.tasks.render_job": {"queue": PDF_QUEUE},
+    "privacy.tasks.build_export": {"queue": PDF_QUEUE},
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A worker that loses Redis (a restart, a failover) reconnects for as long as it takes, rather than
 # exiting after Celery's default 100 attempts; what was queued waits in Redis, which must therefore
@@ -339,6 +363,11 @@ if _proxy_ssl_header.strip():
         "HTTP_" + _name.strip().upper().replace("-", "_"),
         _value.strip(),
     )
+# How many proxies (a load balancer, nginx) pass each request on to gunicorn, each adding the
+# address it received it from to X-Forwarded-For: the client's address is read from there
+# (iqm_portal/middleware.py). 0: nothing is in front, REMOTE_ADDR is the client's. gunicorn must
+# then be reachable only through those proxies.
+PROXY_COUNT = env.int("PROXY_COUNT", default=0)
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=HTTPS)
 # Load balancers' and Docker's health checks ask over plain http from inside.
 SECURE_REDIRECT_EXEMPT = env.list(
@@ -564,6 +593,9 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "api.problems.handler",
     "DEFAULT_THROTTLE_CLASSES": ["api.throttling.PerToken"],
     "DEFAULT_THROTTLE_RATES": {"token": env.str("API_RATE", default="600/min")},
+    # REMOTE_ADDR is already the client's (PROXY_COUNT); DRF would otherwise believe a client's
+    # own X-Forwarded-For.
+    "NUM_PROXIES": 0,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {

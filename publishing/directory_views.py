@@ -9,6 +9,7 @@ from django.shortcuts import render
 from django.views.decorators.vary import vary_on_headers
 from django_scopes import scopes_disabled
 
+from authorities.replica import from_replica
 from plaintext import neutralised
 from schools.models import School
 
@@ -19,8 +20,9 @@ def national(view):
     """The directory reads every authority's published rows (publishing/directory.py): the whole
     view, rendering too, runs outside any one authority's scope, as the querysets it builds are
     read only when the page is rendered (the database's row-level security would otherwise show
-    none of them: authorities/rls.py)."""
+    none of them: authorities/rls.py). It reads from the read replica when there is one."""
 
+    @from_replica
     @wraps(view)
     def wrapped(request, *args, **kwargs):
         with scopes_disabled():

@@ -13,6 +13,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_safe
 
 from authorities.access import ADMIN, authority_view
+from authorities.replica import from_replica
 from plaintext import neutralise, neutralised
 
 from . import domain
@@ -122,6 +123,7 @@ def _public_list(view):
     @require_safe
     @authority_view(public=True)
     @neutralised
+    @from_replica
     @wraps(view)
     def wrapper(request, authority_slug, version=None):
         publication = domain.find(request.authority, version)

@@ -415,20 +415,17 @@ def test_a_worker_waits_for_a_claim_being_made_and_then_sends_nothing(world):
 def _waiting_on_a_lock() -> int:
     """Sessions of this database waiting for a lock (read afresh: within a transaction,
     pg_stat_activity is otherwise a snapshot)."""
-    with connection.cursor() as cursor:
-        # As the connecting user: the application's role (authorities/rls.py) sees only its own
-        # sessions' waits in pg_stat_activity.
-        cursor.execute("RESET ROLE")
-        try:
-            cursor.execute("SELECT pg_stat_clear_snapshot()")
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity "
-                "WHERE wait_event_type = 'Lock' AND datname = current_database()"
-            )
-            return cursor.fetchone()[0]
-        finally:
-            if settings.DATABASE_APP_ROLE:
-                cursor.execute(f'SET ROLE "{settings.DATABASE_APP_ROLE}"')
+    connection.ensure_connection()
+    # As the connecting user, past the execute wrapper that sets the application's role for the
+    # transaction (authorities/rls.py), which sees only its own sessions' waits in
+    # pg_stat_activity.
+    with connection.connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT set_config('role', 'none', true), pg_stat_clear_snapshot(); "
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE wait_event_type = 'Lock' AND datname = current_database()"
+        )
+        return cursor.fetchone()[0]
 
 
 def test_the_command_runs_the_job_now(world):

@@ -149,9 +149,10 @@ def test_the_setting_follows_the_scope(world, as_the_application):
             assert rls.mode() == ""
     with CaptureQueriesContext(connection) as queries, scope(authority=world.authority):
         raw(SCHOOLS)
-    # The setting rides in the statement's own string: one query to the database, not two.
+    # The settings ride in the statement's own string: one query to the database, not two.
     assert [q["sql"] for q in queries.captured_queries] == [
-        f"SELECT set_config('iqm.authority', '{world.authority.pk}', true); {SCHOOLS}"
+        f"SELECT set_config('iqm.authority', '{world.authority.pk}', true), "
+        f"set_config('role', 'iqm_app', true); {SCHOOLS}"
     ]
 
 
@@ -166,10 +167,26 @@ def test_the_setting_ends_with_its_transaction(as_the_application):
 
 
 def unwrapped(sql):
-    """A statement sent without the execute wrapper's setting."""
+    """A statement sent without the execute wrapper's settings."""
     with connection.connection.cursor() as cursor:
         cursor.execute(sql)
         return cursor.fetchone()[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_nothing_rests_on_the_database_session(world, as_the_application):
+    """A pooler in transaction mode (PgBouncer) may run each transaction on another server
+    connection, which never saw what an earlier one set for its session: every statement carries
+    the role as well as the scope, and the session itself keeps neither."""
+    assert unwrapped("SELECT current_user") == "postgres"
+    assert raw("SELECT current_user") == ["iqm_app"]
+    with scope(authority=world.authority):
+        assert raw(SCHOOLS) == ["Castle Primary", "Chandag Infant"]
+        with transaction.atomic():
+            assert raw(SCHOOLS) == ["Castle Primary", "Chandag Infant"]
+            assert unwrapped("SELECT current_user") == "iqm_app"
+    assert unwrapped("SELECT current_user") == "postgres"
+    assert unwrapped("SELECT count(*) FROM schools_school") == 3  # the superuser, unbound
 
 
 # One worker process, one task after another -------------------------------------------------
