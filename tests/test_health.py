@@ -74,13 +74,15 @@ def test_not_ready_until_a_worker_is_seen_and_again_once_it_is_quiet(
     }
 
 
-def test_a_worker_heartbeat_is_what_marks_it_seen(client, db, real_worker_expected):
+def test_a_worker_heartbeat_is_what_marks_it_seen(client, db, real_worker_expected, time_machine):
     from celery.signals import heartbeat_sent
 
+    time_machine.move_to("2026-12-03 12:00:00", tick=False)
     heartbeat_sent.send(sender=None)
+    time_machine.shift(7)
     assert client.get(reverse("ready")).json()["checks"]["worker"] == {
         "status": "ok",
-        "last_seen_seconds_ago": 0,
+        "last_seen_seconds_ago": 7,
     }
 
 
