@@ -20,6 +20,9 @@ from assessments.models import (
     Answer,
     Assignment,
     Cycle,
+    Descriptor,
+    Element,
+    FrameworkVersion,
     MentorReview,
     Submission,
     Target,
@@ -47,27 +50,28 @@ from reviews.models import ElementProgress, Priority, Ratification, Update
 from schools.models import Area, School
 from workshops.models import Booking, Workshop
 
-from . import texts
+from . import plan, texts
 from .placeholders import placeholder
 from .plan import (
     DAYS_TO,
     KNOWN_PEOPLE,
     PATHS,
     PORTFOLIO_OF_100,
-    SHOWCASE,
     SHOWCASE_ITEMS,
     STORIES,
     UNDER_WAY,
     VISIT_AFTER_PLANNING,
     evidence_items,
     step_into,
-    story_counts,
 )
 
 State = Cycle.State
 Kind = Cycle.Kind
-FILES_PER_AUTHORITY = 80  # distinct placeholder files: a portfolio never holds one twice
 FILE_SHARE = 0.7  # of evidence items; the rest are links
+# Distinct placeholder files of an authority (a portfolio never holds one twice): enough for the
+# largest portfolio drawn, and for the showcase's in scale-001.
+FILES_PER_AUTHORITY = math.ceil(evidence_items(State.WITH_PANEL)[1] * FILE_SHARE)
+SHOWCASE_FILES = math.ceil(SHOWCASE_ITEMS * FILE_SHARE)
 
 
 def totp_key(seed: int, email: str) -> str:
@@ -94,6 +98,10 @@ class Place:
     coordinator: Person | None = None
     head: Person | None = None
     contributor: Person | None = None
+
+    @property
+    def showcase(self) -> bool:
+        return self.state is not None
 
     @property
     def leads(self) -> list[Person]:
@@ -130,18 +138,18 @@ class Case:
 
 class AuthorityBuilder:
     def __init__(
-        self, writer, *, authority, number, size, seed, now, password, framework, elements, guest
+        self, writer, *, authority, number, stories, seed, now, password, framework, guest
     ):
         self.w = writer
         self.authority = authority
         self.number = number
-        self.size = size
+        self.stories = stories  # (story, state) of each school
+        self.size = len(stories)
         self.seed = seed
         self.now = now
         self.today = timezone.localdate(now)
         self.password = password
-        self.framework_id, self.framework_code = framework
-        self.elements = elements  # [(id, number, title, [descriptor ids])]
+        self.framework = framework  # the default framework's FrameworkSpec
         self.guest = guest  # a moderator of the authority before, who moderates here too
         self.rng = random.Random(f"{seed}:{authority.slug}")
         self.slug = authority.slug
@@ -188,6 +196,7 @@ class AuthorityBuilder:
     def build(self) -> Person:
         """Everything of the authority; returns one of its moderators, whom the next authority
         shares (a person may hold roles in several authorities)."""
+        self.install_framework()
         self.areas()
         self.places()
         self.staff()
@@ -199,6 +208,45 @@ class AuthorityBuilder:
         self.workshops()
         self.plaques()
         return self.own_moderators[-1]
+
+    def install_framework(self):
+        """The default framework, current, as `assessments.domain.import_framework` installs it
+        (from the file read once): self.elements is [(id, number, title, [descriptor ids])]."""
+        spec, installed = self.framework, self.now - timedelta(days=1500)
+        self.framework_code = spec.code
+        self.framework_id = self.add(
+            FrameworkVersion,
+            authority_id=self.authority.pk,
+            code=spec.code,
+            name=spec.name,
+            description=spec.description,
+            is_current=True,
+            created_at=installed,
+        )
+        self.elements = []
+        for number, element in enumerate(spec.elements, start=1):
+            element_id = self.add(
+                Element,
+                framework_id=self.framework_id,
+                number=number,
+                code=element.code,
+                title=element.title,
+                guidance=element.guidance,
+            )
+            descriptors = [
+                self.add(Descriptor, element_id=element_id, number=n, text=text)
+                for n, text in enumerate(element.descriptors, start=1)
+            ]
+            self.elements.append((element_id, number, element.title, descriptors))
+        self.audit(
+            installed,
+            None,
+            "framework.imported",
+            FrameworkVersion,
+            self.framework_id,
+            spec.name,
+            after={"code": spec.code, "elements": len(spec.elements), "current": True},
+        )
 
     def areas(self):
         count = min(8, 2 + self.size // 60)
@@ -223,21 +271,16 @@ class AuthorityBuilder:
         return names
 
     def places(self):
-        showcase = SHOWCASE if self.showcase else []
-        counts = story_counts(self.size - len(showcase))
-        stories = [name for name, count in counts.items() for _ in range(count)]
-        self.rng.shuffle(stories)
-        drawn = [(story, None) for story in stories]
         phases = [phase for phase, weight, _, _ in texts.PHASES for _ in range(weight)]
         rolls = {phase: (low, high) for phase, _, low, high in texts.PHASES}
         taken = set()
         self.schools = []
-        for index, (story, state) in enumerate(showcase + drawn, start=1):
+        for index, (story, state) in enumerate(self.stories, start=1):
             phase = self.rng.choice(phases)
             name = self.school_name(phase, taken)
             area = self.rng.randrange(len(self.area_ids))
             lat, lon = self.area_centres[area]
-            urn = str(1_000_000 + self.number * 10_000 + index)
+            urn = plan.urn(self.number, index)
             school_id = self.add(
                 School,
                 authority_id=self.authority.pk,
@@ -349,8 +392,8 @@ class AuthorityBuilder:
                 for local, role in KNOWN_PEOPLE
                 if role in (Role.SCHOOL_COORDINATOR, Role.HEAD_TEACHER, Role.SCHOOL_CONTRIBUTOR)
             }
-        for index, place in enumerate(self.schools):
-            if index < len(SHOWCASE) and self.showcase:
+        for place in self.schools:
+            if place.showcase:
                 place.coordinator = known[Role.SCHOOL_COORDINATOR]
                 place.head = known[Role.HEAD_TEACHER]
                 if place.state == State.SELF_REVIEW:
@@ -373,7 +416,7 @@ class AuthorityBuilder:
     def evidence_files(self):
         """The authority's placeholder files, each stored once; a portfolio draws distinct ones."""
         self.files = []
-        for n in range(FILES_PER_AUTHORITY):
+        for n in range(SHOWCASE_FILES if self.showcase else FILES_PER_AUTHORITY):
             stored = placeholder(self.authority.pk, n)
             file_id = self.add(
                 EvidenceFile,
@@ -441,8 +484,8 @@ class AuthorityBuilder:
         self.review(place, Kind.FLAGSHIP, place.state or self.under_way(Kind.FLAGSHIP))
 
     def story_quality_mark(self, place):
-        if place.state or self.rng.random() < 0.75:
-            decided = self.days_ago(20, 1000) if not place.state else self.days_ago(20, 60)
+        if place.showcase or self.rng.random() < 0.75:
+            decided = self.days_ago(20, 60) if place.showcase else self.days_ago(20, 1000)
             self.assessment(
                 place,
                 Kind.INITIAL,
@@ -530,7 +573,7 @@ class AuthorityBuilder:
 
     def start(self, place, kind, state, end, outcome) -> Case:
         end = end or self.now - timedelta(days=self.rng.uniform(1, 30), hours=self.rng.random())
-        mentor = self.mentors[0] if place.state else self.rng.choice(self.mentors)
+        mentor = self.mentors[0] if place.showcase else self.rng.choice(self.mentors)
         case = Case(
             id=self.w.new_id(Cycle),
             place=place,
@@ -733,7 +776,8 @@ class AuthorityBuilder:
     def targets(self, case):
         if not case.reached(State.VALIDATED):
             return
-        count = 6 if case.place.state == PORTFOLIO_OF_100 else self.rng.randint(2, 4)
+        showcase_100 = case.place.showcase and case.state == PORTFOLIO_OF_100
+        count = 6 if showcase_100 else self.rng.randint(2, 4)
         validated = case.at[State.VALIDATED]
         for element_id, number, _, _ in self.rng.sample(self.elements, count):
             action = self.rng.choice(texts.TARGET_ACTIONS)
@@ -768,7 +812,7 @@ class AuthorityBuilder:
     def portfolio(self, case):
         low, high = evidence_items(case.state)
         count = self.rng.randint(low, high)
-        if case.place.state == PORTFOLIO_OF_100 and case.state == PORTFOLIO_OF_100:
+        if case.place.showcase and case.state == PORTFOLIO_OF_100:
             count = SHOWCASE_ITEMS
         if not count:
             return
@@ -873,7 +917,7 @@ class AuthorityBuilder:
     # The visit --------------------------------------------------------------------------------
 
     def choose_moderators(self, case):
-        if case.place.state:
+        if case.place.showcase:
             known = self.moderators[:2]
             case.moderators = known[:1] if case.review else known
         else:
@@ -1149,7 +1193,7 @@ class AuthorityBuilder:
         quorum = self.authority.panel_quorum
         if decided:
             count = self.rng.randint(quorum, len(voters))
-        elif case.place.state:
+        elif case.place.showcase:
             voters, count = voters[1:2], 1
         else:
             count = self.rng.randint(0, quorum)
