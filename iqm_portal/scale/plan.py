@@ -159,9 +159,8 @@ def evidence_items(state: State) -> tuple[int, int]:
     path = PATHS[Kind.INITIAL]
     if path.index(state) < path.index(State.SELF_REVIEW):
         return (0, 0)
-    return {State.SELF_REVIEW: (0, 8), State.SUBMITTED: (4, 14), State.VALIDATED: (10, 40)}.get(
-        state, (15, 45)
-    )
+    growing = {State.SELF_REVIEW: (0, 7), State.SUBMITTED: (3, 12), State.VALIDATED: (8, 36)}
+    return growing.get(state, (12, 40))
 
 
 # The largest authority (scale-001) begins with these schools, so that a bench finds a case of
