@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from assessments.domain import TIER_OF_KIND
 from assessments.models import Answer, Assignment, Cycle, MentorReview, Submission, Target
-from assessments.workflow import ASSESSMENT_KINDS
+from assessments.workflow import ASSESSMENT_KINDS, RETURN_STATES, STEPS
 from awards.domain import expiry
 from awards.models import Award, Tier
 from flagship.models import CRITERIA, CriterionCheck
@@ -45,6 +45,7 @@ from .plan import (
 State = Cycle.State
 Kind = Cycle.Kind
 FILE_SHARE = 0.7  # of evidence items; the rest are links
+RETURNED_SHARE = 0.15  # of the cases in a state a return leads to: returned to it
 # Distinct placeholder files of an authority (a portfolio never holds one twice): enough for the
 # largest portfolio drawn, and for the showcase's in scale-001.
 FILES_PER_AUTHORITY = math.ceil(evidence_items(State.WITH_PANEL)[1] * FILE_SHARE)
@@ -96,6 +97,8 @@ class Case:
     mentor: Person
     label: str  # the cycle as the audit log names it
     outcome: tuple = ()  # (outcome, tier) the moderators recommend and the panel decides
+    returned: tuple = ()  # (the state it was returned from, when), for a case sent back
+    return_comment: str = ""
     moderators: list = field(default_factory=list)
     visit_date: date | None = None
     visit_id: int | None = None
@@ -144,6 +147,8 @@ class CycleWriter:
 
     def assessment(self, place, kind, state, end=None, outcome=None):
         case = self.start(place, kind, state, end, outcome)
+        if not place.showcase and state in RETURN_STATES and self.rng.random() < RETURNED_SHARE:
+            self.send_back(case)
         answers = self.answers(case)
         self.add(
             Cycle,
@@ -158,6 +163,7 @@ class CycleWriter:
             submitted_at=case.at.get(State.SUBMITTED),
             validated_at=case.at.get(State.VALIDATED),
             portfolio_submitted_at=case.at.get(State.PORTFOLIO_SUBMITTED),
+            return_comment=case.return_comment,
         )
         self.steps(case)
         self.submission(case, answers)
@@ -167,6 +173,19 @@ class CycleWriter:
         self.visit(case)
         self.report(case)
         self.panel(case)
+
+    def send_back(self, case):
+        """The case was submitted from its state and returned to it (workflow.RETURN_STATES):
+        the self-review by the mentor, the portfolio by the desk check. It keeps the
+        submission, and the reasons until it is submitted again."""
+        path = PATHS[case.kind]
+        ahead = path[path.index(case.state) + 1]
+        sent = self.between(case.at[case.state], self.now - timedelta(days=4))
+        case.at[ahead] = sent
+        case.returned = (ahead, sent + timedelta(days=self.rng.uniform(1, 3)))
+        case.return_comment = (
+            texts.RETURN_COMMENT if case.state == State.SELF_REVIEW else texts.PORTFOLIO_RETURNED
+        )
 
     def review(self, place, kind, state, end=None, outcome=None):
         case = self.start(place, kind, state, end, outcome)
@@ -226,6 +245,25 @@ class CycleWriter:
                 before={"state": before.value},
                 after=after,
             )
+        if case.returned:
+            ahead, when = case.returned
+            step = next(
+                step
+                for step in STEPS.values()
+                if case.kind in step.kinds and ahead in step.sources and step.target == case.state
+            )
+            path = PATHS[case.kind]
+            self.audit(
+                when,
+                self.actor(case, path[path.index(ahead) + 1]),
+                f"cycle.{step.event or step.name}",
+                Cycle,
+                case.id,
+                case.label,
+                school=case.place,
+                before={"state": ahead.value},
+                after={"state": case.state.value},
+            )
 
     # The self-review and validation ---------------------------------------------------------
 
@@ -234,7 +272,7 @@ class CycleWriter:
         submission on, every one is complete."""
         if not case.reached(State.SELF_REVIEW):
             return {}
-        writing = case.state == State.SELF_REVIEW
+        writing = case.state == State.SELF_REVIEW and not case.returned
         done_share = self.rng.uniform(0.3, 0.9)
         start = case.at[State.SELF_REVIEW]
         end = case.at.get(State.SUBMITTED, self.now)
@@ -304,7 +342,7 @@ class CycleWriter:
         if not case.reached(State.SUBMITTED):
             return
         elements = self.elements
-        if case.state == State.SUBMITTED:
+        if not case.reached(State.VALIDATED):
             elements = elements[: self.rng.randint(0, len(elements))]
         start = case.at[State.SUBMITTED]
         end = case.at.get(State.VALIDATED, self.now)

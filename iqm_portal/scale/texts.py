@@ -148,6 +148,7 @@ PRIORITY_ACTIONS = [
     "Train two more staff to lead the cluster's lesson study.",
 ]
 RATIONALE = "The report shows the evidence for the panel's decision on every element."
+PORTFOLIO_RETURNED = "The portfolio has no evidence from parents: add it before the visit."
 RETURN_COMMENT = "Please add the evidence for elements 4 and 8 before submitting again."
 WORKSHOP_TITLES = [
     "Building an inclusive classroom",
