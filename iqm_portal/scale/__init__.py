@@ -145,6 +145,8 @@ class Summary:
 
 def generate(*, authorities: int, schools: int, seed: int, reset=False, say=print) -> Summary:
     started = time.monotonic()
+    if connection.vendor != "postgresql":
+        raise ScaleError("The scale data is written with PostgreSQL's COPY: set DATABASE_URL.")
     sizes = authority_sizes(authorities, schools)
     if sizes[0] < len(SHOWCASE):
         raise ScaleError(
