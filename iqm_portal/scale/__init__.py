@@ -38,6 +38,7 @@ from django_otp.oath import TOTP
 from django_scopes import scope, scopes_disabled
 
 from accounts.models import Membership, Role, User
+from accounts.two_factor import APP_NAME
 from assessments.domain import DEFAULT_FRAMEWORK
 from assessments.frameworks import parse_framework
 from assessments.models import Answer, Cycle, MentorReview, Target
@@ -131,7 +132,7 @@ def showcase_cases() -> list[Cycle]:
             .select_related("school")
             .order_by("created_at")
         }
-        return [cycles[urn] for urn in urns]
+        return [cycles[number] for number in urns]
 
 
 @dataclass
@@ -144,6 +145,8 @@ class Summary:
 
 
 def generate(*, authorities: int, schools: int, seed: int, reset=False, say=print) -> Summary:
+    """Make the data set in an empty database (`reset`: flush it first), saying how far it has
+    got after each transaction; ScaleError when it cannot."""
     started = time.monotonic()
     if connection.vendor != "postgresql":
         raise ScaleError("The scale data is written with PostgreSQL's COPY: set DATABASE_URL.")
@@ -169,8 +172,8 @@ def generate(*, authorities: int, schools: int, seed: int, reset=False, say=prin
         framework = parse_framework(DEFAULT_FRAMEWORK.read_bytes())
         audit_targets = apportion(round(NATIONAL_AUDIT_ENTRIES * schools / NATIONAL_SCHOOLS), sizes)
         writer, guest = BulkWriter(), None
-        authorities = list(enumerate(zip(made, stories, audit_targets, strict=True)))
-        for batch in _batches(authorities):
+        work = list(enumerate(zip(made, stories, audit_targets, strict=True)))
+        for batch in _batches(work):
             with transaction.atomic():
                 for index, (authority, its_stories, audit_entries) in batch:
                     builder = AuthorityBuilder(
@@ -249,7 +252,7 @@ def _platform_admin(password, seed, now):
         date_joined=now,
         second_factor_offered_at=now,
     )
-    user.totpdevice_set.create(name="Authenticator app", key=totp_key(seed, PLATFORM_EMAIL))
+    user.totpdevice_set.create(name=APP_NAME, key=totp_key(seed, PLATFORM_EMAIL))
 
 
 def _summary(started, largest, size) -> Summary:

@@ -68,7 +68,20 @@ class AuthorityBuilder(CycleWriter):
     def add(self, model, **values) -> int:
         return self.w.add(model, **values)
 
-    def audit(self, at, actor, action, model, obj_id, text, school=None, person=None, **changes):
+    def audit(
+        self,
+        at,
+        actor,
+        action,
+        model,
+        obj_id,
+        text,
+        school=None,
+        person=None,
+        before=None,
+        after=None,
+    ):
+        """An audit entry as `audit.domain.record` writes it: `text` is str() of the object."""
         self.add(
             AuditEntry,
             authority_id=self.authority.pk,
@@ -79,8 +92,8 @@ class AuthorityBuilder(CycleWriter):
             object_repr=text[:200],
             school_id=school.id if school else None,
             person_id=person.id if person else None,
-            before=changes.get("before", {}),
-            after=changes.get("after", {}),
+            before=before or {},
+            after=after or {},
             created_at=at,
         )
         self.audit_entries += 1
@@ -209,9 +222,10 @@ class AuthorityBuilder(CycleWriter):
                 return name
 
     def postcode(self) -> str:
-        letters = "ABDEFGHJLNPQRSTUWXYZ"
-        pick = self.rng.choice
-        return f"{pick(letters)}{pick(letters)}{self.rng.randint(1, 29)} {self.rng.randint(1, 9)}{pick(letters)}{pick(letters)}"  # noqa: E501
+        """Made up, in the shape of a UK postcode: "AB12 3CD"."""
+        letters = "".join(self.rng.choices("ABDEFGHJLNPQRSTUWXYZ", k=4))
+        district, sector = self.rng.randint(1, 29), self.rng.randint(1, 9)
+        return f"{letters[:2]}{district} {sector}{letters[2:]}"
 
     # People -----------------------------------------------------------------------------------
 

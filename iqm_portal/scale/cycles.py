@@ -112,6 +112,8 @@ class Case:
 
 
 class CycleWriter:
+    """Writes a school's cycle (`assessment` or `review`) up to the state it is in."""
+
     def timeline(self, kind, state, end) -> dict:
         """When the cycle reached each state of its path up to `state` (in order), the last at
         `end`."""
@@ -210,7 +212,7 @@ class CycleWriter:
 
     def actor(self, case, state) -> Person:
         """Who takes the step into each state."""
-        if state in (State.VALIDATED,):
+        if state == State.VALIDATED:
             return case.mentor
         if state in (State.REPORTED, State.RATIFIED):
             return case.moderators[-1]

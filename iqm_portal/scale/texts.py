@@ -57,7 +57,6 @@ ESTABLISHMENT_TYPES = [
     "Free school",
 ]
 STREETS = ["Church Road", "School Lane", "Station Road", "Park Avenue", "Mill Lane", "High Street"]
-AREA_WORDS = ["North", "South", "East", "West", "Central", "Rural", "Valley", "Coast"]
 
 # What the self-review, reviews and reports say: a few sentences, picked and joined.
 PRACTICE = [
