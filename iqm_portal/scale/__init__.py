@@ -159,7 +159,6 @@ def generate(*, authorities: int, schools: int, seed: int, reset=False, say=prin
     with scopes_disabled():
         if reset:
             call_command("flush", interactive=False, verbosity=0)
-            cache.clear()  # published lists are cached by authority id and version
         elif Authority.objects.exists() or User.objects.exists():
             raise ScaleError(
                 "The database already holds data: run with --reset to flush it first "
@@ -193,6 +192,9 @@ def generate(*, authorities: int, schools: int, seed: int, reset=False, say=prin
                 writer.flush()
             done = sum(sizes[: index + 1])
             say(f"  {authority.slug}: {done:,} schools, {_since(started)}")
+        # Whatever the cache holds is of other data (published lists are cached by authority id
+        # and version, which the new data reuses).
+        cache.clear()
         _platform_admin(password, seed, now)
         _publish(made)
         say(f"  lists published, {_since(started)}")
