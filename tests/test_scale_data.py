@@ -3,6 +3,7 @@ every state of the workflow, and its known people signing in to the pages a benc
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django_scopes import scopes_disabled
@@ -117,6 +118,15 @@ def test_every_state_of_the_workflow_is_there(scale_data):
     assert len(showcase) == len(SHOWCASE)
     assert [state for kind, state in showcase if kind == Kind.INITIAL] == PATHS[Kind.INITIAL]
     assert [state for kind, state in showcase if kind in REVIEW_KINDS] == PATHS[Kind.FLAGSHIP]
+
+
+def test_it_is_written_as_the_application_under_row_level_security(scale_data, settings):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT current_user, relrowsecurity, relforcerowsecurity FROM pg_class "
+            "WHERE relname = 'audit_auditentry'"
+        )
+        assert cursor.fetchone() == (settings.DATABASE_APP_ROLE, True, True)
 
 
 def test_a_database_with_data_is_refused(scale_data):
