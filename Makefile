@@ -10,7 +10,7 @@ TEST_ENV := DATABASE_URL=$${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:543
 	REDIS_URL=$${TEST_REDIS_URL:-redis://127.0.0.1:6379/15} SECRET_KEY=test-only-secret DEBUG=0
 
 .PHONY: run test faults lint install worker beat services browser migrate demo bench-pdf \
-	bench-directory bench load clean backup restore
+	bench-directory scale-data bench load clean backup restore
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -69,6 +69,12 @@ bench-pdf: demo
 # it: SQLite by default, or DATABASE_URL=postgres://… make bench-directory.
 bench-directory: migrate
 	DEBUG=$${DEBUG:-1} $(PY) manage.py bench_directory
+
+# A country's worth of made-up data for benchmarks, in an empty PostgreSQL database (README, "Scale
+# data"): SCHOOLS=1000 for the small set, RESET=1 to flush the database first.
+scale-data: migrate
+	DEBUG=$${DEBUG:-1} $(PY) manage.py generate_scale_data --authorities 150 \
+		--schools $${SCHOOLS:-24000} --seed 1 $(if $(RESET),--reset)
 
 # The key pages under gunicorn (3 sync workers, 2 requests at once) beside a bare Django view, at
 # 1,000 and then 24,000 schools, each data set in a PostgreSQL database of its own (made by

@@ -10,28 +10,43 @@ foreign keys are checked when the transaction commits (Django makes them deferra
 
 import io
 import json
-from datetime import date, datetime
 
-from django.db import connection
+from django.db import connection, models
 
-IDS_AT_ONCE = 10_000
+MOST_IDS_AT_ONCE = 10_000
+NULL = "\\N"
+ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
-def _text(value) -> str:
-    """A value in COPY's text format."""
-    if value is None:
-        return "\\N"
-    if value is True or value is False:
-        return "t" if value else "f"
-    if isinstance(value, (dict, list)):
-        value = json.dumps(value, ensure_ascii=False)
-    elif isinstance(value, (datetime, date)):
-        return value.isoformat()
-    elif not isinstance(value, str):
-        return str(value)
-    return (
-        value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-    )
+def _string(value: str) -> str:
+    if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
+        return value.translate(ESCAPES)
+    return value
+
+
+def _json(value) -> str:
+    return _string(json.dumps(value, ensure_ascii=False))
+
+
+def _boolean(value: bool) -> str:
+    return "t" if value else "f"
+
+
+def _isoformat(value) -> str:
+    return value.isoformat()
+
+
+def _converter(field):
+    """How the field's values are written in COPY's text format."""
+    if isinstance(field, models.JSONField):
+        return _json
+    if isinstance(field, models.BooleanField):
+        return _boolean
+    if isinstance(field, models.DateField):  # and DateTimeField
+        return _isoformat
+    if isinstance(field, (models.CharField, models.TextField, models.FileField)):
+        return _string
+    return str  # numbers, keys, UUIDs
 
 
 class _Table:
@@ -39,28 +54,34 @@ class _Table:
         meta = model._meta
         self.model = model
         self.name = meta.db_table
-        self.fields = [f for f in meta.concrete_fields]
+        self.fields = list(meta.concrete_fields)
         self.columns = [f.column for f in self.fields]
+        self.converters = [(f.attname, _converter(f)) for f in self.fields]
+        self.names = frozenset(f.attname for f in self.fields)
         self.rows: list[str] = []
         self.ids: list[int] = []
+        self.sequence = ""
+        self.block = 100  # ids taken from the sequence at once, growing with the table
 
     def line(self, values: dict) -> str:
+        if not values.keys() <= self.names:
+            raise ValueError(f"{self.name} has no field {', '.join(values.keys() - self.names)}")
         cells = []
-        for field in self.fields:
-            if field.attname in values:
-                value = values.pop(field.attname)
-            elif field.has_default():
-                value = field.get_default()
-            elif field.null:
-                value = None
-            elif field.blank and field.empty_strings_allowed:
-                value = ""
-            else:
-                raise ValueError(f"{self.name}: no value for {field.attname}")
-            cells.append(_text(value))
-        if values:
-            raise ValueError(f"{self.name} has no field {', '.join(values)}")
+        for name, convert in self.converters:
+            value = values[name] if name in values else self._missing(name)
+            cells.append(NULL if value is None else convert(value))
         return "\t".join(cells)
+
+    def _missing(self, name):
+        """A field left out: its default, or NULL, or "" for a text field that may be blank."""
+        field = self.model._meta.get_field(name)
+        if field.has_default():
+            return field.get_default()
+        if field.null:
+            return None
+        if field.blank and field.empty_strings_allowed:
+            return ""
+        raise ValueError(f"{self.name}: no value for {name}")
 
 
 class BulkWriter:
@@ -82,12 +103,15 @@ class BulkWriter:
         table = self._table(model)
         if not table.ids:
             with connection.cursor() as cursor:
+                if not table.sequence:
+                    cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table.name])
+                    table.sequence = cursor.fetchone()[0]
                 cursor.execute(
-                    "SELECT nextval(pg_get_serial_sequence(%s, 'id')) "
-                    "FROM generate_series(1, %s) ORDER BY 1",
-                    [table.name, IDS_AT_ONCE],
+                    "SELECT nextval(%s::regclass) FROM generate_series(1, %s) ORDER BY 1",
+                    [table.sequence, table.block],
                 )
                 table.ids = [row[0] for row in cursor.fetchall()][::-1]
+            table.block = min(table.block * 10, MOST_IDS_AT_ONCE)
         return table.ids.pop()
 
     def add(self, model, **values) -> int:

@@ -38,10 +38,13 @@ from django_otp.oath import TOTP
 from django_scopes import scope, scopes_disabled
 
 from accounts.models import Membership, Role, User
-from assessments.domain import install_default_framework
-from assessments.models import Answer, Cycle, Element, MentorReview, Target
+from accounts.two_factor import APP_NAME
+from assessments.domain import DEFAULT_FRAMEWORK
+from assessments.frameworks import parse_framework
+from assessments.models import Answer, Cycle, MentorReview, Target
 from audit.models import AuditEntry
 from authorities.models import Authority
+from authorities.rls import as_owner
 from awards.domain import awards_in_force
 from awards.models import Award
 from clusters.models import Cluster
@@ -65,7 +68,9 @@ from .plan import (
     SHOWCASE,
     apportion,
     authority_sizes,
+    deal_stories,
     slug,
+    urn,
 )
 
 SCALE_PASSWORD = DEMO_PASSWORD
@@ -120,14 +125,14 @@ def showcase_cases() -> list[Cycle]:
     """scale-001's showcase cycles, in plan.SHOWCASE's order."""
     with scopes_disabled():
         authority = Authority.objects.get(slug=slug(1))
-        urns = [str(1_000_000 + 10_000 + n) for n in range(1, len(SHOWCASE) + 1)]
+        urns = [urn(1, n) for n in range(1, len(SHOWCASE) + 1)]
         cycles = {
             c.school.urn: c
             for c in Cycle.objects.filter(authority=authority, school__urn__in=urns)
             .select_related("school")
             .order_by("created_at")
         }
-        return [cycles[urn] for urn in urns]
+        return [cycles[number] for number in urns]
 
 
 @dataclass
@@ -140,7 +145,11 @@ class Summary:
 
 
 def generate(*, authorities: int, schools: int, seed: int, reset=False, say=print) -> Summary:
+    """Make the data set in an empty database (`reset`: flush it first), saying how far it has
+    got after each transaction; ScaleError when it cannot."""
     started = time.monotonic()
+    if connection.vendor != "postgresql":
+        raise ScaleError("The scale data is written with PostgreSQL's COPY: set DATABASE_URL.")
     sizes = authority_sizes(authorities, schools)
     if sizes[0] < len(SHOWCASE):
         raise ScaleError(
@@ -150,7 +159,6 @@ def generate(*, authorities: int, schools: int, seed: int, reset=False, say=prin
     with scopes_disabled():
         if reset:
             call_command("flush", interactive=False, verbosity=0)
-            cache.clear()  # published lists are cached by authority id and version
         elif Authority.objects.exists() or User.objects.exists():
             raise ScaleError(
                 "The database already holds data: run with --reset to flush it first "
@@ -159,38 +167,39 @@ def generate(*, authorities: int, schools: int, seed: int, reset=False, say=prin
         now = timezone.now().replace(microsecond=0)
         password = make_password(SCALE_PASSWORD)
         made = _authorities(sizes, seed)
-        frameworks = _frameworks(made)
+        stories = deal_stories(sizes, seed)
+        framework = parse_framework(DEFAULT_FRAMEWORK.read_bytes())
         audit_targets = apportion(round(NATIONAL_AUDIT_ENTRIES * schools / NATIONAL_SCHOOLS), sizes)
         writer, guest = BulkWriter(), None
-        for batch in _batches(list(enumerate(zip(made, sizes, audit_targets, strict=True)))):
+        work = list(enumerate(zip(made, stories, audit_targets, strict=True)))
+        for batch in _batches(work):
             with transaction.atomic():
-                for index, (authority, size, audit_entries) in batch:
+                for index, (authority, its_stories, audit_entries) in batch:
                     builder = AuthorityBuilder(
                         writer,
                         authority=authority,
                         number=index + 1,
-                        size=size,
+                        stories=its_stories,
                         seed=seed,
                         now=now,
                         password=password,
-                        framework=frameworks[authority.pk][0],
-                        elements=frameworks[authority.pk][1],
+                        framework=framework,
                         guest=guest,
                     )
                     guest = builder.build()
-                    # The framework's import and the publication write an entry each.
-                    builder.security_log(max(0, audit_entries - builder.audit_entries - 2))
+                    # Publishing the list writes one more entry.
+                    builder.security_log(max(0, audit_entries - builder.audit_entries - 1))
                 writer.flush()
             done = sum(sizes[: index + 1])
             say(f"  {authority.slug}: {done:,} schools, {_since(started)}")
+        # Whatever the cache holds is of other data (published lists are cached by authority id
+        # and version, which the new data reuses).
+        cache.clear()
         _platform_admin(password, seed, now)
-        for authority in made:
-            with scope(authority=authority):
-                admin = Membership.objects.filter(role=Role.AUTHORITY_ADMIN).first().user
-                publish(authority, by=admin)
+        _publish(made)
         say(f"  lists published, {_since(started)}")
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+        with as_owner(), connection.cursor() as cursor:
+            cursor.execute("ANALYZE")  # the planner's statistics, for a bench run at once
         return _summary(started, made[0].slug, sizes[0])
 
 
@@ -202,8 +211,17 @@ def _batches(authorities) -> list[list]:
             batches.append([])
             schools = 0
         batches[-1].append(entry)
-        schools += entry[1][1]
+        schools += len(entry[1][1])
     return batches
+
+
+@transaction.atomic
+def _publish(authorities):
+    """Each authority's list, published by its admin as the portal publishes it."""
+    for authority in authorities:
+        with scope(authority=authority):
+            admin = Membership.objects.filter(role=Role.AUTHORITY_ADMIN).first().user
+            publish(authority, by=admin)
 
 
 def _since(started) -> str:
@@ -225,28 +243,6 @@ def _authorities(sizes, seed) -> list[Authority]:
     )
 
 
-def _frameworks(authorities) -> dict:
-    """Each authority's default framework, installed as the portal does: authority id ->
-    ((framework id, code), [(element id, number, title, [descriptor ids])])."""
-    for authority in authorities:
-        with scope(authority=authority):
-            install_default_framework(authority)
-    found = {}
-    elements = (
-        Element.objects.filter(framework__authority__in=authorities)
-        .select_related("framework")
-        .prefetch_related("descriptors")
-        .order_by("framework__authority", "number")
-    )
-    for element in elements:
-        framework = element.framework
-        entry = found.setdefault(framework.authority_id, ((framework.pk, framework.code), []))
-        entry[1].append(
-            (element.pk, element.number, element.title, [d.pk for d in element.descriptors.all()])
-        )
-    return found
-
-
 @transaction.atomic
 def _platform_admin(password, seed, now):
     user = User.objects.create(
@@ -258,7 +254,7 @@ def _platform_admin(password, seed, now):
         date_joined=now,
         second_factor_offered_at=now,
     )
-    user.totpdevice_set.create(name="Authenticator app", key=totp_key(seed, PLATFORM_EMAIL))
+    user.totpdevice_set.create(name=APP_NAME, key=totp_key(seed, PLATFORM_EMAIL))
 
 
 def _summary(started, largest, size) -> Summary:

@@ -2,6 +2,7 @@
 states its cycles are in. Numbers are given for the national scale (150 authorities, 24,000
 schools) and scaled to the size asked for, so `--schools 1000` keeps the same proportions."""
 
+import random
 from dataclasses import dataclass
 
 from accounts.models import Role
@@ -69,6 +70,22 @@ def story_counts(schools: int) -> dict[str, int]:
     weights = [s.schools for s in named] + [NATIONAL_SCHOOLS - sum(s.schools for s in named)]
     counts = apportion(schools, weights)
     return dict(zip([s.name for s in named] + ["outside"], counts, strict=True))
+
+
+def deal_stories(sizes: list[int], seed: int) -> list[list[tuple[str, State | None]]]:
+    """Each authority's schools' (story, state): the showcase first in the largest authority,
+    then the rest in the national proportions, shuffled across the country."""
+    counts = story_counts(sum(sizes) - len(SHOWCASE))
+    stories = [(name, None) for name, count in counts.items() for _ in range(count)]
+    random.Random(f"{seed}:stories").shuffle(stories)
+    stories = SHOWCASE + stories
+    starts = [sum(sizes[:n]) for n in range(len(sizes))]
+    return [stories[start : start + size] for start, size in zip(starts, sizes, strict=True)]
+
+
+def urn(authority_number: int, school_number: int) -> str:
+    """A school's URN: seven digits, unique in the country."""
+    return str(1_000_000 + authority_number * 10_000 + school_number)
 
 
 def forward_path(kind: Kind) -> list[State]:
@@ -142,9 +159,8 @@ def evidence_items(state: State) -> tuple[int, int]:
     path = PATHS[Kind.INITIAL]
     if path.index(state) < path.index(State.SELF_REVIEW):
         return (0, 0)
-    return {State.SELF_REVIEW: (0, 8), State.SUBMITTED: (4, 14), State.VALIDATED: (10, 40)}.get(
-        state, (15, 45)
-    )
+    growing = {State.SELF_REVIEW: (0, 7), State.SUBMITTED: (3, 12), State.VALIDATED: (8, 38)}
+    return growing.get(state, (13, 42))
 
 
 # The largest authority (scale-001) begins with these schools, so that a bench finds a case of

@@ -57,7 +57,6 @@ ESTABLISHMENT_TYPES = [
     "Free school",
 ]
 STREETS = ["Church Road", "School Lane", "Station Road", "Park Avenue", "Mill Lane", "High Street"]
-AREA_WORDS = ["North", "South", "East", "West", "Central", "Rural", "Valley", "Coast"]
 
 # What the self-review, reviews and reports say: a few sentences, picked and joined.
 PRACTICE = [
@@ -148,6 +147,7 @@ PRIORITY_ACTIONS = [
     "Train two more staff to lead the cluster's lesson study.",
 ]
 RATIONALE = "The report shows the evidence for the panel's decision on every element."
+PORTFOLIO_RETURNED = "The portfolio has no evidence from parents: add it before the visit."
 RETURN_COMMENT = "Please add the evidence for elements 4 and 8 before submitting again."
 WORKSHOP_TITLES = [
     "Building an inclusive classroom",
