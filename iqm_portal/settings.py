@@ -162,7 +162,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # the statement that sets the authority for row-level security (authorities/rls.py), so it
     # would read nothing: results are fetched in chunks on the client instead.
     DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+# Connections are kept and reused from request to request: opening one (a PostgreSQL backend's
+# start-up, SET ROLE) cost about half of a key page's time. A kept connection carries nothing of
+# the request before it: row-level security's setting lives only as long as its transaction
+# (authorities/rls.py), and tests/test_row_level_security.py checks it request after request.
+# A connection that broke while idle is found and replaced before the request uses it.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=600)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # The database role the application works as (authorities/rls.py): it owns no table and is no
 # superuser, so PostgreSQL's row-level security binds it. Each connection SET ROLEs to it; migrate
 # and flush run as the connecting user, the tables' owner. Empty: work as the connecting user
