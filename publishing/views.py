@@ -12,6 +12,7 @@ from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_safe
 
+from authorities import public_pages
 from authorities.access import ADMIN, authority_view
 from plaintext import neutralise, neutralised
 
@@ -46,7 +47,7 @@ def _readable(areas):
 
 def _proposal(authority):
     """The list as it would be published now, the current publication, and what would change."""
-    document = domain.current_list(authority)
+    document = domain.proposed_list(authority)
     current = domain.current_publication(authority)
     return document, current, domain.changes(current.content if current else None, document)
 
@@ -121,6 +122,7 @@ def _public_list(view):
 
     @require_safe
     @authority_view(public=True)
+    @public_pages.kept(public_pages.of_authority)
     @neutralised
     @wraps(view)
     def wrapper(request, authority_slug, version=None):
