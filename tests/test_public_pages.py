@@ -185,6 +185,10 @@ def test_the_preview_follows_every_change_to_what_it_lists(client, world, time_m
     )
     world.other_school.name = "Castle Primary School"  # a school renamed
     world.other_school.save()
+    assert proposed(client, world) == (
+        [("Bath", "Castle Primary School", QM), ("Bath", "Chandag Infant", QM)],
+        [],
+    )
     world.area.name = "Bath City"  # its area renamed
     world.area.save()
     assert proposed(client, world) == (
@@ -196,8 +200,9 @@ def test_the_preview_follows_every_change_to_what_it_lists(client, world, time_m
     assert proposed(client, world) == ([], ["Chandag Infant"])
     castle.refresh_from_db()
     assert castle.withdrawn_at is not None
-    award(world.other_school)
     start_cycle_for(world.authority, world.other_school, world.people["mentor"])  # a new cycle
+    assert proposed(client, world) == ([], ["Castle Primary School", "Chandag Infant"])
+    award(world.other_school)
     assert proposed(client, world) == (
         [("Bath City", "Castle Primary School", QM)],
         ["Chandag Infant"],
