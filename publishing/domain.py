@@ -132,13 +132,18 @@ def _list_stamp(authority_id) -> str:
     return f"publishing:list:{authority_id}"
 
 
-def proposed_list(authority) -> dict:
-    """The current list, kept in the cache (its admin pages show it on every visit) until one of
-    LIST_SOURCES changes, or the day does (awards begin and expire by the day). Publishing reads
-    the list afresh: what it confirms is checked against the database."""
+def kept_with_list(authority, what: str, make):
+    """`make()`, made from the current list, kept in the cache until one of LIST_SOURCES changes,
+    or the day does (awards begin and expire by the day)."""
     name = _list_stamp(authority.pk)
-    key = f"{name}:{stamps.stamp(name)}:{timezone.localdate().isoformat()}"
-    return cache.get_or_set(key, lambda: current_list(authority), LIST_SECONDS)
+    key = f"{name}:{stamps.stamp(name)}:{timezone.localdate().isoformat()}:{what}"
+    return cache.get_or_set(key, make, LIST_SECONDS)
+
+
+def proposed_list(authority) -> dict:
+    """The current list, kept (its admin pages show it on every visit). Publishing reads the list
+    afresh: what it confirms is checked against the database."""
+    return kept_with_list(authority, "document", lambda: current_list(authority))
 
 
 def publication_saved(sender, instance, **kwargs) -> None:

@@ -54,16 +54,34 @@ def _proposal(authority):
 
 @authority_view(*ADMIN)
 def preview(request, authority_slug):
-    document, current, changes = _proposal(request.authority)
+    document = domain.proposed_list(request.authority)
+    current = domain.find(request.authority)  # its content read only to render the changes
+
+    def proposal() -> str:
+        """The changes since the current version and the list marked with them: hundreds of
+        rows, rendered once for this list and this version."""
+        changes = domain.changes(current.content if current else None, document)
+        return render_to_string(
+            "publishing/_proposal.html",
+            {
+                "current": current,
+                "changes": changes,
+                "areas": _readable(changes.marked(document)),
+                "working_towards": document["working_towards"],
+            },
+        )
+
+    version = current.version if current else 0
     return render(
         request,
         "publishing/preview.html",
         {
             "document": document,
-            "areas": _readable(changes.marked(document)),
             "current": current,
-            "changes": changes,
-            "next_version": current.version + 1 if current else 1,
+            "next_version": version + 1,
+            "proposal": mark_safe(
+                domain.kept_with_list(request.authority, f"preview:v{version}", proposal)
+            ),
         },
     )
 

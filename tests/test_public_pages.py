@@ -228,3 +228,24 @@ def test_the_preview_is_read_once_until_the_list_changes(
         again = admin_client.get(url)
     assert first.context["document"] == again.context["document"]
     assert len(again.context["document"]["areas"][0]["schools"]) == schools
+
+
+def test_the_preview_shows_its_changes_against_the_version_published_now(admin_client, world):
+    url = reverse("publishing:preview", args=["bathnes"])
+    changes = lambda: re.findall(  # noqa: E731
+        r'<ul class="awards-change-list">(.*?)</ul>|<p>(Nothing has changed)',
+        admin_client.get(url).content.decode(),
+        re.S,
+    )
+    award(world.other_school)
+    assert changes() == []  # nothing published yet
+    publish(world.authority)
+    assert changes() == [("", "Nothing has changed")]
+    award(world.school)
+    assert [
+        re.sub(r"<[^>]+>", "", item).strip()
+        for item in re.findall(r"<li>(.*?)</li>", changes()[0][0])
+    ] == [
+        "New Chandag Infant (Bath): Inclusion Quality Mark",
+        "No longer working towards Chandag Infant",
+    ]
