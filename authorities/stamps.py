@@ -7,10 +7,13 @@ that is then already gone. The first renewal lets the transaction's own later re
 too, which never commits) see fresh values.
 """
 
+import logging
 import secrets
 
 from django.core.cache import cache
 from django.db import transaction
+
+logger = logging.getLogger(__name__)
 
 
 def _key(name: str) -> str:
@@ -28,8 +31,14 @@ def stamp(name: str) -> str:
 
 
 def renew(*names: str) -> None:
+    """New values for the stamps. A change is never refused for want of the cache: with Redis
+    down, what it keeps is stale until it expires (an hour at most, for what the portal keeps)."""
+
     def new_values():
-        cache.set_many({_key(name): secrets.token_hex(8) for name in names}, None)
+        try:
+            cache.set_many({_key(name): secrets.token_hex(8) for name in names}, None)
+        except Exception as error:  # noqa: BLE001 (the cache's client raises its own errors)
+            logger.warning("Could not renew the stamps %s: %s", names, error)
 
     new_values()
     if transaction.get_connection().in_atomic_block:

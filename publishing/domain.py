@@ -125,7 +125,7 @@ LIST_SOURCES = (
     "assessments.Cycle",
     "authorities.Authority",
 )
-LIST_SECONDS = 24 * 60 * 60
+LIST_SECONDS = 60 * 60
 
 
 def _list_stamp(authority_id) -> str:

@@ -45,7 +45,35 @@ def test_the_public_list_changes_when_the_authority_publishes_and_not_before(
     both = castle + [("Bath", "Chandag Infant", "Inclusion Quality Mark")]
     assert names_in(client, "/bathnes/awards.json") == both
     assert names_in(client, "/bathnes/awards/v1.json") == castle  # a version never changes
-    assert names_in(client, "/bathnes/awards/v2.json") == both
+    headers = lambda path: [  # noqa: E731 (rendered, then kept: the same)
+        {
+            h: r.get(h)
+            for h in ("Content-Type", "Access-Control-Allow-Origin", "Content-Disposition")
+        }
+        for r in (client.get(path), client.get(path))
+    ]
+    assert (
+        headers("/bathnes/awards.json")
+        == [
+            {
+                "Content-Type": "application/json",
+                "Access-Control-Allow-Origin": "*",
+                "Content-Disposition": None,
+            }
+        ]
+        * 2
+    )
+    assert (
+        headers("/bathnes/awards.csv")
+        == [
+            {
+                "Content-Type": "text/csv; charset=utf-8",
+                "Access-Control-Allow-Origin": None,
+                "Content-Disposition": 'attachment; filename="bathnes-awards-v2.csv"',
+            }
+        ]
+        * 2
+    )
     assert "This is an earlier version of the list" not in old_page
     assert (
         "This is an earlier version of the list"
@@ -248,4 +276,21 @@ def test_the_preview_shows_its_changes_against_the_version_published_now(admin_c
     ] == [
         "New Chandag Infant (Bath): Inclusion Quality Mark",
         "No longer working towards Chandag Infant",
+    ]
+
+
+def test_a_change_is_made_though_the_cache_cannot_be_reached(world, settings, caplog):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
+        }
+    }
+    world.school.name = "Chandag Infant School"
+    world.school.save()
+    with scope(authority=world.authority):
+        world.school.refresh_from_db()
+    assert world.school.name == "Chandag Infant School"
+    assert [r.getMessage().partition(",): ")[0] for r in caplog.records] == [
+        f"Could not renew the stamps ('publishing:list:{world.authority.pk}'"
     ]
