@@ -29,4 +29,5 @@ RUN useradd --create-home --uid 1000 iqm \
 USER iqm
 
 EXPOSE 8000
+# gunicorn reads /app/gunicorn.conf.py: the portal loaded and warmed up once, before the workers fork.
 CMD ["gunicorn", "iqm_portal.wsgi:application", "--bind", "0.0.0.0:8000"]

@@ -181,6 +181,23 @@ def remove_membership(*, membership, by):
             end_sessions(membership.user)
 
 
+def memberships_by_name(role: str = "") -> models.QuerySet[Membership]:
+    """The scope's memberships (of one role, or all) by the person's name, email, then role.
+
+    Each membership reads its person's name and email through the user's primary key, and a page's
+    users and schools are fetched for its rows alone: joined, the planner may instead scan every
+    user (and school) in the country to sort the authority's members before the LIMIT. A page so
+    costs the authority's members, never the nation's."""
+    person = User.objects.filter(pk=models.OuterRef("user_id")).order_by()
+    memberships = Membership.objects.annotate(
+        person_name=models.Subquery(person.values("full_name")),
+        person_email=models.Subquery(person.values("email")),
+    ).order_by("person_name", "person_email", "role", "pk")
+    if role:
+        memberships = memberships.filter(role=role)
+    return memberships.prefetch_related("user", "school")
+
+
 def people_of(authority):
     """The people an authority holds data about: its members, and anyone its audit log names (a
     former member, an erased person). Read inside the authority's scope."""

@@ -118,15 +118,10 @@ def _login_url():
 
 @authority_view(*ADMIN)
 def people(request, authority_slug):
-    memberships = Membership.objects.select_related("user", "school").order_by(
-        "user__full_name", "user__email", "role"
-    )
     role = request.GET.get("role", "")
     if role not in Role.values:
         role = ""
-    if role:
-        memberships = memberships.filter(role=role)
-    page = Paginator(memberships, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(domain.memberships_by_name(role), PAGE_SIZE).get_page(request.GET.get("page"))
     invitations = Invitation.objects.select_related("school").filter(
         accepted_at=None, revoked_at=None
     )[:50]

@@ -58,7 +58,8 @@ class AuditEntry(models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name_plural = "audit entries"
         indexes = [
-            models.Index(fields=["authority", "-created_at"]),
+            # The log's pages, newest first: ids read from the index alone (audit/domain.py).
+            models.Index(fields=["authority", "-created_at", "-id"]),
             models.Index(fields=["authority", "school", "-created_at"]),
             models.Index(fields=["authority", "person", "-created_at"]),
         ]

@@ -1,48 +1,68 @@
 from django import forms
-from django.core.paginator import Paginator
-from django.db.models import Q
 from django.shortcuts import render
+from django.urls import reverse
 
-from accounts.models import User
 from authorities.access import ADMIN, authority_view
 
-from .models import AuditEntry
-
-
-def _school_model():
-    """The School model, through the entry's foreign key: audit sits below schools."""
-    return AuditEntry._meta.get_field("school").remote_field.model
+from . import domain
 
 
 class AuditFilterForm(forms.Form):
-    school = forms.ModelChoiceField(queryset=None, required=False, empty_label="Any school")
-    person = forms.ModelChoiceField(
-        queryset=User.objects.none(),
+    """Text fields, each suggesting as the admin types (a datalist htmx fills from `suggestions`):
+    an authority's schools and people are hundreds, too many for a select."""
+
+    school = forms.CharField(
+        required=False, max_length=100, help_text="Its name, part of it, or its URN."
+    )
+    person = forms.CharField(
         required=False,
-        empty_label="Anyone",
-        help_text="Changes made by this person or to their roles.",
+        max_length=100,
+        help_text="Their name or email address, or part of it: changes made by them or to their "
+        "roles.",
     )
 
     def __init__(self, *args, authority, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["school"].queryset = _school_model().objects.only("name").order_by("name")
-        self.fields["person"].queryset = User.objects.filter(
-            memberships__authority=authority
-        ).distinct()
+        suggestions = reverse("audit:suggestions", args=[authority.slug])
+        for name, field in self.fields.items():
+            field.widget.input_type = "search"
+            field.widget.attrs.update(
+                {
+                    "autocomplete": "off",
+                    "list": f"audit-{name}-options",
+                    "hx-get": suggestions,
+                    "hx-trigger": "input changed delay:250ms",
+                    "hx-target": f"#audit-{name}-options",
+                    "hx-sync": "this:replace",
+                }
+            )
+
+
+def _cursor(value) -> int | None:
+    return int(value) if value and value.isdigit() and len(value) < 19 else None
 
 
 @authority_view(*ADMIN)
 def audit_log(request, authority_slug):
-    form = AuditFilterForm(request.GET or None, authority=request.authority)
-    entries = AuditEntry.objects.select_related("actor", "school", "person")
-    if form.is_bound and not form.is_valid():
-        entries = (
-            entries.none()
-        )  # the error is shown at the filter; a bad filter shows nothing, not everything
-    elif form.is_valid():
-        if school := form.cleaned_data["school"]:
-            entries = entries.filter(school=school)
-        if person := form.cleaned_data["person"]:
-            entries = entries.filter(Q(actor=person) | Q(person=person))
-    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    form = AuditFilterForm(request.GET, authority=request.authority)
+    page = None  # a bad filter shows nothing, not everything; the error is shown at the filter
+    if form.is_valid():
+        page = domain.log_page(
+            authority=request.authority,
+            **form.cleaned_data,
+            before=_cursor(request.GET.get("before")),
+            after=_cursor(request.GET.get("after")),
+        )
     return render(request, "audit/audit_log.html", {"form": form, "page": page})
+
+
+@authority_view(*ADMIN)
+def suggestions(request, authority_slug):
+    """The options of the filter's field being typed in (htmx sends that field alone)."""
+    form = AuditFilterForm(request.GET, authority=request.authority)
+    options = []
+    if form.is_valid() and (school := form.cleaned_data["school"]):
+        options = domain.school_suggestions(school)
+    elif form.is_valid() and (person := form.cleaned_data["person"]):
+        options = domain.person_suggestions(request.authority, person)
+    return render(request, "audit/_suggestions.html", {"options": options})

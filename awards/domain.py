@@ -271,8 +271,12 @@ def make_award(*, school, tier, decision, by) -> Award:
 
 
 def withdraw_awards(decision) -> None:
-    """A corrected decision's award no longer stands."""
-    Award.objects.filter(decision=decision, withdrawn_at=None).update(withdrawn_at=timezone.now())
+    """A corrected decision's award no longer stands. Saved one by one (there is one), so that
+    what keeps a copy of the awards hears of it (publishing/apps.py)."""
+    now = timezone.now()
+    for award in Award.objects.filter(decision=decision, withdrawn_at=None):
+        award.withdrawn_at = now
+        award.save(update_fields=["withdrawn_at"])
 
 
 # The plaque's status, as a filter on awards: an award with no plaque row yet has it to order.

@@ -9,6 +9,7 @@ from django.db.models import Avg, Count
 from django.urls import Resolver404, resolve
 from django.utils import timezone
 
+from authorities import public_pages
 from authorities.spreadsheets import text_cell
 
 from .models import PAGE_MAX_LENGTH, PageRating, TesterSignup
@@ -34,7 +35,9 @@ def is_public_page(authority, page: str) -> bool:
 
 
 def rate(*, authority, page: str, stars: int) -> PageRating:
-    return PageRating.objects.create(authority=authority, page=page, stars=stars)
+    rating = PageRating.objects.create(authority=authority, page=page, stars=stars)
+    public_pages.changed(authority.pk)  # the page's score, in its feedback box
+    return rating
 
 
 def sign_up(*, authority, name: str, email: str, page: str) -> TesterSignup:

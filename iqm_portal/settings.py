@@ -163,7 +163,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # the statement that sets the authority for row-level security (authorities/rls.py), so it
     # would read nothing: results are fetched in chunks on the client instead.
     DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+# Connections are kept and reused from request to request: opening one (a PostgreSQL backend's
+# start-up) cost about half of a key page's time. A kept connection carries nothing of
+# the request before it: row-level security's setting lives only as long as its transaction
+# (authorities/rls.py), and tests/test_row_level_security.py checks it request after request.
+# A connection that broke while idle is found and replaced before the request uses it.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=600)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # A read replica (a hot standby of DATABASE_URL's database) that the public pages read from
 # (authorities/replica.py), connected to as the primary is but at its own address.
 DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")

@@ -46,6 +46,7 @@ EARTH_RADIUS_KM = 6371.0088
 KM_PER_DEGREE = math.pi * EARTH_RADIUS_KM / 180
 TIERS = list(reversed(Tier))  # Flagship first
 NAME_MAX_LENGTH = 100
+QUERY = ("name", "authority", "area", "tier", "phase", "page")  # what a search reads
 
 
 def current_schools() -> QuerySet[PublishedSchool]:

@@ -9,6 +9,7 @@ from django.shortcuts import render
 from django.views.decorators.vary import vary_on_headers
 from django_scopes import scopes_disabled
 
+from authorities import public_pages
 from authorities.replica import from_replica
 from plaintext import neutralised
 from schools.models import School
@@ -32,8 +33,9 @@ def national(view):
 
 
 @login_not_required
-@neutralised
 @vary_on_headers("HX-Request")  # the same address answers htmx with the results alone
+@public_pages.kept(public_pages.of_nation, params=directory.QUERY)
+@neutralised
 @national
 def search(request):
     results = directory.find(request.GET)
@@ -46,6 +48,7 @@ def search(request):
 
 
 @login_not_required
+@public_pages.kept(public_pages.of_nation)
 @neutralised
 @national
 def school(request, authority, urn):

@@ -24,12 +24,14 @@ import io
 import json
 from dataclasses import dataclass, field
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from assessments.history import working_towards
 from audit.domain import record
+from authorities import public_pages, stamps
 from authorities.models import Authority
 from authorities.spreadsheets import text_cell
 from awards.models import Award, Tier
@@ -110,6 +112,49 @@ def _list_on(authority, on) -> tuple[list[Award], dict]:
 def current_list(authority) -> dict:
     """The list as it would be published now (without the version and time a publication adds)."""
     return _list_on(authority, timezone.localdate())[1]
+
+
+# What the list is made of: publishing/apps.py renews the authority's stamp when one is saved or
+# deleted. An import of schools saves its SchoolImport after updating them in bulk; a withdrawn
+# award is saved one by one (awards/domain.py).
+LIST_SOURCES = (
+    "awards.Award",
+    "schools.School",
+    "schools.Area",
+    "schools.SchoolImport",
+    "assessments.Cycle",
+    "authorities.Authority",
+)
+LIST_SECONDS = 60 * 60
+
+
+def _list_stamp(authority_id) -> str:
+    return f"publishing:list:{authority_id}"
+
+
+def kept_with_list(authority, what: str, make):
+    """`make()`, made from the current list, kept in the cache until one of LIST_SOURCES changes,
+    or the day does (awards begin and expire by the day)."""
+    name = _list_stamp(authority.pk)
+    key = f"{name}:{stamps.stamp(name)}:{timezone.localdate().isoformat()}:{what}"
+    return cache.get_or_set(key, make, LIST_SECONDS)
+
+
+def proposed_list(authority) -> dict:
+    """The current list, kept (its admin pages show it on every visit). Publishing reads the list
+    afresh: what it confirms is checked against the database."""
+    return kept_with_list(authority, "document", lambda: current_list(authority))
+
+
+def publication_saved(sender, instance, **kwargs) -> None:
+    """The authority's public pages and the directory show its publications (any saved, however:
+    a restore, a command's bulk load)."""
+    public_pages.changed(instance.authority_id, national=True)
+
+
+def list_sources_changed(sender, instance, **kwargs) -> None:
+    authority_id = instance.pk if isinstance(instance, Authority) else instance.authority_id
+    stamps.renew(_list_stamp(authority_id))
 
 
 # What changed
@@ -237,6 +282,7 @@ def publish(authority, by, confirmed=None) -> Publication:
     awards, document = _list_on(authority, now.date())
     version = previous.version + 1 if previous else 1
     if confirmed is not None and confirmed != fingerprint(version, document):
+        stamps.renew(_list_stamp(authority.pk))  # the list is shown again as it is now
         raise ValidationError(LIST_CHANGED, code="list_changed")
     content = {**document, "version": version, "published_at": now.isoformat()}
     if previous:

@@ -12,6 +12,7 @@ from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_safe
 
+from authorities import public_pages
 from authorities.access import ADMIN, authority_view
 from authorities.replica import from_replica
 from plaintext import neutralise, neutralised
@@ -47,23 +48,41 @@ def _readable(areas):
 
 def _proposal(authority):
     """The list as it would be published now, the current publication, and what would change."""
-    document = domain.current_list(authority)
+    document = domain.proposed_list(authority)
     current = domain.current_publication(authority)
     return document, current, domain.changes(current.content if current else None, document)
 
 
 @authority_view(*ADMIN)
 def preview(request, authority_slug):
-    document, current, changes = _proposal(request.authority)
+    document = domain.proposed_list(request.authority)
+    current = domain.find(request.authority)  # its content read only to render the changes
+
+    def proposal() -> str:
+        """The changes since the current version and the list marked with them: hundreds of
+        rows, rendered once for this list and this version."""
+        changes = domain.changes(current.content if current else None, document)
+        return render_to_string(
+            "publishing/_proposal.html",
+            {
+                "current": current,
+                "changes": changes,
+                "areas": _readable(changes.marked(document)),
+                "working_towards": document["working_towards"],
+            },
+        )
+
+    version = current.version if current else 0
     return render(
         request,
         "publishing/preview.html",
         {
             "document": document,
-            "areas": _readable(changes.marked(document)),
             "current": current,
-            "changes": changes,
-            "next_version": current.version + 1 if current else 1,
+            "next_version": version + 1,
+            "proposal": mark_safe(
+                domain.kept_with_list(request.authority, f"preview:v{version}", proposal)
+            ),
         },
     )
 
@@ -122,6 +141,7 @@ def _public_list(view):
 
     @require_safe
     @authority_view(public=True)
+    @public_pages.kept(public_pages.of_authority)
     @neutralised
     @from_replica
     @wraps(view)

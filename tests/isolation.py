@@ -840,6 +840,7 @@ URLS = {
         ADMIN, objects=_invitation, method="post", ok=302, changes=_invitation_revoked
     ),
     "audit:log": Case(ADMIN),
+    "audit:suggestions": Case(ADMIN),
     "assessments:cycles": Case(EVERYONE),
     "assessments:cycle_start": Case(ADMIN),
     "assessments:cycle": on_cycle(objects=_cycle),

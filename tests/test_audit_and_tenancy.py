@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.db import connection, transaction
 from django.db.utils import InternalError
@@ -71,7 +73,7 @@ def test_the_database_refuses_to_change_the_log(entry):
                 cursor.execute(sql)
 
 
-def test_audit_log_filters_by_school_and_person(admin_client, world, entry):
+def test_audit_log_filters_by_school_and_person_as_typed(admin_client, world, entry):
     with scope(authority=world.authority):
         record(
             authority=world.authority,
@@ -79,54 +81,166 @@ def test_audit_log_filters_by_school_and_person(admin_client, world, entry):
             action="area.changed",
             obj=world.area,
         )
+        record(
+            authority=world.authority,
+            actor=world.others["other_mentor"],
+            action="area.changed",
+            obj=world.area,
+            school=world.other_school,
+        )
     url = reverse("audit:log", args=["bathnes"])
-    actions = lambda params: [e.action for e in admin_client.get(url, params).context["page"]]  # noqa: E731
-    assert actions({}) == [
-        "area.changed",
-        "school.changed",
-        "signed_in",  # the admin (admin_client), before the entry fixture's change
-        "cycle.registered",
-        "framework.imported",
+    actions = lambda params: [  # noqa: E731
+        (e.action, e.actor.email if e.actor else None)
+        for e in admin_client.get(url, params).context["page"].entries
     ]
-    assert actions({"school": world.school.pk}) == ["school.changed", "cycle.registered"]
-    assert actions({"person": world.people["mentor"].pk}) == ["area.changed"]
-    assert actions({"person": world.outsider.pk}) == []  # not a choice here: refused
-    response = admin_client.get(url, {"person": world.outsider.pk})
-    assert response.context["form"].errors == {
-        "person": ["Select a valid choice. That choice is not one of the available choices."]
-    }
+    assert actions({}) == [
+        ("area.changed", "other_mentor@bathnes.test"),
+        ("area.changed", "mentor@bathnes.test"),
+        ("school.changed", "authority_admin@bathnes.test"),
+        ("signed_in", "authority_admin@bathnes.test"),  # before the entry fixture's change
+        ("cycle.registered", None),
+        ("framework.imported", None),
+    ]
+    about_chandag = [("school.changed", "authority_admin@bathnes.test"), ("cycle.registered", None)]
+    assert actions({"school": "Chandag Infant"}) == about_chandag  # a suggestion chosen
+    assert actions({"school": world.school.urn}) == about_chandag
+    assert actions({"school": "  chandag "}) == about_chandag  # part of a name, any case
+    assert actions({"school": "C"}) == [  # both schools' names hold it
+        ("area.changed", "other_mentor@bathnes.test"),
+        ("school.changed", "authority_admin@bathnes.test"),
+        ("cycle.registered", None),
+    ]
+    assert actions({"school": "Outsider Academy"}) == []  # another authority's school
+    assert actions({"person": "mentor@bathnes.test"}) == [  # exactly: not other_mentor
+        ("area.changed", "mentor@bathnes.test")
+    ]
+    assert actions({"person": "MENTOR@"}) == [
+        ("area.changed", "other_mentor@bathnes.test"),
+        ("area.changed", "mentor@bathnes.test"),
+    ]
+    assert actions({"person": world.outsider.email}) == []  # not a member here
+    assert actions({"person": "mentor@bathnes.test", "school": "Castle"}) == []
 
 
-@pytest.mark.parametrize("extra", [1, 3])
-def test_audit_log_query_count_does_not_grow(admin_client, world, django_assert_num_queries, extra):
+def test_a_filter_that_is_not_text_shows_nothing_and_says_why(admin_client, world, entry):
+    response = admin_client.get(reverse("audit:log", args=["bathnes"]), {"school": "a\x00b"})
+    assert response.context["page"] is None
+    assert response.context["form"].errors == {"school": ["Null characters are not allowed."]}
+    assert "Nothing recorded for this filter." in response.content.decode()
+
+
+def _entries(world, count, **kwargs):
     with scope(authority=world.authority):
-        for _ in range(extra):
+        return [
             record(
                 authority=world.authority,
                 actor=world.people["mentor"],
                 action="area.changed",
                 obj=world.area,
-                school=world.school,
-                person=world.people["mentor"],
-            )
-    # session, user, authority, memberships, switcher, count, page; the filter's two choice lists
-    with django_assert_num_queries(9):
-        response = admin_client.get(reverse("audit:log", args=["bathnes"]))
+                **kwargs,
+            ).pk
+            for _ in range(count)
+        ]
+
+
+def test_the_audit_log_pages_from_entry_to_entry(admin_client, world):
+    with scope(authority=world.authority):
+        first = list(AuditEntry.objects.values_list("pk", flat=True))  # the world's own three
+    made = _entries(world, 117)
+    newest_first = made[::-1] + first
+    url = reverse("audit:log", args=["bathnes"])
+
+    def page(**params):
+        page = admin_client.get(url, params).context["page"]
+        return [e.pk for e in page.entries], page.newer, page.older
+
+    assert page() == (newest_first[:50], None, newest_first[49])
+    assert page(before=newest_first[49]) == (
+        newest_first[50:100],
+        newest_first[50],
+        newest_first[99],
+    )
+    assert page(before=newest_first[99]) == (newest_first[100:], newest_first[100], None)
+    assert page(after=newest_first[100]) == (
+        newest_first[50:100],
+        newest_first[50],
+        newest_first[99],
+    )
+    assert page(after=newest_first[50]) == (newest_first[:50], None, newest_first[49])  # the newest
+    response = admin_client.get(url, {"school": "", "before": newest_first[49]})
+    assert re.findall(r'<a rel="(\w+)" href="([^"]+)"', response.content.decode()) == [
+        ("prev", f"?school=&amp;after={newest_first[50]}"),
+        ("next", f"?school=&amp;before={newest_first[99]}"),
+    ]
+
+
+def test_an_entry_of_another_authority_is_no_place_in_the_log(admin_client, world):
+    _entries(world, 3)
+    with scope(authority=world.authority):
+        newest = list(AuditEntry.objects.values_list("pk", flat=True))
+    with scope(authority=world.outsider_authority):
+        outsider = record(
+            authority=world.outsider_authority, actor=None, action="x", obj=world.outsider_school
+        )
+    url = reverse("audit:log", args=["bathnes"])
+    page = admin_client.get(url, {"before": outsider.pk}).context["page"]
+    assert (page.entries, page.newer, page.older) == ([], None, None)
+    page = admin_client.get(url, {"after": outsider.pk}).context["page"]  # the newest, then
+    assert ([e.pk for e in page.entries], page.newer, page.older) == (newest, None, None)
+
+
+def test_the_filter_suggests_schools_and_people_as_typed(admin_client, world):
+    url = reverse("audit:suggestions", args=["bathnes"])
+    options = lambda params: re.findall(  # noqa: E731
+        r'<option value="([^"]*)">([^<]*)</option>', admin_client.get(url, params).content.decode()
+    )
+    assert options({"school": "ha"}) == [("Chandag Infant", f"URN {world.school.urn}")]
+    assert options({"school": " c"}) == [
+        ("Castle Primary", f"URN {world.other_school.urn}"),
+        ("Chandag Infant", f"URN {world.school.urn}"),
+    ]
+    assert options({"school": world.other_school.urn}) == [
+        ("Castle Primary", f"URN {world.other_school.urn}")
+    ]
+    assert options({"person": "MENTOR"}) == [
+        ("mentor@bathnes.test", "Mentor"),
+        ("other_mentor@bathnes.test", "other mentor"),
+    ]
+    assert options({"person": "outsider"}) == []  # not a member here
+    assert options({"school": "Outsider"}) == []
+    assert options({"school": "a\x00"}) == []
+    assert options({}) == []
+
+
+@pytest.mark.parametrize("extra", [1, 3, 50])
+def test_audit_log_query_count_does_not_grow(admin_client, world, django_assert_num_queries, extra):
+    _entries(world, extra, school=world.school, person=world.people["mentor"])
+    url = reverse("audit:log", args=["bathnes"])
+    # session, user, authority, memberships, switcher, the page of entries (no count)
+    with django_assert_num_queries(6):
+        response = admin_client.get(url)
     # the world's framework import and cycle registration, and the admin's sign-in
-    assert len(response.context["page"]) == 2 + extra + 1
+    assert len(response.context["page"].entries) == min(2 + extra + 1, 50)
+    # and the ids of the schools and people the texts name: exactly (the school, one query), else
+    # in part (the person: a second query)
+    with django_assert_num_queries(9):
+        response = admin_client.get(url, {"school": "Chandag Infant", "person": "mentor@"})
+    assert len(response.context["page"].entries) == min(extra, 50)
 
 
-@pytest.mark.parametrize("extra", [1, 3])
+@pytest.mark.parametrize("extra", [1, 3, 50])
 def test_people_list_query_count_does_not_grow(
     admin_client, world, django_assert_num_queries, extra
 ):
     from .factories import MembershipFactory
 
     MembershipFactory.create_batch(extra, authority=world.authority, role="mentor")
-    with django_assert_num_queries(8):
+    # session, user, authority, memberships, switcher, count, the page, its people and schools,
+    # invitations
+    with django_assert_num_queries(10):
         response = admin_client.get(reverse("people:list", args=["bathnes"]))
     # a role each, a second moderator, three more panel members and four with no part in the cycle
-    assert len(response.context["page"]) == 16 + extra
+    assert len(response.context["page"]) == min(16 + extra, 50)
 
 
 @pytest.mark.parametrize(

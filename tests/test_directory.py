@@ -461,6 +461,11 @@ def test_query_count_does_not_grow_with_the_schools(client, db, schools, django_
         assert (
             client.get(reverse("directory:school", args=[authority.slug, urn])).status_code == 200
         )
+    # Asked again, each is answered from the cache whole (authorities/public_pages.py).
+    with django_assert_num_queries(0):
+        client.get(url)
+        client.get(url, {"name": "school", "tier": "quality_mark"})
+        client.get(reverse("directory:school", args=[authority.slug, urn]))
 
 
 def test_24000_schools(db):

@@ -296,3 +296,100 @@ def test_iterating_a_queryset_outside_a_transaction_reads_the_scope_rows(world, 
     with scope(authority=world.authority):
         names = [school.name for school in School.objects.order_by("name").iterator()]
     assert names == ["Castle Primary", "Chandag Infant"]
+
+
+# One web process, one kept connection, one request after another ----------------------------
+
+
+def boom(request, authority_slug):
+    """Reads its authority's schools in a transaction, then fails in the database mid-request."""
+    with transaction.atomic():
+        list(School.objects.all())
+        raw("SELECT 1 / 0")
+
+
+def _failing_urls():
+    from django.urls import include, path
+
+    from authorities.access import ADMIN, authority_view
+
+    return [
+        path("<slug:authority_slug>/boom/", authority_view(*ADMIN)(boom)),
+        path("", include("iqm_portal.urls")),
+    ]
+
+
+urlpatterns = []  # this module is the URLconf of the tests below (with_a_failing_view)
+
+
+@pytest.fixture
+def with_a_failing_view(settings):
+    urlpatterns[:] = _failing_urls()
+    settings.ROOT_URLCONF = __name__
+    yield
+    urlpatterns.clear()
+
+
+@pytest.fixture
+def kept_connection(monkeypatch):
+    """Connections kept as in production (settings: CONN_MAX_AGE), and requests served as a WSGI
+    server serves them: Django's own request_started / request_finished close a connection only
+    when it is too old or broken (the test client never closes one)."""
+    monkeypatch.setitem(connection.settings_dict, "CONN_MAX_AGE", 600)
+    connection.close()  # opened under the test settings' own CONN_MAX_AGE
+
+
+def served(path, user=None):
+    """The response to a GET of `path` through Django's WSGI handler, signed in as `user`, and the
+    database session the request used."""
+    from wsgiref.util import setup_testing_defaults
+
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.test import Client
+
+    environ = {"PATH_INFO": path, "REQUEST_METHOD": "GET", "HTTP_HOST": "localhost"}
+    if user is not None:
+        client = Client()
+        client.force_login(user)
+        environ["HTTP_COOKIE"] = f"sessionid={client.cookies['sessionid'].value}"
+    setup_testing_defaults(environ)
+    status = []
+    response = WSGIHandler()(environ, lambda code, headers: status.append(int(code[:3])))
+    body = b"".join(response).decode()
+    response.close()  # request_finished: the connection is kept, or closed if too old or broken
+    kept = connection.connection
+    return status[0], body, kept.info.backend_pid if kept else None
+
+
+def school_names(body):
+    import re
+
+    return re.findall(r'<tr><td><a href="/[a-z]+/schools/\d+/">([^<]+)</a>', body)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_kept_connection_carries_nothing_from_one_request_to_the_next(world, kept_connection):
+    first = served("/bathnes/schools/", world.people["authority_admin"])
+    second = served("/outsider/schools/", world.outsider)
+    third = served("/bathnes/schools/")  # signed out: sent to sign in, reading nothing
+    assert (first[0], school_names(first[1])) == (200, ["Castle Primary", "Chandag Infant"])
+    assert (second[0], school_names(second[1])) == (200, ["Outsider Academy"])
+    assert third[0] == 302
+    sessions = [first[2], second[2], third[2]]
+    assert None not in sessions and len(set(sessions)) == 1  # one database session, kept
+    assert unwrapped("SELECT current_setting('iqm.authority', true)") == ""
+    assert unwrapped("SELECT current_user") == "iqm_app"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_request_that_fails_in_the_database_leaves_nothing_to_the_next(
+    world, kept_connection, with_a_failing_view
+):
+    failed = served("/bathnes/boom/", world.people["authority_admin"])
+    after = served("/outsider/schools/", world.outsider)
+    assert failed[0] == 500
+    assert (after[0], school_names(after[1])) == (200, ["Outsider Academy"])
+    assert failed[2] == after[2] is not None  # still usable after the error, so it was kept
+    assert not connection.in_atomic_block
+    assert unwrapped("SELECT current_setting('iqm.authority', true)") == ""
+    assert unwrapped("SELECT current_user") == "iqm_app"

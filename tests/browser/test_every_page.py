@@ -446,6 +446,8 @@ NOT_PAGES = {
     "publishing:version_json": NotPage(lambda d: {"version": 1}, "application/json"),
     "publishing:version_csv": NotPage(lambda d: {"version": 1}, "text/csv"),
     "overview:csv": NotPage(lambda d: {"figure": "awards-by-area"}, "text/csv"),
+    # The audit log filter's suggestions: the <option>s htmx puts in its datalists as one types.
+    "audit:suggestions": NotPage(lambda d: {}, "text/html"),
     # A file of the school's evidence: the demo's evidence is a link, and
     # tests/browser/test_portfolio.py uploads and downloads a file.
     "portfolios:download": None,

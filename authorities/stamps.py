@@ -1,0 +1,45 @@
+"""Stamps: short values in the cache that cached things are keyed on, renewed whenever what those
+things are made of changes, so a stale one is never read again (it expires by itself).
+
+A stamp is renewed at once and again when the change's transaction commits: a request that read
+the data before the commit and cached it under the stamp in between has cached it under a stamp
+that is then already gone. The first renewal lets the transaction's own later reads (a test's
+too, which never commits) see fresh values.
+"""
+
+import logging
+import secrets
+
+from django.core.cache import cache
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+
+def _key(name: str) -> str:
+    return f"stamp:{name}"
+
+
+def stamp(name: str) -> str:
+    """The stamp's value now; a new one when the cache has none (its first use, a flushed cache)."""
+    key = _key(name)
+    value = cache.get(key)
+    if value is None:
+        cache.add(key, secrets.token_hex(8), None)
+        value = cache.get(key)
+    return value
+
+
+def renew(*names: str) -> None:
+    """New values for the stamps. A change is never refused for want of the cache: with Redis
+    down, what it keeps is stale until it expires (an hour at most, for what the portal keeps)."""
+
+    def new_values():
+        try:
+            cache.set_many({_key(name): secrets.token_hex(8) for name in names}, None)
+        except Exception as error:  # noqa: BLE001 (the cache's client raises its own errors)
+            logger.warning("Could not renew the stamps %s: %s", names, error)
+
+    new_values()
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(new_values)
