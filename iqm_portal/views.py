@@ -113,7 +113,7 @@ def dashboard(request, authority_slug):
     page = Paginator(my_cases(user, authority), 10).get_page(request.GET.get("page"))
     context = {
         "my_roles": request.memberships,
-        "work": my_work(user, authority),
+        "work": my_work(user, authority, request.GET.get("work")),
         "cases": cases(user, authority, page),
         "cases_page": page,
     }

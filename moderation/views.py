@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -46,37 +47,39 @@ def _require(predicate, request, obj):
         raise PermissionDenied
 
 
+QUEUE_PER_PAGE = 10
+UNDER_WAY_PER_PAGE = 25
+# The cases past the desk check and not yet decided.
+UNDER_WAY = (workflow.PANEL_STATES | workflow.PLANNING_STATES) - {
+    State.PORTFOLIO_SUBMITTED,
+    State.DECIDED,
+}
+
+
 @authority_view()
 def queue(request, authority_slug):
     """Submitted portfolios, oldest first, with the days they have waited; then the cases under
-    way. For the desk checkers, of the cases they may see."""
-    _require(workflow.is_desk_checker, request, request.authority)
-    cases = list(
-        workflow.visible_cycles(request.user, request.authority)
-        .filter(state__in=workflow.PANEL_STATES | workflow.PLANNING_STATES)
-        .exclude(state=State.DECIDED)
+    way. For the desk checkers, of the cases they may see. Each list is paged on its own."""
+    user, authority = request.user, request.authority
+    _require(workflow.is_desk_checker, request, authority)
+    waiting = Paginator(
+        workflow.desk_checks(user, authority)
         .select_related("school", "mentor")
-        .prefetch_related("school__conflicts")  # who may desk-check each
-        .order_by("portfolio_submitted_at", "pk")
-    )
+        .order_by("portfolio_submitted_at", "pk"),
+        QUEUE_PER_PAGE,
+    ).get_page(request.GET.get("waiting"))
     today = timezone.localdate()
-    for cycle in cases:
-        cycle.days_waiting = (
-            (today - timezone.localdate(cycle.portfolio_submitted_at)).days
-            if cycle.portfolio_submitted_at
-            else 0
-        )
-    return render(
-        request,
-        "moderation/queue.html",
-        {
-            "waiting": [
-                c for c in cases if workflow.STEPS["accept_for_visit"].test(request.user, c)
-            ],
-            "under_way": [c for c in cases if c.state != State.PORTFOLIO_SUBMITTED],
-            "return_form": ReturnPortfolioForm(),
-        },
-    )
+    for cycle in waiting:
+        submitted = cycle.portfolio_submitted_at
+        cycle.days_waiting = (today - timezone.localdate(submitted)).days if submitted else 0
+    under_way = Paginator(
+        workflow.visible_cycles(user, authority)
+        .filter(state__in=UNDER_WAY)
+        .select_related("school")
+        .order_by("portfolio_submitted_at", "pk"),
+        UNDER_WAY_PER_PAGE,
+    ).get_page(request.GET.get("under_way"))
+    return render(request, "moderation/queue.html", {"waiting": waiting, "under_way": under_way})
 
 
 @require_POST
@@ -101,6 +104,9 @@ def desk_check(request, authority_slug, cycle_pk):
     except (TransitionError, ValidationError, PermissionDenied) as error:
         messages.error(request, _error(error))
     return redirect("moderation:queue", authority_slug)
+
+
+NOTES_PER_PAGE = 20
 
 
 @authority_view()
@@ -149,11 +155,13 @@ def visit(request, authority_slug, cycle_pk):
                 return redirect("moderation:visit", authority_slug, cycle.pk)
     if request.method == "POST" and plan_form is None and note_form is None:
         raise PermissionDenied
-    notes = (
-        the_visit.notes.select_related("author").prefetch_related("elements")
-        if the_visit and workflow.may_see_visit_notes.test(request.user, cycle)
-        else []
-    )
+    notes = None
+    if the_visit and workflow.may_see_visit_notes.test(request.user, cycle):
+        notes = Paginator(
+            the_visit.notes.select_related("author").prefetch_related("elements"), NOTES_PER_PAGE
+        )
+        # Opened at the latest notes, where a new one is added.
+        notes = notes.get_page(request.GET.get("notes") or notes.num_pages)
     return render(
         request,
         "moderation/visit.html",
