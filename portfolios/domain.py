@@ -5,7 +5,8 @@ import logging
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import Count, OuterRef, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from assessments.domain import lock_cycle, take
@@ -85,6 +86,63 @@ def coverage(cycle) -> tuple[list[Element], list[Element]]:
         )
     )
     return elements, [e for e in elements if e.pk not in covered]
+
+
+NOT_LINKED = "none"  # the filter of the items linked to no element
+
+
+def coverage_by_element(cycle) -> list[Element]:
+    """The framework's elements, each with how many items are linked to it (`item_count`) and
+    how many of its statements (`descriptor_count`) the evidence covers (`covered`)."""
+    links = EvidenceItem.elements.through.objects.filter(
+        evidenceitem__cycle=cycle, element=OuterRef("pk")
+    ).values("element")
+    covering = EvidenceItem.descriptors.through.objects.filter(
+        evidenceitem__cycle=cycle, descriptor__element=OuterRef("pk")
+    ).values("descriptor__element")
+    return list(
+        Element.objects.filter(framework=cycle.framework_id)
+        .annotate(
+            descriptor_count=Count("descriptors"),
+            item_count=_count(links.annotate(n=Count("evidenceitem"))),
+            covered=_count(covering.annotate(n=Count("descriptor", distinct=True))),
+        )
+        .order_by("number")
+    )
+
+
+def _count(grouped):
+    return Coalesce(Subquery(grouped.order_by().values("n")), 0)
+
+
+def evidence(cycle, element=""):
+    """The portfolio's items by title, each with its comments counted: all, or those linked to
+    one element (its pk), or to none (NOT_LINKED). For a page: `with_element_numbers` then."""
+    items = cycle.evidence.all()
+    if element == NOT_LINKED:
+        items = items.filter(elements__isnull=True)
+    elif element:
+        items = items.filter(elements=element)
+    comments = ItemComment.objects.filter(item=OuterRef("pk")).values("item")
+    return (
+        items.select_related("file")
+        .annotate(comment_count=_count(comments.annotate(n=Count("pk"))))
+        .order_by("title", "pk")
+    )
+
+
+def with_element_numbers(items) -> None:
+    """Each item's `element_numbers`, read for a page of items in one query."""
+    numbers = {item.pk: [] for item in items}
+    if not numbers:
+        return
+    links = EvidenceItem.elements.through.objects.filter(evidenceitem__in=numbers)
+    for item_pk, number in links.order_by("element__number").values_list(
+        "evidenceitem", "element__number"
+    ):
+        numbers[item_pk].append(number)
+    for item in items:
+        item.element_numbers = numbers[item.pk]
 
 
 def _links_snapshot(item):
