@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Prefetch
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -31,7 +32,7 @@ from .forms import (
     ReturnPortfolioForm,
     VisitForm,
 )
-from .models import Conflict, Decision, Outcome, Report, VisitNote
+from .models import Ballot, Conflict, Decision, Outcome, Report, VisitNote
 
 State = Cycle.State
 
@@ -111,7 +112,7 @@ NOTES_PER_PAGE = 20
 
 @authority_view()
 def visit(request, authority_slug, cycle_pk):
-    cycle = get_cycle(request, cycle_pk)
+    cycle = get_cycle(request, cycle_pk, related=["visit"], prefetch=["visit__moderators"])
     actions = workflow.allowed(request.user, cycle)
     review = domain.renewal_tier(cycle) is not None
     plan_form = None
@@ -506,10 +507,19 @@ def _notes_closed(request, cycle) -> str:
 @authority_view()
 def panel(request, authority_slug, cycle_pk):
     """The vote on a case: members see the others' votes only once they have voted."""
-    cycle = get_cycle(request, cycle_pk)
+    cycle = get_cycle(
+        request,
+        cycle_pk,
+        related=["visit", "panel_vote"],
+        # The ballots, read once for the page, the tally and who has voted.
+        prefetch=[
+            "visit__moderators",
+            Prefetch("panel_vote__ballots", Ballot.objects.select_related("member")),
+        ],
+    )
     _require(workflow.may_see_panel, request, cycle)
     vote = getattr(cycle, "panel_vote", None)
-    ballots = list(vote.ballots.select_related("member")) if vote else []
+    ballots = list(vote.ballots.all()) if vote else []
     mine = next((b for b in ballots if b.member_id == request.user.pk), None)
     actions = workflow.allowed(request.user, cycle)
     is_chair = workflow.is_acting_chair.test(request.user, cycle)
