@@ -685,6 +685,9 @@ def _decide(request, cycle, form):
     return _decide_check(request, cycle, form, status=422)
 
 
+CONFLICTS_PER_PAGE = 50
+
+
 @authority_view()
 def conflicts(request, authority_slug):
     _require(is_authority_staff, request, request.authority)
@@ -702,7 +705,8 @@ def conflicts(request, authority_slug):
                 "Conflict declared: you will not be asked to moderate or vote on that school.",
             )
             return redirect("moderation:conflicts", authority_slug)
-    declared = Conflict.objects.select_related("school", "person").order_by("school__name")
+    declared = Conflict.objects.select_related("school", "person").order_by("school__name", "pk")
     if not is_authority_admin.test(request.user, request.authority):
         declared = declared.filter(person=request.user)
-    return render(request, "moderation/conflicts.html", {"form": form, "conflicts": declared})
+    page = Paginator(declared, CONFLICTS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "moderation/conflicts.html", {"form": form, "conflicts": page})
