@@ -305,11 +305,11 @@ def test_the_report_shows_each_element_beside_its_ratings_notes_and_evidence(
 ):
     two = _beside_world(world, draft, count)
     client.force_login(world.people["moderator"])
-    # The authority, session, user, memberships and their authorities; the cycle with its report
-    # and visit, who signed, the moderators; the elements and findings; the school's conflicts,
-    # awards and cluster partners (the tiers it may have); beside the elements: the answers,
-    # reviews, notes, the notes' elements and the evidence's.
-    with django_assert_num_queries(18):
+    # The authority, session, user, memberships and their authorities; the cycle with its visit,
+    # the moderators, the report and who signed it; the elements and findings; the school's
+    # conflicts, awards and cluster partners (the tiers it may have); beside the elements: the
+    # answers, reviews, notes, the notes' elements and the evidence's.
+    with django_assert_num_queries(19):
         response = client.get(_url(draft))
     assert response.status_code == 200
     sections = {e.number: (section, beside) for e, section, beside in response.context["elements"]}
