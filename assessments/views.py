@@ -85,7 +85,8 @@ def cycle_start(request, authority_slug):
 
 @authority_view()
 def cycle_detail(request, authority_slug, cycle_pk):
-    cycle = get_cycle(request, cycle_pk)
+    # The later stages' records, which its links and outcome read: one query with the cycle.
+    cycle = get_cycle(request, cycle_pk, related=["visit", "report", "ratification", "panel_vote"])
     if cycle.kind in workflow.REVIEW_KINDS:  # a review's page is its annual update
         return redirect("reviews:update", authority_slug, cycle.pk)
     user = request.user
