@@ -5,7 +5,7 @@ import logging
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, OuterRef, Subquery, Sum
+from django.db.models import Count, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -91,28 +91,37 @@ def coverage(cycle) -> tuple[list[Element], list[Element]]:
 NOT_LINKED = "none"  # the filter of the items linked to no element
 
 
-def coverage_by_element(cycle) -> list[Element]:
+def coverage_by_element(cycle) -> tuple[list[Element], int]:
     """The framework's elements, each with how many items are linked to it (`item_count`) and
-    how many of its statements (`descriptor_count`) the evidence covers (`covered`)."""
-    links = EvidenceItem.elements.through.objects.filter(
-        evidenceitem__cycle=cycle, element=OuterRef("pk")
-    ).values("element")
-    covering = EvidenceItem.descriptors.through.objects.filter(
-        evidenceitem__cycle=cycle, descriptor__element=OuterRef("pk")
-    ).values("descriptor__element")
-    return list(
+    how many of its statements (`descriptor_count`) the evidence covers (`covered`); and how many
+    items are linked to no element. The cycle's links are counted in one pass: a subquery per
+    element would read all the cycle's items again for each element."""
+    elements = list(
         Element.objects.filter(framework=cycle.framework_id)
-        .annotate(
-            descriptor_count=Count("descriptors"),
-            item_count=_count(links.annotate(n=Count("evidenceitem"))),
-            covered=_count(covering.annotate(n=Count("descriptor", distinct=True))),
-        )
+        .annotate(descriptor_count=Count("descriptors"))
         .order_by("number")
     )
-
-
-def _count(grouped):
-    return Coalesce(Subquery(grouped.order_by().values("n")), 0)
+    links = EvidenceItem.elements.through.objects.filter(evidenceitem__cycle=cycle)
+    covering = EvidenceItem.descriptors.through.objects.filter(evidenceitem__cycle=cycle)
+    not_linked = cycle.evidence.filter(elements__isnull=True)
+    counts = {}
+    for fact, element_pk, count in (
+        links.order_by()
+        .values_list(Value("item_count"), "element")
+        .annotate(n=Count("evidenceitem"))
+        .union(
+            covering.order_by()
+            .values_list(Value("covered"), "descriptor__element")
+            .annotate(n=Count("descriptor", distinct=True)),
+            not_linked.order_by().values_list(Value(NOT_LINKED), Value(0)).annotate(n=Count("pk")),
+            all=True,
+        )
+    ):
+        counts[fact, element_pk] = count
+    for element in elements:
+        element.item_count = counts.get(("item_count", element.pk), 0)
+        element.covered = counts.get(("covered", element.pk), 0)
+    return elements, counts[NOT_LINKED, 0]
 
 
 def evidence(cycle, element=""):
@@ -123,10 +132,12 @@ def evidence(cycle, element=""):
         items = items.filter(elements__isnull=True)
     elif element:
         items = items.filter(elements=element)
-    comments = ItemComment.objects.filter(item=OuterRef("pk")).values("item")
+    # Counted for each item of the page alone (a join would count them for every item).
+    comments = ItemComment.objects.filter(item=OuterRef("pk")).order_by().values("item")
+    counted = comments.annotate(n=Count("pk")).values("n")
     return (
         items.select_related("file")
-        .annotate(comment_count=_count(comments.annotate(n=Count("pk"))))
+        .annotate(comment_count=Coalesce(Subquery(counted), 0))
         .order_by("title", "pk")
     )
 

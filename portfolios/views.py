@@ -34,7 +34,7 @@ def portfolio(request, authority_slug, cycle_pk):
 
 
 def _portfolio_page(request, cycle, upload_form=None):
-    elements = domain.coverage_by_element(cycle)
+    elements, not_linked = domain.coverage_by_element(cycle)
     shown = request.GET.get("element", "")
     element = next((e for e in elements if str(e.pk) == shown), None)
     if element is None and shown != domain.NOT_LINKED:
@@ -51,7 +51,7 @@ def _portfolio_page(request, cycle, upload_form=None):
         {
             "cycle": cycle,
             "elements": elements,
-            "not_linked": domain.evidence(cycle, domain.NOT_LINKED).count(),
+            "not_linked": not_linked,
             "shown": shown,
             "element": element,
             "page": page,
