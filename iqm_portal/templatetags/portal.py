@@ -20,7 +20,25 @@ def option_input(option):
     widget templates (radio_option, input_option, input, attrs), written here at once: the
     element page's forty radios spent more time in those templates than the rest of the page.
     tests/test_templatetags.py holds it to Django's own output."""
-    widget = option.data
+    return _input(option.data)
+
+
+@register.simple_tag
+def option_label(option):
+    """A choice widget's option (its dict) in its label, as Django's input_option template writes
+    it: our django/forms/widgets/multiple_input.html writes every radio and checkbox with it."""
+    if not option["wrap_label"]:
+        return _input(option)
+    id_ = option["attrs"].get("id")
+    return format_html(
+        "<label{}>{} {}</label>",
+        format_html(' for="{}"', id_) if id_ else "",
+        _input(option),
+        option["label"],
+    )
+
+
+def _input(widget):
     value = widget["value"]
     return format_html(
         '<input type="{}" name="{}"{}{}>',
