@@ -85,7 +85,8 @@ def cycle_start(request, authority_slug):
 
 @authority_view()
 def cycle_detail(request, authority_slug, cycle_pk):
-    cycle = get_cycle(request, cycle_pk)
+    # The later stages' records, which its links and outcome read: one query with the cycle.
+    cycle = get_cycle(request, cycle_pk, related=["visit", "report", "ratification", "panel_vote"])
     if cycle.kind in workflow.REVIEW_KINDS:  # a review's page is its annual update
         return redirect("reviews:update", authority_slug, cycle.pk)
     user = request.user
@@ -152,11 +153,67 @@ def element_detail(request, authority_slug, cycle_pk, element_pk):
         Element.objects.prefetch_related("descriptors"), pk=element_pk, framework=cycle.framework_id
     )
     descriptors = list(element.descriptors.all())
-    answer = (
-        Answer.objects.filter(cycle=cycle, element=element).select_related("updated_by").first()
-    )
-    editable = domain.can_edit_element(request.user, cycle, element)
+    if request.method == "POST":
+        return _save_element(request, cycle, element, descriptors)
+    answer = _answer(cycle, element)
     context = {
+        "form": _answer_form(answer, descriptors),
+        "version": answer.version if answer else 0,
+    }
+    return render(
+        request, "assessments/element.html", _element_page(request, cycle, element, answer, context)
+    )
+
+
+def _save_element(request, cycle, element, descriptors):
+    """The element's autosave: check, save and answer with the save's status alone (htmx); the
+    rest of the page is read only when the page is sent without its script and comes back."""
+    form = AnswerForm(request.POST, descriptors=descriptors)
+    context = {"form": form, "version": form["version"].value()}
+    status = 422
+    if form.is_valid():
+        try:
+            answer = domain.save_answer(
+                cycle=cycle,
+                element=element,
+                by=request.user,
+                version=form.cleaned_data["version"],
+                data=form.answer_data(),
+            )
+        except domain.Stale as stale:
+            context.update(conflict=stale.current, mine=form.answer_data())
+            status = 409
+        except domain.TransitionError as error:
+            form.add_error(None, str(error))
+        except PermissionDenied as error:
+            form.add_error(None, str(error))
+            status = 403
+        else:
+            context.update(answer=answer, version=answer.version)
+            status = 200
+    if request.htmx:
+        return render(request, "assessments/_save_status.html", context, status=status)
+    if status == 200:
+        messages.success(request, f"Element {element.number} saved.")
+        return redirect("assessments:element", request.authority.slug, cycle.pk, element.pk)
+    answer = _answer(cycle, element)
+    return render(
+        request,
+        "assessments/element.html",
+        _element_page(request, cycle, element, answer, context),
+        status=status,
+    )
+
+
+def _answer(cycle, element):
+    return Answer.objects.filter(cycle=cycle, element=element).select_related("updated_by").first()
+
+
+def _element_page(request, cycle, element, answer, context) -> dict:
+    """The element page's context beside its form's: the answer, whether the person may edit it
+    and the mentor's review when they may see it."""
+    editable = domain.can_edit_element(request.user, cycle, element)
+    return {
         "cycle": cycle,
         "element": element,
         "answer": answer,
@@ -168,48 +225,8 @@ def element_detail(request, authority_slug, cycle_pk, element_pk):
         "review": MentorReview.objects.filter(cycle=cycle, element=element).first()
         if workflow.may_see_mentor_review.test(request.user, cycle)
         else None,
+        **context,
     }
-
-    if request.method == "POST":
-        form = AnswerForm(request.POST, descriptors=descriptors)
-        status = 200
-        if not form.is_valid():
-            status = 422
-        else:
-            try:
-                answer = domain.save_answer(
-                    cycle=cycle,
-                    element=element,
-                    by=request.user,
-                    version=form.cleaned_data["version"],
-                    data=form.answer_data(),
-                )
-            except domain.Stale as stale:
-                context.update(
-                    conflict=stale.current,
-                    mine=form.answer_data(),
-                    theirs_form=_answer_form(stale.current, descriptors),
-                )
-                status = 409
-            except domain.TransitionError as error:
-                form.add_error(None, str(error))
-                status = 422
-            except PermissionDenied as error:
-                form.add_error(None, str(error))
-                status = 403
-            else:
-                context["answer"] = answer
-                form = _answer_form(answer, descriptors)
-        context["form"] = form
-        if request.htmx:
-            return render(request, "assessments/_save_status.html", context, status=status)
-        if status == 200:
-            messages.success(request, f"Element {element.number} saved.")
-            return redirect("assessments:element", authority_slug, cycle.pk, element.pk)
-        return render(request, "assessments/element.html", context, status=status)
-
-    context["form"] = _answer_form(answer, descriptors)
-    return render(request, "assessments/element.html", context)
 
 
 def _answer_form(answer, descriptors):
@@ -340,9 +357,10 @@ def review(request, authority_slug, cycle_pk):
         except (domain.TransitionError, PermissionDenied) as error:
             form.add_error(None, str(error))
             status = 422
-    if request.htmx:
-        rows = _review_rows(cycle, invalid=(element, form) if status != 200 else None)
+    if request.htmx:  # the element's status and the count alone: no other element's form
+        rows = domain.element_rows(cycle)
         row = next(r for r in rows if r["element"] == element)
+        row["form"] = form if status != 200 else None
         return render(
             request,
             "assessments/_review_status.html",

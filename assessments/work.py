@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from django.core.paginator import Page, Paginator
 from django.db.models import OuterRef, Prefetch, Subquery
 from django.urls import NoReverseMatch, reverse
 
@@ -18,22 +19,28 @@ class Task:
     detail: str = ""  # what the person needs to know to do it, e.g. the panel's reasons
 
 
-def my_work(user, authority) -> list[Task]:
-    found = []
-    for cycle, step in workflow.tasks(user, authority):
-        try:
-            url = reverse(step.page, args=[authority.slug, cycle.pk])
-        except NoReverseMatch:  # a page of the authority's, not of one cycle (the desk check)
-            url = reverse(step.page, args=[authority.slug])
-        text, detail = f"{cycle.school.name}: {step.task}", ""
-        if step.name == "submit_portfolio" and cycle.return_comment:
-            text = (
-                f"{cycle.school.name}: the panel returned the portfolio; "
-                "change it and submit it again"
-            )
-            detail = cycle.return_comment
-        found.append(Task(text, url, detail))
-    return found
+WORK_PER_PAGE = 10
+
+
+def my_work(user, authority, page_number=None) -> Page:
+    """A page of the tasks: the steps are tested on every cycle (in one pass, with its facts read
+    once), but only the page's tasks are written out."""
+    page = Paginator(workflow.tasks(user, authority), WORK_PER_PAGE).get_page(page_number)
+    page.object_list = [_task(authority, cycle, step) for cycle, step in page.object_list]
+    return page
+
+
+def _task(authority, cycle, step) -> Task:
+    try:
+        url = reverse(step.page, args=[authority.slug, cycle.pk])
+    except NoReverseMatch:  # a page of the authority's, not of one cycle (the desk check)
+        url = reverse(step.page, args=[authority.slug])
+    if step.name == "submit_portfolio" and cycle.return_comment:
+        text = (
+            f"{cycle.school.name}: the panel returned the portfolio; change it and submit it again"
+        )
+        return Task(text, url, cycle.return_comment)
+    return Task(f"{cycle.school.name}: {step.task}", url)
 
 
 @dataclass
@@ -60,7 +67,8 @@ def my_cases(user, authority):
         .select_related("school", "mentor", "visit", "report")
         .prefetch_related(
             "visit__moderators",
-            "decisions__award",
+            # (The decisions' model is a later layer's, reached through the relation.)
+            Prefetch("decisions", Cycle.decisions.field.model.objects.select_related("award")),
             Prefetch(
                 "assignments",
                 queryset=Assignment.objects.filter(person=user.pk).select_related("element"),

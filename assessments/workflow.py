@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import rules
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.db.models import F, Q, Value
 
 from accounts.models import Membership, Role, User
 from accounts.roles import (
@@ -77,6 +77,37 @@ def voter_ids(cycle) -> frozenset:
         return frozenset(b.member_id for b in vote.ballots.all()) if vote else frozenset()
 
     return _once(cycle, "_voter_ids", compute)
+
+
+def read_facts(cycles) -> None:
+    """The facts above for a whole list of cycles, in one query: a prefetch would read each kind
+    of related row apart, and build a related queryset for every cycle."""
+    by_pk = {cycle.pk: cycle for cycle in cycles}
+    if not by_pk:
+        return
+    rows = Cycle.objects.filter(pk__in=by_pk).order_by()
+
+    def people(fact, path, reason=""):
+        return rows.filter(**{f"{path}__isnull": False}).values_list(
+            "pk", Value(fact), path, F(reason) if reason else Value("")
+        )
+
+    facts = {pk: {"_moderator_ids": set(), "_voter_ids": set(), "_given_to": set()} for pk in by_pk}
+    reasons = {pk: {cycle.mentor_id: "the school's mentor"} for pk, cycle in by_pk.items()}
+    for pk, fact, person, reason in people("_moderator_ids", "visit__moderators").union(
+        people("_voter_ids", "panel_vote__ballots__member"),
+        people("_given_to", "assignments__person"),
+        people("_conflicts", "school__conflicts__person", "school__conflicts__reason"),
+        all=True,
+    ):
+        if fact == "_conflicts":
+            reasons[pk].setdefault(person, f"declared: {reason}")
+        else:
+            facts[pk][fact].add(person)
+    for pk, cycle in by_pk.items():
+        cycle.__dict__.update(
+            {fact: frozenset(ids) for fact, ids in facts[pk].items()}, _conflicts=reasons[pk]
+        )
 
 
 # Who the person is to this cycle
@@ -227,6 +258,19 @@ def visible_cycles(user, authority):
             )
         )
     return Cycle.objects.filter(seen)
+
+
+def desk_checks(user, authority):
+    """The portfolios the person may desk-check now: the `accept_for_visit` step as a query, for
+    a queue to page through."""
+    step = STEPS["accept_for_visit"]
+    cycles = visible_cycles(user, authority).filter(state__in=step.sources, kind__in=step.kinds)
+    if is_authority_admin(user, authority):
+        return cycles
+    if not is_desk_checker(user, authority):
+        return cycles.none()
+    # ~is_conflicted
+    return cycles.exclude(mentor=user.pk).exclude(school__conflicts__person=user.pk)
 
 
 def visible_schools(user, authority):
@@ -699,15 +743,13 @@ def tasks(user, authority) -> list[tuple[Cycle, Step]]:
         return []
     asking = [s for s in STEPS.values() if s.task]
     states = set().union(*(s.sources for s in asking))
-    cycles = (
+    cycles = list(
         visible_cycles(user, authority)
         .filter(state__in=states)
-        .select_related("school", "visit", "panel_vote")
-        .prefetch_related(
-            "visit__moderators", "panel_vote__ballots", "school__conflicts", "assignments"
-        )
+        .select_related("school")
         .order_by("school__name", "pk")
     )
+    read_facts(cycles)
     found = []
     for cycle in cycles:
         step = next((s for s in asking if s.test(user, cycle)), None)

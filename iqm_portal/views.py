@@ -113,7 +113,7 @@ def dashboard(request, authority_slug):
     page = Paginator(my_cases(user, authority), 10).get_page(request.GET.get("page"))
     context = {
         "my_roles": request.memberships,
-        "work": my_work(user, authority),
+        "work": my_work(user, authority, request.GET.get("work")),
         "cases": cases(user, authority, page),
         "cases_page": page,
     }
@@ -136,6 +136,9 @@ def platform_admin_required(view):
     return wrapper
 
 
+AUTHORITIES_PER_PAGE = 50
+
+
 @platform_admin_required
 def platform_authorities(request):
     form = AuthorityForm(request.POST if request.method == "POST" else None)
@@ -154,8 +157,11 @@ def platform_authorities(request):
                 request, f"{authority.name} created; its first admin has been sent an invitation."
             )
             return redirect("platform_authorities")
+    authorities = Paginator(Authority.objects.order_by("name", "pk"), AUTHORITIES_PER_PAGE)
     return render(
-        request, "authorities/platform.html", {"form": form, "authorities": Authority.objects.all()}
+        request,
+        "authorities/platform.html",
+        {"form": form, "authorities": authorities.get_page(request.GET.get("page"))},
     )
 
 

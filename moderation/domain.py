@@ -257,22 +257,51 @@ def delete_note(*, note, by) -> bool:
 # The report
 
 
+BESIDE_EVIDENCE = 10  # items of evidence listed beside an element; the portfolio lists them all
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """An item of evidence as the report lists it beside an element."""
+
+    pk: int
+    title: str
+    url: str
+
+
 def beside_elements(cycle, elements) -> dict:
     """Element id to what the moderators write its finding beside: the school's rating (its
-    answer), the mentor's validated rating (its review), the visit notes tied to it and its
-    evidence. The same few queries whatever the number of notes and items."""
-    beside = {e.pk: {"answer": None, "review": None, "notes": [], "evidence": []} for e in elements}
+    answer), the mentor's validated rating (its review), the visit notes tied to it, and its
+    evidence (the first BESIDE_EVIDENCE items by title, and how many there are). The same few
+    queries whatever the number of notes and items; the links are read as ids, not prefetched."""
+    beside = {
+        e.pk: {"answer": None, "review": None, "notes": [], "evidence": [], "evidence_count": 0}
+        for e in elements
+    }
     for answer in cycle.answers.all():
         beside[answer.element_id]["answer"] = answer
     for review in cycle.reviews.all():
         beside[review.element_id]["review"] = review
-    notes = VisitNote.objects.filter(visit__cycle=cycle).select_related("author")
-    for note in notes.prefetch_related("elements"):
-        for element in note.elements.all():
-            beside[element.pk]["notes"].append(note)
-    for item in cycle.evidence.prefetch_related("elements"):
-        for element in item.elements.all():
-            beside[element.pk]["evidence"].append(item)
+    notes = list(VisitNote.objects.filter(visit__cycle=cycle).select_related("author"))
+    tied = {}
+    for note_pk, element_pk in VisitNote.elements.through.objects.filter(
+        visitnote__in=notes
+    ).values_list("visitnote", "element"):
+        tied.setdefault(note_pk, []).append(element_pk)
+    for note in notes:
+        for element_pk in tied.get(note.pk, ()):
+            beside[element_pk]["notes"].append(note)
+    # (The portfolio is a sibling app's: read through the cycle's relation.)
+    linked = (
+        Cycle.objects.filter(pk=cycle.pk, evidence__elements__isnull=False)
+        .order_by("evidence__title", "evidence__pk")
+        .values_list("evidence__elements", "evidence__pk", "evidence__title", "evidence__url")
+    )
+    for element_pk, *item in linked:
+        row = beside[element_pk]
+        row["evidence_count"] += 1
+        if len(row["evidence"]) < BESIDE_EVIDENCE:
+            row["evidence"].append(Evidence(*item))
     return beside
 
 

@@ -1,6 +1,8 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -30,7 +32,7 @@ from .forms import (
     ReturnPortfolioForm,
     VisitForm,
 )
-from .models import Conflict, Decision, Outcome, Report, VisitNote
+from .models import Ballot, Conflict, Decision, Outcome, Report, VisitNote
 
 State = Cycle.State
 
@@ -46,37 +48,39 @@ def _require(predicate, request, obj):
         raise PermissionDenied
 
 
+QUEUE_PER_PAGE = 10
+UNDER_WAY_PER_PAGE = 25
+# The cases past the desk check and not yet decided.
+UNDER_WAY = (workflow.PANEL_STATES | workflow.PLANNING_STATES) - {
+    State.PORTFOLIO_SUBMITTED,
+    State.DECIDED,
+}
+
+
 @authority_view()
 def queue(request, authority_slug):
     """Submitted portfolios, oldest first, with the days they have waited; then the cases under
-    way. For the desk checkers, of the cases they may see."""
-    _require(workflow.is_desk_checker, request, request.authority)
-    cases = list(
-        workflow.visible_cycles(request.user, request.authority)
-        .filter(state__in=workflow.PANEL_STATES | workflow.PLANNING_STATES)
-        .exclude(state=State.DECIDED)
+    way. For the desk checkers, of the cases they may see. Each list is paged on its own."""
+    user, authority = request.user, request.authority
+    _require(workflow.is_desk_checker, request, authority)
+    waiting = Paginator(
+        workflow.desk_checks(user, authority)
         .select_related("school", "mentor")
-        .prefetch_related("school__conflicts")  # who may desk-check each
-        .order_by("portfolio_submitted_at", "pk")
-    )
+        .order_by("portfolio_submitted_at", "pk"),
+        QUEUE_PER_PAGE,
+    ).get_page(request.GET.get("waiting"))
     today = timezone.localdate()
-    for cycle in cases:
-        cycle.days_waiting = (
-            (today - timezone.localdate(cycle.portfolio_submitted_at)).days
-            if cycle.portfolio_submitted_at
-            else 0
-        )
-    return render(
-        request,
-        "moderation/queue.html",
-        {
-            "waiting": [
-                c for c in cases if workflow.STEPS["accept_for_visit"].test(request.user, c)
-            ],
-            "under_way": [c for c in cases if c.state != State.PORTFOLIO_SUBMITTED],
-            "return_form": ReturnPortfolioForm(),
-        },
-    )
+    for cycle in waiting:
+        submitted = cycle.portfolio_submitted_at
+        cycle.days_waiting = (today - timezone.localdate(submitted)).days if submitted else 0
+    under_way = Paginator(
+        workflow.visible_cycles(user, authority)
+        .filter(state__in=UNDER_WAY)
+        .select_related("school")
+        .order_by("portfolio_submitted_at", "pk"),
+        UNDER_WAY_PER_PAGE,
+    ).get_page(request.GET.get("under_way"))
+    return render(request, "moderation/queue.html", {"waiting": waiting, "under_way": under_way})
 
 
 @require_POST
@@ -103,9 +107,12 @@ def desk_check(request, authority_slug, cycle_pk):
     return redirect("moderation:queue", authority_slug)
 
 
+NOTES_PER_PAGE = 20
+
+
 @authority_view()
 def visit(request, authority_slug, cycle_pk):
-    cycle = get_cycle(request, cycle_pk)
+    cycle = get_cycle(request, cycle_pk, related=["visit"], prefetch=["visit__moderators"])
     actions = workflow.allowed(request.user, cycle)
     review = domain.renewal_tier(cycle) is not None
     plan_form = None
@@ -149,11 +156,13 @@ def visit(request, authority_slug, cycle_pk):
                 return redirect("moderation:visit", authority_slug, cycle.pk)
     if request.method == "POST" and plan_form is None and note_form is None:
         raise PermissionDenied
-    notes = (
-        the_visit.notes.select_related("author").prefetch_related("elements")
-        if the_visit and workflow.may_see_visit_notes.test(request.user, cycle)
-        else []
-    )
+    notes = None
+    if the_visit and workflow.may_see_visit_notes.test(request.user, cycle):
+        notes = Paginator(
+            the_visit.notes.select_related("author").prefetch_related("elements"), NOTES_PER_PAGE
+        )
+        # Opened at the latest notes, where a new one is added.
+        notes = notes.get_page(request.GET.get("notes") or notes.num_pages)
     return render(
         request,
         "moderation/visit.html",
@@ -210,8 +219,9 @@ def visit_worker(request):
 def report(request, authority_slug, cycle_pk):
     """The report: read-only once final (or for the admin); for the two moderators, a form of
     sections that save as they type, each element beside what bears on it."""
-    cycle = get_cycle(request, cycle_pk)
+    cycle = get_cycle(request, cycle_pk, related=["visit"], prefetch=["visit__moderators"])
     report_ = get_object_or_404(Report.objects.prefetch_related("signed_by"), cycle=cycle)
+    cycle.report = report_  # for the workflow's predicates, which read it through the cycle
     _require(workflow.may_see_report, request, cycle)
     if request.method == "POST":
         return _save_section(request, cycle, report_)
@@ -498,10 +508,19 @@ def _notes_closed(request, cycle) -> str:
 @authority_view()
 def panel(request, authority_slug, cycle_pk):
     """The vote on a case: members see the others' votes only once they have voted."""
-    cycle = get_cycle(request, cycle_pk)
+    cycle = get_cycle(
+        request,
+        cycle_pk,
+        related=["visit", "panel_vote"],
+        # The ballots, read once for the page, the tally and who has voted.
+        prefetch=[
+            "visit__moderators",
+            Prefetch("panel_vote__ballots", Ballot.objects.select_related("member")),
+        ],
+    )
     _require(workflow.may_see_panel, request, cycle)
     vote = getattr(cycle, "panel_vote", None)
-    ballots = list(vote.ballots.select_related("member")) if vote else []
+    ballots = list(vote.ballots.all()) if vote else []
     mine = next((b for b in ballots if b.member_id == request.user.pk), None)
     actions = workflow.allowed(request.user, cycle)
     is_chair = workflow.is_acting_chair.test(request.user, cycle)
@@ -667,6 +686,9 @@ def _decide(request, cycle, form):
     return _decide_check(request, cycle, form, status=422)
 
 
+CONFLICTS_PER_PAGE = 50
+
+
 @authority_view()
 def conflicts(request, authority_slug):
     _require(is_authority_staff, request, request.authority)
@@ -684,7 +706,8 @@ def conflicts(request, authority_slug):
                 "Conflict declared: you will not be asked to moderate or vote on that school.",
             )
             return redirect("moderation:conflicts", authority_slug)
-    declared = Conflict.objects.select_related("school", "person").order_by("school__name")
+    declared = Conflict.objects.select_related("school", "person").order_by("school__name", "pk")
     if not is_authority_admin.test(request.user, request.authority):
         declared = declared.filter(person=request.user)
-    return render(request, "moderation/conflicts.html", {"form": form, "conflicts": declared})
+    page = Paginator(declared, CONFLICTS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "moderation/conflicts.html", {"form": form, "conflicts": page})

@@ -5,7 +5,8 @@ import logging
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import Count, OuterRef, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from assessments.domain import lock_cycle, take
@@ -85,6 +86,74 @@ def coverage(cycle) -> tuple[list[Element], list[Element]]:
         )
     )
     return elements, [e for e in elements if e.pk not in covered]
+
+
+NOT_LINKED = "none"  # the filter of the items linked to no element
+
+
+def coverage_by_element(cycle) -> tuple[list[Element], int]:
+    """The framework's elements, each with how many items are linked to it (`item_count`) and
+    how many of its statements (`descriptor_count`) the evidence covers (`covered`); and how many
+    items are linked to no element. The cycle's links are counted in one pass: a subquery per
+    element would read all the cycle's items again for each element."""
+    elements = list(
+        Element.objects.filter(framework=cycle.framework_id)
+        .annotate(descriptor_count=Count("descriptors"))
+        .order_by("number")
+    )
+    links = EvidenceItem.elements.through.objects.filter(evidenceitem__cycle=cycle)
+    covering = EvidenceItem.descriptors.through.objects.filter(evidenceitem__cycle=cycle)
+    not_linked = cycle.evidence.filter(elements__isnull=True)
+    counts = {}
+    for fact, element_pk, count in (
+        links.order_by()
+        .values_list(Value("item_count"), "element")
+        .annotate(n=Count("evidenceitem"))
+        .union(
+            covering.order_by()
+            .values_list(Value("covered"), "descriptor__element")
+            .annotate(n=Count("descriptor", distinct=True)),
+            not_linked.order_by().values_list(Value(NOT_LINKED), Value(0)).annotate(n=Count("pk")),
+            all=True,
+        )
+    ):
+        counts[fact, element_pk] = count
+    for element in elements:
+        element.item_count = counts.get(("item_count", element.pk), 0)
+        element.covered = counts.get(("covered", element.pk), 0)
+    return elements, counts[NOT_LINKED, 0]
+
+
+def evidence(cycle, element=""):
+    """The portfolio's items by title, each with its comments counted: all, or those linked to
+    one element (its pk), or to none (NOT_LINKED). For a page: `with_element_numbers` then."""
+    items = cycle.evidence.all()
+    if element == NOT_LINKED:
+        items = items.filter(elements__isnull=True)
+    elif element:
+        items = items.filter(elements=element)
+    # Counted for each item of the page alone (a join would count them for every item).
+    comments = ItemComment.objects.filter(item=OuterRef("pk")).order_by().values("item")
+    counted = comments.annotate(n=Count("pk")).values("n")
+    return (
+        items.select_related("file")
+        .annotate(comment_count=Coalesce(Subquery(counted), 0))
+        .order_by("title", "pk")
+    )
+
+
+def with_element_numbers(items) -> None:
+    """Each item's `element_numbers`, read for a page of items in one query."""
+    numbers = {item.pk: [] for item in items}
+    if not numbers:
+        return
+    links = EvidenceItem.elements.through.objects.filter(evidenceitem__in=numbers)
+    for item_pk, number in links.order_by("element__number").values_list(
+        "evidenceitem", "element__number"
+    ):
+        numbers[item_pk].append(number)
+    for item in items:
+        item.element_numbers = numbers[item.pk]
 
 
 def _links_snapshot(item):

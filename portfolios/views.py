@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count
+from django.core.paginator import Paginator
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -8,7 +8,6 @@ from django.views.decorators.http import require_POST
 
 from assessments import workflow
 from assessments.access import get_cycle
-from assessments.models import Element
 from assessments.workflow import TransitionError
 from authorities.access import authority_view
 
@@ -24,57 +23,44 @@ def get_item(request, cycle, item_pk) -> EvidenceItem:
     )
 
 
+ITEMS_PER_PAGE = 25
+
+
 @authority_view()
 def portfolio(request, authority_slug, cycle_pk):
-    """Coverage at a glance, then each element's evidence, or a plain "no evidence yet"."""
+    """Coverage at a glance, each element linking to its evidence; then the evidence, a page at
+    a time, all of it or one element's."""
     return _portfolio_page(request, get_cycle(request, cycle_pk))
 
 
 def _portfolio_page(request, cycle, upload_form=None):
-    # A grouped query does not take the model's default ordering: it is named here.
-    items = list(
-        cycle.evidence.select_related("file")
-        .prefetch_related("elements")
-        .annotate(comment_count=Count("comments"))
-        .order_by("title", "pk")
+    elements, not_linked = domain.coverage_by_element(cycle)
+    shown = request.GET.get("element", "")
+    element = next((e for e in elements if str(e.pk) == shown), None)
+    if element is None and shown != domain.NOT_LINKED:
+        shown = ""
+    page = Paginator(domain.evidence(cycle, shown), ITEMS_PER_PAGE).get_page(
+        request.GET.get("page")
     )
-    elements = list(
-        Element.objects.filter(framework=cycle.framework_id)
-        .annotate(descriptor_count=Count("descriptors"))
-        .order_by("number")
-    )
-    covered = dict(
-        EvidenceItem.descriptors.through.objects.filter(evidenceitem__cycle=cycle)
-        .values_list("descriptor__element")
-        .annotate(count=Count("descriptor", distinct=True))
-    )
-    by_element = {e.pk: [] for e in elements}
-    unlinked = []
-    for item in items:
-        linked = [e.pk for e in item.elements.all()]
-        for pk in linked:
-            by_element[pk].append(item)
-        if not linked:
-            unlinked.append(item)
-    rows = [
-        {"element": e, "items": by_element[e.pk], "descriptors_covered": covered.get(e.pk, 0)}
-        for e in elements
-    ]
+    domain.with_element_numbers(page.object_list)
+    locked = domain.is_locked(cycle)
     can_add = domain.can_add(cycle, request.user)
     return render(
         request,
         "portfolios/portfolio.html",
         {
             "cycle": cycle,
-            "rows": rows,
-            "unlinked": unlinked,
-            "item_count": len(items),
-            "locked": domain.is_locked(cycle),
+            "elements": elements,
+            "not_linked": not_linked,
+            "shown": shown,
+            "element": element,
+            "page": page,
+            "locked": locked,
             "can_add": can_add,
-            "upload_form": upload_form or UploadForm(cycle=cycle),
+            "upload_form": (upload_form or UploadForm(cycle=cycle)) if can_add else None,
             "files_per_request": domain.FILES_PER_REQUEST,
             "can_submit": domain.can_submit(cycle, request.user),
-            "submission": cycle.portfolio_submissions.first(),
+            "submission": cycle.portfolio_submissions.first() if locked else None,
         },
     )
 

@@ -604,7 +604,7 @@ def test_cycle_pages_query_count_does_not_grow_with_elements_or_answers(
     full_ten = _count(
         client, reverse(page, args=["bathnes", world.cycle.pk]), django_assert_max_num_queries
     )
-    assert full_ten == empty_small
+    assert full_ten == empty_small <= 12
 
 
 def test_element_page_query_count_does_not_grow_with_descriptors(
@@ -622,7 +622,7 @@ def test_element_page_query_count_does_not_grow_with_descriptors(
     complete_self_review(world)
     url, _ = element_url(world)
     many = _count(client, url, django_assert_max_num_queries)
-    assert many == few
+    assert many == few <= 12
 
 
 # Action plan

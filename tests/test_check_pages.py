@@ -130,7 +130,7 @@ def test_submitting_the_portfolio_warns_of_the_elements_without_evidence(world):
     response = coordinator.get(check_url)
     assert unchanged(world) == before
     body = response.content.decode()
-    assert re.findall(rf'<li><a href="{portfolio}#element-(\d+)">', body) == [
+    assert re.findall(rf'<li><a href="{portfolio}\?element=(\d+)#evidence">', body) == [
         str(e.pk) for e in elements[2:]
     ]
     page = text(response)

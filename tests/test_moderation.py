@@ -450,21 +450,26 @@ def test_my_work_does_not_ask_a_conflicted_member_or_a_visiting_moderator_to_vot
     )
 
 
-def submitted_portfolios(world, count, **fields):
-    """`count` more schools whose portfolio waits for the desk check."""
+def submitted_portfolios(world, count, state=State.PORTFOLIO_SUBMITTED, **fields):
+    """`count` more schools whose portfolio waits for the desk check (or whose cycle is in
+    `state`), named so that they list in the order made."""
     with scope(authority=world.authority):
-        for _ in range(count):
+        return [
             Cycle.objects.create(
                 authority=world.authority,
-                school=SchoolFactory(authority=world.authority, area=world.area),
+                school=SchoolFactory(
+                    authority=world.authority, area=world.area, name=f"School {n:02d}"
+                ),
                 framework=world.cycle.framework,
                 mentor=world.people["mentor"],
-                state=State.PORTFOLIO_SUBMITTED,
+                state=state,
                 **fields,
             )
+            for n in range(count)
+        ]
 
 
-@pytest.mark.parametrize("extra", [1, 3])
+@pytest.mark.parametrize("extra", [1, 3, 50])
 def test_dashboard_query_count_does_not_grow_with_cases(
     client, world, django_assert_num_queries, extra
 ):
@@ -472,21 +477,113 @@ def test_dashboard_query_count_does_not_grow_with_cases(
 
     submitted_portfolios(world, extra)
     client.force_login(world.people["panel_chair"])
-    # ... the cases, their schools' conflicts, the elements given to contributors, their own cases
-    with django_assert_num_queries(9):
+    # ... the cycles that might ask for them and their facts, their own cases (none)
+    with django_assert_num_queries(8):
         response = client.get(reverse("dashboard", args=["bathnes"]))
-    assert len(response.context["work"]) == extra
+    work = response.context["work"]
+    assert (len(work), work.paginator.count) == (min(extra, 10), extra)
 
 
-@pytest.mark.parametrize("extra", [1, 3])
+@pytest.mark.parametrize("extra", [1, 3, 50])
+def test_a_mentors_dashboard_costs_the_same_however_many_cases(
+    client, world, django_assert_num_queries, extra
+):
+    """Both of the dashboard's lists full: each self-review to validate is a task and a case."""
+    from django.urls import reverse
+
+    submitted_portfolios(world, extra, state=State.SUBMITTED)
+    client.force_login(world.people["mentor"])
+    # The authority, session, user, memberships and the person's authorities; the cycles that
+    # might ask for them and their facts; a page of their cases: its count, its cycles, their
+    # decisions and the elements given to them (and their visits' moderators, had they visits).
+    with django_assert_num_queries(11):
+        response = client.get(reverse("dashboard", args=["bathnes"]))
+    work, cases = response.context["work"], response.context["cases_page"]
+    assert (len(work), work.paginator.count) == (min(extra, 10), extra)
+    assert (len(cases), cases.paginator.count) == (min(extra + 1, 10), extra + 1)
+
+
+def test_my_work_is_paged_apart_from_the_cases(client, world):
+    from django.urls import reverse
+
+    submitted_portfolios(world, 25, state=State.SUBMITTED)
+    client.force_login(world.people["mentor"])
+    url = reverse("dashboard", args=["bathnes"])
+    response = client.get(url, {"work": 3, "page": 2})
+    assert [t.text for t in response.context["work"]] == [
+        f"School {n:02d}: validate the self-review" for n in range(20, 25)
+    ]
+    assert response.context["cases_page"].number == 2
+    html = response.content.decode()
+    assert '<h2 id="your-work">Your work (25 tasks)</h2>' in html
+    assert (
+        '<nav class="pagination" aria-label="Your work">\n'
+        '  <a rel="prev" href="?work=2&amp;page=2#your-work">Previous'
+        '<span class="visually-hidden"> page: Your work</span></a>\n'
+        "  <span>Page 3 of 3</span>\n  \n</nav>"
+    ) in html
+
+
+@pytest.mark.parametrize("extra", [1, 3, 50])
 def test_queue_query_count_does_not_grow(client, world, django_assert_num_queries, extra):
     from django.urls import reverse
 
     submitted_portfolios(world, extra, portfolio_submitted_at=timezone.now() - timedelta(days=4))
+    submitted_portfolios(world, extra, state=State.VISIT_PLANNED)
     client.force_login(world.people["panel_chair"])
-    with django_assert_num_queries(7):  # and the schools' declared conflicts
+    # Each list: its count and its page.
+    with django_assert_num_queries(9):
         response = client.get(reverse("moderation:queue", args=["bathnes"]))
-    assert [c.days_waiting for c in response.context["waiting"]] == [4] * extra
+    waiting, under_way = response.context["waiting"], response.context["under_way"]
+    assert [c.days_waiting for c in waiting] == [4] * min(extra, 10)
+    assert (waiting.paginator.count, under_way.paginator.count) == (extra, extra)
+    assert len(under_way) == min(extra, 25)
+
+
+def test_the_queue_pages_each_list_oldest_first(client, world):
+    from django.urls import reverse
+
+    now = timezone.now()
+    waiting = submitted_portfolios(world, 12)
+    with scope(authority=world.authority):
+        for days, cycle in enumerate(waiting):
+            Cycle.objects.filter(pk=cycle.pk).update(
+                portfolio_submitted_at=now - timedelta(days=30 - days)
+            )
+    submitted_portfolios(world, 26, state=State.WITH_PANEL)
+    client.force_login(world.people["panel_chair"])
+    url = reverse("moderation:queue", args=["bathnes"])
+    response = client.get(url, {"waiting": 2, "under_way": 2})
+    assert [(c.school.name, c.days_waiting) for c in response.context["waiting"]] == [
+        ("School 10", 20),
+        ("School 11", 19),
+    ]
+    assert len(response.context["under_way"]) == 1
+    html = response.content.decode()
+    assert '<h2 id="waiting">Portfolios waiting for the desk check (12)</h2>' in html
+    assert 'href="?waiting=1&amp;under_way=2#waiting"' in html
+    assert 'href="?waiting=2&amp;under_way=1#under-way"' in html
+
+
+def test_the_desk_check_queue_is_the_step_as_a_query(world):
+    """`desk_checks` lists exactly the cycles on which the person may take `accept_for_visit`:
+    not the mentor's, not a school they declared a conflict with, and none for a panel member."""
+    from assessments import workflow
+
+    cycles = submitted_portfolios(world, 3) + submitted_portfolios(world, 1, state=State.SUBMITTED)
+    chair = world.people["panel_chair"]
+    with scope(authority=world.authority):
+        Cycle.objects.filter(pk=cycles[0].pk).update(mentor=chair)
+        domain.declare_conflict(
+            authority=world.authority, person=chair, school=cycles[1].school, reason="Governor"
+        )
+        for person in list(world.people.values()) + list(world.others.values()):
+            queued = set(workflow.desk_checks(person, world.authority))
+            may = {
+                c for c in Cycle.objects.all() if workflow.STEPS["accept_for_visit"].test(person, c)
+            }
+            assert queued == may, person
+        assert set(workflow.desk_checks(chair, world.authority)) == {cycles[2]}
 
 
 @pytest.mark.parametrize("voters", [1, 3])
@@ -499,12 +596,15 @@ def test_panel_page_query_count_does_not_grow_with_votes(
     for member in ["panel_member", "panel2", "panel3"][:voters]:
         vote(case, member)
     client.force_login(case.people["panel_chair"])
-    with django_assert_num_queries(16):
+    # The authority, session, user, memberships and their authorities; the cycle with its visit
+    # and vote, the moderators, the ballots, the school's conflicts, its awards and cluster
+    # partners (the tiers it may have), the decisions.
+    with django_assert_num_queries(12):
         response = client.get(reverse("moderation:panel", args=["bathnes", case.cycle.pk]))
     assert response.context["ballot_count"] == voters
 
 
-@pytest.mark.parametrize("extra", [1, 3])
+@pytest.mark.parametrize("extra", [1, 3, 50])
 def test_cycle_list_and_conflicts_query_counts_do_not_grow(
     client, world, django_assert_num_queries, extra
 ):
@@ -529,13 +629,14 @@ def test_cycle_list_and_conflicts_query_counts_do_not_grow(
     client.force_login(world.people["authority_admin"])
     with django_assert_num_queries(7):
         response = client.get(reverse("assessments:cycles", args=["bathnes"]))
-    assert len(response.context["page"]) == 1 + extra
-    with django_assert_num_queries(7):
+    assert len(response.context["page"]) == min(1 + extra, 25)
+    with django_assert_num_queries(8):  # ... a page of conflicts: its count and its rows
         response = client.get(reverse("moderation:conflicts", args=["bathnes"]))
-    assert len(response.context["conflicts"]) == 1 + extra  # and the world's own
+    conflicts = response.context["conflicts"]  # and the world's own
+    assert (len(conflicts), conflicts.paginator.count) == (min(1 + extra, 50), 1 + extra)
 
 
-@pytest.mark.parametrize("notes", [1, 3])
+@pytest.mark.parametrize("notes", [1, 3, 50])
 def test_visit_page_query_count_does_not_grow_with_notes(
     client, case, django_assert_num_queries, notes
 ):
@@ -560,9 +661,21 @@ def test_visit_page_query_count_does_not_grow_with_notes(
             elements=elements[:2],
         )
     client.force_login(people["moderator"])
-    with django_assert_num_queries(13):  # ... and the school's conflicts, for the moderator
+    # The authority, session, user, memberships and their authorities; the cycle with its visit,
+    # the moderators, the school's conflicts (is the moderator acting?), a page of notes (its
+    # count, the notes and their elements), the note form's elements.
+    with django_assert_num_queries(12):
         response = client.get(reverse("moderation:visit", args=["bathnes", cycle.pk]))
-    assert [note.who for note in response.context["notes"]] == [f"Parent {n}" for n in range(notes)]
+    # Opened at the latest notes.
+    assert [note.who for note in response.context["notes"]] == [
+        f"Parent {n}" for n in range((notes - 1) // 20 * 20, notes)
+    ]
+    if notes > 20:
+        response = client.get(reverse("moderation:visit", args=["bathnes", cycle.pk]), {"notes": 1})
+        assert [note.who for note in response.context["notes"]] == [
+            f"Parent {n}" for n in range(20)
+        ]
+        assert 'href="?notes=2#notes"' in response.content.decode()
 
 
 @pytest.mark.parametrize("who", ["mentor", "conflicted chair"])

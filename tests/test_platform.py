@@ -18,6 +18,22 @@ def platform_client(client, world):
     return client
 
 
+@pytest.mark.parametrize("extra", [1, 3, 50])
+def test_the_authorities_are_paged_at_the_same_cost(
+    platform_client, django_assert_num_queries, extra
+):
+    from .factories import AuthorityFactory
+
+    for n in range(extra):
+        AuthorityFactory(name=f"Authority {n:02d}", slug=f"authority-{n:02d}")
+    # The session, the user, their own authorities; a page of authorities: its count and rows.
+    with django_assert_num_queries(5):
+        response = platform_client.get(reverse("platform_authorities"))
+    page = response.context["authorities"]
+    # The world's two authorities besides.
+    assert (len(page), page.paginator.count) == (min(extra + 2, 50), extra + 2)
+
+
 def test_platform_admin_creates_an_authority_and_invites_its_admin(
     platform_client, django_capture_on_commit_callbacks
 ):

@@ -89,9 +89,12 @@ def test_several_files_are_added_at_once_and_linked_to_elements(coordinator, wor
         and "Attendance" not in name
     )
     page = coordinator.get(reverse("portfolios:portfolio", args=["bathnes", world.cycle.pk]))
-    rows = page.context["rows"]
-    assert [len(r["items"]) for r in rows] == [0, 2, 0, 0, 0, 0, 0, 0, 0, 0]
-    assert page.content.decode().count("No evidence yet.") == 9
+    assert [e.item_count for e in page.context["elements"]] == [0, 2, 0, 0, 0, 0, 0, 0, 0, 0]
+    assert page.content.decode().count("None yet") == 9
+    assert [(i.title, i.element_numbers) for i in page.context["page"]] == [
+        ("Attendance report", [2]),
+        ("display", [2]),
+    ]
 
 
 def test_the_same_file_twice_is_offered_as_the_existing_item(coordinator, world):
@@ -429,27 +432,68 @@ def test_the_panels_return_reasons_are_shown_to_the_school_until_it_submits_agai
     cycle.refresh_from_db()
     assert (cycle.state, cycle.return_comment) == (Cycle.State.PORTFOLIO_SUBMITTED, "")
     assert [returned_notice(coordinator.get(page).content.decode()) for page in pages] == [[], []]
-    assert coordinator.get(dashboard).context["work"] == []
+    assert list(coordinator.get(dashboard).context["work"]) == []
 
 
-@pytest.mark.parametrize("extra", [1, 3])
+def links_and_comments(world, count):
+    """`count` links, by title, each linked to the first two elements, with a comment each."""
+    with scope(authority=world.authority):
+        elements = list(world.cycle.framework.elements.order_by("number")[:2])
+        for i in range(count):
+            item = domain.add_link(
+                cycle=world.cycle,
+                by=world.people["school_coordinator"],
+                url=f"https://chandag.example/{i}",
+                title=f"Evidence {i:02d}",
+                elements=elements if i % 5 else [],
+            )
+            ItemComment.objects.create(item=item, author=world.people["mentor"], body="Dated?")
+
+
+@pytest.mark.parametrize("extra", [1, 3, 50])
 def test_portfolio_page_query_count_does_not_grow(
     coordinator, world, django_assert_num_queries, extra
 ):
-    with scopes_disabled():
-        elements = list(world.cycle.framework.elements.all()[:2])
-    for i in range(extra):
-        post_files(
-            coordinator,
-            world,
-            SimpleUploadedFile(f"f{i}.txt", f"Evidence number {i}".encode()),
-            elements=[e.pk for e in elements],
-        )
+    links_and_comments(world, extra)
+    url = reverse("portfolios:portfolio", args=["bathnes", world.cycle.pk])
+    # The authority, session, user, memberships and their authorities; the cycle; the elements
+    # with what covers them; the items not linked; a page of items (its count, its rows and their
+    # elements); the upload form's elements.
     with django_assert_num_queries(12):
-        response = coordinator.get(
-            reverse("portfolios:portfolio", args=["bathnes", world.cycle.pk])
-        )
-    assert response.context["item_count"] == extra
+        response = coordinator.get(url)
+    page = response.context["page"]
+    assert (page.paginator.count, len(page)) == (extra, min(extra, 25))
+    with django_assert_num_queries(12):
+        response = coordinator.get(url, {"element": "none"})
+    assert response.context["page"].paginator.count == (extra + 4) // 5
+
+
+def test_the_portfolio_is_paged_and_filtered_by_element(coordinator, world):
+    links_and_comments(world, 35)
+    with scope(authority=world.authority):
+        second = world.cycle.framework.elements.get(number=2)
+    url = reverse("portfolios:portfolio", args=["bathnes", world.cycle.pk])
+    response = coordinator.get(url, {"page": 2})
+    assert [(i.title, i.comment_count, i.element_numbers) for i in response.context["page"]] == [
+        (f"Evidence {i}", 1, [1, 2] if i % 5 else []) for i in range(25, 35)
+    ]
+    html = response.content.decode()
+    assert '<h2 id="evidence">Evidence (35 items)</h2>' in html
+    assert "1 comment · elements 1, 2</span>" in html
+    assert 'href="?page=1#evidence"' in html
+    response = coordinator.get(url, {"element": second.pk, "page": 2})
+    assert [i.title for i in response.context["page"]] == [
+        "Evidence 32",
+        "Evidence 33",
+        "Evidence 34",
+    ]
+    html = response.content.decode()
+    assert f"Evidence for element 2. {second.title} (28 items)</h2>" in html
+    assert f'<a href="?element={second.pk}#evidence" aria-current="true">' in html
+    assert f'href="?element={second.pk}&amp;page=1#evidence"' in html
+    assert '<a href="?element=none#evidence">Not yet linked to an element</a>' in html
+    # An element of no framework of this cycle's: all the evidence.
+    assert coordinator.get(url, {"element": "999999"}).context["page"].paginator.count == 35
 
 
 @pytest.mark.parametrize("extra", [1, 3])

@@ -299,13 +299,17 @@ def _beside_world(world, draft, count):
     return two
 
 
-@pytest.mark.parametrize("count", [1, 3])
+@pytest.mark.parametrize("count", [1, 3, 50])
 def test_the_report_shows_each_element_beside_its_ratings_notes_and_evidence(
     client, world, draft, count, django_assert_num_queries
 ):
     two = _beside_world(world, draft, count)
     client.force_login(world.people["moderator"])
-    with django_assert_num_queries(22):
+    # The authority, session, user, memberships and their authorities; the cycle with its visit,
+    # the moderators, the report and who signed it; the elements and findings; the school's
+    # conflicts, awards and cluster partners (the tiers it may have); beside the elements: the
+    # answers, reviews, notes, the notes' elements and the evidence's.
+    with django_assert_num_queries(19):
         response = client.get(_url(draft))
     assert response.status_code == 200
     sections = {e.number: (section, beside) for e, section, beside in response.context["elements"]}
@@ -315,8 +319,10 @@ def test_the_report_shows_each_element_beside_its_ratings_notes_and_evidence(
     review = draft.reviews.get(element=two)
     assert (beside["answer"], beside["review"]) == (answer, review)
     assert [n.who for n in beside["notes"]] == [f"Teacher {n}" for n in range(count)]
-    # The world's own link (tests/journey.py) is tied to no element.
-    assert [i.title for i in beside["evidence"]] == [f"Item {n}" for n in range(count)]
+    # The world's own link (tests/journey.py) is tied to no element. The first ten by title, and
+    # a link to them all in the portfolio.
+    assert [i.title for i in beside["evidence"]] == sorted(f"Item {n}" for n in range(count))[:10]
+    assert beside["evidence_count"] == count
     assert (sections[3][1]["notes"], sections[3][1]["evidence"]) == ([], [])
     html = response.content.decode()
     assert f'href="{_url(draft, "moderation:note_edit", note_pk=beside["notes"][0].pk)}"' in html
@@ -329,6 +335,11 @@ def test_the_report_shows_each_element_beside_its_ratings_notes_and_evidence(
         },
     )
     assert f'href="{item_url}"' in html
+    all_of_two = (
+        f'<a href="{reverse("portfolios:portfolio", args=["bathnes", draft.pk])}'
+        f'?element={two.pk}#evidence">All {count} items of evidence for element 2</a>'
+    )
+    assert (all_of_two in html) == (count > 10)
     assert Rating(answer.rating).label in html
     # Honest labels: what signing needs says so; the rest is optional.
     assert html.count("(required to sign)") == 2 + draft.framework.elements.count()

@@ -1,15 +1,17 @@
 from django import template
+from django.utils.html import format_html, format_html_join
 
 register = template.Library()
 
 
 @register.simple_tag(takes_context=True)
-def page_url(context, number):
-    """The current URL's query string with only the page number changed, so filters survive
-    paging."""
+def page_url(context, number, param="", anchor=""):
+    """The current URL's query string with only the page number (`param`, "page" unless a page
+    lists several) changed, so filters and the other lists' pages survive paging; `anchor` lands
+    on the list."""
     query = context["request"].GET.copy()
-    query["page"] = number
-    return "?" + query.urlencode()
+    query[param or "page"] = number
+    return "?" + query.urlencode() + (f"#{anchor}" if anchor else "")
 
 
 @register.simple_tag(takes_context=True)
@@ -21,3 +23,46 @@ def cursor_url(context, **cursor):
         query.pop(name, None)
     query.update(cursor)
     return "?" + query.urlencode()
+
+
+@register.simple_tag
+def option_input(option):
+    """A radio's (or checkbox's) <input>, as `{{ option.tag }}` writes it through four of Django's
+    widget templates (radio_option, input_option, input, attrs), written here at once: the
+    element page's forty radios spent more time in those templates than the rest of the page.
+    tests/test_templatetags.py holds it to Django's own output."""
+    return _input(option.data)
+
+
+@register.simple_tag
+def option_label(option):
+    """A choice widget's option (its dict) in its label, as Django's input_option template writes
+    it: our django/forms/widgets/multiple_input.html writes every radio and checkbox with it."""
+    if not option["wrap_label"]:
+        return _input(option)
+    id_ = option["attrs"].get("id")
+    return format_html(
+        "<label{}>{} {}</label>",
+        format_html(' for="{}"', id_) if id_ else "",
+        _input(option),
+        option["label"],
+    )
+
+
+def _input(widget):
+    value = widget["value"]
+    return format_html(
+        '<input type="{}" name="{}"{}{}>',
+        widget["type"],
+        widget["name"],
+        "" if value is None else format_html(' value="{}"', value),
+        format_html_join(
+            "",
+            " {}{}",
+            (
+                (name, "" if given is True else format_html('="{}"', given))
+                for name, given in widget["attrs"].items()
+                if given is not False
+            ),
+        ),
+    )
