@@ -126,7 +126,8 @@ def coverage_by_element(cycle) -> tuple[list[Element], int]:
 
 def evidence(cycle, element=""):
     """The portfolio's items by title, each with its comments counted: all, or those linked to
-    one element (its pk), or to none (NOT_LINKED). For a page: `with_element_numbers` then."""
+    one element (its pk), or to none (NOT_LINKED). A page of them takes its items' element
+    numbers from `with_element_numbers`."""
     items = cycle.evidence.all()
     if element == NOT_LINKED:
         items = items.filter(elements__isnull=True)

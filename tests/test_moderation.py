@@ -565,6 +565,38 @@ def test_the_queue_pages_each_list_oldest_first(client, world):
     assert 'href="?waiting=2&amp;under_way=1#under-way"' in html
 
 
+def test_before_the_panel_and_planning_stages_only_a_part_in_the_cycle_asks(world):
+    """ "My work" reads, for the admin and the panel, only the cycles at the panel and planning
+    stages (beside those they have a part in): no step that asks anything may ask them earlier."""
+    from assessments import workflow
+
+    asking = [s for s in workflow.STEPS.values() if s.task]
+    early = [
+        (state, kind)
+        for step in asking
+        for state in step.sources - workflow.AUTHORITY_STAGES
+        for kind in step.kinds
+    ]
+    assert early
+    with scope(authority=world.authority):
+        cycles = [
+            Cycle.objects.create(
+                authority=world.authority,
+                school=SchoolFactory(authority=world.authority, area=world.area),
+                framework=world.cycle.framework,
+                mentor=world.people["mentor"],
+                state=state,
+                kind=kind,
+            )
+            for state, kind in sorted(set(early))
+        ]
+        for role in ("authority_admin", "panel_chair", "panel_member"):
+            person = world.people[role]
+            assert [
+                (c.state, c.kind, s.name) for c in cycles for s in asking if s.test(person, c)
+            ] == []
+
+
 def test_the_desk_check_queue_is_the_step_as_a_query(world):
     """`desk_checks` lists exactly the cycles on which the person may take `accept_for_visit`:
     not the mentor's, not a school they declared a conflict with, and none for a panel member."""
