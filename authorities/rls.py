@@ -74,7 +74,8 @@ def prefix() -> str:
     value = mode()
     assert value == ALL or all(part.isdigit() for part in value.split(",") if part), value
     calls = f"set_config('{SETTING}', '{value}', true)"
-    role = "" if _as_owner else app_role()
+    # As the owner, the role is reset: the transaction may have taken on the app's role before.
+    role = "none" if _as_owner else app_role()
     if role:
         quoted = role.replace("'", "''")
         calls += f", set_config('role', '{quoted}', true)"

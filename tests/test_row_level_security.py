@@ -378,7 +378,7 @@ def test_a_kept_connection_carries_nothing_from_one_request_to_the_next(world, k
     sessions = [first[2], second[2], third[2]]
     assert None not in sessions and len(set(sessions)) == 1  # one database session, kept
     assert unwrapped("SELECT current_setting('iqm.authority', true)") == ""
-    assert unwrapped("SELECT current_user") == "iqm_app"
+    assert unwrapped("SELECT current_user") == "postgres"  # the role, too, only per transaction
 
 
 @pytest.mark.django_db(transaction=True)
@@ -392,4 +392,4 @@ def test_a_request_that_fails_in_the_database_leaves_nothing_to_the_next(
     assert failed[2] == after[2] is not None  # still usable after the error, so it was kept
     assert not connection.in_atomic_block
     assert unwrapped("SELECT current_setting('iqm.authority', true)") == ""
-    assert unwrapped("SELECT current_user") == "iqm_app"
+    assert unwrapped("SELECT current_user") == "postgres"  # the role, too, only per transaction

@@ -176,7 +176,7 @@ def test_the_key_pages_render_for_the_known_people(scale_data):
         for address in addresses:
             assert (local, address, client.get(address).status_code) == (local, address, 200)
     portfolio = signed_in("coordinator").get(url("portfolios:portfolio", cycle_pk=validated.pk))
-    assert portfolio.context["item_count"] == 100
+    assert portfolio.context["page"].paginator.count == 100
     panel = signed_in("panel").get(
         url("moderation:panel", cycle_pk=by_state[initial, "with_panel"].pk)
     )

@@ -9,7 +9,6 @@ class Migration(migrations.Migration):
     dependencies = [
         ('audit', '0003_erasure_may_redact'),
         ('authorities', '0004_reminder_lead_in_months'),
-        ('schools', '0004_partners_move_to_clusters'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -215,9 +215,11 @@ def test_a_portfolio_upload_by_keyboard_is_announced(page, world):
         ]
 
     follow(page, page.get_by_role("link", name="All added: show the updated portfolio"))
-    expect(page.get_by_role("region", name="Not yet linked to an element")).to_contain_text(
-        "Tracking summary"
+    coverage = page.get_by_role("table", name="Coverage")
+    expect(coverage.get_by_role("row", name="Not yet linked to an element")).to_contain_text(
+        "2 items"
     )
+    expect(page.get_by_role("list").get_by_role("link", name="Tracking summary")).to_be_visible()
 
 
 def test_a_panel_member_votes_by_keyboard(page, world):
