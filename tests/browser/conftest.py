@@ -167,23 +167,33 @@ AXE_RUNNER = """
   const id = Date.now().toString(36) + Math.random().toString(36).slice(2);
   const report = (event, extra) =>
     window.__a11yReport(Object.assign({event, id, url: location.href}, extra));
-  window.__a11yRun = () => axe.run(document, %(options)s).then((results) =>
-    results.violations.map((v) => ({
-      id: v.id, impact: v.impact, help: v.help,
-      nodes: v.nodes.map((n) => ({target: n.target, summary: n.failureSummary || ""})),
-    })));
-  report("start");
-  window.addEventListener("load", () => setTimeout(() => {
-    report("loaded");
+  const summary = (results) => results.violations.map((v) => ({
+    id: v.id, impact: v.impact, help: v.help,
+    nodes: v.nodes.map((n) => ({target: n.target, summary: n.failureSummary || ""})),
+  }));
+  let checking = false;
+  const check = (more) => {
+    if (checking) return;
+    checking = true;
     if (document.contentType !== "text/html") {
       report("skipped", {reason: document.contentType});
       return;
     }
-    window.__a11yRun().then(
-      (violations) => report("checked", {violations}),
+    axe.run(document, Object.assign(%(options)s, more)).then(
+      (results) => report("checked", {violations: summary(results)}),
       (error) => report("error", {error: String(error)}),
     );
+  };
+  report("start");
+  window.addEventListener("load", () => setTimeout(() => {
+    report("loaded");
+    check();
   }, 0));
+  // Left before its `load`: Chromium stops its loading once the next navigation starts, so
+  // `load` never comes. The page stays while that navigation is held: it is checked as it stands.
+  window.addEventListener("beforeunload", () => {
+    if (document.readyState !== "complete") check({preload: false});
+  });
 })();
 """
 

@@ -19,6 +19,7 @@ def test_a_moderator_makes_copies_and_revokes_a_token(page, base_url, world):
     visit(page, "/bathnes/")
     nav = page.get_by_role("navigation", name="Bath & North East Somerset")
     nav.get_by_role("link", name="API tokens", exact=True).click()
+    page.a11y.wait()
     expect(page).to_have_title("API tokens – Bath & North East Somerset – IQM Portal")
     expect(
         page.get_by_text("You have no API tokens in Bath & North East Somerset.")
@@ -49,10 +50,12 @@ def test_a_moderator_makes_copies_and_revokes_a_token(page, base_url, world):
     assert response.status_code == 200, response.content
 
     page.get_by_role("link", name="Back to your API tokens").click()
+    page.a11y.wait()
     expect(page.locator("body")).not_to_contain_text(secret)
     row = page.get_by_role("row").filter(has_text="Data warehouse")
     expect(row).to_contain_text("Read and write")
     row.get_by_role("link", name="Revoke Data warehouse").click()
+    page.a11y.wait()
     expect(page.get_by_role("heading", level=1)).to_have_text("Revoke the token “Data warehouse”?")
     page.get_by_role("button", name="Revoke the token").click()
     expect(page.get_by_role("status")).to_have_text(

@@ -75,6 +75,7 @@ def walk_through_the_self_review(page, browser, axe, base_url, world):
         "link", name="Self-reviews"
     ).click()
     page.get_by_role("link", name="Chandag Infant").click()
+    page.a11y.wait()  # loaded and checked before the next click leaves it
     expect(page.get_by_role("heading", level=1)).to_have_text(
         f"Chandag Infant: Inclusion Quality Mark assessment {timezone.localdate().year}"
     )
