@@ -147,11 +147,8 @@ class CycleWriter:
         outcome = self.rng.choices([Outcome.AWARD, Outcome.DEFER, Outcome.NOT_AWARD], [90, 7, 3])[0]
         return (outcome, Tier.QUALITY_MARK if outcome == Outcome.AWARD else "")
 
-    def assessment(self, place, kind, state, end=None, outcome=None):
-        case = self.start(place, kind, state, end, outcome)
-        if not place.showcase and state in RETURN_STATES and self.rng.random() < RETURNED_SHARE:
-            self.send_back(case)
-        answers = self.answers(case)
+    def add_cycle(self, case, place, kind, state, **fields):
+        """The case's Cycle row, with what its kind adds (dates, a return comment)."""
         self.add(
             Cycle,
             id=case.id,
@@ -162,6 +159,19 @@ class CycleWriter:
             mentor_id=case.mentor.id,
             state=state,
             created_at=case.at[State.REGISTERED],
+            **fields,
+        )
+
+    def assessment(self, place, kind, state, end=None, outcome=None):
+        case = self.start(place, kind, state, end, outcome)
+        if not place.showcase and state in RETURN_STATES and self.rng.random() < RETURNED_SHARE:
+            self.send_back(case)
+        answers = self.answers(case)
+        self.add_cycle(
+            case,
+            place,
+            kind,
+            state,
             submitted_at=case.at.get(State.SUBMITTED),
             validated_at=case.at.get(State.VALIDATED),
             portfolio_submitted_at=case.at.get(State.PORTFOLIO_SUBMITTED),
@@ -191,18 +201,7 @@ class CycleWriter:
 
     def review(self, place, kind, state, end=None, outcome=None):
         case = self.start(place, kind, state, end, outcome)
-        self.add(
-            Cycle,
-            id=case.id,
-            authority_id=self.authority.pk,
-            school_id=place.id,
-            kind=kind,
-            framework_id=self.framework_id,
-            mentor_id=case.mentor.id,
-            state=state,
-            created_at=case.at[State.REGISTERED],
-            submitted_at=case.at.get(State.UPDATE_SUBMITTED),
-        )
+        self.add_cycle(case, place, kind, state, submitted_at=case.at.get(State.UPDATE_SUBMITTED))
         self.steps(case)
         self.updates(case)
         self.criteria(case)
