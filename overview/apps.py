@@ -27,4 +27,18 @@ class OverviewConfig(AppConfig):
     name = "overview"
 
     def ready(self):
+        from django.db.models.signals import m2m_changed, post_delete, post_save
+
+        from moderation.models import Visit
+
+        from .domain import SOURCES, moderators_changed, source_changed
+
         connection_created.connect(_add_median, dispatch_uid="overview.median")
+        for model in SOURCES:
+            for signal in (post_save, post_delete):
+                signal.connect(source_changed, sender=model, dispatch_uid=f"iqm_overview_{model}")
+        m2m_changed.connect(
+            moderators_changed,
+            sender=Visit.moderators.through,
+            dispatch_uid="iqm_overview_moderators",
+        )

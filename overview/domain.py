@@ -13,6 +13,7 @@ import io
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from django.core.cache import cache
 from django.db.models import (
     Aggregate,
     BooleanField,
@@ -33,6 +34,8 @@ from assessments.history import working_towards
 from assessments.models import Cycle, FrameworkVersion, Rating
 from assessments.ratings import authority_ratings
 from assessments.workflow import STEPS
+from authorities import stamps
+from authorities.rls import scoped_path
 from authorities.spreadsheets import text_cell
 from awards.domain import awards_in_force, highest_first, years_after
 from awards.models import Award, Tier
@@ -282,7 +285,9 @@ def moderator_workload(authority, today) -> Figure:
     visits = {
         row["moderators"]: row
         for row in Visit.objects.filter(
-            cycle__authority=authority, cycle__state__in=OPEN_VISIT_STATES
+            cycle__authority=authority,
+            cycle__state__in=OPEN_VISIT_STATES,
+            moderators__isnull=False,  # a visit whose moderators are not yet (or no longer) named
         )
         .order_by()
         .values("moderators", "moderators__full_name", "moderators__email")
@@ -359,6 +364,55 @@ FIGURES = {
 
 def figures(authority, today) -> list[Figure]:
     return [build(authority, today) for build in FIGURES.values()]
+
+
+# What the figures are counted from: a change to any of these renews the authority's stamp, and
+# the page is rendered afresh. People's names are read too, but a person's rename is not followed
+# (their sign-ins save them): it shows when the kept page expires.
+SOURCES = (
+    "schools.School",
+    "schools.Area",
+    "assessments.Cycle",
+    "assessments.MentorReview",
+    "assessments.FrameworkVersion",
+    "assessments.Element",
+    "awards.Award",
+    "moderation.Visit",
+    "moderation.Decision",
+    "accounts.Membership",
+)
+KEPT_SECONDS = 10 * 60
+
+
+def _stamp(authority_id) -> str:
+    return f"overview:{authority_id}"
+
+
+def _authority_id(instance):
+    """The authority that owns the row, through the path its scope filters by."""
+    *hops, last = scoped_path(type(instance)).split("__")
+    for hop in hops:
+        instance = getattr(instance, hop)
+    return getattr(instance, f"{last}_id")
+
+
+def source_changed(sender, instance, **kwargs) -> None:
+    stamps.renew(_stamp(_authority_id(instance)))
+
+
+def moderators_changed(sender, instance, action, reverse, **kwargs) -> None:
+    """A visit's moderators set (visit.moderators.set(...), as the domain does)."""
+    if action.startswith("post_") and not reverse:
+        source_changed(sender, instance)
+
+
+def kept(authority, today, render) -> str:
+    """`render()`, the figures drawn, kept until one of SOURCES changes or the day does (awards
+    expire and visits fall due by the day): they are read by GROUP BY over every school, cycle
+    and award of the authority, and drawn as hundreds of bars."""
+    name = _stamp(authority.pk)
+    key = f"{name}:{stamps.stamp(name)}:{today.isoformat()}"
+    return cache.get_or_set(key, render, KEPT_SECONDS)
 
 
 def figure(authority, slug, today) -> Figure:

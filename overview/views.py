@@ -1,8 +1,10 @@
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.http import content_disposition_header
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_safe
 
 from accounts.roles import may_see_overview
@@ -20,7 +22,15 @@ def _require(request):
 @authority_view()
 def page(request, authority_slug):
     _require(request)
-    figures = domain.figures(request.authority, timezone.localdate())
+    authority, today = request.authority, timezone.localdate()
+
+    def draw() -> str:
+        return render_to_string(
+            "overview/_figures.html",
+            {"authority": authority, "figures": domain.figures(authority, today)},
+        )
+
+    figures = mark_safe(domain.kept(authority, today, draw))
     return render(request, "overview/overview.html", {"figures": figures})
 
 

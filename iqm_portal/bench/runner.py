@@ -238,6 +238,9 @@ def area_of(filename: str, function: str) -> str:
     return "other libraries and Python"
 
 
+SQL_SHOWN = 300  # characters of each query that --profile shows
+
+
 def profile(call: Call, runs: int = 20) -> str:
     """Where the call's time goes, in-process: its median, its SQL, then cProfile's view."""
     in_process(call.request())
@@ -271,6 +274,9 @@ def profile(call: Call, runs: int = 20) -> str:
     )
     for area, seconds in sorted(by_area.items(), key=lambda item: -item[1]):
         out.write(f"  {seconds / total:6.1%}  {area}\n")
+    out.write("\nThe last run's queries, slowest first (ms):\n")
+    for query in sorted(captured, key=lambda q: -float(q["time"])):
+        out.write(f"  {float(query['time']) * 1000:6.1f}  {query['sql'][:SQL_SHOWN]}\n")
     stats.stream = out
     out.write(
         "\nThe portal's own functions by cumulative time (the profiler's overhead included):\n"
