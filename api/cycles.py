@@ -32,6 +32,7 @@ from audit.models import AuditEntry
 from .base import AuthorityViewSet, CycleNestedViewSet
 from .filtering import FilterSet
 from .problems import IllegalTransition, StaleVersion
+from .serializers import ChoiceLabel
 
 State = Cycle.State
 ID_MAX = 2**63 - 1  # the largest id the database has
@@ -96,10 +97,8 @@ def history(cycle) -> list[dict]:
 
 class CycleSerializer(serializers.ModelSerializer):
     school = NamedRef(help_text="The school.")
-    kind_label = serializers.CharField(source="get_kind_display", help_text="The kind, in words.")
-    state_label = serializers.CharField(
-        source="get_state_display", help_text="The state, in words."
-    )
+    kind_label = ChoiceLabel("kind", help_text="The kind, in words.")
+    state_label = ChoiceLabel("state", help_text="The state, in words.")
     mentor = NamedRef(help_text="The school's mentor.")
     framework = NamedRef(help_text="The framework version the self-review is on.")
     return_comment = serializers.SerializerMethodField(
@@ -428,19 +427,21 @@ class CycleViewSet(
         return CycleDetailSerializer
 
     def visible(self):
-        # What `allowed` reads of each cycle (the visit and its moderators, the report, the
-        # panel's ballots, the ratification, the school's conflicts, the elements given to
-        # contributors), read with the page.
+        # What `allowed` reads of each cycle: the visit, the report, the panel's vote and the
+        # ratification with it; who moderates, voted, is conflicted or was given elements
+        # (`read_facts`) for a page at once.
         return (
             workflow.visible_cycles(self.user, self.authority)
             .select_related(
                 "school", "mentor", "framework", "visit", "report", "panel_vote", "ratification"
             )
-            .prefetch_related(
-                "visit__moderators", "panel_vote__ballots", "school__conflicts", "assignments"
-            )
             .order_by("school__name", "-created_at", "pk")
         )
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        workflow.read_facts(page)
+        return page
 
     def _now(self, cycle):
         """The cycle as it is now, as its detail shows it."""

@@ -34,6 +34,7 @@ from portfolios.uploads import ALLOWED_TYPES, UploadRefused
 from .base import CycleNestedViewSet
 from .filtering import FilterSet
 from .problems import CONTENT_TYPE, Problem
+from .serializers import ChoiceLabel
 
 # Serializers ---------------------------------------------------------------------------------
 
@@ -229,9 +230,7 @@ class CommentSerializer(serializers.ModelSerializer):
 class PortfolioCycleSerializer(serializers.ModelSerializer):
     """The cycle after a step of the portfolio: its id and state."""
 
-    state_label = serializers.CharField(
-        source="get_state_display", read_only=True, help_text="The state, for a person to read."
-    )
+    state_label = ChoiceLabel("state", help_text="The state, for a person to read.")
 
     class Meta:
         model = Cycle

@@ -158,10 +158,9 @@ def test_the_history_shows_only_the_workflows_steps(world):
 
 
 # The authority, the token, the memberships, the count, the page (with the school, mentor,
-# framework, visit, report, panel vote and ratification), and the prefetches of the visit's
-# moderators, the schools' conflicts and the elements given to contributors (the panel's ballots:
-# none yet, so not read).
-LIST_QUERIES = 8
+# framework, visit, report, panel vote and ratification), and in one query who moderates, voted,
+# is conflicted or was given elements on the page's cycles.
+LIST_QUERIES = 6
 
 
 @pytest.mark.parametrize("who", ["authority_admin", "mentor", "school_coordinator"])
