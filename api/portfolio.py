@@ -7,7 +7,7 @@ download serves it."""
 
 from functools import cached_property
 
-from django.db.models import Count, F
+from django.db.models import Count, F, Prefetch
 from django.urls import reverse
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
@@ -69,6 +69,18 @@ class _FrameworkLinks(serializers.Serializer):
             )
 
 
+class LinkedIds(serializers.ListField):
+    """The ids of the rows the view read into a list (a prefetch's `to_attr`)."""
+
+    child = serializers.IntegerField()
+
+    def __init__(self, **kwargs):
+        super().__init__(read_only=True, **kwargs)
+
+    def to_representation(self, data):
+        return [row.pk for row in data]
+
+
 class EvidenceItemSerializer(serializers.ModelSerializer):
     kind = serializers.SerializerMethodField(help_text="`file` (uploaded) or `link` (a web page).")
     url = serializers.SerializerMethodField(help_text="The web address of a link; null for a file.")
@@ -104,11 +116,11 @@ class EvidenceItemSerializer(serializers.ModelSerializer):
     evidence_date = serializers.DateField(
         read_only=True, allow_null=True, help_text="When the evidence is from."
     )
-    elements = serializers.PrimaryKeyRelatedField(
-        many=True, read_only=True, help_text="Ids of the elements it is evidence for."
+    elements = LinkedIds(
+        source="linked_elements", help_text="Ids of the elements it is evidence for."
     )
-    descriptors = serializers.PrimaryKeyRelatedField(
-        many=True, read_only=True, help_text="Ids of the descriptors it is evidence for."
+    descriptors = LinkedIds(
+        source="linked_descriptors", help_text="Ids of the descriptors it is evidence for."
     )
     added_by = serializers.PrimaryKeyRelatedField(
         read_only=True, help_text="The id of the person who added it."
@@ -366,7 +378,13 @@ class EvidenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CycleNes
         return (
             EvidenceItem.objects.filter(cycle=self.cycle)
             .select_related("file", "added_by")
-            .prefetch_related("elements", "descriptors")
+            # Into lists: a prefetch into each item's manager builds a queryset per item.
+            .prefetch_related(
+                Prefetch("elements", Element.objects.only("pk"), to_attr="linked_elements"),
+                Prefetch(
+                    "descriptors", Descriptor.objects.only("pk"), to_attr="linked_descriptors"
+                ),
+            )
             .annotate(comment_count=Count("comments", distinct=True), added_at=F("created_at"))
             .order_by("title", "pk")
         )
