@@ -66,7 +66,8 @@ def health_view(request):
 @require_safe
 def ready(request):
     """Readiness: the database, the broker's and the cache's Redis, the file storage and a
-    recently seen worker; 503 if any fails. Each check's status word only: what failed, and where, is in the log."""
+    recently seen worker; 503 if any fails. Each check's status word only: what failed, and
+    where, is in the log."""
     result = health.readiness()
     return JsonResponse(result, status=200 if result["status"] == "ready" else 503)
 
