@@ -48,7 +48,7 @@ def check_database():
 
 def check_redis():
     """The broker's Redis (REDIS_URL)."""
-    return _ping(settings.REDIS_URL, "Redis")
+    return _ping(settings.REDIS_URL, "the broker's Redis")
 
 
 def check_cache():
