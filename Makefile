@@ -5,9 +5,12 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 export PORT  # the settings make SITE_URL, the address in emails, from it
 
-# The test suite runs against the real PostgreSQL and Redis on this machine.
+# The test suite runs against the real PostgreSQL and Redis on this machine. The cache shares the
+# broker's Redis database unless TEST_CACHE_URL gives it another (on a Redis server of its own
+# when tests run in parallel: each xdist worker numbers both down from the suite's).
 TEST_ENV := DATABASE_URL=$${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/iqm_portal} \
-	REDIS_URL=$${TEST_REDIS_URL:-redis://127.0.0.1:6379/15} SECRET_KEY=test-only-secret DEBUG=0
+	REDIS_URL=$${TEST_REDIS_URL:-redis://127.0.0.1:6379/15} CACHE_URL=$${TEST_CACHE_URL:-} \
+	SECRET_KEY=test-only-secret DEBUG=0
 
 .PHONY: run test faults lint install worker beat services browser migrate demo bench-pdf \
 	bench-directory scale-data bench load clean backup restore
@@ -85,7 +88,8 @@ BENCH_REDIS_URL ?= redis://127.0.0.1:6379/7
 BENCH_OUT ?= bench-results
 BENCH_SMALL ?= --authorities 150 --schools 1000 --seed 1
 BENCH_LARGE ?= --authorities 150 --schools 24000 --seed 1
-BENCH_ENV := REDIS_URL=$(BENCH_REDIS_URL) SECRET_KEY=bench-only-secret DEBUG=0
+BENCH_ENV := REDIS_URL=$(BENCH_REDIS_URL) CACHE_URL=$(BENCH_REDIS_URL) SECRET_KEY=bench-only-secret \
+	DEBUG=0
 BENCH_ARGS ?=
 
 bench: install services

@@ -47,17 +47,27 @@ def check_database():
 
 
 def check_redis():
-    if not settings.REDIS_URL:
+    """The broker's Redis (REDIS_URL)."""
+    return _ping(settings.REDIS_URL, "the broker's Redis")
+
+
+def check_cache():
+    """The cache's Redis (CACHE_URL): REDIS_URL's again unless the cache has one of its own."""
+    return _ping(settings.CACHE_URL, "the cache's Redis")
+
+
+def _ping(url, what):
+    if not url:
         return {"status": NOT_USED}  # a laptop: cache in memory, tasks in-process
     import redis
 
     client = redis.Redis.from_url(
-        settings.REDIS_URL, socket_connect_timeout=REDIS_TIMEOUT, socket_timeout=REDIS_TIMEOUT
+        url, socket_connect_timeout=REDIS_TIMEOUT, socket_timeout=REDIS_TIMEOUT
     )
     try:
         client.ping()
     except redis.RedisError:
-        logger.warning("Readiness: Redis does not answer", exc_info=True)
+        logger.warning("Readiness: %s does not answer", what, exc_info=True)
         return {"status": FAILING}
     finally:
         client.close()
@@ -97,7 +107,7 @@ def check_worker():
         return {"status": NOT_USED}  # tasks run in the web process itself
     try:
         seen = cache.get(WORKER_SEEN_KEY)
-    except Exception:  # noqa: BLE001 - Redis is down: the Redis check says so
+    except Exception:  # noqa: BLE001 - the cache's Redis is down: the cache check says so
         return {"status": FAILING}
     if seen is None:
         return {"status": NOT_SEEN}
@@ -109,6 +119,7 @@ def check_worker():
 CHECKS = {
     "database": check_database,
     "redis": check_redis,
+    "cache": check_cache,
     "storage": check_storage,
     "worker": check_worker,
 }

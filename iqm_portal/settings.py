@@ -2,7 +2,7 @@
 
 With nothing set, the portal runs on a laptop: SQLite in the project folder, Celery tasks
 in-process, email to the console. DATABASE_URL and REDIS_URL switch to PostgreSQL, Redis and
-real Celery workers.
+real Celery workers; CACHE_URL gives the cache a Redis of its own.
 """
 
 from pathlib import Path
@@ -196,10 +196,18 @@ DATABASE_APP_ROLE = env.str(
 MIGRATE_DATABASE_URL = env.str("MIGRATE_DATABASE_URL", default="")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# REDIS_URL: the Celery broker's Redis, which must never evict (a queued task evicted is lost).
+# CACHE_URL: the cache's, which should evict its least recently used keys when full
+# (allkeys-lru), so the cache can never fill the broker's memory. Unset or empty: REDIS_URL's, as
+# on a laptop or a deployment with one Redis. What the cache holds is all rebuilt or re-counted if
+# evicted: rendered pages, stamps (a new one is drawn), the workers' heartbeat (rewritten every
+# 2 s) and rate-limit counts (an evicted one lets a few more requests through; sign-in lock-outs
+# are django-axes's, in the database).
 REDIS_URL = env.str("REDIS_URL", default="")
-if REDIS_URL:
+CACHE_URL = env.str("CACHE_URL", default="") or REDIS_URL
+if CACHE_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -550,10 +558,10 @@ SILENCED_SYSTEM_CHECKS = [
 # django-redis and memcached; Django's own RedisCache counts with Redis's atomic INCR, which is all
 # it needs.
 SILENCED_SYSTEM_CHECKS.append("django_ratelimit.W001")
-if not REDIS_URL:
+if not CACHE_URL:
     # A laptop serves from one runserver process, so the per-process LocMem cache counts every
     # request.
-    # With REDIS_URL set (every deployment) all processes count in Redis and this check stays on.
+    # With a Redis cache (every deployment) all processes count in Redis and this check stays on.
     SILENCED_SYSTEM_CHECKS.append("django_ratelimit.E003")
 
 LOGGING = {

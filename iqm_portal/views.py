@@ -65,8 +65,9 @@ def health_view(request):
 @never_cache
 @require_safe
 def ready(request):
-    """Readiness: the database, Redis, the file storage and a recently seen worker; 503 if any
-    fails. Each check's status word only: what failed, and where, is in the log."""
+    """Readiness: the database, the broker's and the cache's Redis, the file storage and a
+    recently seen worker; 503 if any fails. Each check's status word only: what failed, and
+    where, is in the log."""
     result = health.readiness()
     return JsonResponse(result, status=200 if result["status"] == "ready" else 503)
 

@@ -27,18 +27,25 @@ from .factories import (
 def pytest_configure(config):
     """Under pytest-xdist each worker takes a Redis database of its own, below the suite's
     (pytest-django already gives each its own PostgreSQL database): the cache is cleared before
-    every test and real-worker tests purge the queue, which must not reach another worker's."""
+    every test and real-worker tests purge the queue, which must not reach another worker's. A
+    cache on a Redis of its own (TEST_CACHE_URL) is numbered down alike."""
     from django.conf import settings
 
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     if not worker or not settings.REDIS_URL:
         return
-    url = urlsplit(settings.REDIS_URL)
-    database = int(url.path.strip("/") or 0) - int(worker.removeprefix("gw"))
-    assert database >= 0, f"too many xdist workers for {settings.REDIS_URL}"
-    settings.REDIS_URL = url._replace(path=f"/{database}").geturl()
-    settings.CACHES["default"]["LOCATION"] = settings.REDIS_URL
+    offset = int(worker.removeprefix("gw"))
+    settings.REDIS_URL = _below(settings.REDIS_URL, offset)
+    settings.CACHE_URL = _below(settings.CACHE_URL, offset)
+    settings.CACHES["default"]["LOCATION"] = settings.CACHE_URL
     settings.CELERY_BROKER_URL = settings.REDIS_URL
+
+
+def _below(redis_url, offset):
+    url = urlsplit(redis_url)
+    database = int(url.path.strip("/") or 0) - offset
+    assert database >= 0, f"too many xdist workers for {redis_url}"
+    return url._replace(path=f"/{database}").geturl()
 
 
 @dataclass

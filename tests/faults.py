@@ -216,6 +216,7 @@ class CeleryWorker:
         environment = {
             **os.environ,
             "REDIS_URL": self.redis_url,
+            "CACHE_URL": self.redis_url,  # its heartbeat, where the test's /ready/ reads it
             # The test database pytest-django made, in case a task reads it.
             "DATABASE_URL": _database_url(),
             "SECRET_KEY": "test-only-secret",

@@ -66,9 +66,10 @@ def check_program(argv):
 
 
 def test_services():
-    assert set(SERVICES) == {"postgres", "redis", "web", "worker", "beat"}
+    assert set(SERVICES) == {"postgres", "redis", "cache", "web", "worker", "beat"}
     assert SERVICES["postgres"]["image"] == "postgres:16"
     assert SERVICES["redis"]["image"] == "redis:7"
+    assert SERVICES["cache"]["image"] == "redis:7"
     assert [SERVICES[name]["build"] for name in ("web", "worker", "beat")] == [".", ".", "."]
 
 
@@ -154,14 +155,18 @@ def test_urls_point_at_the_compose_services():
     )
     redis = urlsplit(environment["REDIS_URL"])
     assert (redis.scheme, redis.hostname, redis.port) == ("redis", "redis", 6379)
+    cache = urlsplit(environment["CACHE_URL"])
+    assert (cache.scheme, cache.hostname, cache.port) == ("redis", "cache", 6379)
 
 
 def test_web_waits_for_healthy_services():
     assert set(SERVICES["postgres"]["healthcheck"]) >= {"test"}
     assert set(SERVICES["redis"]["healthcheck"]) >= {"test"}
+    assert set(SERVICES["cache"]["healthcheck"]) >= {"test"}
     assert SERVICES["web"]["depends_on"] == {
         "postgres": {"condition": "service_healthy"},
         "redis": {"condition": "service_healthy"},
+        "cache": {"condition": "service_healthy"},
     }
     assert "http://127.0.0.1:8000/health/" in " ".join(SERVICES["web"]["healthcheck"]["test"])
     for service in ("worker", "beat"):
@@ -186,3 +191,13 @@ def test_the_broker_redis_persists_what_is_queued():
     ]  # fmt: skip
     assert redis["volumes"] == ["redis-data:/data"]
     assert "redis-data" in COMPOSE["volumes"]
+
+
+def test_the_cache_redis_evicts_and_keeps_nothing():
+    """The cache's Redis is bounded and makes room by evicting its least recently used keys, so
+    the cache can never fill the broker's memory; it keeps nothing on disk (all is made again)."""
+    assert SERVICES["cache"]["command"] == [
+        "redis-server", "--maxmemory", "256mb", "--maxmemory-policy", "allkeys-lru",
+        "--save", "", "--appendonly", "no",
+    ]  # fmt: skip
+    assert "volumes" not in SERVICES["cache"]

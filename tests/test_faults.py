@@ -76,7 +76,7 @@ def nothing_left_to_deliver(redis):
 @pytest.fixture
 def portal_on_private_redis(settings, private_redis):
     """This process's portal (its cache, /ready/) on the private Redis, tasks to a worker."""
-    settings.REDIS_URL = private_redis.url
+    settings.REDIS_URL = settings.CACHE_URL = private_redis.url
     settings.CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",

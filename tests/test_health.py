@@ -38,6 +38,7 @@ def test_ready_when_every_service_answers_to_someone_signed_out(client, db):
         "checks": {
             "database": {"status": "ok"},
             "redis": {"status": "ok"},
+            "cache": {"status": "ok"},  # the same Redis here, unless CACHE_URL gives it another
             "storage": {"status": "ok"},
             "worker": {"status": "not used"},  # the suite runs tasks in its own process
         },
@@ -90,9 +91,28 @@ def test_redis_not_answering_is_reported_without_its_address(client, db, setting
     settings.REDIS_URL = "redis://:s3cret-password@127.0.0.1:1/0"  # nothing listens on port 1
     response = client.get(reverse("ready"))
     assert response.status_code == 503
-    assert response.json()["checks"]["redis"] == {"status": "failing"}
+    checks = response.json()["checks"]
+    assert (checks["redis"], checks["cache"]) == ({"status": "failing"}, {"status": "ok"})
     body = response.content.decode()
     assert "127.0.0.1" not in body and "s3cret" not in body and "Error" not in body
+
+
+def test_a_cache_redis_of_its_own_not_answering_is_reported_apart_from_the_broker(
+    client, db, settings
+):
+    settings.CACHE_URL = "redis://:s3cret-password@127.0.0.1:1/0"  # nothing listens on port 1
+    response = client.get(reverse("ready"))
+    assert response.status_code == 503
+    checks = response.json()["checks"]
+    assert (checks["redis"], checks["cache"]) == ({"status": "ok"}, {"status": "failing"})
+    body = response.content.decode()
+    assert "127.0.0.1" not in body and "s3cret" not in body and "Error" not in body
+
+
+def test_no_redis_is_not_used_on_a_laptop(client, db, settings):
+    settings.REDIS_URL = settings.CACHE_URL = ""
+    checks = client.get(reverse("ready")).json()["checks"]
+    assert (checks["redis"], checks["cache"]) == ({"status": "not used"}, {"status": "not used"})
 
 
 def test_a_storage_that_cannot_be_written_is_reported(client, db, settings, tmp_path):

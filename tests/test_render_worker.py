@@ -70,6 +70,7 @@ def worker_environment(settings):
     environment.update(
         DATABASE_URL=database_url.geturl(),
         REDIS_URL=settings.REDIS_URL,
+        CACHE_URL=settings.CACHE_URL,
         STORAGE_BACKEND="filesystem",
         MEDIA_ROOT=str(default_storage.location),
         CELERY_VISIBILITY_TIMEOUT=str(VISIBILITY_TIMEOUT),

@@ -129,6 +129,7 @@ def cluster(django_db_setup, tmp_path_factory, s3_server):  # noqa: F811
         DUMMY_CREDENTIALS,
         DATABASE_URL=database,
         REDIS_URL=settings.REDIS_URL,
+        CACHE_URL=settings.CACHE_URL,
         SECRET_KEY="test-only-secret",
         DEBUG="0",
         ALLOWED_HOSTS="127.0.0.1",

@@ -111,4 +111,4 @@ def test_the_cache_and_the_broker_use_this_test_process_redis(settings):
     from iqm_portal.celery import app
 
     assert app.conf.broker_url == settings.REDIS_URL
-    assert cache._cache._servers == [settings.REDIS_URL]
+    assert cache._cache._servers == [settings.CACHE_URL]

@@ -69,7 +69,7 @@ def _set_comment(server, name: str, comment: str) -> None:
 
 def prepare(generate_args: str, log=print) -> None:
     """Makes sure the portal's database (DATABASE_URL) holds the data set that
-    `generate_scale_data <generate_args>` makes, migrated, and empties the cache (REDIS_URL: a
+    `generate_scale_data <generate_args>` makes, migrated, and empties the cache (CACHE_URL: a
     Redis database of the bench's own), which may hold pages of another data set with the same
     ids."""
     name = settings.DATABASES["default"]["NAME"]
