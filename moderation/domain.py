@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Count, F, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from accounts.models import Membership, Role
@@ -258,6 +260,7 @@ def delete_note(*, note, by) -> bool:
 
 
 BESIDE_EVIDENCE = 10  # items of evidence listed beside an element; the portfolio lists them all
+BESIDE_NOTES = 10  # visit notes listed beside an element, the first written; the visit lists all
 
 
 @dataclass(frozen=True)
@@ -271,26 +274,45 @@ class Evidence:
 
 def beside_elements(cycle, elements) -> dict:
     """Element id to what the moderators write its finding beside: the school's rating (its
-    answer), the mentor's validated rating (its review), the visit notes tied to it, and its
-    evidence (the first BESIDE_EVIDENCE items by title, and how many there are). The same few
-    queries whatever the number of notes and items; the links are read as ids, not prefetched."""
+    answer), the mentor's validated rating (its review), the visit notes tied to it (the first
+    BESIDE_NOTES written, and how many there are) and its evidence (the first BESIDE_EVIDENCE
+    items by title, and how many there are). The same few queries whatever the number of notes
+    and items; the evidence's links are read as ids, not prefetched."""
     beside = {
-        e.pk: {"answer": None, "review": None, "notes": [], "evidence": [], "evidence_count": 0}
+        e.pk: {
+            "answer": None,
+            "review": None,
+            "notes": [],
+            "notes_count": 0,
+            "evidence": [],
+            "evidence_count": 0,
+        }
         for e in elements
     }
     for answer in cycle.answers.all():
         beside[answer.element_id]["answer"] = answer
     for review in cycle.reviews.all():
         beside[review.element_id]["review"] = review
-    notes = list(VisitNote.objects.filter(visit__cycle=cycle).select_related("author"))
-    tied = {}
-    for note_pk, element_pk in VisitNote.elements.through.objects.filter(
-        visitnote__in=notes
-    ).values_list("visitnote", "element"):
-        tied.setdefault(note_pk, []).append(element_pk)
-    for note in notes:
-        for element_pk in tied.get(note.pk, ()):
-            beside[element_pk]["notes"].append(note)
+    # Each tie of a note to an element, with its note: the first few of each element's, counted.
+    each_element = {"partition_by": F("element_id")}
+    ties = (
+        VisitNote.elements.through.objects.filter(visitnote__visit__cycle=cycle)
+        .select_related("visitnote__author")
+        .annotate(
+            place=Window(
+                RowNumber(),
+                order_by=[F("visitnote__created_at"), F("visitnote_id")],
+                **each_element,
+            ),
+            of=Window(Count("pk"), **each_element),
+        )
+        .filter(place__lte=BESIDE_NOTES)
+        .order_by("element_id", "place")
+    )
+    for tie in ties:
+        row = beside[tie.element_id]
+        row["notes"].append(tie.visitnote)
+        row["notes_count"] = tie.of
     # (The portfolio is a sibling app's: read through the cycle's relation.)
     linked = (
         Cycle.objects.filter(pk=cycle.pk, evidence__elements__isnull=False)

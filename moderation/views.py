@@ -219,9 +219,14 @@ def visit_worker(request):
 def report(request, authority_slug, cycle_pk):
     """The report: read-only once final (or for the admin); for the two moderators, a form of
     sections that save as they type, each element beside what bears on it."""
-    cycle = get_cycle(request, cycle_pk, related=["visit"], prefetch=["visit__moderators"])
-    report_ = get_object_or_404(Report.objects.prefetch_related("signed_by"), cycle=cycle)
-    cycle.report = report_  # for the workflow's predicates, which read it through the cycle
+    cycle = get_cycle(
+        request, cycle_pk, related=["visit", "report"], prefetch=["report__signed_by"]
+    )
+    report_ = getattr(cycle, "report", None)
+    if report_ is None:
+        raise Http404
+    # Who moderates the visit and who may not (workflow's predicates), in one query.
+    workflow.read_facts([cycle])
     _require(workflow.may_see_report, request, cycle)
     if request.method == "POST":
         return _save_section(request, cycle, report_)

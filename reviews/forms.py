@@ -73,6 +73,12 @@ class PriorityForm(forms.ModelForm):
             "by_when": forms.DateInput(attrs={"type": "date"}),
         }
 
-    def __init__(self, *args, cycle, **kwargs):
+    def __init__(self, *args, cycle, elements=None, **kwargs):
+        """`elements`: the framework's, when the page has read them already (to show them)."""
         super().__init__(*args, **kwargs)
-        self.fields["element"].queryset = Element.objects.filter(framework=cycle.framework_id)
+        field = self.fields["element"]
+        field.queryset = Element.objects.filter(framework=cycle.framework_id)
+        if elements is not None:
+            field.choices = [("", field.empty_label)] + [
+                (field.prepare_value(e), field.label_from_instance(e)) for e in elements
+            ]

@@ -12,12 +12,13 @@ from authorities.access import authority_view
 
 from . import domain
 from .forms import PriorityForm, RatificationForm, UpdateForm
-from .models import Priority, Ratification, Update
+from .models import Priority, Update
 
 
-def _review(request, cycle_pk):
-    """A review the visitor may see; an assessment has no annual review pages."""
-    cycle = get_cycle(request, cycle_pk)
+def _review(request, cycle_pk, **read):
+    """A review the visitor may see; an assessment has no annual review pages. `read`: what
+    else the page reads of the cycle (get_cycle's `related` and `prefetch`)."""
+    cycle = get_cycle(request, cycle_pk, **read)
     if cycle.kind not in workflow.REVIEW_KINDS:
         raise Http404
     return cycle
@@ -32,7 +33,8 @@ def _error(error):
 @authority_view()
 def update(request, authority_slug, cycle_pk):
     """The review's own page: the annual update as a task list, and the review's other pages."""
-    cycle = _review(request, cycle_pk)
+    # The later stages' records, read with the cycle: the links to its pages ask which exist.
+    cycle = _review(request, cycle_pk, related=["visit", "report", "ratification", "panel_vote"])
     rows = domain.update_rows(cycle)
     actions = workflow.allowed(request.user, cycle)
     return render(
@@ -123,14 +125,17 @@ def submit(request, authority_slug, cycle_pk):
 
 @authority_view()
 def ratification(request, authority_slug, cycle_pk):
-    cycle = _review(request, cycle_pk)
+    cycle = _review(
+        request, cycle_pk, related=["visit", "ratification"], prefetch=["ratification__signed_by"]
+    )
+    # Who moderates the visit and who may not (workflow's predicates), in one query.
+    workflow.read_facts([cycle])
     actions = workflow.allowed(request.user, cycle)
     editable = "write_ratification" in actions
-    ratifications = Ratification.objects.prefetch_related("signed_by")
-    if editable:  # begun on the first save
-        the_ratification = ratifications.filter(cycle=cycle).first()
-    else:
-        the_ratification = get_object_or_404(ratifications, cycle=cycle)
+    the_ratification = getattr(cycle, "ratification", None)  # begun on the first save
+    if not editable:
+        if the_ratification is None:
+            raise Http404
         if not workflow.may_see_ratification.test(request.user, cycle):
             raise PermissionDenied
     elements = list(cycle.framework.elements.all())
@@ -186,7 +191,8 @@ def ratification(request, authority_slug, cycle_pk):
             "priorities": list(the_ratification.priorities.select_related("element"))
             if the_ratification
             else [],
-            "priority_form": PriorityForm(cycle=cycle) if editable else None,
+            "priority_form": PriorityForm(cycle=cycle, elements=elements) if editable else None,
+            "moderators": len(workflow.moderator_ids(cycle)),
             "can_sign": "ratify" in actions,
             "signers": [str(u) for u in the_ratification.signed_by.all()]
             if the_ratification

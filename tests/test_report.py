@@ -305,11 +305,12 @@ def test_the_report_shows_each_element_beside_its_ratings_notes_and_evidence(
 ):
     two = _beside_world(world, draft, count)
     client.force_login(world.people["moderator"])
-    # The authority, session, user, memberships and their authorities; the cycle with its visit,
-    # the moderators, the report and who signed it; the elements and findings; the school's
-    # conflicts, awards and cluster partners (the tiers it may have); beside the elements: the
-    # answers, reviews, notes, the notes' elements and the evidence's.
-    with django_assert_num_queries(19):
+    # The authority, session, user, memberships and their authorities; the cycle with its visit
+    # and report, who signed it; the moderators, voters, contributors and conflicts
+    # (workflow.read_facts); the elements and findings; the school's awards and cluster partners
+    # (the tiers it may have); beside the elements: the answers, reviews, the first notes of each
+    # element with how many there are, and the evidence's links.
+    with django_assert_num_queries(16):
         response = client.get(_url(draft))
     assert response.status_code == 200
     sections = {e.number: (section, beside) for e, section, beside in response.context["elements"]}
@@ -318,7 +319,9 @@ def test_the_report_shows_each_element_beside_its_ratings_notes_and_evidence(
     answer = draft.answers.get(element=two)
     review = draft.reviews.get(element=two)
     assert (beside["answer"], beside["review"]) == (answer, review)
-    assert [n.who for n in beside["notes"]] == [f"Teacher {n}" for n in range(count)]
+    # The first ten notes, as written, and a link to them all on the visit's page.
+    assert [n.who for n in beside["notes"]] == [f"Teacher {n}" for n in range(count)][:10]
+    assert beside["notes_count"] == count
     # The world's own link (tests/journey.py) is tied to no element. The first ten by title, and
     # a link to them all in the portfolio.
     assert [i.title for i in beside["evidence"]] == sorted(f"Item {n}" for n in range(count))[:10]
@@ -340,6 +343,12 @@ def test_the_report_shows_each_element_beside_its_ratings_notes_and_evidence(
         f'?element={two.pk}#evidence">All {count} items of evidence for element 2</a>'
     )
     assert (all_of_two in html) == (count > 10)
+    assert f"<h4>Visit notes ({count})</h4>" in html
+    all_notes = (
+        f'The first 10 are shown here: <a href="{_url(draft, "moderation:visit")}#notes">the '
+        f"visit's notes</a> list all {count} tied to element 2."
+    )
+    assert (all_notes in html) == (count > 10)
     assert Rating(answer.rating).label in html
     # Honest labels: what signing needs says so; the rest is optional.
     assert html.count("(required to sign)") == 2 + draft.framework.elements.count()

@@ -15,7 +15,7 @@ from assessments.models import Cycle
 from audit.models import AuditEntry
 from awards.domain import years_after
 from awards.models import Award, Tier
-from clusters.models import Partner
+from clusters.models import Activity, Partner
 from moderation import domain as moderation
 from moderation.models import Outcome, Report
 from notifications.models import OutboxMessage
@@ -347,44 +347,90 @@ def test_my_work_asks_each_person_for_their_step_of_the_review(world):
     }
 
 
-@pytest.mark.parametrize("written", [1, 3])
-def test_the_update_page_query_count_does_not_grow(
-    client, world, django_assert_num_queries, written
-):
+def _meetings(world, count):
+    """`count` meetings of the school's cluster this year, each attended by its first partner."""
+    with scopes_disabled():
+        cluster = world.school.cluster
+        partner = cluster.partners.order_by("pk").first()
+        for n in range(count):
+            Activity.objects.create(
+                cluster=cluster,
+                kind=Activity.Kind.MEETING,
+                date=timezone.localdate() - timedelta(days=n),
+                title=f"Meeting {n:02}",
+                description="What happened.",
+                recorded_by=world.people["school_coordinator"],
+            ).attended_by.set([partner])
+    return partner
+
+
+@pytest.mark.parametrize("rows", [1, 3, 50])
+def test_the_update_page_query_count_does_not_grow(client, world, django_assert_num_queries, rows):
+    """`rows` meetings in the cluster's year, and as many elements written (of the ten)."""
     cycle = make_review(world, Kind.CENTRE_OF_EXCELLENCE)
+    written = min(rows, 10)
     with scope(authority=world.authority):
         for number in range(1, written + 1):
             _save(world, cycle, number, 0)
+    partner = _meetings(world, rows)
     client.force_login(world.people["head_teacher"])
     url = reverse("reviews:update", args=[world.authority.slug, cycle.pk])
-    with django_assert_num_queries(13):  # the session, the cycle, its elements and updates, ...
+    # The authority, session, user, memberships and the switcher's authorities; the cycle with
+    # its visit, report, ratification and panel vote (for the links to their pages); its updates
+    # and elements; the cluster's activities of the year and who attended them.
+    with django_assert_num_queries(10):
         response = client.get(url)
-    assert [r["status"] for r in response.context["rows"]][:4] == ["complete"] * written + [
+    assert [r["status"] for r in response.context["rows"]] == ["complete"] * written + [
         "not_started"
-    ] * (4 - written)
+    ] * (10 - written)
+    assert [a.title for a in response.context["activities"]] == [
+        f"Meeting {n:02}" for n in reversed(range(rows))
+    ]
+    html = response.content.decode()
+    assert html.count(f"<dd>{partner.display_name}</dd>") == rows
 
 
-@pytest.mark.parametrize("extra", [0, 2])
+@pytest.mark.parametrize("extra", [1, 3, 50])
 def test_the_ratification_page_query_count_does_not_grow(
     client, world, django_assert_num_queries, extra
 ):
+    """The visit's own priority and `extra` more, on elements 2 to 10 in turn."""
     cycle = advance(world, State.VISIT_PLANNED, Kind.CENTRE_OF_EXCELLENCE)
     moderator = world.people["moderator"]
     with scope(authority=world.authority):
+        elements = list(cycle.framework.elements.filter(number__gte=2))
         for n in range(extra):
             domain.add_priority(
                 cycle=cycle,
                 by=moderator,
-                element=cycle.framework.elements.get(number=n + 2),
-                action=f"Action {n}",
+                element=elements[n % len(elements)],
+                action=f"Action {n:02}",
                 lead="Lee",
                 by_when=TOMORROW,
             )
     client.force_login(moderator)
     url = reverse("reviews:ratification", args=[world.authority.slug, cycle.pk])
-    with django_assert_num_queries(18):  # ... the ratification, its progress and priorities
+    # The authority, session, user, memberships and the switcher's authorities; the cycle with
+    # its visit and ratification, who signed it; the moderators, voters, contributors and
+    # conflicts (workflow.read_facts); the elements (the form's and the priority form's), the
+    # ratification's progress, the updates and the priorities with their elements.
+    with django_assert_num_queries(12):
         response = client.get(url)
-    assert len(response.context["priorities"]) == 1 + extra
+    actions = [p.action for p in response.context["priorities"]]
+    assert len(actions) == 1 + extra
+    # By element, then as added.
+    by_element = sorted((2 + n % len(elements), n) for n in range(extra))
+    assert [a for a in actions if a.startswith("Action ")] == [
+        f"Action {n:02}" for _, n in by_element
+    ]
+    html = response.content.decode()
+    assert "Signed by 0 of 1 visiting moderator." in html
+    with scopes_disabled():
+        choices = [("", "Choose an element")] + [
+            (str(e.pk), str(e)) for e in cycle.framework.elements.order_by("number")
+        ]
+    form = response.context["priority_form"]
+    assert [(str(v), label) for v, label in form.fields["element"].choices] == choices
 
 
 def test_the_update_page_saves_as_typed_and_shows_a_conflict(client, world):
