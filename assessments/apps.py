@@ -5,4 +5,11 @@ class AssessmentsConfig(AppConfig):
     name = "assessments"
 
     def ready(self):
+        from django.db.models.signals import post_delete, post_save
+
         from . import workflow  # noqa: F401 (registers the workflow's permissions with rules)
+        from .ratings import sources_changed
+
+        for model in ("assessments.Cycle", "assessments.MentorReview"):
+            for signal in (post_save, post_delete):
+                signal.connect(sources_changed, sender=model, dispatch_uid=f"iqm_ratings_{model}")

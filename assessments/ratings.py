@@ -8,11 +8,17 @@ schools were rated on: with fewer, the average would tell a school another schoo
 
 from dataclasses import dataclass
 
+from django.core.cache import cache
 from django.db.models import Avg, Count, Exists, OuterRef, Q
+
+from authorities import stamps
 
 from .models import Cycle, MentorReview, Rating
 
 SHOWN_FROM = 3  # schools rated on an element before its average is shown to a school
+# Every cycle's page shows them, counted over every school of the authority: they are kept until
+# one of the framework's cycles or their mentors' reviews is saved (a validation, a rating changed).
+KEPT_SECONDS = 60 * 60
 
 
 @dataclass(frozen=True)
@@ -22,8 +28,26 @@ class ElementRatings:
     counts: tuple[int, ...]  # how many schools were rated at each level, Not yet started first
 
 
+def _stamp(framework_id) -> str:
+    return f"ratings:{framework_id}"
+
+
+def sources_changed(sender, instance, **kwargs) -> None:
+    """A cycle or a mentor's review saved or deleted."""
+    cycle = instance if isinstance(instance, Cycle) else instance.cycle
+    stamps.renew(_stamp(cycle.framework_id))
+
+
 def authority_ratings(framework) -> dict[int, ElementRatings]:
-    """Element id to its ratings across the authority, for the elements that have any."""
+    """Element id to its ratings across the authority, for the elements that have any (the
+    framework version, or its id)."""
+    name = _stamp(getattr(framework, "pk", framework))
+    return cache.get_or_set(
+        f"{name}:{stamps.stamp(name)}", lambda: _counted(framework), KEPT_SECONDS
+    )
+
+
+def _counted(framework) -> dict[int, ElementRatings]:
     later = Cycle.objects.filter(
         school=OuterRef("cycle__school"),
         framework=framework,
