@@ -62,8 +62,7 @@ def my_cases(user, authority):
         return Cycle.objects.none()
     latest = Cycle.objects.filter(school=OuterRef("school")).order_by("-created_at", "-pk")
     return (
-        workflow.visible_cycles(user, authority)
-        .filter(workflow.has_part_in(user, authority))
+        workflow.cycles_with_part(user, authority)
         .select_related("school", "mentor", "visit", "report")
         .prefetch_related(
             "visit__moderators",

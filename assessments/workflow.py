@@ -242,6 +242,14 @@ def has_part_in(user, authority) -> Q:
     )
 
 
+def cycles_with_part(user, authority):
+    """The cycles the person has a part in, as a query: all of them cycles the person may see
+    (`visible_cycles` is these and more), so they need no second test."""
+    if not user.is_authenticated:
+        return Cycle.objects.none()
+    return Cycle.objects.filter(has_part_in(user, authority))
+
+
 def visible_cycles(user, authority):
     """The cycles of the active authority that the person may see: `may_view_cycle` as a query."""
     if not user.is_authenticated:
@@ -747,14 +755,14 @@ def tasks(user, authority) -> list[tuple[Cycle, Step]]:
     # Before the panel and planning stages only someone with a part in the cycle is asked (its
     # school's staff, mentor or moderators): the admin's and the panel's steps come after, so
     # their cycles before are not read (tests/test_moderation.py holds every step to this).
-    asked = has_part_in(user, authority)
     if is_authority_admin(user, authority) or is_on_panel(user, authority):
-        asked |= Q(state__in=AUTHORITY_STAGES)
+        asked = visible_cycles(user, authority).filter(
+            has_part_in(user, authority) | Q(state__in=AUTHORITY_STAGES)
+        )
+    else:
+        asked = cycles_with_part(user, authority)
     cycles = list(
-        visible_cycles(user, authority)
-        .filter(asked, state__in=states)
-        .select_related("school")
-        .order_by("school__name", "pk")
+        asked.filter(state__in=states).select_related("school").order_by("school__name", "pk")
     )
     read_facts(cycles)
     found = []
