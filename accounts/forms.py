@@ -62,7 +62,7 @@ class InvitationForm(forms.Form):
     def clean(self):
         data = super().clean()
         role, school = data.get("role"), data.get("school")
-        if role in SCHOOL_ROLES and school is None:
+        if role in SCHOOL_ROLES and school is None and "school" not in self.errors:
             self.add_error("school", "Choose the school this person works at.")
         elif role and role not in SCHOOL_ROLES and school is not None:
             self.add_error("school", "Only school roles are held at a school: leave this empty.")
