@@ -3,6 +3,7 @@ from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 
+from authorities.school_picker import HINT, SchoolField
 from authorities.tasks import enqueue
 
 from .models import SCHOOL_ROLES, Invitation, Role
@@ -49,21 +50,19 @@ class QueuedPasswordResetForm(PasswordResetForm):
 class InvitationForm(forms.Form):
     email = forms.EmailField(max_length=254, label="Email address")
     role = forms.ChoiceField(choices=Role.choices)
-    school = forms.ModelChoiceField(
-        queryset=None,
+    school = SchoolField(
         required=False,
-        empty_label="No school",
-        help_text="Needed for school roles; leave empty for the others.",
+        help_text=f"Needed for school roles; leave empty for the others. {HINT}",
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, authority, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["school"].queryset = _school_model().objects.all()
+        self.fields["school"].among(_school_model().objects.all(), authority)
 
     def clean(self):
         data = super().clean()
         role, school = data.get("role"), data.get("school")
-        if role in SCHOOL_ROLES and school is None:
+        if role in SCHOOL_ROLES and school is None and "school" not in self.errors:
             self.add_error("school", "Choose the school this person works at.")
         elif role and role not in SCHOOL_ROLES and school is not None:
             self.add_error("school", "Only school roles are held at a school: leave this empty.")

@@ -142,6 +142,7 @@ def invite(request, authority_slug):
     form = InvitationForm(
         request.POST if request.method == "POST" else None,
         initial={"role": request.GET.get("role")},  # e.g. a mentor, from the registration page
+        authority=request.authority,
     )
     if request.method == "POST" and form.is_valid():
         try:

@@ -28,6 +28,7 @@ from assessments import domain, workflow
 from assessments.forms import ReturnForm, StartCycleForm
 from assessments.models import Answer, Cycle, Rating
 from audit.models import AuditEntry
+from schools.models import School
 
 from .base import AuthorityViewSet, CycleNestedViewSet
 from .filtering import FilterSet
@@ -454,8 +455,13 @@ class CycleViewSet(
         typed = RegisterSerializer(data=request.data)
         typed.is_valid(raise_exception=True)
         # The register page's own form: the school of this authority, a kind it may be
-        # registered for (kind_options), a mentor of this authority.
-        form = _valid(StartCycleForm(typed.validated_data, authority=self.authority))
+        # registered for (kind_options), a mentor of this authority. Its school picker takes
+        # what a person types, or a school: the API names the school by its id.
+        data = dict(typed.validated_data)
+        data["school"] = School.objects.filter(pk=data["school"]).first()
+        if data["school"] is None:
+            raise ValidationError({"school": ["No school of this authority has this id."]})
+        form = _valid(StartCycleForm(data, authority=self.authority))
         try:
             cycle = domain.start_cycle(authority=self.authority, by=self.user, **form.cleaned_data)
         except DjangoValidationError as error:

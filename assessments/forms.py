@@ -2,6 +2,7 @@ from django import forms
 from django.utils.html import format_html
 
 from accounts.models import Role, User
+from authorities.school_picker import SchoolField
 from schools.models import School
 
 from .domain import kind_options, lead_choices
@@ -11,7 +12,7 @@ RATING_CHOICES = [(str(value), label) for value, label in Rating.choices]
 
 
 class StartCycleForm(forms.Form):
-    school = forms.ModelChoiceField(queryset=School.objects.none(), empty_label="Choose a school")
+    school = SchoolField()
     kind = forms.ChoiceField(
         choices=Cycle.Kind.choices, initial=Cycle.Kind.INITIAL, label="Kind of assessment"
     )
@@ -19,7 +20,7 @@ class StartCycleForm(forms.Form):
 
     def __init__(self, *args, authority, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["school"].queryset = School.objects.order_by("name")
+        self.fields["school"].among(School.objects.all(), authority)
         self.fields["mentor"].queryset = User.objects.filter(
             memberships__authority=authority, memberships__role=Role.MENTOR
         ).distinct()
@@ -29,13 +30,15 @@ class StartCycleForm(forms.Form):
         school = self.chosen_school()
         if school is not None:
             self._offer_kinds(school, kind_options(school))
+            if not self.is_bound:  # shown as a suggestion reads
+                self.initial["school"] = school
 
     def chosen_school(self):
         """The school chosen so far (posted, or given in the page's address), or None."""
-        pk = self.data.get("school") if self.is_bound else self.initial.get("school")
+        typed = self.data.get("school") if self.is_bound else self.initial.get("school")
         try:
-            return self.fields["school"].queryset.filter(pk=int(pk)).first()
-        except (TypeError, ValueError):
+            return self.fields["school"].clean(typed) if typed else None
+        except forms.ValidationError:
             return None
 
     def _offer_kinds(self, school, options):

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from django.db import models
 
 from accounts.models import User
+from authorities.school_picker import named_exactly
 
 from .models import AuditEntry
 
@@ -67,11 +68,7 @@ def _named(rows, exactly: models.Q, in_part: models.Q) -> list[int]:
 
 
 def schools_matching(text: str) -> list[int]:
-    return _named(
-        _schools().all(),
-        models.Q(name__iexact=text) | models.Q(urn=text),
-        models.Q(name__icontains=text),
-    )
+    return _named(_schools().all(), named_exactly(text), models.Q(name__icontains=text))
 
 
 def people_matching(authority, text: str) -> list[int]:
@@ -81,15 +78,6 @@ def people_matching(authority, text: str) -> list[int]:
         models.Q(email__iexact=text) | models.Q(full_name__iexact=text),
         models.Q(email__icontains=text) | models.Q(full_name__icontains=text),
     )
-
-
-def school_suggestions(text: str) -> list[tuple[str, str]]:
-    """(name, "URN …") of the first schools whose name holds the text or whose URN begins it."""
-    schools = _schools().filter(models.Q(name__icontains=text) | models.Q(urn__startswith=text))
-    return [
-        (name, f"URN {urn}")
-        for name, urn in schools.order_by("name", "pk").values_list("name", "urn")[:SUGGESTIONS]
-    ]
 
 
 def person_suggestions(authority, text: str) -> list[tuple[str, str]]:

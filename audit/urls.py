@@ -5,5 +5,5 @@ from . import views
 app_name = "audit"
 urlpatterns = [
     path("", views.audit_log, name="log"),
-    path("suggestions/", views.suggestions, name="suggestions"),
+    path("people/", views.person_suggestions, name="person_suggestions"),
 ]

@@ -3,39 +3,38 @@ from django.shortcuts import render
 from django.urls import reverse
 
 from authorities.access import ADMIN, authority_view
+from authorities.school_picker import TEXT_LIMIT, SuggestingInput
 
 from . import domain
 
 
 class AuditFilterForm(forms.Form):
-    """Text fields, each suggesting as the admin types (a datalist htmx fills from `suggestions`):
-    an authority's schools and people are hundreds, too many for a select."""
+    """Text fields, each suggesting as the admin types (a datalist htmx fills from the schools'
+    suggestions, and from `person_suggestions`): an authority's schools and people are hundreds,
+    too many for a select."""
 
     school = forms.CharField(
-        required=False, max_length=100, help_text="Its name, part of it, or its URN."
+        required=False,
+        max_length=TEXT_LIMIT,
+        widget=SuggestingInput,
+        help_text="Its name, part of it, or its URN.",
     )
     person = forms.CharField(
         required=False,
         max_length=100,
+        widget=SuggestingInput,
         help_text="Their name or email address, or part of it: changes made by them or to their "
         "roles.",
     )
 
     def __init__(self, *args, authority, **kwargs):
         super().__init__(*args, **kwargs)
-        suggestions = reverse("audit:suggestions", args=[authority.slug])
-        for name, field in self.fields.items():
+        self.fields["school"].widget.url = reverse("schools:suggestions", args=[authority.slug])
+        self.fields["person"].widget.url = reverse(
+            "audit:person_suggestions", args=[authority.slug]
+        )
+        for field in self.fields.values():
             field.widget.input_type = "search"
-            field.widget.attrs.update(
-                {
-                    "autocomplete": "off",
-                    "list": f"audit-{name}-options",
-                    "hx-get": suggestions,
-                    "hx-trigger": "input changed delay:250ms",
-                    "hx-target": f"#audit-{name}-options",
-                    "hx-sync": "this:replace",
-                }
-            )
 
 
 def _cursor(value) -> int | None:
@@ -57,12 +56,10 @@ def audit_log(request, authority_slug):
 
 
 @authority_view(*ADMIN)
-def suggestions(request, authority_slug):
-    """The options of the filter's field being typed in (htmx sends that field alone)."""
+def person_suggestions(request, authority_slug):
+    """The options of the person filter as it is typed (htmx sends that field alone)."""
     form = AuditFilterForm(request.GET, authority=request.authority)
     options = []
-    if form.is_valid() and (school := form.cleaned_data["school"]):
-        options = domain.school_suggestions(school)
-    elif form.is_valid() and (person := form.cleaned_data["person"]):
+    if form.is_valid() and (person := form.cleaned_data["person"]):
         options = domain.person_suggestions(request.authority, person)
-    return render(request, "audit/_suggestions.html", {"options": options})
+    return render(request, "includes/suggestions.html", {"options": options})

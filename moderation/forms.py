@@ -4,6 +4,7 @@ from django import forms
 
 from accounts.models import Role, User
 from assessments.models import Element
+from authorities.school_picker import SchoolField
 from schools.models import School
 
 from .models import Finding, Outcome, VisitNote
@@ -234,13 +235,13 @@ class CorrectionForm(TierOptionsMixin, forms.Form):
 
 
 class ConflictForm(forms.Form):
-    school = forms.ModelChoiceField(queryset=School.objects.none(), empty_label="Choose a school")
+    school = SchoolField()
     reason = forms.CharField(
         max_length=300,
         label="The conflict",
         help_text="For example: “my child attends the school”.",
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, authority, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["school"].queryset = School.objects.order_by("name")
+        self.fields["school"].among(School.objects.all(), authority)

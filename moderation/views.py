@@ -697,7 +697,9 @@ CONFLICTS_PER_PAGE = 50
 @authority_view()
 def conflicts(request, authority_slug):
     _require(is_authority_staff, request, request.authority)
-    form = ConflictForm(request.POST if request.method == "POST" else None)
+    form = ConflictForm(
+        request.POST if request.method == "POST" else None, authority=request.authority
+    )
     if request.method == "POST" and form.is_valid():
         try:
             domain.declare_conflict(

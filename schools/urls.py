@@ -6,6 +6,7 @@ app_name = "schools"
 urlpatterns = [
     path("", views.school_list, name="list"),
     path("new/", views.school_edit, name="create"),
+    path("suggestions/", views.suggestions, name="suggestions"),
     path("<int:school_pk>/", views.school_detail, name="detail"),
     path("<int:school_pk>/edit/", views.school_edit, name="edit"),
     path("areas/", views.area_list, name="areas"),

@@ -4,7 +4,9 @@ from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from accounts.models import STAFF_ROLES
 from accounts.roles import is_authority_admin
+from authorities import school_picker
 from authorities.access import ADMIN, authority_view
 
 from . import domain, gias
@@ -26,6 +28,18 @@ def school_list(request, authority_slug):
         )
     page = Paginator(schools, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "schools/school_list.html", {"page": page, "query": query})
+
+
+@authority_view(*STAFF_ROLES)
+def suggestions(request, authority_slug):
+    """The schools a picker suggests for the text typed so far (htmx sends the picker's text
+    alone, under its field's name). The authority's staff: every form with a picker is theirs,
+    and any of them may declare a conflict with any of its schools; school staff see only their
+    own school."""
+    typed = next(iter(request.GET.values()), "")
+    text = search_text(typed, school_picker.TEXT_LIMIT)
+    options = school_picker.suggestions(School.objects.all(), text) if text else []
+    return render(request, "includes/suggestions.html", {"options": options})
 
 
 @authority_view()

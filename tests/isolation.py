@@ -819,6 +819,9 @@ URLS = {
     "dashboard": Case(EVERYONE),
     "authorities:settings": Case(ADMIN),
     "schools:list": Case(ADMIN),
+    # The school picker's suggestions: the authority's staff, who may each declare a conflict
+    # with any of its schools (moderation:conflicts); school staff see their own school only.
+    "schools:suggestions": Case(STAFF),
     "schools:create": Case(ADMIN),
     # The school's page: whoever may see its cycle (so not the other school's staff).
     "schools:detail": on_cycle(objects=_school),
@@ -840,7 +843,7 @@ URLS = {
         ADMIN, objects=_invitation, method="post", ok=302, changes=_invitation_revoked
     ),
     "audit:log": Case(ADMIN),
-    "audit:suggestions": Case(ADMIN),
+    "audit:person_suggestions": Case(ADMIN),
     "assessments:cycles": Case(EVERYONE),
     "assessments:cycle_start": Case(ADMIN),
     "assessments:cycle": on_cycle(objects=_cycle),

@@ -13,6 +13,7 @@ from django_scopes import scope, scopes_disabled
 from accounts import domain
 from accounts.models import Invitation, Membership, Role, User
 from audit.models import AuditEntry
+from authorities.school_picker import school_text
 
 from .factories import MembershipFactory, UserFactory
 
@@ -154,7 +155,7 @@ def test_admin_invites_a_coordinator_who_sets_a_password(
             {
                 "email": "New.Person@School.org",
                 "role": Role.SCHOOL_COORDINATOR,
-                "school": world.school.pk,
+                "school": "Chandag Infant",  # as typed: the one school of that name
             },
         )
     assert response.status_code == 302
@@ -320,8 +321,13 @@ def test_signed_in_as_someone_else_cannot_take_the_invitation(client, world, tok
             {"school": ["Only school roles are held at a school: leave this empty."]},
         ),
         (
-            {"email": "a@x.org", "role": "mentor", "school": "OUTSIDER"},
-            {"school": ["Select a valid choice. That choice is not one of the available choices."]},
+            {"email": "a@x.org", "role": "school_coordinator", "school": "OUTSIDER"},
+            {
+                "school": [
+                    "No school in Bath & North East Somerset is called “Outsider Academy (URN "
+                    "OUTSIDER_URN)”: type part of its name or its URN, and choose it from the list."
+                ]
+            },
         ),
         (
             {"email": "mentor@bathnes.test", "role": "mentor"},
@@ -330,9 +336,11 @@ def test_signed_in_as_someone_else_cannot_take_the_invitation(client, world, tok
     ],
 )
 def test_invitation_form_errors_save_nothing(admin_client, world, data, errors):
-    data = {
-        k: {"SCHOOL": world.school.pk, "OUTSIDER": world.outsider_school.pk}.get(v, v)
-        for k, v in data.items()
+    picked = {"SCHOOL": school_text(world.school), "OUTSIDER": school_text(world.outsider_school)}
+    data = {k: picked.get(v, v) for k, v in data.items()}
+    errors = {
+        k: [e.replace("OUTSIDER_URN", world.outsider_school.urn) for e in v]
+        for k, v in errors.items()
     }
     with scopes_disabled():
         logged = AuditEntry.objects.count()

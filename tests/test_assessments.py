@@ -490,12 +490,13 @@ def test_a_renewal_on_a_new_version_prefills_what_maps_across(world):
 def test_a_school_cannot_have_two_self_reviews_under_way(admin_client, world):
     response = admin_client.post(
         reverse("assessments:cycle_start", args=["bathnes"]),
-        {"school": world.school.pk, "kind": "initial", "mentor": world.people["mentor"].pk},
+        {"school": "Chandag Infant", "kind": "initial", "mentor": world.people["mentor"].pk},
     )
     assert response.status_code == 200
     assert response.context["form"].errors == {
         "school": ["This school already has an assessment under way."]
     }
+    assert 'value="Chandag Infant"' in response.content.decode()  # as typed
 
 
 @pytest.mark.parametrize("state", [State.VALIDATED, State.PORTFOLIO_SUBMITTED, State.WITH_PANEL])

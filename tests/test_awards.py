@@ -261,7 +261,7 @@ def test_the_register_form_offers_only_eligible_kinds_and_says_why_not_the_other
     award(world.school, Tier.QUALITY_MARK, timezone.localdate())
     give_partners(world.school, world.other_school)
     url = reverse("assessments:cycle_start", args=["bathnes"])
-    kind = admin_client.get(url, {"school": world.school.pk}).context["form"]["kind"]
+    kind = admin_client.get(url, {"school": world.school.urn}).context["form"]["kind"]
     assert [value for value, _ in kind.field.choices] == ["initial", "reassessment"]
     assert kind.help_text == (
         "Not offered to this school. Centre of Excellence review: Centre of Excellence needs "
@@ -272,7 +272,7 @@ def test_the_register_form_offers_only_eligible_kinds_and_says_why_not_the_other
     response = admin_client.post(
         url,
         {
-            "school": world.school.pk,
+            "school": world.school.urn,
             "kind": "centre_of_excellence",
             "mentor": world.people["mentor"].pk,
         },
@@ -281,7 +281,7 @@ def test_the_register_form_offers_only_eligible_kinds_and_says_why_not_the_other
         "kind": ["Chandag Infant cannot be registered for this kind now."]
     }
     give_partners(world.school, world.outsider_school)
-    kind = admin_client.get(url, {"school": world.school.pk}).context["form"]["kind"]
+    kind = admin_client.get(url, {"school": world.school.urn}).context["form"]["kind"]
     assert [value for value, _ in kind.field.choices] == [
         "initial",
         "reassessment",

@@ -37,6 +37,7 @@ from accounts.domain import hash_token
 from accounts.models import Invitation, Role, User, UserSession
 from assessments.models import Cycle
 from audit.models import AuditEntry
+from authorities.school_picker import school_text
 from plaintext.apps import is_portal_model
 from portfolios import domain as portfolios
 from portfolios.models import EvidenceItem
@@ -663,7 +664,7 @@ def _(world, capture):
         lambda: client.post(
             url("assessments:cycle_start", "bathnes"),
             {
-                "school": world.outsider_school.pk,
+                "school": school_text(world.outsider_school),
                 "kind": "initial",
                 "mentor": world.people["mentor"].pk,
             },
@@ -681,7 +682,11 @@ def _(world, capture):
         world,
         lambda: client.post(
             url("assessments:cycle_start", "bathnes"),
-            {"school": world.other_school.pk, "kind": "initial", "mentor": outsider_mentor.pk},
+            {
+                "school": school_text(world.other_school),
+                "kind": "initial",
+                "mentor": outsider_mentor.pk,
+            },
         ),
         (200,),
     )
@@ -697,7 +702,7 @@ def _(world, capture):
             {
                 "email": "x@example.org",
                 "role": Role.SCHOOL_COORDINATOR,
-                "school": world.outsider_school.pk,
+                "school": school_text(world.outsider_school),
             },
         ),
         (200,),
@@ -754,7 +759,7 @@ for label in ("outsider", "other-schools-coordinator"):
 @hostile("other-authoritys-school-in-the-audit-filter", "ids")
 def _(world, capture):
     client = client_of(world.people["authority_admin"])
-    response = get_ok(client, url("audit:log", "bathnes"), {"school": world.outsider_school.pk})
+    response = get_ok(client, url("audit:log", "bathnes"), {"school": world.outsider_school.urn})
     assert list(response.context["page"]) == []
     assert "Outsider Academy" not in response.content.decode()
 

@@ -62,7 +62,7 @@ def test_the_prompts_say_what_to_choose():
     from schools.forms import SchoolForm
 
     assert TargetForm.base_fields["element"].empty_label == "Choose an element"
-    assert StartCycleForm.base_fields["school"].empty_label == "Choose a school"
+    assert StartCycleForm.base_fields["mentor"].empty_label == "Choose a mentor"
     assert AssignmentForm.base_fields["person"].empty_label == "Choose a person"
     assert SchoolForm.base_fields["phase"].choices[0] == ("", "Choose a phase")
     assert SchoolForm.base_fields["area"].empty_label == "No area"

@@ -66,12 +66,19 @@ def test_choosing_the_school_to_register_offers_only_the_kinds_it_may_have(page,
     visit(page, "/bathnes/cycles/new/")
     kind = page.get_by_label("Kind of assessment")
     expect(kind.locator("option")).to_have_count(4)
-    page.get_by_label("School").focus()
-    page.get_by_label("School").select_option(label="Castle Primary")
+    school = page.get_by_label("School")
+    school.press_sequentially("cas")  # as typed: the suggestions come
+    suggested = page.locator("#id_school_options option")
+    castle = f"Castle Primary (URN {world.other_school.urn})"
+    expect(suggested).to_have_count(1)
+    expect(suggested).to_have_attribute("value", castle)
+    school.fill(castle)  # the suggestion chosen (the browser's own list cannot be clicked)
+    school.press("Tab")  # leaving the box brings the kinds the school may have
     expect(kind.locator("option")).to_have_count(2)
     expect(kind.locator("option")).to_have_text(["Initial assessment", "Reassessment"])
     expect(page.get_by_role("main")).to_contain_text(
         "Not offered to this school. Centre of Excellence review: Centre of Excellence needs"
     )
-    expect(page.get_by_label("School")).to_be_focused()
+    expect(school).to_have_value(castle)
+    expect(page.get_by_label("Kind of assessment")).to_be_focused()
     page.a11y.check()

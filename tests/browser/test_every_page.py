@@ -446,8 +446,10 @@ NOT_PAGES = {
     "publishing:version_json": NotPage(lambda d: {"version": 1}, "application/json"),
     "publishing:version_csv": NotPage(lambda d: {"version": 1}, "text/csv"),
     "overview:csv": NotPage(lambda d: {"figure": "awards-by-area"}, "text/csv"),
-    # The audit log filter's suggestions: the <option>s htmx puts in its datalists as one types.
-    "audit:suggestions": NotPage(lambda d: {}, "text/html"),
+    # The <option>s htmx puts in a datalist as one types: the audit log's person filter's, and
+    # the school picker's (registering a school, a conflict, an invitation, the audit log).
+    "audit:person_suggestions": NotPage(lambda d: {}, "text/html"),
+    "schools:suggestions": NotPage(lambda d: {}, "text/html"),
     # A file of the school's evidence: the demo's evidence is a link, and
     # tests/browser/test_portfolio.py uploads and downloads a file.
     "portfolios:download": None,
