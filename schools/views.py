@@ -8,7 +8,7 @@ from accounts.roles import is_authority_admin
 from authorities.access import ADMIN, authority_view
 
 from . import domain, gias
-from .access import get_school
+from .access import for_its_page, get_school
 from .forms import AreaForm, ImportForm, SchoolForm
 from .models import Area, School, SchoolImport
 from .search import search_text
@@ -30,7 +30,7 @@ def school_list(request, authority_slug):
 
 @authority_view()
 def school_detail(request, authority_slug, school_pk):
-    school = get_school(request, School.objects.select_related("area"), pk=school_pk)
+    school = get_school(request, for_its_page(School.objects.select_related("area")), pk=school_pk)
     return render(
         request,
         "schools/school_detail.html",
