@@ -107,10 +107,11 @@ class History:
         return [a for a in self.awards if a.withdrawn_at is None and a.awarded_on <= on]
 
 
-def history_of(school) -> History:
+def history_of(school, partners=None) -> History:
+    """`partners`: the partner count when read already (clusters.domain.partners_of)."""
     return History(
         awards=awards_of(school),
-        partners=partner_count(school),
+        partners=partner_count(school) if partners is None else partners,
     )
 
 
@@ -248,9 +249,9 @@ def require_eligible(school, tier, field="tier", on=None) -> None:
         raise ValidationError({field: found.reason})
 
 
-def tier_options(school, on=None) -> list[tuple[Tier, str | None]]:
+def tier_options(school, on=None, history=None) -> list[tuple[Tier, str | None]]:
     """Every tier with why the school may not be awarded it now (None: it may)."""
-    return [(e.tier, None if e.eligible else e.reason) for e in eligibilities(school, on)]
+    return [(e.tier, None if e.eligible else e.reason) for e in eligibilities(school, on, history)]
 
 
 # Making and withdrawing awards
