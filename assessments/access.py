@@ -7,12 +7,13 @@ from .models import Cycle
 from .workflow import visible_cycles
 
 
-def get_cycle(request, cycle_pk, *, related=(), prefetch=()) -> Cycle:
-    """`related` and `prefetch`: what else the page reads of the cycle, read with it."""
+def get_cycle(request, cycle_pk, *, related=(), prefetch=(), annotate=None) -> Cycle:
+    """`related`, `prefetch` and `annotate` (name: expression): what else the page reads of the
+    cycle, read with it."""
     cycles = visible_cycles(request.user, request.authority)
     return get_object_or_404(
-        cycles.select_related("school", "framework", "mentor", *related).prefetch_related(
-            *prefetch
-        ),
+        cycles.select_related("school", "framework", "mentor", *related)
+        .prefetch_related(*prefetch)
+        .annotate(**(annotate or {})),
         pk=cycle_pk,
     )

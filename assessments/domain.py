@@ -2,11 +2,12 @@
 validation and the action plan. Each state change is one function here: rule, save, audit log
 and notification, in one transaction."""
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from accounts.models import Membership, Role, User
@@ -336,12 +337,60 @@ DECIDED = frozenset({AGREED, ADJUSTED})
 
 
 def decision(review, answer) -> str:
+    return _decision(review, answer.rating if answer else None)
+
+
+def _decision(review, school) -> str:
+    """`school`: the school's rating now."""
     if review is None or review.rating is None:
         return UNDECIDED
-    school = answer.rating if answer else None
     if review.school_rating is not None and review.school_rating != school:
         return CHANGED
     return AGREED if review.rating == school else ADJUSTED
+
+
+def element_count():
+    """How many elements the cycle's framework has, as an annotation on cycles."""
+    elements = Element.objects.filter(framework=OuterRef("framework")).order_by()
+    return Subquery(elements.values("framework").annotate(n=Count("pk")).values("n"))
+
+
+@dataclass
+class ElementReview:
+    """The mentor's decision on one element, as the reply to its autosave shows it: the school's
+    answer, the mentor's review (None before the first save), and the cycle's other reviews, each
+    with the school's rating now (`school_now`), to count the elements decided."""
+
+    answer: Answer | None
+    review: MentorReview | None
+    others: list
+
+    @property
+    def decision(self) -> str:
+        return decision(self.review, self.answer)
+
+    @property
+    def decided(self) -> int:
+        """How many of the cycle's elements are decided, as element_rows has it."""
+        others = sum(1 for r in self.others if _decision(r, r.school_now) in DECIDED)
+        return others + (self.decision in DECIDED)
+
+
+def element_review(cycle, element) -> ElementReview:
+    """The element's answer, and the cycle's reviews with the school's rating of each: two
+    queries, however many elements."""
+    answer = Answer.objects.filter(cycle=cycle, element=element).first()
+    rated = Answer.objects.filter(cycle=OuterRef("cycle"), element=OuterRef("element"))
+    reviews = MentorReview.objects.filter(
+        cycle=cycle, element__framework=cycle.framework_id
+    ).annotate(school_now=Subquery(rated.values("rating")))
+    found = ElementReview(answer, None, [])
+    for review in reviews:
+        if review.element_id == element.pk:
+            found.review = review
+        else:
+            found.others.append(review)
+    return found
 
 
 def answer_is_complete(answer, element) -> bool:
@@ -422,9 +471,10 @@ def submit_to_mentor(*, cycle, by) -> Cycle:
 
 
 @transaction.atomic
-def review_element(*, cycle, element, by, rating=None, comment="", agree=False) -> MentorReview:
+def review_element(*, cycle, element, by, rating=None, comment="", agree=False) -> ElementReview:
     """The mentor's autosave of one element: agree with the school's rating, choose a rating, or
-    only the comment so far. A rating once chosen is changed, never taken away."""
+    only the comment so far. A rating once chosen is changed, never taken away. Returns what it
+    read, with the review as saved: what the reply shows."""
     cycle = lock_cycle(cycle)
     check(by, "review", cycle)
     errors = {}
@@ -437,18 +487,17 @@ def review_element(*, cycle, element, by, rating=None, comment="", agree=False) 
         )
     if errors:
         raise ValidationError(errors)
-    answer = Answer.objects.filter(cycle=cycle, element=element).first()
-    school = answer.rating if answer else None
+    found = element_review(cycle, element)
+    school = found.answer.rating if found.answer else None
     if agree:
         rating = school
-    review = MentorReview.objects.filter(cycle=cycle, element=element).first() or MentorReview(
-        cycle=cycle, element=element
-    )
+    review = found.review or MentorReview(cycle=cycle, element=element)
     if rating is not None:
         review.rating, review.school_rating = rating, school
     review.comment = comment
     review.save()
-    return review
+    found.review = review
+    return found
 
 
 @transaction.atomic

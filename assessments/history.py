@@ -5,7 +5,7 @@ however long the history."""
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, prefetch_related_objects
 from django.utils import timezone
 
 from awards.domain import eligibilities, history_of
@@ -45,13 +45,18 @@ def _award_status(award, standing, today) -> str:
     return "expired" if renewed else "lapsed"
 
 
+def with_cycles(schools):
+    """The schools, each with its cycles and their decisions: what the school's page reads
+    (schools.access.PAGE_READS) for its history and its research."""
+    return schools.prefetch_related("cycles__decisions")
+
+
 def school_history(school, on=None) -> dict:
     """{"entries": the timeline, newest first; "eligibility": each tier's Eligibility}."""
     today = on or timezone.localdate()
     history = history_of(school)
-    cycles = list(
-        Cycle.objects.filter(school=school).prefetch_related("decisions").order_by("created_at")
-    )
+    cycles = sorted(school.cycles.all(), key=lambda cycle: cycle.created_at)
+    prefetch_related_objects(cycles, "decisions")  # unless the page read them with the school
     entries = []
     # On one day: the registration, then the decision, then the award it made (shown the other
     # way round, newest first).

@@ -160,7 +160,8 @@ class Answer(models.Model):
     made from an out-of-date copy is refused rather than overwriting someone else's work."""
 
     cycle = models.ForeignKey(Cycle, on_delete=models.CASCADE, related_name="answers")
-    element = models.ForeignKey(Element, on_delete=models.PROTECT, related_name="+")
+    # Named for the report, which reads each element with its answer (a FilteredRelation).
+    element = models.ForeignKey(Element, on_delete=models.PROTECT, related_name="answers")
     version = models.PositiveIntegerField(default=0)
     ratings = models.JSONField(
         default=dict, blank=True, help_text="Descriptor id (as text) to rating."
@@ -234,7 +235,8 @@ class MentorReview(models.Model):
     comment. Saved as the mentor works, so a comment may be kept before a rating is chosen."""
 
     cycle = models.ForeignKey(Cycle, on_delete=models.CASCADE, related_name="reviews")
-    element = models.ForeignKey(Element, on_delete=models.PROTECT, related_name="+")
+    # Named for the report, which reads each element with its review (a FilteredRelation).
+    element = models.ForeignKey(Element, on_delete=models.PROTECT, related_name="reviews")
     rating = models.PositiveSmallIntegerField(
         choices=Rating.choices, null=True, blank=True, help_text="Empty: not decided yet."
     )

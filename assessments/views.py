@@ -332,7 +332,7 @@ def unassign(request, authority_slug, cycle_pk, assignment_pk):
 def review(request, authority_slug, cycle_pk):
     """The mentor's page: the school's answers element by element, and the mentor's decision on
     each, saved as they make it; read-only for the admin, and for the school once validated."""
-    cycle = get_cycle(request, cycle_pk)
+    cycle = get_cycle(request, cycle_pk, annotate={"element_count": domain.element_count()})
     _require(workflow.may_see_mentor_review, request, cycle)
     if request.method != "POST":
         return _review_page(request, cycle)
@@ -342,12 +342,12 @@ def review(request, authority_slug, cycle_pk):
         Element, pk=request.POST.get("element"), framework=cycle.framework_id
     )
     form = ReviewForm(request.POST, prefix=f"e{element.pk}")
-    status = 200
+    status, reviewed = 200, None
     if not form.is_valid():
         status = 422
     else:
         try:
-            domain.review_element(
+            reviewed = domain.review_element(
                 cycle=cycle, element=element, by=request.user, **form.cleaned_data
             )
         except ValidationError as error:
@@ -358,13 +358,23 @@ def review(request, authority_slug, cycle_pk):
             form.add_error(None, str(error))
             status = 422
     if request.htmx:  # the element's status and the count alone: no other element's form
-        rows = domain.element_rows(cycle)
-        row = next(r for r in rows if r["element"] == element)
-        row["form"] = form if status != 200 else None
+        reviewed = reviewed or domain.element_review(cycle, element)
+        row = {
+            "element": element,
+            "answer": reviewed.answer,
+            "review": reviewed.review,
+            "decision": reviewed.decision,
+            "form": form if status != 200 else None,
+        }
         return render(
             request,
             "assessments/_review_status.html",
-            {"cycle": cycle, "row": row, "decided": _decided(rows), "rows": rows},
+            {
+                "cycle": cycle,
+                "row": row,
+                "decided": reviewed.decided,
+                "element_count": cycle.element_count,
+            },
             status=status,
         )
     if status == 200:
@@ -414,6 +424,7 @@ def _review_page(request, cycle, *, invalid=None, refused=False, status=200):
             "cycle": cycle,
             "rows": rows,
             "decided": _decided(rows),
+            "element_count": len(rows),
             "undecided": [r for r in rows if r["decision"] not in domain.DECIDED]
             if refused
             else [],

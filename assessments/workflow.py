@@ -784,9 +784,10 @@ may_see_verdicts = is_assigned_moderator | is_authority_admin | (is_ratified & m
 
 
 def flagship_review_under_way(school) -> Cycle | None:
-    return (
-        Cycle.objects.filter(school=school, kind=Kind.FLAGSHIP).exclude(state=State.DECIDED).first()
-    )
+    """The school's Flagship review not yet decided, from its cycles (newest first; prefetched
+    with the school on its page, else read in one query)."""
+    under_way = (c for c in school.cycles.all() if c.kind == Kind.FLAGSHIP)
+    return next((c for c in under_way if c.state != State.DECIDED), None)
 
 
 @rules.predicate

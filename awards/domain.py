@@ -33,6 +33,11 @@ def awards_in_force(on=None):
     return Award.objects.filter(withdrawn_at=None, awarded_on__lte=on, expires_on__gte=on)
 
 
+def is_in_force(award, on) -> bool:
+    """`awards_in_force`'s rule, for an award already read."""
+    return award.withdrawn_at is None and award.awarded_on <= on <= award.expires_on
+
+
 EXCELLENCE = frozenset({Tier.CENTRE_OF_EXCELLENCE, Tier.FLAGSHIP})
 PARTNERS_NEEDED = 2
 EXCELLENCE_YEARS = 3
@@ -54,9 +59,25 @@ def highest_first(awards):
     return awards.annotate(rank=tier_rank()).order_by("-rank", "-awarded_on", "-pk")
 
 
+def awards_of(school) -> list:
+    """The school's awards, withdrawn ones too, oldest first: prefetched with the school on its
+    page (`with_awards`), else read in one query."""
+    return sorted(school.awards.all(), key=lambda award: (award.awarded_on, award.pk))
+
+
+def with_awards(schools):
+    """The schools, each with its awards: what the school's page reads
+    (schools.access.PAGE_READS)."""
+    return schools.prefetch_related("awards")
+
+
 def highest_current_award(school, on=None) -> Award | None:
-    """The award the school holds on the day: its highest in force, as the published list says."""
-    return highest_first(current_awards(school, on)).first()
+    """The award the school holds on the day: its highest in force, as the published list says
+    (the highest tier, then the latest)."""
+    on = on or timezone.localdate()
+    in_force = [award for award in awards_of(school) if is_in_force(award, on)]
+    rank = list(Tier)  # as tier_rank()
+    return max(in_force, key=lambda a: (rank.index(a.tier), a.awarded_on, a.pk), default=None)
 
 
 def years_after(day: date, years: int) -> date:
@@ -86,10 +107,11 @@ class History:
         return [a for a in self.awards if a.withdrawn_at is None and a.awarded_on <= on]
 
 
-def history_of(school) -> History:
+def history_of(school, partners=None) -> History:
+    """`partners`: the partner count when read already (clusters.domain.partners_of)."""
     return History(
-        awards=list(Award.objects.filter(school=school).order_by("awarded_on", "pk")),
-        partners=partner_count(school),
+        awards=awards_of(school),
+        partners=partner_count(school) if partners is None else partners,
     )
 
 
@@ -227,9 +249,9 @@ def require_eligible(school, tier, field="tier", on=None) -> None:
         raise ValidationError({field: found.reason})
 
 
-def tier_options(school, on=None) -> list[tuple[Tier, str | None]]:
+def tier_options(school, on=None, history=None) -> list[tuple[Tier, str | None]]:
     """Every tier with why the school may not be awarded it now (None: it may)."""
-    return [(e.tier, None if e.eligible else e.reason) for e in eligibilities(school, on)]
+    return [(e.tier, None if e.eligible else e.reason) for e in eligibilities(school, on, history)]
 
 
 # Making and withdrawing awards

@@ -5,7 +5,8 @@ from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Prefetch
+from django.db.models import Count, OuterRef, Prefetch, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
@@ -21,9 +22,35 @@ def attendance() -> Prefetch:
     return Prefetch("attended_by", queryset=Partner.objects.select_related("school"))
 
 
+def partners_of(lead_school):
+    """`partner_count` as an annotation: of the school `lead_school` names (a school's "pk", a
+    cycle's "school")."""
+    partners = Partner.objects.filter(cluster__lead_school=OuterRef(lead_school), removed_at=None)
+    counted = partners.order_by().values("cluster").annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted), 0)
+
+
+def with_cluster(schools):
+    """The schools, each with the cluster it leads and that cluster's partner schools counted
+    (`partner_count` reads the count): what the school's page reads (schools.access.PAGE_READS)."""
+    return schools.select_related("cluster").annotate(partners_counted=partners_of("pk"))
+
+
 def partner_count(school) -> int:
-    """The partner schools of the cluster the school leads (Centre of Excellence needs two)."""
+    """The partner schools of the cluster the school leads (Centre of Excellence needs two):
+    counted with the school when it was read `with_cluster`, else in one query."""
+    if hasattr(school, "partners_counted"):
+        return school.partners_counted
     return Partner.objects.filter(cluster__lead_school=school, removed_at=None).count()
+
+
+def cluster_led_by(school) -> Cluster | None:
+    """The cluster the school leads, or None: read with the school when it was read
+    `with_cluster`."""
+    try:
+        return school.cluster
+    except Cluster.DoesNotExist:
+        return None
 
 
 def activities_between(school, start: date, end: date):

@@ -7,13 +7,13 @@ from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Window
+from django.db.models import Count, F, FilteredRelation, Q, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from accounts.models import Membership, Role
 from assessments.domain import TIER_OF_KIND, Stale, lock_cycle, take
-from assessments.models import Cycle
+from assessments.models import Cycle, Element
 from assessments.workflow import (
     REVIEW_KINDS,
     STEPS,
@@ -272,16 +272,36 @@ class Evidence:
     url: str
 
 
+def report_elements(cycle, report) -> list:
+    """The cycle's elements, each with its finding in the report, the school's answer and the
+    mentor's review (`finding`, `answer` and `review`; None where there is none yet), in one
+    query."""
+    elements = list(
+        Element.objects.filter(framework=cycle.framework_id)
+        .annotate(
+            finding=FilteredRelation("findings", condition=Q(findings__report=report)),
+            answer=FilteredRelation("answers", condition=Q(answers__cycle=cycle)),
+            review=FilteredRelation("reviews", condition=Q(reviews__cycle=cycle)),
+        )
+        .select_related("finding", "answer", "review")
+    )
+    for element in elements:  # select_related sets each only where there is one
+        for name in ("finding", "answer", "review"):
+            setattr(element, name, getattr(element, name, None))
+    return elements
+
+
 def beside_elements(cycle, elements) -> dict:
     """Element id to what the moderators write its finding beside: the school's rating (its
     answer), the mentor's validated rating (its review), the visit notes tied to it (the first
     BESIDE_NOTES written, and how many there are) and its evidence (the first BESIDE_EVIDENCE
-    items by title, and how many there are). The same few queries whatever the number of notes
-    and items; the evidence's links are read as ids, not prefetched."""
+    items by title, and how many there are). The elements are `report_elements`', read with
+    their answers and reviews; the same few queries whatever the number of notes and items; the
+    evidence's links are read as ids, not prefetched."""
     beside = {
         e.pk: {
-            "answer": None,
-            "review": None,
+            "answer": e.answer,
+            "review": e.review,
             "notes": [],
             "notes_count": 0,
             "evidence": [],
@@ -289,10 +309,6 @@ def beside_elements(cycle, elements) -> dict:
         }
         for e in elements
     }
-    for answer in cycle.answers.all():
-        beside[answer.element_id]["answer"] = answer
-    for review in cycle.reviews.all():
-        beside[review.element_id]["review"] = review
     # Each tie of a note to an element, with its note: the first few of each element's, counted.
     each_element = {"partition_by": F("element_id")}
     ties = (

@@ -128,7 +128,8 @@ class Finding(models.Model):
         NOT_YET = "not_yet", "Not yet met"
 
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="findings")
-    element = models.ForeignKey(Element, on_delete=models.PROTECT, related_name="+")
+    # Named for the report, which reads each element with its finding (a FilteredRelation).
+    element = models.ForeignKey(Element, on_delete=models.PROTECT, related_name="findings")
     strengths = models.TextField(blank=True, max_length=5000)
     development = models.TextField("areas for development", blank=True, max_length=5000)
     judgement = models.CharField(max_length=10, choices=Judgement.choices, blank=True)

@@ -16,8 +16,9 @@ from assessments.access import get_cycle
 from assessments.models import Cycle, Element
 from assessments.workflow import TransitionError
 from authorities.access import authority_view
-from awards.domain import expiry, tier_options
+from awards.domain import expiry, history_of, tier_options
 from awards.models import Tier
+from clusters.domain import partners_of
 
 from . import domain
 from .forms import (
@@ -220,7 +221,11 @@ def report(request, authority_slug, cycle_pk):
     """The report: read-only once final (or for the admin); for the two moderators, a form of
     sections that save as they type, each element beside what bears on it."""
     cycle = get_cycle(
-        request, cycle_pk, related=["visit", "report"], prefetch=["report__signed_by"]
+        request,
+        cycle_pk,
+        related=["visit", "report"],
+        prefetch=["report__signed_by"],
+        annotate={"school_partners": partners_of("school")},  # for the tiers it may have
     )
     report_ = getattr(cycle, "report", None)
     if report_ is None:
@@ -336,20 +341,21 @@ def _save_section(request, cycle, report_):
 
 
 def _report_page(request, cycle, report_, bound=None, sign_errors=None, status=200):
-    elements = list(cycle.framework.elements.all())
-    findings = {f.element_id: f for f in report_.findings.all()}
+    elements = domain.report_elements(cycle, report_)
     editable = workflow.STEPS["write_report"].test(request.user, cycle) and not report_.finalised_at
     context = {
         "cycle": cycle,
         "report": report_,
         "editable": editable,
-        "rows": [(e, findings.get(e.pk)) for e in elements],
+        "rows": [(e, e.finding) for e in elements],
         "can_sign": workflow.STEPS["sign_report"].test(request.user, cycle),
         "signed": [u.pk for u in report_.signed_by.all()],
         "sign_errors": sign_errors or {},
     }
     if editable:
-        tiers = tier_options(cycle.school)
+        # Counted with the cycle by `report`; counted here when signing is refused.
+        partners = getattr(cycle, "school_partners", None)
+        tiers = tier_options(cycle.school, history=history_of(cycle.school, partners))
 
         def section(key, row, **kwargs):
             if bound and bound["key"] == key:
@@ -365,7 +371,7 @@ def _report_page(request, cycle, report_, bound=None, sign_errors=None, status=2
             context_section=section("context", report_),
             overall_section=section("overall", report_, tiers=tiers),
             elements=[
-                (e, section(f"element-{e.pk}", findings.get(e.pk), element=e), beside[e.pk])
+                (e, section(f"element-{e.pk}", e.finding, element=e), beside[e.pk])
                 for e in elements
             ],
         )

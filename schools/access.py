@@ -7,6 +7,20 @@ import rules
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
+# The school's page includes fragments of the apps above (templates/schools/school_detail.html).
+# Each of those apps adds here, from its AppConfig.ready, what its fragment reads of the school: a
+# function taking the schools' queryset and returning it with those rows joined or prefetched.
+# The page reads them with the school, once, and the fragments read them from it (school.awards,
+# school.cycles, school.cluster), instead of each querying again what another has read.
+PAGE_READS = []
+
+
+def for_its_page(queryset):
+    """The schools, each read with what its page's fragments read of it."""
+    for read in PAGE_READS:
+        queryset = read(queryset)
+    return queryset
+
 
 def get_school(request, queryset, **lookup):
     school = get_object_or_404(queryset, **lookup)

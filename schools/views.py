@@ -10,7 +10,7 @@ from authorities import school_picker
 from authorities.access import ADMIN, authority_view
 
 from . import domain, gias
-from .access import get_school
+from .access import for_its_page, get_school
 from .forms import AreaForm, ImportForm, SchoolForm
 from .models import Area, School, SchoolImport
 from .search import search_text
@@ -44,7 +44,7 @@ def suggestions(request, authority_slug):
 
 @authority_view()
 def school_detail(request, authority_slug, school_pk):
-    school = get_school(request, School.objects.select_related("area"), pk=school_pk)
+    school = get_school(request, for_its_page(School.objects.select_related("area")), pk=school_pk)
     return render(
         request,
         "schools/school_detail.html",

@@ -275,6 +275,25 @@ def test_each_decision_is_saved_as_it_is_made_with_its_marker_and_the_count(clie
     ]
 
 
+def test_the_saves_count_leaves_out_a_decision_the_school_has_changed_since(client, submitted):
+    world = submitted
+    decide(world, 1, agree=True)
+    decide(world, 4, rating=Rating.EMBEDDED)
+    with scopes_disabled():  # as after a return: the school rates element 1 again
+        Answer.objects.filter(cycle=world.cycle, element=element(world, 1)).update(
+            rating=Rating.EMBEDDED
+        )
+    client.force_login(world.people["mentor"])
+    response = htmx_save(client, world, 3, agree="on")
+    body = response.content.decode()
+    assert '<strong class="tag tag--agreed">Agreed</strong> with the school\'s rating, ' in body
+    assert '<p id="decided-count" class="lead" hx-swap-oob="true"><strong>2 of 10</strong>' in body
+    response = htmx_save(client, world, 1, comment="Seen.")
+    body = response.content.decode()
+    assert "Decide again</strong> The school changed its rating to Embedded after you gave" in body
+    assert "<strong>2 of 10</strong>" in body
+
+
 def test_validate_is_refused_with_a_summary_linking_to_each_undecided_element(client, submitted):
     world = submitted
     client.force_login(world.people["mentor"])
@@ -355,7 +374,10 @@ def test_the_page_and_its_saves_cost_the_same_queries_for_one_element_or_ten(cli
     ten = element(world, 2)
     save_one = _queries(client, "post", small_url, {"element": only.pk, f"e{only.pk}-agree": "on"})
     save_ten = _queries(client, "post", ten_url, {"element": ten.pk, f"e{ten.pk}-agree": "on"})
-    assert save_one == save_ten
+    # The authority, session, user and memberships; the cycle with its number of elements, the
+    # element; the savepoint, the cycle locked, the element's answer, the cycle's reviews with
+    # the school's rating of each (the reply's count), the review saved, the release.
+    assert save_one == save_ten == 12
 
     with scopes_disabled():
         MentorReview.objects.filter(cycle=small).delete()

@@ -20,6 +20,7 @@ from moderation import domain
 from moderation.models import Finding, Outcome, Report
 from portfolios.models import EvidenceItem
 
+from .factories import PartnerFactory, give_partners
 from .journey import advance
 
 State = Cycle.State
@@ -304,15 +305,26 @@ def test_the_report_shows_each_element_beside_its_ratings_notes_and_evidence(
     client, world, draft, count, django_assert_num_queries
 ):
     two = _beside_world(world, draft, count)
+    cluster = give_partners(world.school, world.other_school)
+    PartnerFactory(cluster=cluster, name="A school that left", removed_at=datetime.now(UTC))
     client.force_login(world.people["moderator"])
     # The authority, session, user, memberships and their authorities; the cycle with its visit
-    # and report, who signed it; the moderators, voters, contributors and conflicts
-    # (workflow.read_facts); the elements and findings; the school's awards and cluster partners
-    # (the tiers it may have); beside the elements: the answers, reviews, the first notes of each
-    # element with how many there are, and the evidence's links.
-    with django_assert_num_queries(16):
+    # and report and the count of its school's cluster partners, who signed it; the moderators,
+    # voters, contributors and conflicts (workflow.read_facts); the elements, each with its
+    # finding, answer and review; the school's awards (the tiers it may have, with its partners);
+    # beside the elements: the first notes of each element with how many there are, and the
+    # evidence's links.
+    with django_assert_num_queries(12):
         response = client.get(_url(draft))
     assert response.status_code == 200
+    assert response.context["overall_section"]["form"].fields["tier"].help_text == (
+        "Not open to this school: Centre of Excellence needs a current Inclusion Quality Mark (or "
+        "a higher award). The school holds no award. Centre of Excellence needs a cluster of at "
+        "least 2 partner schools. The school’s cluster has 1 partner school. Not open to this "
+        "school: Flagship needs Centre of Excellence held without a break for at least 3 years. "
+        "The school does not hold Centre of Excellence. Flagship needs at least 2 successful IQM "
+        "assessments. The school has had 0."
+    )
     sections = {e.number: (section, beside) for e, section, beside in response.context["elements"]}
     assert len(sections) == draft.framework.elements.count()
     section, beside = sections[2]

@@ -3,8 +3,7 @@ from django.db.models import F
 
 from assessments.models import Cycle
 from assessments.workflow import may_edit_research, may_view_research
-from awards.domain import current_awards
-from awards.models import Tier
+from awards.domain import EXCELLENCE, highest_current_award
 from flagship.models import ResearchProject
 
 register = template.Library()
@@ -21,8 +20,8 @@ def research_link(context, school):
     latest = F("ended_on").desc(nulls_first=True)  # the one under way, else the last to end
     if project := ResearchProject.objects.filter(school=school).order_by(latest).first():
         return {"project": project}
-    starts = (
-        current_awards(school).filter(tier__in=[Tier.CENTRE_OF_EXCELLENCE, Tier.FLAGSHIP]).exists()
-        or Cycle.objects.filter(school=school, kind=Cycle.Kind.FLAGSHIP).exists()
+    award = highest_current_award(school)
+    starts = (award is not None and award.tier in EXCELLENCE) or any(
+        cycle.kind == Cycle.Kind.FLAGSHIP for cycle in school.cycles.all()
     )
     return {"project": None} if starts and may_edit_research.test(user, school) else None
