@@ -142,7 +142,13 @@ RECHECKED = {
     "flagship:output_create",
     "flagship:output_edit",
     "flagship:output_remove",
+    # The cycle is read with its report (its ratification): fetched past its scope, another
+    # authority's cycle brings no report, which row-level security hides (not found), and one the
+    # visitor may not see is refused by the page's own rule (403): nothing is served either way.
+    "moderation:report",
+    "reviews:ratification",
 }
+REFUSED = {"moderation:report", "reviews:ratification"}
 
 
 @pytest.mark.parametrize("name", OBJECT_URLS)
@@ -174,8 +180,10 @@ def test_harness_catches_a_view_that_drops_its_scope(name, world, staff_user, mo
     if name in RECHECKED:
         # Stopped by the view's own check, or, where that check reads the object's related rows,
         # by the database's row-level security hiding them (an error page): nothing is served.
-        stopped = "(outsider's object): 500, expected 404"
-        assert [p for p in problems if not p.endswith(stopped)] == []
+        stopped = ["(outsider's object): 500, expected 404"]
+        if name in REFUSED:
+            stopped.append("(not theirs): 403, expected 404")
+        assert [p for p in problems if not p.endswith(tuple(stopped))] == []
     else:
         assert any("outsider's object" in p for p in problems), problems
 
