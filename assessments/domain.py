@@ -148,7 +148,8 @@ def make_framework_current(*, framework, by):
     FrameworkVersion.objects.filter(is_current=True).exclude(pk=framework.pk).update(
         is_current=False
     )
-    FrameworkVersion.objects.filter(pk=framework.pk).update(is_current=True)
+    framework.is_current = True
+    framework.save(update_fields=["is_current"])  # a save: what keeps its figures hears of it
     record(authority=framework.authority, actor=by, action="framework.made_current", obj=framework)
 
 
@@ -492,6 +493,7 @@ def review_element(*, cycle, element, by, rating=None, comment="", agree=False) 
     if agree:
         rating = school
     review = found.review or MentorReview(cycle=cycle, element=element)
+    review.cycle = cycle  # read, not queried again, by what hears of the save
     if rating is not None:
         review.rating, review.school_rating = rating, school
     review.comment = comment

@@ -8,7 +8,6 @@ schools were rated on: with fewer, the average would tell a school another schoo
 
 from dataclasses import dataclass
 
-from django.core.cache import cache
 from django.db.models import Avg, Count, Exists, OuterRef, Q
 
 from authorities import stamps
@@ -33,18 +32,18 @@ def _stamp(framework_id) -> str:
 
 
 def sources_changed(sender, instance, **kwargs) -> None:
-    """A cycle or a mentor's review saved or deleted."""
+    """A cycle or a mentor's review saved or deleted: only a validated self-review is counted (a
+    mentor reviews before validating, and a validated cycle is never unvalidated)."""
     cycle = instance if isinstance(instance, Cycle) else instance.cycle
-    stamps.renew(_stamp(cycle.framework_id))
+    if cycle.validated_at is not None:
+        stamps.renew(_stamp(cycle.framework_id))
 
 
 def authority_ratings(framework) -> dict[int, ElementRatings]:
     """Element id to its ratings across the authority, for the elements that have any (the
     framework version, or its id)."""
-    name = _stamp(getattr(framework, "pk", framework))
-    return cache.get_or_set(
-        f"{name}:{stamps.stamp(name)}", lambda: _counted(framework), KEPT_SECONDS
-    )
+    framework_id = getattr(framework, "pk", framework)
+    return stamps.kept(_stamp(framework_id), "", lambda: _counted(framework), KEPT_SECONDS)
 
 
 def _counted(framework) -> dict[int, ElementRatings]:

@@ -43,3 +43,22 @@ def renew(*names: str) -> None:
     new_values()
     if transaction.get_connection().in_atomic_block:
         transaction.on_commit(new_values)
+
+
+def kept(name: str, what: str, make, seconds: int):
+    """`make()`, kept in the cache under the stamp `name` (`what` tells kept things of one stamp
+    apart) for at most `seconds`. Without the cache it is made afresh each time: a page never
+    fails for want of the cache."""
+    try:
+        key = f"{name}:{stamp(name)}:{what}"
+        value = cache.get(key)
+    except Exception as error:  # noqa: BLE001 (the cache's client raises its own errors)
+        logger.warning("Could not read %s from the cache: %s", name, error)
+        return make()
+    if value is None:
+        value = make()
+        try:
+            cache.set(key, value, seconds)
+        except Exception as error:  # noqa: BLE001
+            logger.warning("Could not keep %s in the cache: %s", name, error)
+    return value

@@ -13,7 +13,6 @@ import io
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.core.cache import cache
 from django.db.models import (
     Aggregate,
     BooleanField,
@@ -31,7 +30,7 @@ from django.db.models import (
 
 from accounts.models import Membership, Role
 from assessments.history import working_towards
-from assessments.models import Cycle, FrameworkVersion, Rating
+from assessments.models import Cycle, FrameworkVersion, MentorReview, Rating
 from assessments.ratings import authority_ratings
 from assessments.workflow import STEPS
 from authorities import stamps
@@ -397,6 +396,8 @@ def _authority_id(instance):
 
 
 def source_changed(sender, instance, **kwargs) -> None:
+    if isinstance(instance, MentorReview) and instance.cycle.validated_at is None:
+        return  # the ratings count validated self-reviews only (an autosave of the mentor's)
     stamps.renew(_stamp(_authority_id(instance)))
 
 
@@ -410,9 +411,10 @@ def kept(authority, today, render) -> str:
     """`render()`, the figures drawn, kept until one of SOURCES changes or the day does (awards
     expire and visits fall due by the day): they are read by GROUP BY over every school, cycle
     and award of the authority, and drawn as hundreds of bars."""
-    name = _stamp(authority.pk)
-    key = f"{name}:{stamps.stamp(name)}:{today.isoformat()}"
-    return cache.get_or_set(key, render, KEPT_SECONDS)
+    # (The slug too: the page's links carry it, and a rename saves no source.)
+    return stamps.kept(
+        _stamp(authority.pk), f"{today.isoformat()}:{authority.slug}", render, KEPT_SECONDS
+    )
 
 
 def figure(authority, slug, today) -> Figure:

@@ -24,7 +24,6 @@ import io
 import json
 from dataclasses import dataclass, field
 
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -135,9 +134,9 @@ def _list_stamp(authority_id) -> str:
 def kept_with_list(authority, what: str, make):
     """`make()`, made from the current list, kept in the cache until one of LIST_SOURCES changes,
     or the day does (awards begin and expire by the day)."""
-    name = _list_stamp(authority.pk)
-    key = f"{name}:{stamps.stamp(name)}:{timezone.localdate().isoformat()}:{what}"
-    return cache.get_or_set(key, make, LIST_SECONDS)
+    return stamps.kept(
+        _list_stamp(authority.pk), f"{timezone.localdate().isoformat()}:{what}", make, LIST_SECONDS
+    )
 
 
 def proposed_list(authority) -> dict:

@@ -76,9 +76,8 @@ def validated(world, school, ratings: dict, when=TODAY):
         elements = {e.number: e for e in made.framework.elements.all()}
         for number, rating in ratings.items():
             MentorReview.objects.create(cycle=made, element=elements[number], rating=rating)
-        Cycle.objects.filter(pk=made.pk).update(
-            validated_at=datetime(when.year, when.month, when.day, tzinfo=LONDON)
-        )
+        made.validated_at = datetime(when.year, when.month, when.day, tzinfo=LONDON)
+        made.save(update_fields=["validated_at"])  # saved, as the mentor's validation saves it
     return made
 
 
@@ -551,3 +550,23 @@ def test_the_figures_are_drawn_again_once_a_visits_moderators_change(admin_clien
         f'<th scope="row">{world.people["moderator"].full_name}</th>'
         '<td class="table__number">0</td><td class="table__number">1</td>'
     ) in after
+
+
+def test_the_overview_and_a_cycles_chart_are_drawn_without_the_cache(
+    admin_client, world, settings, caplog
+):
+    """Redis for the cache unreachable: the pages are counted and drawn afresh, not refused."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
+        }
+    }
+    validated(world, world.other_school, {1: Rating.EMBEDDED})
+    page = admin_client.get(reverse("overview:page", args=["bathnes"]))
+    assert page.status_code == 200
+    assert _figures(page).count("<caption ") == len(domain.FIGURES)
+    cycle_page = admin_client.get(reverse("assessments:cycle", args=["bathnes", world.cycle.pk]))
+    assert cycle_page.status_code == 200
+    assert "Could not read overview:" in caplog.text
+    assert "Could not read ratings:" in caplog.text
