@@ -34,8 +34,8 @@ def school_list(request, authority_slug):
 def suggestions(request, authority_slug):
     """The schools a picker suggests for the text typed so far (htmx sends the picker's text
     alone, under its field's name). The authority's staff: every form with a picker is theirs,
-    and any of them may declare a conflict with any of its schools; school staff see only their
-    own school."""
+    and any of them may declare a conflict with any of its schools; school staff are refused
+    (403), as they may not list the authority's schools."""
     typed = next(iter(request.GET.values()), "")
     text = search_text(typed, school_picker.TEXT_LIMIT)
     options = school_picker.suggestions(School.objects.all(), text) if text else []

@@ -820,7 +820,7 @@ URLS = {
     "authorities:settings": Case(ADMIN),
     "schools:list": Case(ADMIN),
     # The school picker's suggestions: the authority's staff, who may each declare a conflict
-    # with any of its schools (moderation:conflicts); school staff see their own school only.
+    # with any of its schools (moderation:conflicts); school staff are refused (403).
     "schools:suggestions": Case(STAFF),
     "schools:create": Case(ADMIN),
     # The school's page: whoever may see its cycle (so not the other school's staff).
