@@ -380,7 +380,9 @@ def test_a_link_is_added_changed_and_removed(coordinator, world):
     }
     with scopes_disabled():
         assert list(
-            AuditEntry.objects.filter(object_id=str(item["id"]))
+            AuditEntry.objects.filter(
+                object_type=EvidenceItem._meta.label, object_id=str(item["id"])
+            )
             .order_by("pk")
             .values_list("action", flat=True)
         ) == ["evidence.added", "evidence.changed"]
