@@ -5,8 +5,8 @@ class AwardsConfig(AppConfig):
     name = "awards"
 
     def ready(self):
-        from schools.access import PAGE_READS
+        from schools.access import read_on_page
 
         from .domain import with_awards
 
-        PAGE_READS.append(with_awards)  # the school's awards, on the school's page
+        read_on_page(with_awards)  # the school's awards, on the school's page

@@ -5,8 +5,8 @@ class ClustersConfig(AppConfig):
     name = "clusters"
 
     def ready(self):
-        from schools.access import PAGE_READS
+        from schools.access import read_on_page
 
         from .domain import with_cluster
 
-        PAGE_READS.append(with_cluster)  # the cluster the school leads, on the school's page
+        read_on_page(with_cluster)  # the cluster the school leads, on the school's page

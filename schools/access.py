@@ -15,6 +15,12 @@ from django.shortcuts import get_object_or_404
 PAGE_READS = []
 
 
+def read_on_page(read):
+    """Adds `read` to PAGE_READS from an app's ready(): once, however often ready() runs."""
+    if read not in PAGE_READS:
+        PAGE_READS.append(read)
+
+
 def for_its_page(queryset):
     """The schools, each read with what its page's fragments read of it."""
     for read in PAGE_READS:
