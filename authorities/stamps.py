@@ -20,14 +20,21 @@ def _key(name: str) -> str:
     return f"stamp:{name}"
 
 
+# Renewed by a bulk change that bypasses the models' signals (a restore, a school import, the
+# demo and scale data): every stamp's value includes it, so all that is kept is read afresh.
+EVERYTHING = "everything"
+
+
 def stamp(name: str) -> str:
-    """The stamp's value now; a new one when the cache has none (its first use, a flushed cache)."""
-    key = _key(name)
-    value = cache.get(key)
-    if value is None:
-        cache.add(key, secrets.token_hex(8), None)
-        value = cache.get(key)
-    return value
+    """The stamp's value now (with EVERYTHING's); a new one where the cache has none (its first
+    use, a flushed cache)."""
+    keys = [_key(EVERYTHING), _key(name)]
+    values = cache.get_many(keys)
+    for key in keys:
+        if key not in values:
+            cache.add(key, secrets.token_hex(8), None)
+            values[key] = cache.get(key)
+    return ".".join(values[key] for key in keys)
 
 
 def renew(*names: str) -> None:
@@ -43,6 +50,11 @@ def renew(*names: str) -> None:
     new_values()
     if transaction.get_connection().in_atomic_block:
         transaction.on_commit(new_values)
+
+
+def renew_everything() -> None:
+    """After a bulk change the models' signals did not see: nothing kept before it is read again."""
+    renew(EVERYTHING)
 
 
 def kept(name: str, what: str, make, seconds: int):

@@ -34,6 +34,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.recorder import MigrationRecorder
 
+from authorities import stamps
 from authorities.rls import as_owner
 
 FORMAT = 1
@@ -499,4 +500,5 @@ def restore_backup(backup, *, using="default", force=False, log=print):
     plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
     result.pending_migrations = [f"{migration.app_label}.{migration.name}" for migration, _ in plan]
     connection.close()
+    stamps.renew_everything()  # what the cache keeps is of the data replaced
     return result

@@ -11,6 +11,7 @@ from django_scopes import scope, scopes_disabled
 
 from assessments.models import Cycle, FrameworkVersion, MentorReview, Rating
 from assessments.ratings import authority_ratings, shown_averages
+from authorities import stamps
 from awards.models import Award, Tier
 from moderation.models import Decision, Outcome, Visit
 from overview import domain
@@ -436,6 +437,25 @@ def test_the_figures_are_drawn_again_the_next_day(admin_client, world):
         award(world.other_school, Tier.QUALITY_MARK, TODAY - timedelta(days=30), expiry)
         assert _awarded_count(admin_client.get(url).content.decode()) == "1"
     with at(expiry + timedelta(days=1)):
+        assert _awarded_count(admin_client.get(url).content.decode()) == "0"
+
+
+def test_a_bulk_change_unseen_by_the_signals_is_counted_once_everything_is_renewed(
+    admin_client, world
+):
+    url = reverse("overview:page", args=["bathnes"])
+    with at(TODAY):
+        kept = award(
+            world.other_school,
+            Tier.QUALITY_MARK,
+            TODAY - timedelta(days=30),
+            TODAY + timedelta(days=900),
+        )
+        assert _awarded_count(admin_client.get(url).content.decode()) == "1"
+        with scopes_disabled():  # as a restore or an import writes: no post_save
+            Award.objects.filter(pk=kept.pk).update(expires_on=TODAY - timedelta(days=1))
+        assert _awarded_count(admin_client.get(url).content.decode()) == "1"
+        stamps.renew_everything()
         assert _awarded_count(admin_client.get(url).content.decode()) == "0"
 
 
