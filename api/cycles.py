@@ -431,11 +431,12 @@ class CycleViewSet(
         # What `allowed` reads of each cycle: the visit, the report, the panel's vote and the
         # ratification with it; who moderates, voted, is conflicted or was given elements
         # (`read_facts`) for a page at once.
+        # The later stages' records are read apart: joined, eight tables took the planner
+        # longer than the query (12 ms at 24,000 schools, under row-level security).
         return (
             workflow.visible_cycles(self.user, self.authority)
-            .select_related(
-                "school", "mentor", "framework", "visit", "report", "panel_vote", "ratification"
-            )
+            .select_related("school", "mentor", "framework")
+            .prefetch_related("visit", "report", "panel_vote", "ratification")
             .order_by("school__name", "-created_at", "pk")
         )
 
@@ -444,9 +445,15 @@ class CycleViewSet(
         workflow.read_facts(page)
         return page
 
+    def get_object(self):
+        cycle = super().get_object()
+        workflow.read_facts([cycle])
+        return cycle
+
     def _now(self, cycle):
         """The cycle as it is now, as its detail shows it."""
         fresh = self.visible().get(pk=cycle.pk)
+        workflow.read_facts([fresh])
         return Response(CycleDetailSerializer(fresh, context=self.get_serializer_context()).data)
 
     def create(self, request, *args, **kwargs):
