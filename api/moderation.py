@@ -1034,5 +1034,5 @@ class DecisionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Authorit
     ordering_fields = ["recorded_at", "id"]
 
     def visible(self):
-        cycles = workflow.visible_cycles(self.user, self.authority)
-        return _decisions().filter(cycle__in=cycles).order_by("recorded_at", "pk")
+        decisions = _decisions().order_by("recorded_at", "pk")
+        return workflow.of_visible_cycles(decisions, self.user, self.authority)
