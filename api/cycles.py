@@ -447,7 +447,8 @@ class CycleViewSet(
 
     def get_object(self):
         cycle = super().get_object()
-        workflow.read_facts([cycle])
+        if self.action == "retrieve":  # a step reads its cycle afresh, under a lock
+            workflow.read_facts([cycle])
         return cycle
 
     def _now(self, cycle):

@@ -269,13 +269,15 @@ def visible_cycles(user, authority):
     return Cycle.objects.filter(seen)
 
 
-def of_visible_cycles(queryset, user, authority, path="cycle"):
-    """The rows of `queryset` whose cycle (at `path`) the person may see. The admin sees every
-    cycle of the scope, so needs no filter: a subquery of all of them, which the planner misjudges
-    under row-level security, made the admin's list scan the authority's cycles once per cycle."""
+def of_visible_cycles(queryset, user, authority):
+    """The rows of `queryset` (of a model with a `cycle`) whose cycle the person may see. The admin
+    sees every cycle of the authority, so needs no filter (the queryset's scoped manager and
+    row-level security keep it to the authority): a subquery of all of them, which the planner
+    misjudges under row-level security, made the admin's list scan the authority's cycles once per
+    row."""
     if is_authority_admin(user, authority):
         return queryset
-    return queryset.filter(**{f"{path}__in": visible_cycles(user, authority)})
+    return queryset.filter(cycle__in=visible_cycles(user, authority))
 
 
 def desk_checks(user, authority):

@@ -20,15 +20,16 @@ def _key(name: str) -> str:
     return f"stamp:{name}"
 
 
-# Renewed by a bulk change that bypasses the models' signals (a restore, a school import, the
-# demo and scale data): every stamp's value includes it, so all that is kept is read afresh.
+# Renewed by a change the models' signals do not see (a restore, the demo's bulk writes): every
+# stamp's value includes it, and so does every key of what is kept without a stamp of its own (a
+# published version's rendering, the directory's figures), so all that is kept is read afresh.
 EVERYTHING = "everything"
 
 
 def stamp(name: str) -> str:
     """The stamp's value now (with EVERYTHING's); a new one where the cache has none (its first
     use, a flushed cache)."""
-    keys = [_key(EVERYTHING), _key(name)]
+    keys = list(dict.fromkeys([_key(EVERYTHING), _key(name)]))
     values = cache.get_many(keys)
     for key in keys:
         if key not in values:

@@ -371,6 +371,7 @@ def figures(authority, today) -> list[Figure]:
 SOURCES = (
     "schools.School",
     "schools.Area",
+    "schools.SchoolImport",  # saved as it is applied: its changes are bulk updates, with no signal
     "assessments.Cycle",
     "assessments.MentorReview",
     "assessments.FrameworkVersion",

@@ -30,6 +30,7 @@ from django.db.models.functions import RowNumber
 from django.http import QueryDict
 from django_scopes import scopes_disabled
 
+from authorities import stamps
 from awards.models import Tier
 from schools.models import School
 from schools.search import search_text
@@ -63,7 +64,8 @@ def publications_stamp() -> str:
     """
     with scopes_disabled():  # see the module's docstring
         stamp = Publication.objects.aggregate(count=Count("pk"), newest=Max("pk"))
-    return f"{stamp['count']}.{stamp['newest']}"
+    # With EVERYTHING's: a restore may bring back the same count and highest id.
+    return f"{stamp['count']}.{stamp['newest']}.{stamps.stamp(stamps.EVERYTHING)}"
 
 
 def _cached(stamp: str, what: str, make):

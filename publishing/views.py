@@ -12,7 +12,7 @@ from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_safe
 
-from authorities import public_pages
+from authorities import public_pages, stamps
 from authorities.access import ADMIN, authority_view
 from authorities.replica import from_replica
 from plaintext import neutralise, neutralised
@@ -158,8 +158,10 @@ def _public_list(view):
 
 def _cached(publication, kind, make) -> str:
     """The publication rendered as `kind`, made once per version: a version is never edited, and
-    publishing makes a new version, so a key with the version is never stale."""
-    key = f"publishing:{publication.authority_id}:v{publication.version}:{kind}"
+    publishing makes a new version, so a key with the version is never stale (but after a restore,
+    which may number a new version as one before it: hence the EVERYTHING stamp)."""
+    everything = stamps.stamp(stamps.EVERYTHING)
+    key = f"publishing:{publication.authority_id}:v{publication.version}:{everything}:{kind}"
     text = cache.get(key)
     if text is None:
         text = neutralise(make(publication.content))  # a version published before input was clean

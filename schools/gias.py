@@ -47,7 +47,6 @@ from django.utils import timezone
 from pyproj import Transformer
 
 from audit.domain import record, snapshot
-from authorities import stamps
 from authorities.models import Authority
 
 from .models import School, SchoolImport, postcode_validator, urn_validator
@@ -497,7 +496,6 @@ def apply(*, authority, by, school_import: SchoolImport, digest: str) -> Plan:
             by_fields[tuple(f.field for f in change.fields)].append(change.school)
         for fields, schools in by_fields.items():
             School.objects.bulk_update(schools, fields, batch_size=1000)
-        stamps.renew_everything()  # bulk writes send no post_save for the kept figures to see
         school_import.applied_at, school_import.applied_by = timezone.now(), by
         school_import.save(update_fields=["applied_at", "applied_by"])
         record(

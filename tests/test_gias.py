@@ -14,6 +14,7 @@ from django_scopes import scope, scopes_disabled
 
 from audit.models import AuditEntry
 from clusters.domain import partner_count
+from overview import domain as overview
 from schools import gias
 from schools.models import School, SchoolImport
 
@@ -412,6 +413,20 @@ def schools_row(school):
             "address",
         )
     )
+
+
+def test_applying_an_import_draws_the_authoritys_overview_again(world):
+    """Its changes are bulk writes, which no model signal sees: the import saved as applied is
+    what renews the overview's kept figures."""
+    by = world.people["authority_admin"]
+    today = timezone.localdate()
+    with scope(authority=world.authority):
+        school_import = gias.save_upload(authority=world.authority, by=by, upload=read(SAMPLE_TEXT))
+        assert overview.kept(world.authority, today, lambda: "before") == "before"
+        assert overview.kept(world.authority, today, lambda: "after") == "before"
+        digest = gias.plan(school_import.rows).digest
+        gias.apply(authority=world.authority, by=by, school_import=school_import, digest=digest)
+        assert overview.kept(world.authority, today, lambda: "after") == "after"
 
 
 def test_importing_the_same_file_twice_changes_nothing_the_second_time(world):

@@ -9,11 +9,14 @@ from datetime import timedelta
 import pytest
 from django.test import Client
 from django.urls import reverse
-from django_scopes import scope
+from django_scopes import scope, scopes_disabled
 
+from authorities import stamps
 from awards.domain import withdraw_awards
 from awards.models import Tier
 from feedback import domain as feedback
+from publishing.directory import publications_stamp
+from publishing.models import Publication, PublishedSchool
 
 from .conftest import start_cycle_for
 from .test_publishing import EXPIRES_ON, award, publish
@@ -183,6 +186,33 @@ def test_the_directory_shows_a_publication_at_once(client, world, django_assert_
     award(world.school, Tier.CENTRE_OF_EXCELLENCE)
     publish(world.authority)
     assert tier() == "Centre of Excellence"
+
+
+def test_a_restore_shows_the_list_it_brought_back_under_a_number_shown_before(client, world):
+    """A restore replaces the tables past the models' signals, and the list published after it
+    may take a version's number again, with other content."""
+    award(world.school)
+    publish(world.authority)
+    assert names_in(client, "/bathnes/awards/v1.json") == [
+        ("Bath", "Chandag Infant", "Inclusion Quality Mark")
+    ]
+    with scopes_disabled():  # back to before the first publication
+        PublishedSchool.objects.all().delete()
+        Publication.objects.all().delete()
+    award(world.school, Tier.CENTRE_OF_EXCELLENCE)
+    publish(world.authority)  # version 1 again
+    shown = [("Bath", "Chandag Infant", "Centre of Excellence")]
+    assert names_in(client, "/bathnes/awards/v1.json") != shown  # the rendering kept of the first
+    stamps.renew_everything()  # as the restore does
+    assert names_in(client, "/bathnes/awards/v1.json") == shown
+
+
+def test_the_directorys_kept_figures_are_counted_again_after_a_restore(world):
+    """A restore may bring back as many publications with the same highest id as before."""
+    before = publications_stamp()
+    assert publications_stamp() == before
+    stamps.renew_everything()
+    assert publications_stamp() != before
 
 
 # The admin's preview ----------------------------------------------------------------------------
