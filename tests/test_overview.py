@@ -452,7 +452,7 @@ def test_a_bulk_change_unseen_by_the_signals_is_counted_once_everything_is_renew
             TODAY + timedelta(days=900),
         )
         assert _awarded_count(admin_client.get(url).content.decode()) == "1"
-        with scopes_disabled():  # as a restore or an import writes: no post_save
+        with scopes_disabled():  # as a restore writes: no post_save
             Award.objects.filter(pk=kept.pk).update(expires_on=TODAY - timedelta(days=1))
         assert _awarded_count(admin_client.get(url).content.decode()) == "1"
         stamps.renew_everything()
