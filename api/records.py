@@ -324,6 +324,20 @@ class ClusterViewSet(
         return ClusterSerializer if self.action == "list" else ClusterDetailSerializer
 
     def visible(self):
+        partners = Partner.objects.filter(removed_at=None).select_related("school")
+        found = self._seen().prefetch_related(
+            Prefetch("partners", queryset=partners, to_attr="current_partners")
+        )
+        if self.action != "list":  # one cluster, read with its activities
+            activities = Activity.objects.prefetch_related(clusters.attendance())
+            found = found.prefetch_related(Prefetch("activities", queryset=activities))
+        return found.order_by("name", "pk")
+
+    def _seen(self):
+        """The clusters the caller may see. The admin manages every cluster of the authority
+        (`may_manage_cluster`), so theirs are not asked one by one."""
+        if is_authority_admin(self.user, self.authority):
+            return Cluster.objects.all()
         # The clusters led by a school the caller may see, each asked of clusters.access's
         # predicate; the lead school's latest mentor, which the predicate reads, read with them
         # (the predicate keeps it on the cluster as `_mentor_id`), so the list costs one query.
@@ -332,14 +346,7 @@ class ClusterViewSet(
             lead_school__in=visible_schools(self.user, self.authority)
         ).annotate(_mentor_id=Subquery(latest.values("mentor")[:1]))
         seen = [c.pk for c in candidates if may_view_cluster.test(self.user, c)]
-        partners = Partner.objects.filter(removed_at=None).select_related("school")
-        found = Cluster.objects.filter(pk__in=seen).prefetch_related(
-            Prefetch("partners", queryset=partners, to_attr="current_partners")
-        )
-        if self.action != "list":  # one cluster, read with its activities
-            activities = Activity.objects.prefetch_related(clusters.attendance())
-            found = found.prefetch_related(Prefetch("activities", queryset=activities))
-        return found.order_by("name", "pk")
+        return Cluster.objects.filter(pk__in=seen)
 
     def _detail(self, cluster_pk, created=False):
         """The cluster as it is now, with its activities."""

@@ -29,7 +29,7 @@ EXPECTED_QUERIES = {
     "api:area-list": 5,
     "api:school-list": 5,
     "api:award-list": 6,
-    "api:cluster-list": 7,
+    "api:cluster-list": 6,
     "api:cycle-list": 10,
     "api:cycle-answer-list": 8,
     "api:cycle-mentor-review-list": 9,
