@@ -52,7 +52,7 @@ def _require(predicate, request, obj):
 QUEUE_PER_PAGE = 10
 UNDER_WAY_PER_PAGE = 25
 # The cases past the desk check and not yet decided.
-UNDER_WAY = (workflow.PANEL_STATES | workflow.PLANNING_STATES) - {
+UNDER_WAY = workflow.AUTHORITY_STAGES - {
     State.PORTFOLIO_SUBMITTED,
     State.DECIDED,
 }
@@ -81,6 +81,8 @@ def queue(request, authority_slug):
         .order_by("portfolio_submitted_at", "pk"),
         UNDER_WAY_PER_PAGE,
     ).get_page(request.GET.get("under_way"))
+    for cycle in under_way:  # to its visit while the visit is planned and made, else its panel
+        cycle.at_visit = cycle.state in workflow.PLANNING_STATES
     return render(request, "moderation/queue.html", {"waiting": waiting, "under_way": under_way})
 
 
