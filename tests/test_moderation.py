@@ -540,6 +540,21 @@ def test_queue_query_count_does_not_grow(client, world, django_assert_num_querie
     assert len(under_way) == min(extra, 25)
 
 
+def test_each_case_under_way_links_to_its_visit_while_planned_else_to_its_panel(client, world):
+    from django.urls import reverse
+
+    from assessments import workflow
+
+    states = sorted(workflow.AUTHORITY_STAGES - {State.PORTFOLIO_SUBMITTED, State.DECIDED})
+    cycles = {state: submitted_portfolios(world, 1, state=state)[0] for state in states}
+    client.force_login(world.people["authority_admin"])
+    html = client.get(reverse("moderation:queue", args=["bathnes"])).content.decode()
+    for state, cycle in cycles.items():
+        page = "visit" if state in workflow.PLANNING_STATES else "panel"
+        assert f'href="{reverse(f"moderation:{page}", args=["bathnes", cycle.pk])}"' in html
+    assert {s for s in states if s in workflow.PLANNING_STATES} == set(workflow.PLANNING_STATES)
+
+
 def test_the_queue_pages_each_list_oldest_first(client, world):
     from django.urls import reverse
 
