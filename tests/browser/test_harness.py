@@ -23,10 +23,10 @@ def test_a_page_left_before_it_loaded_is_checked_as_it_stands(page):
         route.fulfill(response=response, body=body)
 
     def slow(route):
-        page.wait_for_timeout(4_000)  # `load` waits for the image
         try:
+            page.wait_for_timeout(4_000)  # `load` waits for the image
             route.fulfill(body=PIXEL, content_type="image/png")
-        except Exception:  # noqa: BLE001 - the page that asked for it has gone
+        except Exception:  # noqa: BLE001 - the page (or the test) that asked for it has gone
             pass
 
     page.route("**/accounts/login/", with_a_slow_image)
@@ -38,5 +38,23 @@ def test_a_page_left_before_it_loaded_is_checked_as_it_stands(page):
     assert time.monotonic() - started < 3  # held neither for the image nor for the hold's 6 s
     login = [doc for doc in page.a11y.documents.values() if "/accounts/login/" in doc["url"]]
     assert [(doc["done"], doc["checked"], doc["loaded"]) for doc in login] == [(True, True, None)]
-    page.unroute_all(behavior="ignoreErrors")
+    page.unroute("**/accounts/login/", with_a_slow_image)
+    page.unroute("**/slow.png", slow)  # the harness's own route stays, and holds the next visit
     visit(page, "/accounts/login/")
+
+
+def test_a_page_left_before_its_stylesheet_arrived_is_not_judged_on_its_layout(page):
+    """Unstyled, every link is a line of text too small to touch: the rules that judge the layout
+    (target size, contrast) are left out, the rest still run (a CI run failed on target-size)."""
+
+    def slow_stylesheet(route):
+        page.wait_for_timeout(1_500)
+        route.fallback()
+
+    visit(page, "/accounts/login/")
+    page.context.route("**/*.css", slow_stylesheet)  # the harness's route falls back to it
+    page.get_by_role("link", name="Forgotten your password?").click()
+    expect(page).to_have_url(re.compile(r".*/accounts/password-reset/$"))
+    visit(page, "/accounts/login/")
+    reset = [doc for doc in page.a11y.documents.values() if "/password-reset/" in doc["url"]]
+    assert [(doc["done"], doc["checked"], doc["loaded"]) for doc in reset] == [(True, True, None)]
