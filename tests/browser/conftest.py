@@ -190,13 +190,13 @@ AXE_RUNNER = """
     report("loaded");
     check();
   }, 0));
-  // Left before its `load`: Chromium stops its loading once the next navigation starts, so
-  // `load` never comes. The page stays while that navigation is held: it is checked as it stands.
-  // Before its stylesheet arrives it has no layout yet, and unstyled text would fail the rules
-  // that judge one.
+  // Left before its check began: Chromium stops its loading once the next navigation starts,
+  // so `load` (or the turn after it, when a click follows `load` at once) never comes. The page
+  // stays while that navigation is held: it is checked as it stands. Before its stylesheet
+  // arrives it has no layout yet, and unstyled text would fail the rules that judge one.
   const LAYOUT_RULES = {"target-size": {enabled: false}, "color-contrast": {enabled: false}};
   window.addEventListener("beforeunload", () => {
-    if (document.readyState === "complete") return;
+    if (checking) return;
     const unstyled = [...document.querySelectorAll("link[rel=stylesheet]")].some((l) => !l.sheet);
     check(Object.assign({preload: false}, unstyled ? {rules: LAYOUT_RULES} : {}));
   });
