@@ -1,3 +1,5 @@
+from functools import cached_property
+
 from rest_framework import serializers
 
 from authorities.models import Authority
@@ -5,16 +7,20 @@ from schools.models import Area, School
 
 
 class ChoiceLabel(serializers.CharField):
-    """A choice's label ("Self-review"), as the model's `get_<field>_display()` gives it; written
-    out rather than as `source="get_<field>_display"`, whose method DRF inspects for every object
-    of a list."""
+    """A choice's label ("Self-review"), as the model's `get_<field>_display()` gives it, from the
+    field's choices read once per list: that method maps the choices anew for every object (and
+    DRF inspects it for every object when it is the `source`)."""
 
     def __init__(self, field: str, **kwargs):
-        self.field = field
-        super().__init__(read_only=True, **kwargs)
+        super().__init__(source=field, read_only=True, **kwargs)
 
-    def get_attribute(self, instance):
-        return getattr(instance, f"get_{self.field}_display")()
+    @cached_property
+    def labels(self) -> dict:
+        field = self.parent.Meta.model._meta.get_field(self.source)
+        return {value: str(label) for value, label in field.flatchoices}
+
+    def to_representation(self, value):
+        return self.labels.get(value, value)
 
 
 class AuthoritySerializer(serializers.ModelSerializer):
