@@ -209,10 +209,13 @@ def policies() -> dict[str, str]:
         else:
             parent = field.related_model._meta
             # The parent is itself under row-level security, so it answers for its own scope.
+            # OFFSET 0 keeps the check a lookup of each row's parent by its key: without it, the
+            # planner may hash the parent's rows of the scope instead, reading the whole parent
+            # table (every cycle of the country) to check a page of one cycle's evidence.
             result[model._meta.db_table] = (
                 f"current_setting('{SETTING}', true) = '{ALL}' OR EXISTS (SELECT 1 FROM "
                 f"{_quote(parent.db_table)} parent WHERE parent.{_quote(parent.pk.column)} = "
-                f"{_quote(model._meta.db_table)}.{_quote(field.column)})"
+                f"{_quote(model._meta.db_table)}.{_quote(field.column)} OFFSET 0)"
             )
     return result
 

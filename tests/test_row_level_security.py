@@ -393,3 +393,38 @@ def test_a_request_that_fails_in_the_database_leaves_nothing_to_the_next(
     assert not connection.in_atomic_block
     assert unwrapped("SELECT current_setting('iqm.authority', true)") == ""
     assert unwrapped("SELECT current_user") == "postgres"  # the role, too, only per transaction
+
+
+def test_a_row_is_checked_by_its_parents_key_not_against_the_whole_parent_table(
+    world, as_the_application
+):
+    """A child table's policy looks up each row's parent by its key. Left to choose, the planner
+    hashed the scope's rows of the parent instead, reading the whole parent table (every cycle of
+    the country) to check one cycle's evidence: the portfolio page took twice as long at 24,000
+    schools as at 1,000."""
+    cycle, other = world.cycle, world.outsider_cycle
+    columns = (
+        "kind, state, return_comment, created_at, authority_id, mentor_id, school_id, framework_id"
+    )
+    with scopes_disabled():
+        raw(  # the country's other cycles
+            f"INSERT INTO assessments_cycle ({columns}) SELECT {columns} FROM assessments_cycle, "
+            "generate_series(1, 5000) WHERE id = %s RETURNING 1",
+            [other.pk],
+        )
+        raw(
+            "INSERT INTO portfolios_evidenceitem (url, original_name, title, description, "
+            "created_at, added_by_id, cycle_id) SELECT 'https://example.org/' || n, '', "
+            "'Evidence ' || n, '', now(), %s, %s FROM generate_series(1, 100) n RETURNING 1",
+            [cycle.mentor_id, cycle.pk],
+        )
+    with rls.as_owner():  # the planner's statistics, as autovacuum would gather them
+        raw("ANALYZE assessments_cycle, portfolios_evidenceitem; SELECT 1")
+    with scope(authority=world.authority):
+        plan = raw("EXPLAIN SELECT * FROM portfolios_evidenceitem WHERE cycle_id = %s", [cycle.pk])
+        assert raw("SELECT count(*) FROM portfolios_evidenceitem") == [100]
+    parents_read = [line.strip() for line in plan if "assessments_cycle parent" in line]
+    assert [line.split("  (cost")[0] for line in parents_read] == [
+        "->  Index Scan using assessments_cycle_pkey on assessments_cycle parent"
+    ]
+    assert not [line for line in plan if "hashed SubPlan" in line]
