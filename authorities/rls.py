@@ -184,12 +184,16 @@ def _quote(name):
     return '"' + name.replace('"', '""') + '"'
 
 
+# Each in a subquery of its own, so that PostgreSQL reads the setting once per statement (an
+# InitPlan) rather than parsing it again for every row it checks.
+EVERY_AUTHORITY = f"(SELECT current_setting('{SETTING}', true) = '{ALL}')"
+IN_SCOPE = (
+    f"(SELECT string_to_array(NULLIF(current_setting('{SETTING}', true), '{ALL}'), ','))::bigint[]"
+)
+
+
 def _in_scope(column, nullable) -> str:
-    setting = f"current_setting('{SETTING}', true)"
-    condition = (
-        f"{setting} = '{ALL}' OR {column} = ANY "
-        f"(string_to_array(NULLIF({setting}, '{ALL}'), ',')::bigint[])"
-    )
+    condition = f"{EVERY_AUTHORITY} OR {column} = ANY ({IN_SCOPE})"
     if nullable:
         condition += f" OR {column} IS NULL"
     return condition
@@ -213,7 +217,7 @@ def policies() -> dict[str, str]:
             # planner may hash the parent's rows of the scope instead, reading the whole parent
             # table (every cycle of the country) to check a page of one cycle's evidence.
             result[model._meta.db_table] = (
-                f"current_setting('{SETTING}', true) = '{ALL}' OR EXISTS (SELECT 1 FROM "
+                f"{EVERY_AUTHORITY} OR EXISTS (SELECT 1 FROM "
                 f"{_quote(parent.db_table)} parent WHERE parent.{_quote(parent.pk.column)} = "
                 f"{_quote(model._meta.db_table)}.{_quote(field.column)} OFFSET 0)"
             )

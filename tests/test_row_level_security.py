@@ -439,3 +439,27 @@ def test_a_row_is_checked_by_its_parents_key_not_against_the_whole_parent_table(
         "->  Index Scan using assessments_cycle_pkey on assessments_cycle parent"
     ]
     assert not [line for line in plan if "hashed SubPlan" in line]
+
+
+def test_a_policy_reads_the_authority_setting_once_per_statement_not_for_every_row(
+    world, as_the_application
+):
+    """Parsed again in each row's check, the setting cost more than the query's own filters: a
+    dashboard's count of a person's cases in an authority of 231 cycles ran in 0.8 ms, and in
+    0.16 ms with the setting read once (an InitPlan)."""
+    with scope(authority=world.authority):
+        plans = [
+            raw(
+                "EXPLAIN SELECT * FROM assessments_cycle WHERE mentor_id = %s",
+                [world.cycle.mentor_id],
+            ),
+            raw(
+                "EXPLAIN SELECT * FROM portfolios_evidenceitem WHERE cycle_id = %s",
+                [world.cycle.pk],
+            ),
+        ]
+    for plan in plans:
+        filters = [line.strip() for line in plan if line.strip().startswith("Filter:")]
+        assert filters
+        assert [line for line in filters if "current_setting" in line] == []
+        assert [line.strip() for line in plan if line.strip().startswith("InitPlan")]
