@@ -15,7 +15,7 @@ def authority(request):
     def my_authorities():
         if not request.user.is_authenticated:
             return []
-        return authorities_of(request.user)
+        return authorities_of(request.user, getattr(request, "every_membership", None))
 
     def may():
         """What the person's roles open in the navigation (each page checks again)."""

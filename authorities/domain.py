@@ -1,17 +1,35 @@
+from operator import attrgetter
+
 from django.db import transaction
 from django_scopes import scopes_disabled
 
+from accounts.models import Membership
 from audit.domain import record, snapshot
 
 from .models import Authority
 
 
-def authorities_of(user) -> list[Authority]:
-    """The authorities a person is a member of. Their memberships span authorities, so this
-    reads outside any one authority's scope (the database's row-level security would otherwise
-    show only the memberships of the authority in the URL: authorities/rls.py)."""
+def memberships_everywhere(user) -> list[Membership]:
+    """The person's memberships of every authority, with their authority and school, in one
+    query: an authority's pages read them once, for the person's roles there and for the
+    navigation's list of their authorities. They span authorities, so they are read outside any
+    one authority's scope (the database's row-level security would otherwise show only the
+    memberships of the authority in the URL: authorities/rls.py)."""
     with scopes_disabled():
-        return list(Authority.objects.filter(memberships__user=user).distinct())
+        return list(
+            Membership.objects.filter(user=user)
+            .select_related("authority", "school")
+            .order_by("role", "pk")
+        )
+
+
+def authorities_of(user, memberships=None) -> list[Authority]:
+    """The authorities a person is a member of, by name: from their `memberships_everywhere`,
+    read now unless given."""
+    if memberships is None:
+        memberships = memberships_everywhere(user)
+    found = {membership.authority_id: membership.authority for membership in memberships}
+    return sorted(found.values(), key=attrgetter("name"))
 
 
 SETTINGS_FIELDS = (

@@ -4,10 +4,10 @@ from django.http import Http404
 from django.urls import Resolver404, resolve
 from django_scopes import scope
 
-from accounts.models import Membership
 from accounts.roles import authority_id_of, remember
 
 from . import rls
+from .domain import memberships_everywhere
 from .models import Authority
 
 
@@ -28,6 +28,7 @@ class AuthorityMiddleware:
     def _call(self, request):
         request.authority = None
         request.memberships = []
+        request.every_membership = None  # every authority's: read by process_view
         request.roles = frozenset()
         try:
             slug = resolve(request.path_info).kwargs.get("authority_slug")
@@ -53,9 +54,10 @@ class AuthorityMiddleware:
             )
         user = request.user
         if user.is_authenticated:
-            request.memberships = list(
-                Membership.objects.filter(user=user).select_related("school").order_by("role")
-            )
+            request.every_membership = memberships_everywhere(user)
+            request.memberships = [
+                m for m in request.every_membership if m.authority_id == request.authority.pk
+            ]
             request.roles = frozenset(m.role for m in request.memberships)
             remember(user, authority_id_of(request.authority), request.memberships)
         if policy.public:

@@ -1,5 +1,7 @@
 from django import template
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
+
+from iqm_portal.forms import write_input
 
 register = template.Library()
 
@@ -31,7 +33,7 @@ def option_input(option):
     widget templates (radio_option, input_option, input, attrs), written here at once: the
     element page's forty radios spent more time in those templates than the rest of the page.
     tests/test_templatetags.py holds it to Django's own output."""
-    return _input(option.data)
+    return write_input(option.data)
 
 
 @register.simple_tag
@@ -39,30 +41,11 @@ def option_label(option):
     """A choice widget's option (its dict) in its label, as Django's input_option template writes
     it: our django/forms/widgets/multiple_input.html writes every radio and checkbox with it."""
     if not option["wrap_label"]:
-        return _input(option)
+        return write_input(option)
     id_ = option["attrs"].get("id")
     return format_html(
         "<label{}>{} {}</label>",
         format_html(' for="{}"', id_) if id_ else "",
-        _input(option),
+        write_input(option),
         option["label"],
-    )
-
-
-def _input(widget):
-    value = widget["value"]
-    return format_html(
-        '<input type="{}" name="{}"{}{}>',
-        widget["type"],
-        widget["name"],
-        "" if value is None else format_html(' value="{}"', value),
-        format_html_join(
-            "",
-            " {}{}",
-            (
-                (name, "" if given is True else format_html('="{}"', given))
-                for name, given in widget["attrs"].items()
-                if given is not False
-            ),
-        ),
     )
