@@ -54,16 +54,17 @@ def _award_of(decision):
     return getattr(decision, "award", None)
 
 
-def case_name(cycle) -> str:
-    """The case's name, with its result once decided: "Flagship review 2027 – renewed"."""
+def case_name(cycle, outcome: Outcome) -> str:
+    """The case's name, with its result (its `outcome_of`) once decided: "Flagship review 2027 –
+    renewed"."""
     tier = TIER_OF_KIND[cycle.kind].label
     what = {
         Kind.INITIAL: f"{tier} assessment",
         Kind.REASSESSMENT: f"{tier} reassessment",
     }.get(cycle.kind, f"{tier} review")
     name = f"{what} {localdate(cycle.created_at).year}"
-    if cycle.state == State.DECIDED and (result := outcome_of(cycle).key) in RESULT_WORDS:
-        name += f" – {RESULT_WORDS[result]}"
+    if cycle.state == State.DECIDED and outcome.key in RESULT_WORDS:
+        name += f" – {RESULT_WORDS[outcome.key]}"
     return name
 
 

@@ -118,15 +118,14 @@ def cycle_detail(request, authority_slug, cycle_pk):
         row["given_to"] = given.get(row["element"].pk, [])
         row["yours"] = user in row["given_to"]
     actions = workflow.allowed(user, cycle)
+    outcome = outcomes.outcome_of(cycle, for_school=workflow.is_school_staff.test(user, cycle))
     return render(
         request,
         "assessments/cycle_detail.html",
         {
             "cycle": cycle,
-            "case_name": outcomes.case_name(cycle),
-            "outcome": outcomes.outcome_of(
-                cycle, for_school=workflow.is_school_staff.test(user, cycle)
-            ),
+            "case_name": outcomes.case_name(cycle, outcome),
+            "outcome": outcome,
             "mine": [row for row in rows if row["yours"]],
             "rows": rows,
             "complete": complete,

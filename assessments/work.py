@@ -82,12 +82,9 @@ def my_cases(user, authority):
 def cases(user, authority, cycles) -> list[Case]:
     """The dashboard's entries for these cycles (a page of `my_cases`)."""
     staff_of = school_ids(user, authority.pk)
-    return [
-        Case(
-            cycle,
-            outcomes.case_name(cycle),
-            outcomes.outcome_of(cycle, for_school=cycle.school_id in staff_of),
-            sorted((a.element for a in cycle.given_to_me), key=lambda e: e.number),
-        )
-        for cycle in cycles
-    ]
+    found = []
+    for cycle in cycles:
+        outcome = outcomes.outcome_of(cycle, for_school=cycle.school_id in staff_of)
+        elements = sorted((a.element for a in cycle.given_to_me), key=lambda e: e.number)
+        found.append(Case(cycle, outcomes.case_name(cycle, outcome), outcome, elements))
+    return found

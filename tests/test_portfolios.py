@@ -459,11 +459,11 @@ def test_portfolio_page_query_count_does_not_grow(
     # The authority, session, user, memberships and their authorities; the cycle; the elements
     # with what covers them; the items not linked; a page of items (its count, its rows and their
     # elements); the upload form's elements.
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(11):
         response = coordinator.get(url)
     page = response.context["page"]
     assert (page.paginator.count, len(page)) == (extra, min(extra, 25))
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(11):
         response = coordinator.get(url, {"element": "none"})
     assert response.context["page"].paginator.count == (extra + 4) // 5
 
@@ -505,7 +505,7 @@ def test_item_page_query_count_does_not_grow(coordinator, world, django_assert_n
             ItemComment.objects.create(
                 item=item, author=world.people["mentor"], body=f"Comment {i}"
             )
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(11):
         response = coordinator.get(
             reverse("portfolios:item", args=["bathnes", world.cycle.pk, item.pk])
         )

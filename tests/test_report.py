@@ -314,7 +314,7 @@ def test_the_report_shows_each_element_beside_its_ratings_notes_and_evidence(
     # finding, answer and review; the school's awards (the tiers it may have, with its partners);
     # beside the elements: the first notes of each element with how many there are, and the
     # evidence's links.
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(11):
         response = client.get(_url(draft))
     assert response.status_code == 200
     assert response.context["overall_section"]["form"].fields["tier"].help_text == (
