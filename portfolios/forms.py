@@ -45,9 +45,13 @@ class LinksMixin(forms.Form):
         label="Statements it is evidence for",
     )
 
-    def __init__(self, *args, cycle, **kwargs):
+    def __init__(self, *args, cycle, elements=None, **kwargs):
+        """`elements`: the framework's elements, if read already (the portfolio's coverage):
+        the checkboxes are written from them, not read again."""
         super().__init__(*args, **kwargs)
         self.fields["elements"].queryset = Element.objects.filter(framework=cycle.framework_id)
+        if elements is not None:
+            self.fields["elements"].choices = [(e.pk, str(e)) for e in elements]
         descriptors = Descriptor.objects.filter(element__framework=cycle.framework_id)
         self.fields["descriptors"].queryset = descriptors
         # Under their elements, not one list of forty; read when the form is rendered.

@@ -57,7 +57,9 @@ def _portfolio_page(request, cycle, upload_form=None):
             "page": page,
             "locked": locked,
             "can_add": can_add,
-            "upload_form": (upload_form or UploadForm(cycle=cycle)) if can_add else None,
+            "upload_form": (upload_form or UploadForm(cycle=cycle, elements=elements))
+            if can_add
+            else None,
             "files_per_request": domain.FILES_PER_REQUEST,
             "can_submit": domain.can_submit(cycle, request.user),
             "submission": cycle.portfolio_submissions.first() if locked else None,
