@@ -28,7 +28,7 @@ class AuthorityMiddleware:
     def _call(self, request):
         request.authority = None
         request.memberships = []
-        request.every_membership = None  # every authority's: read by process_view
+        request.every_membership = None
         request.roles = frozenset()
         try:
             slug = resolve(request.path_info).kwargs.get("authority_slug")
@@ -36,13 +36,23 @@ class AuthorityMiddleware:
             slug = None
         if slug is None:
             return self.get_response(request)
-        try:
-            authority = Authority.objects.get(slug=slug)
-        except Authority.DoesNotExist:
-            raise Http404("No such authority.") from None
-        request.authority = authority
+        authority = request.authority = self._find(request, slug)
         with scope(authority=authority):
             return self.get_response(request)
+
+    def _find(self, request, slug):
+        """The URL's authority: a signed-in person's memberships of every authority are read
+        (once for the request: their roles here, the switcher's list of their authorities) with
+        their authorities, so a member's is found among them; anyone else's is read by its slug."""
+        if request.user.is_authenticated:
+            request.every_membership = memberships_everywhere(request.user)
+            for membership in request.every_membership:
+                if membership.authority.slug == slug:
+                    return membership.authority
+        try:
+            return Authority.objects.get(slug=slug)
+        except Authority.DoesNotExist:
+            raise Http404("No such authority.") from None
 
     def process_view(self, request, view_func, view_args, view_kwargs):
         if request.authority is None:
@@ -54,7 +64,6 @@ class AuthorityMiddleware:
             )
         user = request.user
         if user.is_authenticated:
-            request.every_membership = memberships_everywhere(user)
             request.memberships = [
                 m for m in request.every_membership if m.authority_id == request.authority.pk
             ]

@@ -215,15 +215,15 @@ def test_the_filter_suggests_schools_and_people_as_typed(admin_client, world):
 def test_audit_log_query_count_does_not_grow(admin_client, world, django_assert_num_queries, extra):
     _entries(world, extra, school=world.school, person=world.people["mentor"])
     url = reverse("audit:log", args=["bathnes"])
-    # session, user, authority, memberships with the switcher's authorities, the page of entries (no
+    # session, user, memberships with their authorities (the page's too), the page of entries (no
     # count)
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4):
         response = admin_client.get(url)
     # the world's framework import and cycle registration, and the admin's sign-in
     assert len(response.context["page"].entries) == min(2 + extra + 1, 50)
     # and the ids of the schools and people the texts name: exactly (the school, one query), else
     # in part (the person: a second query)
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(7):
         response = admin_client.get(url, {"school": "Chandag Infant", "person": "mentor@"})
     assert len(response.context["page"].entries) == min(extra, 50)
 
@@ -235,9 +235,9 @@ def test_people_list_query_count_does_not_grow(
     from .factories import MembershipFactory
 
     MembershipFactory.create_batch(extra, authority=world.authority, role="mentor")
-    # session, user, authority, memberships with the switcher's authorities, count, the page, its
+    # session, user, memberships with their authorities (the page's too), count, the page, its
     # people and schools, invitations
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(8):
         response = admin_client.get(reverse("people:list", args=["bathnes"]))
     # a role each, a second moderator, three more panel members and four with no part in the cycle
     assert len(response.context["page"]) == min(16 + extra, 50)

@@ -219,9 +219,9 @@ def test_the_cluster_pages_queries_do_not_grow(
         )
         log(cluster, f"Meeting {n}", date(2026, 1, n + 1), Activity.Kind.MEETING, [partner])
     client.force_login(world.people["school_coordinator"])
-    # session, user, authority, memberships with the switcher's authorities; the cluster, partners,
+    # session, user, memberships with their authorities (the page's too); the cluster, partners,
     # activities' count, page and attendance
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(8):
         response = client.get(url("detail", cluster.pk))
     assert len(response.context["page"]) == count
 

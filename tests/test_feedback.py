@@ -394,9 +394,9 @@ def test_admin_page_query_count_does_not_grow(
     for n in range(extra):
         rate_all(world.authority, [n % 5 + 1], page=f"/bathnes/awards/v{n + 1}/")
         add_signup(world.authority, f"Tester {n}", f"t{n}@example.org", at(1 + n))
-    # session, user, authority, memberships with the switcher's authorities; ratings by page;
+    # session, user, memberships with their authorities (the page's too); ratings by page;
     # testers' count and page
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         response = admin_client.get(reverse("feedback:admin", args=["bathnes"]))
     assert len(response.context["page"]) == extra
 

@@ -563,9 +563,9 @@ def test_the_research_page_query_count_does_not_grow(client, world, n, django_as
             add_step(project, head, description=f"Step {i}")
             add_output(project, head, year=2024 + i, title=f"Output {i}")
     client.force_login(head)
-    # session, user, authority, memberships with the switcher's authorities; school; the review
+    # session, user, memberships with their authorities (the page's too); school; the review
     # under way (for the lock); projects, their steps, their outputs
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(8):
         response = client.get(reverse("flagship:research", args=["bathnes", world.school.pk]))
     assert [year for year, _ in response.context["outputs_by_year"]] == list(
         range(2024 + n - 1, 2023, -1)
@@ -582,7 +582,7 @@ def test_the_criteria_page_query_count_does_not_grow(client, world, n, django_as
             for key, _ in CRITERIA[:n]
         )
     client.force_login(world.people["moderator"])
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(8):
         response = client.get(reverse("flagship:criteria", args=["bathnes", review.pk]))
     assert response.context["confirmed"] == n
 

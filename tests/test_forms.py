@@ -13,7 +13,7 @@ from iqm_portal.forms import INPUT_TEMPLATES, TEXTAREA_TEMPLATE, PortalFormRende
 
 TEMPLATES = TemplatesSetting()  # the same templates, all rendered through them
 
-ODD = 'a"<b>&\'c'
+ODD = "a\"<b>&'c"
 ATTRS = [
     {},
     {"maxlength": 200, "required": True, "disabled": False, "aria-describedby": "x_hint x_error"},

@@ -80,12 +80,12 @@ def test_the_school_pages_queries_do_not_grow_with_its_history(
     client.force_login(world.people["school_coordinator"])
     page = reverse("schools:detail", args=["bathnes", world.school.pk])
     with time_machine.travel(at(TODAY), tick=False):
-        # session, user, authority, memberships with the switcher's authorities; the school with its
+        # session, user, memberships with their authorities (the page's too); the school with its
         # cluster and the cluster's partner count, its cycles, their decisions and its awards (read
         # once for the current award, the cluster, the history and the research:
         # schools.access.PAGE_READS); the clusters it is a partner in, the workshops it attended,
         # its research project
-        with django_assert_num_queries(11):
+        with django_assert_num_queries(10):
             response = client.get(page)
     text = " ".join(response.content.decode().split())
     assert text.count("Centre of Excellence awarded") == years

@@ -374,10 +374,10 @@ def test_the_page_and_its_saves_cost_the_same_queries_for_one_element_or_ten(cli
     ten = element(world, 2)
     save_one = _queries(client, "post", small_url, {"element": only.pk, f"e{only.pk}-agree": "on"})
     save_ten = _queries(client, "post", ten_url, {"element": ten.pk, f"e{ten.pk}-agree": "on"})
-    # The authority, session, user and memberships; the cycle with its number of elements, the
-    # element; the savepoint, the cycle locked, the element's answer, the cycle's reviews with
-    # the school's rating of each (the reply's count), the review saved, the release.
-    assert save_one == save_ten == 12
+    # The session, user and memberships with their authorities; the cycle with its number of
+    # elements, the element; the savepoint, the cycle locked, the element's answer, the cycle's
+    # reviews with the school's rating of each (the reply's count), the review saved, the release.
+    assert save_one == save_ten == 11
 
     with scopes_disabled():
         MentorReview.objects.filter(cycle=small).delete()

@@ -478,7 +478,7 @@ def test_dashboard_query_count_does_not_grow_with_cases(
     submitted_portfolios(world, extra)
     client.force_login(world.people["panel_chair"])
     # ... the cycles that might ask for them and their facts, their own cases (none)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         response = client.get(reverse("dashboard", args=["bathnes"]))
     work = response.context["work"]
     assert (len(work), work.paginator.count) == (min(extra, 10), extra)
@@ -493,10 +493,10 @@ def test_a_mentors_dashboard_costs_the_same_however_many_cases(
 
     submitted_portfolios(world, extra, state=State.SUBMITTED)
     client.force_login(world.people["mentor"])
-    # The authority, session, user, memberships and the person's authorities; the cycles that
+    # The session, user, memberships with their authorities (the page's too); the cycles that
     # might ask for them and their facts; a page of their cases: its count, its cycles, their
     # decisions and the elements given to them (and their visits' moderators, had they visits).
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(9):
         response = client.get(reverse("dashboard", args=["bathnes"]))
     work, cases = response.context["work"], response.context["cases_page"]
     assert (len(work), work.paginator.count) == (min(extra, 10), extra)
@@ -532,7 +532,7 @@ def test_queue_query_count_does_not_grow(client, world, django_assert_num_querie
     submitted_portfolios(world, extra, state=State.VISIT_PLANNED)
     client.force_login(world.people["panel_chair"])
     # Each list: its count and its page.
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(7):
         response = client.get(reverse("moderation:queue", args=["bathnes"]))
     waiting, under_way = response.context["waiting"], response.context["under_way"]
     assert [c.days_waiting for c in waiting] == [4] * min(extra, 10)
@@ -643,10 +643,10 @@ def test_panel_page_query_count_does_not_grow_with_votes(
     for member in ["panel_member", "panel2", "panel3"][:voters]:
         vote(case, member)
     client.force_login(case.people["panel_chair"])
-    # The authority, session, user, memberships and their authorities; the cycle with its visit
-    # and vote, the moderators, the ballots, the school's conflicts, its awards and cluster
+    # The session, user, memberships with their authorities (the page's too); the cycle with its
+    # visit and vote, the moderators, the ballots, the school's conflicts, its awards and cluster
     # partners (the tiers it may have), the decisions.
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(10):
         response = client.get(reverse("moderation:panel", args=["bathnes", case.cycle.pk]))
     assert response.context["ballot_count"] == voters
 
@@ -674,11 +674,11 @@ def test_cycle_list_and_conflicts_query_counts_do_not_grow(
                 reason="Governor there",
             )
     client.force_login(world.people["authority_admin"])
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(5):
         response = client.get(reverse("assessments:cycles", args=["bathnes"]))
     assert len(response.context["page"]) == min(1 + extra, 25)
     # ... a page of conflicts: its count and its rows (the school is typed: no list of schools)
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(5):
         response = client.get(reverse("moderation:conflicts", args=["bathnes"]))
     conflicts = response.context["conflicts"]  # and the world's own
     assert (len(conflicts), conflicts.paginator.count) == (min(1 + extra, 50), 1 + extra)
@@ -709,10 +709,10 @@ def test_visit_page_query_count_does_not_grow_with_notes(
             elements=elements[:2],
         )
     client.force_login(people["moderator"])
-    # The authority, session, user, memberships and their authorities; the cycle with its visit,
-    # the moderators, the school's conflicts (is the moderator acting?), a page of notes (its
+    # The session, user, memberships with their authorities (the page's too); the cycle with its
+    # visit, the moderators, the school's conflicts (is the moderator acting?), a page of notes (its
     # count, the notes and their elements), the note form's elements.
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(10):
         response = client.get(reverse("moderation:visit", args=["bathnes", cycle.pk]))
     # Opened at the latest notes.
     assert [note.who for note in response.context["notes"]] == [

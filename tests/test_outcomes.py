@@ -252,6 +252,6 @@ def test_the_dashboards_cases_cost_the_same_queries_however_many(
     client = client_of(world, "mentor")
     # ... "my work" (the cycles and their facts), a page of the cases (its count, its cycles,
     # their visits' moderators, their decisions with their awards, the elements given)
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(10):
         response = client.get(reverse("dashboard", args=["bathnes"]))
     assert len(response.context["cases"]) == min(extra + 1, 10)

@@ -345,12 +345,12 @@ def test_another_authoritys_overview_is_not_found(client, world):
 # The query count: the same whatever the number of schools or years
 
 
-# The session, the person, the authority, and the person's memberships with their authorities
-# (the switcher lists those); then the figures: one query each, two for each workload (the
+# The session, the person, and the person's memberships with their authorities (the page's
+# among them; the switcher lists them); then the figures: one query each, two for each workload (the
 # people, their work), three for the ratings (the current framework, its elements, the ratings).
 # Drawn once, the figures are kept, and the page reads only what every page reads.
-QUERIES = 15
-KEPT_QUERIES = 4
+QUERIES = 14
+KEPT_QUERIES = 3
 
 
 def _a_school_in_every_figure(world, n):

@@ -456,14 +456,14 @@ def test_portfolio_page_query_count_does_not_grow(
 ):
     links_and_comments(world, extra)
     url = reverse("portfolios:portfolio", args=["bathnes", world.cycle.pk])
-    # The authority, session, user, memberships and their authorities; the cycle; the elements
-    # with what covers them (the upload form's checkboxes too); the items not linked; a page of
-    # items (its count, its rows and their elements).
-    with django_assert_num_queries(10):
+    # The session, user, memberships with their authorities (the page's too); the cycle; the
+    # elements with what covers them (the upload form's checkboxes too); the items not linked; a
+    # page of items (its count, its rows and their elements).
+    with django_assert_num_queries(9):
         response = coordinator.get(url)
     page = response.context["page"]
     assert (page.paginator.count, len(page)) == (extra, min(extra, 25))
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(9):
         response = coordinator.get(url, {"element": "none"})
     assert response.context["page"].paginator.count == (extra + 4) // 5
 
@@ -505,7 +505,7 @@ def test_item_page_query_count_does_not_grow(coordinator, world, django_assert_n
             ItemComment.objects.create(
                 item=item, author=world.people["mentor"], body=f"Comment {i}"
             )
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(10):
         response = coordinator.get(
             reverse("portfolios:item", args=["bathnes", world.cycle.pk, item.pk])
         )

@@ -282,11 +282,11 @@ def test_the_preview_is_read_once_until_the_list_changes(
     for n in range(schools):
         award(SchoolFactory(authority=world.authority, area=world.area, name=f"School {n:02}"))
     url = reverse("publishing:preview", args=["bathnes"])
-    # session, user, authority, memberships with the switcher's authorities, the current
+    # session, user, memberships with their authorities (the page's too), the current
     # publication; the awards and the schools working towards, the first time only
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         first = admin_client.get(url)
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4):
         again = admin_client.get(url)
     assert first.context["document"] == again.context["document"]
     assert len(again.context["document"]["areas"][0]["schools"]) == schools

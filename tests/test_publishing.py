@@ -464,15 +464,15 @@ def test_the_admins_pages_keep_their_query_count_whatever_the_number_of_schools_
     for n in range(schools):
         award(SchoolFactory(authority=world.authority, area=world.area, name=f"School {n:02}"))
         publish(world.authority, world.people["authority_admin"])
-    # session, user, authority, memberships with the switcher's authorities, the current publication
+    # session, user, memberships with their authorities (the page's too), the current publication
     # and its content, the awards and the schools working towards; then, the list and the preview
     # kept, neither
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(7):
         preview = admin_client.get(reverse("publishing:preview", args=["bathnes"]))
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4):
         again = admin_client.get(reverse("publishing:preview", args=["bathnes"]))
     assert without_tokens(again.content) == without_tokens(preview.content)
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(5):
         history = admin_client.get(reverse("publishing:history", args=["bathnes"]))
     assert len(preview.context["areas"][0]["schools"]) == schools
     assert [p.version for p in history.context["page"]] == list(

@@ -308,13 +308,13 @@ def test_the_report_shows_each_element_beside_its_ratings_notes_and_evidence(
     cluster = give_partners(world.school, world.other_school)
     PartnerFactory(cluster=cluster, name="A school that left", removed_at=datetime.now(UTC))
     client.force_login(world.people["moderator"])
-    # The authority, session, user, memberships and their authorities; the cycle with its visit
-    # and report and the count of its school's cluster partners, who signed it; the moderators,
-    # voters, contributors and conflicts (workflow.read_facts); the elements, each with its
-    # finding, answer and review; the school's awards (the tiers it may have, with its partners);
-    # beside the elements: the first notes of each element with how many there are, and the
-    # evidence's links.
-    with django_assert_num_queries(11):
+    # The session, user, memberships with their authorities (the page's too); the cycle with its
+    # visit and report and the count of its school's cluster partners, who signed it; the
+    # moderators, voters, contributors and conflicts (workflow.read_facts); the elements, each with
+    # its finding, answer and review; the school's awards (the tiers it may have, with its
+    # partners); beside the elements: the first notes of each element with how many there are, and
+    # the evidence's links.
+    with django_assert_num_queries(10):
         response = client.get(_url(draft))
     assert response.status_code == 200
     assert response.context["overall_section"]["form"].fields["tier"].help_text == (

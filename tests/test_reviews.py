@@ -375,10 +375,10 @@ def test_the_update_page_query_count_does_not_grow(client, world, django_assert_
     partner = _meetings(world, rows)
     client.force_login(world.people["head_teacher"])
     url = reverse("reviews:update", args=[world.authority.slug, cycle.pk])
-    # The authority, session, user, memberships with the switcher's authorities; the cycle with
+    # The session, user, memberships with their authorities (the page's too); the cycle with
     # its visit, report, ratification and panel vote (for the links to their pages); its updates
     # and elements; the cluster's activities of the year and who attended them.
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(8):
         response = client.get(url)
     assert [r["status"] for r in response.context["rows"]] == ["complete"] * written + [
         "not_started"
@@ -410,11 +410,11 @@ def test_the_ratification_page_query_count_does_not_grow(
             )
     client.force_login(moderator)
     url = reverse("reviews:ratification", args=[world.authority.slug, cycle.pk])
-    # The authority, session, user, memberships with the switcher's authorities; the cycle with
+    # The session, user, memberships with their authorities (the page's too); the cycle with
     # its visit and ratification, who signed it; the moderators, voters, contributors and
     # conflicts (workflow.read_facts); the elements (the form's and the priority form's), the
     # ratification's progress, the updates and the priorities with their elements.
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(10):
         response = client.get(url)
     actions = [p.action for p in response.context["priorities"]]
     assert len(actions) == 1 + extra

@@ -855,13 +855,13 @@ def test_the_list_pages_query_counts_do_not_grow(
     for endpoint in endpoints:
         for _ in range(count):
             domain_send_test(world, endpoint)
-    # session, user, authority, memberships with the switcher's authorities, endpoints with their
+    # session, user, memberships with their authorities (the page's too), endpoints with their
     # latest delivery
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4):
         response = admin_client.get(reverse("webhooks:list", args=["bathnes"]))
     assert len(response.context["endpoints"]) == count
-    # session, user, authority, memberships with the switcher's authorities, endpoint, count, page
+    # session, user, memberships with their authorities (the page's too), endpoint, count, page
     # of deliveries
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         response = admin_client.get(reverse("webhooks:detail", args=["bathnes", endpoints[0].pk]))
     assert len(response.context["page"]) == count

@@ -469,9 +469,9 @@ def test_the_list_query_count_does_not_grow(client, scoped, django_assert_num_qu
         workshop = schedule(world, title=f"Workshop {n}")
         domain.sign_up(workshop=workshop, by=world.people["school_coordinator"])
     client = _client(client, world.people["school_coordinator"])
-    # authority, session, user, memberships with the switcher's authorities, count, page, the
+    # session, user, memberships with their authorities (the page's too), count, page, the
     # person's bookings
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         response = client.get(reverse("workshops:list", args=["bathnes"]))
     assert len(response.context["upcoming"]) == count
 
@@ -640,9 +640,9 @@ def test_the_workshop_page_query_count_does_not_grow(
     for person in people[:count]:
         domain.sign_up(workshop=workshop, by=person)
     client = _client(client, world.people["mentor"])
-    # authority, session, user, memberships with the switcher's authorities, the workshop, its
+    # session, user, memberships with their authorities (the page's too), the workshop, its
     # bookings, its elements
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         response = client.get(reverse("workshops:detail", args=["bathnes", workshop.pk]))
     assert len(response.context["booked"]) + len(response.context["waiting"]) == count
 
