@@ -4,6 +4,7 @@ read through the cycle's reverse relations, as the workflow reads them, not impo
 
 from dataclasses import dataclass
 
+from django.db.models import Prefetch, prefetch_related_objects
 from django.utils.formats import date_format
 from django.utils.timezone import localdate
 
@@ -38,6 +39,19 @@ class Outcome:
 
 def _date(value) -> str:
     return date_format(localdate(value) if hasattr(value, "tzinfo") else value, "j F Y")
+
+
+def read_outcomes_of(cycles) -> None:
+    """What `outcome_of` reads of each cycle beyond its row, its visit and its report, for a list
+    of cycles at once (a page of the dashboard), and only where it reads it: the moderators of a
+    planned visit, the decisions (with their awards) of a decided case."""
+    prefetch_related_objects(
+        [cycle for cycle in cycles if cycle.state == State.VISIT_PLANNED], "visit__moderators"
+    )
+    prefetch_related_objects(
+        [cycle for cycle in cycles if cycle.state == State.DECIDED],
+        Prefetch("decisions", Cycle.decisions.field.model.objects.select_related("award")),
+    )
 
 
 def _latest_decision(cycle):

@@ -3,9 +3,10 @@
 from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
-from django.db.models import OuterRef, Prefetch, Subquery
+from django.db.models import OuterRef, Subquery
 from django.urls import NoReverseMatch, reverse
 
+from accounts.models import Role
 from accounts.roles import memberships, school_ids
 
 from . import outcomes, workflow
@@ -64,27 +65,26 @@ def my_cases(user, authority):
     return (
         workflow.cycles_with_part(user, authority)
         .select_related("school", "mentor", "visit", "report")
-        .prefetch_related(
-            "visit__moderators",
-            # (The decisions' model is a later layer's, reached through the relation.)
-            Prefetch("decisions", Cycle.decisions.field.model.objects.select_related("award")),
-            Prefetch(
-                "assignments",
-                queryset=Assignment.objects.filter(person=user.pk).select_related("element"),
-                to_attr="given_to_me",
-            ),
-        )
         .filter(pk=Subquery(latest.values("pk")[:1]))
         .order_by("school__name", "pk")
     )
 
 
 def cases(user, authority, cycles) -> list[Case]:
-    """The dashboard's entries for these cycles (a page of `my_cases`)."""
+    """The dashboard's entries for these cycles (a page of `my_cases`): what their outcomes read,
+    and the elements given to the person, are read for the page at once."""
+    cycles = list(cycles)
+    outcomes.read_outcomes_of(cycles)
+    given = {}
+    # Elements are given only to a school's contributors (domain.assign_element).
+    if school_ids(user, authority.pk, among={Role.SCHOOL_CONTRIBUTOR}):
+        assignments = Assignment.objects.filter(person=user.pk, cycle__in=cycles)
+        for assignment in assignments.select_related("element").order_by("element__number"):
+            given.setdefault(assignment.cycle_id, []).append(assignment.element)
     staff_of = school_ids(user, authority.pk)
     found = []
     for cycle in cycles:
         outcome = outcomes.outcome_of(cycle, for_school=cycle.school_id in staff_of)
-        elements = sorted((a.element for a in cycle.given_to_me), key=lambda e: e.number)
-        found.append(Case(cycle, outcomes.case_name(cycle, outcome), outcome, elements))
+        name = outcomes.case_name(cycle, outcome)
+        found.append(Case(cycle, name, outcome, given.get(cycle.pk, [])))
     return found

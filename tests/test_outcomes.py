@@ -18,10 +18,10 @@ from assessments import domain
 from assessments.models import Cycle
 from awards.models import Award, Tier
 from moderation import domain as moderation
-from moderation.models import Outcome, Report
+from moderation.models import Outcome, Report, Visit
 
 from .factories import SchoolFactory
-from .journey import EARLY_VOTERS, advance
+from .journey import EARLY_VOTERS, TOMORROW, advance
 
 State = Cycle.State
 YEAR = timezone.localdate().year
@@ -250,8 +250,50 @@ def test_the_dashboards_cases_cost_the_same_queries_however_many(
     decide(world, Outcome.AWARD, Tier.QUALITY_MARK)
     more_cases(world, extra)
     client = client_of(world, "mentor")
-    # ... "my work" (the cycles and their facts), a page of the cases (its count, its cycles,
-    # their visits' moderators, their decisions with their awards, the elements given)
-    with django_assert_num_queries(10):
+    # ... "my work" (the cycles and their facts), a page of the cases (its count, its cycles, the
+    # decisions of those decided, with their awards); no planned visit's moderators, no elements
+    # given (the mentor is no contributor)
+    with django_assert_num_queries(8):
         response = client.get(reverse("dashboard", args=["bathnes"]))
     assert len(response.context["cases"]) == min(extra + 1, 10)
+
+
+def test_a_planned_visit_is_told_with_its_date_and_moderators(world):
+    cycle = advance(world, State.VISIT_PLANNED)
+    told = (
+        f"The visit is planned for {TOMORROW:%-d %B %Y}, with Moderator and Moderator2. After "
+        "the visit the moderators write the report; it is final once both have signed it."
+    )
+    for role in ("school_coordinator", "moderator", "moderator2"):
+        assert region(dashboard(world, role).content.decode(), cycle) == told, role
+
+
+@pytest.mark.parametrize("extra", [1, 3])
+def test_the_moderators_of_a_pages_planned_visits_are_read_at_once(
+    world, django_assert_num_queries, extra
+):
+    advance(world, State.VISIT_PLANNED)
+    people = world.people
+    with scope(authority=world.authority):
+        for _ in range(extra):
+            visit = Visit.objects.create(
+                cycle=Cycle.objects.create(
+                    authority=world.authority,
+                    school=SchoolFactory(authority=world.authority, area=world.area),
+                    framework=world.cycle.framework,
+                    mentor=people["mentor"],
+                    state=State.VISIT_PLANNED,
+                    validated_at=timezone.now(),
+                ),
+                date=TOMORROW,
+                planned_by=people["panel_chair"],
+            )
+            visit.moderators.set([people["moderator"], people["moderator2"]])
+    client = client_of(world, "moderator")
+    # ... "my work" (the cycles and their facts), a page of the cases (its count, its cycles, the
+    # moderators of their visits)
+    with django_assert_num_queries(8):
+        response = client.get(reverse("dashboard", args=["bathnes"]))
+    assert [case.outcome.happened for case in response.context["cases"]] == [
+        f"The visit is planned for {TOMORROW:%-d %B %Y}, with Moderator and Moderator2."
+    ] * (extra + 1)
