@@ -1,5 +1,3 @@
-from operator import attrgetter
-
 from django.db import transaction
 from django_scopes import scopes_disabled
 
@@ -11,25 +9,26 @@ from .models import Authority
 
 def memberships_everywhere(user) -> list[Membership]:
     """The person's memberships of every authority, with their authority and school, in one
-    query: an authority's pages read them once, for the person's roles there and for the
-    navigation's list of their authorities. They span authorities, so they are read outside any
-    one authority's scope (the database's row-level security would otherwise show only the
-    memberships of the authority in the URL: authorities/rls.py)."""
+    query, by authority name then role: an authority's pages read them once (before entering its
+    scope), for the person's roles there and for the navigation's list of their authorities.
+    They span authorities, so they are read with the scopes disabled, wherever this is called."""
     with scopes_disabled():
         return list(
             Membership.objects.filter(user=user)
             .select_related("authority", "school")
-            .order_by("role", "pk")
+            .order_by("authority__name", "role", "pk")
         )
 
 
 def authorities_of(user, memberships=None) -> list[Authority]:
-    """The authorities a person is a member of, by name: from their `memberships_everywhere`,
-    read now unless given."""
+    """The authorities a person is a member of, by name (as the database orders names): from
+    their `memberships_everywhere`, read now unless given."""
     if memberships is None:
         memberships = memberships_everywhere(user)
-    found = {membership.authority_id: membership.authority for membership in memberships}
-    return sorted(found.values(), key=attrgetter("name"))
+    found = {}
+    for membership in memberships:
+        found.setdefault(membership.authority_id, membership.authority)
+    return list(found.values())
 
 
 SETTINGS_FIELDS = (

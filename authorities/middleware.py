@@ -45,14 +45,18 @@ class AuthorityMiddleware:
         (once for the request: their roles here, the switcher's list of their authorities) with
         their authorities, so a member's is found among them; anyone else's is read by its slug."""
         if request.user.is_authenticated:
-            request.every_membership = memberships_everywhere(request.user)
-            for membership in request.every_membership:
+            for membership in self._every_membership(request):
                 if membership.authority.slug == slug:
                     return membership.authority
         try:
             return Authority.objects.get(slug=slug)
         except Authority.DoesNotExist:
             raise Http404("No such authority.") from None
+
+    def _every_membership(self, request):
+        if request.every_membership is None:
+            request.every_membership = memberships_everywhere(request.user)
+        return request.every_membership
 
     def process_view(self, request, view_func, view_args, view_kwargs):
         if request.authority is None:
@@ -65,7 +69,7 @@ class AuthorityMiddleware:
         user = request.user
         if user.is_authenticated:
             request.memberships = [
-                m for m in request.every_membership if m.authority_id == request.authority.pk
+                m for m in self._every_membership(request) if m.authority_id == request.authority.pk
             ]
             request.roles = frozenset(m.role for m in request.memberships)
             remember(user, authority_id_of(request.authority), request.memberships)
@@ -74,6 +78,7 @@ class AuthorityMiddleware:
         if not user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         if not request.memberships:
+            request.authority = None  # its 404 page names no authority: as for an unknown slug
             raise Http404("No such authority.")
         if policy.roles and not (request.roles & policy.roles):
             raise PermissionDenied

@@ -3,7 +3,8 @@ from django.utils.html import format_html, format_html_join
 
 WIDGETS = "django/forms/widgets/"
 # Django's widget templates that are only its input.html (e.g. text.html is
-# `{% include "django/forms/widgets/input.html" %}` and a newline), and its textarea.
+# `{% include "django/forms/widgets/input.html" %}` and a newline): text, checkbox, hidden, file
+# and the rest of the <input> widgets.
 INPUT_TEMPLATES = frozenset(
     f"{WIDGETS}{name}.html"
     for name in (
@@ -52,8 +53,9 @@ class PortalFormRenderer(TemplatesSetting):
     """Renders every form with an error summary and GOV.UK-style fields (label, hint, error,
     input).
 
-    Text inputs and textareas are written here, as Django's templates for them (input.html,
-    textarea.html, attrs.html) write them, not through the templates: the mentor review's ten
+    Every <input> widget whose template is only input.html (INPUT_TEMPLATES), and textareas, are
+    written here as Django's templates for them (input.html, textarea.html, attrs.html) write
+    them, not through the templates: the mentor review's ten
     comment boxes took 1.7 ms that way. tests/test_forms.py holds both to Django's own output. A
     project template overriding one of these widget templates would not be used."""
 

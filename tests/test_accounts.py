@@ -390,6 +390,21 @@ def test_person_in_two_authorities_switches_between_them(client, world):
     assert [a.slug for a in response.context["my_authorities"]] == ["bathnes", "outsider"]
 
 
+def test_a_persons_roles_in_another_authority_open_nothing_here(client, world):
+    """Their memberships of every authority are read at once; an authority's pages take only its
+    own."""
+    mentor = world.people["mentor"]
+    MembershipFactory(authority=world.outsider_authority, user=mentor, role=Role.AUTHORITY_ADMIN)
+    client.force_login(mentor)
+    response = client.get(reverse("dashboard", args=["bathnes"]))
+    assert [(m.authority.slug, m.role) for m in response.context["my_roles"]] == [
+        ("bathnes", "mentor")
+    ]
+    assert response.wsgi_request.roles == {Role.MENTOR}
+    assert client.get(reverse("people:list", args=["bathnes"])).status_code == 403
+    assert client.get(reverse("people:list", args=["outsider"])).status_code == 200
+
+
 def test_the_people_page_filters_by_role_and_ignores_an_unknown_one(admin_client, world):
     url = reverse("people:list", args=["bathnes"])
     response = admin_client.get(url, {"role": Role.MENTOR})

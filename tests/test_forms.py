@@ -1,5 +1,5 @@
-"""The portal's form renderer (iqm_portal/forms.py) writes text inputs and textareas itself: the
-same HTML as Django's templates for them, byte for byte."""
+"""The portal's form renderer (iqm_portal/forms.py) writes <input> widgets and textareas itself:
+the same HTML as Django's templates for them, byte for byte."""
 
 from pathlib import Path
 

@@ -239,8 +239,8 @@ def test_a_task_sees_nothing_of_the_previous_tasks_authority(world, worker, monk
 
 
 def test_a_persons_authorities_are_read_across_authorities(client, world):
-    """The navigation lists every authority the person works in, from inside one authority's
-    scope, where the database shows only that authority's memberships."""
+    """The navigation lists every authority the person works in, though the page is one
+    authority's, whose scope shows the database only that authority's memberships."""
     from django.urls import reverse
 
     from .factories import MembershipFactory
