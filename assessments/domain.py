@@ -33,7 +33,14 @@ from .models import (
     Target,
 )
 from .signals import cycle_stepped
-from .workflow import STEPS, TransitionError, check, check_kind, is_school_lead
+from .workflow import (
+    GIVEN_ELEMENTS,
+    STEPS,
+    TransitionError,
+    check,
+    check_kind,
+    is_school_lead,
+)
 
 FRAMEWORKS_DIR = Path(__file__).parent / "frameworks"
 DEFAULT_FRAMEWORK = FRAMEWORKS_DIR / "iqm-ten-elements.json"
@@ -406,7 +413,7 @@ def answer_is_complete(answer, element) -> bool:
 def assign_element(*, cycle, element, person, by):
     check(by, "assign_elements", cycle)
     if not person.memberships.filter(
-        authority=cycle.authority, role=Role.SCHOOL_CONTRIBUTOR, school=cycle.school
+        authority=cycle.authority, role=GIVEN_ELEMENTS, school=cycle.school
     ).exists():
         raise ValidationError({"person": "Choose a contributor at this school."})
     try:

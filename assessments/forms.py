@@ -7,6 +7,7 @@ from schools.models import School
 
 from .domain import kind_options, lead_choices
 from .models import REVIEW_COMMENT_LIMIT, TEXT_LIMIT, Cycle, Element, Rating, Target
+from .workflow import GIVEN_ELEMENTS
 
 RATING_CHOICES = [(str(value), label) for value, label in Rating.choices]
 
@@ -136,7 +137,7 @@ class AssignmentForm(forms.Form):
     def __init__(self, *args, cycle, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["person"].queryset = User.objects.filter(
-            memberships__school=cycle.school, memberships__role=Role.SCHOOL_CONTRIBUTOR
+            memberships__school=cycle.school, memberships__role=GIVEN_ELEMENTS
         ).distinct()
         self.fields["element"].queryset = cycle.framework.elements.all()
 

@@ -6,7 +6,6 @@ from django.core.paginator import Page, Paginator
 from django.db.models import OuterRef, Subquery
 from django.urls import NoReverseMatch, reverse
 
-from accounts.models import Role
 from accounts.roles import memberships, school_ids
 
 from . import outcomes, workflow
@@ -76,8 +75,7 @@ def cases(user, authority, cycles) -> list[Case]:
     cycles = list(cycles)
     outcomes.read_outcomes_of(cycles)
     given = {}
-    # Elements are given only to a school's contributors (domain.assign_element).
-    if school_ids(user, authority.pk, among={Role.SCHOOL_CONTRIBUTOR}):
+    if school_ids(user, authority.pk, among={workflow.GIVEN_ELEMENTS}):
         assignments = Assignment.objects.filter(person=user.pk, cycle__in=cycles)
         for assignment in assignments.select_related("element").order_by("element__number"):
             given.setdefault(assignment.cycle_id, []).append(assignment.element)

@@ -129,10 +129,14 @@ def is_school_staff(user, cycle):
     return bool(_at_school(user, cycle))
 
 
+# Who may be given elements of a self-review: the school's contributors.
+GIVEN_ELEMENTS = Role.SCHOOL_CONTRIBUTOR
+
+
 @rules.predicate
 def is_given_elements(user, cycle):
     """A contributor at the school to whom the coordinator has given elements of this cycle."""
-    return Role.SCHOOL_CONTRIBUTOR in _at_school(user, cycle) and user.pk in _given_to(cycle)
+    return GIVEN_ELEMENTS in _at_school(user, cycle) and user.pk in _given_to(cycle)
 
 
 def _given_to(cycle) -> frozenset:

@@ -55,9 +55,9 @@ class PortalFormRenderer(TemplatesSetting):
 
     Every <input> widget whose template is only input.html (INPUT_TEMPLATES), and textareas, are
     written here as Django's templates for them (input.html, textarea.html, attrs.html) write
-    them, not through the templates: the mentor review's ten
-    comment boxes took 1.7 ms that way. tests/test_forms.py holds both to Django's own output. A
-    project template overriding one of these widget templates would not be used."""
+    them, not through the templates: the mentor review's ten comment boxes took 1.7 ms that way.
+    tests/test_forms.py holds both to Django's own output. A project template overriding one of
+    these widget templates would not be used."""
 
     form_template_name = "forms/form.html"
     field_template_name = "forms/field.html"
