@@ -12,6 +12,8 @@ functions and predicates.
   (reports.render).
 """
 
+from collections import defaultdict
+
 from django.core.exceptions import ValidationError
 from django.db.models import Count, OuterRef, Prefetch, Subquery
 from django.shortcuts import get_object_or_404
@@ -88,8 +90,19 @@ class AwardSerializer(serializers.ModelSerializer):
         }
 
     def get_status(self, award) -> str:
-        standing = [a for a in award.school.awards.all() if a.withdrawn_at is None]
-        return _award_status(award, standing, self.context["today"])
+        return _award_status(award, award.standing, self.context["today"])
+
+
+def read_standing(awards) -> None:
+    """Each award's `standing`: its school's awards not withdrawn, which its status is judged
+    against, for a page of awards in one query (a prefetch built a queryset for every school)."""
+    by_school = defaultdict(list)
+    for other in Award.objects.filter(
+        school__in={award.school_id for award in awards}, withdrawn_at=None
+    ).values_list("pk", "school_id", "awarded_on", "expires_on", named=True):
+        by_school[other.school_id].append(other)
+    for award in awards:
+        award.standing = by_school[award.school_id]
 
 
 class AwardFilter(FilterSet):
@@ -134,11 +147,19 @@ class AwardViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, AuthorityVi
     def visible(self):
         return (
             Award.objects.filter(school__in=visible_schools(self.user, self.authority))
-            .select_related("school")
-            .prefetch_related("school__awards")
             .annotate(tier_rank=tier_rank())
             .order_by("-awarded_on", "pk")
         )
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        read_standing(page)
+        return page
+
+    def get_object(self):
+        award = super().get_object()
+        read_standing([award])
+        return award
 
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "today": timezone.localdate()}

@@ -43,13 +43,14 @@ def _date(value) -> str:
 
 def read_outcomes_of(cycles) -> None:
     """What `outcome_of` reads of each cycle beyond its row, its visit and its report, for a list
-    of cycles at once (a page of the dashboard), and only where it reads it: the moderators of a
-    planned visit, the decisions (with their awards) of a decided case."""
+    of cycles at once (a page of the dashboard): the moderators of a planned visit, and the
+    decisions with their awards. The decisions are read for every case, decided or not: most
+    people's pages hold a decided case sooner or later, and their query count stays the same."""
     prefetch_related_objects(
         [cycle for cycle in cycles if cycle.state == State.VISIT_PLANNED], "visit__moderators"
     )
     prefetch_related_objects(
-        [cycle for cycle in cycles if cycle.state == State.DECIDED],
+        list(cycles),
         Prefetch("decisions", Cycle.decisions.field.model.objects.select_related("award")),
     )
 

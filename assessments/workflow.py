@@ -688,9 +688,20 @@ rules.add_perm("assessments.view_cycle", may_view_cycle)
 rules.add_perm("schools.view_school", may_view_school)
 
 
+# The steps each kind of cycle may take from each state, in STEPS's order: `allowed` asks only
+# their predicates (a list of 50 cycles asked 30 steps each).
+STEPS_FROM = {
+    (kind, state): [step for step in STEPS.values() if kind in step.kinds and state in step.sources]
+    for kind in Kind
+    for state in State
+}
+
+
 def allowed(user, cycle) -> frozenset:
     """The names of the steps the person may take on the cycle now."""
-    return frozenset(name for name, step in STEPS.items() if step.test(user, cycle))
+    return frozenset(
+        step.name for step in STEPS_FROM[cycle.kind, cycle.state] if step.who.test(user, cycle)
+    )
 
 
 def pages(user, cycle, actions) -> dict:

@@ -4,7 +4,9 @@ the client at a fixed concurrency, and reading locust's statistics. No full run:
 `make bench`'s."""
 
 import json
+import subprocess
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from io import StringIO
 
@@ -31,6 +33,7 @@ from iqm_portal.bench.pages import (
     sign_in,
 )
 from iqm_portal.bench.runner import _client, count_queries, hammer, in_process, plan
+from iqm_portal.bench.turns import Turns
 
 from .assessment_helpers import complete_self_review
 from .factories import SchoolFactory
@@ -335,6 +338,41 @@ def test_hammer_sends_the_count_asked_and_counts_failures():
         server.shutdown()
     assert (measured.requests, measured.errors, Alternating.served) == (40, 20, 40)
     assert 0 < measured.median_ms <= measured.p95_ms
+
+
+def test_two_runs_take_turns_one_round_each(tmp_path):
+    """Each holds its turn until the other waits for one, while the other has turns left: the
+    lock then goes to the one that did not have the last turn, every time."""
+    small, large = Turns(tmp_path, "small"), Turns(tmp_path, "large")
+    left, order = {"small": 3, "large": 3}, []
+
+    def run(me, other):
+        for _ in range(3):
+            with me():
+                order.append(me.name)
+                left[me.name] -= 1
+                deadline = time.monotonic() + 30
+                while left[other.name] and not other.waiting.exists():
+                    assert time.monotonic() < deadline, "the other run never asked for a turn"
+                    time.sleep(0.001)
+
+    threads = [threading.Thread(target=run, args=pair) for pair in [(small, large), (large, small)]]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert order in (["small", "large"] * 3, ["large", "small"] * 3)
+
+
+def test_a_run_that_stopped_is_not_waited_for(tmp_path):
+    stopped = subprocess.Popen(["true"])
+    stopped.wait()
+    (tmp_path / "large.waiting").write_text(str(stopped.pid))
+    small = Turns(tmp_path, "small")
+    small.last.write_text("small")
+    with small():
+        pass
+    assert small.last.read_text() == "small" and not small.waiting.exists()
 
 
 # make load -----------------------------------------------------------------------------------

@@ -494,10 +494,10 @@ def test_a_mentors_dashboard_costs_the_same_however_many_cases(
     submitted_portfolios(world, extra, state=State.SUBMITTED)
     client.force_login(world.people["mentor"])
     # The session, user, memberships with their authorities (the page's too); the cycles that
-    # might ask for them and their facts; a page of their cases: its count, its cycles (none
-    # decided or with a planned visit, so no decisions or moderators to read; no elements given
-    # to a mentor).
-    with django_assert_num_queries(7):
+    # might ask for them and their facts; a page of their cases: its count, its cycles, their
+    # decisions (none with a planned visit, so no moderators to read; no elements given to a
+    # mentor).
+    with django_assert_num_queries(8):
         response = client.get(reverse("dashboard", args=["bathnes"]))
     work, cases = response.context["work"], response.context["cases_page"]
     assert (len(work), work.paginator.count) == (min(extra, 10), extra)

@@ -250,9 +250,9 @@ def test_the_dashboards_cases_cost_the_same_queries_however_many(
     decide(world, Outcome.AWARD, Tier.QUALITY_MARK)
     more_cases(world, extra)
     client = client_of(world, "mentor")
-    # ... "my work" (the cycles and their facts), a page of the cases (its count, its cycles, the
-    # decisions of those decided, with their awards); no planned visit's moderators, no elements
-    # given (the mentor is no contributor)
+    # ... "my work" (the cycles and their facts), a page of the cases (its count, its cycles,
+    # their decisions with their awards); no planned visit's moderators, no elements given (the
+    # mentor is no contributor)
     with django_assert_num_queries(8):
         response = client.get(reverse("dashboard", args=["bathnes"]))
     assert len(response.context["cases"]) == min(extra + 1, 10)
@@ -291,8 +291,8 @@ def test_the_moderators_of_a_pages_planned_visits_are_read_at_once(
             visit.moderators.set([people["moderator"], people["moderator2"]])
     client = client_of(world, "moderator")
     # ... "my work" (the cycles and their facts), a page of the cases (its count, its cycles, the
-    # moderators of their visits)
-    with django_assert_num_queries(8):
+    # moderators of their visits, their decisions)
+    with django_assert_num_queries(9):
         response = client.get(reverse("dashboard", args=["bathnes"]))
     assert [case.outcome.happened for case in response.context["cases"]] == [
         f"The visit is planned for {TOMORROW:%-d %B %Y}, with Moderator and Moderator2."

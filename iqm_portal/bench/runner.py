@@ -17,7 +17,7 @@ import tempfile
 import threading
 import time
 import urllib.request
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from http.client import HTTPConnection
 from io import StringIO
@@ -30,6 +30,7 @@ from django.test.utils import CaptureQueriesContext
 
 from .budgets import CONCURRENCY, Result, Timings
 from .pages import PAGES, Call, Credentials, Missing, Page, Request, Subjects, Visitors
+from .turns import alone
 
 HOST = "127.0.0.1"
 WORKERS = 3  # gunicorn's sync workers, as on one of these 2-core machines
@@ -310,14 +311,17 @@ def plan(subjects: Subjects, visitors: Visitors, pages: list[Page] = PAGES) -> P
 
 
 def beside_the_floor(
-    port: int, call: Call, floor_port: int, *, requests: int, seconds: float
+    port: int, call: Call, floor_port: int, *, requests: int, seconds: float, turn=alone
 ) -> tuple[Timings, Timings]:
     """The page's timings and the floor's, taking turns."""
     page, floor = Sample(), Sample()
     floor_call = Call(FLOOR_PATH, Credentials())
     for _ in range(ROUNDS):
-        floor += hammer(floor_port, floor_call, requests=10**9, seconds=FLOOR_SECONDS / ROUNDS)
-        page += hammer(port, call, requests=math.ceil(requests / ROUNDS), seconds=seconds / ROUNDS)
+        with turn():
+            floor += hammer(floor_port, floor_call, requests=10**9, seconds=FLOOR_SECONDS / ROUNDS)
+            page += hammer(
+                port, call, requests=math.ceil(requests / ROUNDS), seconds=seconds / ROUNDS
+            )
     return page.timings(), floor.timings()
 
 
@@ -331,21 +335,26 @@ def measure(
     portal_port: int = 0,
     floor_port: int = 0,
     progress=lambda line: None,
+    turn=alone,
 ) -> tuple[list[Result], dict[str, str]]:
-    """Every page under gunicorn beside the floor, then its queries in-process."""
+    """Every page under gunicorn beside the floor, then its queries in-process. `turn` takes
+    the machine for each step that loads it, when another run shares it (turns.py)."""
     work = plan(subjects, visitors, pages)
     floor_call = Call(FLOOR_PATH, Credentials())
     results = []
-    with servers(portal_port, floor_port) as (portal, floor):
-        progress(f"portal on {HOST}:{portal.port}, floor on {HOST}:{floor.port}; warming")
-        warm(floor.port, floor_call)
-        for _, call in work.calls:
-            warm(portal.port, call)
+    with ExitStack() as running:
+        with turn():
+            portal, floor = running.enter_context(servers(portal_port, floor_port))
+            progress(f"portal on {HOST}:{portal.port}, floor on {HOST}:{floor.port}; warming")
+            warm(floor.port, floor_call)
+            for _, call in work.calls:
+                warm(portal.port, call)
         for page, call in work.calls:
             timings, floor_timings = beside_the_floor(
-                portal.port, call, floor.port, requests=requests, seconds=seconds
+                portal.port, call, floor.port, requests=requests, seconds=seconds, turn=turn
             )
-            queries, status = count_queries(call)
+            with turn():
+                queries, status = count_queries(call)
             result = Result(
                 key=page.key,
                 name=page.name,

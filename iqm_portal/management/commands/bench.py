@@ -3,6 +3,7 @@
 import json
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django_scopes import scopes_disabled
 
@@ -16,6 +17,7 @@ from iqm_portal.bench.pages import (
     find_subjects,
 )
 from iqm_portal.bench.runner import measure, profile
+from iqm_portal.bench.turns import Turns, alone
 from schools.models import School
 
 
@@ -57,6 +59,13 @@ class Command(BaseCommand):
             help="Pass although the data has nothing to show some pages on.",
         )
         parser.add_argument(
+            "--turns",
+            type=Path,
+            metavar="FOLDER",
+            help="Take turns with the other runs given the same folder, a round of a page each, "
+            "so that their results compare moments apart (iqm_portal/bench/turns.py).",
+        )
+        parser.add_argument(
             "--profile",
             metavar="PAGE",
             help="Profile one page in-process instead, and say where its time goes.",
@@ -73,17 +82,20 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if options["growth"]:
             return self.growth(*options["growth"])
-        if options["generate"]:
+        name = settings.DATABASES["default"]["NAME"]
+        turn = Turns(options["turns"], name) if options["turns"] else alone
+        with turn():
+            if options["generate"]:
+                try:
+                    data.prepare(options["generate"], log=self.stderr.write)
+                except data.NotOurs as why:
+                    raise CommandError(str(why)) from None
             try:
-                data.prepare(options["generate"], log=self.stderr.write)
-            except data.NotOurs as why:
-                raise CommandError(str(why)) from None
-        try:
-            authority = find_authority(options["authority"])
-        except Missing as why:
-            raise CommandError(f"There is {why}.") from None
-        subjects = find_subjects(authority)
-        visitors = Visitors(authority)
+                authority = find_authority(options["authority"])
+            except Missing as why:
+                raise CommandError(f"There is {why}.") from None
+            subjects = find_subjects(authority)
+            visitors = Visitors(authority)
         try:
             if options["profile"]:
                 return self.profile(options["profile"], subjects, visitors)
@@ -96,7 +108,8 @@ class Command(BaseCommand):
                 seconds=options["seconds"],
                 portal_port=options["port"],
                 floor_port=options["port"] + 1 if options["port"] else 0,
-                progress=lambda line: self.stderr.write(line),
+                progress=lambda line: self.stderr.write(f"{name}: {line}"),
+                turn=turn,
             )
         finally:
             visitors.leave()
