@@ -97,7 +97,8 @@ BENCH_ARGS ?=
 bench: install services
 	mkdir -p $(BENCH_OUT)
 	$(BENCH_ENV) $(PY) manage.py collectstatic --noinput --verbosity 0
-	@rm -rf $(BENCH_OUT)/turns $(BENCH_OUT)/bench-*.json; status=0; \
+	@rm -rf $(BENCH_OUT)/turns $(BENCH_OUT)/bench-*.json; status=0; small=; large=; \
+	trap 'kill $$small $$large 2>/dev/null; exit 130' INT TERM; \
 	$(BENCH_ENV) REDIS_URL=$(BENCH_SMALL_REDIS_URL) CACHE_URL=$(BENCH_SMALL_REDIS_URL) \
 		DATABASE_URL=$(BENCH_DATABASE_URL)_1000 $(PY) manage.py bench $(BENCH_ARGS) \
 		--generate "$(BENCH_SMALL)" --turns $(BENCH_OUT)/turns --json $(BENCH_OUT)/bench-1000.json \

@@ -12,8 +12,6 @@ functions and predicates.
   (reports.render).
 """
 
-from collections import defaultdict
-
 from django.core.exceptions import ValidationError
 from django.db.models import Count, OuterRef, Prefetch, Subquery
 from django.shortcuts import get_object_or_404
@@ -33,7 +31,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
 from accounts.roles import is_authority_admin
-from assessments.history import _award_status
+from assessments.history import _award_status, read_standing
 from assessments.models import Cycle
 from assessments.workflow import visible_schools
 from awards.domain import awards_in_force, tier_rank
@@ -93,18 +91,6 @@ class AwardSerializer(serializers.ModelSerializer):
         return _award_status(award, award.standing, self.context["today"])
 
 
-def read_standing(awards) -> None:
-    """Each award's `standing`: its school's awards not withdrawn, which its status is judged
-    against, for a page of awards in one query (a prefetch built a queryset for every school)."""
-    by_school = defaultdict(list)
-    for other in Award.objects.filter(
-        school__in={award.school_id for award in awards}, withdrawn_at=None
-    ).values_list("pk", "school_id", "awarded_on", "expires_on", named=True):
-        by_school[other.school_id].append(other)
-    for award in awards:
-        award.standing = by_school[award.school_id]
-
-
 class AwardFilter(FilterSet):
     school = filters.NumberFilter(help_text="A school's id.")
     area = filters.NumberFilter(field_name="school__area", help_text="An area's id.")
@@ -153,7 +139,7 @@ class AwardViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, AuthorityVi
 
     def paginate_queryset(self, queryset):
         page = super().paginate_queryset(queryset)
-        read_standing(page)
+        read_standing(page or [])
         return page
 
     def get_object(self):

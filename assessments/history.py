@@ -2,6 +2,7 @@
 apply for next (awards.domain's eligibility, from the same awards). A fixed number of queries,
 however long the history."""
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -43,6 +44,19 @@ def _award_status(award, standing, today) -> str:
         for other in standing
     )
     return "expired" if renewed else "lapsed"
+
+
+def read_standing(awards) -> None:
+    """Each award's `standing`: its school's awards not withdrawn, which `_award_status` judges
+    it against, for a list of awards in one query (a prefetch built a queryset for every school).
+    Each is a row of the pk and the days `_award_status` reads, not an Award."""
+    by_school = defaultdict(list)
+    for other in Award.objects.filter(
+        school__in={award.school_id for award in awards}, withdrawn_at=None
+    ).values_list("pk", "school_id", "awarded_on", "expires_on", named=True):
+        by_school[other.school_id].append(other)
+    for award in awards:
+        award.standing = by_school[award.school_id]
 
 
 def with_cycles(schools):

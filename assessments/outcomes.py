@@ -44,8 +44,9 @@ def _date(value) -> str:
 def read_outcomes_of(cycles) -> None:
     """What `outcome_of` reads of each cycle beyond its row, its visit and its report, for a list
     of cycles at once (a page of the dashboard): the moderators of a planned visit, and the
-    decisions with their awards. The decisions are read for every case, decided or not: most
-    people's pages hold a decided case sooner or later, and their query count stays the same."""
+    decisions with their awards. The decisions are read for every case, decided or not (a query
+    that finds nothing when none is decided): whether a decided case is on the page then changes
+    nothing in what the page asks; a planned visit's moderators are read only when one is."""
     prefetch_related_objects(
         [cycle for cycle in cycles if cycle.state == State.VISIT_PLANNED], "visit__moderators"
     )

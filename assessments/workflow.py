@@ -337,9 +337,12 @@ class Step:
     page: str = ""  # the URL name (with the cycle's pk) where they take it
     kinds: frozenset = frozenset(Kind)  # the kinds of cycle it belongs to
 
+    def applies(self, kind, state) -> bool:
+        """Whether it is part of this kind of cycle and may be taken from this state."""
+        return kind in self.kinds and state in self.sources
+
     def test(self, user, cycle) -> bool:
-        in_flow = cycle.kind in self.kinds and cycle.state in self.sources
-        return in_flow and self.who.test(user, cycle)
+        return self.applies(cycle.kind, cycle.state) and self.who.test(user, cycle)
 
 
 STEPS = {
@@ -672,7 +675,7 @@ STEPS = {
 NEXT_STATES = {
     kind: {
         state: frozenset(
-            s.target for s in STEPS.values() if kind in s.kinds and state in s.sources and s.target
+            s.target for s in STEPS.values() if s.applies(kind, state) and s.target
         )
         for state in State
     }
@@ -691,7 +694,7 @@ rules.add_perm("schools.view_school", may_view_school)
 # The steps each kind of cycle may take from each state, in STEPS's order: `allowed` asks only
 # their predicates (a list of 50 cycles asked 30 steps each).
 STEPS_FROM = {
-    (kind, state): [step for step in STEPS.values() if kind in step.kinds and state in step.sources]
+    (kind, state): tuple(step for step in STEPS.values() if step.applies(kind, state))
     for kind in Kind
     for state in State
 }

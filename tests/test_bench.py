@@ -3,8 +3,8 @@ the growth check, signing in through the real session store, the autosave's vers
 the client at a fixed concurrency, and reading locust's statistics. No full run: that is
 `make bench`'s."""
 
+import fcntl
 import json
-import subprocess
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -352,7 +352,7 @@ def test_two_runs_take_turns_one_round_each(tmp_path):
                 order.append(me.name)
                 left[me.name] -= 1
                 deadline = time.monotonic() + 30
-                while left[other.name] and not other.waiting.exists():
+                while left[other.name] and not me._others_waiting():
                     assert time.monotonic() < deadline, "the other run never asked for a turn"
                     time.sleep(0.001)
 
@@ -360,19 +360,36 @@ def test_two_runs_take_turns_one_round_each(tmp_path):
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join()
+        thread.join(timeout=30)
+    assert not any(thread.is_alive() for thread in threads)
     assert order in (["small", "large"] * 3, ["large", "small"] * 3)
 
 
-def test_a_run_that_stopped_is_not_waited_for(tmp_path):
-    stopped = subprocess.Popen(["true"])
-    stopped.wait()
-    (tmp_path / "large.waiting").write_text(str(stopped.pid))
-    small = Turns(tmp_path, "small")
+def test_a_claim_nobody_holds_is_not_waited_for_and_a_held_one_is(tmp_path):
+    """A run that stopped leaves its claim file, unlocked: the other, though it had the last
+    turn, goes on. A run waiting holds its claim locked: the other lets it go first."""
+    small, large = Turns(tmp_path, "small"), Turns(tmp_path, "large")
+    large.waiting.touch()
     small.last.write_text("small")
-    with small():
-        pass
-    assert small.last.read_text() == "small" and not small.waiting.exists()
+
+    def take_turn():
+        with small():
+            pass
+
+    alone = threading.Thread(target=take_turn)
+    alone.start()
+    alone.join(timeout=30)
+    assert not alone.is_alive() and small.last.read_text() == "small"
+
+    with open(large.waiting) as claim:
+        fcntl.flock(claim, fcntl.LOCK_SH)  # large waits for a turn
+        deferring = threading.Thread(target=take_turn)
+        deferring.start()
+        deferring.join(timeout=0.5)
+        assert deferring.is_alive()  # small had the last turn: it waits for large to go first
+        large.last.write_text("large")  # large has had its turn
+    deferring.join(timeout=30)
+    assert not deferring.is_alive() and small.last.read_text() == "small"
 
 
 # make load -----------------------------------------------------------------------------------

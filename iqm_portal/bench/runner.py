@@ -30,7 +30,7 @@ from django.test.utils import CaptureQueriesContext
 
 from .budgets import CONCURRENCY, Result, Timings
 from .pages import PAGES, Call, Credentials, Missing, Page, Request, Subjects, Visitors
-from .turns import alone
+from .turns import Turn, alone
 
 HOST = "127.0.0.1"
 WORKERS = 3  # gunicorn's sync workers, as on one of these 2-core machines
@@ -311,9 +311,10 @@ def plan(subjects: Subjects, visitors: Visitors, pages: list[Page] = PAGES) -> P
 
 
 def beside_the_floor(
-    port: int, call: Call, floor_port: int, *, requests: int, seconds: float, turn=alone
+    port: int, call: Call, floor_port: int, *, requests: int, seconds: float, turn: Turn = alone
 ) -> tuple[Timings, Timings]:
-    """The page's timings and the floor's, taking turns."""
+    """The page's timings and the floor's, in ROUNDS rounds of the floor then the page, each
+    round a turn of this run's (turns.py)."""
     page, floor = Sample(), Sample()
     floor_call = Call(FLOOR_PATH, Credentials())
     for _ in range(ROUNDS):
@@ -335,15 +336,15 @@ def measure(
     portal_port: int = 0,
     floor_port: int = 0,
     progress=lambda line: None,
-    turn=alone,
+    turn: Turn = alone,
 ) -> tuple[list[Result], dict[str, str]]:
     """Every page under gunicorn beside the floor, then its queries in-process. `turn` takes
     the machine for each step that loads it, when another run shares it (turns.py)."""
-    work = plan(subjects, visitors, pages)
     floor_call = Call(FLOOR_PATH, Credentials())
     results = []
     with ExitStack() as running:
         with turn():
+            work = plan(subjects, visitors, pages)
             portal, floor = running.enter_context(servers(portal_port, floor_port))
             progress(f"portal on {HOST}:{portal.port}, floor on {HOST}:{floor.port}; warming")
             warm(floor.port, floor_call)
@@ -371,4 +372,6 @@ def measure(
                 f"{page.key}: median {timings.median_ms:.1f} ms "
                 f"({result.median_floors:.1f}× the floor), {queries} queries"
             )
+        with turn():
+            running.close()  # the servers stopped
     return results, work.missing

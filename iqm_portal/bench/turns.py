@@ -3,18 +3,21 @@ and at 24,000 schools measured moments apart, not ten minutes apart: this machin
 by the minute, and a page's multiple of its floor drifted by up to 25% between two runs.
 
 Runs that share a folder hold its lock one at a time (flock), for a round of a page or a step
-that loads the machine (making the data, starting the servers, warming them, counting queries);
-a run that has just had a turn lets another that is waiting go first. A run that stops leaves
-the lock (the kernel releases it) and no claim to wait for.
+that loads the machine (making the data, signing in, starting, warming and stopping the servers,
+counting queries); a run that has just had a turn lets another that is waiting go first. A run
+waiting for a turn holds its claim file locked, so a claim that nobody holds (its run stopped)
+is not waited for, and the kernel releases whatever a stopped run held.
 """
 
 import fcntl
-import os
 import time
-from contextlib import contextmanager, nullcontext
+from collections.abc import Callable
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 
 POLL_SECONDS = 0.002  # how often a run that has just had a turn looks whether the other has gone
+
+Turn = Callable[[], AbstractContextManager]
 
 
 class Turns:
@@ -27,22 +30,27 @@ class Turns:
 
     @contextmanager
     def __call__(self):
-        claim = self.folder / f"{self.name}.claim"  # written whole, then named: never read half
-        claim.write_text(str(os.getpid()))
-        claim.replace(self.waiting)
         with open(self.lock, "a") as lock:
-            while True:
-                fcntl.flock(lock, fcntl.LOCK_EX)
-                if self._last() != self.name or not self._others_waiting():
-                    break
-                fcntl.flock(lock, fcntl.LOCK_UN)
-                time.sleep(POLL_SECONDS)
-            self.waiting.unlink()
-            self.last.write_text(self.name)
+            self._wait_for(lock)
             try:
                 yield
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def _wait_for(self, lock) -> None:
+        """Take the lock, unless this run had the last turn and another is waiting for one."""
+        with open(self.waiting, "a") as claim:
+            fcntl.flock(claim, fcntl.LOCK_SH)  # held while waiting: how the others know
+            try:
+                while True:
+                    fcntl.flock(lock, fcntl.LOCK_EX)
+                    if self._last() != self.name or not self._others_waiting():
+                        break
+                    fcntl.flock(lock, fcntl.LOCK_UN)
+                    time.sleep(POLL_SECONDS)
+            finally:
+                fcntl.flock(claim, fcntl.LOCK_UN)
+        self.last.write_text(self.name)
 
     def _last(self) -> str:
         return self.last.read_text() if self.last.exists() else ""
@@ -51,14 +59,15 @@ class Turns:
         for claim in self.folder.glob("*.waiting"):
             if claim == self.waiting:
                 continue
-            try:
-                os.kill(int(claim.read_text()), 0)
-                return True
-            except (ProcessLookupError, FileNotFoundError):
-                continue  # a run that stopped, or a claim just withdrawn
+            with open(claim, "a") as probe:
+                try:
+                    fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    return True  # its run holds it: waiting
+                fcntl.flock(probe, fcntl.LOCK_UN)
         return False
 
 
-def alone():
+def alone() -> AbstractContextManager:
     """A run on its own: every turn is its own."""
     return nullcontext()

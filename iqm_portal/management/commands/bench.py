@@ -1,6 +1,8 @@
 """`manage.py bench`: the key pages under gunicorn beside a bare Django view (iqm_portal/bench/)."""
 
 import json
+import signal
+import sys
 from pathlib import Path
 
 from django.conf import settings
@@ -82,12 +84,17 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if options["growth"]:
             return self.growth(*options["growth"])
-        name = settings.DATABASES["default"]["NAME"]
+        name = Path(str(settings.DATABASES["default"]["NAME"])).name
         turn = Turns(options["turns"], name) if options["turns"] else alone
+        # A TERM (make stopped, a timeout) stops the run as Ctrl-C would: its servers stopped and
+        # its visitors gone, through the `finally`s below.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(f"{name}: stopped"))
         with turn():
             if options["generate"]:
                 try:
-                    data.prepare(options["generate"], log=self.stderr.write)
+                    data.prepare(
+                        options["generate"], log=lambda line: self.stderr.write(f"{name}: {line}")
+                    )
                 except data.NotOurs as why:
                     raise CommandError(str(why)) from None
             try:
@@ -112,7 +119,8 @@ class Command(BaseCommand):
                 turn=turn,
             )
         finally:
-            visitors.leave()
+            with turn():
+                visitors.leave()
         self.report(authority, results, missing, options)
 
     def pages(self, keys):
@@ -164,6 +172,9 @@ class Command(BaseCommand):
             )
 
     def growth(self, small_path, large_path):
+        for path in (small_path, large_path):
+            if not path.exists():
+                raise CommandError(f"No results in {path}: its run stopped before the end.")
         small, large = (json.loads(path.read_text()) for path in (small_path, large_path))
         rows = budgets.growth(
             [budgets.Result.from_dict(r) for r in small["results"]],
