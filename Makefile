@@ -80,9 +80,9 @@ scale-data: migrate
 		--schools $${SCHOOLS:-24000} --seed 1 $(if $(RESET),--reset)
 
 # The key pages under gunicorn (3 sync workers, 2 requests at once) beside a bare Django view, at
-# 1,000 and at 24,000 schools: two runs taking turns a round of a page each (iqm_portal/bench/turns.py),
-# each data set in a PostgreSQL database of its own (made by generate_scale_data once, kept for the
-# next run) with a Redis database of its own (emptied); then the growth check between them.
+# 1,000 and at 24,000 schools: two runs taking turns, a round of a page each (bench/turns.py),
+# each data set in a PostgreSQL database of its own (made by generate_scale_data once, kept for
+# the next run) with a Redis database of its own (emptied); then the growth check between them.
 # Tables on stdout, JSON and the tables in BENCH_OUT. README, "Performance".
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/iqm_bench
 BENCH_REDIS_URL ?= redis://127.0.0.1:6379/7
