@@ -674,9 +674,7 @@ STEPS = {
 # read from the steps.
 NEXT_STATES = {
     kind: {
-        state: frozenset(
-            s.target for s in STEPS.values() if s.applies(kind, state) and s.target
-        )
+        state: frozenset(s.target for s in STEPS.values() if s.applies(kind, state) and s.target)
         for state in State
     }
     for kind in Kind
