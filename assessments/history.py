@@ -46,17 +46,22 @@ def _award_status(award, standing, today) -> str:
     return "expired" if renewed else "lapsed"
 
 
+def _standing(awards) -> list:
+    """Of a school's awards, those `_award_status` judges an award against: not withdrawn."""
+    return [award for award in awards if award.withdrawn_at is None]
+
+
 def read_standing(awards) -> None:
-    """Each award's `standing`: its school's awards not withdrawn, which `_award_status` judges
-    it against, for a list of awards in one query (a prefetch built a queryset for every school).
-    Each is a row of the pk and the days `_award_status` reads, not an Award."""
+    """Each award's `standing` (`_standing` of its school's awards) for a list of awards, in one
+    query (a prefetch built a queryset for every school). Each is a row of what `_standing` and
+    `_award_status` read, not an Award."""
     by_school = defaultdict(list)
-    for other in Award.objects.filter(
-        school__in={award.school_id for award in awards}, withdrawn_at=None
-    ).values_list("pk", "school_id", "awarded_on", "expires_on", named=True):
+    for other in Award.objects.filter(school__in={award.school_id for award in awards}).values_list(
+        "pk", "school_id", "awarded_on", "expires_on", "withdrawn_at", named=True
+    ):
         by_school[other.school_id].append(other)
     for award in awards:
-        award.standing = by_school[award.school_id]
+        award.standing = _standing(by_school[award.school_id])
 
 
 def with_cycles(schools):
@@ -83,7 +88,7 @@ def school_history(school, on=None) -> dict:
         for decision in decisions:
             decision.corrected = by_pk.get(decision.corrects_id)
             entries.append(Entry(timezone.localdate(decision.recorded_at), "decision", decision))
-    standing = [a for a in history.awards if a.withdrawn_at is None]
+    standing = _standing(history.awards)
     for award in history.awards:
         entries.append(
             Entry(award.awarded_on, "award", award, _award_status(award, standing, today))
