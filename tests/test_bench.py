@@ -387,7 +387,8 @@ def test_a_claim_nobody_holds_is_not_waited_for_and_a_held_one_is(tmp_path):
         deferring.start()
         deferring.join(timeout=0.5)
         assert deferring.is_alive()  # small had the last turn: it waits for large to go first
-        large.last.write_text("large")  # large has had its turn
+        with large():  # large has its turn, under the lock as a run would
+            pass
     deferring.join(timeout=30)
     assert not deferring.is_alive() and small.last.read_text() == "small"
 
