@@ -158,9 +158,9 @@ def test_the_history_shows_only_the_workflows_steps(world):
 
 
 # The authority, the token, the memberships, the count, the page (with the school, mentor and
-# framework), its visits, reports, panel votes and ratifications (one query each), and in one
-# query who moderates, voted, is conflicted or was given elements on the page's cycles.
-LIST_QUERIES = 10
+# framework), and in one query who moderates, voted, is conflicted or was given elements on the
+# page's cycles.
+LIST_QUERIES = 6
 
 
 @pytest.mark.parametrize("who", ["authority_admin", "mentor", "school_coordinator"])
