@@ -33,7 +33,7 @@ from schools.models import School
 from .base import AuthorityViewSet, CycleNestedViewSet
 from .filtering import FilterSet
 from .problems import IllegalTransition, StaleVersion
-from .serializers import ChoiceLabel
+from .serializers import ChoiceLabel, DateTimeField, ModelSerializer
 
 State = Cycle.State
 ID_MAX = 2**63 - 1  # the largest id the database has
@@ -64,7 +64,7 @@ class CycleHistoryEntry(serializers.Serializer):
     label = serializers.CharField(help_text="What the step did, in words.")
     from_state = serializers.CharField(allow_null=True, help_text="The state before.")
     to_state = serializers.CharField(allow_null=True, help_text="The state after.")
-    at = serializers.DateTimeField(help_text="When.")
+    at = DateTimeField(help_text="When.")
     by = NamedRef(allow_null=True, help_text="Who took the step (null: the system or an import).")
 
 
@@ -96,7 +96,7 @@ def history(cycle) -> list[dict]:
     ]
 
 
-class CycleSerializer(serializers.ModelSerializer):
+class CycleSerializer(ModelSerializer):
     school = NamedRef(help_text="The school.")
     kind_label = ChoiceLabel("kind", help_text="The kind, in words.")
     state_label = ChoiceLabel("state", help_text="The state, in words.")
@@ -203,7 +203,7 @@ class AnswerSerializer(serializers.Serializer):
     development = serializers.CharField(help_text="Areas for development.")
     prefilled = serializers.BooleanField(help_text="Carried over from the previous cycle.")
     updated_by = NamedRef(allow_null=True, help_text="Who saved it last.")
-    updated_at = serializers.DateTimeField(allow_null=True)
+    updated_at = DateTimeField(allow_null=True)
 
     def to_representation(self, row):
         element, answer = row["element"], row["answer"]
@@ -223,7 +223,7 @@ class AnswerSerializer(serializers.Serializer):
             "updated_by": NamedRef(answer.updated_by).data
             if answer and answer.updated_by
             else None,
-            "updated_at": serializers.DateTimeField().to_representation(answer.updated_at)
+            "updated_at": DateTimeField().to_representation(answer.updated_at)
             if answer and answer.updated_at
             else None,
         }
@@ -275,7 +275,7 @@ class MentorReviewSerializer(serializers.Serializer):
         help_text="undecided, agreed, adjusted, or changed (decided before the school changed "
         "its rating after a return: to decide again)."
     )
-    updated_at = serializers.DateTimeField(allow_null=True)
+    updated_at = DateTimeField(allow_null=True)
 
     def to_representation(self, row):
         answer, review = row["answer"], row["review"]
@@ -285,9 +285,7 @@ class MentorReviewSerializer(serializers.Serializer):
             "rating": review.rating if review else None,
             "comment": review.comment if review else "",
             "decision": row["decision"],
-            "updated_at": serializers.DateTimeField().to_representation(review.updated_at)
-            if review
-            else None,
+            "updated_at": DateTimeField().to_representation(review.updated_at) if review else None,
         }
 
 

@@ -33,6 +33,7 @@ from moderation.models import Ballot, Decision, Finding, Outcome, Report, Visit,
 from .base import AuthorityViewSet, CycleNestedViewSet
 from .filtering import FilterSet
 from .problems import IllegalTransition, StaleVersion
+from .serializers import DateTimeField, ModelSerializer
 
 
 def _require(predicate, user, cycle):
@@ -77,7 +78,7 @@ class PersonSerializer(serializers.Serializer):
 # The visit
 
 
-class VisitSerializer(serializers.ModelSerializer):
+class VisitSerializer(ModelSerializer):
     date = serializers.DateField(read_only=True, help_text="The day of the visit.")
     moderators = PersonSerializer(
         many=True, read_only=True, help_text="The visiting moderators (two; an annual visit one)."
@@ -176,7 +177,7 @@ class VisitViewSet(OnCycle):
 # The visit's notes
 
 
-class VisitNoteSerializer(serializers.ModelSerializer):
+class VisitNoteSerializer(ModelSerializer):
     elements = serializers.PrimaryKeyRelatedField(
         many=True,
         queryset=Element.objects.none(),
@@ -374,7 +375,7 @@ class FindingSerializer(serializers.Serializer):
     version = serializers.IntegerField(help_text="The finding's version (0: not yet written).")
 
 
-class ReportSerializer(serializers.ModelSerializer):
+class ReportSerializer(ModelSerializer):
     findings = FindingSerializer(
         source="finding_rows",
         many=True,
@@ -647,7 +648,7 @@ class ReportViewSet(OnCycle):
 # The panel
 
 
-class BallotSerializer(serializers.ModelSerializer):
+class BallotSerializer(ModelSerializer):
     member_name = serializers.CharField(
         source="member.__str__", read_only=True, help_text="The member's name."
     )
@@ -676,7 +677,7 @@ class CastBallotSerializer(serializers.Serializer):
     comment = serializers.CharField(max_length=2000, required=False, allow_blank=True)
 
 
-class DecisionSerializer(serializers.ModelSerializer):
+class DecisionSerializer(ModelSerializer):
     """What the school and everyone who sees the case read in the decision letter: not the votes,
     which only the panel page shows, to the chair."""
 
@@ -721,11 +722,9 @@ class DecisionSerializer(serializers.ModelSerializer):
 
 class VoteSerializer(serializers.Serializer):
     open = serializers.BooleanField(help_text="Whether ballots may still be cast.")
-    opened_at = serializers.DateTimeField()
+    opened_at = DateTimeField()
     opened_by = serializers.IntegerField(source="opened_by_id", help_text="The chair's id.")
-    closed_at = serializers.DateTimeField(
-        allow_null=True, help_text="When the decision was recorded."
-    )
+    closed_at = DateTimeField(allow_null=True, help_text="When the decision was recorded.")
 
 
 class OptionCountSerializer(serializers.Serializer):

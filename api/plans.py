@@ -34,6 +34,7 @@ from reviews.models import TEXT_LIMIT, ElementProgress, Priority, Ratification, 
 from .base import CycleNestedViewSet
 from .filtering import FilterSet
 from .problems import StaleVersion
+from .serializers import DateTimeField, ModelSerializer
 
 
 def _form_choices(serializer, form, *names):
@@ -46,7 +47,7 @@ def _form_choices(serializer, form, *names):
 # The action plan
 
 
-class TargetSerializer(serializers.ModelSerializer):
+class TargetSerializer(ModelSerializer):
     element = serializers.PrimaryKeyRelatedField(
         queryset=Element.objects.none(), help_text="The element's id (of the cycle's framework)."
     )
@@ -194,7 +195,7 @@ class TargetViewSet(
 # Element assignments
 
 
-class AssignmentSerializer(serializers.ModelSerializer):
+class AssignmentSerializer(ModelSerializer):
     element = serializers.PrimaryKeyRelatedField(
         queryset=Element.objects.none(), help_text="The element's id (of the cycle's framework)."
     )
@@ -304,7 +305,7 @@ class AnnualUpdateSerializer(serializers.Serializer):
     progress = serializers.CharField(help_text="Progress this year.")
     plans = serializers.CharField(help_text="Plans for next year.")
     updated_by = serializers.IntegerField(allow_null=True, help_text="Who saved it last: their id.")
-    updated_at = serializers.DateTimeField(allow_null=True, help_text="When it was last saved.")
+    updated_at = DateTimeField(allow_null=True, help_text="When it was last saved.")
 
 
 def _flat(row) -> dict:
@@ -422,7 +423,7 @@ class UpdateViewSet(ReviewNestedViewSet):
         return Response(_row(cycle, element))
 
 
-class ReviewStateSerializer(serializers.ModelSerializer):
+class ReviewStateSerializer(ModelSerializer):
     class Meta:
         model = Cycle
         fields = ["id", "kind", "state", "submitted_at"]
@@ -461,7 +462,7 @@ class SubmitUpdateViewSet(ReviewNestedViewSet):
 # The ratification and the development plan
 
 
-class ElementProgressSerializer(serializers.ModelSerializer):
+class ElementProgressSerializer(ModelSerializer):
     element = serializers.IntegerField(source="element_id", help_text="The element's id.")
 
     class Meta:
@@ -473,7 +474,7 @@ class ElementProgressSerializer(serializers.ModelSerializer):
         }
 
 
-class PrioritySerializer(serializers.ModelSerializer):
+class PrioritySerializer(ModelSerializer):
     element = serializers.PrimaryKeyRelatedField(
         queryset=Element.objects.none(), help_text="The element's id (of the review's framework)."
     )
@@ -498,7 +499,7 @@ class PrioritySerializer(serializers.ModelSerializer):
         return reviews.add_priority(cycle=view.review, by=view.user, **validated_data)
 
 
-class RatificationSerializer(serializers.ModelSerializer):
+class RatificationSerializer(ModelSerializer):
     progress = ElementProgressSerializer(
         many=True, read_only=True, help_text="The visit's judgement of each element."
     )

@@ -34,7 +34,7 @@ from portfolios.uploads import ALLOWED_TYPES, UploadRefused
 from .base import CycleNestedViewSet
 from .filtering import FilterSet
 from .problems import CONTENT_TYPE, Problem
-from .serializers import ChoiceLabel
+from .serializers import ChoiceLabel, DateTimeField, ModelSerializer
 
 # Serializers ---------------------------------------------------------------------------------
 
@@ -81,7 +81,7 @@ class LinkedIds(serializers.ListField):
         return [row.pk for row in data]
 
 
-class EvidenceItemSerializer(serializers.ModelSerializer):
+class EvidenceItemSerializer(ModelSerializer):
     kind = serializers.SerializerMethodField(help_text="`file` (uploaded) or `link` (a web page).")
     url = serializers.SerializerMethodField(help_text="The web address of a link; null for a file.")
     file_name = serializers.SerializerMethodField(
@@ -103,7 +103,7 @@ class EvidenceItemSerializer(serializers.ModelSerializer):
         help_text="The SHA-256 of the file's content (hex), verified at every download; null "
         "for a link.",
     )
-    file_deleted_at = serializers.DateTimeField(
+    file_deleted_at = DateTimeField(
         source="file.file_deleted_at",
         read_only=True,
         allow_null=True,
@@ -128,7 +128,7 @@ class EvidenceItemSerializer(serializers.ModelSerializer):
     added_by_name = serializers.CharField(
         source="added_by.full_name", read_only=True, help_text="Their name."
     )
-    added_at = serializers.DateTimeField(source="created_at", read_only=True, help_text="When.")
+    added_at = DateTimeField(source="created_at", read_only=True, help_text="When.")
     comment_count = serializers.IntegerField(read_only=True, help_text="Comments on the item.")
 
     class Meta:
@@ -218,7 +218,7 @@ class ItemUpdateSerializer(_FrameworkLinks):
     evidence_date = serializers.DateField(required=False, allow_null=True)
 
 
-class CommentSerializer(serializers.ModelSerializer):
+class CommentSerializer(ModelSerializer):
     author = serializers.PrimaryKeyRelatedField(read_only=True, help_text="The author's id.")
     author_name = serializers.CharField(
         source="author.full_name", read_only=True, help_text="The author's name."
@@ -239,7 +239,7 @@ class CommentSerializer(serializers.ModelSerializer):
         extra_kwargs = {"item": {"help_text": "The evidence item's id."}}
 
 
-class PortfolioCycleSerializer(serializers.ModelSerializer):
+class PortfolioCycleSerializer(ModelSerializer):
     """The cycle after a step of the portfolio: its id and state."""
 
     state_label = ChoiceLabel("state", help_text="The state, for a person to read.")
@@ -250,7 +250,7 @@ class PortfolioCycleSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ElementBriefSerializer(serializers.ModelSerializer):
+class ElementBriefSerializer(ModelSerializer):
     class Meta:
         model = Element
         fields = ["id", "number", "title"]

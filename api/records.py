@@ -50,11 +50,12 @@ from schools.models import School
 from .base import AUTHORITY, AuthorityViewSet
 from .filtering import FilterSet
 from .problems import StaleVersion
+from .serializers import ModelSerializer
 
 # Awards
 
 
-class AwardSerializer(serializers.ModelSerializer):
+class AwardSerializer(ModelSerializer):
     status = serializers.SerializerMethodField(
         help_text="As the school's history shows it: `current`, `upcoming` (awarded from a later "
         "day), `expired` (renewed in time), `lapsed` (expired, not renewed) or `withdrawn` (its "
@@ -154,7 +155,7 @@ class AwardViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, AuthorityVi
 # Clusters
 
 
-class PartnerSerializer(serializers.ModelSerializer):
+class PartnerSerializer(ModelSerializer):
     school = serializers.SerializerMethodField(
         help_text="The school's id when it is one of this authority's; null for a school outside "
         "the portal or of another authority (shown by its name only)."
@@ -172,7 +173,7 @@ class PartnerSerializer(serializers.ModelSerializer):
         return None if partner.name else partner.school_id
 
 
-class ActivitySerializer(serializers.ModelSerializer):
+class ActivitySerializer(ModelSerializer):
     attended_by = serializers.PrimaryKeyRelatedField(
         many=True,
         read_only=True,
@@ -206,7 +207,7 @@ class ActivitySerializer(serializers.ModelSerializer):
         }
 
 
-class ClusterSerializer(serializers.ModelSerializer):
+class ClusterSerializer(ModelSerializer):
     partners = PartnerSerializer(
         source="current_partners", many=True, help_text="Its partner schools today."
     )
@@ -487,7 +488,7 @@ class ClusterViewSet(
 # Published lists
 
 
-class PublicationSerializer(serializers.ModelSerializer):
+class PublicationSerializer(ModelSerializer):
     awarded = serializers.IntegerField(help_text="How many awarded schools it lists.")
     current = serializers.SerializerMethodField(
         help_text="Whether it is the list in force (the latest version)."
@@ -663,7 +664,7 @@ class PublicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Autho
 # Render jobs
 
 
-class RenderJobSerializer(serializers.ModelSerializer):
+class RenderJobSerializer(ModelSerializer):
     download = serializers.SerializerMethodField(
         help_text="Once `state` is `done`: the address of the PDF (the same checks as reading "
         "the job); else null."

@@ -1,5 +1,6 @@
 from functools import cached_property
 
+from django.db import models
 from rest_framework import serializers
 
 from authorities.models import Authority
@@ -23,19 +24,37 @@ class ChoiceLabel(serializers.CharField):
         return self.labels.get(value, value)
 
 
-class AuthoritySerializer(serializers.ModelSerializer):
+class DateTimeField(serializers.DateTimeField):
+    """DRF's, with the current time zone looked up once per field, which a list's rows share,
+    not for every value: the lookup (through asgiref's Local) cost more than writing the value."""
+
+    @cached_property
+    def timezone(self):
+        return self.default_timezone()
+
+
+class ModelSerializer(serializers.ModelSerializer):
+    """The API's: its models' date-times are written by the `DateTimeField` above."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.DateTimeField: DateTimeField,
+    }
+
+
+class AuthoritySerializer(ModelSerializer):
     class Meta:
         model = Authority
         fields = ["slug", "name"]
 
 
-class AreaSerializer(serializers.ModelSerializer):
+class AreaSerializer(ModelSerializer):
     class Meta:
         model = Area
         fields = ["id", "name", "position"]
 
 
-class SchoolSerializer(serializers.ModelSerializer):
+class SchoolSerializer(ModelSerializer):
     class Meta:
         model = School
         fields = [

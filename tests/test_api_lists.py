@@ -30,7 +30,7 @@ EXPECTED_QUERIES = {
     "api:school-list": 5,
     "api:award-list": 6,
     "api:cluster-list": 6,
-    "api:cycle-list": 10,
+    "api:cycle-list": 6,
     "api:cycle-answer-list": 8,
     "api:cycle-mentor-review-list": 9,
     "api:assignment-list": 5,
