@@ -208,8 +208,9 @@ class AnswerSerializer(serializers.Serializer):
     def to_representation(self, row):
         element, answer = row["element"], row["answer"]
         ratings = answer.ratings if answer else {}
+        fields = self.fields  # built once for the whole list, not for each row
         return {
-            "element": CycleElementRef(element).data,
+            "element": fields["element"].to_representation(element),
             "status": row["status"],
             "version": answer.version if answer else 0,
             "rating": answer.rating if answer else None,
@@ -220,10 +221,10 @@ class AnswerSerializer(serializers.Serializer):
             ],
             **{f: getattr(answer, f) if answer else "" for f in domain.ANSWER_TEXTS},
             "prefilled": answer.prefilled if answer else False,
-            "updated_by": NamedRef(answer.updated_by).data
+            "updated_by": fields["updated_by"].to_representation(answer.updated_by)
             if answer and answer.updated_by
             else None,
-            "updated_at": DateTimeField().to_representation(answer.updated_at)
+            "updated_at": fields["updated_at"].to_representation(answer.updated_at)
             if answer and answer.updated_at
             else None,
         }
@@ -279,13 +280,16 @@ class MentorReviewSerializer(serializers.Serializer):
 
     def to_representation(self, row):
         answer, review = row["answer"], row["review"]
+        fields = self.fields
         return {
-            "element": CycleElementRef(row["element"]).data,
+            "element": fields["element"].to_representation(row["element"]),
             "school_rating": answer.rating if answer else None,
             "rating": review.rating if review else None,
             "comment": review.comment if review else "",
             "decision": row["decision"],
-            "updated_at": DateTimeField().to_representation(review.updated_at) if review else None,
+            "updated_at": fields["updated_at"].to_representation(review.updated_at)
+            if review
+            else None,
         }
 
 
@@ -427,7 +431,8 @@ class CycleViewSet(
 
     def visible(self):
         # What `allowed` reads of each cycle beyond its own row (who moderates, voted, is
-        # conflicted or was given elements) is read by `read_facts`, for a page at once.
+        # conflicted or was given elements) is read by `read_facts`, for a page at once. No step's
+        # `who` reads the visit, report, vote or ratification themselves, so they are not read.
         return (
             workflow.visible_cycles(self.user, self.authority)
             .select_related("school", "mentor", "framework")

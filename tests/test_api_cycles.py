@@ -165,7 +165,7 @@ LIST_QUERIES = 6
 
 @pytest.mark.parametrize("who", ["authority_admin", "mentor", "school_coordinator"])
 def test_the_list_costs_the_same_for_one_cycle_or_many(world, who, django_assert_num_queries):
-    advance(world, State.VISIT_PLANNED)  # a visit, its moderators and a report to read
+    advance(world, State.VISIT_PLANNED)  # a visit and its moderators to read
     address = url(world, "cycle-list")
     client = token_client(world, who)
     client.get(address)  # the token's first use is recorded once
