@@ -679,14 +679,25 @@ class CastBallotSerializer(serializers.Serializer):
 
 class DecisionSerializer(ModelSerializer):
     """What the school and everyone who sees the case read in the decision letter: not the votes,
-    which only the panel page shows, to the chair."""
+    which only the panel page shows, to the chair. The records it names are written as their ids,
+    read from the row: DRF's related fields cost more per decision than the rest of it."""
 
+    cycle = serializers.IntegerField(source="cycle_id", read_only=True, help_text="The cycle's id.")
     school = serializers.IntegerField(source="school_id", read_only=True)
     tier = serializers.ChoiceField(
         choices=Tier.choices,
         allow_blank=True,
         read_only=True,
         help_text="With an award: the tier awarded (a review: renewed); empty otherwise.",
+    )
+    recorded_by = serializers.IntegerField(
+        source="recorded_by_id", read_only=True, help_text="The id of the chair who recorded it."
+    )
+    corrects = serializers.IntegerField(
+        source="corrects_id",
+        allow_null=True,
+        read_only=True,
+        help_text="The id of the decision this one corrects; null if none.",
     )
     correction = serializers.IntegerField(
         source="correction_id",
@@ -712,10 +723,7 @@ class DecisionSerializer(ModelSerializer):
         ]
         read_only_fields = fields
         extra_kwargs = {
-            "cycle": {"help_text": "The cycle's id."},
             "rationale": {"help_text": "The panel's reasons."},
-            "recorded_by": {"help_text": "The id of the chair who recorded it."},
-            "corrects": {"help_text": "The id of the decision this one corrects; null if none."},
             "correction_reason": {"help_text": "Why the decision it corrects was corrected."},
         }
 
