@@ -164,7 +164,14 @@ def make_framework_current(*, framework, by):
 
 
 def lock_cycle(cycle) -> Cycle:
-    return Cycle.objects.select_for_update().select_related("school", "authority").get(pk=cycle.pk)
+    """The cycle read again, its row locked until the transaction ends: its row alone, so steps of
+    other cycles of the school and the authority go on meanwhile (and its key is never changed,
+    so rows referring to it may be added meanwhile)."""
+    return (
+        Cycle.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("school", "authority")
+        .get(pk=cycle.pk)
+    )
 
 
 def take(name, cycle, by, logged=None, **fields) -> Cycle:
@@ -197,7 +204,7 @@ def start_cycle(*, authority, by, school, kind, mentor) -> Cycle:
     """Register a school for an assessment with its mentor, on the current framework. A renewal
     pre-fills the answers of elements that map across from the school's last validated cycle.
     A school has one cycle under way at a time; a decided one may be followed by the next."""
-    School.objects.select_for_update().get(pk=school.pk)  # two admins at once: one registers
+    School.objects.select_for_update(no_key=True).get(pk=school.pk)  # two admins: one registers
     if Cycle.objects.filter(school=school).exclude(state=State.DECIDED).exists():
         raise ValidationError({"school": "This school already has an assessment under way."})
     if not (eligible := eligibility(school, TIER_OF_KIND[kind])).eligible:

@@ -42,7 +42,7 @@ SETTINGS_FIELDS = (
 
 @transaction.atomic
 def update_settings(*, authority, by, changes: dict) -> Authority:
-    authority = Authority.objects.select_for_update().get(pk=authority.pk)
+    authority = Authority.objects.select_for_update(no_key=True).get(pk=authority.pk)
     before = snapshot(authority, SETTINGS_FIELDS)
     for field, value in changes.items():
         setattr(authority, field, value)

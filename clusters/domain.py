@@ -94,7 +94,7 @@ def name_of_partner(cluster, school) -> str:
 
 @transaction.atomic
 def start_cluster(*, school, name, by) -> Cluster:
-    School.objects.select_for_update().get(pk=school.pk)  # two leads at once: one cluster
+    School.objects.select_for_update(no_key=True).get(pk=school.pk)  # two leads: one cluster
     if Cluster.objects.filter(lead_school=school).exists():
         raise ValidationError("This school already leads a cluster.")
     cluster = Cluster.objects.create(authority=school.authority, lead_school=school, name=name)

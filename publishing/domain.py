@@ -275,7 +275,7 @@ def publish(authority, by, confirmed=None) -> Publication:
 
     The authority's row is locked first, so two admins publishing at once make two consecutive
     versions, each read whole after the other committed, never one made of both."""
-    Authority.objects.select_for_update().get(pk=authority.pk)
+    Authority.objects.select_for_update(no_key=True).get(pk=authority.pk)
     previous = current_publication(authority)
     now = timezone.localtime().replace(microsecond=0)
     awards, document = _list_on(authority, now.date())

@@ -33,7 +33,7 @@ def save_school(*, authority, by, school: School) -> School:
     if created:
         before = {}
     else:
-        old = School.objects.select_for_update().get(pk=school.pk)
+        old = School.objects.select_for_update(no_key=True).get(pk=school.pk)
         before = snapshot(old, SCHOOL_FIELDS)
     school.authority = authority
     school.save()

@@ -469,7 +469,7 @@ def apply(*, authority, by, school_import: SchoolImport, digest: str) -> Plan:
     with transaction.atomic():
         # One import at a time per authority: a second one waits, then finds its preview out of
         # date.
-        Authority.objects.select_for_update().get(pk=authority.pk)
+        Authority.objects.select_for_update(no_key=True).get(pk=authority.pk)
         school_import = SchoolImport.objects.select_for_update().get(pk=school_import.pk)
         if school_import.applied_at:
             raise ImportRefused(
