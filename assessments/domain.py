@@ -164,9 +164,8 @@ def make_framework_current(*, framework, by):
 
 
 def lock_cycle(cycle) -> Cycle:
-    """The cycle read again, its row locked until the transaction ends: its row alone, so steps of
-    other cycles of the school and the authority go on meanwhile (and its key is never changed,
-    so rows referring to it may be added meanwhile)."""
+    """The cycle read again, its row alone locked until the transaction ends (README, "Row
+    locks")."""
     return (
         Cycle.objects.select_for_update(of=("self",), no_key=True)
         .select_related("school", "authority")
@@ -204,7 +203,8 @@ def start_cycle(*, authority, by, school, kind, mentor) -> Cycle:
     """Register a school for an assessment with its mentor, on the current framework. A renewal
     pre-fills the answers of elements that map across from the school's last validated cycle.
     A school has one cycle under way at a time; a decided one may be followed by the next."""
-    School.objects.select_for_update(no_key=True).get(pk=school.pk)  # two admins: one registers
+    # Two admins at once: one registers.
+    School.objects.select_for_update(no_key=True).get(pk=school.pk)
     if Cycle.objects.filter(school=school).exclude(state=State.DECIDED).exists():
         raise ValidationError({"school": "This school already has an assessment under way."})
     if not (eligible := eligibility(school, TIER_OF_KIND[kind])).eligible:

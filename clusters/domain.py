@@ -94,7 +94,8 @@ def name_of_partner(cluster, school) -> str:
 
 @transaction.atomic
 def start_cluster(*, school, name, by) -> Cluster:
-    School.objects.select_for_update(no_key=True).get(pk=school.pk)  # two leads: one cluster
+    # Two leads at once: one cluster.
+    School.objects.select_for_update(no_key=True).get(pk=school.pk)
     if Cluster.objects.filter(lead_school=school).exists():
         raise ValidationError("This school already leads a cluster.")
     cluster = Cluster.objects.create(authority=school.authority, lead_school=school, name=name)
@@ -143,7 +144,9 @@ def add_partner(*, cluster, by, urn="", name="") -> Partner:
 @transaction.atomic
 def remove_partner(*, partner, by) -> Partner:
     """The partner leaves the cluster; the meetings it attended still name it."""
-    partner = Partner.objects.select_for_update().select_related("cluster").get(pk=partner.pk)
+    partner = (
+        Partner.objects.select_for_update(of=("self",)).select_related("cluster").get(pk=partner.pk)
+    )
     if partner.removed_at is None:
         partner.removed_at = timezone.now()
         partner.save(update_fields=["removed_at"])

@@ -63,7 +63,8 @@ def current_project(school) -> ResearchProject | None:
 @transaction.atomic
 def start_project(*, school, by, question, rationale, started_on=None) -> ResearchProject:
     """A school has one research project under way at a time."""
-    School.objects.select_for_update(no_key=True).get(pk=school.pk)  # two leads: one starts it
+    # Two leads at once: one starts it.
+    School.objects.select_for_update(no_key=True).get(pk=school.pk)
     _require_editor(school, by)
     if current_project(school):
         raise ValidationError(

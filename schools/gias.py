@@ -440,7 +440,8 @@ def problems(school_import: SchoolImport) -> list[Problem]:
 def plan(rows: list[dict], *, lock: bool = False) -> Plan:
     """What the rows would add to and change in the authority's schools (the active scope)."""
     schools = School.objects.only("pk", *FIELDS)
-    by_urn = {school.urn: school for school in (schools.select_for_update() if lock else schools)}
+    locked = schools.select_for_update(no_key=True)  # its updates change no key
+    by_urn = {school.urn: school for school in (locked if lock else schools)}
     added, changed, unchanged = [], [], 0
     for row in rows:
         given = {

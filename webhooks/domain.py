@@ -98,7 +98,7 @@ def create_endpoint(*, authority, by, name, url, events, is_active=True) -> Endp
 
 @transaction.atomic
 def update_endpoint(*, endpoint, by, name, url, events, is_active) -> Endpoint:
-    endpoint = Endpoint.objects.select_for_update().get(pk=endpoint.pk)
+    endpoint = Endpoint.objects.select_for_update(no_key=True).get(pk=endpoint.pk)
     check_change(endpoint, url, is_active)
     before = _audited(endpoint)
     endpoint.name, endpoint.url, endpoint.is_active = name, url, is_active
