@@ -17,7 +17,7 @@ from django.urls import reverse
 from django_scopes import scopes_disabled
 
 from accounts.models import ApiToken, Role, UserSession
-from assessments.models import Answer
+from assessments.models import Answer, Cycle
 from iqm_portal.bench import budgets, data, load
 from iqm_portal.bench.budgets import Kind, Result, Timings
 from iqm_portal.bench.pages import (
@@ -261,6 +261,18 @@ def test_queries_are_counted_in_process_as_the_tests_count_them(
     with django_assert_num_queries(queries):
         response = with_session(client, call.credentials.session_key).get(call.path)
     assert response.status_code == 200
+
+
+def test_a_page_with_a_query_sends_it(world):
+    subjects = find_subjects(world.authority)
+    call = PAGES_BY_KEY["api-cycles-20"].call(subjects, Visitors(world.authority))
+    assert call.path == f"{reverse('api:cycle-list', args=['bathnes'])}?page_size=20"
+    response = in_process(call.request())
+    assert response.status_code == 200
+    with scopes_disabled():
+        cycles = Cycle.objects.filter(authority=world.authority).count()
+    assert response.json()["count"] == cycles
+    assert len(response.json()["results"]) == min(cycles, 20)
 
 
 def test_in_process_requests_carry_only_their_own_cookies(world):

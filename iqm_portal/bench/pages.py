@@ -343,6 +343,7 @@ class Page:
     api: bool = False  # sent with the person's API token, not their session
     search: bool = False  # the directory with a search for a name
     note: str = ""  # where the issue names a page the portal has not, which page stands for it
+    query: str = ""  # the URL's query string, if it has one
 
     def person(self, subjects: Subjects):
         if self.role == PUBLIC:
@@ -374,7 +375,8 @@ class Page:
             if not subjects.elements:
                 raise Missing("no element in the self-review's framework")
             kwargs["element_pk"] = subjects.elements[0] if element is None else element
-        return reverse(self.url, kwargs=kwargs)
+        path = reverse(self.url, kwargs=kwargs)
+        return f"{path}?{self.query}" if self.query else path
 
     def call(self, subjects: Subjects, visitors: Visitors) -> Call:
         credentials = visitors.credentials(
@@ -457,6 +459,16 @@ PAGES = [
     *(
         Page(f"api-{name}", f"API {name}", ADMIN, f"api:{route}-list", cycle, api=True)
         for name, route, cycle in API_LISTS
+    ),
+    # The cycles again, as many a page as the small data set's largest authority has (21 of
+    # them): the same rows at both sizes, so that its growth is the data's, not the page's.
+    Page(
+        "api-cycles-20",
+        "API cycles, 20 a page",
+        ADMIN,
+        "api:cycle-list",
+        api=True,
+        query="page_size=20",
     ),
 ]
 PAGES_BY_KEY = {page.key: page for page in PAGES}
