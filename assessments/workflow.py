@@ -781,9 +781,9 @@ def tasks(user, authority) -> list[tuple[Cycle, Step]]:
     states = set().union(*(s.sources for s in asking))
     # Before the panel and planning stages only someone with a part in the cycle is asked (its
     # school's staff, mentor or moderators): the admin's and the panel's steps come after
-    # (tests/test_moderation.py holds every step to this). The cycles a panel member may see
-    # are theirs and those at these stages already; the admin may see every cycle, so theirs
-    # before these stages are not read.
+    # (tests/test_moderation.py holds every step to this). The cycles a panel member may see are
+    # already only theirs and some at these stages; the admin may see every cycle, so the cycles
+    # before these stages that are not theirs are not read.
     asked = visible_cycles(user, authority)
     if is_authority_admin(user, authority):
         asked = asked.filter(has_part_in(user, authority) | Q(state__in=AUTHORITY_STAGES))

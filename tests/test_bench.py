@@ -269,6 +269,7 @@ def test_a_page_with_a_query_sends_it(world):
     assert call.path == f"{reverse('api:cycle-list', args=['bathnes'])}?page_size=20"
     response = in_process(call.request())
     assert response.status_code == 200
+    assert response.wsgi_request.GET["page_size"] == "20"
     with scopes_disabled():
         cycles = Cycle.objects.filter(authority=world.authority).count()
     assert response.json()["count"] == cycles

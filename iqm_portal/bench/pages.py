@@ -460,8 +460,8 @@ PAGES = [
         Page(f"api-{name}", f"API {name}", ADMIN, f"api:{route}-list", cycle, api=True)
         for name, route, cycle in API_LISTS
     ),
-    # The cycles again, as many a page as the small data set's largest authority has (21 of
-    # them): the same rows at both sizes, so that its growth is the data's, not the page's.
+    # The cycles again, 20 a page, no more than the small data set's largest authority has (21):
+    # as many rows at both sizes, so that its growth is the data's, not its page's filling up.
     Page(
         "api-cycles-20",
         "API cycles, 20 a page",
