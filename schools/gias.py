@@ -440,8 +440,9 @@ def problems(school_import: SchoolImport) -> list[Problem]:
 def plan(rows: list[dict], *, lock: bool = False) -> Plan:
     """What the rows would add to and change in the authority's schools (the active scope)."""
     schools = School.objects.only("pk", *FIELDS)
-    locked = schools.select_for_update(no_key=True)  # its updates change no key
-    by_urn = {school.urn: school for school in (locked if lock else schools)}
+    if lock:
+        schools = schools.select_for_update(no_key=True)  # its updates change no key
+    by_urn = {school.urn: school for school in schools}
     added, changed, unchanged = [], [], 0
     for row in rows:
         given = {
