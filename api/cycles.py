@@ -37,6 +37,7 @@ from .serializers import ChoiceLabel, DateTimeField, ModelSerializer
 
 State = Cycle.State
 ID_MAX = 2**63 - 1  # the largest id the database has
+CYCLE_COLUMNS = [field.name for field in Cycle._meta.concrete_fields]
 ELEMENT = OpenApiParameter(
     "element_pk", int, OpenApiParameter.PATH, description="The element's id (see `element.id`)."
 )
@@ -433,11 +434,22 @@ class CycleViewSet(
         # What `allowed` reads of each cycle beyond its own row (who moderates, voted, is
         # conflicted or was given elements) is read by `read_facts`, for a page at once. No step's
         # `who` reads the visit, report, vote or ratification themselves, so they are not read.
-        return (
+        cycles = (
             workflow.visible_cycles(self.user, self.authority)
             .select_related("school", "mentor", "framework")
             .order_by("school__name", "-created_at", "pk")
         )
+        if self.action == "list":
+            # Of the rows it joins, a list's row shows only their names (NamedRef; a person's is
+            # their full name or email): not a school's address nor a framework's description.
+            cycles = cycles.only(
+                *CYCLE_COLUMNS,
+                "school__name",
+                "mentor__full_name",
+                "mentor__email",
+                "framework__name",
+            )
+        return cycles
 
     def paginate_queryset(self, queryset):
         page = super().paginate_queryset(queryset)
