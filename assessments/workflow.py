@@ -701,8 +701,9 @@ STEPS_FROM = {
 def allowed(user, cycle) -> frozenset:
     """The names of the steps the person may take on the cycle now.
 
-    Each step's predicate is called as a function: a list asks this of every row, and rules'
-    `test` pushes a context for predicates that read one, which none of the workflow's do."""
+    Each step's predicate is called as a function, so it takes (person, cycle) as they are: a list
+    asks this of every row, and rules' `test` pushes a context for predicates that read one, which
+    none of the workflow's do. tests/test_workflow.py holds it to each step's `test`."""
     return frozenset(
         step.name for step in STEPS_FROM[cycle.kind, cycle.state] if step.who(user, cycle)
     )

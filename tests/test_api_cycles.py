@@ -139,6 +139,17 @@ def test_the_detail_has_history_and_the_callers_actions(world):
     assert mentor["actions"] == ["review", "return", "validate", "plan_targets", "comment_evidence"]
 
 
+@pytest.mark.parametrize("who", ["authority_admin", "mentor", "school_coordinator"])
+def test_a_lists_row_is_the_cycles_detail_without_its_history(world, who):
+    """The list reads only the columns it writes of the school, mentor and framework: it writes what
+    the detail does."""
+    advance(world, State.VISIT_PLANNED)
+    [row] = call(world, who, "get", url(world, "cycle-list")).json()["results"]
+    detail = call(world, who, "get", url(world, "cycle-detail", pk=world.cycle.pk)).json()
+    assert detail.pop("history")
+    assert row == detail
+
+
 def test_the_history_shows_only_the_workflows_steps(world):
     """No ballot (who voted, before the decision), evidence or element given shows in it."""
     advance(world, State.WITH_PANEL)

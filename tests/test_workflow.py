@@ -11,7 +11,7 @@ from django_scopes import scope
 from accounts.models import User
 from assessments import domain
 from assessments.models import Cycle, Rating, Target
-from assessments.workflow import NEXT_STATES, STEPS, TransitionError
+from assessments.workflow import NEXT_STATES, STEPS, TransitionError, allowed
 from audit.models import AuditEntry
 from flagship import domain as flagship
 from moderation import domain as moderation
@@ -259,6 +259,18 @@ def walk(world, cycle):
     return done, problems
 
 
+def differ_from_the_steps(world, cycle):
+    """The people for whom `allowed` (each step's predicate called as a function, as every list
+    asks it) names other steps than each step's own `test`, which the walk holds to the table."""
+    fresh = Cycle.objects.get(pk=cycle.pk)
+    differ = []
+    for who, person in {**world.people, **world.others}.items():
+        by = User.objects.get(pk=person.pk)
+        if allowed(by, fresh) != {name for name, step in STEPS.items() if step.test(by, fresh)}:
+            differ.append(who)
+    return differ
+
+
 LEADS = {"school_coordinator", "head_teacher"}
 SCHOOL = LEADS | {"school_contributor"}
 DESK = {"panel_chair", "authority_admin"}
@@ -305,8 +317,10 @@ def test_every_step_by_every_person_from_this_state_is_as_the_table_says(world, 
         if state == State.SUBMITTED:
             review_all(world)  # so the mentor may validate
         done, problems = walk(world, cycle)
+        differ = differ_from_the_steps(world, cycle)
     assert problems == []
     assert sorted(done) == sorted(EXPECTED[state] | EVERY_STATE)
+    assert differ == []
 
 
 # The annual review of a Centre of Excellence or Flagship school, from the issue: the school's
@@ -340,9 +354,11 @@ def test_every_step_of_a_review_by_every_person_is_as_the_table_says(world, kind
     cycle = advance(world, state, kind)
     with scope(authority=world.authority):
         done, problems = walk(world, cycle)
+        differ = differ_from_the_steps(world, cycle)
     assert problems == []
     flagship = FLAGSHIP_EXPECTED.get(state, set()) if kind == Kind.FLAGSHIP else set()
     assert sorted(done) == sorted(REVIEW_EXPECTED[state] | flagship)
+    assert differ == []
 
 
 def test_a_step_of_another_kind_is_refused(world):
