@@ -9,7 +9,7 @@ from django.db import transaction
 from django_scopes import scope
 
 from accounts.models import User
-from assessments import domain
+from assessments import domain, workflow
 from assessments.models import Cycle, Rating, Target
 from assessments.workflow import NEXT_STATES, STEPS, TransitionError, allowed
 from audit.models import AuditEntry
@@ -20,6 +20,8 @@ from portfolios import domain as portfolios
 from reviews import domain as reviews
 
 from .assessment_helpers import complete_answer_data, review_all
+from .conftest import start_cycle_for
+from .factories import ConflictFactory
 from .journey import REVIEW_ORDER, TOMORROW, advance, make_review, update_data, write_ratification
 
 State = Cycle.State
@@ -380,3 +382,52 @@ def test_a_step_of_another_kind_is_refused(world):
         assert cycle.answers.count() == 0
         assert cycle.evidence.count() == 0
         assert cycle.updates.count() == 0
+
+
+def _facts(cycle):
+    return (
+        workflow.moderator_ids(cycle),
+        workflow.voter_ids(cycle),
+        workflow._given_to(cycle),
+        workflow.conflicts(cycle),
+    )
+
+
+def test_the_facts_of_a_list_read_at_once_are_each_cycle_s_own(world):
+    """`read_facts`, for a list of cycles in one query, finds for each what its facts read alone
+    find: the visit's moderators, the panel's voters, the contributors given elements, and the
+    conflicts (the mentor, and each conflict declared with the cycle's school)."""
+    cycle = advance(world, State.WITH_PANEL)
+    other = start_cycle_for(world.authority, world.other_school, world.others["other_mentor"])
+    people = world.people
+    ConflictFactory(
+        authority=world.authority,
+        person=people["panel2"],
+        school=world.other_school,
+        reason="Parent",
+    )
+    with scope(authority=world.authority):
+        listed = list(Cycle.objects.filter(pk__in=[cycle.pk, other.pk]))
+        workflow.read_facts(listed)
+        at_once = {c.pk: _facts(c) for c in listed}
+        alone = {pk: _facts(Cycle.objects.get(pk=pk)) for pk in at_once}
+    ids = lambda *keys: frozenset(people[key].pk for key in keys)  # noqa: E731
+    assert at_once == alone
+    assert at_once[cycle.pk] == (
+        ids("moderator", "moderator2"),
+        ids("panel2", "panel3", "panel4"),
+        ids("school_contributor"),
+        {
+            people["mentor"].pk: "the school's mentor",
+            world.others["conflicted_panel_member"].pk: "declared: Governor of the school",
+        },
+    )
+    assert at_once[other.pk] == (
+        frozenset(),
+        frozenset(),
+        frozenset(),
+        {
+            world.others["other_mentor"].pk: "the school's mentor",
+            people["panel2"].pk: "declared: Parent",
+        },
+    )
