@@ -14,7 +14,7 @@ from functools import cache
 
 import rules
 from django.core.exceptions import PermissionDenied
-from django.db import connection, connections
+from django.db import connections
 from django.db.models import Q
 
 from accounts.models import Membership, Role, User
@@ -82,13 +82,12 @@ def voter_ids(cycle) -> frozenset:
 
 
 @cache
-def _facts_sql() -> str:
-    """The query of `read_facts`, with "{cycles}" and "{schools}" for their placeholders: each fact
-    read from its own table by the cycles' ids (conflicts by their schools'). Written as SQL, built
-    from the models' own names: the ORM took several milliseconds to build and compile the same
-    union on every call, where PostgreSQL takes one or two to answer it. Row-level security sees
-    it as it sees any statement (authorities/rls.py), and every row is of a cycle already read."""
-    quote = connection.ops.quote_name
+def _facts_sql(using: str) -> str:
+    """The statement of `read_facts`, with "{cycles}" and "{schools}" for its placeholders: each
+    fact read from its own table by the cycles' ids (the conflicts by their schools' ids), built
+    from the models' own names. The ORM took several milliseconds to build and compile the same
+    union on every call, where PostgreSQL takes one or two to answer it."""
+    quote = connections[using].ops.quote_name
     visit = Cycle.visit.related.related_model
     vote = Cycle.panel_vote.related.related_model
     conflict = School.conflicts.field.model
@@ -100,17 +99,17 @@ def _facts_sql() -> str:
     ballot = vote.ballots.field.model
     return " UNION ALL ".join(
         [
-            f"SELECT v.{name(visit, 'cycle')}, 'moderator', m.{name(moderators, 'user')}, '' "
+            f"SELECT v.{name(visit, 'cycle')}, '_moderator_ids', m.{name(moderators, 'user')}, '' "
             f"FROM {name(moderators)} m JOIN {name(visit)} v "
             f"ON v.{name(visit, 'id')} = m.{name(moderators, 'visit')} "
             f"WHERE v.{name(visit, 'cycle')} IN ({{cycles}})",
-            f"SELECT p.{name(vote, 'cycle')}, 'voter', b.{name(ballot, 'member')}, '' "
+            f"SELECT p.{name(vote, 'cycle')}, '_voter_ids', b.{name(ballot, 'member')}, '' "
             f"FROM {name(ballot)} b JOIN {name(vote)} p "
             f"ON p.{name(vote, 'id')} = b.{name(ballot, 'vote')} "
             f"WHERE p.{name(vote, 'cycle')} IN ({{cycles}})",
-            f"SELECT {name(Assignment, 'cycle')}, 'given', {name(Assignment, 'person')}, '' "
+            f"SELECT {name(Assignment, 'cycle')}, '_given_to', {name(Assignment, 'person')}, '' "
             f"FROM {name(Assignment)} WHERE {name(Assignment, 'cycle')} IN ({{cycles}})",
-            f"SELECT {name(conflict, 'school')}, 'conflict', {name(conflict, 'person')}, "
+            f"SELECT {name(conflict, 'school')}, '_conflicts', {name(conflict, 'person')}, "
             f"{name(conflict, 'reason')} FROM {name(conflict)} "
             f"WHERE {name(conflict, 'school')} IN ({{schools}})",
         ]
@@ -119,32 +118,35 @@ def _facts_sql() -> str:
 
 def read_facts(cycles) -> None:
     """The facts above for a whole list of cycles, in one query: a prefetch would read each kind
-    of related row apart, and build a related queryset for every cycle."""
+    of related row apart, and build a related queryset for every cycle.
+
+    The statement is SQL, which django-scopes does not see: it reads only the rows of these cycles
+    and of their schools, which were read in the scope, and row-level security holds it to the
+    scope as it does every statement (authorities/rls.py)."""
     by_pk = {cycle.pk: cycle for cycle in cycles}
     if not by_pk:
         return
+    Cycle.objects.all()  # outside a scope, django-scopes raises here, as on the ORM's queries
     of_school = {}
     for cycle in by_pk.values():
         of_school.setdefault(cycle.school_id, []).append(cycle.pk)
-    facts = {pk: {"moderator": set(), "voter": set(), "given": set()} for pk in by_pk}
+    facts = {pk: {"_moderator_ids": set(), "_voter_ids": set(), "_given_to": set()} for pk in by_pk}
     reasons = {pk: {cycle.mentor_id: "the school's mentor"} for pk, cycle in by_pk.items()}
-    sql = _facts_sql().format(
+    using = Cycle.objects.db
+    sql = _facts_sql(using).format(
         cycles=", ".join(["%s"] * len(by_pk)), schools=", ".join(["%s"] * len(of_school))
     )
-    with connections[Cycle.objects.db].cursor() as cursor:
+    with connections[using].cursor() as cursor:
         cursor.execute(sql, [*by_pk] * 3 + [*of_school])
         for key, fact, person, reason in cursor.fetchall():
-            if fact == "conflict":
+            if fact == "_conflicts":
                 for pk in of_school[key]:
                     reasons[pk].setdefault(person, f"declared: {reason}")
             else:
                 facts[key][fact].add(person)
     for pk, cycle in by_pk.items():
         cycle.__dict__.update(
-            _moderator_ids=frozenset(facts[pk]["moderator"]),
-            _voter_ids=frozenset(facts[pk]["voter"]),
-            _given_to=frozenset(facts[pk]["given"]),
-            _conflicts=reasons[pk],
+            {fact: frozenset(ids) for fact, ids in facts[pk].items()}, _conflicts=reasons[pk]
         )
 
 

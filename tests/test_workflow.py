@@ -396,38 +396,46 @@ def _facts(cycle):
 def test_the_facts_of_a_list_read_at_once_are_each_cycle_s_own(world):
     """`read_facts`, for a list of cycles in one query, finds for each what its facts read alone
     find: the visit's moderators, the panel's voters, the contributors given elements, and the
-    conflicts (the mentor, and each conflict declared with the cycle's school)."""
+    conflicts (the mentor first, then each conflict declared with the cycle's school, which is
+    every listed cycle of that school's)."""
     cycle = advance(world, State.WITH_PANEL)
-    other = start_cycle_for(world.authority, world.other_school, world.others["other_mentor"])
-    people = world.people
-    ConflictFactory(
-        authority=world.authority,
-        person=people["panel2"],
-        school=world.other_school,
-        reason="Parent",
-    )
+    people, others = world.people, world.others
+    other = start_cycle_for(world.authority, world.other_school, others["other_mentor"])
+    for person, reason in [(people["panel2"], "Parent"), (others["other_mentor"], "Governor")]:
+        ConflictFactory(
+            authority=world.authority, person=person, school=world.other_school, reason=reason
+        )
     with scope(authority=world.authority):
-        listed = list(Cycle.objects.filter(pk__in=[cycle.pk, other.pk]))
+        # An earlier cycle of the same school, with another mentor.
+        earlier = Cycle.objects.create(
+            authority=world.authority,
+            school=world.school,
+            framework=cycle.framework,
+            mentor=others["other_mentor"],
+            state=State.DECIDED,
+        )
+        listed = list(Cycle.objects.filter(pk__in=[cycle.pk, other.pk, earlier.pk]))
         workflow.read_facts(listed)
         at_once = {c.pk: _facts(c) for c in listed}
         alone = {pk: _facts(Cycle.objects.get(pk=pk)) for pk in at_once}
     ids = lambda *keys: frozenset(people[key].pk for key in keys)  # noqa: E731
+    governor = {others["conflicted_panel_member"].pk: "declared: Governor of the school"}
     assert at_once == alone
     assert at_once[cycle.pk] == (
         ids("moderator", "moderator2"),
         ids("panel2", "panel3", "panel4"),
         ids("school_contributor"),
-        {
-            people["mentor"].pk: "the school's mentor",
-            world.others["conflicted_panel_member"].pk: "declared: Governor of the school",
-        },
+        {people["mentor"].pk: "the school's mentor", **governor},
+    )
+    assert at_once[earlier.pk] == (
+        frozenset(),
+        frozenset(),
+        frozenset(),
+        {others["other_mentor"].pk: "the school's mentor", **governor},
     )
     assert at_once[other.pk] == (
         frozenset(),
         frozenset(),
         frozenset(),
-        {
-            world.others["other_mentor"].pk: "the school's mentor",
-            people["panel2"].pk: "declared: Parent",
-        },
+        {others["other_mentor"].pk: "the school's mentor", people["panel2"].pk: "declared: Parent"},
     )
