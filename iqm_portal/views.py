@@ -17,7 +17,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from accounts import security_log
-from accounts.models import Membership
 from accounts.roles import is_authority_admin
 from api import problems
 from assessments.work import cases, my_cases, my_work
@@ -25,7 +24,7 @@ from authorities.access import authority_view
 from authorities.domain import authorities_of
 from authorities.forms import AuthorityForm
 from authorities.models import Authority
-from schools.models import Area, School
+from overview import domain as overview
 
 from . import health, platform
 
@@ -119,11 +118,7 @@ def dashboard(request, authority_slug):
         "cases_page": page,
     }
     if is_authority_admin.test(request.user, request.authority):
-        context["counts"] = {
-            "areas": Area.objects.count(),
-            "schools": School.objects.count(),
-            "people": Membership.objects.values("user").distinct().count(),
-        }
+        context["counts"] = overview.counts(authority)
     return render(request, "authorities/dashboard.html", context)
 
 

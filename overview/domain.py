@@ -39,7 +39,7 @@ from authorities.spreadsheets import text_cell
 from awards.domain import awards_in_force, highest_first, years_after
 from awards.models import Award, Tier
 from moderation.models import Decision, Visit
-from schools.models import School
+from schools.models import Area, School
 
 from . import charts
 
@@ -415,6 +415,22 @@ def kept(authority, today, render) -> str:
     # (The slug too: the page's links carry it, and a rename saves no source.)
     return stamps.kept(
         _stamp(authority.pk), f"{today.isoformat()}:{authority.slug}", render, KEPT_SECONDS
+    )
+
+
+def counts(authority) -> dict:
+    """The authority's areas, schools and people (anyone with a role), for its admin's dashboard:
+    kept, as the figures are, until one of SOURCES changes (each a count over the whole authority,
+    which grows with it)."""
+    return stamps.kept(
+        _stamp(authority.pk),
+        "counts",
+        lambda: {
+            "areas": Area.objects.count(),
+            "schools": School.objects.count(),
+            "people": Membership.objects.values("user").distinct().count(),
+        },
+        KEPT_SECONDS,
     )
 
 

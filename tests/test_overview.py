@@ -6,9 +6,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django_scopes import scope, scopes_disabled
 
+from accounts.models import Role
 from assessments.models import Cycle, FrameworkVersion, MentorReview, Rating
 from assessments.ratings import authority_ratings, shown_averages
 from authorities import stamps
@@ -16,7 +19,7 @@ from awards.models import Award, Tier
 from moderation.models import Decision, Outcome, Visit
 from overview import domain
 
-from .factories import AreaFactory, SchoolFactory
+from .factories import AreaFactory, MembershipFactory, SchoolFactory
 
 LONDON = ZoneInfo("Europe/London")
 TODAY = date(2026, 3, 1)
@@ -590,3 +593,44 @@ def test_the_overview_and_a_cycles_chart_are_drawn_without_the_cache(
     assert cycle_page.status_code == 200
     assert "Could not read overview:" in caplog.text
     assert "Could not read ratings:" in caplog.text
+
+
+# The admin's dashboard: the authority's areas, schools and people, kept as the figures are
+
+
+def _counted(queries) -> list[str]:
+    """The dashboard's counts among the request's queries."""
+    return [
+        q["sql"]
+        for q in queries
+        if 'COUNT(*) AS "__count" FROM "schools_' in q["sql"]
+        or 'SELECT DISTINCT "accounts_membership"."user_id"' in q["sql"]
+    ]
+
+
+def test_the_dashboards_counts_are_kept_until_an_area_a_school_or_a_role_changes(
+    admin_client, world
+):
+    url = reverse("dashboard", args=["bathnes"])
+    with CaptureQueriesContext(connection) as drawn:
+        assert admin_client.get(url).context["counts"] == {"areas": 1, "schools": 2, "people": 16}
+    assert len(_counted(drawn)) == 3
+    with CaptureQueriesContext(connection) as kept:
+        assert admin_client.get(url).context["counts"] == {"areas": 1, "schools": 2, "people": 16}
+    assert _counted(kept) == []
+
+    SchoolFactory(authority=world.outsider_authority, area=world.outsider_area)
+    MembershipFactory(authority=world.outsider_authority, role=Role.MENTOR)
+    with CaptureQueriesContext(connection) as kept:
+        assert admin_client.get(url).context["counts"] == {"areas": 1, "schools": 2, "people": 16}
+    assert _counted(kept) == []
+
+    area = AreaFactory(authority=world.authority)
+    assert admin_client.get(url).context["counts"] == {"areas": 2, "schools": 2, "people": 16}
+    SchoolFactory(authority=world.authority, area=area)
+    assert admin_client.get(url).context["counts"] == {"areas": 2, "schools": 3, "people": 16}
+    role = MembershipFactory(authority=world.authority, role=Role.MENTOR)
+    assert admin_client.get(url).context["counts"] == {"areas": 2, "schools": 3, "people": 17}
+    with scopes_disabled():
+        role.delete()
+    assert admin_client.get(url).context["counts"] == {"areas": 2, "schools": 3, "people": 16}
