@@ -7,7 +7,7 @@ download serves it."""
 
 from functools import cached_property
 
-from django.db.models import Count, F, Prefetch
+from django.db.models import Count, F
 from django.urls import reverse
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
@@ -70,7 +70,7 @@ class _FrameworkLinks(serializers.Serializer):
 
 
 class LinkedIds(serializers.ListField):
-    """The ids of the rows the view read into a list (a prefetch's `to_attr`)."""
+    """The ids the view read into a list (`portfolios.domain.read_links`)."""
 
     child = serializers.IntegerField()
 
@@ -78,7 +78,7 @@ class LinkedIds(serializers.ListField):
         super().__init__(read_only=True, **kwargs)
 
     def to_representation(self, data):
-        return [row.pk for row in data]
+        return data
 
 
 class EvidenceItemSerializer(ModelSerializer):
@@ -378,13 +378,6 @@ class EvidenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CycleNes
         return (
             EvidenceItem.objects.filter(cycle=self.cycle)
             .select_related("file", "added_by")
-            # Into lists: a prefetch into each item's manager builds a queryset per item.
-            .prefetch_related(
-                Prefetch("elements", Element.objects.only("pk"), to_attr="linked_elements"),
-                Prefetch(
-                    "descriptors", Descriptor.objects.only("pk"), to_attr="linked_descriptors"
-                ),
-            )
             .annotate(comment_count=Count("comments", distinct=True), added_at=F("created_at"))
             .order_by("title", "pk")
         )
@@ -395,8 +388,19 @@ class EvidenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CycleNes
             context["cycle"] = self.cycle
         return context
 
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        domain.read_links(page)
+        return page
+
+    def get_object(self):
+        item = super().get_object()
+        domain.read_links([item])
+        return item
+
     def _read(self, item, status_code=200):
         item = self.visible().get(pk=item.pk)
+        domain.read_links([item])
         return Response(self.get_serializer(item).data, status=status_code)
 
     def _links(self, data):

@@ -5,7 +5,7 @@ import logging
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, OuterRef, Subquery, Sum, Value
+from django.db.models import Count, F, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -155,6 +155,32 @@ def with_element_numbers(items) -> None:
         numbers[item_pk].append(number)
     for item in items:
         item.element_numbers = numbers[item.pk]
+
+
+def read_links(items) -> None:
+    """Each item's `linked_elements` and `linked_descriptors`: the ids of the elements and the
+    descriptors it is evidence for, in the framework's order, read for a list of items in one query
+    of the links alone. (A prefetch made a model of each element and descriptor, and the planner
+    joined from the elements, reading every link of the authority's items to them.)"""
+    by_pk = {item.pk: item for item in items}
+    for item in by_pk.values():
+        item.linked_elements, item.linked_descriptors = [], []
+    if not by_pk:
+        return
+    elements = EvidenceItem.elements.through.objects.filter(evidenceitem__in=by_pk).annotate(
+        attribute=Value("linked_elements"), first=F("element__number"), then=Value(0)
+    )
+    descriptors = EvidenceItem.descriptors.through.objects.filter(evidenceitem__in=by_pk).annotate(
+        attribute=Value("linked_descriptors"),
+        first=F("descriptor__element__number"),
+        then=F("descriptor__number"),
+    )
+    links = elements.values_list("evidenceitem", "attribute", "element", "first", "then").union(
+        descriptors.values_list("evidenceitem", "attribute", "descriptor", "first", "then"),
+        all=True,
+    )
+    for item_pk, attribute, linked, *_ in links.order_by("first", "then"):
+        getattr(by_pk[item_pk], attribute).append(linked)
 
 
 def _links_snapshot(item):

@@ -35,7 +35,7 @@ EXPECTED_QUERIES = {
     "api:cycle-mentor-review-list": 9,
     "api:assignment-list": 5,
     "api:target-list": 6,
-    "api:evidence-list": 8,
+    "api:evidence-list": 7,
     "api:evidence-comment-list": 6,
     "api:annual-update-list": 6,
     "api:visit-note-list": 7,
