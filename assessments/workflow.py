@@ -9,6 +9,7 @@ them through the cycle's reverse relations (`cycle.visit`, `cycle.report`, `cycl
 `school.conflicts`) rather than importing those apps.
 """
 
+import itertools
 from dataclasses import dataclass
 from functools import cache
 
@@ -817,27 +818,50 @@ def told_of(cycle, name, *also) -> list[User]:
     return people_told(cycle, STEPS[name].tell + also)
 
 
+# The steps that ask someone to act ("my work"), and the states they ask in.
+ASKING = tuple(step for step in STEPS.values() if step.task)
+ASKING_STATES = frozenset().union(*(step.sources for step in ASKING))
+
+
+def asked_without_part(user, authority) -> frozenset:
+    """The states in which a step may ask the person about a cycle they have no part in (not its
+    school's staff, mentor or moderator): each asking step tried on a stand-in cycle of the
+    authority in each of its kinds and states, with none of those parts and no conflict or vote
+    (tests/test_moderation.py holds every step's test on real cycles to it)."""
+    stand_in = Cycle(authority_id=authority.pk, school_id=0)  # 0: no school's id
+    stand_in.__dict__.update(
+        _moderator_ids=frozenset(), _voter_ids=frozenset(), _given_to=frozenset(), _conflicts={}
+    )
+    found = set()
+    for step in ASKING:
+        for kind, state in itertools.product(step.kinds, step.sources - found):
+            stand_in.kind, stand_in.state = kind, state
+            if step.who(user, stand_in):
+                found.add(state)
+    return frozenset(found)
+
+
 def tasks(user, authority) -> list[tuple[Cycle, Step]]:
     """ "My work": each cycle the person may see with the first step that asks for them."""
     if not memberships(user, authority.pk):
         return []
-    asking = [s for s in STEPS.values() if s.task]
-    states = set().union(*(s.sources for s in asking))
-    # Before the panel and planning stages only someone with a part in the cycle is asked (its
-    # school's staff, mentor or moderators): the admin's and the panel's steps come after
-    # (tests/test_moderation.py holds every step to this). The cycles a panel member may see are
-    # already only theirs and some at these stages; the admin may see every cycle, so the cycles
-    # before these stages that are not theirs are not read.
+    # The admin may see every cycle, but most wait for someone else: of the cycles they have no
+    # part in, only those in a state where a step may ask them are read. (The cycles a panel
+    # member may see are already only theirs and some at the panel's stages.)
     asked = visible_cycles(user, authority)
     if is_authority_admin(user, authority):
-        asked = asked.filter(has_part_in(user, authority) | Q(state__in=AUTHORITY_STAGES))
+        asked = asked.filter(
+            has_part_in(user, authority) | Q(state__in=asked_without_part(user, authority))
+        )
     cycles = list(
-        asked.filter(state__in=states).select_related("school").order_by("school__name", "pk")
+        asked.filter(state__in=ASKING_STATES)
+        .select_related("school")
+        .order_by("school__name", "pk")
     )
     read_facts(cycles)
     found = []
     for cycle in cycles:
-        step = next((s for s in asking if s.test(user, cycle)), None)
+        step = next((s for s in ASKING if s.test(user, cycle)), None)
         if step:
             found.append((cycle, step))
     return found

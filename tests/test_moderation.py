@@ -581,36 +581,42 @@ def test_the_queue_pages_each_list_oldest_first(client, world):
     assert 'href="?waiting=2&amp;under_way=1#under-way"' in html
 
 
-def test_before_the_panel_and_planning_stages_only_a_part_in_the_cycle_asks(world):
-    """ "My work" reads, for the admin and the panel, only the cycles at the panel and planning
-    stages (beside those they have a part in): no step that asks anything may ask them earlier."""
+def test_a_step_asks_about_a_cycle_without_a_part_in_it_only_in_the_states_found_for_it(world):
+    """ "My work" reads the admin's cycles that they have no part in only in the states
+    `asked_without_part` finds from a stand-in cycle: on real cycles of every kind and state a step
+    asks in (none of them anyone's of the world's but their new mentor's), each person is asked in
+    exactly those states."""
     from assessments import workflow
 
-    asking = [s for s in workflow.STEPS.values() if s.task]
-    early = [
-        (state, kind)
-        for step in asking
-        for state in step.sources - workflow.AUTHORITY_STAGES
-        for kind in step.kinds
-    ]
-    assert early
+    mentor = UserFactory()
+    MembershipFactory(authority=world.authority, user=mentor, role=Role.MENTOR)
+    asked_in = sorted(
+        {(state, kind) for step in workflow.ASKING for state in step.sources for kind in step.kinds}
+    )
     with scope(authority=world.authority):
         cycles = [
             Cycle.objects.create(
                 authority=world.authority,
                 school=SchoolFactory(authority=world.authority, area=world.area),
                 framework=world.cycle.framework,
-                mentor=world.people["mentor"],
+                mentor=mentor,
                 state=state,
                 kind=kind,
             )
-            for state, kind in sorted(set(early))
+            for state, kind in asked_in
         ]
-        for role in ("authority_admin", "panel_chair", "panel_member"):
-            person = world.people[role]
-            assert [
-                (c.state, c.kind, s.name) for c in cycles for s in asking if s.test(person, c)
-            ] == []
+        found = {}
+        for key, person in [*world.people.items(), *world.others.items()]:
+            asked = {c.state for c in cycles if any(s.test(person, c) for s in workflow.ASKING)}
+            assert asked == workflow.asked_without_part(person, world.authority), key
+            found[key] = asked
+    assert found["authority_admin"] == {
+        State.PORTFOLIO_SUBMITTED,
+        State.READY_FOR_VISIT,
+        State.UPDATE_SUBMITTED,
+    }
+    assert found["panel_member"] == {State.WITH_PANEL}
+    assert found["school_coordinator"] == found["mentor"] == found["moderator"] == set()
 
 
 def test_the_desk_check_queue_is_the_step_as_a_query(world):
