@@ -295,15 +295,20 @@ def cycles_with_part(user, authority):
     return Cycle.objects.filter(has_part_in(user, authority))
 
 
-def visible_cycles(user, authority):
-    """The cycles of the active authority that the person may see: `may_view_cycle` as a query."""
+def visible_cycles(user, authority, *, others_in=None):
+    """The cycles of the active authority that the person may see: `may_view_cycle` as a query.
+    With `others_in`, of the cycles they have no part in only those in these states."""
     if not user.is_authenticated:
         return Cycle.objects.none()
     if is_authority_admin(user, authority):
-        return Cycle.objects.all()
+        if others_in is None:
+            return Cycle.objects.all()
+        return Cycle.objects.filter(has_part_in(user, authority) | Q(state__in=others_in))
     seen = has_part_in(user, authority)
     if is_on_panel(user, authority):
         states = PANEL_STATES | (PLANNING_STATES if is_panel_chair(user, authority) else set())
+        if others_in is not None:
+            states &= others_in
         seen |= (
             Q(state__in=states)
             & ~Q(mentor=user.pk)
@@ -845,14 +850,9 @@ def tasks(user, authority) -> list[tuple[Cycle, Step]]:
     """ "My work": each cycle the person may see with the first step that asks for them."""
     if not memberships(user, authority.pk):
         return []
-    # The admin may see every cycle, but most wait for someone else: of the cycles they have no
-    # part in, only those in a state where a step may ask them are read. (The cycles a panel
-    # member may see are already only theirs and some at the panel's stages.)
-    asked = visible_cycles(user, authority)
-    if is_authority_admin(user, authority):
-        asked = asked.filter(
-            has_part_in(user, authority) | Q(state__in=asked_without_part(user, authority))
-        )
+    # The admin and the panel may see cycles they have no part in, most of which wait for someone
+    # else: of those, only the ones in a state where a step may ask them are read.
+    asked = visible_cycles(user, authority, others_in=asked_without_part(user, authority))
     cycles = list(
         asked.filter(state__in=ASKING_STATES)
         .select_related("school")

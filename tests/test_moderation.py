@@ -585,7 +585,7 @@ def test_a_step_asks_about_a_cycle_without_a_part_in_it_only_in_the_states_found
     """ "My work" reads the admin's cycles that they have no part in only in the states
     `asked_without_part` finds from a stand-in cycle: on real cycles of every kind and state a step
     asks in (none of them anyone's of the world's but their new mentor's), each person is asked in
-    exactly those states."""
+    exactly those states, and "my work" lists every one of them that asks them."""
     from assessments import workflow
 
     mentor = UserFactory()
@@ -607,8 +607,11 @@ def test_a_step_asks_about_a_cycle_without_a_part_in_it_only_in_the_states_found
         ]
         found = {}
         for key, person in [*world.people.items(), *world.others.items()]:
-            asked = {c.state for c in cycles if any(s.test(person, c) for s in workflow.ASKING)}
+            tested = [c for c in cycles if any(s.test(person, c) for s in workflow.ASKING)]
+            asked = {c.state for c in tested}
             assert asked == workflow.asked_without_part(person, world.authority), key
+            tasks = [c for c, _ in workflow.tasks(person, world.authority) if c in cycles]
+            assert sorted(tasks, key=lambda c: c.pk) == tested, key
             found[key] = asked
     assert found["authority_admin"] == {
         State.PORTFOLIO_SUBMITTED,
