@@ -50,7 +50,7 @@ from schools.models import School
 from .base import AUTHORITY, AuthorityViewSet
 from .filtering import FilterSet
 from .problems import StaleVersion
-from .serializers import ModelSerializer
+from .serializers import DateTimeField, ModelSerializer
 
 # Awards
 
@@ -155,22 +155,29 @@ class AwardViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, AuthorityVi
 # Clusters
 
 
-class PartnerSerializer(ModelSerializer):
-    school = serializers.SerializerMethodField(
+class PartnerRows(serializers.ListSerializer):
+    """The rows of `clusters.domain.read_partners`, written as they are but for their dates."""
+
+    def to_representation(self, rows):
+        added_at = self.child.fields["added_at"]
+        return [{**row, "added_at": added_at.to_representation(row["added_at"])} for row in rows]
+
+
+class PartnerSerializer(serializers.Serializer):
+    """A partner school of the cluster."""
+
+    id = serializers.IntegerField(read_only=True)
+    school = serializers.IntegerField(
+        read_only=True,
+        allow_null=True,
         help_text="The school's id when it is one of this authority's; null for a school outside "
-        "the portal or of another authority (shown by its name only)."
+        "the portal or of another authority (shown by its name only).",
     )
-    name = serializers.CharField(source="display_name", help_text="The partner school's name.")
+    name = serializers.CharField(read_only=True, help_text="The partner school's name.")
+    added_at = DateTimeField(read_only=True, help_text="When it joined the cluster.")
 
     class Meta:
-        model = Partner
-        fields = ["id", "school", "name", "added_at"]
-        extra_kwargs = {"added_at": {"help_text": "When it joined the cluster."}}
-
-    def get_school(self, partner) -> int | None:
-        # clusters.domain.name_of_partner stores a name only for a school outside the portal or of
-        # another authority, whose data this authority may not read.
-        return None if partner.name else partner.school_id
+        list_serializer_class = PartnerRows
 
 
 class ActivitySerializer(ModelSerializer):
@@ -332,20 +339,22 @@ class ClusterViewSet(
         return ClusterSerializer if self.action == "list" else ClusterDetailSerializer
 
     def visible(self):
-        # Of a partner's school, only its name is shown: the whole school, made for every partner
-        # of every cluster on the page, was a third of the list's time.
-        partners = (
-            Partner.objects.filter(removed_at=None)
-            .select_related("school")
-            .only(*(f.name for f in Partner._meta.concrete_fields), "school__name")
-        )
-        found = self._seen().prefetch_related(
-            Prefetch("partners", queryset=partners, to_attr="current_partners")
-        )
+        found = self._seen()
         if self.action != "list":  # one cluster, read with its activities
             activities = Activity.objects.prefetch_related(clusters.attendance())
             found = found.prefetch_related(Prefetch("activities", queryset=activities))
         return found.order_by("name", "pk")
+
+    # The partners of the clusters written out, read as rows (`read_partners`).
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        clusters.read_partners(page)
+        return page
+
+    def get_object(self):
+        cluster = super().get_object()
+        clusters.read_partners([cluster])
+        return cluster
 
     def _seen(self):
         """The clusters the caller may see. The admin manages every cluster of the authority
@@ -365,6 +374,7 @@ class ClusterViewSet(
     def _detail(self, cluster_pk, created=False):
         """The cluster as it is now, with its activities."""
         cluster = self.get_queryset().get(pk=cluster_pk)
+        clusters.read_partners([cluster])
         return Response(
             ClusterDetailSerializer(cluster, context=self.get_serializer_context()).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,

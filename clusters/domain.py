@@ -22,6 +22,30 @@ def attendance() -> Prefetch:
     return Prefetch("attended_by", queryset=Partner.objects.select_related("school"))
 
 
+def read_partners(clusters) -> None:
+    """Each cluster's `current_partners`, for the API: its partner schools today as rows (id,
+    school, name, added_at), read for a list of clusters in one query of values, not as a partner
+    and a school made for each. A school's id is given only for a school of this authority: a
+    partner has a name of its own only when its school is outside the portal or of another
+    authority (`name_of_partner`), whose data this authority may not read; else its name is its
+    school's (as `Partner.display_name`)."""
+    by_pk = {cluster.pk: cluster for cluster in clusters}
+    for cluster in by_pk.values():
+        cluster.current_partners = []
+    partners = Partner.objects.filter(cluster__in=by_pk, removed_at=None).values_list(
+        "cluster", "pk", "school", "name", "school__name", "added_at"
+    )
+    for cluster, pk, school, name, school_name, added_at in partners:
+        by_pk[cluster].current_partners.append(
+            {
+                "id": pk,
+                "school": None if name else school,
+                "name": name or school_name,
+                "added_at": added_at,
+            }
+        )
+
+
 def partners_of(lead_school):
     """`partner_count` as an annotation: of the school `lead_school` names (a school's "pk", a
     cycle's "school")."""

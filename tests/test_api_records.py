@@ -6,6 +6,7 @@ from datetime import date, timedelta
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django_scopes import scope, scopes_disabled
 
 from awards.models import Award, Tier
@@ -174,7 +175,10 @@ def test_a_cluster_shows_its_partners_another_authoritys_by_name_only(world, clu
         (outside.pk, None, "Longfields Primary"),
     ]
     assert "activities" not in listed
+    assert parse_datetime(listed["partners"][0].pop("added_at")) == own.added_at
+    assert set(listed["partners"][0]) == {"id", "school", "name"}
     detail = client.get(url("cluster-detail", pk=cluster.pk)).json()
+    detail["partners"][0].pop("added_at")
     assert detail["partners"] == listed["partners"]
     assert detail["lead_school"] == world.school.pk
     assert [
