@@ -20,7 +20,8 @@ AUTHORITY = OpenApiParameter(
 
 @extend_schema(parameters=[AUTHORITY])
 class AuthorityViewSet(viewsets.GenericViewSet):
-    """Subclasses name their `model` and return what the caller may see from `visible()`."""
+    """Subclasses name their `model` and return what the caller may see from `visible()`; what
+    the objects written out show beyond their rows, `read_shown` reads for a page at once."""
 
     model = None
     lookup_value_converter = "int"
@@ -32,6 +33,21 @@ class AuthorityViewSet(viewsets.GenericViewSet):
 
     def visible(self):
         raise NotImplementedError
+
+    def read_shown(self, objects) -> None:
+        """E.g. `portfolios.domain.read_links`: given a list's page, or the object retrieved."""
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        if page is not None:
+            self.read_shown(page)
+        return page
+
+    def get_object(self):
+        found = super().get_object()
+        if self.action == "retrieve":  # another action reads what it writes (a step, under a lock)
+            self.read_shown([found])
+        return found
 
     @property
     def authority(self):

@@ -453,16 +453,8 @@ class CycleViewSet(
             )
         return cycles
 
-    def paginate_queryset(self, queryset):
-        page = super().paginate_queryset(queryset)
-        workflow.read_facts(page)
-        return page
-
-    def get_object(self):
-        cycle = super().get_object()
-        if self.action == "retrieve":  # a step reads its cycle afresh, under a lock
-            workflow.read_facts([cycle])
-        return cycle
+    def read_shown(self, cycles):
+        workflow.read_facts(cycles)
 
     def _now(self, cycle):
         """The cycle as it is now, as its detail shows it."""

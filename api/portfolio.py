@@ -388,15 +388,8 @@ class EvidenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CycleNes
             context["cycle"] = self.cycle
         return context
 
-    def paginate_queryset(self, queryset):
-        page = super().paginate_queryset(queryset)
-        domain.read_links(page)
-        return page
-
-    def get_object(self):
-        item = super().get_object()
-        domain.read_links([item])
-        return item
+    def read_shown(self, items):
+        domain.read_links(items)
 
     def _read(self, item, status_code=200):
         item = self.visible().get(pk=item.pk)

@@ -345,16 +345,8 @@ class ClusterViewSet(
             found = found.prefetch_related(Prefetch("activities", queryset=activities))
         return found.order_by("name", "pk")
 
-    # The partners of the clusters written out, read as rows (`read_partners`).
-    def paginate_queryset(self, queryset):
-        page = super().paginate_queryset(queryset)
-        clusters.read_partners(page)
-        return page
-
-    def get_object(self):
-        cluster = super().get_object()
-        clusters.read_partners([cluster])
-        return cluster
+    def read_shown(self, clusters_shown):
+        clusters.read_partners(clusters_shown)
 
     def _seen(self):
         """The clusters the caller may see. The admin manages every cluster of the authority

@@ -117,6 +117,10 @@ def _facts_sql(using: str) -> str:
     )
 
 
+# The people a cycle keeps as facts (`_once`), as `read_facts` reads them (and `_conflicts`).
+PEOPLE_FACTS = ("_moderator_ids", "_voter_ids", "_given_to")
+
+
 def read_facts(cycles) -> None:
     """The facts above for a whole list of cycles, in one query: a prefetch would read each kind
     of related row apart, and build a related queryset for every cycle.
@@ -131,7 +135,7 @@ def read_facts(cycles) -> None:
     of_school = {}
     for cycle in by_pk.values():
         of_school.setdefault(cycle.school_id, []).append(cycle.pk)
-    facts = {pk: {"_moderator_ids": set(), "_voter_ids": set(), "_given_to": set()} for pk in by_pk}
+    facts = {pk: {fact: set() for fact in PEOPLE_FACTS} for pk in by_pk}
     reasons = {pk: {cycle.mentor_id: "the school's mentor"} for pk, cycle in by_pk.items()}
     using = Cycle.objects.db
     sql = _facts_sql(using).format(
@@ -295,20 +299,20 @@ def cycles_with_part(user, authority):
     return Cycle.objects.filter(has_part_in(user, authority))
 
 
-def visible_cycles(user, authority, *, others_in=None):
+def visible_cycles(user, authority, *, states_without_part=None):
     """The cycles of the active authority that the person may see: `may_view_cycle` as a query.
-    With `others_in`, of the cycles they have no part in only those in these states."""
+    With `states_without_part`, of the cycles they have no part in only those in these states."""
     if not user.is_authenticated:
         return Cycle.objects.none()
     if is_authority_admin(user, authority):
-        if others_in is None:
+        if states_without_part is None:
             return Cycle.objects.all()
-        return Cycle.objects.filter(has_part_in(user, authority) | Q(state__in=others_in))
+        return Cycle.objects.filter(has_part_in(user, authority) | Q(state__in=states_without_part))
     seen = has_part_in(user, authority)
     if is_on_panel(user, authority):
         states = PANEL_STATES | (PLANNING_STATES if is_panel_chair(user, authority) else set())
-        if others_in is not None:
-            states &= others_in
+        if states_without_part is not None:
+            states &= states_without_part
         seen |= (
             Q(state__in=states)
             & ~Q(mentor=user.pk)
@@ -831,12 +835,12 @@ ASKING_STATES = frozenset().union(*(step.sources for step in ASKING))
 def asked_without_part(user, authority) -> frozenset:
     """The states in which a step may ask the person about a cycle they have no part in (not its
     school's staff, mentor or moderator): each asking step tried on a stand-in cycle of the
-    authority in each of its kinds and states, with none of those parts and no conflict or vote
-    (tests/test_moderation.py holds every step's test on real cycles to it)."""
+    authority in each of its kinds and states, with none of those parts and no conflict or vote.
+    That holds while the asking steps' predicates read only the person's roles, their part in the
+    cycle and facts that a conflict or a vote can only make false (tests/test_moderation.py holds
+    the steps to these predicates, and "my work" to every step's test on real cycles)."""
     stand_in = Cycle(authority_id=authority.pk, school_id=0)  # 0: no school's id
-    stand_in.__dict__.update(
-        _moderator_ids=frozenset(), _voter_ids=frozenset(), _given_to=frozenset(), _conflicts={}
-    )
+    stand_in.__dict__.update({fact: frozenset() for fact in PEOPLE_FACTS}, _conflicts={})
     found = set()
     for step in ASKING:
         for kind, state in itertools.product(step.kinds, step.sources - found):
@@ -852,7 +856,7 @@ def tasks(user, authority) -> list[tuple[Cycle, Step]]:
         return []
     # The admin and the panel may see cycles they have no part in, most of which wait for someone
     # else: of those, only the ones in a state where a step may ask them are read.
-    asked = visible_cycles(user, authority, others_in=asked_without_part(user, authority))
+    asked = visible_cycles(user, authority, states_without_part=asked_without_part(user, authority))
     cycles = list(
         asked.filter(state__in=ASKING_STATES)
         .select_related("school")

@@ -59,6 +59,7 @@ class Partner(models.Model):
 
     @property
     def display_name(self) -> str:
+        # clusters.domain.read_partners writes the API's partners from values as this does.
         return self.name or self.school.name
 
 

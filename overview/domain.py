@@ -382,10 +382,17 @@ SOURCES = (
     "accounts.Membership",
 )
 KEPT_SECONDS = 10 * 60
+# What the admin's dashboard counts (`counts`), kept under a stamp of its own: a step of a cycle,
+# which renews the figures, leaves these counts as they are.
+COUNTED = ("schools.School", "schools.Area", "schools.SchoolImport", "accounts.Membership")
 
 
 def _stamp(authority_id) -> str:
     return f"overview:{authority_id}"
+
+
+def _counts_stamp(authority_id) -> str:
+    return f"overview-counts:{authority_id}"
 
 
 def _authority_id(instance):
@@ -399,7 +406,11 @@ def _authority_id(instance):
 def source_changed(sender, instance, **kwargs) -> None:
     if isinstance(instance, MentorReview) and instance.cycle.validated_at is None:
         return  # the ratings count validated self-reviews only (an autosave of the mentor's)
-    stamps.renew(_stamp(_authority_id(instance)))
+    authority_id = _authority_id(instance)
+    if instance._meta.label in COUNTED:
+        stamps.renew(_stamp(authority_id), _counts_stamp(authority_id))
+    else:
+        stamps.renew(_stamp(authority_id))
 
 
 def moderators_changed(sender, instance, action, reverse, **kwargs) -> None:
@@ -420,10 +431,10 @@ def kept(authority, today, render) -> str:
 
 def counts(authority) -> dict:
     """The authority's areas, schools and people (anyone with a role), for its admin's dashboard:
-    kept, as the figures are, until one of SOURCES changes (each a count over the whole authority,
-    which grows with it)."""
+    kept until one of COUNTED changes (each a count over the whole authority, which grows with
+    it)."""
     return stamps.kept(
-        _stamp(authority.pk),
+        _counts_stamp(authority.pk),
         "counts",
         lambda: {
             "areas": Area.objects.count(),

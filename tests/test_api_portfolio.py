@@ -158,6 +158,22 @@ def test_the_list_filters_by_element_and_kind_and_orders(coordinator, world):
     )
 
 
+def test_an_items_elements_and_statements_are_written_in_the_frameworks_order(coordinator, world):
+    one, two = elements(world)[:2]
+    item = add_link(world, "Both", linked=[two, one])
+    with scope(authority=world.authority):
+        # Linked last element first, each element's statements last first.
+        last_first = [e.descriptors.order_by("-number")[:2] for e in (two, one)]
+        statements = [d for element in last_first for d in element]
+        item.descriptors.add(*statements)
+        expected = [d.pk for d in sorted(statements, key=lambda d: (d.element.number, d.number))]
+    [row] = coordinator.get(evidence_url(world)).json()["results"]
+    assert (row["elements"], row["descriptors"]) == ([one.pk, two.pk], expected)
+    assert len(expected) == 4
+    detail = coordinator.get(item_url(world, item)).json()
+    assert (detail["elements"], detail["descriptors"]) == ([one.pk, two.pk], expected)
+
+
 def _portfolio(world, count):
     """`count` items: files and links, each linked to two elements with a descriptor and a
     comment."""

@@ -1,3 +1,4 @@
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -582,10 +583,10 @@ def test_the_queue_pages_each_list_oldest_first(client, world):
 
 
 def test_a_step_asks_about_a_cycle_without_a_part_in_it_only_in_the_states_found_for_it(world):
-    """ "My work" reads the admin's cycles that they have no part in only in the states
-    `asked_without_part` finds from a stand-in cycle: on real cycles of every kind and state a step
-    asks in (none of them anyone's of the world's but their new mentor's), each person is asked in
-    exactly those states, and "my work" lists every one of them that asks them."""
+    """ "My work" reads the admin's and the panel's cycles that they have no part in only in the
+    states `asked_without_part` finds from a stand-in cycle: on real cycles of every kind and state
+    a step asks in (none of them anyone's of the world's but their new mentor's), each person is
+    asked in exactly those states, and "my work" lists every one of them that asks them."""
     from assessments import workflow
 
     mentor = UserFactory()
@@ -618,8 +619,38 @@ def test_a_step_asks_about_a_cycle_without_a_part_in_it_only_in_the_states_found
         State.READY_FOR_VISIT,
         State.UPDATE_SUBMITTED,
     }
+    assert found["panel_chair"] == {
+        State.PORTFOLIO_SUBMITTED,
+        State.READY_FOR_VISIT,
+        State.UPDATE_SUBMITTED,
+        State.REPORTED,
+        State.WITH_PANEL,
+        State.RATIFIED,
+    }
     assert found["panel_member"] == {State.WITH_PANEL}
     assert found["school_coordinator"] == found["mentor"] == found["moderator"] == set()
+
+
+# What the asking steps' predicates may read for `asked_without_part`'s stand-in cycle to stand for
+# every cycle the person has no part in: their roles, their part (which the stand-in denies), and
+# facts the stand-in gives as none, which a conflict or a vote can only turn against asking.
+READ_BY_THE_STAND_IN = {
+    "roles": {"is_authority_admin", "is_panel_chair", "is_on_panel"},
+    "parts": {"is_school_lead", "is_given_elements", "is_cycle_mentor", "is_assigned_moderator"},
+    "negated facts": {"is_conflicted", "has_voted"},
+}
+
+
+def test_the_steps_that_ask_read_only_what_the_stand_in_cycle_stands_for():
+    """A step that asks on a record the stand-in does not have (a final report, a validation)
+    would be missed by `asked_without_part`: a new predicate here means checking it first."""
+    from assessments import workflow
+
+    for step in workflow.ASKING:
+        names = re.findall(r"~?\w+", step.who.name)
+        assert {n.lstrip("~") for n in names} <= set().union(*READ_BY_THE_STAND_IN.values())
+        for fact in READ_BY_THE_STAND_IN["negated facts"]:
+            assert fact not in names, (step.name, fact)  # only ever as ~fact
 
 
 def test_the_desk_check_queue_is_the_step_as_a_query(world):
