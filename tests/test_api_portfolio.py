@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
-from assessments.models import Cycle
+from assessments.models import Cycle, Descriptor
 from audit.models import AuditEntry
 from portfolios import domain
 from portfolios.models import EvidenceFile, EvidenceItem, ItemComment
@@ -162,14 +162,19 @@ def test_an_items_elements_and_statements_are_written_in_the_frameworks_order(co
     one, two = elements(world)[:2]
     item = add_link(world, "Both", linked=[two, one])
     with scope(authority=world.authority):
-        # Linked last element first, each element's statements last first.
-        last_first = [e.descriptors.order_by("-number")[:2] for e in (two, one)]
+        # The first element's first two statements swap numbers, so that their ids do not follow
+        # the framework's order; linked last element first, each element's statements last first.
+        first, second = one.descriptors.order_by("number")[:2]
+        Descriptor.objects.filter(pk=first.pk).update(number=99)
+        Descriptor.objects.filter(pk=second.pk).update(number=first.number)
+        Descriptor.objects.filter(pk=first.pk).update(number=second.number)
+        last_first = [e.descriptors.order_by("-number") for e in (two, one)]
         statements = [d for element in last_first for d in element]
         item.descriptors.add(*statements)
         expected = [d.pk for d in sorted(statements, key=lambda d: (d.element.number, d.number))]
+    assert expected[:2] == [second.pk, first.pk]
     [row] = coordinator.get(evidence_url(world)).json()["results"]
     assert (row["elements"], row["descriptors"]) == ([one.pk, two.pk], expected)
-    assert len(expected) == 4
     detail = coordinator.get(item_url(world, item)).json()
     assert (detail["elements"], detail["descriptors"]) == ([one.pk, two.pk], expected)
 
