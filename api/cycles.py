@@ -459,7 +459,7 @@ class CycleViewSet(
     def _now(self, cycle):
         """The cycle as it is now, as its detail shows it."""
         fresh = self.visible().get(pk=cycle.pk)
-        workflow.read_facts([fresh])
+        self.read_shown([fresh])
         return Response(CycleDetailSerializer(fresh, context=self.get_serializer_context()).data)
 
     def create(self, request, *args, **kwargs):

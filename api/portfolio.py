@@ -393,7 +393,7 @@ class EvidenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CycleNes
 
     def _read(self, item, status_code=200):
         item = self.visible().get(pk=item.pk)
-        domain.read_links([item])
+        self.read_shown([item])
         return Response(self.get_serializer(item).data, status=status_code)
 
     def _links(self, data):

@@ -366,7 +366,7 @@ class ClusterViewSet(
     def _detail(self, cluster_pk, created=False):
         """The cluster as it is now, with its activities."""
         cluster = self.get_queryset().get(pk=cluster_pk)
-        clusters.read_partners([cluster])
+        self.read_shown([cluster])
         return Response(
             ClusterDetailSerializer(cluster, context=self.get_serializer_context()).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
