@@ -405,6 +405,33 @@ def test_a_persons_roles_in_another_authority_open_nothing_here(client, world):
     assert client.get(reverse("people:list", args=["outsider"])).status_code == 200
 
 
+def test_people_are_listed_by_name_then_email_then_role(world):
+    from .factories import AuthorityFactory
+
+    authority = AuthorityFactory(slug="sorted")
+    ann_b = UserFactory(full_name="Ann", email="b@sorted.test")
+    ann_a = UserFactory(full_name="Ann", email="a@sorted.test")
+    bea = UserFactory(full_name="Bea", email="0@sorted.test")
+    for user, role in [
+        (bea, Role.MENTOR),
+        (ann_b, Role.MENTOR),
+        (ann_a, Role.PANEL_MEMBER),
+        (ann_a, Role.MENTOR),
+    ]:
+        MembershipFactory(authority=authority, user=user, role=role)
+    MembershipFactory(authority=world.outsider_authority, user=ann_a, role=Role.MODERATOR)
+    with scope(authority=authority):
+        listed = [(m.user.email, m.role) for m in domain.memberships_by_name()]
+        mentors = [m.user.email for m in domain.memberships_by_name(Role.MENTOR)]
+    assert listed == [
+        ("a@sorted.test", Role.MENTOR),
+        ("a@sorted.test", Role.PANEL_MEMBER),
+        ("b@sorted.test", Role.MENTOR),
+        ("0@sorted.test", Role.MENTOR),
+    ]
+    assert mentors == ["a@sorted.test", "b@sorted.test", "0@sorted.test"]
+
+
 def test_the_people_page_filters_by_role_and_ignores_an_unknown_one(admin_client, world):
     url = reverse("people:list", args=["bathnes"])
     response = admin_client.get(url, {"role": Role.MENTOR})
