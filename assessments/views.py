@@ -149,7 +149,7 @@ def cycle_detail(request, authority_slug, cycle_pk):
 def element_detail(request, authority_slug, cycle_pk, element_pk):
     cycle = get_cycle(request, cycle_pk)
     element = get_object_or_404(
-        Element.objects.prefetch_related("descriptors"), pk=element_pk, framework=cycle.framework_id
+        domain.with_statements(Element.objects), pk=element_pk, framework=cycle.framework_id
     )
     descriptors = list(element.descriptors.all())
     if request.method == "POST":
