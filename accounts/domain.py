@@ -184,11 +184,10 @@ def remove_membership(*, membership, by):
 def memberships_by_name(role: str = "") -> models.QuerySet[Membership]:
     """The scope's memberships (of one role, or all) by the person's name, email, then role.
 
-    The person is joined, and the planner reads each member's user by its primary key (a random
-    read costs 1.1 here, authorities/rls.py), so a page costs the authority's members, never the
-    nation's users: at 24,000 schools, 832 members sorted in 1.5 ms where two subqueries per
-    membership, reading each user twice, took 3.5. The page's schools are fetched for its rows
-    alone."""
+    The person is joined: with a random read costed at 1.1 (authorities/rls.py), the planner reads
+    each member's user by its primary key, so a page costs the authority's members, not the
+    nation's users (tests/test_row_level_security.py plans it). The page's schools are fetched for
+    its rows alone."""
     memberships = Membership.objects.select_related("user").order_by(
         "user__full_name", "user__email", "role", "pk"
     )

@@ -8,6 +8,7 @@ import pytest
 from django import forms
 from django.forms.renderers import TemplatesSetting
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy
 
 from iqm_portal.forms import INPUT_TEMPLATES, TEXTAREA_TEMPLATE, PortalFormRenderer
 
@@ -18,6 +19,7 @@ ATTRS = [
     {},
     {"maxlength": 200, "required": True, "disabled": False, "aria-describedby": "x_hint x_error"},
     {"data-x": ODD, "placeholder": mark_safe("<i>safe</i>"), "autofocus": True},
+    {"title": gettext_lazy("Name & <b>"), "data-none": None, "data-n": 3},
 ]
 VALUES = [None, "", "0", "plain", ODD, "two\nlines", mark_safe("<b>kept</b>"), 42]
 WIDGETS = [

@@ -41,10 +41,8 @@ FLOOR_PATH = "/"
 # are workers: a worker's first request of a page pays for lazy imports and caches (up to a second).
 WARM_ROUNDS = 4
 # The floor and the page take turns, ROUNDS times, so that both meet the same moments of a busy
-# machine; the floor runs FLOOR_SECONDS in all (thousands of requests). A quarter of a second of
-# the floor had a median anywhere from 0.89 to 1.28 ms on an idle machine, and its moments follow
-# the page's only in part (a correlation of 0.6, round by round): at 4 rounds and 1 s, a page's
-# growth from one data set to the other moved by up to 28 points between runs of the same code.
+# machine; the floor runs FLOOR_SECONDS in all (thousands of requests). Why eight and two: README,
+# "Performance".
 ROUNDS = 8
 FLOOR_SECONDS = 2.0
 STARTUP_SECONDS = 60
