@@ -35,6 +35,20 @@ def raw(sql, params=()):
         return [row[0] if len(row) == 1 else row for row in cursor.fetchall()]
 
 
+def plans(sql, params) -> tuple[list, list]:
+    """The statement's plan at the cost of a random read the application sets (authorities/rls.py),
+    then at PostgreSQL's default: a disk's."""
+    plan = raw("EXPLAIN " + sql, params)
+    raw("SET LOCAL random_page_cost = 4; SELECT 1")
+    return plan, raw("EXPLAIN " + sql, params)
+
+
+def how_read(plan, table) -> list[str]:
+    """How the plan reads the table: "->  Index Scan" for "->  Index Scan using … on table"."""
+    nodes = [line.strip() for line in plan if f" on {table}" in line]
+    return [node.split(" on ")[0].split(" using ")[0] for node in nodes]
+
+
 SCHOOLS = "SELECT name FROM schools_school ORDER BY name"
 ALL_SCHOOLS = ["Castle Primary", "Chandag Infant", "Outsider Academy"]
 
@@ -475,10 +489,7 @@ def test_a_page_of_cycles_finds_its_visits_moderators_by_index_not_by_scanning_t
             sql = workflow._facts_sql("default").format(
                 cycles=", ".join(["%s"] * len(cycles)), schools="%s"
             )
-            params = [*cycles] * 3 + [world.cycle.school_id]
-            plan = raw("EXPLAIN " + sql, params)
-            raw("SET LOCAL random_page_cost = 4; SELECT 1")  # PostgreSQL's default: a disk's
-            at_a_disks_cost = raw("EXPLAIN " + sql, params)
+            plan, at_a_disks_cost = plans(sql, [*cycles] * 3 + [world.cycle.school_id])
     finally:  # statistics outlive the test's transaction: leave them as the other tests found them
         with rls.as_owner():
             raw(
@@ -489,12 +500,8 @@ def test_a_page_of_cycles_finds_its_visits_moderators_by_index_not_by_scanning_t
                 [added, added, added],
             )
 
-    def moderators_read(plan):  # the plan's node that reads them: "->  Index Scan using … on …"
-        nodes = [line.strip() for line in plan if "moderation_visit_moderators m" in line]
-        return [node.split(" on ")[0].split(" using ")[0] for node in nodes]
-
-    assert moderators_read(plan) == ["->  Index Scan"]
-    assert moderators_read(at_a_disks_cost) == ["->  Seq Scan"]
+    assert how_read(plan, "moderation_visit_moderators m") == ["->  Index Scan"]
+    assert how_read(at_a_disks_cost, "moderation_visit_moderators m") == ["->  Seq Scan"]
 
 
 def test_the_people_page_reads_each_members_person_by_key_not_the_countrys_users(
@@ -523,10 +530,7 @@ def test_the_people_page_reads_each_members_person_by_key_not_the_countrys_users
         raw(f"ANALYZE {tables}; SELECT 1")
     try:
         with scope(authority=world.authority):
-            sql, params = memberships_by_name()[:50].query.sql_with_params()
-            plan = raw("EXPLAIN " + sql, params)
-            raw("SET LOCAL random_page_cost = 4; SELECT 1")  # PostgreSQL's default: a disk's
-            at_a_disks_cost = raw("EXPLAIN " + sql, params)
+            plan, at_a_disks_cost = plans(*memberships_by_name()[:50].query.sql_with_params())
     finally:  # statistics outlive the test's transaction: leave them as the other tests found them
         with rls.as_owner():
             raw(
@@ -535,12 +539,8 @@ def test_the_people_page_reads_each_members_person_by_key_not_the_countrys_users
                 [added, added],
             )
 
-    def users_read(plan):  # the plan's node that reads them: "->  Index Scan using … on …"
-        nodes = [line.strip() for line in plan if " on accounts_user" in line]
-        return [node.split(" on ")[0].split(" using ")[0] for node in nodes]
-
-    assert users_read(plan) == ["->  Index Scan"]
-    assert users_read(at_a_disks_cost) == ["->  Seq Scan"]
+    assert how_read(plan, "accounts_user") == ["->  Index Scan"]
+    assert how_read(at_a_disks_cost, "accounts_user") == ["->  Seq Scan"]
 
 
 def test_a_policy_reads_the_authority_setting_once_per_statement_not_for_every_row(
