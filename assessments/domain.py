@@ -13,6 +13,7 @@ from django.utils import timezone
 from accounts.models import Membership, Role, User
 from accounts.roles import people_of_school
 from audit.domain import record
+from authorities import stamps
 from awards.domain import eligibility, history_of
 from awards.models import Tier
 from schools.models import School
@@ -323,8 +324,26 @@ def with_statements(elements):
     return elements.prefetch_related(Prefetch("descriptors", queryset=Descriptor.objects.all()))
 
 
-def elements_of(cycle):
-    return list(with_statements(cycle.framework.elements.all()))
+FRAMEWORK_KEPT_SECONDS = 24 * 60 * 60
+
+
+def elements_of(cycle) -> list[Element]:
+    """The elements of the cycle's framework, with their statements. A framework is never changed
+    once imported (a new version is a new framework), so they are kept in the cache under its id
+    and the moment it was imported: a database restored from a backup brings the same framework
+    back under the same key, and one imported after under an id used before has a key of its own.
+    """
+    framework = cycle.framework
+    return stamps.kept_under(
+        f"framework:{framework.pk}:{framework.created_at.isoformat()}:elements",
+        lambda: list(with_statements(framework.elements.all())),
+        FRAMEWORK_KEPT_SECONDS,
+    )
+
+
+def element_of(cycle, element_pk) -> Element | None:
+    """One element of the cycle's framework, with its statements."""
+    return next((e for e in elements_of(cycle) if e.pk == element_pk), None)
 
 
 def element_rows(cycle, with_reviews=True):

@@ -2,7 +2,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
@@ -148,9 +148,9 @@ def cycle_detail(request, authority_slug, cycle_pk):
 @authority_view()
 def element_detail(request, authority_slug, cycle_pk, element_pk):
     cycle = get_cycle(request, cycle_pk)
-    element = get_object_or_404(
-        domain.with_statements(Element.objects), pk=element_pk, framework=cycle.framework_id
-    )
+    element = domain.element_of(cycle, element_pk)
+    if element is None:
+        raise Http404("The cycle's framework has no such element.")
     descriptors = list(element.descriptors.all())
     if request.method == "POST":
         return _save_element(request, cycle, element, descriptors)

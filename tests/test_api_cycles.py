@@ -191,9 +191,10 @@ def test_the_list_costs_the_same_for_one_cycle_or_many(world, who, django_assert
 
 
 # The authority, the token, the memberships, the cycle the caller may see, the cycle with its
-# framework, its answers (with who saved each), the elements and their statements; the mentor's
-# review reads the mentor's reviews as well.
-ANSWERS_QUERIES, REVIEWS_QUERIES = 8, 9
+# framework, its answers (with who saved each); the mentor's review reads the mentor's reviews as
+# well. The framework's elements and statements are kept in the cache since the submission read
+# them (assessments.domain.elements_of).
+ANSWERS_QUERIES, REVIEWS_QUERIES = 6, 7
 
 
 @pytest.mark.parametrize(

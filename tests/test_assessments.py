@@ -4,10 +4,12 @@ from pathlib import Path
 
 import pytest
 from django.core import mail
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
+from django.utils.html import escape
 from django_scopes import scope, scopes_disabled
 
 from assessments import domain
@@ -616,6 +618,76 @@ def test_element_page_query_count_does_not_grow_with_descriptors(client, world):
     url, _ = element_url(world)
     many = _count(client, url)
     assert (few, many) == (8, 8)
+
+
+def _element_reads(client, url):
+    """The statements of a page that read a framework's elements or their statements."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    read = re.compile(r'FROM "assessments_(element|descriptor)" (?!U\d)')  # not a subquery's
+    return [q["sql"] for q in queries if read.search(q["sql"])]
+
+
+def test_a_frameworks_elements_are_read_once_then_kept_for_every_page(client, world):
+    """A framework never changes once imported: the first page to show its elements reads them
+    with their statements and keeps them in the cache, for the cycle, element and review pages."""
+    complete_self_review(world)
+    submit(world)
+    client.force_login(world.people["mentor"])
+    cycle_url = reverse("assessments:cycle", args=["bathnes", world.cycle.pk])
+    review_url = reverse("assessments:review", args=["bathnes", world.cycle.pk])
+    url, element = element_url(world, 3)
+    cache.clear()
+    assert len(_element_reads(client, cycle_url)) == 2
+    for page in (cycle_url, review_url, url):
+        assert _element_reads(client, page) == []
+    page = client.get(url)
+    assert page.context["element"] == element
+    with scopes_disabled():
+        statements = [d.text for d in element.descriptors.order_by("number")]
+    assert statements
+    assert all(escape(text) in page.content.decode() for text in statements)
+
+
+def test_each_framework_keeps_its_own_elements(client, world):
+    small = _small_framework(world)
+    client.force_login(world.people["mentor"])
+    ten = client.get(reverse("assessments:cycle", args=["bathnes", world.cycle.pk]))
+    one = client.get(reverse("assessments:cycle", args=["bathnes", small.pk]))
+    assert [row["element"].title for row in one.context["rows"]] == ["A"]
+    ten_ids = {row["element"].pk for row in ten.context["rows"]}
+    assert len(ten_ids) == 10
+    first_of_ten = min(ten_ids, key=lambda pk: pk)
+    wrong = reverse("assessments:element", args=["bathnes", small.pk, first_of_ten])
+    assert client.get(wrong).status_code == 404
+
+    # The outsider authority's framework, read after this authority's is kept: its own.
+    client.force_login(world.outsider)
+    theirs = client.get(reverse("assessments:cycle", args=["outsider", world.outsider_cycle.pk]))
+    assert {row["element"].framework_id for row in theirs.context["rows"]} == {
+        world.outsider_cycle.framework_id
+    }
+    assert not ten_ids & {row["element"].pk for row in theirs.context["rows"]}
+
+
+def test_without_the_cache_the_elements_are_read_each_time(client, world, settings, caplog):
+    """Redis for the cache unreachable: each page reads the elements itself, and works."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
+        }
+    }
+    client.force_login(world.people["school_coordinator"])
+    url, element = element_url(world, 2)
+    for _ in range(2):
+        assert len(_element_reads(client, url)) == 2
+    page = client.get(url)
+    assert page.context["element"] == element
+    assert f"Could not read framework:{world.cycle.framework_id}:" in caplog.text
 
 
 # Action plan
