@@ -540,7 +540,8 @@ class CycleViewSet(
 
 def answer_rows(cycle) -> list[dict]:
     """Every element of the cycle's framework with the school's answer and its status (the
-    self-review's task list, domain.element_rows), in four queries however many elements."""
+    self-review's task list, domain.element_rows), in two queries however many elements (the
+    elements themselves are kept in the cache: domain.elements_of)."""
     fresh = (
         Cycle.objects.select_related("framework")
         .prefetch_related(Prefetch("answers", queryset=Answer.objects.select_related("updated_by")))
