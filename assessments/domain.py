@@ -2,9 +2,11 @@
 validation and the action plan. Each state change is one function here: rule, save, audit log
 and notification, in one transaction."""
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
+import django
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
@@ -14,6 +16,7 @@ from accounts.models import Membership, Role, User
 from accounts.roles import people_of_school
 from audit.domain import record
 from authorities import stamps
+from authorities.models import Authority
 from awards.domain import eligibility, history_of
 from awards.models import Tier
 from schools.models import School
@@ -169,7 +172,7 @@ def lock_cycle(cycle) -> Cycle:
     locks")."""
     return (
         Cycle.objects.select_for_update(of=("self",), no_key=True)
-        .select_related("school", "authority")
+        .select_related("school", "authority", "framework")
         .get(pk=cycle.pk)
     )
 
@@ -327,22 +330,41 @@ def with_statements(elements):
 FRAMEWORK_KEPT_SECONDS = 24 * 60 * 60
 
 
+def _shape(*models) -> str:
+    """Django's version and the models' classes and columns: what a kept model is unpickled by."""
+    parts = [django.get_version()] + [
+        f"{model.__module__}.{model.__qualname__}:"
+        + ",".join(field.attname for field in model._meta.concrete_fields)
+        for model in models
+    ]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:12]
+
+
+# Kept elements hold their statements as Django's prefetch does, in a queryset whose filter names
+# the authority: a deployment that changes any of these keeps them under keys of its own.
+ELEMENTS_SHAPE = _shape(Element, Descriptor, Authority)
+
+
 def elements_of(cycle) -> list[Element]:
-    """The elements of the cycle's framework, with their statements. A framework is never changed
-    once imported (a new version is a new framework), so they are kept in the cache under its id
-    and the moment it was imported: a database restored from a backup brings the same framework
-    back under the same key, and one imported after under an id used before has a key of its own.
-    """
+    """The elements of the cycle's framework, with their statements. These never change once
+    imported (a new version of the framework is a new framework), so they are kept in the cache
+    under the authority, the framework's id and the moment it was imported: a database restored
+    from a backup brings a framework back under its own key, and one imported since under an id
+    used before has a key of its own. Like everything kept, they are read afresh after a bulk
+    change (stamps.renew_everything)."""
     framework = cycle.framework
-    return stamps.kept_under(
-        f"framework:{framework.pk}:{framework.created_at.isoformat()}:elements",
-        lambda: list(with_statements(framework.elements.all())),
+    return stamps.kept(
+        stamps.EVERYTHING,
+        f"framework:{cycle.authority_id}:{framework.pk}:{framework.created_at.isoformat()}"
+        f":elements:{ELEMENTS_SHAPE}",
+        lambda: list(with_statements(Element.objects.filter(framework=framework))),
         FRAMEWORK_KEPT_SECONDS,
     )
 
 
 def element_of(cycle, element_pk) -> Element | None:
-    """One element of the cycle's framework, with its statements."""
+    """One element of the cycle's framework, with its statements; None if the framework has no
+    element of that id."""
     return next((e for e in elements_of(cycle) if e.pk == element_pk), None)
 
 

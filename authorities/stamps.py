@@ -64,24 +64,14 @@ def kept(name: str, what: str, make, seconds: int):
     fails for want of the cache."""
     try:
         key = f"{name}:{stamp(name)}:{what}"
-    except Exception as error:  # noqa: BLE001 (the cache's client raises its own errors)
-        logger.warning("Could not read %s from the cache: %s", name, error)
-        return make()
-    return kept_under(key, make, seconds)
-
-
-def kept_under(key: str, make, seconds: int):
-    """`make()`, kept in the cache under `key` for at most `seconds`: for what never changes once
-    made, whose key names it for good. Without the cache it is made afresh each time."""
-    try:
         value = cache.get(key)
     except Exception as error:  # noqa: BLE001 (the cache's client raises its own errors)
-        logger.warning("Could not read %s from the cache: %s", key, error)
+        logger.warning("Could not read %s from the cache: %s", name, error)
         return make()
     if value is None:
         value = make()
         try:
             cache.set(key, value, seconds)
         except Exception as error:  # noqa: BLE001
-            logger.warning("Could not keep %s in the cache: %s", key, error)
+            logger.warning("Could not keep %s in the cache: %s", name, error)
     return value

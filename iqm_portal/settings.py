@@ -200,9 +200,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # CACHE_URL: the cache's, which should evict its least recently used keys when full
 # (allkeys-lru), so the cache can never fill the broker's memory. Unset or empty: REDIS_URL's, as
 # on a laptop or a deployment with one Redis. What the cache holds is all rebuilt or re-counted if
-# evicted: rendered pages, stamps (a new one is drawn), the workers' heartbeat (rewritten every
-# 2 s) and rate-limit counts (an evicted one lets a few more requests through; sign-in lock-outs
-# are django-axes's, in the database).
+# evicted: rendered pages, stamps (a new one is drawn), frameworks' elements (read again), the
+# workers' heartbeat (rewritten every 2 s) and rate-limit counts (an evicted one lets a few more
+# requests through; sign-in lock-outs are django-axes's, in the database).
 REDIS_URL = env.str("REDIS_URL", default="")
 CACHE_URL = env.str("CACHE_URL", default="") or REDIS_URL
 if CACHE_URL:
