@@ -337,9 +337,12 @@ def review(request, authority_slug, cycle_pk):
         return _review_page(request, cycle)
     # The domain refuses a save the workflow does not allow, so a page left open after a
     # return or validation is told why in its status rather than sent an error page.
-    element = get_object_or_404(
-        Element, pk=request.POST.get("element"), framework=cycle.framework_id
-    )
+    try:
+        element = domain.element_of(cycle, int(request.POST.get("element", "")))
+    except ValueError:  # no element named, or not a number: only a forged request sends it
+        element = None
+    if element is None:
+        raise Http404("The cycle's framework has no such element.")
     form = ReviewForm(request.POST, prefix=f"e{element.pk}")
     status, reviewed = 200, None
     if not form.is_valid():

@@ -378,15 +378,33 @@ def test_the_page_and_its_saves_cost_the_same_queries_for_one_element_or_ten(cli
     save_one = _queries(client, "post", small_url, {"element": only.pk, f"e{only.pk}-agree": "on"})
     save_ten = _queries(client, "post", ten_url, {"element": ten.pk, f"e{ten.pk}-agree": "on"})
     # The session, user and memberships with their authorities; the cycle with its number of
-    # elements, the element; the savepoint, the cycle locked, the element's answer, the cycle's
-    # reviews with the school's rating of each (the reply's count), the review saved, the release.
-    assert save_one == save_ten == 11
+    # elements (the element from the cache); the savepoint, the cycle locked, the element's
+    # answer, the cycle's reviews with the school's rating of each (the reply's count), the review
+    # saved, the release.
+    assert save_one == save_ten == 10
 
     with scopes_disabled():
         MentorReview.objects.filter(cycle=small).delete()
     assert _queries(client, "post", reverse(AGREE_ALL, args=["bathnes", small.pk])) == _queries(
         client, "post", reverse(AGREE_ALL, args=["bathnes", world.cycle.pk])
     )
+
+
+def test_a_save_naming_no_element_of_the_framework_is_a_404(client, submitted):
+    world = submitted
+    with scopes_disabled():
+        theirs = world.outsider_cycle.framework.elements.first()
+    client.force_login(world.people["mentor"])
+    for named in (
+        {},
+        {"element": ""},
+        {"element": "abc"},
+        {"element": "1e3"},
+        {"element": theirs.pk},
+    ):
+        response = client.post(review_url(world), named, headers={"HX-Request": "true"})
+        assert response.status_code == 404, named
+    assert decisions(world) == {}
 
 
 def test_a_page_left_open_after_a_return_is_told_why_its_save_is_refused(client, submitted):
