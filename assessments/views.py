@@ -145,12 +145,22 @@ def cycle_detail(request, authority_slug, cycle_pk):
     )
 
 
+def _element(cycle, element_pk):
+    """The element of the cycle's framework with this id, else a 404 (a forged form's missing or
+    non-numeric id too)."""
+    try:
+        element = domain.element_of(cycle, int(element_pk))
+    except (TypeError, ValueError):
+        element = None
+    if element is None:
+        raise Http404("The cycle's framework has no such element.")
+    return element
+
+
 @authority_view()
 def element_detail(request, authority_slug, cycle_pk, element_pk):
     cycle = get_cycle(request, cycle_pk)
-    element = domain.element_of(cycle, element_pk)
-    if element is None:
-        raise Http404("The cycle's framework has no such element.")
+    element = _element(cycle, element_pk)
     descriptors = list(element.descriptors.all())
     if request.method == "POST":
         return _save_element(request, cycle, element, descriptors)
@@ -337,12 +347,7 @@ def review(request, authority_slug, cycle_pk):
         return _review_page(request, cycle)
     # The domain refuses a save the workflow does not allow, so a page left open after a
     # return or validation is told why in its status rather than sent an error page.
-    try:
-        element = domain.element_of(cycle, int(request.POST.get("element", "")))
-    except ValueError:  # no element named, or not a number: only a forged request sends it
-        element = None
-    if element is None:
-        raise Http404("The cycle's framework has no such element.")
+    element = _element(cycle, request.POST.get("element"))
     form = ReviewForm(request.POST, prefix=f"e{element.pk}")
     status, reviewed = 200, None
     if not form.is_valid():
