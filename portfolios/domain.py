@@ -9,7 +9,7 @@ from django.db.models import Count, F, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from assessments.domain import lock_cycle, take
+from assessments.domain import elements_of, lock_cycle, take
 from assessments.models import Cycle, Element
 from assessments.workflow import (
     PORTFOLIO_OPEN,
@@ -79,7 +79,7 @@ def can_remove(item, user) -> bool:
 def coverage(cycle) -> tuple[list[Element], list[Element]]:
     """The framework's elements, and those no item of the portfolio is linked to yet: what the
     check before submitting warns of."""
-    elements = list(Element.objects.filter(framework=cycle.framework_id).order_by("number"))
+    elements = elements_of(cycle)
     covered = set(
         EvidenceItem.elements.through.objects.filter(evidenceitem__cycle=cycle).values_list(
             "element", flat=True
@@ -94,34 +94,36 @@ NOT_LINKED = "none"  # the filter of the items linked to no element
 def coverage_by_element(cycle) -> tuple[list[Element], int]:
     """The framework's elements, each with how many items are linked to it (`item_count`) and
     how many of its statements (`descriptor_count`) the evidence covers (`covered`); and how many
-    items are linked to no element. The cycle's links are counted in one pass: a subquery per
-    element would read all the cycle's items again for each element."""
-    elements = list(
-        Element.objects.filter(framework=cycle.framework_id)
-        .annotate(descriptor_count=Count("descriptors"))
-        .order_by("number")
-    )
+    items are linked to no element. The elements and their statements are the framework's kept
+    ones; the cycle's links are counted in one pass (a subquery per element would read all the
+    cycle's items again for each element), the statements covered by their own ids alone, each
+    mapped to its element here rather than joined to the statements in SQL."""
+    elements = elements_of(cycle)
+    element_of_statement = {d.pk: e.pk for e in elements for d in e.descriptors.all()}
     links = EvidenceItem.elements.through.objects.filter(evidenceitem__cycle=cycle)
     covering = EvidenceItem.descriptors.through.objects.filter(evidenceitem__cycle=cycle)
     not_linked = cycle.evidence.filter(elements__isnull=True)
-    counts = {}
-    for fact, element_pk, count in (
+    counts, covered = {NOT_LINKED: 0}, {}
+    for fact, pk, count in (
         links.order_by()
         .values_list(Value("item_count"), "element")
         .annotate(n=Count("evidenceitem"))
         .union(
-            covering.order_by()
-            .values_list(Value("covered"), "descriptor__element")
-            .annotate(n=Count("descriptor", distinct=True)),
+            covering.order_by().values_list(Value("covered"), "descriptor", Value(1)).distinct(),
             not_linked.order_by().values_list(Value(NOT_LINKED), Value(0)).annotate(n=Count("pk")),
             all=True,
         )
     ):
-        counts[fact, element_pk] = count
+        if fact == "covered":
+            element_pk = element_of_statement.get(pk)  # None: another framework's statement
+            covered[element_pk] = covered.get(element_pk, 0) + 1
+        else:
+            counts[pk if fact == "item_count" else NOT_LINKED] = count
     for element in elements:
-        element.item_count = counts.get(("item_count", element.pk), 0)
-        element.covered = counts.get(("covered", element.pk), 0)
-    return elements, counts[NOT_LINKED, 0]
+        element.item_count = counts.get(element.pk, 0)
+        element.covered = covered.get(element.pk, 0)
+        element.descriptor_count = len(element.descriptors.all())
+    return elements, counts[NOT_LINKED]
 
 
 def evidence(cycle, element=""):

@@ -1,3 +1,4 @@
+import functools
 import io
 import re
 import zipfile
@@ -456,16 +457,49 @@ def test_portfolio_page_query_count_does_not_grow(
 ):
     links_and_comments(world, extra)
     url = reverse("portfolios:portfolio", args=["bathnes", world.cycle.pk])
-    # The session, user, memberships with their authorities (the page's too); the cycle; the
-    # elements with what covers them (the upload form's checkboxes too); the items not linked; a
-    # page of items (its count, its rows and their elements).
-    with django_assert_num_queries(9):
+    coordinator.get(url)  # the framework's elements are read once, then kept
+    # The session, user, memberships with their authorities (the page's too); the cycle; what
+    # covers the elements, and the items not linked; a page of items (its count, its rows and
+    # their elements).
+    with django_assert_num_queries(8):
         response = coordinator.get(url)
     page = response.context["page"]
     assert (page.paginator.count, len(page)) == (extra, min(extra, 25))
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(8):
         response = coordinator.get(url, {"element": "none"})
     assert response.context["page"].paginator.count == (extra + 4) // 5
+
+
+def test_coverage_counts_the_items_and_statements_of_each_element(coordinator, world):
+    with scope(authority=world.authority):
+        first, second, third = world.cycle.framework.elements.order_by("number")[:3]
+        statements = {e.number: list(e.descriptors.order_by("number")) for e in (second, third)}
+        add = functools.partial(
+            domain.add_link, cycle=world.cycle, by=world.people["school_coordinator"]
+        )
+        add(
+            url="https://chandag.example/a",
+            title="A",
+            elements=[second],
+            descriptors=statements[2][:2],
+        )
+        add(
+            url="https://chandag.example/b",
+            title="B",
+            elements=[second, third],
+            descriptors=[statements[2][0], statements[3][0]],
+        )
+        add(url="https://chandag.example/c", title="C")
+        sizes = [e.descriptors.count() for e in world.cycle.framework.elements.order_by("number")]
+    response = coordinator.get(reverse("portfolios:portfolio", args=["bathnes", world.cycle.pk]))
+    elements = response.context["elements"]
+    # A statement two items cover counts once; each element counts only its own statements.
+    assert [(e.item_count, e.covered) for e in elements] == [(0, 0), (2, 2), (1, 1)] + [(0, 0)] * 7
+    assert [e.descriptor_count for e in elements] == sizes
+    assert response.context["not_linked"] == 1
+    html = response.content.decode()
+    assert f"<td>2 of {sizes[1]}</td>" in html and f"<td>1 of {sizes[2]}</td>" in html
+    assert first.title in html
 
 
 def test_the_portfolio_is_paged_and_filtered_by_element(coordinator, world):
