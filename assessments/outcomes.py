@@ -41,30 +41,29 @@ def _date(value) -> str:
     return date_format(localdate(value) if hasattr(value, "tzinfo") else value, "j F Y")
 
 
+MODERATORS = "read_moderators"  # of a cycle's visit, by read_outcomes_of
+DECISIONS = "read_decisions"  # of a cycle, in the order recorded, by read_outcomes_of
+
+
 def read_outcomes_of(cycles) -> None:
     """What `outcome_of` reads of each cycle beyond its row, its visit and its report, for a list
     of cycles at once (a page of the dashboard): the moderators of a planned visit, and the
     decisions with their awards. The decisions are read for every case, decided or not (a query
     that finds nothing when none is decided): whether a decided case is on the page then changes
     nothing in what the page asks; a planned visit's moderators are read only when one is. Both are
-    kept as lists on their cycle or visit (a prefetch into the relations' managers builds a queryset
-    for each cycle only to hold its rows), the decisions read by a plain query: Django's prefetch
-    of them cost a page of the moderator's dashboard about a millisecond of bookkeeping."""
+    kept as lists on their cycle or visit, the decisions read by a plain query: a prefetch into the
+    relations' managers builds a queryset for each cycle only to hold its rows."""
     cycles = list(cycles)
     prefetch_related_objects(
         [cycle for cycle in cycles if cycle.state == State.VISIT_PLANNED],
         Prefetch("visit__moderators", to_attr=MODERATORS),
     )
-    by_pk = {cycle.pk: cycle for cycle in cycles}
+    decided = {cycle.pk: [] for cycle in cycles}
+    decisions = Cycle.decisions.field.model.objects.filter(cycle__in=decided)
+    for decision in decisions.select_related("award"):
+        decided[decision.cycle_id].append(decision)
     for cycle in cycles:
-        setattr(cycle, DECISIONS, [])
-    decisions = Cycle.decisions.field.model.objects.filter(cycle__in=by_pk).select_related("award")
-    for decision in decisions:
-        getattr(by_pk[decision.cycle_id], DECISIONS).append(decision)
-
-
-MODERATORS = "read_moderators"  # of a cycle's visit, by read_outcomes_of
-DECISIONS = "read_decisions"  # of a cycle, in the order recorded, by read_outcomes_of
+        setattr(cycle, DECISIONS, decided[cycle.pk])
 
 
 def _read(instance, attribute, relation) -> list:

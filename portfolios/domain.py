@@ -99,7 +99,11 @@ def coverage_by_element(cycle) -> tuple[list[Element], int]:
     cycle's items again for each element), the statements covered by their own ids alone, each
     mapped to its element here rather than joined to the statements in SQL."""
     elements = elements_of(cycle)
-    element_of_statement = {d.pk: e.pk for e in elements for d in e.descriptors.all()}
+    element_of_statement = {}
+    for element in elements:
+        statements = element.descriptors.all()
+        element.descriptor_count = len(statements)
+        element_of_statement.update((statement.pk, element.pk) for statement in statements)
     links = EvidenceItem.elements.through.objects.filter(evidenceitem__cycle=cycle)
     covering = EvidenceItem.descriptors.through.objects.filter(evidenceitem__cycle=cycle)
     not_linked = cycle.evidence.filter(elements__isnull=True)
@@ -122,7 +126,6 @@ def coverage_by_element(cycle) -> tuple[list[Element], int]:
     for element in elements:
         element.item_count = counts.get(element.pk, 0)
         element.covered = covered.get(element.pk, 0)
-        element.descriptor_count = len(element.descriptors.all())
     return elements, counts[NOT_LINKED]
 
 

@@ -162,6 +162,26 @@ def test_not_awarded_is_told(world):
     assert f"Inclusion Quality Mark assessment {YEAR} – not awarded</a></h3>" in html
 
 
+def test_a_corrected_decision_is_told_by_its_correction(world):
+    cycle = decide(world, Outcome.NOT_AWARD)
+    with scope(authority=world.authority):
+        moderation.correct_decision(
+            decision=cycle.decisions.get(),
+            by=world.people["panel_chair"],
+            outcome=Outcome.AWARD,
+            tier=Tier.QUALITY_MARK,
+            rationale="The corrected reasons.",
+            reason="The votes were miscounted.",
+        )
+        award = Award.objects.get(school=world.school)
+    html = dashboard(world, "moderator").content.decode()
+    assert region(html, cycle).startswith(
+        f"Awarded the Inclusion Quality Mark on {TODAY:%-d %B %Y}, until "
+        f"{award.expires_on:%-d %B %Y}. The panel's reasons: The corrected reasons."
+    )
+    assert f"Inclusion Quality Mark assessment {YEAR} – awarded</a></h3>" in html
+
+
 def test_people_with_no_part_in_a_case_are_not_shown_it(world):
     decide(world, Outcome.AWARD, Tier.QUALITY_MARK)
     for role in ("other_school_coordinator", "other_mentor", "panel_member", "authority_admin"):
