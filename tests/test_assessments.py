@@ -8,7 +8,9 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.db.models import F
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils.html import escape
 from django_scopes import scope, scopes_disabled
@@ -588,9 +590,6 @@ def _small_framework(world):
 
 
 def _count(client, url):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     with CaptureQueriesContext(connection) as queries:
         assert client.get(url).status_code == 200
     return len(queries)
@@ -624,9 +623,6 @@ def test_element_page_query_count_does_not_grow_with_descriptors(client, world):
 
 def _element_reads(client, url):
     """The page's SQL queries that read a framework's elements or their statements."""
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     with CaptureQueriesContext(connection) as queries:
         assert client.get(url).status_code == 200
     read = re.compile(r'FROM "assessments_(element|descriptor)" (?!U\d)')  # not a subquery's
