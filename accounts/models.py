@@ -2,6 +2,8 @@ from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
 from django_scopes import ScopedManager
 
@@ -49,6 +51,13 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self):
         return self.full_name or self.email
+
+    @staticmethod
+    def name_at(path: str):
+        """What `str()` gives of the person at `path` (e.g. "mentor"), as SQL: a list that shows
+        only its rows' people's names reads them as a column instead of making a person a row."""
+        name = NullIf(F(f"{path}__full_name"), Value(""))
+        return Coalesce(name, F(f"{path}__email"), output_field=models.CharField())
 
     def clean(self):
         super().clean()

@@ -29,10 +29,16 @@ class AuthorityViewSet(viewsets.GenericViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # the schema's generator, outside a scope
             return self.model.objects.none()
-        return self.visible()
+        visible = self.visible()
+        return visible if self.action == "list" else self.shown(visible)
 
     def visible(self):
         raise NotImplementedError
+
+    def shown(self, queryset):
+        """What the objects written out show of other rows, read as columns of their own (e.g. a
+        related row's name): a list adds them to its page once it is counted (api/pagination.py)."""
+        return queryset
 
     def read_shown(self, objects) -> None:
         """E.g. `portfolios.domain.read_links`: given a list's page, or the object retrieved."""

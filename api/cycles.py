@@ -9,7 +9,7 @@ the steps with `submit_to_mentor`, `return_to_school`, `validate`, `review_eleme
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Prefetch
+from django.db.models import F, Prefetch
 from django.http import Http404
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import (
@@ -24,6 +24,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from accounts.models import User
 from assessments import domain, workflow
 from assessments.forms import ReturnForm, StartCycleForm
 from assessments.models import Answer, Cycle, Rating
@@ -37,7 +38,6 @@ from .serializers import ChoiceLabel, DateTimeField, ModelSerializer
 
 State = Cycle.State
 ID_MAX = 2**63 - 1  # the largest id the database has
-CYCLE_FIELDS = [field.name for field in Cycle._meta.concrete_fields]
 ELEMENT = OpenApiParameter(
     "element_pk", int, OpenApiParameter.PATH, description="The element's id (see `element.id`)."
 )
@@ -51,6 +51,22 @@ class NamedRef(serializers.Serializer):
 
     def to_representation(self, instance):
         return {"id": instance.pk, "name": str(getattr(instance, "name", instance))}
+
+
+@extend_schema_field(NamedRef)
+class ShownRef(serializers.Field):
+    """A NamedRef from the row itself: its `<relation>_id` and the `<relation>_name` that the
+    view's `shown` read with it (CycleViewSet), not an object made of the related row."""
+
+    def __init__(self, relation: str, **kwargs):
+        super().__init__(source="*", read_only=True, **kwargs)
+        self.relation = relation
+
+    def to_representation(self, row):
+        return {
+            "id": getattr(row, f"{self.relation}_id"),
+            "name": getattr(row, f"{self.relation}_name"),
+        }
 
 
 class CycleElementRef(serializers.Serializer):
@@ -98,11 +114,11 @@ def history(cycle) -> list[dict]:
 
 
 class CycleSerializer(ModelSerializer):
-    school = NamedRef(help_text="The school.")
+    school = ShownRef("school", help_text="The school.")
     kind_label = ChoiceLabel("kind", help_text="The kind, in words.")
     state_label = ChoiceLabel("state", help_text="The state, in words.")
-    mentor = NamedRef(help_text="The school's mentor.")
-    framework = NamedRef(help_text="The framework version the self-review is on.")
+    mentor = ShownRef("mentor", help_text="The school's mentor.")
+    framework = ShownRef("framework", help_text="The framework version the self-review is on.")
     return_comment = serializers.SerializerMethodField(
         help_text="Why the self-review or the portfolio was returned, while the school is "
         "changing it (as the cycle's page shows it); else empty."
@@ -434,31 +450,25 @@ class CycleViewSet(
         # What `allowed` reads of each cycle beyond its own row (who moderates, voted, is
         # conflicted or was given elements) is read by `read_facts`, for a page at once. No step's
         # `who` reads the visit, report, vote or ratification themselves, so they are not read.
-        cycles = (
-            workflow.visible_cycles(self.user, self.authority)
-            .select_related("school", "mentor", "framework")
-            .order_by("school__name", "-created_at", "pk")
+        cycles = workflow.visible_cycles(self.user, self.authority)
+        if self.action != "list":  # the steps read them (whom to tell, the framework's elements)
+            cycles = cycles.select_related("school", "mentor", "framework")
+        return cycles.order_by("school__name", "-created_at", "pk")
+
+    def shown(self, cycles):
+        # Of its school, mentor and framework, a cycle shows their names alone (ShownRef).
+        return cycles.annotate(
+            school_name=F("school__name"),
+            mentor_name=User.name_at("mentor"),
+            framework_name=F("framework__name"),
         )
-        if self.action == "list":
-            # Of the rows it joins, a list's row shows only their names (NamedRef; a person's is
-            # their full name or email): not a school's address nor a framework's description.
-            # Should either read more, each row would read it apart: the list's query counts in
-            # tests/test_api_cycles.py and tests/test_api_lists.py would fail.
-            cycles = cycles.only(
-                *CYCLE_FIELDS,
-                "school__name",
-                "mentor__full_name",
-                "mentor__email",
-                "framework__name",
-            )
-        return cycles
 
     def read_shown(self, cycles):
         workflow.read_facts(cycles)
 
     def _now(self, cycle):
         """The cycle as it is now, as its detail shows it."""
-        fresh = self.visible().get(pk=cycle.pk)
+        fresh = self.get_queryset().get(pk=cycle.pk)
         self.read_shown([fresh])
         return Response(CycleDetailSerializer(fresh, context=self.get_serializer_context()).data)
 

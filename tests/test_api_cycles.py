@@ -5,10 +5,13 @@ import json
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
+from accounts.models import User
 from assessments.models import Answer, Cycle, MentorReview, Rating
 
 from .api_isolation import token_client
@@ -148,6 +151,29 @@ def test_a_lists_row_is_the_cycles_detail_without_its_history(world, who):
     detail = call(world, who, "get", url(world, "cycle-detail", pk=world.cycle.pk)).json()
     assert detail.pop("history")
     assert row == detail
+
+
+def test_a_person_with_no_full_name_is_named_by_their_email(world):
+    """A row reads its mentor's name as SQL (User.name_at): what str() gives, the email when the
+    full name is empty."""
+    mentor = world.people["mentor"]
+    User.objects.filter(pk=mentor.pk).update(full_name="")
+    [row] = call(world, "authority_admin", "get", url(world, "cycle-list")).json()["results"]
+    assert row["mentor"] == {"id": mentor.pk, "name": mentor.email}
+    mentor.refresh_from_db()
+    assert str(mentor) == mentor.email
+
+
+def test_the_list_is_counted_on_the_cycles_alone(world):
+    """The names a row shows of its school, mentor and framework are read with the page (`shown`),
+    not joined into the count."""
+    client = token_client(world, "authority_admin")
+    address = url(world, "cycle-list")
+    client.get(address)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(address).json()["count"] == 1
+    [count] = [q["sql"] for q in queries.captured_queries if "COUNT(*)" in q["sql"]]
+    assert "JOIN" not in count
 
 
 def test_the_history_shows_only_the_workflows_steps(world):
