@@ -55,7 +55,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     @staticmethod
     def name_at(path: str):
         """What `str()` gives of the person at `path` (e.g. "mentor"), as SQL: a list that shows
-        only its rows' people's names reads them as a column instead of making a person a row."""
+        only the names of its rows' people reads them as a column, not a User made for each row."""
         name = NullIf(F(f"{path}__full_name"), Value(""))
         return Coalesce(name, F(f"{path}__email"), output_field=models.CharField())
 

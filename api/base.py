@@ -21,7 +21,8 @@ AUTHORITY = OpenApiParameter(
 @extend_schema(parameters=[AUTHORITY])
 class AuthorityViewSet(viewsets.GenericViewSet):
     """Subclasses name their `model` and return what the caller may see from `visible()`; what
-    the objects written out show beyond their rows, `read_shown` reads for a page at once."""
+    the objects written out show beyond their rows, `shown` adds to their query as columns and
+    `read_shown` reads for a page at once."""
 
     model = None
     lookup_value_converter = "int"
@@ -30,14 +31,17 @@ class AuthorityViewSet(viewsets.GenericViewSet):
         if getattr(self, "swagger_fake_view", False):  # the schema's generator, outside a scope
             return self.model.objects.none()
         visible = self.visible()
-        return visible if self.action == "list" else self.shown(visible)
+        if self.action == "list" and self.paginator is not None:
+            return visible  # the page is read through `shown` once counted (api/pagination.py)
+        return self.shown(visible)
 
     def visible(self):
         raise NotImplementedError
 
     def shown(self, queryset):
-        """What the objects written out show of other rows, read as columns of their own (e.g. a
-        related row's name): a list adds them to its page once it is counted (api/pagination.py)."""
+        """The query with what its objects show of other rows added as columns (e.g. a related
+        row's name, annotated). A list's page is given to it sliced, after the count, which the
+        joins would only slow: it may annotate, but not filter or order."""
         return queryset
 
     def read_shown(self, objects) -> None:

@@ -451,7 +451,7 @@ class CycleViewSet(
         # conflicted or was given elements) is read by `read_facts`, for a page at once. No step's
         # `who` reads the visit, report, vote or ratification themselves, so they are not read.
         cycles = workflow.visible_cycles(self.user, self.authority)
-        if self.action != "list":  # the steps read them (whom to tell, the framework's elements)
+        if self.action not in ("list", "retrieve"):  # a step reads them (whom to tell, elements)
             cycles = cycles.select_related("school", "mentor", "framework")
         return cycles.order_by("school__name", "-created_at", "pk")
 

@@ -8,7 +8,7 @@ class Paginator(DjangoPaginator):
     """Django's, reading the page's rows through the view's `shown` (api/base.py) once they are
     counted: what it adds (a related row's name, by a join) would only slow the count down."""
 
-    def __init__(self, object_list, per_page, shown, **kwargs):
+    def __init__(self, object_list, per_page, *, shown, **kwargs):
         super().__init__(object_list, per_page, **kwargs)
         self.shown = shown
 
@@ -17,7 +17,8 @@ class Paginator(DjangoPaginator):
 
 
 class Pagination(PageNumberPagination):
-    """`?page=2&page_size=100`: 50 a page by default, 200 at most."""
+    """`?page=2&page_size=100`: 50 a page by default, 200 at most. For the API's views, each an
+    AuthorityViewSet."""
 
     page_size = 50
     page_size_query_param = "page_size"

@@ -153,12 +153,15 @@ def test_a_lists_row_is_the_cycles_detail_without_its_history(world, who):
     assert row == detail
 
 
-def test_a_person_with_no_full_name_is_named_by_their_email(world):
-    """A row reads its mentor's name as SQL (User.name_at): what str() gives, the email when the
+@pytest.mark.parametrize("route", ["cycle-list", "cycle-detail"])
+def test_a_person_with_no_full_name_is_named_by_their_email(world, route):
+    """A cycle reads its mentor's name as SQL (User.name_at): what str() gives, the email when the
     full name is empty."""
     mentor = world.people["mentor"]
     User.objects.filter(pk=mentor.pk).update(full_name="")
-    [row] = call(world, "authority_admin", "get", url(world, "cycle-list")).json()["results"]
+    kwargs = {"pk": world.cycle.pk} if route == "cycle-detail" else {}
+    body = call(world, "authority_admin", "get", url(world, route, **kwargs)).json()
+    [row] = body["results"] if route == "cycle-list" else [body]
     assert row["mentor"] == {"id": mentor.pk, "name": mentor.email}
     mentor.refresh_from_db()
     assert str(mentor) == mentor.email
